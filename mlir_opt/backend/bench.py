@@ -1,0 +1,115 @@
+"""Time compiled modules with iree-benchmark-module: warm-up, repetitions, median and spread.
+
+Inputs go through ``.npy`` files (``--input=@file.npy``): passing arrays on the command line fails
+on real tensors ("Argument list too long"). Several modules are timed in interleaved rounds so a
+noisy neighbour hits all of them alike; compare them by ratio.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..errors import MlirOptError
+from .compile import iree_tool
+from .targets import Target, get_target
+
+__all__ = ["Timing", "benchmark", "benchmark_many", "save_inputs"]
+
+
+@dataclass
+class Timing:
+    """Latency statistics in milliseconds over repetitions."""
+
+    samples_ms: list[float] = field(default_factory=list)
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.samples_ms)
+
+    @property
+    def min_ms(self) -> float:
+        return min(self.samples_ms)
+
+    @property
+    def max_ms(self) -> float:
+        return max(self.samples_ms)
+
+    @property
+    def spread(self) -> float:
+        """Interquartile range relative to the median (noise indicator)."""
+        if len(self.samples_ms) < 4:
+            return (self.max_ms - self.min_ms) / self.median_ms
+        q = statistics.quantiles(self.samples_ms, n=4)
+        return (q[2] - q[0]) / self.median_ms
+
+    def summary(self) -> dict:
+        return {"median_ms": self.median_ms, "min_ms": self.min_ms, "max_ms": self.max_ms,
+                "iqr_rel": self.spread, "reps": len(self.samples_ms)}
+
+    def to_dict(self) -> dict:
+        return {**self.summary(), **asdict(self)}
+
+
+def save_inputs(inputs: Sequence[np.ndarray], directory: str | Path) -> list[str]:
+    """Write inputs as .npy files; returns the ``--input=@…`` flags."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    flags = []
+    for i, a in enumerate(inputs):
+        p = directory / f"input{i}.npy"
+        np.save(p, np.ascontiguousarray(a))
+        flags.append(f"--input=@{p}")
+    return flags
+
+
+def _run_once(vmfb: Path, entry: str, input_flags: list[str], tgt: Target, reps: int,
+              warmup_s: float, min_time_s: float, threads: int | None, timeout: float) -> list[float]:
+    cmd = [iree_tool("iree-benchmark-module"), f"--module={vmfb}", f"--function={entry}",
+           *tgt.runtime_flags(threads), *input_flags,
+           f"--benchmark_repetitions={reps}", f"--benchmark_min_time={min_time_s}s",
+           f"--benchmark_min_warmup_time={warmup_s}", "--benchmark_format=json"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise MlirOptError(f"benchmark of {vmfb.name} timed out after {timeout:.0f} s") from None
+    if proc.returncode != 0:
+        msg = [l for l in proc.stderr.splitlines() if l.strip()]
+        raise MlirOptError(f"benchmark of {vmfb.name} failed: {msg[-1] if msg else proc.returncode}")
+    data = json.loads(proc.stdout)
+    scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+    return [b["real_time"] * scale[b["time_unit"]] for b in data["benchmarks"]
+            if b.get("run_type") == "iteration"]
+
+
+def benchmark_many(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.ndarray], *,
+                   entry: str = "main", target: str | Target = "llvm-cpu", reps: int = 10,
+                   rounds: int = 3, warmup_s: float = 0.2, min_time_s: float = 0.05,
+                   threads: int | None = None, timeout: float = 600) -> dict[str, Timing]:
+    """Time several modules on the same inputs, interleaved over ``rounds``.
+
+    Each round runs every module for ``ceil(reps / rounds)`` repetitions (each repetition averages
+    as many iterations as fill ``min_time_s``); the samples of all rounds are pooled.
+    """
+    tgt = get_target(target)
+    per_round = max(1, -(-reps // rounds))
+    out = {k: Timing() for k in vmfbs}
+    with tempfile.TemporaryDirectory(prefix="mlir_opt_bench_") as tmp:
+        flags = save_inputs(inputs, tmp)
+        for _ in range(rounds):
+            for key, path in vmfbs.items():
+                out[key].samples_ms += _run_once(Path(path), entry, flags, tgt, per_round, warmup_s,
+                                                 min_time_s, threads, timeout)
+    return out
+
+
+def benchmark(vmfb: str | Path, inputs: Sequence[np.ndarray], **kwargs) -> Timing:
+    """Time one module; keyword arguments as for :func:`benchmark_many`."""
+    return benchmark_many({"m": vmfb}, inputs, **kwargs)["m"]

@@ -1,0 +1,213 @@
+"""``python -m mlir_opt <verb>``: each verb is a thin wrapper over one public function.
+
+User mistakes end in one ``error: …`` line and exit status 2 (3 for a failed numerical check),
+never a traceback. Set ``MLIR_OPT_DEBUG=1`` to get tracebacks for bug reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MlirOptError
+
+__all__ = ["main", "build_parser"]
+
+MODEL_HELP = ("model: a bundled name (mlp, cnn, bert), path/to/file.py:factory, a .onnx file, "
+              "or a .mlir/.mlirbc file (torch, TOSA, StableHLO or linalg level)")
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help=MODEL_HELP)
+    p.add_argument("--size", choices=["tiny", "small", "base"], default=None,
+                   help="size preset for bundled models (default: tiny)")
+    p.add_argument("--entry", default=None, help="entry function of an MLIR file with several")
+    p.add_argument("--name", default=None, help="model name in reports")
+
+
+def _add_target_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", default="llvm-cpu", choices=["llvm-cpu", "cuda", "vulkan"],
+                   help="IREE target (default: llvm-cpu, the host CPU)")
+    p.add_argument("--arch", default=None,
+                   help="target architecture (default: host for CPU, sm_80 for CUDA, ampere for Vulkan)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for all verbs."""
+    ap = argparse.ArgumentParser(prog="python -m mlir_opt",
+                                 description="DNN inference optimizer on MLIR + IREE.")
+    sub = ap.add_subparsers(dest="verb", required=True)
+
+    p = sub.add_parser("import", help="import a model to linalg/tensor MLIR and print or save it")
+    _add_model_args(p)
+    p.add_argument("-o", "--output", help="write here (.mlir text or .mlirbc bytecode); default: stdout")
+    p.add_argument("--elide", type=int, default=None, metavar="N",
+                   help="elide constants with more than N elements in the printed IR")
+    p.add_argument("--signature", action="store_true", help="print only the entry signature as JSON")
+
+    p = sub.add_parser("compile", help="compile a model with IREE's default pipeline to a .vmfb")
+    _add_model_args(p)
+    _add_target_args(p)
+    p.add_argument("-o", "--output", required=True, help="the .vmfb to write")
+    p.add_argument("--flag", action="append", default=[], help="extra iree-compile flag (repeatable)")
+
+    p = sub.add_parser("run", help="compile (or load a .vmfb), run on random inputs, check vs the reference")
+    _add_model_args(p)
+    p.add_argument("--vmfb", help="a compiled module of the model (default: compile it now)")
+    p.add_argument("--input", action="append", default=[], metavar="FILE.npy",
+                   help="input arrays in order (default: random from --seed)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rtol", type=float, default=None, help="relative-error tolerance (default 1e-4 fp32)")
+
+    p = sub.add_parser("bench", help="time a model compiled with IREE's defaults")
+    _add_model_args(p)
+    p.add_argument("--vmfb", help="a compiled module of the model (default: compile it now)")
+    p.add_argument("--reps", type=int, default=10)
+    p.add_argument("--threads", type=int, default=None)
+
+    p = sub.add_parser("optimize", help="the whole pipeline: import, graph, ops, compile, check, time, export")
+    _add_model_args(p)
+    _add_target_args(p)
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                   help="directory for model.vmfb, optimized.mlir, report.json")
+    p.add_argument("--graph-search", default="none", help="graph-level strategy (default: none)")
+    p.add_argument("--op-search", default="none", help="operator-level strategy (default: none)")
+    p.add_argument("--reps", type=int, default=10, help="timing repetitions per module")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    p.add_argument("--rtol", type=float, default=None, help="relative-error tolerance (default 1e-4 fp32)")
+    p.add_argument("--json", action="store_true", help="print report.json instead of the table")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+
+    sub.add_parser("models", help="list the bundled models and their size presets")
+    return ap
+
+
+def _load(args):
+    from .importers import load
+
+    return load(args.model, name=args.name, entry=args.entry, size=args.size)
+
+
+def _cmd_import(args) -> int:
+    from .progress import stderr_console
+
+    with stderr_console().status("importing …"):
+        m = _load(args)
+    if args.signature:
+        sig = m.signature
+        print(json.dumps({"entry": sig.name, "inputs": [str(t) for t in sig.inputs],
+                          "outputs": [str(t) for t in sig.outputs]}))
+    elif args.output:
+        m.save(args.output)
+        print(f"wrote {args.output} (entry @{m.entry})", file=sys.stderr)
+    else:
+        sys.stdout.write(m.text(elide_large=args.elide))
+    return 0
+
+
+def _cmd_compile(args) -> int:
+    from .backend import compile_module, get_target
+    from .progress import stderr_console
+
+    console = stderr_console()
+    with console.status("importing …"):
+        m = _load(args)
+    tgt = get_target(args.target, args.arch)
+    with console.status(f"compiling for {tgt.name} ({tgt.arch}) …"):
+        res = compile_module(m.bytecode(), tgt, output=args.output, flags=args.flag)
+    console.print(f"wrote {args.output} in {res.seconds:.2f} s (entry @{m.entry})")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from .api import run
+
+    m = _load(args)
+    inputs = None
+    if args.input:
+        inputs = []
+        for f in args.input:
+            if not Path(f).is_file():
+                raise MlirOptError(f"no such input file: {f}")
+            inputs.append(np.load(f))
+        sig = m.signature
+        if len(inputs) != len(sig.inputs):
+            raise MlirOptError(f"{len(inputs)} inputs given; @{m.entry} takes {len(sig.inputs)}")
+        for i, (a, t) in enumerate(zip(inputs, sig.inputs)):
+            if tuple(a.shape) != t.shape or str(a.dtype) != t.dtype:
+                raise MlirOptError(f"input {i} is {a.shape} {a.dtype}; expected {t}")
+    res = run(m, args.vmfb, inputs, seed=args.seed, tol=args.rtol)
+    for i, o in enumerate(res.outputs):
+        print(f"output {i}: shape {tuple(o.shape)} {o.dtype}  mean {float(np.mean(o)):.6g}  "
+              f"std {float(np.std(o)):.6g}")
+    if res.check is None:
+        print(f"no independent reference for {m.source} input; outputs not checked")
+        return 0
+    print(f"max relative error vs {m.reference_name}: {res.check.max_error:.3e} "
+          f"(tolerance {res.check.tol:.0e}) -> {'OK' if res.check.ok else 'MISMATCH'}")
+    if not res.check.ok:
+        raise MlirOptError(f"outputs do not match {m.reference_name}: {res.check.describe()}")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from .api import bench
+
+    m = _load(args)
+    t = bench(m, args.vmfb, reps=args.reps, threads=args.threads)
+    print(f"{m.name}: median {t.median_ms:.3f} ms  min {t.min_ms:.3f}  max {t.max_ms:.3f}  "
+          f"IQR ±{100 * t.spread:.1f} %  ({len(t.samples_ms)} reps)")
+    return 0
+
+
+def _cmd_optimize(args) -> int:
+    from .pipeline import optimize
+    from .report import print_summary
+
+    if args.arch not in (None, "host"):
+        raise MlirOptError("optimize times on this machine's CPU; --arch applies to compile only")
+    res = optimize(args.model, args.output, target=args.target, graph_search=args.graph_search,
+                   op_search=args.op_search, size=args.size, name=args.name, entry=args.entry,
+                   reps=args.reps, tol=args.rtol, threads=args.threads, quiet=args.quiet)
+    if args.json:
+        print(json.dumps(res.report, indent=2))
+    else:
+        print_summary(res.report)
+        print(f"wrote {args.output}/model.vmfb, optimized.mlir, report.json")
+    return 0
+
+
+def _cmd_models(args) -> int:
+    from .models import NAMES, SIZES
+
+    descr = {"mlp": "multi-layer perceptron (Linear+ReLU)",
+             "cnn": "residual CNN (conv-batchnorm-relu blocks, residual add)",
+             "bert": "BERT encoder layer (separate Q/K/V, LayerNorm, GELU FFN); base = BERT-base, seq 128"}
+    for n in NAMES:
+        print(f"{n:6s} {descr[n]}  sizes: {', '.join(SIZES)}")
+    return 0
+
+
+COMMANDS = {"import": _cmd_import, "compile": _cmd_compile, "run": _cmd_run, "bench": _cmd_bench,
+            "optimize": _cmd_optimize, "models": _cmd_models}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    debug = bool(os.environ.get("MLIR_OPT_DEBUG"))
+    try:
+        return COMMANDS[args.verb](args)
+    except MlirOptError as err:
+        if debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,196 @@
+"""The end-to-end ``optimize`` pipeline: import → graph → ops → compile → check → bench → export.
+
+Each stage is a separate, timed step that can also be used alone (see :mod:`mlir_opt.api`). The
+output directory is written atomically: files go to a temporary sibling directory that is renamed
+into place only after every check passed, so a failed run never leaves a directory that looks valid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import report as _report
+from .backend import (Runner, benchmark_many, compare_outputs, compile_module, default_threads,
+                      default_tolerance, get_target)
+from .errors import MlirOptError, NumericsError
+from .graph import optimize_graph
+from .importers import load
+from .model import Model
+from .ops import optimize_ops
+from .progress import Stages, stderr_console
+
+__all__ = ["OptimizeResult", "optimize", "reference_outputs", "check_against_reference"]
+
+
+@dataclass
+class OptimizeResult:
+    """What :func:`optimize` produced: the report dict, the optimized model and the files."""
+
+    report: dict
+    model: Model
+    optimized: Model
+    out_dir: Path | None
+
+    @property
+    def speedup(self) -> float:
+        return self.report["speedup"]
+
+
+def reference_outputs(model: Model, inputs: Sequence[np.ndarray], baseline_vmfb: Path | None,
+                      *, target: str = "llvm-cpu", threads: int | None = None) -> list[np.ndarray]:
+    """The reference outputs: the model's own reference, else the unoptimized IREE module."""
+    if model.reference is not None:
+        try:
+            return model.reference(inputs)
+        except Exception as err:
+            raise MlirOptError(f"reference ({model.reference_name}) failed: {type(err).__name__}: {err}") from None
+    if baseline_vmfb is None:
+        raise MlirOptError("no reference available for this model")
+    return Runner(baseline_vmfb, model.entry, target, threads)(inputs)
+
+
+def check_against_reference(model: Model, vmfbs: dict[str, Path], *, target: str = "llvm-cpu",
+                            tol: float | None = None, seeds: Sequence[int] = (0, 1),
+                            threads: int | None = None) -> dict[str, Any]:
+    """Run each module on random inputs (one set per seed) and compare with the reference.
+
+    Returns ``{name: {"errors": [...], "max_rel_error": x, "ok": bool, "problem": str}}``; the
+    reference is the model's own, or the ``baseline`` entry of ``vmfbs`` when it has none.
+    """
+    tol = tol if tol is not None else default_tolerance([o.dtype for o in model.signature.outputs])
+    runners = {k: Runner(v, model.entry, target, threads) for k, v in vmfbs.items()}
+    result: dict[str, Any] = {k: {"errors": [], "ok": True, "problem": ""} for k in vmfbs}
+    for seed in seeds:
+        inputs = model.random_inputs(seed)
+        ref = reference_outputs(model, inputs, vmfbs.get("baseline"), target=target, threads=threads)
+        for name, run in runners.items():
+            chk = compare_outputs(run(inputs), ref, tol)
+            result[name]["errors"].extend(chk.errors)
+            if not chk.ok and result[name]["ok"]:
+                result[name]["ok"] = False
+                result[name]["problem"] = f"inputs seed {seed}: {chk.describe()}"
+    for r in result.values():
+        r["max_rel_error"] = max(r["errors"]) if r["errors"] else 0.0
+    result["tolerance"] = tol
+    result["reference"] = model.reference_name
+    return result
+
+
+def _prepare_out_dir(out_dir: Path) -> None:
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise MlirOptError(f"output path {out_dir} exists and is not a directory")
+        if any(out_dir.iterdir()) and not (out_dir / "report.json").exists():
+            raise MlirOptError(f"output directory {out_dir} is not empty and holds no mlir_opt report; "
+                               "choose another -o")
+
+
+def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: Sequence[Any] | None = None,
+             target: str = "llvm-cpu", graph_search: Any = "none", op_search: Any = "none",
+             size: str | None = None, name: str | None = None, entry: str | None = None,
+             reps: int = 10, rounds: int = 3, tol: float | None = None, threads: int | None = None,
+             quiet: bool = False) -> OptimizeResult:
+    """Optimize a model for a target and (optionally) export the artifacts.
+
+    Args:
+        model: anything :func:`mlir_opt.load` accepts (module, file, bundled name, Model).
+        out_dir: where to write ``model.vmfb``, ``optimized.mlir`` and ``report.json`` (None: nothing).
+        example_inputs: with an ``nn.Module``.
+        target: ``llvm-cpu`` (default); ``cuda``/``vulkan`` compile but need a GPU to run.
+        graph_search: graph-level strategy name or object (``none`` today).
+        op_search: operator-level strategy name or object (``none`` today).
+        size: preset for bundled models.
+        reps: timing repetitions per module; rounds: interleaved rounds they are split into.
+        tol: relative-error tolerance (default 1e-4 for fp32).
+        threads: CPU threads for IREE (default: all available cores).
+        quiet: no progress output.
+    Returns:
+        :class:`OptimizeResult`; raises :class:`NumericsError` if the optimized module's outputs do
+        not match the reference (nothing is exported then).
+    """
+    console = stderr_console(quiet)
+    stages = Stages(console)
+    tgt = get_target(target)
+    if not tgt.is_cpu:
+        raise MlirOptError(f"optimize runs and times on this machine; target '{tgt.name}' needs a GPU "
+                           "host (compile with `python -m mlir_opt compile --target` instead)")
+    threads = threads or default_threads()
+    out_path = Path(out_dir) if out_dir is not None else None
+    if out_path is not None:
+        _prepare_out_dir(out_path)
+
+    with stages.stage("import", "import to linalg"):
+        m = load(model, example_inputs, name=name, entry=entry, size=size)
+    with stages.stage("graph", f"graph-level search ({getattr(graph_search, 'name', graph_search)})"):
+        g = optimize_graph(m.clone(), graph_search, target=tgt.name)
+    with stages.stage("ops", f"operator-level search ({getattr(op_search, 'name', op_search)})"):
+        o = optimize_ops(g.model, op_search, target=tgt.name)
+
+    work = Path(tempfile.mkdtemp(prefix="mlir_opt_"))
+    try:
+        base_vmfb, opt_vmfb = work / "baseline.vmfb", work / "model.vmfb"
+        opt_flags = list(o.compile_flags)
+        if o.tuning_spec is not None:
+            spec_path = work / "tuning_spec.mlir"
+            spec_path.write_text(o.tuning_spec)
+            opt_flags.append(f"--iree-codegen-tuning-spec-path={spec_path}")
+        with stages.stage("compile", "compile baseline and optimized with IREE"):
+            base = compile_module(m.bytecode(), tgt, output=base_vmfb)
+            same = o.model.fingerprint() == m.fingerprint() and not opt_flags
+            if same:
+                shutil.copyfile(base_vmfb, opt_vmfb)
+                opt = base
+            else:
+                opt = compile_module(o.model.bytecode(), tgt, output=opt_vmfb, flags=opt_flags)
+        with stages.stage("check", f"check outputs against {m.reference_name}"):
+            check = check_against_reference(m, {"baseline": base_vmfb, "optimized": opt_vmfb},
+                                            target=tgt.name, tol=tol, threads=threads)
+        if not check["optimized"]["ok"]:
+            raise NumericsError(f"optimized module does not match the reference ({m.reference_name}): "
+                                f"{check['optimized']['problem']}; nothing exported")
+        with stages.stage("bench", f"time baseline vs optimized ({reps} reps, {threads} threads)"):
+            timings = benchmark_many({"baseline": base_vmfb, "optimized": opt_vmfb}, m.random_inputs(0),
+                                     entry=m.entry, target=tgt, reps=reps, rounds=rounds, threads=threads)
+        rep = _report.build_report(m, tgt, g, o, check, timings, stages.times, threads=threads,
+                                   compile_seconds={"baseline": base.seconds, "optimized": opt.seconds},
+                                   flags={"baseline": base.flags, "optimized": opt.flags})
+        if out_path is not None:
+            with stages.stage("export", f"write {out_path}"):
+                _export(out_path, o, opt_vmfb, rep, stages)
+            rep["stages"] = dict(stages.times)
+            (out_path / "report.json").write_text(json.dumps(rep, indent=2) + "\n")
+        rep["stages"] = dict(stages.times)
+        return OptimizeResult(rep, m, o.model, out_path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _export(out_path: Path, o, vmfb: Path, rep: dict, stages: Stages) -> None:
+    parent = out_path.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.tmp-", dir=parent))
+    try:
+        shutil.copyfile(vmfb, tmp / "model.vmfb")
+        o.model.save(tmp / "optimized.mlir")
+        if o.tuning_spec is not None:
+            (tmp / "tuning_spec.mlir").write_text(o.tuning_spec)
+        rep["stages"] = dict(stages.times)
+        (tmp / "report.json").write_text(json.dumps(rep, indent=2) + "\n")
+        if out_path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.old-", dir=parent))
+            os.replace(out_path, old / "prev")
+            os.replace(tmp, out_path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out_path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,42 @@
+"""Stage timing and progress display shared by the pipeline and the CLI."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+from rich.console import Console
+
+__all__ = ["Stages", "stderr_console"]
+
+
+def stderr_console(quiet: bool = False) -> Console:
+    """The console progress goes to (stderr, so stdout stays clean for reports and IR)."""
+    return Console(stderr=True, quiet=quiet, highlight=False)
+
+
+class Stages:
+    """Times named stages and shows a spinner while each runs.
+
+    ``times`` maps stage name -> seconds, in the order the stages ran; a stage that raised is
+    recorded too, so an interrupted run still says where the time went.
+    """
+
+    def __init__(self, console: Console | None = None):
+        self.console = console or stderr_console()
+        self.times: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str, description: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        ok = False
+        try:
+            with self.console.status(f"{description} …", spinner="dots"):
+                yield
+            ok = True
+        finally:
+            dt = time.perf_counter() - t0
+            self.times[name] = self.times.get(name, 0.0) + dt
+            mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
+            self.console.print(f"{mark} {description} [dim]{dt:.2f} s[/dim]")
