@@ -122,6 +122,15 @@ def load_onnx(path: str | Path, *, name: str | None = None, opset: int | None = 
             raise ImportError_(f"{path}: input '{inp.name}' has a dynamic shape {shape}; "
                                "mlir_opt needs static shapes (fix them, e.g. with onnx.tools.update_model_dims)")
     model = _infer_shapes(model, path)
+    # Data-dependent output shapes (Unique, NonZero, …) crash torch-mlir's lowering; refuse them.
+    producers = {o: n for n in model.graph.node for o in n.output}
+    for out in model.graph.output:
+        tt = out.type.tensor_type
+        if not tt.HasField("shape") or any(not d.HasField("dim_value") for d in tt.shape.dim):
+            node = producers.get(out.name)
+            by = f" (produced by {node.op_type} '{node.name}')" if node is not None else ""
+            raise ImportError_(f"{path}: output '{out.name}' has a dynamic or unknown shape{by}; "
+                               "mlir_opt needs static shapes")
 
     from iree.compiler.extras import onnx_importer
 

@@ -1,0 +1,99 @@
+"""pytest configuration: the FileCheck plugin and shared fixtures.
+
+Every ``tests/lit/**/*.mlir`` file with ``// RUN:`` lines becomes a pytest item. In a RUN line,
+``%s`` is the file, ``%python`` (or a leading ``python``) is this interpreter, ``not CMD`` inverts
+CMD's exit status (as in LLVM lit), and ``filecheck`` is the ``filecheck`` PyPI package. Each line
+runs under ``bash -o pipefail``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOT = Path(__file__).resolve().parent / "tools" / "not.py"
+
+
+def _filecheck() -> str:
+    cand = Path(sys.executable).parent / "filecheck"
+    return str(cand) if cand.exists() else "filecheck"
+
+
+def expand_run_line(line: str, path: Path) -> str:
+    """Substitute %s, %python, python, filecheck and `not` in one RUN line."""
+    py = shlex.quote(sys.executable)
+    line = line.replace("%s", shlex.quote(str(path))).replace("%python", py)
+    segments = []
+    for seg in line.split("|"):
+        seg = seg.strip()
+        seg = re.sub(r"^not\s+", f"{py} {shlex.quote(str(NOT))} ", seg)
+        seg = re.sub(r"(^|\s)python(\s)", rf"\g<1>{py}\g<2>", seg)
+        seg = re.sub(r"(^|\s)filecheck(\s|$)", rf"\g<1>{shlex.quote(_filecheck())}\g<2>", seg)
+        segments.append(seg)
+    return " | ".join(segments)
+
+
+def run_lines(path: Path) -> list[str]:
+    lines, cur = [], ""
+    for raw in path.read_text().splitlines():
+        m = re.match(r"^\s*//\s*RUN:\s?(.*)$", raw)
+        if not m:
+            continue
+        part = m.group(1).rstrip()
+        if part.endswith("\\"):
+            cur += part[:-1] + " "
+            continue
+        lines.append(cur + part)
+        cur = ""
+    return lines
+
+
+class LitFile(pytest.File):
+    def collect(self):
+        if run_lines(self.path):
+            yield LitItem.from_parent(self, name=self.path.name)
+
+
+class LitItem(pytest.Item):
+    def runtest(self):
+        env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        for line in run_lines(self.path):
+            cmd = expand_run_line(line, self.path)
+            proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True,
+                                  text=True, cwd=self.path.parent, env=env, timeout=600)
+            if proc.returncode != 0:
+                raise LitFailure(line, proc.returncode, proc.stdout, proc.stderr)
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, LitFailure):
+            e = excinfo.value
+            return (f"RUN: {e.line}\nexit status {e.code}\n--- stdout ---\n{e.stdout[-4000:]}"
+                    f"\n--- stderr ---\n{e.stderr[-4000:]}")
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, 0, f"lit: {self.name}"
+
+
+class LitFailure(Exception):
+    def __init__(self, line, code, stdout, stderr):
+        super().__init__(line)
+        self.line, self.code, self.stdout, self.stderr = line, code, stdout, stderr
+
+
+def pytest_collect_file(parent, file_path: Path):
+    if file_path.suffix == ".mlir" and "lit" in file_path.relative_to(ROOT).parts:
+        return LitFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("work")
