@@ -21,7 +21,7 @@ from ..errors import MlirOptError
 from .compile import iree_tool
 from .targets import Target, get_target
 
-__all__ = ["Timing", "benchmark", "benchmark_many", "save_inputs"]
+__all__ = ["Timing", "benchmark", "benchmark_many", "save_inputs", "time_callable"]
 
 
 @dataclass
@@ -113,3 +113,28 @@ def benchmark_many(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.ndarray]
 def benchmark(vmfb: str | Path, inputs: Sequence[np.ndarray], **kwargs) -> Timing:
     """Time one module; keyword arguments as for :func:`benchmark_many`."""
     return benchmark_many({"m": vmfb}, inputs, **kwargs)["m"]
+
+
+def time_callable(fn, *, reps: int = 10, warmup_s: float = 0.2, min_time_s: float = 0.05) -> Timing:
+    """Time a Python callable the way iree-benchmark-module times a module.
+
+    After ``warmup_s`` of calls, each of ``reps`` samples is the mean latency over as many calls as
+    fill ``min_time_s``. Used for the peers (torch eager, ONNX Runtime) in benchmarks.
+    """
+    import time
+
+    end = time.perf_counter() + warmup_s
+    fn()
+    while time.perf_counter() < end:
+        fn()
+    samples = []
+    for _ in range(reps):
+        n, t0 = 0, time.perf_counter()
+        while True:
+            fn()
+            n += 1
+            dt = time.perf_counter() - t0
+            if dt >= min_time_s:
+                break
+        samples.append(dt / n * 1e3)
+    return Timing(samples)
