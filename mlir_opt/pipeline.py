@@ -162,6 +162,7 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
         rep = _report.build_report(m, tgt, g, o, check, timings, stages.times, threads=threads,
                                    compile_seconds={"baseline": base.seconds, "optimized": opt.seconds},
                                    flags={"baseline": base.flags, "optimized": opt.flags})
+        rep["identical_to_baseline"] = same
         if out_path is not None:
             with stages.stage("export", f"write {out_path}"):
                 _export(out_path, o, opt_vmfb, rep, stages)

@@ -74,7 +74,8 @@ def print_summary(report: dict, console: Console | None = None) -> None:
                                   f"{', '.join(report['signature']['outputs'])}")
     t.add_row("baseline (IREE default)", f"{report['baseline_ms']:.3f} ms  (IQR ±{100 * tb['iqr_rel']:.1f} %, {tb['reps']} reps)")
     t.add_row("optimized", f"{report['optimized_ms']:.3f} ms  (IQR ±{100 * to['iqr_rel']:.1f} %, {to['reps']} reps)")
-    t.add_row("speedup", f"{report['speedup']:.3f}×")
+    note = "  (same module as baseline: the difference is timing noise)" if report.get("identical_to_baseline") else ""
+    t.add_row("speedup", f"{report['speedup']:.3f}×{note}")
     t.add_row("max rel. error", f"{report['max_rel_error']:.2e} vs {report['reference']} "
                                 f"(tolerance {report['tolerance']:.0e})")
     g = report["graph"]
