@@ -1,0 +1,242 @@
+"""The dispatches IREE forms from a module, their root ops and workloads, and their cost share.
+
+IREE (not mlir_opt) decides how ops fuse into dispatches, so dispatches are read from IREE itself:
+``iree-compile --compile-to=executable-sources --iree-hal-dump-executable-sources-to=DIR`` gives
+one source per dispatch (its root op as IREE will configure it, e.g. a unit-batch
+``linalg.batch_matmul``), and the host program says how often each dispatch runs per call. A
+tuning spec matches root ops in exactly that form, so workloads are keyed on it.
+
+Per-dispatch time: ``--iree-hal-dump-executable-benchmarks-to`` gives a standalone benchmark module
+per dispatch; each is compiled and timed with iree-benchmark-module.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import ir as _ir
+from ..backend.compile import compile_module, iree_tool
+from ..backend.targets import Target, get_target
+from ..errors import MlirOptError
+from ..model import Model
+
+__all__ = ["Workload", "Dispatch", "list_dispatches", "profile_dispatches", "CONTRACTIONS"]
+
+#: Root ops the operator-level search tunes today, with their dimension names.
+CONTRACTIONS = {"linalg.matmul": ("M", "N", "K"), "linalg.batch_matmul": ("B", "M", "N", "K")}
+#: Their standard indexing maps (no transposed operands), as printed by MLIR.
+_STANDARD_MAPS = {
+    "linalg.matmul": "[affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, "
+                     "affine_map<(d0, d1, d2) -> (d0, d1)>]",
+    "linalg.batch_matmul": "[affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>, "
+                           "affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, "
+                           "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>]",
+}
+_ELEM = {"f32": "f32", "f16": "f16", "bf16": "bf16", "i8": "i8", "i32": "i32"}
+
+
+def _shape_elem(type_str: str) -> tuple[tuple[int, ...], str]:
+    m = re.fullmatch(r"tensor<((?:\d+x)*)(\w+)>", type_str.strip())
+    if not m:
+        raise ValueError(f"not a static tensor type: {type_str}")
+    dims = tuple(int(d) for d in m.group(1).split("x") if d)
+    return dims, m.group(2)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A tunable root op: op name, named loop extents and element types.
+
+    ``key`` is stable across models and runs: e.g. ``batch_matmul_1x64x256x256_f32xf32xf32``.
+    """
+
+    op: str
+    dims: tuple[tuple[str, int], ...]
+    types: tuple[str, str, str]
+    operand_types: tuple[str, str, str]
+
+    @property
+    def kind(self) -> str:
+        return self.op.split(".", 1)[1]
+
+    @property
+    def extents(self) -> dict[str, int]:
+        return dict(self.dims)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}_{'x'.join(str(v) for _, v in self.dims)}_{'x'.join(self.types)}"
+
+    @property
+    def flops(self) -> int:
+        return 2 * int(np.prod([v for _, v in self.dims]))
+
+    @classmethod
+    def from_types(cls, op: str, lhs: str, rhs: str, out: str) -> "Workload":
+        """Extents from operand types (standard maps: lhs [B]xMxK, rhs [B]xKxN, out [B]xMxN)."""
+        (ls, le), (rs, re_), (os_, oe) = _shape_elem(lhs), _shape_elem(rhs), _shape_elem(out)
+        if op == "linalg.matmul" and len(ls) == 2:
+            dims = (("M", ls[0]), ("N", rs[1]), ("K", ls[1]))
+        elif op == "linalg.batch_matmul" and len(ls) == 3:
+            dims = (("B", ls[0]), ("M", ls[1]), ("N", rs[2]), ("K", ls[2]))
+        else:
+            raise ValueError(f"unsupported contraction {op} {lhs} {rhs}")
+        return cls(op, dims, (le, re_, oe), (lhs, rhs, out))
+
+    def single_op_module(self) -> str:
+        """A module whose ``main`` runs just this op on its two inputs (zero-filled output)."""
+        lhs, rhs, out = self.operand_types
+        zero = "0" if self.types[2].startswith("i") else "0.0"
+        return (f"func.func @main(%lhs: {lhs}, %rhs: {rhs}) -> {out} {{\n"
+                f"  %zero = arith.constant {zero} : {self.types[2]}\n"
+                f"  %empty = tensor.empty() : {out}\n"
+                f"  %init = linalg.fill ins(%zero : {self.types[2]}) outs(%empty : {out}) -> {out}\n"
+                f"  %r = {self.op} ins(%lhs, %rhs : {lhs}, {rhs}) outs(%init : {out}) -> {out}\n"
+                f"  return %r : {out}\n}}\n")
+
+    def reference(self, inputs: list[np.ndarray]) -> np.ndarray:
+        """The op's result in float64 numpy (the candidates' numerical reference)."""
+        a, b = (np.asarray(x, dtype=np.float64) for x in inputs)
+        return a @ b
+
+    def to_dict(self) -> dict:
+        return {"op": self.op, "dims": dict(self.dims), "types": list(self.types),
+                "operand_types": list(self.operand_types)}
+
+
+@dataclass
+class Dispatch:
+    """One IREE dispatch: its name, root op, workload (if tunable) and invocations per call."""
+
+    name: str
+    root_op: str
+    count: int
+    workload: Workload | None = None
+    time_ms: float | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        m = re.match(r"\w+?_dispatch_\d+_([a-z]+(?:_[a-z]+)*?)_\d", self.name)
+        return m.group(1) if m else self.root_op
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "root_op": self.root_op, "count": self.count,
+                "workload": self.workload.key if self.workload else None, "time_ms": self.time_ms}
+
+
+def _compile_to_sources(model: Model, tgt: Target, flags, tmp: Path) -> tuple[str, Path]:
+    src_in = tmp / "model.mlirbc"
+    src_in.write_bytes(model.bytecode())
+    dump = tmp / "sources"
+    out = tmp / "host.mlir"
+    cmd = [iree_tool("iree-compile"), str(src_in), *tgt.flags, *flags, "--compile-to=executable-sources",
+           f"--iree-hal-dump-executable-sources-to={dump}", "-o", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        raise MlirOptError(f"listing dispatches failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return out.read_text(), dump
+
+
+def list_dispatches(model: Model, target: str | Target = "llvm-cpu", flags=()) -> list[Dispatch]:
+    """The dispatches IREE forms for ``model`` (with ``flags``), in order of first appearance."""
+    tgt = get_target(target)
+    with tempfile.TemporaryDirectory(prefix="mlir_opt_dispatches_") as tmp:
+        host, dump = _compile_to_sources(model, tgt, flags, Path(tmp))
+        counts: dict[str, int] = {}
+        for m in re.finditer(r"stream\.cmd\.dispatch @[\w.$-]+::@[\w.$-]+::@([\w.$-]+)", host):
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        result = []
+        ctx = _ir.new_context()
+        for src in sorted(dump.glob("*.mlir")):
+            module = _ir.parse(src.read_text(), ctx, source_name=str(src))
+            for fn in _ir.iter_ops(module):
+                if fn.name != "func.func":
+                    continue
+                name = _ir.ir.StringAttr(fn.attributes["sym_name"]).value
+                root, workload = _root_of(fn)
+                result.append(Dispatch(name, root, counts.get(name, 0), workload))
+    order = {n: i for i, n in enumerate(counts)}
+    result.sort(key=lambda d: order.get(d.name, len(order)))
+    return result
+
+
+def _root_of(fn) -> tuple[str, Workload | None]:
+    linalg_ops = [op for op in _walk(fn) if op.name.startswith(("linalg.", "iree_linalg_ext."))
+                  and op.name not in ("linalg.yield", "linalg.fill", "linalg.index")]
+    for op in linalg_ops:
+        if op.name in CONTRACTIONS and _standard_maps(op):
+            types = [str(v.type) for v in op.operands]
+            try:
+                return op.name, Workload.from_types(op.name, types[0], types[1], types[2])
+            except ValueError:
+                return op.name, None
+    for op in linalg_ops:
+        if op.name.startswith("linalg.conv") or op.name in CONTRACTIONS:
+            return op.name, None
+    return (linalg_ops[-1].name if linalg_ops else "none"), None
+
+
+def _standard_maps(op) -> bool:
+    if "indexing_maps" not in op.attributes:
+        return True
+    return str(op.attributes["indexing_maps"]) == _STANDARD_MAPS[op.name]
+
+
+def _walk(op):
+    for region in op.regions:
+        for block in region:
+            for child in block:
+                yield child.operation
+                yield from _walk(child.operation)
+
+
+def profile_dispatches(model: Model, target: str | Target = "llvm-cpu", flags=(), *, reps: int = 5,
+                       threads: int | None = None) -> list[Dispatch]:
+    """:func:`list_dispatches` plus each dispatch's median time (ms per invocation).
+
+    Compiles IREE's dumped per-dispatch benchmark modules and times each with
+    iree-benchmark-module; a dispatch that cannot be timed keeps ``time_ms=None``.
+    """
+    tgt = get_target(target)
+    dispatches = list_dispatches(model, tgt, flags)
+    with tempfile.TemporaryDirectory(prefix="mlir_opt_profile_") as tmp:
+        tmp = Path(tmp)
+        (tmp / "model.mlirbc").write_bytes(model.bytecode())
+        bench_dir = tmp / "bench"
+        res = compile_module(tmp / "model.mlirbc", tgt, output=tmp / "m.vmfb",
+                             flags=[*flags, f"--iree-hal-dump-executable-benchmarks-to={bench_dir}"],
+                             raise_on_error=False)
+        if not res.ok:
+            raise MlirOptError(f"profiling dispatches failed: {res.error}")
+        by_name = {d.name: d for d in dispatches}
+        for f in sorted(bench_dir.glob("*_benchmark.mlir")):
+            text = f.read_text()
+            m = re.search(r"util\.func public @(\w+)\(", text)
+            disp = next((d for n, d in by_name.items() if m and m.group(1).endswith("_" + n)), None)
+            if disp is None:
+                continue
+            vmfb = tmp / (f.stem + ".vmfb")
+            if not compile_module(f, tgt, output=vmfb, raise_on_error=False).ok:
+                continue
+            cmd = [iree_tool("iree-benchmark-module"), f"--module={vmfb}", f"--function={m.group(1)}",
+                   *tgt.runtime_flags(threads), f"--benchmark_repetitions={reps}",
+                   "--benchmark_min_time=0.02s", "--benchmark_format=json"]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+            if proc.returncode != 0:
+                continue
+            import json
+
+            data = json.loads(proc.stdout)
+            scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+            times = [b["real_time"] * scale[b["time_unit"]] for b in data["benchmarks"]
+                     if b.get("run_type") == "iteration"]
+            if times:
+                disp.time_ms = float(np.median(times))
+    return dispatches
