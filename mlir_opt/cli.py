@@ -76,7 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                    help="directory for model.vmfb, optimized.mlir, report.json")
     p.add_argument("--graph-search", default="none", help="graph-level strategy (default: none)")
-    p.add_argument("--op-search", default="none", help="operator-level strategy (default: none)")
+    p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary"],
+                   help="operator-level strategy (default: none)")
+    p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
+    p.add_argument("--db", default=None, help="tuning database (default: ~/.cache/mlir_opt/tuning.sqlite)")
     p.add_argument("--reps", type=int, default=10, help="timing repetitions per module")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     p.add_argument("--rtol", type=float, default=None, help="relative-error tolerance (default 1e-4 fp32)")
@@ -173,7 +176,8 @@ def _cmd_optimize(args) -> int:
         raise MlirOptError("optimize times on this machine's CPU; --arch applies to compile only")
     res = optimize(args.model, args.output, target=args.target, graph_search=args.graph_search,
                    op_search=args.op_search, size=args.size, name=args.name, entry=args.entry,
-                   reps=args.reps, tol=args.rtol, threads=args.threads, quiet=args.quiet)
+                   reps=args.reps, tol=args.rtol, threads=args.threads, budget=args.budget, db=args.db,
+                   quiet=args.quiet)
     if args.json:
         print(json.dumps(res.report, indent=2))
     else:

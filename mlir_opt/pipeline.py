@@ -59,18 +59,18 @@ def reference_outputs(model: Model, inputs: Sequence[np.ndarray], baseline_vmfb:
 
 def check_against_reference(model: Model, vmfbs: dict[str, Path], *, target: str = "llvm-cpu",
                             tol: float | None = None, seeds: Sequence[int] = (0, 1),
-                            threads: int | None = None) -> dict[str, Any]:
+                            threads: int | None = None, reference_key: str = "baseline") -> dict[str, Any]:
     """Run each module on random inputs (one set per seed) and compare with the reference.
 
     Returns ``{name: {"errors": [...], "max_rel_error": x, "ok": bool, "problem": str}}``; the
-    reference is the model's own, or the ``baseline`` entry of ``vmfbs`` when it has none.
+    reference is the model's own, or the ``reference_key`` entry of ``vmfbs`` when it has none.
     """
     tol = tol if tol is not None else default_tolerance([o.dtype for o in model.signature.outputs])
     runners = {k: Runner(v, model.entry, target, threads) for k, v in vmfbs.items()}
     result: dict[str, Any] = {k: {"errors": [], "ok": True, "problem": ""} for k in vmfbs}
     for seed in seeds:
         inputs = model.random_inputs(seed)
-        ref = reference_outputs(model, inputs, vmfbs.get("baseline"), target=target, threads=threads)
+        ref = reference_outputs(model, inputs, vmfbs.get(reference_key), target=target, threads=threads)
         for name, run in runners.items():
             chk = compare_outputs(run(inputs), ref, tol)
             result[name]["errors"].extend(chk.errors)
@@ -97,7 +97,7 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
              target: str = "llvm-cpu", graph_search: Any = "none", op_search: Any = "none",
              size: str | None = None, name: str | None = None, entry: str | None = None,
              reps: int = 10, rounds: int = 3, tol: float | None = None, threads: int | None = None,
-             quiet: bool = False) -> OptimizeResult:
+             budget: int = 48, db: Any = None, quiet: bool = False) -> OptimizeResult:
     """Optimize a model for a target and (optionally) export the artifacts.
 
     Args:
@@ -106,7 +106,9 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
         example_inputs: with an ``nn.Module``.
         target: ``llvm-cpu`` (default); ``cuda``/``vulkan`` compile but need a GPU to run.
         graph_search: graph-level strategy name or object (``none`` today).
-        op_search: operator-level strategy name or object (``none`` today).
+        op_search: operator-level strategy name (``none``, ``random``, ``evolutionary``) or object.
+        budget: trials for the operator-level search.
+        db: tuning database (a Database or path; default ``~/.cache/mlir_opt/tuning.sqlite``).
         size: preset for bundled models.
         reps: timing repetitions per module; rounds: interleaved rounds they are split into.
         tol: relative-error tolerance (default 1e-4 for fp32).
@@ -132,7 +134,9 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
     with stages.stage("graph", f"graph-level search ({getattr(graph_search, 'name', graph_search)})"):
         g = optimize_graph(m.clone(), graph_search, target=tgt.name)
     with stages.stage("ops", f"operator-level search ({getattr(op_search, 'name', op_search)})"):
-        o = optimize_ops(g.model, op_search, target=tgt.name)
+        opts = {} if not isinstance(op_search, str) or op_search == "none" else \
+            {"budget": budget, "db": db, "threads": threads, "progress": stages.update}
+        o = optimize_ops(g.model, op_search, target=tgt.name, **opts)
 
     work = Path(tempfile.mkdtemp(prefix="mlir_opt_"))
     try:
@@ -183,6 +187,8 @@ def _export(out_path: Path, o, vmfb: Path, rep: dict, stages: Stages) -> None:
         o.model.save(tmp / "optimized.mlir")
         if o.tuning_spec is not None:
             (tmp / "tuning_spec.mlir").write_text(o.tuning_spec)
+        if o.stats.get("workloads"):
+            _report.plot_convergence(o.stats, tmp / "convergence.png")
         rep["stages"] = dict(stages.times)
         (tmp / "report.json").write_text(json.dumps(rep, indent=2) + "\n")
         if out_path.exists():

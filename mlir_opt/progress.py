@@ -26,16 +26,26 @@ class Stages:
     def __init__(self, console: Console | None = None):
         self.console = console or stderr_console()
         self.times: dict[str, float] = {}
+        self._status = None
+        self._desc = ""
+
+    def update(self, message: str, done: int | None = None, total: int | None = None) -> None:
+        """Update the running stage's spinner text (e.g. search progress ``done/total``)."""
+        if self._status is not None:
+            frac = f" [{done}/{total}]" if done is not None and total else ""
+            self._status.update(f"{self._desc}{frac} {message} …")
 
     @contextmanager
     def stage(self, name: str, description: str) -> Iterator[None]:
         t0 = time.perf_counter()
         ok = False
         try:
-            with self.console.status(f"{description} …", spinner="dots"):
+            with self.console.status(f"{description} …", spinner="dots") as status:
+                self._status, self._desc = status, description
                 yield
             ok = True
         finally:
+            self._status = None
             dt = time.perf_counter() - t0
             self.times[name] = self.times.get(name, 0.0) + dt
             mark = "[green]✓[/green]" if ok else "[red]✗[/red]"

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .backend import compiler_version
 
-__all__ = ["build_report", "print_summary", "machine_info"]
+__all__ = ["build_report", "print_summary", "machine_info", "plot_convergence"]
 
 
 def machine_info(threads: int | None = None) -> dict:
@@ -64,7 +64,10 @@ def build_report(model, target, graph, ops, check: dict, timings: dict, stages: 
 
 def print_summary(report: dict, console: Console | None = None) -> None:
     """Print the run's summary table (to stdout by default)."""
-    console = console or Console(highlight=False)
+    if console is None:
+        console = Console(highlight=False)
+        if not console.is_terminal or console.width < 120:
+            console = Console(highlight=False, width=150)
     t = Table(title=f"mlir_opt · {report['model']} on {report['target']}", show_header=False)
     t.add_column("key", style="bold")
     t.add_column("value")
@@ -80,7 +83,46 @@ def print_summary(report: dict, console: Console | None = None) -> None:
                                 f"(tolerance {report['tolerance']:.0e})")
     g = report["graph"]
     t.add_row("graph rewrites", ", ".join(g["applied"]) or "none")
-    t.add_row("op-level", f"{report['ops']['stats'].get('trials', 0)} trials")
+    st = report["ops"]["stats"]
+    op_line = f"{st.get('trials', 0)} trials"
+    if st.get("chosen_variant"):
+        op_line += (f", {st.get('strategy')} search {st.get('search_seconds', 0):.1f} s; module variant "
+                    f"'{st['chosen_variant']}' (" + ", ".join(f"{k} {v:.3f} ms" for k, v in st.get("variants_ms", {}).items()) + ")")
+    t.add_row("op-level", op_line)
     t.add_row("stages", "  ".join(f"{k} {v:.2f}s" for k, v in report["stages"].items()))
     t.add_row("machine", f"{report['machine']['cpu']} · {report['machine']['threads']} threads")
     console.print(t)
+    wl = st.get("workloads") or {}
+    if wl:
+        d = Table(title="tuned workloads (single-op modules)")
+        for col in ("workload", "share ms", "IREE default ms", "best ms", "speedup", "trials", "failed", "best schedule"):
+            d.add_column(col, justify="right" if col not in ("workload", "best schedule") else "left")
+        for k, w in sorted(wl.items(), key=lambda kv: -(kv[1].get("weight_ms") or 0)):
+            f = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
+            d.add_row(k, f(w.get("weight_ms")), f(w.get("default_ms")), f(w.get("best_ms")),
+                      "-" if not w.get("speedup") else f"{w['speedup']:.2f}×", str(w.get("trials")),
+                      str(w.get("failures")), w.get("best") or "-")
+        console.print(d)
+
+
+def plot_convergence(ops_stats: dict, path) -> None:
+    """Best-so-far time (relative to IREE's default) against trials, one line per workload (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for key, w in ops_stats.get("workloads", {}).items():
+        ys = w.get("best_so_far_ms") or []
+        if not ys or not w.get("default_ms"):
+            continue
+        ax.plot(range(1, len(ys) + 1), [w["default_ms"] / y for y in ys], marker=".", label=key)
+    ax.axhline(1.0, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("trials (per workload)")
+    ax.set_ylabel("best speedup over IREE default")
+    ax.set_title(f"{ops_stats.get('strategy', '')} search convergence")
+    ax.legend(fontsize=6, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -92,17 +92,19 @@ def _run_once(vmfb: Path, entry: str, input_flags: list[str], tgt: Target, reps:
 def benchmark_many(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.ndarray], *,
                    entry: str = "main", target: str | Target = "llvm-cpu", reps: int = 10,
                    rounds: int = 3, warmup_s: float = 0.2, min_time_s: float = 0.05,
-                   threads: int | None = None, timeout: float = 600) -> dict[str, Timing]:
+                   threads: int | None = None, timeout: float = 600,
+                   input_flags: Sequence[str] | None = None) -> dict[str, Timing]:
     """Time several modules on the same inputs, interleaved over ``rounds``.
 
     Each round runs every module for ``ceil(reps / rounds)`` repetitions (each repetition averages
     as many iterations as fill ``min_time_s``); the samples of all rounds are pooled.
+    ``input_flags`` (``--input=@file.npy`` flags of inputs already saved) replaces ``inputs``.
     """
     tgt = get_target(target)
     per_round = max(1, -(-reps // rounds))
     out = {k: Timing() for k in vmfbs}
     with tempfile.TemporaryDirectory(prefix="mlir_opt_bench_") as tmp:
-        flags = save_inputs(inputs, tmp)
+        flags = list(input_flags) if input_flags is not None else save_inputs(inputs, tmp)
         for _ in range(rounds):
             for key, path in vmfbs.items():
                 out[key].samples_ms += _run_once(Path(path), entry, flags, tgt, per_round, warmup_s,

@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import MlirOptError
 from .targets import Target, default_threads, get_target
 
-__all__ = ["Runner", "run_vmfb"]
+__all__ = ["Runner", "run_vmfb", "run_isolated"]
 
 _FLAGS_SET: set[str] = set()
 
@@ -64,3 +64,30 @@ def run_vmfb(vmfb: str | Path, inputs: Sequence[np.ndarray], *, entry: str = "ma
              target: str | Target = "llvm-cpu", threads: int | None = None) -> list[np.ndarray]:
     """Load ``vmfb`` and call ``entry`` once on ``inputs``; returns the outputs as numpy arrays."""
     return Runner(vmfb, entry, target, threads)(inputs)
+
+
+def run_isolated(vmfb: str | Path, input_flags: Sequence[str], n_outputs: int, *, entry: str = "main",
+                 target: str | Target = "llvm-cpu", threads: int | None = None,
+                 timeout: float = 120) -> tuple[list[np.ndarray] | None, str | None]:
+    """Run a module once in a separate ``iree-run-module`` process (a crash or hang stays there).
+
+    Returns ``(outputs, None)`` or ``(None, error)``; the error starts with ``timeout`` on timeouts.
+    """
+    import subprocess
+    import tempfile
+
+    from .compile import iree_tool
+
+    tgt = get_target(target)
+    with tempfile.TemporaryDirectory(prefix="mlir_opt_run_") as tmp:
+        outs = [Path(tmp) / f"out{i}.npy" for i in range(n_outputs)]
+        cmd = [iree_tool("iree-run-module"), f"--module={vmfb}", f"--function={entry}",
+               *tgt.runtime_flags(threads), *input_flags, *[f"--output=@{p}" for p in outs]]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, f"timeout after {timeout:.0f} s"
+        if proc.returncode != 0:
+            lines = [l for l in proc.stderr.splitlines() if l.strip()]
+            return None, (lines[-1] if lines else f"exit status {proc.returncode}")[:300]
+        return [np.load(p) for p in outs], None

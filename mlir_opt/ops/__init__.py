@@ -1,20 +1,24 @@
-"""Operator level: search loop transformations per dispatch (issue #5 fills this in).
+"""Operator level: search loop transformations per IREE dispatch (issue #5).
 
-An op search is any object with ``name`` and ``run(model, target=...) -> OpsResult``. Its result
-can change the module (e.g. attach ``compilation_info`` attributes), add iree-compile flags, and
-carry a tuning spec (transform library text) used for the final .vmfb. Today only ``none`` exists:
-it leaves the module and the flags unchanged.
+An op search is any object with ``name`` and ``run(model, *, target) -> OpsResult``. Its result
+can change the module, add iree-compile flags, and carry a tuning spec (a transform library that
+plain ``iree-compile --iree-codegen-tuning-spec-path`` accepts) used for the final .vmfb.
+
+Strategies: ``none`` (IREE's defaults), ``random`` and ``evolutionary`` (see :mod:`.tuner`,
+:mod:`.search`). Pieces: :mod:`.dispatches` (what IREE forms, workloads, per-dispatch time),
+:mod:`.space` (sketches and knobs), :mod:`.schedule` (compilation_info and tuning-spec rendering),
+:mod:`.evaluate` (build/check/time/record candidates).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import MlirOptError
 from ..model import Model
 
-__all__ = ["OpsResult", "OpSearch", "NoOpSearch", "STRATEGIES", "get_op_search", "optimize_ops"]
+__all__ = ["OpsResult", "OpSearch", "NoOpSearch", "TuneSearch", "STRATEGIES", "get_op_search", "optimize_ops"]
 
 
 @dataclass
@@ -46,23 +50,68 @@ class NoOpSearch:
 
     name = "none"
 
+    def __init__(self, **_: Any):
+        pass
+
     def run(self, model: Model, *, target: str = "llvm-cpu") -> OpsResult:
         return OpsResult(model, stats={"trials": 0})
 
 
-STRATEGIES: dict[str, type] = {"none": NoOpSearch}
+class TuneSearch:
+    """Schedule search per dispatch with a strategy (``random``/``evolutionary``) and a trial budget.
+
+    Args:
+        strategy: per-sketch proposal strategy.
+        budget: total trials across dispatches.
+        db: a :class:`~mlir_opt.db.Database` or a path (default: the user's tuning DB).
+        progress: callback ``(message, done, total)``.
+    """
+
+    def __init__(self, strategy: str = "evolutionary", *, budget: int = 48, db: Any = None, seed: int = 0,
+                 reps: int = 5, threads: int | None = None, progress=None):
+        self.name = strategy
+        self.strategy, self.budget, self.seed, self.reps, self.threads = strategy, budget, seed, reps, threads
+        self.db, self.progress = db, progress
+        self.result = None
+
+    def run(self, model: Model, *, target: str = "llvm-cpu") -> OpsResult:
+        from ..db import Database
+        from .tuner import tune_model
+
+        db = self.db if isinstance(self.db, Database) else Database(self.db)
+        res = tune_model(model, strategy=self.strategy, budget=self.budget, db=db, target=target,
+                         seed=self.seed, reps=self.reps, threads=self.threads, progress=self.progress)
+        self.result = res
+        disp = []
+        for d in res.dispatches:
+            row = d.to_dict()
+            w = res.workloads.get(d.workload.key) if d.workload else None
+            if w is not None:
+                row.update(default_ms_single=w.default_ms, best_ms_single=w.best_ms, speedup=w.speedup,
+                           trials=w.trials, failures=w.failures,
+                           best=w.best.describe() if w.best else None)
+            disp.append(row)
+        stats = {"trials": res.trials, "search_seconds": res.seconds, "strategy": self.strategy,
+                 "budget": self.budget, "chosen_variant": res.chosen, "variants_ms": res.variants_ms,
+                 "interrupted": res.interrupted, "db": db.path,
+                 "workloads": {k: w.to_dict() for k, w in res.workloads.items()}}
+        return OpsResult(model, res.flags, res.tuning_spec, disp, stats)
 
 
-def get_op_search(strategy: "str | OpSearch") -> OpSearch:
-    """A strategy instance from its name, or the instance given."""
+STRATEGIES: dict[str, Any] = {"none": NoOpSearch, "random": lambda **kw: TuneSearch("random", **kw),
+                              "evolutionary": lambda **kw: TuneSearch("evolutionary", **kw)}
+
+
+def get_op_search(strategy: "str | OpSearch", **options: Any) -> OpSearch:
+    """A strategy instance from its name (with options such as ``budget``), or the instance given."""
     if isinstance(strategy, str):
         if strategy not in STRATEGIES:
             raise MlirOptError(f"unknown op search '{strategy}' (available: {', '.join(STRATEGIES)})")
-        return STRATEGIES[strategy]()
+        return STRATEGIES[strategy](**options)
     return strategy
 
 
-def optimize_ops(model: Model, strategy: "str | OpSearch" = "none", *,
-                 target: str = "llvm-cpu") -> OpsResult:
+def optimize_ops(model: Model, strategy: "str | OpSearch" = "none", *, target: str = "llvm-cpu",
+                 **options: Any) -> OpsResult:
     """Run an operator-level search on ``model``."""
-    return get_op_search(strategy).run(model, target=target)
+    return get_op_search(strategy, **options).run(model, target=target)

@@ -1,0 +1,115 @@
+"""Schedules: a sketch plus decisions, rendered to IREE ``compilation_info`` and tuning specs.
+
+A tuning spec is a transform-dialect library that plain ``iree-compile
+--iree-codegen-tuning-spec-path=spec.mlir`` accepts: one matcher per workload
+(``transform.iree.match.contraction`` + ``dims_equal`` on the exact extents and element types) and
+an ``@__kernel_config`` entry that annotates matched root ops with their ``compilation_info``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .dispatches import Workload
+from .space import SKETCH_FLAGS, Sketch, sketches_for
+
+__all__ = ["Schedule", "render_compilation_info", "render_tuning_spec"]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A point in a workload's space: ``sketch`` name and its knob ``decisions``."""
+
+    workload: Workload
+    sketch: str
+    decisions: dict = field(default_factory=dict, hash=False)
+
+    @property
+    def sketch_obj(self) -> Sketch:
+        return next(s for s in sketches_for(self.workload) if s.name == self.sketch)
+
+    def validate(self) -> str | None:
+        """None if valid, else the reason it cannot apply (checked before compiling)."""
+        if self.sketch not in SKETCH_FLAGS:
+            return f"unknown sketch {self.sketch}"
+        return self.sketch_obj.validate(self.decisions)
+
+    def flags(self) -> list[str]:
+        """Module-level iree-compile flags this schedule needs."""
+        return self.sketch_obj.flags(self.decisions)
+
+    def compilation_info(self) -> str | None:
+        """The ``#iree_codegen.compilation_info`` text, or None when IREE's default applies."""
+        if self.sketch != "double_tiling":
+            return None
+        return render_compilation_info(self.workload, self.decisions)
+
+    def describe(self) -> str:
+        if not self.decisions:
+            return self.sketch
+        return self.sketch + "(" + ", ".join(f"{k}={v}" for k, v in self.decisions.items()) + ")"
+
+
+def render_compilation_info(w: Workload, d: dict) -> str:
+    """``DoubleTilingExpert`` compilation_info for a matmul / batch_matmul with decisions ``d``."""
+    batch = [1] if w.op == "linalg.batch_matmul" else []
+    zb = [0] if batch else []
+    dist = batch + [d["dist_m"], d["dist_n"], 0]
+    vec = batch + [d["vec_m"], d["vec_n"], 0]
+    red = zb + [0, 0, d["vec_k"]]
+    fmt = lambda xs: "[" + ", ".join(map(str, xs)) + "]"  # noqa: E731
+    return ("#iree_codegen.compilation_info<lowering_config = #iree_cpu.lowering_config<"
+            f"distribution = {fmt(dist)}, vector_common_parallel = {fmt(vec)}, "
+            f"vector_reduction = {fmt(red)}>, translation_info = #iree_codegen.translation_info<"
+            "pipeline = #iree_cpu.pipeline<DoubleTilingExpert>>>")
+
+
+def _matcher(name: str, w: Workload, config: str) -> str:
+    dims = w.extents
+    lhs, rhs, out = w.types
+    batch = f"[{dims['B']}]" if "B" in dims else "[]"
+    return f"""  transform.named_sequence @{name}(%op: !transform.any_op {{transform.readonly}})
+      -> (!transform.any_op, !transform.any_param) {{
+    transform.match.operation_name %op ["{w.op}"] : !transform.any_op
+    %batch, %m, %n, %k = transform.iree.match.contraction %op, lhs_type = {lhs}, rhs_type = {rhs}, output_type = {out} : !transform.any_op -> !transform.param<i64>
+    transform.iree.match.dims_equal %batch, {batch} : !transform.param<i64>
+    transform.iree.match.dims_equal %m, [{dims['M']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %n, [{dims['N']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %k, [{dims['K']}] : !transform.param<i64>
+    %config = transform.param.constant {config} -> !transform.any_param
+    transform.yield %op, %config : !transform.any_op, !transform.any_param
+  }}
+"""
+
+
+def render_tuning_spec(schedules: Iterable[Schedule]) -> str | None:
+    """One tuning spec for all schedules that carry a compilation_info (None if there are none)."""
+    entries = [(s, s.compilation_info()) for s in schedules]
+    entries = [(s, c) for s, c in entries if c is not None]
+    if not entries:
+        return None
+    parts = ["// mlir_opt tuning spec: pass to iree-compile --iree-codegen-tuning-spec-path=<this file>\n",
+             "module attributes {transform.with_named_sequence, iree_codegen.tuning_spec_with_default_entrypoint} {\n",
+             """  transform.named_sequence @apply_op_config(%op: !transform.any_op {transform.readonly},
+                                            %config: !transform.any_param {transform.readonly}) {
+    transform.annotate %op "compilation_info" = %config : !transform.any_op, !transform.any_param
+    transform.yield
+  }
+"""]
+    names = []
+    for i, (s, cfg) in enumerate(entries):
+        name = f"match_{i}_{s.workload.key}"
+        names.append(name)
+        parts.append(_matcher(name, s.workload, cfg))
+    pairs = ",\n        ".join(f"@{n} -> @apply_op_config" for n in names)
+    parts.append(f"""  transform.named_sequence @__kernel_config(%variant_op: !transform.any_op {{transform.consumed}})
+      -> !transform.any_op attributes {{iree_codegen.tuning_spec_entrypoint}} {{
+    %res = transform.foreach_match in %variant_op
+        {pairs}
+      : (!transform.any_op) -> !transform.any_op
+    transform.yield %res : !transform.any_op
+  }}
+}}
+""")
+    return "".join(parts)

@@ -1,0 +1,122 @@
+"""Schedule spaces: knobs as data, sketches per root-op kind, validity rules with reasons.
+
+A *sketch* fixes the structure of a schedule (which IREE CPU pipeline, which flags); its *knobs*
+are the free parameters (tile sizes per level). ``transform.tune.knob`` is not available in IREE
+3.13's bindings, so knobs are modelled here in Python, mirroring it: ``Knob(name, options)``.
+
+CPU contraction sketches (matmul / batch_matmul root ops):
+
+* ``default``      — IREE's own configuration (no decisions): the baseline.
+* ``double_tiling``— ``DoubleTilingExpert``: distribution tiles (workgroup level, M×N), vector
+  tiles (register level, m×n) and a reduction tile k. Rendered as ``compilation_info``.
+* ``data_tiling``  — ``--iree-opt-data-tiling`` (pack to a blocked layout + mmt4d), optionally with
+  IREE's mmt4d micro-kernels (``ukernels`` knob). A module-level choice: IREE 3.13 applies tuning
+  specs before encodings are materialized, so mmt4d tiles cannot be set per op (verified).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .dispatches import Workload
+
+__all__ = ["Knob", "Sketch", "sketches_for", "SKETCH_FLAGS"]
+
+#: Module-level iree-compile flags each sketch needs (decisions may add to them).
+SKETCH_FLAGS = {"default": [], "double_tiling": [], "data_tiling": ["--iree-opt-data-tiling"]}
+
+
+@dataclass(frozen=True)
+class Knob:
+    """A named tunable with a finite list of options (as ``transform.tune.knob``)."""
+
+    name: str
+    options: tuple
+
+
+def _pow2_upto(limit: int, lo: int = 1, hi: int = 1024) -> tuple[int, ...]:
+    out, v = [], lo
+    while v <= min(limit, hi):
+        out.append(v)
+        v *= 2
+    return tuple(out) or (lo,)
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """A schedule structure for one workload with its knobs.
+
+    ``validate(decisions)`` returns None or the reason a decision set is rejected *before*
+    compiling (a tile that does not divide its level, a tile larger than the loop, …).
+    """
+
+    name: str
+    workload: Workload
+    knobs: tuple[Knob, ...]
+
+    def sample(self, rng: random.Random, tries: int = 200) -> dict | None:
+        """A random valid decision set (None when the space is empty)."""
+        for _ in range(tries):
+            d = {k.name: rng.choice(k.options) for k in self.knobs}
+            if self.validate(d) is None:
+                return d
+        return None
+
+    def mutate(self, decisions: dict, rng: random.Random, tries: int = 50) -> dict | None:
+        """Change one knob to a neighbouring or random option, keeping the set valid."""
+        for _ in range(tries):
+            k = rng.choice(self.knobs)
+            opts = list(k.options)
+            i = opts.index(decisions[k.name]) if decisions[k.name] in opts else 0
+            j = min(len(opts) - 1, max(0, i + rng.choice((-1, 1)))) if rng.random() < 0.7 else rng.randrange(len(opts))
+            d = dict(decisions, **{k.name: opts[j]})
+            if d != decisions and self.validate(d) is None:
+                return d
+        return None
+
+    def size(self) -> int:
+        n = 1
+        for k in self.knobs:
+            n *= len(k.options)
+        return n
+
+    def validate(self, d: dict) -> str | None:
+        if set(d) != {k.name for k in self.knobs}:
+            return f"decisions {sorted(d)} do not match knobs {[k.name for k in self.knobs]}"
+        for k in self.knobs:
+            if d[k.name] not in k.options:
+                return f"{k.name}={d[k.name]} is not one of {k.options}"
+        if self.name != "double_tiling":
+            return None
+        e = self.workload.extents
+        for dim, dist, vec in (("M", "dist_m", "vec_m"), ("N", "dist_n", "vec_n")):
+            if d[dist] > e[dim]:
+                return f"{dist}={d[dist]} exceeds {dim}={e[dim]}"
+            if d[dist] % d[vec]:
+                return f"{vec}={d[vec]} does not divide {dist}={d[dist]}"
+        if e["K"] % d["vec_k"]:
+            return f"vec_k={d['vec_k']} does not divide K={e['K']}"
+        if d["vec_m"] * d["vec_n"] > 1024:
+            return f"vector tile {d['vec_m']}x{d['vec_n']} exceeds 1024 elements (register spill)"
+        return None
+
+    def flags(self, d: dict) -> list[str]:
+        """Module-level iree-compile flags for these decisions."""
+        fl = list(SKETCH_FLAGS[self.name])
+        if self.name == "data_tiling" and d.get("ukernels"):
+            fl.append("--iree-llvmcpu-enable-ukernels=mmt4d")
+        return fl
+
+
+def sketches_for(w: Workload) -> list[Sketch]:
+    """The CPU sketches for a contraction workload."""
+    e = w.extents
+    double = Sketch("double_tiling", w, (
+        Knob("dist_m", _pow2_upto(e["M"], 8, 256)),
+        Knob("dist_n", _pow2_upto(e["N"], 16, 512)),
+        Knob("vec_m", (1, 2, 4, 8, 16)),
+        Knob("vec_n", (8, 16, 32, 64)),
+        Knob("vec_k", (1, 2, 4, 8, 16)),
+    ))
+    return [Sketch("default", w, ()), double, Sketch("data_tiling", w, (Knob("ukernels", (False, True)),))]

@@ -1,0 +1,243 @@
+"""The operator-level tuner: per-dispatch schedule search plus module-level choices, end to end.
+
+1. Profile the dispatches IREE forms (time per invocation × invocations = share of the model).
+2. For each tunable workload, measure IREE's default, then spend the trial budget across workloads
+   in proportion to their share (a task scheduler, as in Ansor/MetaSchedule), in batches: the
+   strategy proposes, the evaluator builds/checks/times/records.
+3. Render the per-workload bests that beat the default into one tuning spec.
+4. Module-level choices (data tiling, micro-kernels) cannot be set per op in IREE 3.13, so they are
+   measured end to end on the whole model, next to "default" and "default + spec", interleaved in
+   one run; every variant is checked against the reference first. The fastest correct one wins.
+
+Ctrl-C during step 2 stops the search and keeps the best schedules found so far (all measurements
+are already in the database).
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..backend import benchmark_many, compile_module, default_threads, get_target
+from ..db import Database
+from ..model import Model
+from .dispatches import Dispatch, Workload, profile_dispatches
+from .evaluate import Evaluator, MeasureResult
+from .schedule import Schedule, render_tuning_spec
+from .search import get_strategy
+from .space import sketches_for
+
+__all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "GLOBAL_VARIANTS"]
+
+#: Module-level variants measured end to end: name -> (extra flags, use the tuning spec).
+GLOBAL_VARIANTS = {
+    "default": ([], False),
+    "default+spec": ([], True),
+    "data_tiling": (["--iree-opt-data-tiling"], False),
+    "data_tiling+ukernels": (["--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=mmt4d"], False),
+}
+#: A tuned schedule must beat IREE's default by this factor to enter the spec (timing noise guard).
+MIN_GAIN = 0.97
+
+
+@dataclass
+class WorkloadResult:
+    """Search outcome for one workload."""
+
+    workload: Workload
+    weight: float = 0.0
+    default_ms: float | None = None
+    best: Schedule | None = None
+    best_ms: float | None = None
+    trials: int = 0
+    failures: int = 0
+    history: list[tuple[dict, float | None]] = field(default_factory=list)
+    best_so_far: list[float] = field(default_factory=list)
+
+    @property
+    def speedup(self) -> float | None:
+        if self.default_ms and self.best_ms:
+            return self.default_ms / self.best_ms
+        return None
+
+    def to_dict(self) -> dict:
+        return {"workload": self.workload.key, "weight_ms": self.weight, "default_ms": self.default_ms,
+                "best_ms": self.best_ms, "speedup": self.speedup, "trials": self.trials,
+                "failures": self.failures, "best": self.best.describe() if self.best else None,
+                "best_so_far_ms": self.best_so_far}
+
+
+@dataclass
+class TuneResult:
+    """What tuning a model produced: flags, spec, per-workload and per-variant results."""
+
+    flags: list[str]
+    tuning_spec: str | None
+    chosen: str
+    workloads: dict[str, WorkloadResult]
+    dispatches: list[Dispatch]
+    variants_ms: dict[str, float]
+    trials: int
+    seconds: float
+    interrupted: bool = False
+    history: list[float] = field(default_factory=list)
+
+
+def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule]) -> list[MeasureResult]:
+    out = ev.evaluate(schedules)
+    for r in out:
+        res.trials += 1
+        t = r.median_ms if r.ok else None
+        if not r.ok:
+            res.failures += 1
+        if r.schedule.sketch == "default":
+            res.default_ms = t
+        else:
+            res.history.append((r.schedule.decisions, t))
+            if t is not None and (res.best_ms is None or t < res.best_ms):
+                res.best, res.best_ms = r.schedule, t
+        cur = min([x for x in (res.best_ms, res.default_ms) if x is not None], default=None)
+        if cur is not None:
+            res.best_so_far.append(cur)
+    return out
+
+
+def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="evolutionary", budget: int = 64,
+                   db: Database | None = None, target: str = "llvm-cpu", seed: int = 0, batch: int | None = None,
+                   reps: int = 5, progress: Callable[[str, int, int], None] | None = None,
+                   evaluator: Evaluator | None = None) -> tuple[dict[str, WorkloadResult], bool]:
+    """Search schedules for ``{key: (workload, weight)}`` within ``budget`` trials in total.
+
+    Returns per-workload results and whether the search was interrupted (Ctrl-C).
+    """
+    strat = get_strategy(strategy)
+    rng = random.Random(seed)
+    ev = evaluator or Evaluator(target, db, reps=reps, seed=seed)
+    batch = batch or 2 * ev.jobs
+    results = {k: WorkloadResult(w, weight) for k, (w, weight) in workloads.items()}
+    done = 0
+    interrupted = False
+    try:
+        for k, r in results.items():  # IREE's default first: the bar every schedule must clear
+            _measure(ev, r, [Schedule(r.workload, "default", {})])
+            done += 1
+            if progress:
+                progress(f"default {k}", done, budget)
+        left = max(0, budget - done)
+        total_w = sum(max(r.weight, 1e-9) for r in results.values())
+        quota = {k: max(2, round(left * max(r.weight, 1e-9) / total_w)) for k, r in results.items()}
+        sketch = {k: next(s for s in sketches_for(r.workload) if s.name == "double_tiling") for k, r in results.items()}
+        while done < budget:
+            active = [k for k in results if results[k].trials - 1 < quota[k]]
+            if not active:
+                break
+            progressed = False
+            for k in active:
+                r = results[k]
+                n = min(batch, quota[k] - (r.trials - 1), budget - done)
+                if n <= 0:
+                    continue
+                props = strat.propose(sketch[k], r.history, n, rng)
+                if not props:
+                    quota[k] = r.trials - 1  # space exhausted
+                    continue
+                _measure(ev, r, [Schedule(r.workload, "double_tiling", d) for d in props])
+                done += len(props)
+                progressed = True
+                if progress:
+                    best = f"{r.default_ms / r.best_ms:.2f}x" if r.best_ms and r.default_ms else "-"
+                    progress(f"{k} best {best}", done, budget)
+                if done >= budget:
+                    break
+            if not progressed:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if evaluator is None:
+            ev.close()
+    return results, interrupted
+
+
+def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: Database | None = None,
+               target: str = "llvm-cpu", seed: int = 0, reps: int = 5, threads: int | None = None,
+               progress: Callable[[str, int, int], None] | None = None, global_variants: bool = True) -> TuneResult:
+    """Tune every tunable dispatch of ``model`` and pick the fastest module-level variant.
+
+    Args:
+        model: the (graph-optimized) model.
+        strategy: ``random`` or ``evolutionary`` (or a strategy object).
+        budget: total per-dispatch trials (IREE defaults included).
+        db: tuning database (records reused across runs and models; created if missing).
+        progress: callback ``(message, done, total)``.
+        global_variants: also measure data tiling / micro-kernels end to end.
+    """
+    t0 = time.perf_counter()
+    tgt = get_target(target)
+    threads = threads or default_threads()
+    db = db if db is not None else Database()
+    if progress:
+        progress("profiling dispatches", 0, budget)
+    dispatches = profile_dispatches(model, tgt, threads=threads)
+    wl: dict[str, tuple[Workload, float]] = {}
+    for d in dispatches:
+        if d.workload is None:
+            continue
+        w, acc = wl.get(d.workload.key, (d.workload, 0.0))
+        wl[d.workload.key] = (w, acc + d.count * (d.time_ms or 0.0))
+    results, interrupted = tune_workloads(wl, strategy=strategy, budget=budget, db=db, target=tgt.name,
+                                          seed=seed, reps=reps, progress=progress)
+    winners = [r.best for r in results.values()
+               if r.best is not None and r.default_ms and r.best_ms < MIN_GAIN * r.default_ms]
+    spec = render_tuning_spec(winners)
+    history: list[float] = []
+    for r in results.values():
+        history.extend(r.best_so_far)
+    variants = {"default": GLOBAL_VARIANTS["default"]}
+    if spec is not None:
+        variants["default+spec"] = GLOBAL_VARIANTS["default+spec"]
+    if global_variants:
+        variants.update({k: v for k, v in GLOBAL_VARIANTS.items() if k.startswith("data_tiling")})
+    variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget)
+    flags, use_spec = variants[chosen]
+    trials = sum(r.trials for r in results.values())
+    return TuneResult(list(flags), spec if use_spec else None, chosen, results, dispatches, variants_ms,
+                      trials, time.perf_counter() - t0, interrupted, history)
+
+
+def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: int, progress, budget):
+    from ..pipeline import check_against_reference
+
+    with tempfile.TemporaryDirectory(prefix="mlir_opt_variants_") as tmp:
+        tmp = Path(tmp)
+        src = tmp / "model.mlirbc"
+        src.write_bytes(model.bytecode())
+        if spec is not None:
+            (tmp / "spec.mlir").write_text(spec)
+        vmfbs = {}
+        for name, (flags, use_spec) in variants.items():
+            if progress:
+                progress(f"compiling variant {name}", budget, budget)
+            fl = list(flags) + ([f"--iree-codegen-tuning-spec-path={tmp / 'spec.mlir'}"] if use_spec else [])
+            res = compile_module(src, tgt, output=tmp / f"{name.replace('+', '_')}.vmfb", flags=fl,
+                                 raise_on_error=False)
+            if res.ok:
+                vmfbs[name] = res.vmfb
+        if progress:
+            progress("checking variants", budget, budget)
+        check = check_against_reference(model, vmfbs, target=tgt.name, threads=threads, seeds=(0,),
+                                        reference_key="default")
+        good = {k: v for k, v in vmfbs.items() if check[k]["ok"]}
+        if "default" not in good:
+            return {}, "default"
+        if progress:
+            progress("timing variants end to end", budget, budget)
+        times = benchmark_many(good, model.random_inputs(0), entry=model.entry, target=tgt, reps=6, rounds=3,
+                               threads=threads)
+    ms = {k: t.median_ms for k, t in times.items()}
+    chosen = min(ms, key=ms.get)
+    return ms, chosen
