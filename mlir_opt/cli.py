@@ -86,6 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
+    p = sub.add_parser("tune", help="operator level alone: tune every dispatch, write a tuning spec")
+    _add_model_args(p)
+    p.add_argument("--strategy", default="evolutionary", choices=["random", "evolutionary"])
+    p.add_argument("--budget", type=int, default=48, help="total trials (default 48)")
+    p.add_argument("--db", default=None, help="tuning database (default: ~/.cache/mlir_opt/tuning.sqlite)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", default=None, help="write the tuning spec here")
+
+    p = sub.add_parser("render-spec", help="print the tuning spec of one schedule (for tests and debugging)")
+    p.add_argument("workload", help="workload key, e.g. matmul_64x128x32_f32xf32xf32")
+    p.add_argument("decisions", nargs="*", metavar="KNOB=VALUE",
+                   help="double-tiling decisions: dist_m dist_n vec_m vec_n vec_k")
+
     sub.add_parser("models", help="list the bundled models and their size presets")
     return ap
 
@@ -186,6 +199,65 @@ def _cmd_optimize(args) -> int:
     return 0
 
 
+def _cmd_tune(args) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .db import Database
+    from .ops.tuner import tune_model
+    from .report import print_summary  # noqa: F401  (same table style)
+
+    m = _load(args)
+    db = Database(args.db)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True)) as bar:
+        task = bar.add_task("tuning", total=args.budget)
+
+        def progress(msg, done, total):
+            bar.update(task, completed=done, total=total, description=msg[:60])
+
+        res = tune_model(m, strategy=args.strategy, budget=args.budget, db=db, seed=args.seed,
+                         progress=progress)
+    from rich.table import Table
+
+    t = Table(title=f"{m.name}: {args.strategy} search, {res.trials} trials, {res.seconds:.1f} s "
+                    f"(database {db.path})")
+    for col in ("workload", "share ms", "IREE default ms", "best ms", "speedup", "trials", "failed", "best schedule"):
+        t.add_column(col)
+    for k, w in sorted(res.workloads.items(), key=lambda kv: -kv[1].weight):
+        f = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
+        t.add_row(k, f(w.weight), f(w.default_ms), f(w.best_ms), "-" if not w.speedup else f"{w.speedup:.2f}×",
+                  str(w.trials), str(w.failures), w.best.describe() if w.best else "-")
+    Console(width=180).print(t)
+    print("module variants (end to end, ms): " + ", ".join(f"{k} {v:.3f}" for k, v in res.variants_ms.items())
+          + f" -> '{res.chosen}'" + (" (interrupted)" if res.interrupted else ""))
+    if res.tuning_spec and args.output:
+        Path(args.output).write_text(res.tuning_spec)
+        print(f"wrote {args.output}")
+    flags = list(res.flags) + ([f"--iree-codegen-tuning-spec-path={args.output}"] if res.tuning_spec and args.output else [])
+    print("iree-compile flags: " + (" ".join(flags) or "(none: IREE's defaults are best)"))
+    return 0
+
+
+def _cmd_render_spec(args) -> int:
+    from .ops.dispatches import Workload
+    from .ops.schedule import Schedule, render_tuning_spec
+
+    w = Workload.from_key(args.workload)
+    d = {}
+    for item in args.decisions:
+        k, _, v = item.partition("=")
+        if not v.lstrip("-").isdigit():
+            raise MlirOptError(f"decision {item!r} must be KNOB=INTEGER")
+        d[k] = int(v)
+    s = Schedule(w, "double_tiling", d)
+    reason = s.validate()
+    if reason:
+        raise MlirOptError(f"schedule rejected before compiling: {reason}")
+    sys.stdout.write(render_tuning_spec([s]))
+    return 0
+
+
 def _cmd_models(args) -> int:
     from .models import NAMES, SIZES
 
@@ -198,7 +270,8 @@ def _cmd_models(args) -> int:
 
 
 COMMANDS = {"import": _cmd_import, "compile": _cmd_compile, "run": _cmd_run, "bench": _cmd_bench,
-            "optimize": _cmd_optimize, "models": _cmd_models}
+            "optimize": _cmd_optimize, "tune": _cmd_tune, "render-spec": _cmd_render_spec,
+            "models": _cmd_models}
 
 
 def main(argv: list[str] | None = None) -> int:

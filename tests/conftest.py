@@ -1,8 +1,8 @@
 """pytest configuration: the FileCheck plugin and shared fixtures.
 
 Every ``tests/lit/**/*.mlir`` file with ``// RUN:`` lines becomes a pytest item. In a RUN line,
-``%s`` is the file, ``%python`` (or a leading ``python``) is this interpreter, ``not CMD`` inverts
-CMD's exit status (as in LLVM lit), and ``filecheck`` is the ``filecheck`` PyPI package. Each line
+``%s`` is the file, ``%python`` (or a leading ``python``) is this interpreter, ``%t`` is a per-test temporary path
+prefix, ``not CMD`` inverts CMD's exit status (as in LLVM lit), and ``filecheck`` is the ``filecheck`` PyPI package. Each line
 runs under ``bash -o pipefail``.
 """
 
@@ -26,10 +26,12 @@ def _filecheck() -> str:
     return str(cand) if cand.exists() else "filecheck"
 
 
-def expand_run_line(line: str, path: Path) -> str:
-    """Substitute %s, %python, python, filecheck and `not` in one RUN line."""
+def expand_run_line(line: str, path: Path, tmp: Path | None = None) -> str:
+    """Substitute %s, %t, %python, python, filecheck and `not` in one RUN line."""
     py = shlex.quote(sys.executable)
     line = line.replace("%s", shlex.quote(str(path))).replace("%python", py)
+    if tmp is not None:
+        line = line.replace("%t", shlex.quote(str(tmp / "t")))
     segments = []
     for seg in line.split("|"):
         seg = seg.strip()
@@ -63,9 +65,13 @@ class LitFile(pytest.File):
 
 class LitItem(pytest.Item):
     def runtest(self):
+        import tempfile
+
         env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        tmp = Path(tempfile.mkdtemp(prefix="lit_"))
         for line in run_lines(self.path):
-            cmd = expand_run_line(line, self.path)
+            cmd = expand_run_line(line, self.path, tmp)
             proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True,
                                   text=True, cwd=self.path.parent, env=env, timeout=600)
             if proc.returncode != 0:

@@ -89,6 +89,22 @@ class Workload:
             raise ValueError(f"unsupported contraction {op} {lhs} {rhs}")
         return cls(op, dims, (le, re_, oe), (lhs, rhs, out))
 
+    @classmethod
+    def from_key(cls, key: str) -> "Workload":
+        """Parse a key such as ``matmul_64x128x32_f32xf32xf32`` (M, N, K) back into a workload."""
+        m = re.fullmatch(r"(matmul|batch_matmul)_((?:\d+x)*\d+)_(\w+)x(\w+)x(\w+)", key)
+        if not m:
+            raise MlirOptError(f"not a workload key: {key!r} (e.g. matmul_64x128x32_f32xf32xf32)")
+        op, ext, lt, rt, ot = m.groups()
+        vals = [int(v) for v in ext.split("x")]
+        names = CONTRACTIONS["linalg." + op]
+        if len(vals) != len(names):
+            raise MlirOptError(f"{key}: {op} needs {len(names)} extents ({'x'.join(names)})")
+        e = dict(zip(names, vals))
+        b = f"{e['B']}x" if "B" in e else ""
+        return cls.from_types("linalg." + op, f"tensor<{b}{e['M']}x{e['K']}x{lt}>",
+                              f"tensor<{b}{e['K']}x{e['N']}x{rt}>", f"tensor<{b}{e['M']}x{e['N']}x{ot}>")
+
     def single_op_module(self) -> str:
         """A module whose ``main`` runs just this op on its two inputs (zero-filled output)."""
         lhs, rhs, out = self.operand_types
