@@ -10,7 +10,10 @@ For each workload (fp32 matmul 512³/1024³/2048³ and the matmuls of a BERT-bas
     python benchmarks/op_search.py                       # all workloads, budget 32 per strategy
     python benchmarks/op_search.py --workloads matmul_512x512x512_f32xf32xf32 --budget 12
 
-Each strategy gets a fresh in-memory database, so neither reuses the other's measurements.
+Random and evolutionary get a fresh in-memory database per workload. ``reuse`` (ETO-style) shares
+one database across the workloads in the order given, so each workload can start from schedules of
+the ones tuned before it whose extents dominate or are dominated by its own; the first workload of
+a run has no donor and falls back to evolutionary search.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def trials_to(curve: list[float], target: float) -> int | None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS))
-    ap.add_argument("--strategies", default="random,evolutionary")
+    ap.add_argument("--strategies", default="random,evolutionary,reuse")
     ap.add_argument("--budget", type=int, default=32, help="trials per strategy and workload")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None)
@@ -72,11 +75,12 @@ def main(argv=None) -> int:
     console = Console(stderr=True)
     rows = []
     tmp = Path(tempfile.mkdtemp(prefix="op_search_"))
+    reuse_db = Database(":memory:")
     for key in args.workloads.split(","):
         w = Workload.from_key(key)
         found = {}
         for strat in args.strategies.split(","):
-            ev = Evaluator(db=Database(":memory:"), reps=5, seed=args.seed)
+            ev = Evaluator(db=reuse_db if strat == "reuse" else Database(":memory:"), reps=5, seed=args.seed)
             t0 = time.perf_counter()
             with console.status(f"{key}: {strat} search ({args.budget} trials)"):
                 res, _ = tune_workloads({key: (w, 1.0)}, strategy=strat, budget=args.budget, seed=args.seed,

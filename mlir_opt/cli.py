@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                    help="directory for model.vmfb, optimized.mlir, report.json")
     p.add_argument("--graph-search", default="none", help="graph-level strategy (default: none)")
-    p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary"],
+    p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary", "reuse"],
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
     p.add_argument("--db", default=None, help="tuning database (default: ~/.cache/mlir_opt/tuning.sqlite)")
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tune", help="operator level alone: tune every dispatch, write a tuning spec")
     _add_model_args(p)
-    p.add_argument("--strategy", default="evolutionary", choices=["random", "evolutionary"])
+    p.add_argument("--strategy", default="evolutionary", choices=["random", "evolutionary", "reuse"])
     p.add_argument("--budget", type=int, default=48, help="total trials (default 48)")
     p.add_argument("--db", default=None, help="tuning database (default: ~/.cache/mlir_opt/tuning.sqlite)")
     p.add_argument("--seed", type=int, default=0)

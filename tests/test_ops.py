@@ -115,3 +115,25 @@ def test_optimize_with_op_search_exports_spec(tmp_path):
     if res.report["ops"]["has_tuning_spec"]:
         assert (tmp_path / "out" / "tuning_spec.mlir").read_text().count("transform.iree.match.contraction") >= 1
     assert Database(db_path).count() >= 8
+
+
+def test_reuse_transfers_from_dominating_workload():
+    from mlir_opt.ops.search.reuse import ReuseStrategy, dominates
+
+    db = Database(":memory:")
+    tune_workloads({MM.key: (MM, 1.0)}, strategy="random", budget=6, db=db, reps=2)
+    small = Workload.from_key("matmul_32x64x32_f32xf32xf32")
+    assert dominates(MM.extents, small.extents) and not dominates(small.extents, MM.extents)
+    strat = ReuseStrategy(db)
+    sk = next(s for s in sketches_for(small) if s.name == "double_tiling")
+    seeds = strat.transferred(sk)
+    assert strat.donors[small.key] == [MM.key] and seeds
+    assert all(sk.validate(d) is None for d in seeds)
+    first = strat.propose(sk, [], 2, random.Random(0))
+    assert first[0] == seeds[0]
+    # A workload of another shape family (not dominated either way) has no donor.
+    other = Workload.from_key("matmul_128x32x32_f32xf32xf32")
+    sk2 = next(s for s in sketches_for(other) if s.name == "double_tiling")
+    assert strat.transferred(sk2) == [] and strat.donors[other.key] == []
+    res, _ = tune_workloads({small.key: (small, 1.0)}, strategy="reuse", budget=4, db=db, reps=2)
+    assert res[small.key].best is not None and res[small.key].trials == 4

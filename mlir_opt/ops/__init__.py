@@ -4,7 +4,7 @@ An op search is any object with ``name`` and ``run(model, *, target) -> OpsResul
 can change the module, add iree-compile flags, and carry a tuning spec (a transform library that
 plain ``iree-compile --iree-codegen-tuning-spec-path`` accepts) used for the final .vmfb.
 
-Strategies: ``none`` (IREE's defaults), ``random`` and ``evolutionary`` (see :mod:`.tuner`,
+Strategies: ``none`` (IREE's defaults), ``random``, ``evolutionary`` and ``reuse`` (ETO-style) (see :mod:`.tuner`,
 :mod:`.search`). Pieces: :mod:`.dispatches` (what IREE forms, workloads, per-dispatch time),
 :mod:`.space` (sketches and knobs), :mod:`.schedule` (compilation_info and tuning-spec rendering),
 :mod:`.evaluate` (build/check/time/record candidates).
@@ -99,7 +99,8 @@ class TuneSearch:
 
 
 STRATEGIES: dict[str, Any] = {"none": NoOpSearch, "random": lambda **kw: TuneSearch("random", **kw),
-                              "evolutionary": lambda **kw: TuneSearch("evolutionary", **kw)}
+                              "evolutionary": lambda **kw: TuneSearch("evolutionary", **kw),
+                              "reuse": lambda **kw: TuneSearch("reuse", **kw)}
 
 
 def get_op_search(strategy: "str | OpSearch", **options: Any) -> OpSearch:

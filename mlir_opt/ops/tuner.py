@@ -114,9 +114,14 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
 
     Returns per-workload results and whether the search was interrupted (Ctrl-C).
     """
-    strat = get_strategy(strategy)
-    rng = random.Random(seed)
     ev = evaluator or Evaluator(target, db, reps=reps, seed=seed)
+    if strategy == "reuse":
+        from .search.reuse import ReuseStrategy
+
+        strat = ReuseStrategy(ev.db, ev.target.name)
+    else:
+        strat = get_strategy(strategy)
+    rng = random.Random(seed)
     batch = batch or 2 * ev.jobs
     results = {k: WorkloadResult(w, weight) for k, (w, weight) in workloads.items()}
     done = 0

@@ -7,5 +7,6 @@ strategies never propose a decision set already in it.
 from .base import SearchStrategy, get_strategy, STRATEGIES
 from .random import RandomStrategy
 from .evolutionary import EvolutionaryStrategy
+from .reuse import ReuseStrategy
 
-__all__ = ["SearchStrategy", "get_strategy", "STRATEGIES", "RandomStrategy", "EvolutionaryStrategy"]
+__all__ = ["SearchStrategy", "get_strategy", "STRATEGIES", "RandomStrategy", "EvolutionaryStrategy", "ReuseStrategy"]
