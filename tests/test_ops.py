@@ -137,3 +137,19 @@ def test_reuse_transfers_from_dominating_workload():
     assert strat.transferred(sk2) == [] and strat.donors[other.key] == []
     res, _ = tune_workloads({small.key: (small, 1.0)}, strategy="reuse", budget=4, db=db, reps=2)
     assert res[small.key].best is not None and res[small.key].trials == 4
+
+
+def test_cost_model_learns_and_ranks():
+    from mlir_opt.ops.cost_model import GBTCostModel, featurize
+
+    sk = next(s for s in sketches_for(MM) if s.name == "double_tiling")
+    rng = random.Random(0)
+    ds = [sk.sample(rng) for _ in range(40)]
+    # A synthetic latency law the model must pick up: bigger register tiles are faster.
+    t = [10.0 / (d["vec_m"] * d["vec_n"]) + 0.01 * d["vec_k"] for d in ds]
+    m = GBTCostModel()
+    assert not m.trained and (m.predict([MM], ds[:3]) == 0).all()
+    m.update([MM] * 30, ds[:30], t[:30])
+    pred = m.predict([MM] * 10, ds[30:])
+    assert np.corrcoef(pred, np.log(t[30:]))[0, 1] > 0.8
+    assert featurize(MM, ds[0]).shape == featurize(Workload.from_key("batch_matmul_2x16x32x8_f32xf32xf32"), ds[0]).shape

@@ -121,6 +121,8 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
         strat = ReuseStrategy(ev.db, ev.target.name)
     else:
         strat = get_strategy(strategy)
+    if hasattr(strat, "warm_start"):
+        strat.warm_start(ev.db, ev.target.name)
     rng = random.Random(seed)
     batch = batch or 2 * ev.jobs
     results = {k: WorkloadResult(w, weight) for k, (w, weight) in workloads.items()}

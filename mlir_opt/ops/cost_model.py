@@ -1,0 +1,109 @@
+"""Learned cost models that rank candidate schedules before they are measured.
+
+A cost model maps (workload, decisions) features to predicted log-latency. It is trained online
+from the measurements of the current search plus, as a warm start, every ``ok`` record in the
+tuning database for the same target and sketch — so what was learned on one operator carries over
+to similar ones (the features include the workload's extents). Interface as in MetaSchedule:
+``update / predict / save / load``.
+
+* :class:`GBTCostModel` — gradient-boosted trees (scikit-learn), the default.
+* :class:`RandomModel`  — random scores; the control in tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from .dispatches import Workload
+
+__all__ = ["CostModel", "GBTCostModel", "RandomModel", "featurize"]
+
+_DIMS = ("B", "M", "N", "K")
+_KNOBS = ("dist_m", "dist_n", "vec_m", "vec_n", "vec_k")
+
+
+def featurize(w: Workload, d: dict) -> np.ndarray:
+    """Numeric features of a double-tiling schedule on a workload (log2 scale where it helps)."""
+    e = {k: w.extents.get(k, 1) for k in _DIMS}
+    lg = lambda x: math.log2(max(x, 1))  # noqa: E731
+    dm, dn, vm, vn, vk = (d.get(k, 1) for k in _KNOBS)
+    wg = e["B"] * math.ceil(e["M"] / dm) * math.ceil(e["N"] / dn)
+    return np.array([
+        *(lg(e[k]) for k in _DIMS),
+        *(lg(d.get(k, 1)) for k in _KNOBS),
+        lg(wg),                                   # workgroups (parallelism)
+        lg(vm * vn),                              # register tile size
+        lg(vm * vn * vk),                         # unrolled FMAs per step
+        lg(dm * e["K"] + e["K"] * dn),            # bytes touched per workgroup (~ L2 pressure)
+        (e["M"] % dm == 0) + (e["N"] % dn == 0),  # full tiles
+        lg(w.flops),
+    ], dtype=np.float64)
+
+
+class CostModel(Protocol):
+    """Predicts log-latency of schedules; lower is better."""
+
+    def update(self, workloads: Sequence[Workload], decisions: Sequence[dict], times_ms: Sequence[float]) -> None: ...
+
+    def predict(self, workloads: Sequence[Workload], decisions: Sequence[dict]) -> np.ndarray: ...
+
+
+class GBTCostModel:
+    """Gradient-boosted regression trees on :func:`featurize` features (needs >= 4 samples)."""
+
+    def __init__(self, n_estimators: int = 120, max_depth: int = 3, seed: int = 0):
+        self.params = dict(n_estimators=n_estimators, max_depth=max_depth, learning_rate=0.1,
+                           subsample=0.9, random_state=seed)
+        self.X: list[np.ndarray] = []
+        self.y: list[float] = []
+        self._model = None
+        self._dirty = False
+
+    @property
+    def trained(self) -> bool:
+        return len(self.y) >= 4
+
+    def update(self, workloads, decisions, times_ms) -> None:
+        for w, d, t in zip(workloads, decisions, times_ms):
+            if t is not None and t > 0:
+                self.X.append(featurize(w, d))
+                self.y.append(math.log(t))
+                self._dirty = True
+
+    def _fit(self) -> None:
+        from sklearn.ensemble import GradientBoostingRegressor
+
+        self._model = GradientBoostingRegressor(**self.params).fit(np.stack(self.X), np.array(self.y))
+        self._dirty = False
+
+    def predict(self, workloads, decisions) -> np.ndarray:
+        if not self.trained:
+            return np.zeros(len(decisions))
+        if self._dirty or self._model is None:
+            self._fit()
+        return self._model.predict(np.stack([featurize(w, d) for w, d in zip(workloads, decisions)]))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_bytes(pickle.dumps((self.params, self.X, self.y)))
+
+    def load(self, path: str | Path) -> None:
+        self.params, self.X, self.y = pickle.loads(Path(path).read_bytes())
+        self._dirty = True
+
+
+class RandomModel:
+    """Random predictions (a control: ranking by it is random search)."""
+
+    def __init__(self, seed: int = 0):
+        self.rng = np.random.default_rng(seed)
+
+    def update(self, workloads, decisions, times_ms) -> None:
+        pass
+
+    def predict(self, workloads, decisions) -> np.ndarray:
+        return self.rng.random(len(decisions))
