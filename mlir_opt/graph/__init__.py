@@ -115,3 +115,8 @@ def optimize_graph(model: Model, strategy: "str | GraphSearch" = "none", *,
                    target: str = "llvm-cpu") -> GraphResult:
     """Run a graph-level search on ``model``; returns the best equivalent model found."""
     return get_graph_search(strategy).run(model, target=target)
+
+
+from .search.greedy import GreedySearch  # noqa: E402  (needs GraphResult and prepare above)
+
+STRATEGIES["greedy"] = GreedySearch

@@ -5,7 +5,8 @@ torch gives ``nn.Linear`` on 3-D inputs) that read the same LHS value, whose RHS
 weight-only subgraphs (torch's ``transpose(W)`` + broadcast) with equal leading/K dims, and whose
 accumulators are ``linalg.fill`` of the same scalar, become one contraction over the RHS
 concatenated along N, followed by one ``tensor.extract_slice`` per original result (BERT's Q/K/V
-projections). Bias-add generics stay as they are, reading the slices.
+projections). When every member's only user is a bias-add (a constant vector along N), the
+biases are concatenated too and added once before slicing; otherwise bias-adds read the slices.
 """
 
 from __future__ import annotations
@@ -47,6 +48,36 @@ def _linear(view: GraphView, op: ir.Operation):
     return key, w
 
 
+def _bias_add(view: GraphView, op: ir.Operation):
+    """``(generic, bias vector)`` if ``op``'s only user adds a constant vector along the last dim."""
+    r = op.results[0]
+    users = view.users(r)
+    if len(users) != 1 or view.num_uses(r) != 1:
+        return None
+    g = users[0]
+    if g.name != "linalg.generic" or len(g.operands) != 3 or len(g.results) != 1:
+        return None
+    if str(g.results[0].type) != str(r.type):
+        return None
+    rank = len(shape_of(r))
+    maps = [_ir.affine_map_results(a)[1] for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
+    ident = [f"d{i}" for i in range(rank)]
+    if any("parallel" not in str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])):
+        return None
+    if g.operands[0] != r or maps[0] != ident or maps[2] != ident or maps[1] != [f"d{rank - 1}"]:
+        return None
+    b = view.const_value(g.operands[1])
+    if b is None or b.ndim != 1:
+        return None
+    block = g.regions[0].blocks[0]
+    body = [o.operation for o in block.operations]
+    if len(body) != 2 or body[0].name != "arith.addf" or body[1].operands[0] != body[0].results[0]:
+        return None
+    if {v for v in body[0].operands} != {block.arguments[0], block.arguments[1]}:
+        return None
+    return g, b
+
+
 def match(view: GraphView) -> list[Match]:
     """Groups (≥ 2) of contractions with the same LHS, constant RHS and the same fill scalar."""
     groups: dict = {}
@@ -70,6 +101,8 @@ def apply(module: ir.Module, m: Match) -> None:
     fill_scalar = view.producer(anchor.operands[2]).operands[0]
     w = np.concatenate([l[1] for l in lins], axis=-1)
     wv = _ir.make_constant(w.astype(lins[0][1].dtype), before=anchor)
+    biases = [_bias_add(view, op) for op in ops]
+    with_bias = all(b is not None for b in biases)
     outs = [shape_of(op.results[0]) for op in ops]
     n_total = sum(s[-1] for s in outs)
     elem = elem_of(anchor.results[0])
@@ -80,20 +113,35 @@ def apply(module: ir.Module, m: Match) -> None:
              f"  %e = tensor.empty() : {out_t}",
              f"  %f = linalg.fill ins(%z : {fill_scalar.type}) outs(%e : {out_t}) -> {out_t}",
              f"  %m = {anchor.name} ins(%x, %w : {lhs_t}, {w_t}) outs(%f : {out_t}) -> {out_t}"]
+    inputs = [lhs, wv, fill_scalar]
+    if with_bias:
+        bv = _ir.make_constant(np.concatenate([b[1] for b in biases]).astype(w.dtype), before=anchor)
+        inputs.append(bv)
+        lines[0] = lines[0].replace(") -> (", f", %b: {bv.type}) -> (", 1)
+        rank = len(outs[0])
+        ident = ", ".join(f"d{i}" for i in range(rank))
+        iters = ", ".join(['"parallel"'] * rank)
+        lines.append(f"  %m2 = linalg.generic {{indexing_maps = [affine_map<({ident}) -> ({ident})>, "
+                     f"affine_map<({ident}) -> (d{rank - 1})>, affine_map<({ident}) -> ({ident})>], "
+                     f"iterator_types = [{iters}]}} ins(%m, %b : {out_t}, {bv.type}) outs(%e : {out_t}) {{\n"
+                     f"  ^bb0(%a: {elem}, %c: {elem}, %o: {elem}):\n    %s = arith.addf %a, %c : {elem}\n"
+                     f"    linalg.yield %s : {elem}\n  }} -> {out_t}")
+    src = "%m2" if with_bias else "%m"
     off, names = 0, []
     rank = len(outs[0])
     for k, (op, s) in enumerate(zip(ops, outs)):
         offs = ", ".join(["0"] * (rank - 1) + [str(off)])
         sizes = ", ".join(map(str, s))
         strides = ", ".join(["1"] * rank)
-        lines.append(f"  %s{k} = tensor.extract_slice %m[{offs}] [{sizes}] [{strides}] : {out_t} to "
+        lines.append(f"  %s{k} = tensor.extract_slice {src}[{offs}] [{sizes}] [{strides}] : {out_t} to "
                      f"{op.results[0].type}")
         names.append(f"%s{k}")
         off += s[-1]
     lines.append(f"  return {', '.join(names)} : {', '.join(str(op.results[0].type) for op in ops)}")
     lines.append("}")
-    new = _ir.splice(anchor, "\n".join(lines), [lhs, wv, fill_scalar])
-    replace_results(view, [op.results[0] for op in ops], new)
+    new = _ir.splice(anchor, "\n".join(lines), inputs)
+    old = [b[0].results[0] for b in biases] if with_bias else [op.results[0] for op in ops]
+    replace_results(view, old, new)
 
 
 def _example(label: str, m: int, k: int, ns: list[int], batched: bool, seed: int) -> Example:
