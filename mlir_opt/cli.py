@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_args(p)
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                    help="directory for model.vmfb, optimized.mlir, report.json")
-    p.add_argument("--graph-search", default="none", help="graph-level strategy (default: none)")
+    p.add_argument("--graph-search", default="none",
+                   help="graph-level strategy: none (default) or greedy")
     p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary", "reuse"],
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
@@ -98,6 +99,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workload", help="workload key, e.g. matmul_64x128x32_f32xf32xf32")
     p.add_argument("decisions", nargs="*", metavar="KNOB=VALUE",
                    help="double-tiling decisions: dist_m dist_n vec_m vec_n vec_k")
+
+    p = sub.add_parser("rewrite", help="apply graph rewrite rules to a model and print the linalg IR")
+    p.add_argument("model", nargs="?", help=MODEL_HELP)
+    p.add_argument("--size", choices=["tiny", "small", "base"], default=None,
+                   help="size preset for bundled models (default: tiny)")
+    p.add_argument("--entry", default=None, help="entry function of an MLIR file with several")
+    p.add_argument("--rule", action="append", default=[], metavar="NAME",
+                   help="rule to apply wherever it matches (repeatable; default: all)")
+    p.add_argument("--list", action="store_true", help="list the rules with their descriptions")
+    p.add_argument("--elide", type=int, default=None, metavar="N",
+                   help="elide constants with more than N elements in the printed IR")
+
+    p = sub.add_parser("rules", help="list the graph rewrite rules, or verify them numerically with IREE")
+    p.add_argument("--verify", action="store_true",
+                   help="compile and run every rule's test graphs before/after, print a table")
+    p.add_argument("--rule", action="append", default=[], metavar="NAME", help="only these rules")
+    p.add_argument("--no-cache", action="store_true", help="ignore cached verification results")
 
     sub.add_parser("models", help="list the bundled models and their size presets")
     return ap
@@ -256,6 +274,46 @@ def _cmd_render_spec(args) -> int:
         raise MlirOptError(f"schedule rejected before compiling: {reason}")
     sys.stdout.write(render_tuning_spec([s]))
     return 0
+def _print_rule_list() -> None:
+    from .graph.rules import RULES
+
+    width = max(map(len, RULES))
+    for r in RULES.values():
+        print(f"{r.name:{width}s}  {r.family:7s}  {r.description}")
+
+
+def _cmd_rewrite(args) -> int:
+    from .graph import apply_rules
+
+    if args.list:
+        _print_rule_list()
+        return 0
+    if not args.model:
+        raise MlirOptError("rewrite needs a MODEL (or --list)")
+    m = _load(argparse.Namespace(model=args.model, name=None, entry=args.entry, size=args.size))
+    res = apply_rules(m, args.rule or None)
+    print(f"applied: {', '.join(res.applied) or 'nothing'}", file=sys.stderr)
+    sys.stdout.write(res.model.text(elide_large=args.elide))
+    return 0
+
+
+def _cmd_rules(args) -> int:
+    from .graph.rules import get_rules
+    from .graph.verify import verify_rules
+
+    if not args.verify:
+        get_rules(args.rule or None)  # validates names
+        _print_rule_list()
+        return 0
+    reps = verify_rules(args.rule or None, use_cache=not args.no_cache)
+    w = max(len(r.rule) for r in reps)
+    print(f"{'rule':{w}s}  {'family':7s}  {'shapes':>6s}  {'max rel err':>11s}  status")
+    for r in reps:
+        print(f"{r.rule:{w}s}  {r.family:7s}  {len(r.shapes):6d}  {r.max_rel_error:11.2e}  {r.status}"
+              + (f" ({r.reason})" if r.reason else "") + (" [cached]" if r.cached else ""))
+        for s in r.shapes:
+            print(f"{'':{w}s}    - {s}")
+    return 0 if all(r.ok for r in reps) else 1
 
 
 def _cmd_models(args) -> int:
@@ -271,7 +329,7 @@ def _cmd_models(args) -> int:
 
 COMMANDS = {"import": _cmd_import, "compile": _cmd_compile, "run": _cmd_run, "bench": _cmd_bench,
             "optimize": _cmd_optimize, "tune": _cmd_tune, "render-spec": _cmd_render_spec,
-            "models": _cmd_models}
+            "models": _cmd_models, "rewrite": _cmd_rewrite, "rules": _cmd_rules}
 
 
 def main(argv: list[str] | None = None) -> int:

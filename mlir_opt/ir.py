@@ -29,6 +29,16 @@ __all__ = [
     "FuncSignature",
     "func_signature",
     "TYPE_TO_NUMPY",
+    "iter_ops",
+    "resource_blobs",
+    "materialize_resources",
+    "constant_array",
+    "make_constant",
+    "affine_map_results",
+    "int_array_attr",
+    "entry_block",
+    "splice",
+    "erase_dead",
 ]
 
 # MLIR element type spelling -> numpy dtype name.
@@ -221,3 +231,185 @@ def inline_immutable_globals(module: ir.Module) -> int:
     for sym in used:
         inits[sym].erase()
     return len(used)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers for the graph level (mlir_opt/graph): constants, affine maps, splicing and dead code.
+
+_RESOURCE_RE = re.compile(r'^\s*([\w.$\-]+|"[^"]*"): "0x([0-9A-Fa-f]*)"', re.M)
+
+
+def resource_blobs(module: ir.Module) -> dict[str, bytes]:
+    """The ``builtin`` dialect resource blobs of ``module`` (name -> raw bytes, alignment stripped).
+
+    The bindings cannot read a ``DenseResourceElementsAttr``'s data, so this prints the module and
+    parses its ``{-# dialect_resources #-}`` section (each blob is a 4-byte alignment word + data).
+    """
+    text = to_text(module)
+    start = text.rfind("{-#")
+    if start < 0:
+        return {}
+    out = {}
+    for m in _RESOURCE_RE.finditer(text, start):
+        out[m.group(1).strip('"')] = bytes.fromhex(m.group(2))[4:]
+    return out
+
+
+def materialize_resources(module: ir.Module) -> int:
+    """Turn ``arith.constant dense_resource<…>`` into inline ``dense<…>`` constants.
+
+    The graph level reads and digests constant contents through ``DenseElementsAttr``; resources
+    are opaque to the bindings. Returns how many constants were rewritten.
+    """
+    consts = [op for op in _walk(module.operation)
+              if op.name == "arith.constant" and "dense_resource<" in str(op.attributes["value"])[:15]]
+    if not consts:
+        return 0
+    blobs = resource_blobs(module)
+    n = 0
+    with module.context, ir.Location.unknown():
+        for op in consts:
+            attr = op.attributes["value"]
+            name = re.match(r"dense_resource<([^>]+)>", str(attr)).group(1).strip('"')
+            rt = ir.RankedTensorType(attr.type)
+            dt = TYPE_TO_NUMPY.get(str(rt.element_type))
+            if name not in blobs or dt is None or dt == "bool":
+                continue
+            import numpy as np
+
+            arr = np.frombuffer(blobs[name], dtype=dt)
+            if arr.size != int(np.prod(rt.shape, dtype=np.int64)):
+                continue
+            op.attributes["value"] = ir.DenseElementsAttr.get(arr.reshape(rt.shape).copy(), type=rt)
+            n += 1
+    return n
+
+
+def constant_array(op: ir.Operation):
+    """The value of an ``arith.constant`` as a numpy array (scalars as 0-d arrays), or None."""
+    import numpy as np
+
+    if op.name != "arith.constant":
+        return None
+    attr = op.attributes["value"]
+    try:
+        dense = ir.DenseElementsAttr(attr)
+    except ValueError:
+        pass
+    else:
+        try:
+            rt = ir.RankedTensorType(dense.type)
+            arr = np.array(dense)
+            if dense.is_splat and arr.shape != tuple(rt.shape):
+                arr = np.full(rt.shape, arr.reshape(-1)[0])
+            return arr
+        except (ValueError, TypeError, RuntimeError):
+            return None
+    for cls, cast in ((ir.FloatAttr, float), (ir.IntegerAttr, int)):
+        try:
+            a = cls(attr)
+        except ValueError:
+            continue
+        dt = TYPE_TO_NUMPY.get(str(a.type), "float64" if cast is float else "int64")
+        return np.array(a.value, dtype=dt)
+    return None
+
+
+def make_constant(array, *, before: ir.Operation) -> ir.Value:
+    """Insert ``arith.constant dense<array>`` before ``before``; returns its result."""
+    import numpy as np
+
+    arr = np.ascontiguousarray(array)
+    with before.context, before.location, ir.InsertionPoint(before):
+        elem = {"float32": ir.F32Type.get, "float64": ir.F64Type.get, "float16": ir.F16Type.get}[str(arr.dtype)]()
+        rt = ir.RankedTensorType.get(list(arr.shape), elem)
+        attr = ir.DenseElementsAttr.get(arr, type=rt)
+        op = ir.Operation.create("arith.constant", results=[rt], attributes={"value": attr})
+    return op.results[0]
+
+
+def affine_map_results(attr: ir.Attribute) -> tuple[int, list[str]]:
+    """``(n_dims, results)`` of an affine map attribute, results as strings (``d1``, ``0``, …)."""
+    amap = ir.AffineMapAttr(attr).value
+    return amap.n_dims, [str(e) for e in amap.results]
+
+
+def int_array_attr(op: ir.Operation, name: str) -> list[int]:
+    """An integer array attribute (``array<i64: …>`` or ``dense<…>``) as a list."""
+    s = str(op.attributes[name])
+    m = re.match(r"array<i\d+(?::\s*(.*))?>", s)
+    if m:
+        return [int(x) for x in (m.group(1) or "").split(",") if x.strip()]
+    m = re.match(r"dense<(.*)>\s*:", s)
+    if m:
+        body = m.group(1).strip("[] ")
+        vals = [int(x) for x in body.split(",") if x.strip()]
+        shape = re.search(r"<(\d+)x", s.split(":")[-1])
+        if len(vals) == 1 and shape:
+            vals = vals * int(shape.group(1))
+        return vals
+    raise MlirOptError(f"attribute {name} of {op.name} is not an integer array: {s}")
+
+
+def entry_block(module: ir.Module, entry: str) -> ir.Block:
+    """The body block of function ``entry``."""
+    for op in module.body.operations:
+        op = op.operation
+        if op.name in ("func.func", "util.func") and ir.StringAttr(op.attributes["sym_name"]).value == entry:
+            return op.regions[0].blocks[0]
+    raise MlirOptError(f"no function @{entry} in the module")
+
+
+def splice(anchor: ir.Operation, snippet: str, inputs: list[ir.Value]) -> list[ir.Value]:
+    """Insert the body of a one-function snippet before ``anchor``; returns its returned values.
+
+    ``snippet`` is MLIR text of ``func.func @s(%a0: T0, …) -> (…) { …; return … }``; its arguments
+    are bound to ``inputs``. The ops are parsed in ``anchor``'s context, verified, and cloned in
+    place, so replacement IR is written as text and checked by MLIR's verifiers before it lands.
+    """
+    ctx = anchor.context
+    tmp = parse(snippet, ctx, source_name="<rewrite snippet>")
+    try:
+        tmp.operation.verify()
+    except ir.MLIRError as err:
+        raise MlirOptError(f"rewrite snippet does not verify: {_format_diagnostics(err, '<snippet>')}") from None
+    func = tmp.body.operations[0].operation
+    block = func.regions[0].blocks[0]
+    mapping: dict = {block.arguments[i]: v for i, v in enumerate(inputs)}
+    if len(block.arguments) != len(inputs):
+        raise MlirOptError(f"rewrite snippet takes {len(block.arguments)} inputs, {len(inputs)} given")
+    results: list[ir.Value] = []
+    with ir.InsertionPoint(anchor):
+        for op in block.operations:
+            op = op.operation
+            if op.name in ("func.return", "return"):
+                results = [mapping.get(v, v) for v in op.operands]
+                break
+            new = op.clone()
+            for sub in [new, *_walk(new)]:
+                for i, v in enumerate(list(sub.operands)):
+                    if v in mapping:
+                        sub.operands[i] = mapping[v]
+            for a, b in zip(op.results, new.results):
+                mapping[a] = b
+    return results
+
+
+_KEEP = ("func.return", "return", "util.return", "cf.assert")
+
+
+def erase_dead(block: ir.Block) -> int:
+    """Erase ops of ``block`` whose results are all unused (terminators kept); returns the count."""
+    n = 0
+    changed = True
+    while changed:
+        changed = False
+        for op in reversed(list(block.operations)):
+            op = op.operation
+            if op.name in _KEEP or len(op.results) == 0:
+                continue
+            if all(next(iter(r.uses), None) is None for r in op.results):
+                op.erase()
+                n += 1
+                changed = True
+    return n

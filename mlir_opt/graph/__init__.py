@@ -1,8 +1,12 @@
-"""Graph level: search for a faster equivalent linalg/tensor graph (issue #4 fills this in).
+"""Graph level: search for a faster equivalent linalg/tensor graph (issue #4).
 
 A graph search is any object with ``name`` and ``run(model, target=...) -> GraphResult``; strategies
 are looked up by name in :data:`STRATEGIES` (a string or an instance is accepted, as in
-MetaSchedule's factories). Today only ``none`` exists: it returns the module unchanged.
+MetaSchedule's factories): ``none`` (identity) and ``greedy`` (:mod:`.search.greedy`).
+
+Pieces: :mod:`.view` (dataflow view + structural hash), :mod:`.rules` (named rewrite rules, one
+module per family), :mod:`.verify` (numerical verification of every rule), :mod:`.cost` (roofline
+and measured graph cost). :func:`apply_rules` applies named rules to a fixpoint without search.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from typing import Protocol, runtime_checkable
 from ..errors import MlirOptError
 from ..model import Model
 
-__all__ = ["GraphResult", "GraphSearch", "NoGraphSearch", "STRATEGIES", "get_graph_search", "optimize_graph"]
+__all__ = ["GraphResult", "GraphSearch", "NoGraphSearch", "STRATEGIES", "get_graph_search", "optimize_graph",
+           "apply_rules", "prepare"]
 
 
 @dataclass
@@ -52,6 +57,51 @@ class NoGraphSearch:
 STRATEGIES: dict[str, type] = {"none": NoGraphSearch}
 
 
+def prepare(model: Model) -> Model:
+    """A clone of ``model`` whose ``dense_resource`` constants are inline (readable by the rules)."""
+    from .. import ir as _ir
+
+    m = model.clone()
+    _ir.materialize_resources(m.module)
+    return m
+
+
+def apply_rules(model: Model, names=None, *, max_steps: int = 1000) -> GraphResult:
+    """Apply the named rules (all for None) wherever they match, until none matches.
+
+    No cost model is consulted: this is the deterministic rewriter behind ``python -m mlir_opt
+    rewrite``. Rules are tried in the order given; after each application matching restarts.
+
+    Args:
+        model: the model (not modified; a clone is rewritten).
+        names: rule names, see :data:`mlir_opt.graph.rules.RULES`.
+        max_steps: bound on the number of applications.
+    Returns:
+        :class:`GraphResult` with the rewritten model and the applied rule names in order.
+    """
+    import time
+
+    from .rules import get_rules
+    from .view import GraphView
+
+    rules = get_rules(names)
+    t0 = time.perf_counter()
+    m = prepare(model)
+    applied: list[str] = []
+    progress = True
+    while progress and len(applied) < max_steps:
+        progress = False
+        for rule in rules:
+            matches = rule.match(GraphView(m))
+            if matches:
+                rule.apply(m.module, matches[0])
+                applied.append(rule.name)
+                progress = True
+                break
+    m.verify()
+    return GraphResult(m, applied, stats={"steps": len(applied), "seconds": time.perf_counter() - t0})
+
+
 def get_graph_search(strategy: "str | GraphSearch") -> GraphSearch:
     """A strategy instance from its name, or the instance given."""
     if isinstance(strategy, str):
@@ -65,3 +115,8 @@ def optimize_graph(model: Model, strategy: "str | GraphSearch" = "none", *,
                    target: str = "llvm-cpu") -> GraphResult:
     """Run a graph-level search on ``model``; returns the best equivalent model found."""
     return get_graph_search(strategy).run(model, target=target)
+
+
+from .search.greedy import GreedySearch  # noqa: E402  (needs GraphResult and prepare above)
+
+STRATEGIES["greedy"] = GreedySearch

@@ -1,0 +1,242 @@
+"""Graph cost: an analytic roofline estimate over IREE-like dispatches, or a measured latency.
+
+The roofline model groups the entry function's ops the way IREE forms dispatches on llvm-cpu:
+
+* constants, ``tensor.empty``, reshapes and ``tensor.extract_slice`` are free (metadata, or folded
+  into the consumer's loads);
+* ops computed from constants only (weight-only subgraphs) are free: IREE's const-eval hoists
+  them into initializers that run once at load time;
+* an elementwise ``linalg.generic`` whose input comes from a dispatch op used only by it is fused
+  into that dispatch: its FLOPs are added, and of its bytes only its other inputs (bias, residual);
+* every other op (contractions, convolutions, reductions, transposes, pads, unfused elementwise
+  ops) is a dispatch: ``max(flops / peak, bytes / bandwidth) + launch overhead``.
+
+Costs are in microseconds. :class:`CostModel` caches costs in memory by the graph's structural
+hash; with ``measure=True`` it compiles the whole candidate with IREE and takes the median latency
+from ``iree-benchmark-module`` (:func:`mlir_opt.backend.benchmark_many`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import ir as _ir
+from ..model import Model
+from .view import GraphView
+
+__all__ = ["Roofline", "DispatchCost", "GraphCost", "analyze", "roofline_cost", "CostModel"]
+
+ir = _ir.ir
+
+_FREE = {"arith.constant", "tensor.empty", "tensor.expand_shape", "tensor.collapse_shape",
+         "tensor.extract_slice", "func.return", "util.return", "tensor.cast", "tensor.reshape"}
+_BODY_FREE = {"linalg.yield", "cf.assert", "linalg.index", "arith.constant", "arith.index_cast"}
+
+
+@dataclass(frozen=True)
+class Roofline:
+    """Machine parameters of the analytic model (defaults: a 2-core AVX2/AVX-512 server slice)."""
+
+    peak_gflops: float = 100.0
+    bandwidth_gbs: float = 20.0
+    dispatch_us: float = 3.0
+
+
+@dataclass
+class DispatchCost:
+    """One modelled dispatch: its root op, fused elementwise ops, FLOPs, bytes and time (µs)."""
+
+    root: int
+    name: str
+    fused: list[int] = field(default_factory=list)
+    flops: float = 0.0
+    bytes: float = 0.0
+    us: float = 0.0
+
+
+@dataclass
+class GraphCost:
+    """Total modelled time (µs) and the dispatches it is made of."""
+
+    us: float
+    dispatches: list[DispatchCost]
+
+    @property
+    def flops(self) -> float:
+        return sum(d.flops for d in self.dispatches)
+
+    @property
+    def bytes(self) -> float:
+        return sum(d.bytes for d in self.dispatches)
+
+
+def _nbytes(v: ir.Value) -> float:
+    try:
+        rt = ir.RankedTensorType(v.type)
+    except ValueError:
+        return 0.0
+    width = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8, "i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8}
+    return float(np.prod(rt.shape, dtype=np.float64)) * width.get(str(rt.element_type), 4)
+
+
+def _shape(v: ir.Value) -> list[int]:
+    return list(ir.RankedTensorType(v.type).shape)
+
+
+def _flops(op: ir.Operation) -> float:
+    n = op.name
+    if n == "linalg.matmul":
+        (m, k), nn = _shape(op.operands[0]), _shape(op.operands[1])[-1]
+        return 2.0 * m * nn * k
+    if n == "linalg.batch_matmul":
+        b, m, k = _shape(op.operands[0])
+        return 2.0 * b * m * _shape(op.operands[1])[-1] * k
+    if n.startswith("linalg.conv_2d") or n.startswith("linalg.depthwise_conv"):
+        out = _shape(op.results[0])
+        filt = _shape(op.operands[1])
+        inner = float(np.prod(filt, dtype=np.float64)) / max(1, out[1] if "nchw" in n else out[-1])
+        if n.startswith("linalg.depthwise"):
+            inner = float(np.prod(filt[-2:] if "nchw" in n else filt[:2], dtype=np.float64))
+        return 2.0 * float(np.prod(out, dtype=np.float64)) * inner
+    if n == "linalg.generic":
+        maps = [_ir.affine_map_results(a) for a in ir.ArrayAttr(op.attributes["indexing_maps"])]
+        nd = maps[0][0]
+        loop = [1] * nd
+        for (_, res), v in zip(maps, op.operands):
+            for e, s in zip(res, _shape(v)):
+                if e.startswith("d") and e[1:].isdigit():
+                    loop[int(e[1:])] = max(loop[int(e[1:])], s)
+        body = sum(1 for o in op.regions[0].blocks[0].operations if o.operation.name not in _BODY_FREE)
+        return float(np.prod(loop, dtype=np.float64)) * max(1, body)
+    if op.results:
+        return float(np.prod(_shape(op.results[0]), dtype=np.float64)) if op.name == "linalg.fill" else 0.0
+    return 0.0
+
+
+def _is_elementwise(op: ir.Operation) -> bool:
+    if op.name != "linalg.generic":
+        return False
+    iters = [str(a) for a in ir.ArrayAttr(op.attributes["iterator_types"])]
+    return all("parallel" in s for s in iters)
+
+
+def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
+    """Group the ops of ``view`` into modelled dispatches and cost them (see module docs)."""
+    owner: dict[int, DispatchCost] = {}  # op index -> its dispatch
+    dispatches: list[DispatchCost] = []
+
+    def source(v: ir.Value) -> int | None:
+        """Index of the op producing ``v``, looking through free reshapes."""
+        op = view.producer(v)
+        while op is not None and op.name in ("tensor.expand_shape", "tensor.collapse_shape"):
+            op = view.producer(op.operands[0])
+        return None if op is None else view.index.get(op)
+
+    for i, op in enumerate(view.ops):
+        if op.name in _FREE or not op.results:
+            continue
+        if all(view.is_constant(r) for r in op.results):
+            continue  # hoisted by IREE's const-eval
+        if _is_elementwise(op):
+            n_out = len(op.results)
+            ins = list(op.operands)[: len(op.operands) - n_out]
+            host = None
+            for v in ins:
+                j = source(v)
+                if j is not None and j in owner and len(view.users(view.ops[j].results[0])) == 1:
+                    host = owner[j]
+                    break
+            if host is not None:
+                host.fused.append(i)
+                host.flops += _flops(op)
+                host.bytes += sum(_nbytes(v) for v in ins if source(v) not in host.fused + [host.root])
+                owner[i] = host
+                continue
+        d = DispatchCost(i, op.name, flops=_flops(op))
+        n_out = len(op.results)
+        ins = list(op.operands)[: len(op.operands) - n_out] if op.name.startswith("linalg.") else list(op.operands)
+        init_reads = []
+        if op.name.startswith("linalg.") and op.name not in ("linalg.fill", "linalg.transpose"):
+            # an accumulator that is not a fill/empty is read
+            for v in list(op.operands)[len(ins):]:
+                src = view.producer(v)
+                if src is None or src.name in ("tensor.empty", "linalg.fill"):
+                    continue
+                if src.name == "linalg.generic" and view.is_constant(v):
+                    # a broadcast of a constant (a bias): IREE fuses it into this dispatch
+                    init_reads.extend(w for w in list(src.operands)[:-1])
+                else:
+                    init_reads.append(v)
+        d.bytes = sum(_nbytes(v) for v in ins if not _is_scalar(v)) + sum(map(_nbytes, init_reads)) \
+            + sum(_nbytes(r) for r in op.results)
+        owner[i] = d
+        dispatches.append(d)
+    for d in dispatches:
+        d.us = max(d.flops / (roofline.peak_gflops * 1e3), d.bytes / (roofline.bandwidth_gbs * 1e3)) \
+            + roofline.dispatch_us
+    return GraphCost(sum(d.us for d in dispatches), dispatches)
+
+
+def _is_scalar(v: ir.Value) -> bool:
+    return not str(v.type).startswith("tensor<")
+
+
+def roofline_cost(model: "Model | GraphView", roofline: Roofline = Roofline()) -> float:
+    """Modelled time of a model's entry function in µs."""
+    view = model if isinstance(model, GraphView) else GraphView(model)
+    return analyze(view, roofline).us
+
+
+class CostModel:
+    """Graph cost with an in-memory cache keyed by the structural hash.
+
+    Args:
+        measure: compile each candidate with IREE and time it (median µs) instead of the roofline.
+        target: IREE target for measuring.
+        reps: timing repetitions when measuring.
+        threads: CPU threads when measuring.
+        roofline: machine parameters of the analytic model.
+    """
+
+    def __init__(self, *, measure: bool = False, target: str = "llvm-cpu", reps: int = 5,
+                 threads: int | None = None, roofline: Roofline = Roofline()):
+        self.measure = measure
+        self.target = target
+        self.reps = reps
+        self.threads = threads
+        self.roofline = roofline
+        self.cache: dict[str, float] = {}
+        self.hits = 0
+        self.failures: list[str] = []
+
+    @property
+    def unit(self) -> str:
+        return "us (measured median)" if self.measure else "us (roofline)"
+
+    def __call__(self, model: Model, view: GraphView | None = None) -> float:
+        """Cost of ``model`` in µs (``inf`` when measuring fails; the reason is kept in ``failures``)."""
+        view = view or GraphView(model)
+        key = view.structural_hash()
+        if key in self.cache:
+            self.hits += 1
+            return self.cache[key]
+        cost = self._measured(model) if self.measure else analyze(view, self.roofline).us
+        self.cache[key] = cost
+        return cost
+
+    def _measured(self, model: Model) -> float:
+        from ..backend import benchmark_many, compile_module
+
+        with tempfile.TemporaryDirectory(prefix="mlir_opt_cost_") as tmp:
+            vmfb = Path(tmp) / "m.vmfb"
+            res = compile_module(model.bytecode(), self.target, output=vmfb, raise_on_error=False)
+            if not res.ok:
+                self.failures.append(res.error or "compile failed")
+                return float("inf")
+            t = benchmark_many({"m": vmfb}, model.random_inputs(0), entry=model.entry, target=self.target,
+                               reps=self.reps, rounds=1, threads=self.threads)["m"]
+            return t.median_ms * 1e3

@@ -1,0 +1,91 @@
+"""The rule data type shared by every rule family, and helpers for writing rules."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ... import ir as _ir
+from ...errors import MlirOptError
+from ..view import GraphView
+
+__all__ = ["Rule", "Match", "Example", "RuleError", "dense", "shape_of", "elem_of", "replace_results"]
+
+ir = _ir.ir
+
+
+class RuleError(MlirOptError):
+    """A rule was applied to a match whose precondition no longer holds."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """Where a rule applies: indices of the matched ops in the :class:`GraphView`, in block order.
+
+    Indices are stable across :meth:`Model.clone`, so a match found on one graph can be applied to
+    a clone of it.
+    """
+
+    rule: str
+    entry: str
+    ops: tuple[int, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Example:
+    """A small test graph for numerical verification of a rule: a label and MLIR text."""
+
+    label: str
+    mlir: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named graph rewrite.
+
+    Attributes:
+        name: stable name (used on the CLI and in reports).
+        family: the rule family (``merge``, ``fold``, ``layout``).
+        description: one line, shown by ``rules --list``.
+        match: ``match(view) -> list[Match]``; checks every precondition.
+        apply: ``apply(module, match)`` rewrites ``module`` in place (re-checks the preconditions and
+            raises :class:`RuleError` if they fail; never builds an op with a wrong shape).
+        examples: ``examples() -> list[Example]``: small graphs the verifier runs the rule on.
+    """
+
+    name: str
+    family: str
+    description: str
+    match: Callable[[GraphView], list[Match]]
+    apply: Callable[[ir.Module, Match], None]
+    examples: Callable[[], list[Example]] = field(default=lambda: [])
+
+
+def dense(arr: np.ndarray) -> str:
+    """MLIR text of a constant tensor: ``dense<[…]> : tensor<…xf32>``."""
+    arr = np.asarray(arr, dtype=np.float32)
+    t = "x".join([*map(str, arr.shape), "f32"])
+    return f"dense<{json.dumps(arr.astype(np.float64).tolist())}> : tensor<{t}>"
+
+
+def shape_of(v: ir.Value) -> tuple[int, ...]:
+    """Static shape of a ranked tensor value."""
+    return tuple(ir.RankedTensorType(v.type).shape)
+
+
+def elem_of(v: ir.Value) -> str:
+    """Element type of a ranked tensor value, as MLIR text (``f32``)."""
+    return str(ir.RankedTensorType(v.type).element_type)
+
+
+def replace_results(view: GraphView, old: list[ir.Value], new: list[ir.Value]) -> None:
+    """Replace every use of ``old[i]`` by ``new[i]``, then erase what became dead."""
+    for a, b in zip(old, new):
+        if str(a.type) != str(b.type):
+            raise RuleError(f"rewrite would change type {a.type} to {b.type}")
+        a.replace_all_uses_with(b)
+    _ir.erase_dead(view.block)

@@ -1,0 +1,275 @@
+"""Folding rules: batch-norm into the preceding convolution, constant transposes into constants.
+
+``fold-batchnorm-into-conv``: ``linalg.conv_2d_nchw_fchw`` with a constant filter and an
+accumulator that is constant per output channel (``linalg.fill`` or a broadcast bias), followed by
+a chain of elementwise ``linalg.generic``s that each add/subtract/multiply/divide the running
+value by a per-channel constant (torch's inference BatchNorm: sub mean, mul 1/sqrt(var+eps), mul
+gamma, add beta) — every intermediate used once. The chain is an affine map y = s·conv + t per
+channel; the filter becomes W·s and the accumulator the broadcast bias t (computed in float64).
+
+``fold-constant-transpose``: a ``linalg.transpose`` whose input is a constant or a weight-only
+subgraph becomes an ``arith.constant`` (constant folding of weight-only subgraphs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import ir as _ir
+from ..consteval import map_to_loops
+from ..view import GraphView, _attrs
+from .base import Example, Match, Rule, RuleError, dense, elem_of, replace_results, shape_of
+
+__all__ = ["RULES"]
+
+ir = _ir.ir
+
+_AFFINE = ("arith.addf", "arith.subf", "arith.mulf", "arith.divf")
+
+
+def _per_channel(arr: np.ndarray, axis: int = 1) -> np.ndarray | None:
+    """The per-channel vector of a 4-D array constant along every axis but ``axis``, else None."""
+    idx = [0] * arr.ndim
+    idx[axis] = slice(None)
+    v = arr[tuple(idx)]
+    shape = [1] * arr.ndim
+    shape[axis] = v.shape[0]
+    if not np.array_equal(np.broadcast_to(v.reshape(shape), arr.shape), arr):
+        return None
+    return v
+
+
+def _affine_link(view: GraphView, g: ir.Operation, cur: ir.Value):
+    """``(opname, x_first, vector)`` if ``g`` computes cur ∘ c with a per-channel constant c."""
+    if g.name != "linalg.generic" or len(g.results) != 1 or len(g.operands) != 3:
+        return None
+    if str(g.results[0].type) != str(cur.type):
+        return None
+    iters = [str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])]
+    if any("parallel" not in s for s in iters):
+        return None
+    maps = [_ir.affine_map_results(a) for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
+    rank = len(shape_of(cur))
+    ident = [f"d{i}" for i in range(rank)]
+    if maps[2][1] != ident or maps[2][0] != rank:
+        return None
+    ins = list(g.operands)[:2]
+    if ins[0] == cur and ins[1] != cur:
+        p = 0
+    elif ins[1] == cur and ins[0] != cur:
+        p = 1
+    else:
+        return None
+    if maps[p][1] != ident:
+        return None
+    c = view.const_value(ins[1 - p])
+    if c is None:
+        return None
+    try:
+        full = map_to_loops(c, maps[1 - p][1], rank, shape_of(cur))
+    except ValueError:
+        return None
+    v = _per_channel(full)
+    if v is None:
+        return None
+    block = g.regions[0].blocks[0]
+    body = [o.operation for o in block.operations]
+    if len(body) != 2 or body[0].name not in _AFFINE or body[1].name != "linalg.yield":
+        return None
+    binop, yld = body
+    if yld.operands[0] != binop.results[0]:
+        return None
+    a, b = binop.operands
+    x_arg, c_arg = block.arguments[p], block.arguments[1 - p]
+    if a == x_arg and b == c_arg:
+        x_first = True
+    elif a == c_arg and b == x_arg:
+        x_first = False
+    else:
+        return None
+    if binop.name == "arith.divf" and not x_first:
+        return None  # c / x is not affine in x
+    return binop.name, x_first, v.astype(np.float64)
+
+
+def _conv_chain(view: GraphView, conv: ir.Operation):
+    """``(filter, bias0, links)`` for a foldable conv, else None."""
+    if conv.name != "linalg.conv_2d_nchw_fchw" or len(conv.operands) != 3 or len(conv.results) != 1:
+        return None
+    if elem_of(conv.results[0]) != "f32":
+        return None
+    w = view.const_value(conv.operands[1])
+    init = view.const_value(conv.operands[2])
+    if w is None or init is None:
+        return None
+    bias0 = _per_channel(init)
+    if bias0 is None:
+        return None
+    links, cur = [], conv.results[0]
+    while True:
+        users = view.users(cur)
+        if len(users) != 1 or view.num_uses(cur) != 1:
+            break
+        lk = _affine_link(view, users[0], cur)
+        if lk is None:
+            break
+        links.append((users[0], *lk))
+        cur = users[0].results[0]
+    if not links:
+        return None
+    return w, bias0.astype(np.float64), links
+
+
+def match_bn(view: GraphView) -> list[Match]:
+    """Convolutions followed by a per-channel affine elementwise chain."""
+    out = []
+    for i, op in enumerate(view.ops):
+        ch = _conv_chain(view, op)
+        if ch is not None:
+            idx = (i, *(view.index[g] for g, *_ in ch[2]))
+            out.append(Match("fold-batchnorm-into-conv", view.entry, idx, f"{len(ch[2])} elementwise ops"))
+    return out
+
+
+def apply_bn(module: ir.Module, m: Match) -> None:
+    """New filter W·s and bias t; the elementwise chain is removed."""
+    view = GraphView(module, m.entry)
+    conv = view.ops[m.ops[0]]
+    ch = _conv_chain(view, conv)
+    if ch is None:
+        raise RuleError("fold-batchnorm-into-conv: precondition failed")
+    w, shift, links = ch
+    links = [lk for lk in links if view.index[lk[0]] in m.ops]
+    if not links:
+        raise RuleError("fold-batchnorm-into-conv: the matched chain is gone")
+    scale = np.ones_like(shift)
+    for _, name, x_first, v in links:
+        if name == "arith.addf":
+            shift = shift + v
+        elif name == "arith.subf" and x_first:
+            shift = shift - v
+        elif name == "arith.subf":
+            scale, shift = -scale, v - shift
+        elif name == "arith.mulf":
+            scale, shift = scale * v, shift * v
+        else:  # x / c
+            scale, shift = scale / v, shift / v
+    new_w = (w.astype(np.float64) * scale[:, None, None, None]).astype(np.float32)
+    wv = _ir.make_constant(new_w, before=conv)
+    bv = _ir.make_constant(shift.astype(np.float32), before=conv)
+    x = conv.operands[0]
+    tin, tf, tout = str(x.type), str(wv.type), str(conv.results[0].type)
+    attrs = ", ".join(f"{k} = {a}" for k, a in _attrs(conv)
+                      if k not in ("operandSegmentSizes", "linalg.memoized_indexing_maps"))
+    snippet = f"""func.func @s(%x: {tin}, %f: {tf}, %b: {bv.type}) -> {tout} {{
+  %e = tensor.empty() : {tout}
+  %i = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}} ins(%b : {bv.type}) outs(%e : {tout}) {{
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }} -> {tout}
+  %r = linalg.conv_2d_nchw_fchw {{{attrs}}} ins(%x, %f : {tin}, {tf}) outs(%i : {tout}) -> {tout}
+  return %r : {tout}
+}}"""
+    new = _ir.splice(conv, snippet, [x, wv, bv])
+    replace_results(view, [links[-1][0].results[0]], new)
+
+
+def match_transpose(view: GraphView) -> list[Match]:
+    """``linalg.transpose`` of a constant (or of a weight-only subgraph)."""
+    return [Match("fold-constant-transpose", view.entry, (i,))
+            for i, op in enumerate(view.ops)
+            if op.name == "linalg.transpose" and view.is_constant(op.operands[0])]
+
+
+def apply_transpose(module: ir.Module, m: Match) -> None:
+    """Replace the transpose by a constant holding its value."""
+    view = GraphView(module, m.entry)
+    op = view.ops[m.ops[0]]
+    if op.name != "linalg.transpose":
+        raise RuleError("fold-constant-transpose: precondition failed (not a transpose)")
+    val = view.const_value(op.results[0])
+    if val is None or not view.is_constant(op.operands[0]):
+        raise RuleError("fold-constant-transpose: precondition failed (input not constant)")
+    c = _ir.make_constant(val, before=op)
+    replace_results(view, [op.results[0]], [c])
+
+
+_BCAST = "affine_map<(d0, d1, d2, d3) -> (d1, 0, 0)>"
+_ID4 = "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>"
+_ID1 = "affine_map<(d0) -> (d0)>"
+
+
+def _bn_example(label: str, n: int, cin: int, hw: int, cout: int, k: int, stride: int, bias: bool,
+                seed: int) -> Example:
+    rng = np.random.default_rng(seed)
+    oh = (hw - k) // stride + 1
+    tin, tf = f"tensor<{n}x{cin}x{hw}x{hw}xf32>", f"tensor<{cout}x{cin}x{k}x{k}xf32>"
+    tout, tc, tc3 = f"tensor<{n}x{cout}x{oh}x{oh}xf32>", f"tensor<{cout}xf32>", f"tensor<{cout}x1x1xf32>"
+    w = rng.standard_normal((cout, cin, k, k))
+    mean, var = rng.standard_normal(cout) * 0.1, rng.random(cout) + 0.5
+    gamma, beta = rng.random(cout) + 0.5, rng.standard_normal(cout) * 0.1
+    lines = [f"func.func @main(%x: {tin}) -> {tout} {{",
+             "  %zero = arith.constant 0.0 : f32",
+             "  %one = arith.constant 1.0 : f32",
+             "  %eps = arith.constant 1.0e-05 : f64",
+             f"  %w = arith.constant {dense(w)}",
+             f"  %mean = arith.constant {dense(mean)}",
+             f"  %var = arith.constant {dense(var)}",
+             f"  %gamma = arith.constant {dense(gamma)}",
+             f"  %beta = arith.constant {dense(beta)}",
+             f"  %e = tensor.empty() : {tout}"]
+    if bias:
+        lines += [f"  %bias = arith.constant {dense(rng.standard_normal(cout))}",
+                  f"  %init = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, {_ID4}], iterator_types = [\"parallel\", \"parallel\", \"parallel\", \"parallel\"]}} ins(%bias : {tc}) outs(%e : {tout}) {{\n  ^bb0(%in: f32, %o: f32):\n    linalg.yield %in : f32\n  }} -> {tout}"]
+    else:
+        lines.append(f"  %init = linalg.fill ins(%zero : f32) outs(%e : {tout}) -> {tout}")
+    lines += [f"  %c = linalg.conv_2d_nchw_fchw {{dilations = dense<1> : vector<2xi64>, strides = dense<{stride}> : vector<2xi64>}} ins(%x, %w : {tin}, {tf}) outs(%init : {tout}) -> {tout}",
+              f"  %ve = tensor.empty() : {tc}",
+              f"  %v1 = linalg.generic {{indexing_maps = [{_ID1}, {_ID1}], iterator_types = [\"parallel\"]}} ins(%var : {tc}) outs(%ve : {tc}) {{\n  ^bb0(%in: f32, %o: f32):\n    %t = arith.truncf %eps : f64 to f32\n    %s = arith.addf %in, %t : f32\n    linalg.yield %s : f32\n  }} -> {tc}",
+              f"  %v2 = linalg.generic {{indexing_maps = [{_ID1}, {_ID1}], iterator_types = [\"parallel\"]}} ins(%v1 : {tc}) outs(%ve : {tc}) {{\n  ^bb0(%in: f32, %o: f32):\n    %s = math.sqrt %in : f32\n    linalg.yield %s : f32\n  }} -> {tc}",
+              f"  %v3 = linalg.generic {{indexing_maps = [{_ID1}, {_ID1}], iterator_types = [\"parallel\"]}} ins(%v2 : {tc}) outs(%ve : {tc}) {{\n  ^bb0(%in: f32, %o: f32):\n    %s = arith.divf %one, %in : f32\n    linalg.yield %s : f32\n  }} -> {tc}"]
+    prev = "%c"
+    for j, (name, val, op) in enumerate([("mean", "%mean", "arith.subf"), ("inv", "%v3", "arith.mulf"),
+                                          ("gamma", "%gamma", "arith.mulf"), ("beta", "%beta", "arith.addf")]):
+        lines.append(f"  %{name}3 = tensor.expand_shape {val} [[0, 1, 2]] output_shape [{cout}, 1, 1] : {tc} into {tc3}")
+        lines.append(f"  %y{j} = linalg.generic {{indexing_maps = [{_ID4}, {_BCAST}, {_ID4}], iterator_types = [\"parallel\", \"parallel\", \"parallel\", \"parallel\"]}} ins({prev}, %{name}3 : {tout}, {tc3}) outs(%e : {tout}) {{\n  ^bb0(%in: f32, %p: f32, %o: f32):\n    %s = {op} %in, %p : f32\n    linalg.yield %s : f32\n  }} -> {tout}")
+        prev = f"%y{j}"
+    lines += [f"  return {prev} : {tout}", "}"]
+    return Example(label, "\n".join(lines) + "\n")
+
+
+def bn_examples() -> list[Example]:
+    """conv + torch-style inference batch-norm, with and without a conv bias, strides 1 and 2."""
+    return [_bn_example("conv 1x3x8x8 -> 4 (3x3) + bn", 1, 3, 8, 4, 3, 1, False, 0),
+            _bn_example("conv 2x4x9x9 -> 6 (3x3, stride 2, bias) + bn", 2, 4, 9, 6, 3, 2, True, 1),
+            _bn_example("conv 1x8x5x5 -> 8 (1x1) + bn", 1, 8, 5, 8, 1, 1, False, 2)]
+
+
+def transpose_examples() -> list[Example]:
+    """matmuls whose weights are transposed constants."""
+    out = []
+    for label, m, k, n, seed in (("matmul 4x6 x transpose(5x6)", 4, 6, 5, 0),
+                                 ("matmul 3x16 x transpose(8x16)", 3, 16, 8, 1)):
+        w = np.random.default_rng(seed).standard_normal((n, k))
+        out.append(Example(label, f"""func.func @main(%x: tensor<{m}x{k}xf32>) -> tensor<{m}x{n}xf32> {{
+  %zero = arith.constant 0.0 : f32
+  %w = arith.constant {dense(w)}
+  %te = tensor.empty() : tensor<{k}x{n}xf32>
+  %wt = linalg.transpose ins(%w : tensor<{n}x{k}xf32>) outs(%te : tensor<{k}x{n}xf32>) permutation = [1, 0]
+  %e = tensor.empty() : tensor<{m}x{n}xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
+  %r = linalg.matmul ins(%x, %wt : tensor<{m}x{k}xf32>, tensor<{k}x{n}xf32>) outs(%f : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
+  return %r : tensor<{m}x{n}xf32>
+}}
+"""))
+    return out
+
+
+RULES = [
+    Rule("fold-batchnorm-into-conv", "fold",
+         "conv_2d_nchw_fchw + per-channel affine elementwise chain (inference batch-norm) -> new filter and bias",
+         match_bn, apply_bn, bn_examples),
+    Rule("fold-constant-transpose", "fold",
+         "linalg.transpose of a constant (weight-only subgraph) -> arith.constant",
+         match_transpose, apply_transpose, transpose_examples),
+]

@@ -1,0 +1,194 @@
+"""Horizontal merging: contractions that share an input become one wider contraction.
+
+``merge-parallel-matmuls``: two or more ``linalg.matmul`` (or ``linalg.batch_matmul``, the form
+torch gives ``nn.Linear`` on 3-D inputs) that read the same LHS value, whose RHS are constants or
+weight-only subgraphs (torch's ``transpose(W)`` + broadcast) with equal leading/K dims, and whose
+accumulators are ``linalg.fill`` of the same scalar, become one contraction over the RHS
+concatenated along N, followed by one ``tensor.extract_slice`` per original result (BERT's Q/K/V
+projections). When every member's only user is a bias-add (a constant vector along N), the
+biases are concatenated too and added once before slicing; otherwise bias-adds read the slices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import ir as _ir
+from ..view import GraphView
+from .base import Example, Match, Rule, RuleError, dense, elem_of, replace_results, shape_of
+
+__all__ = ["RULES"]
+
+ir = _ir.ir
+
+_CONTRACTIONS = ("linalg.matmul", "linalg.batch_matmul")
+_DEFAULT_MAPS = {"linalg.matmul": [["d0", "d2"], ["d2", "d1"], ["d0", "d1"]],
+                 "linalg.batch_matmul": [["d0", "d1", "d3"], ["d0", "d3", "d2"], ["d0", "d1", "d2"]]}
+
+
+def _linear(view: GraphView, op: ir.Operation):
+    """``(key, weight)`` if ``op`` is a mergeable contraction, else None."""
+    if op.name not in _CONTRACTIONS or len(op.operands) != 3 or len(op.results) != 1:
+        return None
+    if "cast" in op.attributes:
+        return None
+    if "indexing_maps" in op.attributes:  # transposed/broadcast variants are not handled
+        maps = [_ir.affine_map_results(a)[1] for a in ir.ArrayAttr(op.attributes["indexing_maps"])]
+        if maps != _DEFAULT_MAPS[op.name]:
+            return None
+    lhs, rhs, init = op.operands
+    fill = view.producer(init)
+    if fill is None or fill.name != "linalg.fill":
+        return None
+    w = view.const_value(rhs)
+    if w is None or w.ndim != len(shape_of(rhs)):
+        return None
+    key = (op.name, lhs, fill.operands[0], shape_of(rhs)[:-1], shape_of(init)[:-1], elem_of(init),
+           elem_of(rhs))
+    return key, w
+
+
+def _bias_add(view: GraphView, op: ir.Operation):
+    """``(generic, bias vector)`` if ``op``'s only user adds a constant vector along the last dim."""
+    r = op.results[0]
+    users = view.users(r)
+    if len(users) != 1 or view.num_uses(r) != 1:
+        return None
+    g = users[0]
+    if g.name != "linalg.generic" or len(g.operands) != 3 or len(g.results) != 1:
+        return None
+    if str(g.results[0].type) != str(r.type):
+        return None
+    rank = len(shape_of(r))
+    maps = [_ir.affine_map_results(a)[1] for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
+    ident = [f"d{i}" for i in range(rank)]
+    if any("parallel" not in str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])):
+        return None
+    if g.operands[0] != r or maps[0] != ident or maps[2] != ident or maps[1] != [f"d{rank - 1}"]:
+        return None
+    b = view.const_value(g.operands[1])
+    if b is None or b.ndim != 1:
+        return None
+    block = g.regions[0].blocks[0]
+    body = [o.operation for o in block.operations]
+    if len(body) != 2 or body[0].name != "arith.addf" or body[1].operands[0] != body[0].results[0]:
+        return None
+    if {v for v in body[0].operands} != {block.arguments[0], block.arguments[1]}:
+        return None
+    return g, b
+
+
+def match(view: GraphView) -> list[Match]:
+    """Groups (≥ 2) of contractions with the same LHS, constant RHS and the same fill scalar."""
+    groups: dict = {}
+    for i, op in enumerate(view.ops):
+        lin = _linear(view, op)
+        if lin is not None:
+            groups.setdefault(lin[0], []).append(i)
+    return [Match("merge-parallel-matmuls", view.entry, tuple(idx), f"{len(idx)} x {view.ops[idx[0]].name}")
+            for idx in groups.values() if len(idx) >= 2]
+
+
+def apply(module: ir.Module, m: Match) -> None:
+    """Concatenate the weights, emit one contraction and slice its result."""
+    view = GraphView(module, m.entry)
+    ops = [view.ops[i] for i in m.ops]
+    lins = [_linear(view, op) for op in ops]
+    if any(l is None for l in lins) or len({l[0] for l in lins}) != 1 or len(ops) < 2:
+        raise RuleError("merge-parallel-matmuls: precondition failed (not mergeable contractions)")
+    anchor = ops[0]
+    lhs = anchor.operands[0]
+    fill_scalar = view.producer(anchor.operands[2]).operands[0]
+    w = np.concatenate([l[1] for l in lins], axis=-1)
+    wv = _ir.make_constant(w.astype(lins[0][1].dtype), before=anchor)
+    biases = [_bias_add(view, op) for op in ops]
+    with_bias = all(b is not None for b in biases)
+    outs = [shape_of(op.results[0]) for op in ops]
+    n_total = sum(s[-1] for s in outs)
+    elem = elem_of(anchor.results[0])
+    lhs_t, w_t = str(lhs.type), str(wv.type)
+    out_t = f"tensor<{'x'.join(map(str, [*outs[0][:-1], n_total]))}x{elem}>"
+    lines = [f"func.func @s(%x: {lhs_t}, %w: {w_t}, %z: {fill_scalar.type}) -> "
+             f"({', '.join(str(op.results[0].type) for op in ops)}) {{",
+             f"  %e = tensor.empty() : {out_t}",
+             f"  %f = linalg.fill ins(%z : {fill_scalar.type}) outs(%e : {out_t}) -> {out_t}",
+             f"  %m = {anchor.name} ins(%x, %w : {lhs_t}, {w_t}) outs(%f : {out_t}) -> {out_t}"]
+    inputs = [lhs, wv, fill_scalar]
+    if with_bias:
+        bv = _ir.make_constant(np.concatenate([b[1] for b in biases]).astype(w.dtype), before=anchor)
+        inputs.append(bv)
+        lines[0] = lines[0].replace(") -> (", f", %b: {bv.type}) -> (", 1)
+        rank = len(outs[0])
+        ident = ", ".join(f"d{i}" for i in range(rank))
+        iters = ", ".join(['"parallel"'] * rank)
+        lines.append(f"  %m2 = linalg.generic {{indexing_maps = [affine_map<({ident}) -> ({ident})>, "
+                     f"affine_map<({ident}) -> (d{rank - 1})>, affine_map<({ident}) -> ({ident})>], "
+                     f"iterator_types = [{iters}]}} ins(%m, %b : {out_t}, {bv.type}) outs(%e : {out_t}) {{\n"
+                     f"  ^bb0(%a: {elem}, %c: {elem}, %o: {elem}):\n    %s = arith.addf %a, %c : {elem}\n"
+                     f"    linalg.yield %s : {elem}\n  }} -> {out_t}")
+    src = "%m2" if with_bias else "%m"
+    off, names = 0, []
+    rank = len(outs[0])
+    for k, (op, s) in enumerate(zip(ops, outs)):
+        offs = ", ".join(["0"] * (rank - 1) + [str(off)])
+        sizes = ", ".join(map(str, s))
+        strides = ", ".join(["1"] * rank)
+        lines.append(f"  %s{k} = tensor.extract_slice {src}[{offs}] [{sizes}] [{strides}] : {out_t} to "
+                     f"{op.results[0].type}")
+        names.append(f"%s{k}")
+        off += s[-1]
+    lines.append(f"  return {', '.join(names)} : {', '.join(str(op.results[0].type) for op in ops)}")
+    lines.append("}")
+    new = _ir.splice(anchor, "\n".join(lines), inputs)
+    old = [b[0].results[0] for b in biases] if with_bias else [op.results[0] for op in ops]
+    replace_results(view, old, new)
+
+
+def _example(label: str, m: int, k: int, ns: list[int], batched: bool, seed: int) -> Example:
+    rng = np.random.default_rng(seed)
+    lhs = f"tensor<1x{m}x{k}xf32>" if batched else f"tensor<{m}x{k}xf32>"
+    body, rets, types = [], [], []
+    for j, n in enumerate(ns):
+        w = rng.standard_normal((n, k)).astype(np.float32)  # torch layout [out, in]
+        b = rng.standard_normal((n,)).astype(np.float32)
+        body.append(f"  %w{j} = arith.constant {dense(w)}")
+        body.append(f"  %b{j} = arith.constant {dense(b)}")
+        body.append(f"  %te{j} = tensor.empty() : tensor<{k}x{n}xf32>")
+        body.append(f"  %wt{j} = linalg.transpose ins(%w{j} : tensor<{n}x{k}xf32>) outs(%te{j} : tensor<{k}x{n}xf32>) permutation = [1, 0]")
+        if batched:
+            out = f"tensor<1x{m}x{n}xf32>"
+            body.append(f"  %be{j} = tensor.empty() : tensor<1x{k}x{n}xf32>")
+            body.append(f"  %wb{j} = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = [\"parallel\", \"parallel\", \"parallel\"]}} ins(%wt{j} : tensor<{k}x{n}xf32>) outs(%be{j} : tensor<1x{k}x{n}xf32>) {{\n  ^bb0(%in: f32, %o: f32):\n    linalg.yield %in : f32\n  }} -> tensor<1x{k}x{n}xf32>")
+            rhs, rhs_t, mm = f"%wb{j}", f"tensor<1x{k}x{n}xf32>", "linalg.batch_matmul"
+            bmap = "affine_map<(d0, d1, d2) -> (d2)>"
+            idmap = "affine_map<(d0, d1, d2) -> (d0, d1, d2)>"
+            iters = '"parallel", "parallel", "parallel"'
+        else:
+            out = f"tensor<{m}x{n}xf32>"
+            rhs, rhs_t, mm = f"%wt{j}", f"tensor<{k}x{n}xf32>", "linalg.matmul"
+            bmap = "affine_map<(d0, d1) -> (d1)>"
+            idmap = "affine_map<(d0, d1) -> (d0, d1)>"
+            iters = '"parallel", "parallel"'
+        body.append(f"  %e{j} = tensor.empty() : {out}")
+        body.append(f"  %f{j} = linalg.fill ins(%zero : f32) outs(%e{j} : {out}) -> {out}")
+        body.append(f"  %mm{j} = {mm} ins(%x, {rhs} : {lhs}, {rhs_t}) outs(%f{j} : {out}) -> {out}")
+        body.append(f"  %r{j} = linalg.generic {{indexing_maps = [{idmap}, {bmap}, {idmap}], iterator_types = [{iters}]}} ins(%mm{j}, %b{j} : {out}, tensor<{n}xf32>) outs(%e{j} : {out}) {{\n  ^bb0(%a: f32, %c: f32, %o: f32):\n    %s = arith.addf %a, %c : f32\n    linalg.yield %s : f32\n  }} -> {out}")
+        rets.append(f"%r{j}")
+        types.append(out)
+    text = (f"func.func @main(%x: {lhs}) -> ({', '.join(types)}) {{\n  %zero = arith.constant 0.0 : f32\n"
+            + "\n".join(body) + f"\n  return {', '.join(rets)} : {', '.join(types)}\n}}\n")
+    return Example(label, text)
+
+
+def examples() -> list[Example]:
+    """Q/K/V-like groups: batched (torch nn.Linear on 3-D input) and plain 2-D matmuls."""
+    return [_example("batch_matmul 1x8x16 -> 3x[16]", 8, 16, [16, 16, 16], True, 0),
+            _example("batch_matmul 1x5x12 -> [8,4]", 5, 12, [8, 4], True, 1),
+            _example("matmul 7x9 -> [6,10,3]", 7, 9, [6, 10, 3], False, 2)]
+
+
+RULES = [
+    Rule("merge-parallel-matmuls", "merge",
+         "matmuls sharing an LHS with constant RHS -> one matmul on concatenated weights + slices",
+         match, apply, examples),
+]

@@ -1,0 +1,199 @@
+"""A dataflow view of a model's entry function: nodes are ops, edges are SSA values.
+
+:class:`GraphView` indexes the top-level ops of the entry ``func.func`` in block order, records who
+uses which value (including values captured inside ``linalg.generic`` bodies), evaluates
+weight-only subgraphs with numpy (:meth:`GraphView.const_value`), and computes a structural hash
+of every node and of the whole graph. The hash ignores SSA names and the order of independent ops
+(a Merkle hash over operands), and includes op names, attributes, result types, nested regions and
+a digest of constant contents, so searches can deduplicate graphs they have already seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Iterable
+
+import numpy as np
+
+from .. import ir as _ir
+from ..model import Model
+
+__all__ = ["GraphView", "structural_hash"]
+
+ir = _ir.ir
+
+# Largest number of elements a weight-only subgraph may have to be evaluated with numpy.
+MAX_CONST_ELEMENTS = 1 << 26
+
+
+def _sha(parts: Iterable[str]) -> str:
+    h = hashlib.sha1()
+    for p in parts:
+        h.update(p.encode())
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def _attrs(op: ir.Operation) -> list[tuple[str, ir.Attribute]]:
+    out = []
+    for na in op.attributes:
+        if isinstance(na, str):
+            out.append((na, op.attributes[na]))
+        else:
+            out.append((na.name, na.attr))
+    return sorted(out, key=lambda p: p[0])
+
+
+class GraphView:
+    """Dataflow view of ``entry`` in ``module`` (or of a :class:`Model`).
+
+    Attributes:
+        ops: top-level ops of the function body, in block order (the terminator last).
+    """
+
+    def __init__(self, module: "ir.Module | Model", entry: str | None = None):
+        if isinstance(module, Model):
+            entry = entry or module.entry
+            module = module.module
+        self.module = module
+        self.entry = entry or "main"
+        self.block = _ir.entry_block(module, self.entry)
+        self.ops: list[ir.Operation] = [op.operation for op in self.block.operations]
+        self.index = {op: i for i, op in enumerate(self.ops)}
+        self._users: dict[ir.Value, list[int]] = {}
+        for i, op in enumerate(self.ops):
+            for v in self.all_operands(op):
+                lst = self._users.setdefault(v, [])
+                if not lst or lst[-1] != i:
+                    lst.append(i)
+        self._const: dict[ir.Value, np.ndarray | None] = {}
+        self._hash: dict[int, str] = {}
+
+    # -- structure ---------------------------------------------------------------------------
+
+    def all_operands(self, op: ir.Operation) -> list[ir.Value]:
+        """Operands of ``op`` plus values from outside it that its nested regions use."""
+        vals = list(op.operands)
+        if len(op.regions):
+            inner = set()
+            for sub in _ir._walk(op):
+                for r in sub.results:
+                    inner.add(r)
+                for reg in sub.regions:
+                    for blk in reg:
+                        inner.update(blk.arguments)
+            for reg in op.regions:
+                for blk in reg:
+                    inner.update(blk.arguments)
+            for sub in _ir._walk(op):
+                vals.extend(v for v in sub.operands if v not in inner)
+        return vals
+
+    def producer(self, value: ir.Value) -> ir.Operation | None:
+        """The top-level op defining ``value`` (None for function arguments)."""
+        if isinstance(value, ir.BlockArgument):
+            return None
+        owner = value.owner
+        return owner.operation if hasattr(owner, "operation") else owner
+
+    def users(self, value: ir.Value) -> list[ir.Operation]:
+        """Top-level ops that use ``value`` (directly or inside their regions), in block order."""
+        return [self.ops[i] for i in self._users.get(value, [])]
+
+    def num_uses(self, value: ir.Value) -> int:
+        """Number of uses of ``value`` (counting each operand slot)."""
+        return sum(1 for _ in value.uses)
+
+    def find(self, name: str) -> list[ir.Operation]:
+        """Top-level ops named ``name``, in block order."""
+        return [op for op in self.ops if op.name == name]
+
+    # -- constants ---------------------------------------------------------------------------
+
+    def const_value(self, value: ir.Value) -> np.ndarray | None:
+        """The value of ``value`` if it is computed from constants only (a weight-only subgraph)."""
+        if value in self._const:
+            return self._const[value]
+        self._const[value] = None  # guards cycles
+        from .consteval import evaluate
+
+        res = None
+        op = self.producer(value)
+        if op is not None:
+            try:
+                outs = evaluate(self, op)
+            except (ValueError, KeyError, IndexError, TypeError, FloatingPointError):
+                outs = None
+            if outs is not None:
+                res = outs[value.result_number] if hasattr(value, "result_number") else outs[0]
+        self._const[value] = res
+        return res
+
+    def is_constant(self, value: ir.Value) -> bool:
+        """Whether ``value`` is computable from constants alone."""
+        return self.const_value(value) is not None
+
+    # -- hashing -----------------------------------------------------------------------------
+
+    def _value_key(self, v: ir.Value) -> str:
+        if isinstance(v, ir.BlockArgument):
+            return f"arg{v.arg_number}"
+        op = self.producer(v)
+        i = self.index.get(op)
+        if i is None:
+            return "?"
+        return f"{self.node_hash(i)}#{ir.OpResult(v).result_number}"
+
+    def node_hash(self, i: int) -> str:
+        """Structural hash of the subgraph that ends at op ``i`` (its cone of inputs)."""
+        if i in self._hash:
+            return self._hash[i]
+        op = self.ops[i]
+        parts = [op.name, ",".join(str(r.type) for r in op.results)]
+        for na_name, na_attr in _attrs(op):
+            if op.name == "arith.constant" and na_name == "value":
+                arr = _ir.constant_array(op)
+                if arr is not None and arr.ndim:
+                    parts.append(f"value=digest:{arr.dtype}:{arr.shape}:"
+                                 + hashlib.sha1(np.ascontiguousarray(arr).tobytes()).hexdigest())
+                    continue
+            parts.append(f"{na_name}={na_attr}")
+        parts.extend(self._value_key(v) for v in op.operands)
+        if len(op.regions):
+            parts.append(self._region_key(op))
+        self._hash[i] = _sha(parts)
+        return self._hash[i]
+
+    def _region_key(self, op: ir.Operation) -> str:
+        local: dict[ir.Value, str] = {}
+        parts = []
+        for r_i, reg in enumerate(op.regions):
+            for b_i, blk in enumerate(reg):
+                for a_i, a in enumerate(blk.arguments):
+                    local[a] = f"b{r_i}.{b_i}.{a_i}"
+                    parts.append(f"{local[a]}:{a.type}")
+        for n, sub in enumerate(_ir._walk(op)):
+            for reg in sub.regions:
+                for b_i, blk in enumerate(reg):
+                    for a_i, a in enumerate(blk.arguments):
+                        local[a] = f"n{n}b{b_i}.{a_i}"
+            ops_keys = [local[v] if v in local else "o:" + self._value_key(v) for v in sub.operands]
+            attrs = [f"{k}={a}" for k, a in _attrs(sub)]
+            parts.append(f"{sub.name}({','.join(ops_keys)}){{{','.join(attrs)}}}->"
+                         + ",".join(str(r.type) for r in sub.results))
+            for k, r in enumerate(sub.results):
+                local[r] = f"n{n}.{k}"
+        return _sha(parts)
+
+    def structural_hash(self) -> str:
+        """Hash of the whole function: independent of SSA names and of the order of independent ops."""
+        ret = self.ops[-1]
+        parts = sorted(self.node_hash(i) for i in range(len(self.ops) - 1))
+        parts.append("return:" + ",".join(self._value_key(v) for v in ret.operands))
+        parts.append(",".join(str(a.type) for a in self.block.arguments))
+        return _sha(parts)[:20]
+
+
+def structural_hash(model: "Model | ir.Module", entry: str | None = None) -> str:
+    """The structural hash of a model's entry function (see :class:`GraphView`)."""
+    return GraphView(model, entry).structural_hash()
