@@ -93,8 +93,12 @@ def test_tune_workloads_within_budget_and_resumes(strategy):
     assert all(b >= a for a, b in zip(r.best_so_far[1:], r.best_so_far))  # best-so-far never rises
     n = db.count()
     res2, _ = tune_workloads({MM.key: (MM, 1.0)}, strategy=strategy, budget=7, db=db, reps=2)
-    assert db.count() == n  # same seed, same proposals: all answered from the database
-    assert res2[MM.key].best_ms == r.best_ms
+    if strategy == "random":  # same seed, same proposals: all answered from the database
+        assert db.count() == n and res2[MM.key].best_ms == r.best_ms
+    else:  # the cost model is now warm-started from the DB, so later proposals may differ,
+        # but the default and the first (random) population come from the database
+        assert db.count() - n <= 7 - 5
+        assert res2[MM.key].default_ms == r.default_ms
 
 
 def test_unknown_strategy():
