@@ -249,9 +249,10 @@ def _cmd_tune(args) -> int:
     Console(width=180).print(t)
     print("module variants (end to end, ms): " + ", ".join(f"{k} {v:.3f}" for k, v in res.variants_ms.items())
           + f" -> '{res.chosen}'" + (" (interrupted)" if res.interrupted else ""))
-    if res.tuning_spec and args.output:
-        Path(args.output).write_text(res.tuning_spec)
-        print(f"wrote {args.output}")
+    if res.candidate_spec and args.output:
+        Path(args.output).write_text(res.candidate_spec)
+        note = "" if res.tuning_spec else " (not used by the chosen variant)"
+        print(f"wrote {args.output}{note}")
     flags = list(res.flags) + ([f"--iree-codegen-tuning-spec-path={args.output}"] if res.tuning_spec and args.output else [])
     print("iree-compile flags: " + (" ".join(flags) or "(none: IREE's defaults are best)"))
     return 0

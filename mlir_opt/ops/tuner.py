@@ -85,6 +85,7 @@ class TuneResult:
     seconds: float
     interrupted: bool = False
     history: list[float] = field(default_factory=list)
+    candidate_spec: str | None = None  # the per-dispatch winners' spec, even when not chosen
 
 
 def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule]) -> list[MeasureResult]:
@@ -213,7 +214,7 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
     flags, use_spec = variants[chosen]
     trials = sum(r.trials for r in results.values())
     return TuneResult(list(flags), spec if use_spec else None, chosen, results, dispatches, variants_ms,
-                      trials, time.perf_counter() - t0, interrupted, history)
+                      trials, time.perf_counter() - t0, interrupted, history, spec)
 
 
 def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: int, progress, budget):
