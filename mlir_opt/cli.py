@@ -117,6 +117,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rule", action="append", default=[], metavar="NAME", help="only these rules")
     p.add_argument("--no-cache", action="store_true", help="ignore cached verification results")
 
+    p = sub.add_parser("bundle", help="compile candidate schedules of a workload into a benchmark bundle "
+                                      "for a remote machine (GPU host)")
+    p.add_argument("workload", help="workload key, e.g. matmul_4096x4096x4096_f32xf32xf32")
+    _add_target_args(p)
+    p.set_defaults(target="cuda")
+    p.add_argument("--candidates", type=int, default=16, help="schedules besides IREE's default")
+    p.add_argument("--strategy", default="random", choices=["random", "evolutionary"])
+    p.add_argument("--db", default=None, help="tuning database (history for evolutionary proposals)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--reps", type=int, default=10)
+    p.add_argument("-o", "--output", required=True, help="bundle directory to create")
+
+    p = sub.add_parser("ingest", help="load a bundle runner's results.json into the tuning database")
+    p.add_argument("results", help="results.json written by the bundle's runner.py")
+    p.add_argument("--bundle", default=None, help="bundle directory (default: the results file's)")
+    p.add_argument("--db", default=None)
+
     sub.add_parser("models", help="list the bundled models and their size presets")
     return ap
 
@@ -317,6 +334,48 @@ def _cmd_rules(args) -> int:
     return 0 if all(r.ok for r in reps) else 1
 
 
+def _cmd_bundle(args) -> int:
+    import random
+
+    from .backend import get_target
+    from .db import Database
+    from .ops.dispatches import Workload
+    from .ops.schedule import Schedule
+    from .ops.search import get_strategy
+    from .ops.space import sketches_for
+    from .remote import write_bundle
+
+    tgt = get_target(args.target, args.arch)
+    w = Workload.from_key(args.workload)
+    sk = next(s for s in sketches_for(w, tgt.name) if s.name != "default")
+    history = []
+    if args.db:
+        db = Database(args.db)
+        history = [(r.decisions, r.median_ms if r.ok else None)
+                   for r in db.records(w.key, tgt.name, any_device=True) if r.sketch == sk.name]
+    props = get_strategy(args.strategy).propose(sk, history, args.candidates, random.Random(args.seed))
+    scheds = [Schedule(w, "default", {}, tgt.name)] + [Schedule(w, sk.name, d, tgt.name) for d in props]
+    man = write_bundle(scheds, args.output, target=tgt.name, arch=args.arch, seed=args.seed, reps=args.reps)
+    print(f"wrote {args.output}: {len(man['entries'])} entries ({len(man['failed'])} failed to compile), "
+          f"{man['bytes'] / 2**20:.2f} MiB for {tgt.name} ({tgt.arch})")
+    print(f"on the remote machine: cd {Path(args.output).name} && {man['command']}")
+    return 0
+
+
+def _cmd_ingest(args) -> int:
+    from .db import Database
+    from .remote import ingest
+
+    summ = ingest(args.results, args.bundle, db=Database(args.db))
+    print(f"ingested for {summ['target']}: " + ", ".join(f"{k} {v}" for k, v in summ["statuses"].items()))
+    for key, b in summ["best"].items():
+        peer = summ["peers"].get(key)
+        f = lambda x: "-" if x is None else f"{x:.3f} ms"  # noqa: E731
+        print(f"{key}: IREE default {f(b['default_ms'])}, best {f(b['best_ms'])} {b['best']}, "
+              f"torch {f(peer)}")
+    return 0
+
+
 def _cmd_models(args) -> int:
     from .models import NAMES, SIZES
 
@@ -330,7 +389,8 @@ def _cmd_models(args) -> int:
 
 COMMANDS = {"import": _cmd_import, "compile": _cmd_compile, "run": _cmd_run, "bench": _cmd_bench,
             "optimize": _cmd_optimize, "tune": _cmd_tune, "render-spec": _cmd_render_spec,
-            "models": _cmd_models, "rewrite": _cmd_rewrite, "rules": _cmd_rules}
+            "models": _cmd_models, "rewrite": _cmd_rewrite, "rules": _cmd_rules, "bundle": _cmd_bundle,
+            "ingest": _cmd_ingest}
 
 
 def main(argv: list[str] | None = None) -> int:

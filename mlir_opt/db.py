@@ -158,8 +158,15 @@ class Database:
                                 compiler_version)))
         return rows[0] if rows else None
 
-    def records(self, workload_key: str, target: str) -> list[Record]:
-        """All records of a workload on a target, oldest first."""
+    def records(self, workload_key: str, target: str, *, any_device: bool = False) -> list[Record]:
+        """All records of a workload on a target, oldest first.
+
+        ``any_device``: also records of that target measured on named remote devices
+        (``cuda:NVIDIA H100 …``, as ingested from bundles).
+        """
+        if any_device:
+            return list(self._rows("workload_key=? AND (target=? OR target LIKE ?) ORDER BY id",
+                                   (workload_key, target, target + ":%")))
         return list(self._rows("workload_key=? AND target=? ORDER BY id", (workload_key, target)))
 
     def top_k(self, workload_key: str, target: str, k: int = 1, sketch: str | None = None) -> list[Record]:

@@ -105,15 +105,20 @@ class Workload:
         return cls.from_types("linalg." + op, f"tensor<{b}{e['M']}x{e['K']}x{lt}>",
                               f"tensor<{b}{e['K']}x{e['N']}x{rt}>", f"tensor<{b}{e['M']}x{e['N']}x{ot}>")
 
-    def single_op_module(self) -> str:
-        """A module whose ``main`` runs just this op on its two inputs (zero-filled output)."""
+    def single_op_module(self, compilation_info: str | None = None) -> str:
+        """A module whose ``main`` runs just this op on its two inputs (zero-filled output).
+
+        ``compilation_info`` (attribute text) is attached to the op when given: the form IREE 3.13
+        honours on GPU targets, where tuning specs are not applied.
+        """
         lhs, rhs, out = self.operand_types
+        attr = f" {{compilation_info = {compilation_info}}}" if compilation_info else ""
         zero = "0" if self.types[2].startswith("i") else "0.0"
         return (f"func.func @main(%lhs: {lhs}, %rhs: {rhs}) -> {out} {{\n"
                 f"  %zero = arith.constant {zero} : {self.types[2]}\n"
                 f"  %empty = tensor.empty() : {out}\n"
                 f"  %init = linalg.fill ins(%zero : {self.types[2]}) outs(%empty : {out}) -> {out}\n"
-                f"  %r = {self.op} ins(%lhs, %rhs : {lhs}, {rhs}) outs(%init : {out}) -> {out}\n"
+                f"  %r = {self.op}{attr} ins(%lhs, %rhs : {lhs}, {rhs}) outs(%init : {out}) -> {out}\n"
                 f"  return %r : {out}\n}}\n")
 
     def reference(self, inputs: list[np.ndarray]) -> np.ndarray:

@@ -24,10 +24,11 @@ class Schedule:
     workload: Workload
     sketch: str
     decisions: dict = field(default_factory=dict, hash=False)
+    target: str = "llvm-cpu"
 
     @property
     def sketch_obj(self) -> Sketch:
-        return next(s for s in sketches_for(self.workload) if s.name == self.sketch)
+        return next(s for s in sketches_for(self.workload, self.target) if s.name == self.sketch)
 
     def validate(self) -> str | None:
         """None if valid, else the reason it cannot apply (checked before compiling)."""
@@ -41,6 +42,8 @@ class Schedule:
 
     def compilation_info(self) -> str | None:
         """The ``#iree_codegen.compilation_info`` text, or None when IREE's default applies."""
+        if self.sketch == "gpu_simt":
+            return render_gpu_simt(self.decisions)
         if self.sketch != "double_tiling":
             return None
         return render_compilation_info(self.workload, self.decisions)
@@ -65,14 +68,28 @@ def render_compilation_info(w: Workload, d: dict) -> str:
             "pipeline = #iree_cpu.pipeline<DoubleTilingExpert>>>")
 
 
-def _matcher(name: str, w: Workload, config: str) -> str:
+def render_gpu_simt(d: dict) -> str:
+    """``TileAndFuse`` (SIMT) compilation_info for a GPU matmul with decisions ``d``."""
+    from .space import gpu_workgroup_size
+
+    promote = "promote_operands = [0, 1], " if d["promote"] else ""
+    ws = ", ".join(map(str, gpu_workgroup_size(d)))
+    return ("#iree_codegen.compilation_info<lowering_config = #iree_gpu.lowering_config<{"
+            f"{promote}reduction = [0, 0, {d['red_k']}], thread = [{d['th_m']}, {d['th_n']}, 0], "
+            f"workgroup = [{d['wg_m']}, {d['wg_n']}, 0]}}>, translation_info = #iree_codegen.translation_info<"
+            f"pipeline = #iree_gpu.pipeline<TileAndFuse> workgroup_size = [{ws}] subgroup_size = 32>>")
+
+
+def _matcher(name: str, w: Workload, config: str, gpu: bool = False) -> str:
     dims = w.extents
     lhs, rhs, out = w.types
     batch = f"[{dims['B']}]" if "B" in dims else "[]"
+    # On GPU targets IREE generalizes named contractions to linalg.generic before configuration,
+    # so the op name is not matched there: the contraction matcher and exact extents suffice.
+    name_check = "" if gpu else f'    transform.match.operation_name %op ["{w.op}"] : !transform.any_op\n'
     return f"""  transform.named_sequence @{name}(%op: !transform.any_op {{transform.readonly}})
       -> (!transform.any_op, !transform.any_param) {{
-    transform.match.operation_name %op ["{w.op}"] : !transform.any_op
-    %batch, %m, %n, %k = transform.iree.match.contraction %op, lhs_type = {lhs}, rhs_type = {rhs}, output_type = {out} : !transform.any_op -> !transform.param<i64>
+{name_check}    %batch, %m, %n, %k = transform.iree.match.contraction %op, lhs_type = {lhs}, rhs_type = {rhs}, output_type = {out} : !transform.any_op -> !transform.param<i64>
     transform.iree.match.dims_equal %batch, {batch} : !transform.param<i64>
     transform.iree.match.dims_equal %m, [{dims['M']}] : !transform.param<i64>
     transform.iree.match.dims_equal %n, [{dims['N']}] : !transform.param<i64>
@@ -101,7 +118,7 @@ def render_tuning_spec(schedules: Iterable[Schedule]) -> str | None:
     for i, (s, cfg) in enumerate(entries):
         name = f"match_{i}_{s.workload.key}"
         names.append(name)
-        parts.append(_matcher(name, s.workload, cfg))
+        parts.append(_matcher(name, s.workload, cfg, gpu=s.sketch.startswith("gpu_")))
     pairs = ",\n        ".join(f"@{n} -> @apply_op_config" for n in names)
     parts.append(f"""  transform.named_sequence @__kernel_config(%variant_op: !transform.any_op {{transform.consumed}})
       -> !transform.any_op attributes {{iree_codegen.tuning_spec_entrypoint}} {{

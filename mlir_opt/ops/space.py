@@ -24,7 +24,8 @@ from .dispatches import Workload
 __all__ = ["Knob", "Sketch", "sketches_for", "SKETCH_FLAGS"]
 
 #: Module-level iree-compile flags each sketch needs (decisions may add to them).
-SKETCH_FLAGS = {"default": [], "double_tiling": [], "data_tiling": ["--iree-opt-data-tiling"]}
+SKETCH_FLAGS = {"default": [], "double_tiling": [], "data_tiling": ["--iree-opt-data-tiling"],
+                "gpu_simt": []}
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ class Sketch:
         for k in self.knobs:
             if d[k.name] not in k.options:
                 return f"{k.name}={d[k.name]} is not one of {k.options}"
+        if self.name == "gpu_simt":
+            return _validate_gpu_simt(self.workload, d)
         if self.name != "double_tiling":
             return None
         e = self.workload.extents
@@ -109,8 +112,42 @@ class Sketch:
         return fl
 
 
-def sketches_for(w: Workload) -> list[Sketch]:
-    """The CPU sketches for a contraction workload."""
+def _validate_gpu_simt(w: Workload, d: dict) -> str | None:
+    e = w.extents
+    for dim, wg, th in (("M", "wg_m", "th_m"), ("N", "wg_n", "th_n")):
+        if d[wg] > e[dim] or e[dim] % d[wg]:
+            return f"{wg}={d[wg]} does not tile {dim}={e[dim]}"
+        if d[wg] % d[th]:
+            return f"{th}={d[th]} does not divide {wg}={d[wg]}"
+    if e["K"] % d["red_k"]:
+        return f"red_k={d['red_k']} does not divide K={e['K']}"
+    threads = (d["wg_m"] // d["th_m"]) * (d["wg_n"] // d["th_n"])
+    if threads < 64 or threads > 1024 or threads % 32:
+        return f"{threads} threads per workgroup (need a multiple of 32 in [64, 1024])"
+    if d["th_m"] * d["th_n"] > 64:
+        return f"thread tile {d['th_m']}x{d['th_n']} exceeds 64 accumulators"
+    smem = (d["wg_m"] + d["wg_n"]) * d["red_k"] * 4 * (1 if d["promote"] else 0)
+    if smem > 48 * 1024:
+        return f"shared memory {smem} B exceeds 48 KiB"
+    return None
+
+
+def gpu_workgroup_size(d: dict) -> list[int]:
+    """``workgroup_size`` for a gpu_simt schedule: [threads along M, threads along N, 1]."""
+    return [d["wg_m"] // d["th_m"], d["wg_n"] // d["th_n"], 1]
+
+
+def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
+    """The sketches for a contraction workload on ``target`` (CPU, or CUDA for fp32 SIMT)."""
+    if target in ("cuda", "vulkan"):
+        return [Sketch("default", w, ()), Sketch("gpu_simt", w, (
+            Knob("wg_m", (16, 32, 64, 128, 256)),
+            Knob("wg_n", (16, 32, 64, 128, 256)),
+            Knob("th_m", (1, 2, 4, 8)),
+            Knob("th_n", (1, 2, 4, 8, 16)),
+            Knob("red_k", (4, 8, 16, 32)),
+            Knob("promote", (0, 1)),
+        ))]
     e = w.extents
     double = Sketch("double_tiling", w, (
         Knob("dist_m", _pow2_upto(e["M"], 8, 256)),

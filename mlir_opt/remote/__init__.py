@@ -1,0 +1,153 @@
+"""Benchmark bundles: compile here, time on a remote machine (a GPU host or another CPU box).
+
+A bundle is a directory with the compiled candidate modules, a manifest (inputs as shapes + seed,
+the reference as a kind computed there in float64, the schedule of each module), and ``runner.py``,
+which needs only numpy and iree-base-runtime. ``ingest`` loads the runner's results.json into the
+tuning database, where the searches use them like local measurements. Results from a device of
+another kind than the bundle's target are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from ..backend import compile_module, compiler_version, get_target
+from ..db import Database, Record
+from ..errors import MlirOptError
+from ..ops.dispatches import Workload
+from ..ops.schedule import Schedule
+
+__all__ = ["write_bundle", "ingest", "MAX_BUNDLE_BYTES", "RUNNER"]
+
+#: What a bundle may weigh (the remote host accepts 64 MiB per run; leave room for the wheel).
+MAX_BUNDLE_BYTES = 40 * 2**20
+RUNNER = Path(__file__).with_name("runner.py")
+_DRIVER_NAMES = {"cuda": ("cuda",), "vulkan": ("vulkan",), "llvm-cpu": ("local-task", "local-sync")}
+
+
+@dataclass
+class BundleEntry:
+    """One module of a bundle (or a peer such as torch's matmul when ``schedule`` is None)."""
+
+    id: str
+    schedule: Schedule | None
+    peer: str | None = None
+
+
+def _io(w: Workload, seed: int) -> dict:
+    def shape(t):
+        return [int(x) for x in t[len("tensor<"):-1].split("x")[:-1]]
+
+    dt = {"f32": "float32", "f16": "float16"}
+    return {"seed": seed, "reference": "matmul",
+            "inputs": [{"shape": shape(t), "dtype": dt[e]} for t, e in zip(w.operand_types[:2], w.types[:2])]}
+
+
+def write_bundle(schedules: Iterable[Schedule], out_dir: str | Path, *, target: str = "cuda",
+                 arch: str | None = None, seed: int = 0, reps: int = 10, tol: float = 1e-4,
+                 peers: bool = True, jobs: int | None = None) -> dict:
+    """Compile ``schedules`` for ``target`` and write a self-contained bundle directory.
+
+    Candidates that fail to compile are recorded in the manifest's ``failed`` list (with reasons)
+    and not shipped. Returns the manifest.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    tgt = get_target(target, arch)
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        raise MlirOptError(f"bundle directory {out} is not empty")
+    (out / "modules").mkdir(parents=True, exist_ok=True)
+    schedules = list(schedules)
+    entries, failed = [], []
+
+    def build(i_s):
+        i, s = i_s
+        reason = s.validate()
+        if reason:
+            return i, s, None, f"invalid: {reason}"
+        src = s.workload.single_op_module(s.compilation_info())
+        res = compile_module(src, tgt, output=out / "modules" / f"c{i}.vmfb", flags=s.flags(), raise_on_error=False)
+        return i, s, res, res.error
+
+    with ThreadPoolExecutor(max_workers=jobs or 2) as pool:
+        for i, s, res, err in pool.map(build, enumerate(schedules)):
+            if err:
+                failed.append({"id": f"c{i}", "workload": s.workload.key, "sketch": s.sketch,
+                               "decisions": s.decisions, "error": err})
+                continue
+            entries.append({"id": f"c{i}", "module": f"modules/c{i}.vmfb", "io": _io(s.workload, seed),
+                            "workload": s.workload.key, "workload_info": s.workload.to_dict(),
+                            "sketch": s.sketch, "decisions": s.decisions, "flags": s.flags()})
+    if peers and tgt.name == "cuda":
+        for w in {s.workload.key: s.workload for s in schedules}.values():
+            entries.append({"id": f"torch_{w.key}", "peer": "torch_matmul", "io": _io(w, seed),
+                            "workload": w.key, "workload_info": w.to_dict()})
+    shutil.copyfile(RUNNER, out / "runner.py")
+    manifest = {"id": hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:12],
+                "target": tgt.name, "arch": tgt.arch, "driver": tgt.driver, "compile_flags": list(tgt.flags),
+                "compiler_version": compiler_version(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "reps": reps, "tol": tol, "entries": entries, "failed": failed,
+                "command": "python3 runner.py . --out results.json"}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    if size > MAX_BUNDLE_BYTES:
+        raise MlirOptError(f"bundle is {size / 2**20:.1f} MiB, over {MAX_BUNDLE_BYTES / 2**20:.0f} MiB: "
+                           "split the candidates into several bundles")
+    manifest["bytes"] = size
+    return manifest
+
+
+def ingest(results_path: str | Path, bundle_dir: str | Path | None = None, *, db: Database | None = None) -> dict:
+    """Load a runner's results.json (with its bundle's manifest) into the tuning database.
+
+    Returns a summary: records added per status, peers' times, and the best schedule per workload.
+    Refuses results whose device kind does not match the bundle's target.
+    """
+    results_path = Path(results_path)
+    bundle_dir = Path(bundle_dir) if bundle_dir is not None else results_path.parent
+    try:
+        res = json.loads(results_path.read_text())
+        man = json.loads((bundle_dir / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise MlirOptError(f"cannot read results/manifest: {e}") from None
+    if res.get("bundle") != man["id"]:
+        raise MlirOptError(f"results are for bundle {res.get('bundle')}, the manifest is {man['id']}")
+    drv = res.get("device", {}).get("driver")
+    if drv not in _DRIVER_NAMES.get(man["target"], ()):
+        raise MlirOptError(f"results come from a '{drv}' device but the bundle targets {man['target']}: refused")
+    target_key = man["target"] + (f":{res['device'].get('name')}" if res["device"].get("name") else "")
+    db = db if db is not None else Database()
+    by_id = {e["id"]: e for e in man["entries"]}
+    summary: dict = {"target": target_key, "statuses": {}, "peers": {}, "best": {}}
+    for r in res["results"]:
+        e = by_id.get(r["id"])
+        if e is None:
+            continue
+        if e.get("peer"):
+            summary["peers"][e["workload"]] = r.get("median_ms")
+            continue
+        db.add_workload(e["workload"], e["workload_info"]["op"].split(".", 1)[1], e["workload_info"])
+        db.commit(Record(e["workload"], target_key, e["sketch"], e["decisions"], e["flags"], man["compiler_version"],
+                         r["status"], r.get("median_ms"), r.get("times_ms", []), r.get("rel_error"), r.get("error")))
+        summary["statuses"][r["status"]] = summary["statuses"].get(r["status"], 0) + 1
+    for f in man.get("failed", []):
+        info = Workload.from_key(f["workload"]).to_dict()
+        db.add_workload(f["workload"], info["op"].split(".", 1)[1], info)
+        db.commit(Record(f["workload"], target_key, f["sketch"], f["decisions"], [], man["compiler_version"],
+                         "compile_error" if not f["error"].startswith("invalid") else "invalid",
+                         None, [], None, f["error"]))
+        summary["statuses"]["compile_error"] = summary["statuses"].get("compile_error", 0) + 1
+    for key in {e["workload"] for e in man["entries"]}:
+        top = db.top_k(key, target_key, 1)
+        default = [r for r in db.records(key, target_key) if r.sketch == "default" and r.ok]
+        summary["best"][key] = {"best_ms": top[0].median_ms if top else None,
+                                "best": (top[0].sketch, top[0].decisions) if top else None,
+                                "default_ms": default[-1].median_ms if default else None}
+    return summary

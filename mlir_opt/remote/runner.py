@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""mlir_opt benchmark-bundle runner: needs only numpy and iree-base-runtime (torch optional).
+
+Run on the machine that has the device:
+
+    python3 runner.py BUNDLE_DIR [--out results.json] [--reps 10]
+
+For every module in BUNDLE_DIR/manifest.json it makes the inputs (from the manifest's seed, so
+nothing large is shipped), runs the module once with iree-run-module and checks the outputs
+against the reference (computed here in float64: numpy, or torch on the GPU when available),
+then times it with iree-benchmark-module (warm-up, repetitions, median). Peer entries (e.g.
+``torch_matmul``: cuBLAS through torch, TF32 off) are timed with CUDA events. A failure of one
+entry is recorded with its reason and never stops the others. This file is copied verbatim into
+each bundle; it must not import mlir_opt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def find_tool(name: str) -> str | None:
+    try:
+        import iree.runtime as rt
+
+        base = Path(rt.__file__).parent.parent
+        for cand in base.rglob(name):
+            if cand.is_file() and os.access(cand, os.X_OK):
+                return str(cand)
+    except Exception:
+        pass
+    return shutil.which(name)
+
+
+def device_info(driver: str) -> dict:
+    info = {"driver": driver, "host": platform.node()}
+    if driver == "cuda":
+        try:
+            q = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                               capture_output=True, text=True, timeout=30)
+            name, ver = q.stdout.strip().splitlines()[0].split(", ")
+            info.update(name=name, driver_version=ver)
+        except Exception as e:  # noqa: BLE001
+            info["error"] = f"nvidia-smi failed: {e}"
+    return info
+
+
+def make_inputs(spec: dict) -> list[np.ndarray]:
+    rng = np.random.default_rng(spec["seed"])
+    return [rng.standard_normal(tuple(t["shape"])).astype(t["dtype"]) for t in spec["inputs"]]
+
+
+def reference(kind: str, ins: list[np.ndarray]) -> np.ndarray:
+    if kind != "matmul":
+        raise ValueError(f"unknown reference kind {kind}")
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            a, b = (torch.from_numpy(x).to("cuda", torch.float64) for x in ins)
+            return (a @ b).cpu().numpy()
+    except Exception:  # noqa: BLE001
+        pass
+    return np.asarray(ins[0], np.float64) @ np.asarray(ins[1], np.float64)
+
+
+def rel_error(out: np.ndarray, ref: np.ndarray) -> float:
+    o, r = np.asarray(out, np.float64).ravel(), np.asarray(ref, np.float64).ravel()
+    if o.shape != r.shape or not np.all(np.isfinite(o)):
+        return float("inf")
+    return float(np.linalg.norm(o - r) / max(np.linalg.norm(r), 1e-30))
+
+
+def time_torch_matmul(ins, reps: int) -> list[float]:
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = False
+    a, b = (torch.from_numpy(x).cuda() for x in ins)
+    for _ in range(5):
+        a @ b
+    torch.cuda.synchronize()
+    out = []
+    for _ in range(reps):
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        n = 10
+        s.record()
+        for _ in range(n):
+            a @ b
+        e.record()
+        torch.cuda.synchronize()
+        out.append(s.elapsed_time(e) / n)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Run an mlir_opt benchmark bundle.")
+    ap.add_argument("bundle", type=Path)
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--reps", type=int, default=None)
+    args = ap.parse_args(argv)
+    man = json.loads((args.bundle / "manifest.json").read_text())
+    driver = man["driver"]
+    reps = args.reps or man.get("reps", 10)
+    run_tool, bench_tool = find_tool("iree-run-module"), find_tool("iree-benchmark-module")
+    results = {"bundle": man["id"], "target": man["target"], "device": device_info(driver),
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": []}
+    if not run_tool or not bench_tool:
+        results["error"] = "iree-run-module / iree-benchmark-module not found: install iree-base-runtime"
+    tmp = Path(tempfile.mkdtemp(prefix="bundle_"))
+    cache: dict[str, tuple[list[str], np.ndarray, list[np.ndarray]]] = {}
+    for e in man["entries"]:
+        rec = {"id": e["id"], "status": "ok"}
+        t0 = time.time()
+        try:
+            key = json.dumps(e["io"], sort_keys=True)
+            if key not in cache:
+                ins = make_inputs(e["io"])
+                flags = []
+                for i, a in enumerate(ins):
+                    p = tmp / f"in{len(cache)}_{i}.npy"
+                    np.save(p, a)
+                    flags.append(f"--input=@{p}")
+                cache[key] = (flags, reference(e["io"]["reference"], ins), ins)
+            flags, ref, ins = cache[key]
+            if e.get("peer") == "torch_matmul":
+                ts = time_torch_matmul(ins, reps)
+                rec.update(median_ms=statistics.median(ts), times_ms=ts)
+                results["results"].append(rec)
+                continue
+            if "error" in results:
+                raise RuntimeError(results["error"])
+            mod = args.bundle / e["module"]
+            out = tmp / "out.npy"
+            p = subprocess.run([run_tool, f"--module={mod}", f"--device={driver}", "--function=main", *flags,
+                                f"--output=@{out}"], capture_output=True, text=True, timeout=e.get("timeout", 120))
+            if p.returncode != 0:
+                lines = [x for x in p.stderr.splitlines() if x.strip()]
+                rec.update(status="run_error", error=(lines[-1] if lines else str(p.returncode))[:300])
+                results["results"].append(rec)
+                continue
+            err = rel_error(np.load(out), ref)
+            rec["rel_error"] = err
+            if not err <= man.get("tol", 1e-4):
+                rec.update(status="wrong_result", error=f"relative error {err:.3g}")
+                results["results"].append(rec)
+                continue
+            p = subprocess.run([bench_tool, f"--module={mod}", f"--device={driver}", "--function=main", *flags,
+                                f"--benchmark_repetitions={reps}", "--benchmark_min_time=0.05s",
+                                "--benchmark_min_warmup_time=0.1", "--benchmark_format=json"],
+                               capture_output=True, text=True, timeout=e.get("timeout", 300))
+            if p.returncode != 0:
+                rec.update(status="run_error", error=p.stderr.strip()[-300:])
+            else:
+                d = json.loads(p.stdout)
+                scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+                ts = [b["real_time"] * scale[b["time_unit"]] for b in d["benchmarks"] if b.get("run_type") == "iteration"]
+                rec.update(median_ms=statistics.median(ts), times_ms=ts)
+        except subprocess.TimeoutExpired:
+            rec.update(status="run_timeout", error="timed out")
+        except Exception as ex:  # noqa: BLE001
+            rec.update(status="run_error", error=f"{type(ex).__name__}: {ex}"[:300])
+        rec["seconds"] = time.time() - t0
+        results["results"].append(rec)
+        print(f"{e['id']}: {rec['status']} {rec.get('median_ms', '')}", file=sys.stderr, flush=True)
+    out_path = args.out or (args.bundle / "results.json")
+    out_path.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"wrote {out_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
