@@ -141,11 +141,11 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
     """The sketches for a contraction workload on ``target`` (CPU, or CUDA for fp32 SIMT)."""
     if target in ("cuda", "vulkan"):
         return [Sketch("default", w, ()), Sketch("gpu_simt", w, (
-            Knob("wg_m", (16, 32, 64, 128, 256)),
-            Knob("wg_n", (16, 32, 64, 128, 256)),
-            Knob("th_m", (1, 2, 4, 8)),
-            Knob("th_n", (1, 2, 4, 8, 16)),
-            Knob("red_k", (4, 8, 16, 32)),
+            Knob("wg_m", (16, 32, 64, 128, 256, 512)),
+            Knob("wg_n", (16, 32, 64, 128, 256, 512)),
+            Knob("th_m", (1, 2, 4, 8, 16)),
+            Knob("th_n", (1, 2, 4, 8, 16, 32)),
+            Knob("red_k", (4, 8, 16, 32, 64)),
             Knob("promote", (0, 1)),
         ))]
     e = w.extents
