@@ -1,0 +1,83 @@
+"""Benchmark bundles: write, run with the standalone runner (here on the CPU), ingest, refuse mismatches."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlir_opt.db import Database
+from mlir_opt.errors import MlirOptError
+from mlir_opt.ops.dispatches import Workload
+from mlir_opt.ops.schedule import Schedule
+from mlir_opt.ops.space import sketches_for
+from mlir_opt.remote import ingest, write_bundle
+
+W = Workload.from_key("matmul_64x128x32_f32xf32xf32")
+
+
+def _run_runner(bundle: Path) -> Path:
+    # The runner must work with numpy + iree.runtime alone: run it from the bundle, not the repo.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    p = subprocess.run([sys.executable, "runner.py", ".", "--out", "results.json", "--reps", "2"], cwd=bundle,
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    return bundle / "results.json"
+
+
+def test_cpu_bundle_roundtrip(tmp_path):
+    sk = next(s for s in sketches_for(W) if s.name == "double_tiling")
+    scheds = [Schedule(W, "default", {}),
+              Schedule(W, "double_tiling", dict(dist_m=32, dist_n=64, vec_m=8, vec_n=32, vec_k=4)),
+              Schedule(W, "double_tiling", dict(dist_m=32, dist_n=64, vec_m=3, vec_n=32, vec_k=4))]  # invalid
+    man = write_bundle(scheds, tmp_path / "b", target="llvm-cpu")
+    assert len(man["entries"]) == 2 and len(man["failed"]) == 1 and "invalid" in man["failed"][0]["error"]
+    assert (tmp_path / "b" / "runner.py").exists() and man["bytes"] < 2**20
+    res = json.loads(_run_runner(tmp_path / "b").read_text())
+    assert res["device"]["driver"] == "local-task"
+    assert [r["status"] for r in res["results"]] == ["ok", "ok"]
+    assert all(r["rel_error"] < 1e-5 and r["median_ms"] > 0 for r in res["results"])
+    db = Database(":memory:")
+    summ = ingest(tmp_path / "b" / "results.json", db=db)
+    assert summ["statuses"] == {"ok": 2, "compile_error": 1}
+    assert summ["best"][W.key]["best_ms"] > 0 and summ["best"][W.key]["default_ms"] > 0
+    assert len(db.records(W.key, "llvm-cpu")) == 3
+
+
+def test_ingest_refuses_other_device(tmp_path):
+    man = write_bundle([Schedule(W, "default", {})], tmp_path / "b", target="llvm-cpu")
+    (tmp_path / "b" / "results.json").write_text(json.dumps({
+        "bundle": man["id"], "target": "llvm-cpu", "device": {"driver": "cuda", "name": "NVIDIA H100"},
+        "results": [{"id": "c0", "status": "ok", "median_ms": 1.0, "times_ms": [1.0]}]}))
+    with pytest.raises(MlirOptError, match="come from a 'cuda' device but the bundle targets llvm-cpu"):
+        ingest(tmp_path / "b" / "results.json", db=Database(":memory:"))
+    (tmp_path / "b" / "results.json").write_text(json.dumps({"bundle": "other", "device": {"driver": "local-task"},
+                                                             "results": []}))
+    with pytest.raises(MlirOptError, match="results are for bundle other"):
+        ingest(tmp_path / "b" / "results.json", db=Database(":memory:"))
+
+
+def test_cuda_bundle_compiles_here(tmp_path):
+    """CUDA candidates compile on this CPU machine; running them needs a GPU host (skipped here)."""
+    big = Workload.from_key("matmul_256x256x128_f32xf32xf32")
+    sk = next(s for s in sketches_for(big, "cuda") if s.name == "gpu_simt")
+    d = dict(wg_m=64, wg_n=64, th_m=4, th_n=4, red_k=16, promote=1)
+    assert sk.validate(d) is None
+    assert "threads" in sk.validate(dict(d, th_m=1, th_n=1))  # 4096 threads: rejected before compiling
+    man = write_bundle([Schedule(big, "default", {}, "cuda"), Schedule(big, "gpu_simt", d, "cuda")],
+                       tmp_path / "g", target="cuda")
+    assert man["driver"] == "cuda" and man["arch"] == "sm_80"
+    assert [e.get("peer") for e in man["entries"]] == [None, None, "torch_matmul"]
+    assert all((tmp_path / "g" / e["module"]).stat().st_size > 1000 for e in man["entries"] if "module" in e)
+
+
+@pytest.mark.skipif(not Path("/dev/nvidiactl").exists(), reason="no NVIDIA GPU on this machine: CUDA bundles "
+                    "are run on a GPU host (see README: bundle/ingest)")
+def test_cuda_bundle_runs_on_gpu(tmp_path):
+    man = write_bundle([Schedule(W, "default", {}, "cuda")], tmp_path / "g", target="cuda", peers=False)
+    res = json.loads(_run_runner(tmp_path / "g").read_text())
+    assert res["results"][0]["status"] == "ok", res
