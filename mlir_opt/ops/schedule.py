@@ -44,6 +44,8 @@ class Schedule:
         """The ``#iree_codegen.compilation_info`` text, or None when IREE's default applies."""
         if self.sketch == "gpu_simt":
             return render_gpu_simt(self.decisions)
+        if self.sketch == "gpu_mma":
+            return render_gpu_mma(self.decisions)
         if self.sketch != "double_tiling":
             return None
         return render_compilation_info(self.workload, self.decisions)
@@ -78,6 +80,20 @@ def render_gpu_simt(d: dict) -> str:
             f"{promote}reduction = [0, 0, {d['red_k']}], thread = [{d['th_m']}, {d['th_n']}, 0], "
             f"workgroup = [{d['wg_m']}, {d['wg_n']}, 0]}}>, translation_info = #iree_codegen.translation_info<"
             f"pipeline = #iree_gpu.pipeline<TileAndFuse> workgroup_size = [{ws}] subgroup_size = 32>>")
+
+
+def render_gpu_mma(d: dict) -> str:
+    """``TileAndFuse`` compilation_info with the f16 MMA intrinsic for a GPU matmul."""
+    from .space import MMA_F16, gpu_subgroups
+
+    pf = (f", {{gpu_pipeline_options = #iree_gpu.pipeline_options<prefetch_num_stages = {d['prefetch']}>}}"
+          if d["prefetch"] else "")
+    return ("#iree_codegen.compilation_info<lowering_config = #iree_gpu.lowering_config<{convert_acc_gemm, "
+            f"mma_kind = #iree_gpu.mma_layout<{MMA_F16[0]}>, promote_operands = [0, 1], "
+            f"reduction = [0, 0, {d['red_k']}], subgroup = [{d['sub_m']}, {d['sub_n']}, 0], "
+            f"workgroup = [{d['wg_m']}, {d['wg_n']}, 0]}}>, translation_info = #iree_codegen.translation_info<"
+            f"pipeline = #iree_gpu.pipeline<TileAndFuse> workgroup_size = [{32 * gpu_subgroups(d)}, 1, 1] "
+            f"subgroup_size = 32{pf}>>")
 
 
 def _matcher(name: str, w: Workload, config: str, gpu: bool = False) -> str:

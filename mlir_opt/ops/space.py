@@ -25,7 +25,7 @@ __all__ = ["Knob", "Sketch", "sketches_for", "SKETCH_FLAGS"]
 
 #: Module-level iree-compile flags each sketch needs (decisions may add to them).
 SKETCH_FLAGS = {"default": [], "double_tiling": [], "data_tiling": ["--iree-opt-data-tiling"],
-                "gpu_simt": []}
+                "gpu_simt": [], "gpu_mma": []}
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,8 @@ class Sketch:
                 return f"{k.name}={d[k.name]} is not one of {k.options}"
         if self.name == "gpu_simt":
             return _validate_gpu_simt(self.workload, d)
+        if self.name == "gpu_mma":
+            return _validate_gpu_mma(self.workload, d)
         if self.name != "double_tiling":
             return None
         e = self.workload.extents
@@ -132,6 +134,35 @@ def _validate_gpu_simt(w: Workload, d: dict) -> str | None:
     return None
 
 
+#: The MMA intrinsic IREE 3.13 uses for f16 on sm_80 (Ampere mma.sync; no wgmma without sm_90).
+MMA_F16 = ("NV_MMA_SYNC_F32_16x8x16_F16", 16, 8, 16)
+
+
+def _validate_gpu_mma(w: Workload, d: dict) -> str | None:
+    e = w.extents
+    _, mm, mn, mk = MMA_F16
+    for dim, wg, sub, unit in (("M", "wg_m", "sub_m", mm), ("N", "wg_n", "sub_n", mn)):
+        if d[wg] > e[dim] or e[dim] % d[wg]:
+            return f"{wg}={d[wg]} does not tile {dim}={e[dim]}"
+        if d[wg] % (unit * d[sub]):
+            return f"{sub}={d[sub]} MMA tiles of {unit} do not divide {wg}={d[wg]}"
+    if e["K"] % (mk * d["red_k"]):
+        return f"red_k={d['red_k']} MMA steps of {mk} do not divide K={e['K']}"
+    subgroups = gpu_subgroups(d)
+    if not 1 <= subgroups <= 16:
+        return f"{subgroups} subgroups per workgroup (need 1..16)"
+    smem = (d["wg_m"] + d["wg_n"]) * mk * d["red_k"] * 2 * max(1, d["prefetch"] - 1)
+    if smem > 96 * 1024:
+        return f"shared memory {smem} B exceeds 96 KiB"
+    return None
+
+
+def gpu_subgroups(d: dict) -> int:
+    """Subgroups (warps) of a gpu_mma schedule."""
+    _, mm, mn, _ = MMA_F16
+    return (d["wg_m"] // (mm * d["sub_m"])) * (d["wg_n"] // (mn * d["sub_n"]))
+
+
 def gpu_workgroup_size(d: dict) -> list[int]:
     """``workgroup_size`` for a gpu_simt schedule: [threads along M, threads along N, 1]."""
     return [d["wg_m"] // d["th_m"], d["wg_n"] // d["th_n"], 1]
@@ -139,6 +170,15 @@ def gpu_workgroup_size(d: dict) -> list[int]:
 
 def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
     """The sketches for a contraction workload on ``target`` (CPU, or CUDA for fp32 SIMT)."""
+    if target in ("cuda", "vulkan") and w.types[:2] == ("f16", "f16"):
+        return [Sketch("default", w, ()), Sketch("gpu_mma", w, (
+            Knob("wg_m", (32, 64, 128, 256)),
+            Knob("wg_n", (32, 64, 128, 256)),
+            Knob("sub_m", (1, 2, 4, 8)),
+            Knob("sub_n", (1, 2, 4, 8)),
+            Knob("red_k", (1, 2, 4, 8)),
+            Knob("prefetch", (0, 2, 3)),
+        ))]
     if target in ("cuda", "vulkan"):
         return [Sketch("default", w, ()), Sketch("gpu_simt", w, (
             Knob("wg_m", (16, 32, 64, 128, 256, 512)),
