@@ -19,7 +19,6 @@ import numpy as np
 
 from .backend import Check, Runner, Timing, benchmark, compare_outputs, compile_module, default_tolerance
 from .importers import load
-from .model import Model
 from .pipeline import OptimizeResult, optimize
 
 __all__ = ["load", "compile", "run", "bench", "optimize", "RunResult", "OptimizeResult"]

@@ -240,7 +240,6 @@ def _cmd_tune(args) -> int:
 
     from .db import Database
     from .ops.tuner import tune_model
-    from .report import print_summary  # noqa: F401  (same table style)
 
     m = _load(args)
     db = Database(args.db)

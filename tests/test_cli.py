@@ -99,3 +99,20 @@ def test_bad_input_one_line_no_output(tmp_path, bad_inputs, case):
     assert len(err_lines) == 1 and expected in err_lines[0], p.stderr
     assert "Traceback" not in p.stderr
     assert not out.exists()
+
+
+def test_tune_bundle_ingest_verbs(tmp_path):
+    db = tmp_path / "t.sqlite"
+    p = cli("tune", "mlp", "--budget", "5", "--db", db, "-o", tmp_path / "spec.mlir", "--strategy", "random")
+    assert p.returncode == 0, p.stderr
+    assert "module variants (end to end, ms): default" in p.stdout and "iree-compile flags:" in p.stdout
+    p = cli("bundle", "matmul_64x128x32_f32xf32xf32", "--target", "llvm-cpu", "--candidates", "2",
+            "-o", tmp_path / "b")
+    assert p.returncode == 0 and "3 entries (0 failed to compile)" in p.stdout, p.stderr
+    run = subprocess.run([sys.executable, "runner.py", ".", "--reps", "2"], cwd=tmp_path / "b",
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    p = cli("ingest", tmp_path / "b" / "results.json", "--db", db)
+    assert p.returncode == 0 and "ingested for llvm-cpu: ok 3" in p.stdout, p.stderr
+    p = cli("bundle", "conv_1x2", "-o", tmp_path / "c")
+    assert p.returncode == 2 and "not a workload key" in p.stderr and "Traceback" not in p.stderr

@@ -30,7 +30,6 @@ def _run_runner(bundle: Path) -> Path:
 
 
 def test_cpu_bundle_roundtrip(tmp_path):
-    sk = next(s for s in sketches_for(W) if s.name == "double_tiling")
     scheds = [Schedule(W, "default", {}),
               Schedule(W, "double_tiling", dict(dist_m=32, dist_n=64, vec_m=8, vec_n=32, vec_k=4)),
               Schedule(W, "double_tiling", dict(dist_m=32, dist_n=64, vec_m=3, vec_n=32, vec_k=4))]  # invalid
@@ -78,6 +77,6 @@ def test_cuda_bundle_compiles_here(tmp_path):
 @pytest.mark.skipif(not Path("/dev/nvidiactl").exists(), reason="no NVIDIA GPU on this machine: CUDA bundles "
                     "are run on a GPU host (see README: bundle/ingest)")
 def test_cuda_bundle_runs_on_gpu(tmp_path):
-    man = write_bundle([Schedule(W, "default", {}, "cuda")], tmp_path / "g", target="cuda", peers=False)
+    write_bundle([Schedule(W, "default", {}, "cuda")], tmp_path / "g", target="cuda", peers=False)
     res = json.loads(_run_runner(tmp_path / "g").read_text())
     assert res["results"][0]["status"] == "ok", res

@@ -80,7 +80,7 @@ class Workload:
     @classmethod
     def from_types(cls, op: str, lhs: str, rhs: str, out: str) -> "Workload":
         """Extents from operand types (standard maps: lhs [B]xMxK, rhs [B]xKxN, out [B]xMxN)."""
-        (ls, le), (rs, re_), (os_, oe) = _shape_elem(lhs), _shape_elem(rhs), _shape_elem(out)
+        (ls, le), (rs, re_), (_, oe) = _shape_elem(lhs), _shape_elem(rhs), _shape_elem(out)
         if op == "linalg.matmul" and len(ls) == 2:
             dims = (("M", ls[0]), ("N", rs[1]), ("K", ls[1]))
         elif op == "linalg.batch_matmul" and len(ls) == 3:

@@ -22,6 +22,7 @@ from ..backend import (benchmark_many, compile_module, compiler_version, default
 from ..db import Database, Record
 from .dispatches import Workload
 from .schedule import Schedule, render_tuning_spec
+from .space import SKETCH_FLAGS
 
 __all__ = ["MeasureResult", "Evaluator"]
 
@@ -113,8 +114,8 @@ class Evaluator:
             self.db.add_workload(s.workload.key, s.workload.kind, s.workload.to_dict())
             reason = s.validate()
             if reason is not None:
-                results[i] = self._record(MeasureResult(s, "invalid", error=reason), s.flags() if s.sketch in
-                                          ("default", "double_tiling", "data_tiling") else [])
+                flags = s.flags() if s.sketch in SKETCH_FLAGS else []
+                results[i] = self._record(MeasureResult(s, "invalid", error=reason), flags)
                 continue
             old = self.db.lookup(s.workload.key, self.target.name, s.sketch, s.decisions, s.flags(), self.version)
             if old is not None:

@@ -8,7 +8,6 @@ users.
 
 from __future__ import annotations
 
-import numpy as np
 
 from ... import ir as _ir
 from ..view import GraphView
