@@ -119,4 +119,9 @@ def optimize_graph(model: Model, strategy: "str | GraphSearch" = "none", *,
 
 from .search.greedy import GreedySearch  # noqa: E402  (needs GraphResult and prepare above)
 
+from .search.backtrack import BacktrackingSearch  # noqa: E402
+from .search.ocggs import OCGGSSearch  # noqa: E402
+
 STRATEGIES["greedy"] = GreedySearch
+STRATEGIES["backtrack"] = BacktrackingSearch
+STRATEGIES["ocggs"] = OCGGSSearch

@@ -1,5 +1,7 @@
-"""Graph search strategies (issue #4): greedy today; backtracking, OCGGS and eqsat to come."""
+"""Graph search strategies (issue #4): greedy, TASO backtracking, OCGGS; eqsat to come."""
 
+from .backtrack import BacktrackingSearch
 from .greedy import GreedySearch
+from .ocggs import OCGGSSearch
 
-__all__ = ["GreedySearch"]
+__all__ = ["GreedySearch", "BacktrackingSearch", "OCGGSSearch"]

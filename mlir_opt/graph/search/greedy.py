@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
-from ...errors import MlirOptError
 from ...model import Model
 from .. import GraphResult, prepare
 from ..cost import CostModel
-from ..view import GraphView
+from .common import Expander, setup
 
 __all__ = ["GreedySearch"]
-
-log = logging.getLogger("mlir_opt.graph")
-
 
 class GreedySearch:
     """At each step, try every match of every verified rule on a clone, keep the cheapest.
@@ -43,52 +38,20 @@ class GreedySearch:
 
     def run(self, model: Model, *, target: str = "llvm-cpu") -> GraphResult:
         """Search from ``model``; returns the best graph, its cost and the applied sequence."""
-        from ..rules import get_rules
-        from ..verify import verified_rules
-
         t0 = time.perf_counter()
-        rules = verified_rules(self.rule_names, target=target) if self.verify else get_rules(self.rule_names)
-        t_verify = time.perf_counter() - t0
-        cost = self.cost or CostModel(target=target)
-        cur = prepare(model)
-        view = GraphView(cur)
-        cur_cost = before = cost(cur, view)
-        seen = {view.structural_hash()}
-        applied: list[str] = []
-        explored, skipped, interrupted = 1, [], False
+        rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
+        ex = Expander(rules, cost)
+        start = cur = ex.start(prepare(model))
+        interrupted = False
         try:
-            while len(applied) < self.max_steps and time.perf_counter() - t0 < self.time_limit_s:
-                best = None
-                for rule in rules:
-                    for m in rule.match(view):
-                        cand = cur.clone()
-                        try:
-                            rule.apply(cand.module, m)
-                            cand.verify()
-                        except MlirOptError as err:
-                            skipped.append(f"{rule.name}: {err}")
-                            log.info("skipped %s at %s: %s", rule.name, m.ops, err)
-                            continue
-                        cview = GraphView(cand)
-                        h = cview.structural_hash()
-                        if h in seen:
-                            continue
-                        seen.add(h)
-                        explored += 1
-                        c = cost(cand, cview)
-                        if best is None or c < best[0]:
-                            best = (c, cand, cview, rule.name)
-                if best is None or not best[0] < cur_cost:
+            while len(cur.seq) < self.max_steps and time.perf_counter() - t0 < self.time_limit_s:
+                best = min(ex.expand(cur), key=lambda c: c.cost, default=None)
+                if best is None or not best.cost < cur.cost:
                     break
-                cur_cost, cur, view = best[0], best[1], best[2]
-                applied.append(best[3])
+                cur = best
         except KeyboardInterrupt:
             interrupted = True
-        stats = {"graphs_explored": explored, "seconds": round(time.perf_counter() - t0, 3),
-                 "verify_seconds": round(t_verify, 3), "cost_unit": cost.unit,
-                 "rules": [r.name for r in rules], "cost_cache_hits": cost.hits}
-        if skipped:
-            stats["skipped"] = skipped[:20]
+        stats = ex.stats(t0, t_verify)
         if interrupted:
             stats["interrupted"] = True
-        return GraphResult(cur, applied, before, cur_cost, stats)
+        return GraphResult(cur.model, cur.seq, start.cost, cur.cost, stats)
