@@ -157,3 +157,13 @@ def test_cost_model_learns_and_ranks():
     pred = m.predict([MM] * 10, ds[30:])
     assert np.corrcoef(pred, np.log(t[30:]))[0, 1] > 0.8
     assert featurize(MM, ds[0]).shape == featurize(Workload.from_key("batch_matmul_2x16x32x8_f32xf32xf32"), ds[0]).shape
+
+
+def test_conv_models_get_layout_variants():
+    from mlir_opt.ops.tuner import tune_model
+
+    m = mlir_opt.load("cnn", size="tiny")
+    res = tune_model(m, strategy="random", budget=2, db=Database(":memory:"), reps=2)
+    assert {"channels_last", "img2col", "channels_last+data_tiling"} <= set(res.variants_ms)
+    assert res.chosen in res.variants_ms and all(v > 0 for v in res.variants_ms.values())
+    assert any(d.root_op.startswith("linalg.conv") for d in res.dispatches)

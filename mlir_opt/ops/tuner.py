@@ -5,7 +5,8 @@
    in proportion to their share (a task scheduler, as in Ansor/MetaSchedule), in batches: the
    strategy proposes, the evaluator builds/checks/times/records.
 3. Render the per-workload bests that beat the default into one tuning spec.
-4. Module-level choices (data tiling, micro-kernels) cannot be set per op in IREE 3.13, so they are
+4. Module-level choices (data tiling, micro-kernels; for models with convolutions also the
+   channels-last and img2col layout pre-passes) cannot be set per op in IREE 3.13, so they are
    measured end to end on the whole model, next to "default" and "default + spec", interleaved in
    one run; every variant is checked against the reference first. The fastest correct one wins.
 
@@ -39,6 +40,17 @@ GLOBAL_VARIANTS = {
     "default+spec": ([], True),
     "data_tiling": (["--iree-opt-data-tiling"], False),
     "data_tiling+ukernels": (["--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=mmt4d"], False),
+}
+#: Convolution layout pre-passes (IREE preprocessing), tried as module-level variants when the model
+#: has convolution dispatches: channels-last (NHWC) and img2col (conv as matmul).
+_PRE = "--iree-preprocessing-pass-pipeline=builtin.module(util.func({}))"
+CONV_VARIANTS = {
+    "channels_last": ([_PRE.format("iree-preprocessing-convert-conv-to-channels-last")], False),
+    "img2col": ([_PRE.format("iree-global-opt-convert-conv2d-to-img2col")], False),
+    "channels_last+data_tiling": ([_PRE.format("iree-preprocessing-convert-conv-to-channels-last"),
+                                   "--iree-opt-data-tiling"], False),
+    "img2col+data_tiling": ([_PRE.format("iree-global-opt-convert-conv2d-to-img2col"), "--iree-opt-data-tiling"],
+                            False),
 }
 #: A tuned schedule must beat IREE's default by this factor to enter the spec (timing noise guard).
 MIN_GAIN = 0.97
@@ -210,6 +222,8 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         variants["default+spec"] = GLOBAL_VARIANTS["default+spec"]
     if global_variants:
         variants.update({k: v for k, v in GLOBAL_VARIANTS.items() if k.startswith("data_tiling")})
+        if any(d.root_op.startswith("linalg.conv") for d in dispatches):
+            variants.update(CONV_VARIANTS)
     variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget)
     flags, use_spec = variants[chosen]
     trials = sum(r.trials for r in results.values())

@@ -33,7 +33,7 @@ class OCGGSSearch:
 
     name = "ocggs"
 
-    def __init__(self, *, budget: int = 4, quota: int | None = None, explore: int = 1, max_graphs: int = 500,
+    def __init__(self, *, budget: int = 8, quota: int | None = None, explore: int = 1, max_graphs: int = 500,
                  time_limit_s: float = 60.0, seed: int = 0, rules=None, cost: CostModel | None = None,
                  verify: bool = True):
         self.K, self.quota, self.explore = budget, quota, explore
