@@ -166,4 +166,4 @@ def test_conv_models_get_layout_variants():
     res = tune_model(m, strategy="random", budget=2, db=Database(":memory:"), reps=2)
     assert {"channels_last", "img2col", "channels_last+data_tiling"} <= set(res.variants_ms)
     assert res.chosen in res.variants_ms and all(v > 0 for v in res.variants_ms.values())
-    assert any(d.root_op.startswith("linalg.conv") for d in res.dispatches)
+    assert any(d.kind.startswith("conv") for d in res.dispatches)

@@ -222,7 +222,7 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         variants["default+spec"] = GLOBAL_VARIANTS["default+spec"]
     if global_variants:
         variants.update({k: v for k, v in GLOBAL_VARIANTS.items() if k.startswith("data_tiling")})
-        if any(d.root_op.startswith("linalg.conv") for d in dispatches):
+        if any(d.kind.startswith("conv") or d.root_op.startswith("linalg.conv") for d in dispatches):
             variants.update(CONV_VARIANTS)
     variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget)
     flags, use_spec = variants[chosen]
