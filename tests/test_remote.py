@@ -80,3 +80,22 @@ def test_cuda_bundle_runs_on_gpu(tmp_path):
     write_bundle([Schedule(W, "default", {}, "cuda")], tmp_path / "g", target="cuda", peers=False)
     res = json.loads(_run_runner(tmp_path / "g").read_text())
     assert res["results"][0]["status"] == "ok", res
+
+
+def test_model_bundle_roundtrip_on_cpu(tmp_path):
+    import mlir_opt
+    from mlir_opt.ops.schedule import attach_schedules
+    from mlir_opt.remote import write_model_bundle
+
+    m = mlir_opt.load("bert", size="tiny")
+    tuned = m.clone()
+    w = Workload.from_key("batch_matmul_1x16x128x64_f32xf32xf32")  # the FFN-up projection
+    n = attach_schedules(tuned, [Schedule(w, "double_tiling", dict(dist_m=16, dist_n=64, vec_m=4, vec_n=32, vec_k=4))])
+    assert n == 1
+    man = write_model_bundle({"default": (m, []), "tuned": (tuned, [])}, tmp_path / "mb", target="llvm-cpu")
+    assert [e["id"] for e in man["entries"]] == ["default", "tuned"]
+    res = json.loads(_run_runner(tmp_path / "mb").read_text())
+    assert [r["status"] for r in res["results"]] == ["ok", "ok"], res
+    assert all(r["rel_error"] < 1e-4 for r in res["results"])
+    summ = ingest(tmp_path / "mb" / "results.json", db=Database(":memory:"))
+    assert set(summ["models"]) == {"default", "tuned"}

@@ -14,7 +14,8 @@ from typing import Iterable
 from .dispatches import Workload
 from .space import SKETCH_FLAGS, Sketch, sketches_for
 
-__all__ = ["Schedule", "render_compilation_info", "render_tuning_spec"]
+__all__ = ["Schedule", "render_compilation_info", "render_tuning_spec", "render_gpu_simt", "render_gpu_mma",
+           "attach_schedules"]
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,9 @@ class Schedule:
     def compilation_info(self) -> str | None:
         """The ``#iree_codegen.compilation_info`` text, or None when IREE's default applies."""
         if self.sketch == "gpu_simt":
-            return render_gpu_simt(self.decisions)
+            return render_gpu_simt(self.decisions, batched="B" in self.workload.extents)
         if self.sketch == "gpu_mma":
-            return render_gpu_mma(self.decisions)
+            return render_gpu_mma(self.decisions, batched="B" in self.workload.extents)
         if self.sketch != "double_tiling":
             return None
         return render_compilation_info(self.workload, self.decisions)
@@ -70,28 +71,30 @@ def render_compilation_info(w: Workload, d: dict) -> str:
             "pipeline = #iree_cpu.pipeline<DoubleTilingExpert>>>")
 
 
-def render_gpu_simt(d: dict) -> str:
-    """``TileAndFuse`` (SIMT) compilation_info for a GPU matmul with decisions ``d``."""
+def render_gpu_simt(d: dict, batched: bool = False) -> str:
+    """``TileAndFuse`` (SIMT) compilation_info for a GPU (batch) matmul with decisions ``d``."""
     from .space import gpu_workgroup_size
 
+    b, z = ("1, ", "0, ") if batched else ("", "")
     promote = "promote_operands = [0, 1], " if d["promote"] else ""
     ws = ", ".join(map(str, gpu_workgroup_size(d)))
     return ("#iree_codegen.compilation_info<lowering_config = #iree_gpu.lowering_config<{"
-            f"{promote}reduction = [0, 0, {d['red_k']}], thread = [{d['th_m']}, {d['th_n']}, 0], "
-            f"workgroup = [{d['wg_m']}, {d['wg_n']}, 0]}}>, translation_info = #iree_codegen.translation_info<"
+            f"{promote}reduction = [{z}0, 0, {d['red_k']}], thread = [{b}{d['th_m']}, {d['th_n']}, 0], "
+            f"workgroup = [{b}{d['wg_m']}, {d['wg_n']}, 0]}}>, translation_info = #iree_codegen.translation_info<"
             f"pipeline = #iree_gpu.pipeline<TileAndFuse> workgroup_size = [{ws}] subgroup_size = 32>>")
 
 
-def render_gpu_mma(d: dict) -> str:
-    """``TileAndFuse`` compilation_info with the f16 MMA intrinsic for a GPU matmul."""
+def render_gpu_mma(d: dict, batched: bool = False) -> str:
+    """``TileAndFuse`` compilation_info with the f16 MMA intrinsic for a GPU (batch) matmul."""
     from .space import MMA_F16, gpu_subgroups
 
+    b, z = ("1, ", "0, ") if batched else ("", "")
     pf = (f", {{gpu_pipeline_options = #iree_gpu.pipeline_options<prefetch_num_stages = {d['prefetch']}>}}"
           if d["prefetch"] else "")
     return ("#iree_codegen.compilation_info<lowering_config = #iree_gpu.lowering_config<{convert_acc_gemm, "
             f"mma_kind = #iree_gpu.mma_layout<{MMA_F16[0]}>, promote_operands = [0, 1], "
-            f"reduction = [0, 0, {d['red_k']}], subgroup = [{d['sub_m']}, {d['sub_n']}, 0], "
-            f"workgroup = [{d['wg_m']}, {d['wg_n']}, 0]}}>, translation_info = #iree_codegen.translation_info<"
+            f"reduction = [{z}0, 0, {d['red_k']}], subgroup = [{b}{d['sub_m']}, {d['sub_n']}, 0], "
+            f"workgroup = [{b}{d['wg_m']}, {d['wg_n']}, 0]}}>, translation_info = #iree_codegen.translation_info<"
             f"pipeline = #iree_gpu.pipeline<TileAndFuse> workgroup_size = [{32 * gpu_subgroups(d)}, 1, 1] "
             f"subgroup_size = 32{pf}>>")
 
@@ -146,3 +149,28 @@ def render_tuning_spec(schedules: Iterable[Schedule]) -> str | None:
 }}
 """)
     return "".join(parts)
+
+
+def attach_schedules(model, schedules: Iterable[Schedule]) -> int:
+    """Set ``compilation_info`` on every op of ``model`` whose workload a schedule targets.
+
+    This is how GPU schedules reach a whole model (IREE 3.13's CUDA path ignores tuning specs but
+    honours the attribute through dispatch formation). Returns how many ops were annotated.
+    """
+    from .. import ir as _ir
+    from .dispatches import CONTRACTIONS
+
+    by_key = {s.workload.key: s.compilation_info() for s in schedules}
+    by_key = {k: v for k, v in by_key.items() if v is not None}
+    n = 0
+    for op in _ir.iter_ops(model.module):
+        if op.name not in CONTRACTIONS:
+            continue
+        try:
+            w = Workload.from_types(op.name, *(str(v.type) for v in op.operands[:3]))
+        except ValueError:
+            continue
+        if w.key in by_key:
+            op.attributes["compilation_info"] = _ir.ir.Attribute.parse(by_key[w.key], model.module.context)
+            n += 1
+    return n

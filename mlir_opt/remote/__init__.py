@@ -23,7 +23,7 @@ from ..errors import MlirOptError
 from ..ops.dispatches import Workload
 from ..ops.schedule import Schedule
 
-__all__ = ["write_bundle", "ingest", "MAX_BUNDLE_BYTES", "RUNNER"]
+__all__ = ["write_bundle", "write_model_bundle", "ingest", "MAX_BUNDLE_BYTES", "RUNNER"]
 
 #: What a bundle may weigh (the remote host accepts 64 MiB per run; leave room for the wheel).
 MAX_BUNDLE_BYTES = 40 * 2**20
@@ -104,6 +104,57 @@ def write_bundle(schedules: Iterable[Schedule], out_dir: str | Path, *, target: 
     return manifest
 
 
+def write_model_bundle(variants: dict, out_dir: str | Path, *, target: str = "cuda", arch: str | None = None,
+                       seed: int = 0, reps: int = 10, tol: float = 1e-4) -> dict:
+    """Bundle whole-model variants ``{name: (Model, extra_flags)}`` compiled for ``target``.
+
+    All variants share one random input set (seed) and the reference outputs of the first
+    variant's model reference (torch / ONNX Runtime), shipped as .npy files; the runner checks
+    every variant against them before timing it end to end.
+    """
+    import numpy as np
+
+    tgt = get_target(target, arch)
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        raise MlirOptError(f"bundle directory {out} is not empty")
+    (out / "modules").mkdir(parents=True)
+    (out / "io").mkdir()
+    first = next(iter(variants.values()))[0]
+    if first.reference is None:
+        raise MlirOptError("a model bundle needs a model with a reference (torch or ONNX)")
+    ins = first.random_inputs(seed)
+    refs = first.reference(ins)
+    io = {"files": {"inputs": [], "reference": []}}
+    for i, a in enumerate(ins):
+        np.save(out / "io" / f"in{i}.npy", a)
+        io["files"]["inputs"].append(f"io/in{i}.npy")
+    for i, r in enumerate(refs):
+        np.save(out / "io" / f"ref{i}.npy", np.asarray(r))
+        io["files"]["reference"].append(f"io/ref{i}.npy")
+    entries, failed = [], []
+    for name, (model, flags) in variants.items():
+        res = compile_module(model.bytecode(), tgt, output=out / "modules" / f"{name}.vmfb", flags=flags,
+                             raise_on_error=False)
+        if not res.ok:
+            failed.append({"id": name, "error": res.error})
+            continue
+        entries.append({"id": name, "module": f"modules/{name}.vmfb", "function": model.entry, "io": io,
+                        "model": model.name, "flags": list(flags), "timeout": 600})
+    shutil.copyfile(RUNNER, out / "runner.py")
+    manifest = {"id": hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:12],
+                "kind": "models", "target": tgt.name, "arch": tgt.arch, "driver": tgt.driver,
+                "compiler_version": compiler_version(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "reps": reps, "tol": tol, "entries": entries, "failed": failed,
+                "command": "python3 runner.py . --out results.json"}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    if size > MAX_BUNDLE_BYTES:
+        raise MlirOptError(f"bundle is {size / 2**20:.1f} MiB, over {MAX_BUNDLE_BYTES / 2**20:.0f} MiB")
+    manifest["bytes"] = size
+    return manifest
+
+
 def ingest(results_path: str | Path, bundle_dir: str | Path | None = None, *, db: Database | None = None) -> dict:
     """Load a runner's results.json (with its bundle's manifest) into the tuning database.
 
@@ -126,6 +177,10 @@ def ingest(results_path: str | Path, bundle_dir: str | Path | None = None, *, db
     db = db if db is not None else Database()
     by_id = {e["id"]: e for e in man["entries"]}
     summary: dict = {"target": target_key, "statuses": {}, "peers": {}, "best": {}}
+    if man.get("kind") == "models":  # whole-model variants: report, nothing per workload to record
+        summary["models"] = {r["id"]: {k: r.get(k) for k in ("status", "median_ms", "rel_error", "error")}
+                             for r in res["results"]}
+        return summary
     for r in res["results"]:
         e = by_id.get(r["id"])
         if e is None:

@@ -126,14 +126,20 @@ def main(argv=None) -> int:
         try:
             key = json.dumps(e["io"], sort_keys=True)
             if key not in cache:
-                ins = make_inputs(e["io"])
-                flags = []
-                for i, a in enumerate(ins):
-                    p = tmp / f"in{len(cache)}_{i}.npy"
-                    np.save(p, a)
-                    flags.append(f"--input=@{p}")
-                cache[key] = (flags, reference(e["io"]["reference"], ins), ins)
-            flags, ref, ins = cache[key]
+                if "files" in e["io"]:  # whole models: inputs and reference outputs are shipped
+                    ins = [np.load(args.bundle / f) for f in e["io"]["files"]["inputs"]]
+                    flags = [f"--input=@{args.bundle / f}" for f in e["io"]["files"]["inputs"]]
+                    refs = [np.load(args.bundle / f) for f in e["io"]["files"]["reference"]]
+                else:
+                    ins = make_inputs(e["io"])
+                    flags = []
+                    for i, a in enumerate(ins):
+                        p = tmp / f"in{len(cache)}_{i}.npy"
+                        np.save(p, a)
+                        flags.append(f"--input=@{p}")
+                    refs = [reference(e["io"]["reference"], ins)]
+                cache[key] = (flags, refs, ins)
+            flags, refs, ins = cache[key]
             if e.get("peer") == "torch_matmul":
                 ts = time_torch_matmul(ins, reps)
                 rec.update(median_ms=statistics.median(ts), times_ms=ts)
@@ -142,21 +148,23 @@ def main(argv=None) -> int:
             if "error" in results:
                 raise RuntimeError(results["error"])
             mod = args.bundle / e["module"]
-            out = tmp / "out.npy"
-            p = subprocess.run([run_tool, f"--module={mod}", f"--device={driver}", "--function=main", *flags,
-                                f"--output=@{out}"], capture_output=True, text=True, timeout=e.get("timeout", 120))
+            fn = e.get("function", "main")
+            outs = [tmp / f"out{i}.npy" for i in range(len(refs))]
+            p = subprocess.run([run_tool, f"--module={mod}", f"--device={driver}", f"--function={fn}", *flags,
+                                *[f"--output=@{o}" for o in outs]], capture_output=True, text=True,
+                               timeout=e.get("timeout", 120))
             if p.returncode != 0:
                 lines = [x for x in p.stderr.splitlines() if x.strip()]
                 rec.update(status="run_error", error=(lines[-1] if lines else str(p.returncode))[:300])
                 results["results"].append(rec)
                 continue
-            err = rel_error(np.load(out), ref)
+            err = max(rel_error(np.load(o), r) for o, r in zip(outs, refs))
             rec["rel_error"] = err
             if not err <= man.get("tol", 1e-4):
                 rec.update(status="wrong_result", error=f"relative error {err:.3g}")
                 results["results"].append(rec)
                 continue
-            p = subprocess.run([bench_tool, f"--module={mod}", f"--device={driver}", "--function=main", *flags,
+            p = subprocess.run([bench_tool, f"--module={mod}", f"--device={driver}", f"--function={fn}", *flags,
                                 f"--benchmark_repetitions={reps}", "--benchmark_min_time=0.05s",
                                 "--benchmark_min_warmup_time=0.1", "--benchmark_format=json"],
                                capture_output=True, text=True, timeout=e.get("timeout", 300))
