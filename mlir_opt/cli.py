@@ -130,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reps", type=int, default=10)
     p.add_argument("-o", "--output", required=True, help="bundle directory to create")
 
+    p = sub.add_parser("bundle-model", help="bundle a whole model for a remote device: IREE default, or with the "
+                                            "best schedules in the database attached to its ops (--tuned)")
+    _add_model_args(p)
+    _add_target_args(p)
+    p.set_defaults(target="cuda")
+    p.add_argument("--tuned", action="store_true", help="attach the database's best schedules per workload")
+    p.add_argument("--db", default=None)
+    p.add_argument("--reps", type=int, default=10)
+    p.add_argument("-o", "--output", required=True, help="bundle directory to create")
+
     p = sub.add_parser("ingest", help="load a bundle runner's results.json into the tuning database")
     p.add_argument("results", help="results.json written by the bundle's runner.py")
     p.add_argument("--bundle", default=None, help="bundle directory (default: the results file's)")
@@ -362,11 +372,50 @@ def _cmd_bundle(args) -> int:
     return 0
 
 
+def _cmd_bundle_model(args) -> int:
+    from .backend import get_target
+    from .db import Database
+    from .ops.dispatches import list_dispatches
+    from .ops.schedule import Schedule, attach_schedules
+    from .ops.tuner import MIN_GAIN
+    from .remote import write_model_bundle
+
+    tgt = get_target(args.target, args.arch)
+    m = _load(args)
+    variant = m
+    n = 0
+    if args.tuned:
+        db = Database(args.db)
+        winners = []
+        for d in list_dispatches(m, tgt):
+            if d.workload is None:
+                continue
+            recs = [r for r in db.records(d.workload.key, tgt.name, any_device=True) if r.ok]
+            default = [r.median_ms for r in recs if r.sketch == "default"]
+            tuned = sorted((r for r in recs if r.sketch != "default"), key=lambda r: r.median_ms)
+            if default and tuned and tuned[0].median_ms < MIN_GAIN * min(default):
+                winners.append(Schedule(d.workload, tuned[0].sketch, tuned[0].decisions, tgt.name))
+        variant = m.clone()
+        n = attach_schedules(variant, winners)
+    name = f"{m.name}_{'tuned' if args.tuned else 'default'}"
+    man = write_model_bundle({name: (variant, [])}, args.output, target=tgt.name, arch=args.arch, reps=args.reps)
+    note = f", {n} ops given tuned schedules" if args.tuned else ""
+    print(f"wrote {args.output}: {name} for {tgt.name} ({tgt.arch}), {man['bytes'] / 2**20:.1f} MiB{note}")
+    print(f"on the remote machine: cd {Path(args.output).name} && {man['command']}")
+    return 0
+
+
 def _cmd_ingest(args) -> int:
     from .db import Database
     from .remote import ingest
 
     summ = ingest(args.results, args.bundle, db=Database(args.db))
+    for name, r in summ.get("models", {}).items():
+        ms = f"{r['median_ms']:.3f} ms" if r.get("median_ms") else "-"
+        print(f"{name} on {summ['target']}: {r['status']} {ms}, max rel. error {r.get('rel_error')}"
+              + (f" ({r['error']})" if r.get("error") else ""))
+    if "models" in summ:
+        return 0
     print(f"ingested for {summ['target']}: " + ", ".join(f"{k} {v}" for k, v in summ["statuses"].items()))
     for key, b in summ["best"].items():
         peer = summ["peers"].get(key)
@@ -390,7 +439,7 @@ def _cmd_models(args) -> int:
 COMMANDS = {"import": _cmd_import, "compile": _cmd_compile, "run": _cmd_run, "bench": _cmd_bench,
             "optimize": _cmd_optimize, "tune": _cmd_tune, "render-spec": _cmd_render_spec,
             "models": _cmd_models, "rewrite": _cmd_rewrite, "rules": _cmd_rules, "bundle": _cmd_bundle,
-            "ingest": _cmd_ingest}
+            "bundle-model": _cmd_bundle_model, "ingest": _cmd_ingest}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -116,3 +116,20 @@ def test_tune_bundle_ingest_verbs(tmp_path):
     assert p.returncode == 0 and "ingested for llvm-cpu: ok 3" in p.stdout, p.stderr
     p = cli("bundle", "conv_1x2", "-o", tmp_path / "c")
     assert p.returncode == 2 and "not a workload key" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_bundle_model_verb_roundtrip(tmp_path):
+    from mlir_opt.db import Database
+    from mlir_opt.ops.dispatches import Workload
+    from mlir_opt.ops.tuner import tune_workloads
+
+    db = tmp_path / "t.sqlite"
+    w = Workload.from_key("batch_matmul_1x16x128x64_f32xf32xf32")  # bert tiny's FFN-up dispatch
+    tune_workloads({w.key: (w, 1.0)}, strategy="random", budget=5, db=Database(db), reps=2)
+    p = cli("bundle-model", "bert", "--target", "llvm-cpu", "--tuned", "--db", db, "-o", tmp_path / "mb")
+    assert p.returncode == 0 and "bert_tuned for llvm-cpu" in p.stdout, p.stderr
+    run = subprocess.run([sys.executable, "runner.py", ".", "--reps", "2"], cwd=tmp_path / "mb",
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    p = cli("ingest", tmp_path / "mb" / "results.json", "--db", db)
+    assert p.returncode == 0 and "bert_tuned on llvm-cpu: ok" in p.stdout, p.stdout + p.stderr
