@@ -89,19 +89,7 @@ def write_bundle(schedules: Iterable[Schedule], out_dir: str | Path, *, target: 
         for w in {s.workload.key: s.workload for s in schedules}.values():
             entries.append({"id": f"torch_{w.key}", "peer": "torch_matmul", "io": _io(w, seed),
                             "workload": w.key, "workload_info": w.to_dict()})
-    shutil.copyfile(RUNNER, out / "runner.py")
-    manifest = {"id": hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:12],
-                "target": tgt.name, "arch": tgt.arch, "driver": tgt.driver, "compile_flags": list(tgt.flags),
-                "compiler_version": compiler_version(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "reps": reps, "tol": tol, "entries": entries, "failed": failed,
-                "command": "python3 runner.py . --out results.json"}
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    if size > MAX_BUNDLE_BYTES:
-        raise MlirOptError(f"bundle is {size / 2**20:.1f} MiB, over {MAX_BUNDLE_BYTES / 2**20:.0f} MiB: "
-                           "split the candidates into several bundles")
-    manifest["bytes"] = size
-    return manifest
+    return _finish(out, tgt, entries, failed, reps, tol, compile_flags=list(tgt.flags))
 
 
 def write_model_bundle(variants: dict, out_dir: str | Path, *, target: str = "cuda", arch: str | None = None,
@@ -141,16 +129,22 @@ def write_model_bundle(variants: dict, out_dir: str | Path, *, target: str = "cu
             continue
         entries.append({"id": name, "module": f"modules/{name}.vmfb", "function": model.entry, "io": io,
                         "model": model.name, "flags": list(flags), "timeout": 600})
+    return _finish(out, tgt, entries, failed, reps, tol, kind="models")
+
+
+def _finish(out: Path, tgt, entries: list, failed: list, reps: int, tol: float, **extra) -> dict:
+    """Copy the runner, write manifest.json, and refuse a bundle over :data:`MAX_BUNDLE_BYTES`."""
     shutil.copyfile(RUNNER, out / "runner.py")
     manifest = {"id": hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()[:12],
-                "kind": "models", "target": tgt.name, "arch": tgt.arch, "driver": tgt.driver,
+                **extra, "target": tgt.name, "arch": tgt.arch, "driver": tgt.driver,
                 "compiler_version": compiler_version(), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "reps": reps, "tol": tol, "entries": entries, "failed": failed,
                 "command": "python3 runner.py . --out results.json"}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     if size > MAX_BUNDLE_BYTES:
-        raise MlirOptError(f"bundle is {size / 2**20:.1f} MiB, over {MAX_BUNDLE_BYTES / 2**20:.0f} MiB")
+        raise MlirOptError(f"bundle is {size / 2**20:.1f} MiB, over {MAX_BUNDLE_BYTES / 2**20:.0f} MiB: "
+                           "split it into several bundles")
     manifest["bytes"] = size
     return manifest
 
