@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,13 @@ def test_api_compile_run_bench(tmp_path):
     assert res.outputs[0].shape == (4, 16) and np.std(res.outputs[0]) > 0
     t = mlir_opt.bench("mlp", vmfb, size="tiny", reps=3)
     assert t.median_ms > 0 and len(t.samples_ms) >= 3
+
+
+def test_watchdog_catches_hangs_and_timeouts():
+    from mlir_opt.backend.compile import run_watched
+
+    rc, _, why = run_watched(["sleep", "60"], timeout=30, stall_s=2)  # asleep: no CPU progress
+    assert rc is None and why.startswith("hung")
+    rc, _, why = run_watched([sys.executable, "-c", "while True: pass"], timeout=3, stall_s=60)
+    assert rc is None and why == "timed out after 3 s"
+    assert run_watched(["echo", "ok"], timeout=10) == (0, "ok\n", "")

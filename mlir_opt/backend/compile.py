@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tempfile
@@ -59,6 +60,45 @@ class CompileResult:
         return self.error is None
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system, all threads) of a live process, from /proc (None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def run_watched(cmd: Sequence[str], *, timeout: float, stall_s: float = 60.0) -> tuple[int | None, str, str]:
+    """Run ``cmd``; kill it after ``timeout`` s, or when it used no CPU for ``stall_s`` s (a hang).
+
+    IREE's compiler very occasionally deadlocks (all threads asleep on a futex); such a process
+    burns no CPU, so it is caught in ``stall_s`` instead of the full timeout. Returns
+    ``(returncode, stdout, stderr)``; returncode None means killed, and stderr then says why.
+    """
+    proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = last_change = time.monotonic()
+    last_cpu = -1.0
+    while True:
+        try:
+            out, err = proc.communicate(timeout=2)
+            return proc.returncode, out, err
+        except subprocess.TimeoutExpired:
+            now = time.monotonic()
+            cpu = _cpu_seconds(proc.pid)
+            if cpu is not None and cpu > last_cpu:
+                last_cpu, last_change = cpu, now
+            why = None
+            if now - t0 > timeout:
+                why = f"timed out after {timeout:.0f} s"
+            elif cpu is not None and now - last_change > stall_s:
+                why = f"hung (no CPU progress for {stall_s:.0f} s)"
+            if why:
+                proc.kill()
+                proc.communicate()
+                return None, "", why
+
+
 def _first_error(stderr: str) -> str:
     for line in stderr.splitlines():
         if "error:" in line:
@@ -69,7 +109,7 @@ def _first_error(stderr: str) -> str:
 
 def compile_module(module: bytes | str | Path, target: str | Target = "llvm-cpu", *,
                    output: str | Path, flags: Sequence[str] = (), timeout: float = 900,
-                   raise_on_error: bool = True) -> CompileResult:
+                   raise_on_error: bool = True, retries: int = 1) -> CompileResult:
     """Compile MLIR (bytecode, text, or a file path) to a .vmfb for ``target``.
 
     Args:
@@ -78,6 +118,7 @@ def compile_module(module: bytes | str | Path, target: str | Target = "llvm-cpu"
         output: where to write the .vmfb.
         flags: extra iree-compile flags (e.g. from the operator-level stage).
         timeout: seconds before the compile is killed and reported as failed.
+        retries: extra attempts after a timeout or a hang (IREE's rare deadlocks do not repeat).
         raise_on_error: raise :class:`CompileError` instead of returning a failed result.
     """
     tgt = get_target(target)
@@ -95,11 +136,13 @@ def compile_module(module: bytes | str | Path, target: str | Target = "llvm-cpu"
                 src.write_text(module)
         cmd = [iree_tool("iree-compile"), str(src), *cmd_flags, "-o", str(output)]
         t0 = time.perf_counter()
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-            err = None if proc.returncode == 0 else _first_error(proc.stderr)
-        except subprocess.TimeoutExpired:
-            err = f"iree-compile timed out after {timeout:.0f} s"
+        for _attempt in range(retries + 1):
+            rc, _, stderr = run_watched(cmd, timeout=timeout)
+            if rc is None:
+                err = f"iree-compile {stderr}"
+                continue
+            err = None if rc == 0 else _first_error(stderr)
+            break
         secs = time.perf_counter() - t0
     result = CompileResult(output if err is None else None, secs, cmd_flags, err)
     if err is not None and raise_on_error:

@@ -129,7 +129,8 @@ class Evaluator:
             s, b = schedules[i], builds[i]
             flags = s.flags()
             if not b.ok:
-                status = "compile_timeout" if "timed out" in (b.error or "") else "compile_error"
+                status = "compile_timeout" if any(w in (b.error or "") for w in ("timed out", "hung")) \
+                    else "compile_error"
                 results[i] = self._record(MeasureResult(s, status, error=b.error), flags)
                 continue
             in_flags, ref = self._workload_io(s.workload)
