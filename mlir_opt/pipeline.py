@@ -122,8 +122,8 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
     stages = Stages(console)
     tgt = get_target(target)
     if not tgt.is_cpu:
-        raise MlirOptError(f"optimize runs and times on this machine; target '{tgt.name}' needs a GPU "
-                           "host (compile with `python -m mlir_opt compile --target` instead)")
+        raise MlirOptError(f"optimize runs and times on this machine; target '{tgt.name}' needs a GPU host: "
+                           f"use `python -m mlir_opt bundle` / `bundle-model --target {tgt.name}` and `ingest`")
     threads = threads or default_threads()
     out_path = Path(out_dir) if out_dir is not None else None
     if out_path is not None:
