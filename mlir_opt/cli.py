@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="directory for model.vmfb, optimized.mlir, report.json")
     p.add_argument("--graph-search", default="none",
                    help="graph-level strategy: none (default), greedy, backtrack (TASO, alpha 1.05) "
-                        "or ocggs (sequences of <= 8 rewrites, DP over graphs)")
+                        "ocggs (sequences of <= 8 rewrites, DP over graphs) or eqsat "
+                        "(equality saturation with egglog + ILP extraction)")
     p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary", "reuse"],
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")

@@ -2,7 +2,7 @@
 
 A graph search is any object with ``name`` and ``run(model, target=...) -> GraphResult``; strategies
 are looked up by name in :data:`STRATEGIES` (a string or an instance is accepted, as in
-MetaSchedule's factories): ``none`` (identity) and ``greedy`` (:mod:`.search.greedy`).
+MetaSchedule's factories): ``none`` (identity), ``greedy``, ``backtrack``, ``ocggs`` and ``eqsat`` (:mod:`.search`).
 
 Pieces: :mod:`.view` (dataflow view + structural hash), :mod:`.rules` (named rewrite rules, one
 module per family), :mod:`.verify` (numerical verification of every rule), :mod:`.cost` (roofline
@@ -121,7 +121,9 @@ from .search.greedy import GreedySearch  # noqa: E402  (needs GraphResult and pr
 
 from .search.backtrack import BacktrackingSearch  # noqa: E402
 from .search.ocggs import OCGGSSearch  # noqa: E402
+from .search.eqsat import EqSatSearch  # noqa: E402
 
 STRATEGIES["greedy"] = GreedySearch
 STRATEGIES["backtrack"] = BacktrackingSearch
 STRATEGIES["ocggs"] = OCGGSSearch
+STRATEGIES["eqsat"] = EqSatSearch
