@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the rules with their descriptions")
     p.add_argument("--elide", type=int, default=None, metavar="N",
                    help="elide constants with more than N elements in the printed IR")
+    p.add_argument("--eqsat", action="store_true",
+                   help="rewrite by equality saturation (egglog) and cost-based extraction instead")
+    p.add_argument("--print-term", action="store_true",
+                   help="with --eqsat: print the extracted egglog term instead of the IR")
 
     p = sub.add_parser("rules", help="list the graph rewrite rules, or verify them numerically with IREE")
     p.add_argument("--verify", action="store_true",
@@ -320,8 +324,17 @@ def _cmd_rewrite(args) -> int:
     if not args.model:
         raise MlirOptError("rewrite needs a MODEL (or --list)")
     m = _load(argparse.Namespace(model=args.model, name=None, entry=args.entry, size=args.size))
-    res = apply_rules(m, args.rule or None)
+    if args.eqsat:
+        from .graph.search.eqsat import EqSatSearch
+
+        search = EqSatSearch(rules=args.rule or None, verify=False)
+        res = search.run(m)
+    else:
+        res = apply_rules(m, args.rule or None)
     print(f"applied: {', '.join(res.applied) or 'nothing'}", file=sys.stderr)
+    if args.eqsat and args.print_term:
+        sys.stdout.write(search.extracted or "")
+        return 0
     sys.stdout.write(res.model.text(elide_large=args.elide))
     return 0
 

@@ -45,7 +45,7 @@ from ..view import GraphView, _attrs
 from .common import setup
 from .egg_rules import ANALYSIS, CONST_CTORS, CTORS, EGG_RULES, SCHEMA
 
-__all__ = ["EqSatSearch", "EGraphGraph", "translate"]
+__all__ = ["EqSatSearch", "EGraphGraph", "translate", "extract_ilp", "format_selection"]
 
 log = logging.getLogger("mlir_opt.graph")
 ir = _ir.ir
@@ -588,6 +588,42 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[
     return sel, info
 
 
+def format_selection(eg: _EG, g: EGraphGraph, sel: dict[str, str]) -> str:
+    """The extracted term as text: one ``%tN = (Ctor args)`` line per selected e-class, children
+    first, lists as ``[...]``, opaque ops annotated with their MLIR op name, then the results."""
+    names: dict[str, str] = {}
+    lines: list[str] = []
+
+    def arg(n: _Node, k: str) -> str:
+        if k in eg.prim:
+            return eg.prim[k]
+        c = eg.cls_of_node[k]
+        if eg.nodes[sel[c]].op in ("TCons", "TNil"):
+            return "[" + ", ".join(names[d] for d in eg.list_classes(c)) + "]"
+        return names[c]
+
+    for root in eg.roots:
+        stack = [(root, False)]
+        while stack:
+            c, ready = stack.pop()
+            if c in names:
+                continue
+            n = eg.nodes[sel[c]]
+            kids = [d for d in eg.child_classes(n) if d not in names]
+            if not ready and kids:
+                stack.append((c, True))
+                stack.extend((d, False) for d in kids)
+                continue
+            if n.op in ("TCons", "TNil"):
+                names[c] = "list"
+                continue
+            names[c] = f"%t{len(lines)}"
+            note = f"  ; {g.view.ops[eg.lit(n, 0)].name}" if n.op in ("Op", "Aff") else ""
+            lines.append(f"{names[c]} = ({' '.join([n.op, *(arg(n, k) for k in n.kids)])}){note}")
+    lines.append("(return " + " ".join(names[c] for c in eg.roots) + ")")
+    return "\n".join(lines) + "\n"
+
+
 # ------------------------------------------------------------------------------------------------
 # 4. Realization
 
@@ -860,6 +896,7 @@ class EqSatSearch:
         self.node_limit, self.iter_limit, self.time_limit_s = node_limit, iter_limit, time_limit_s
         self.ilp_time_limit_s = ilp_time_limit_s
         self.rule_names, self.cost, self.verify, self.roofline = rules, cost, verify, roofline
+        self.extracted: str | None = None  # the last extracted term as text (format_selection)
 
     def run(self, model: Model, *, target: str = "llvm-cpu") -> GraphResult:
         """Saturate, extract and realize; returns the best graph (never costlier than ``model``)."""
@@ -933,6 +970,7 @@ class EqSatSearch:
             stats["extraction_seconds"] = round(time.perf_counter() - t3, 3)
             if sel is None:
                 return keep_input("extraction failed: " + info["ilp_status"])
+            self.extracted = format_selection(graph, g, sel)
             # 4. realize
             t4 = time.perf_counter()
             out_model = start.clone()
