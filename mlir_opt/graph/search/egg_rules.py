@@ -27,7 +27,7 @@ tables the translation keeps on the Python side):
 
 Constants (``Leaf`` and ``C*``) are realized with numpy at the end; shapes are guarded by the
 analysis functions ``ncols`` (last dim), ``lead`` (code of the other dims) and ``wid`` (largest
-leaf id, which orders concatenations so every subset of a merge group is built once), filled by
+leaf id; with the ``NextW`` facts it makes merges build each run of a group once), filled by
 the ``analysis`` ruleset, and by the translation's preconditions (a ``Conv``/``MM`` term exists
 only where the MLIR rule's preconditions on that op hold).
 
@@ -69,6 +69,7 @@ SCHEMA = """
 (function pcomp (i64 i64) i64 :merge old)
 (relation PId (i64))
 (relation Val (T i64))
+(relation NextW (i64 i64))
 """
 
 #: Constructors of constant expressions (realized with numpy, free in the cost model).
@@ -119,16 +120,17 @@ def register(rule: EggRule) -> EggRule:
 
 
 # Horizontal merging (merge.py): two contractions of the same LHS by constants become one on the
-# concatenated constants + slices. The right member is always a single leaf with a larger id
-# than every leaf of the left one, so each subset of a group is built once, in id order.
+# concatenated constants + slices. The right member is always the single leaf that follows the
+# left one's last leaf in its group (``NextW``, from the translation), so only runs of a group
+# are built, each once: O(n²) merged nodes for n parallel contractions instead of 2ⁿ subsets.
 register(EggRule("merge-parallel-matmuls", "merge", """
-(rule ((= a (MM k x w s)) (= c (MM k x w2 s)) (= w2 (Leaf j)) (IsConst w) (= iw (wid w)) (< iw j)
+(rule ((= a (MM k x w s)) (= c (MM k x w2 s)) (= w2 (Leaf j)) (IsConst w) (= iw (wid w)) (NextW iw j)
        (= l (lead w)) (= l (lead w2)) (= n1 (ncols w)) (= n2 (ncols w2)))
       ((let big (MM k x (CCat w w2) s))
        (union a (Slice big 0 n1)) (union c (Slice big n1 n2)))
       :ruleset {ruleset} :name "merge-parallel-matmuls")
 (rule ((= a (BiasAdd m b1)) (= m (MM k x w s)) (= c (BiasAdd m2 b2)) (= m2 (MM k x w2 s)) (= w2 (Leaf j))
-       (= b2 (Leaf jb)) (IsConst w) (IsConst b1) (= iw (wid w)) (< iw j)
+       (= b2 (Leaf jb)) (IsConst w) (IsConst b1) (= iw (wid w)) (NextW iw j)
        (= l (lead w)) (= l (lead w2)) (= n1 (ncols w)) (= n2 (ncols w2)))
       ((let big (BiasAdd (MM k x (CCat w w2) s) (CCat b1 b2)))
        (union a (Slice big 0 n1)) (union c (Slice big n1 n2)))

@@ -188,6 +188,7 @@ def translate(view: GraphView) -> EGraphGraph:
         g.term_of[v] = (ctor, items)
         g.kinds[ctor] = g.kinds.get(ctor, 0) + 1
 
+    groups: dict = {}  # merge groups: (kind, lhs, fill scalar, rhs dims but last) -> rhs value ids
     for a in blk.arguments:
         lines.append(f"(let {g.name(a)} (Arg {a.arg_number})) (Val {g.name(a)} {g.vid[a]})")
         g.orig[("Arg", (str(a.arg_number),))] = a
@@ -202,6 +203,9 @@ def translate(view: GraphView) -> EGraphGraph:
         N = g.name
         if (mm := _matmul(view, op)) is not None:
             k, x, w, s = mm
+            grp = groups.setdefault((k, x, s, _shape(w)[:-1]), [])
+            if g.id_of(w) not in grp:
+                grp.append(g.id_of(w))
             bind(res[0], "MM", (str(k), x, w, s), f"(MM {k} {N(x)} {N(w)} {N(s)})")
             continue
         if (cv := _conv(view, op)) is not None:
@@ -252,6 +256,9 @@ def translate(view: GraphView) -> EGraphGraph:
             k = r.result_number
             bind(r, "Op", (str(i), str(k), tuple(args)), f"(Op {i} {k} {lst})")
     g.roots = list(view.ops[-1].operands)
+    for ids in groups.values():
+        ids.sort()
+        lines.extend(f"(NextW {a} {b})" for a, b in zip(ids, ids[1:]))
     # permutation algebra for transpose-transpose: compositions within a small closure
     perms = list(g.perms)
     for p in perms:
