@@ -988,9 +988,10 @@ class EqSatSearch:
         except KeyboardInterrupt:
             stats["interrupted"] = True
             return keep_input("interrupted")
-        except MlirOptError as err:
-            log.warning("eqsat: keeping the input graph: %s", err)
-            return keep_input(f"error: {err}")
+        except (MlirOptError, KeyError, ValueError, IndexError, TypeError, bindings.EggSmolError) as err:
+            # a bug or an unsupported construct must not cost the user the input graph: log it
+            log.warning("eqsat: keeping the input graph: %s: %s", type(err).__name__, err)
+            return keep_input(f"error: {type(err).__name__}: {err}")
         applied = []
         made = real.made
         for r in egg:
