@@ -666,6 +666,9 @@ class _Realizer:
         return self.vmap[x]
 
     def run(self) -> list[str]:
+        # ops already dead in the input stay (a round trip changes nothing); the rest is erased
+        live = self._live()
+        keep = {op for op in self.view.ops if op not in live}
         new_roots = [self.value(c) for c in self.eg.roots]
         ret = self.term
         for i, v in enumerate(new_roots):
@@ -673,8 +676,33 @@ class _Realizer:
                 if str(ret.operands[i].type) != str(v.type):
                     raise MlirOptError(f"eqsat: extracted result {i} has type {v.type}, expected {ret.operands[i].type}")
                 ret.operands[i] = v
-        _ir.erase_dead(self.view.block)
+        changed = True
+        while changed:
+            changed = False
+            for op in reversed(list(self.view.block.operations)):
+                op = op.operation
+                if op in keep or op.name in ("func.return", "util.return") or len(op.results) == 0:
+                    continue
+                if all(next(iter(r.uses), None) is None for r in op.results):
+                    op.erase()
+                    changed = True
         return [r for r in self.made for _ in range(self.made[r])]
+
+    def _live(self) -> set:
+        """Ops of the input that the results (or ops without results) depend on."""
+        v = self.view
+        todo = [op for op in v.ops if len(op.results) == 0]
+        live = set()
+        while todo:
+            op = todo.pop()
+            if op in live:
+                continue
+            live.add(op)
+            for val in v.all_operands(op):
+                p = v.producer(val)
+                if p is not None and p in v.index:
+                    todo.append(v.ops[v.index[p]])
+        return live
 
     # -- values ------------------------------------------------------------------------------
 
