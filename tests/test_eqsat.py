@@ -126,3 +126,16 @@ def test_rule_examples_round_trip_and_match_the_mlir_rules(tmp_path):
             assert r.cost_after <= ref + 1e-9, (name, ex.label, r.cost_after, ref)
             n += 1
     assert n >= 10
+
+
+def test_ctrl_c_during_extraction_keeps_the_input(bert, monkeypatch):
+    from mlir_opt.graph.search import eqsat
+
+    def interrupted(*a, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(eqsat, "extract_ilp", interrupted)
+    r = EqSatSearch().run(bert.clone())
+    assert r.stats["interrupted"] and r.stats["kept_input"] == "interrupted"
+    assert r.applied == [] and r.cost_after == r.cost_before
+    assert structural_hash(r.model) == structural_hash(prepare(bert))
