@@ -166,7 +166,7 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
                 src = view.producer(v)
                 if src is None or src.name in ("tensor.empty", "linalg.fill"):
                     continue
-                if src.name == "linalg.generic" and view.is_constant(v):
+                if src.name in ("linalg.generic", "linalg.broadcast") and view.is_constant(v):
                     # a broadcast of a constant (a bias): IREE fuses it into this dispatch
                     init_reads.extend(w for w in list(src.operands)[:-1])
                 else:

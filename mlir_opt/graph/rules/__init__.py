@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from ...errors import MlirOptError
 from .base import Example, Match, Rule, RuleError
-from . import fold, layout, merge
+from . import concat, conv, fold, layout, merge
 
-__all__ = ["Rule", "Match", "Example", "RuleError", "RULES", "FAMILIES", "get_rules"]
+__all__ = ["Rule", "Match", "Example", "RuleError", "RULES", "FAMILIES", "MODULES", "get_rules"]
 
-FAMILIES = {"merge": merge, "fold": fold, "layout": layout}
+# rule modules in the order their rules are tried (a module may hold rules of several families)
+MODULES = [merge, fold, layout, conv, concat]
 
-RULES: dict[str, Rule] = {r.name: r for mod in FAMILIES.values() for r in mod.RULES}
+RULES: dict[str, Rule] = {r.name: r for mod in MODULES for r in mod.RULES}
+
+FAMILIES: dict[str, list[str]] = {}
+for _r in RULES.values():
+    FAMILIES.setdefault(_r.family, []).append(_r.name)
 
 
 def get_rules(names=None) -> list[Rule]:

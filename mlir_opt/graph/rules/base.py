@@ -55,6 +55,11 @@ class Rule:
         apply: ``apply(module, match)`` rewrites ``module`` in place (re-checks the preconditions and
             raises :class:`RuleError` if they fail; never builds an op with a wrong shape).
         examples: ``examples() -> list[Example]``: small graphs the verifier runs the rule on.
+        auto: whether :func:`mlir_opt.graph.apply_rules` uses the rule when no rule names are given
+            (the cost-free fixpoint rewriter). Rules that do not simplify on their own — the
+            inverse of another rule (both enabled would loop) or a step that only pays off with a
+            later rewrite (kernel enlargement) — set it to False; the searches, which deduplicate
+            graphs by structural hash and compare costs, still use them.
     """
 
     name: str
@@ -63,6 +68,7 @@ class Rule:
     match: Callable[[GraphView], list[Match]]
     apply: Callable[[ir.Module, Match], None]
     examples: Callable[[], list[Example]] = field(default=lambda: [])
+    auto: bool = True
 
 
 def dense(arr: np.ndarray) -> str:
