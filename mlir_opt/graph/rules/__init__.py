@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from ...errors import MlirOptError
 from .base import Example, Match, Rule, RuleError
-from . import concat, conv, fold, layout, merge
+from . import algebra, concat, conv, fold, layout, merge
 
 __all__ = ["Rule", "Match", "Example", "RuleError", "RULES", "FAMILIES", "MODULES", "get_rules"]
 
 # rule modules in the order their rules are tried (a module may hold rules of several families)
-MODULES = [merge, fold, layout, conv, concat]
+MODULES = [merge, fold, layout, conv, concat, algebra]
 
 RULES: dict[str, Rule] = {r.name: r for mod in MODULES for r in mod.RULES}
 
