@@ -386,7 +386,7 @@ def _compact(arr: np.ndarray) -> tuple[np.ndarray, list[int]]:
     """``arr`` without the axes it is constant along, and the axes kept."""
     keep = [ax for ax in range(arr.ndim) if not np.all(arr == np.take(arr, [0], axis=ax))]
     idx = tuple(slice(None) if ax in keep else 0 for ax in range(arr.ndim))
-    return np.ascontiguousarray(arr[idx]), keep
+    return np.array(arr[idx]), keep  # (ascontiguousarray would make a 0-d result 1-d)
 
 
 def match_chain(view: GraphView) -> list[Match]:
@@ -423,25 +423,38 @@ def apply_chain(module: ir.Module, m: Match) -> None:
             scale, shift = scale / v, shift / v
     elem = elem_of(x)
     dt = np.float16 if elem == "f16" else np.float32
-    s, ks = _compact(scale)
-    t, kt = _compact(shift)
-    sv = _ir.make_constant(s.astype(dt), before=g)
-    tv = _ir.make_constant(t.astype(dt), before=g)
+    out_t = str(links[-1][0].results[0].type)
     rank = len(shape)
     dims = ", ".join(f"d{i}" for i in range(rank))
     mp = lambda keep: f"affine_map<({dims}) -> ({', '.join(f'd{a}' for a in keep)})>"
-    out_t = str(links[-1][0].results[0].type)
-    snippet = f"""func.func @s(%x: {x.type}, %s: {sv.type}, %t: {tv.type}) -> {out_t} {{
+    # x * s + t, leaving out a scale of 1 and a shift of 0
+    inputs, maps, types, args, body, cur = [x], [mp(range(rank))], [str(x.type)], [f"%a: {elem}"], [], "%a"
+    for tag, arr, unit, op in (("s", scale, 1.0, "arith.mulf"), ("t", shift, 0.0, "arith.addf")):
+        if np.all(arr == unit):
+            continue
+        c, keep = _compact(arr)
+        v = _ir.make_constant(c.astype(dt), before=g)
+        inputs.append(v)
+        maps.append(mp(keep))
+        types.append(str(v.type))
+        args.append(f"%{tag}{tag}: {elem}")
+        body.append(f"    %{tag}r = {op} {cur}, %{tag}{tag} : {elem}")
+        cur = f"%{tag}r"
+    if not body:  # the chain is the identity
+        replace_results(view, [links[-1][0].results[0]], [x])
+        return
+    fargs = ", ".join(f"%i{k}: {t}" for k, t in enumerate(types))
+    ins = ", ".join(f"%i{k}" for k in range(len(types)))
+    snippet = f"""func.func @s({fargs}) -> {out_t} {{
   %e = tensor.empty() : {out_t}
-  %r = linalg.generic {{indexing_maps = [{mp(range(rank))}, {mp(ks)}, {mp(kt)}, {mp(range(rank))}], iterator_types = [{', '.join(['"parallel"'] * rank)}]}} ins(%x, %s, %t : {x.type}, {sv.type}, {tv.type}) outs(%e : {out_t}) {{
-  ^bb0(%a: {elem}, %b: {elem}, %c: {elem}, %o: {elem}):
-    %p = arith.mulf %a, %b : {elem}
-    %q = arith.addf %p, %c : {elem}
-    linalg.yield %q : {elem}
+  %r = linalg.generic {{indexing_maps = [{', '.join(maps)}, {mp(range(rank))}], iterator_types = [{_iters(rank)}]}} ins({ins} : {', '.join(types)}) outs(%e : {out_t}) {{
+  ^bb0({', '.join(args)}, %o: {elem}):
+{chr(10).join(body)}
+    linalg.yield {cur} : {elem}
   }} -> {out_t}
   return %r : {out_t}
 }}"""
-    new = _ir.splice(g, snippet, [x, sv, tv])
+    new = _ir.splice(g, snippet, inputs)
     replace_results(view, [links[-1][0].results[0]], new)
 
 
