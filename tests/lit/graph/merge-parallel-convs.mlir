@@ -15,8 +15,8 @@
 // CHECK:         %[[S0:.*]] = tensor.extract_slice %[[C]][0, 0, 0, 0] [1, 1, 4, 4] [1, 1, 1, 1] : tensor<1x3x4x4xf32> to tensor<1x1x4x4xf32>
 // CHECK:         %[[S1:.*]] = tensor.extract_slice %[[C]][0, 1, 0, 0] [1, 2, 4, 4] [1, 1, 1, 1] : tensor<1x3x4x4xf32> to tensor<1x2x4x4xf32>
 // CHECK:         %[[C2:.*]] = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>} ins(%[[P]]
-// CHECK:         %[[CAT:.*]] = tensor.concat dim(1) %[[S0]], %[[S1]]
-// CHECK:         return %[[CAT]], %[[C2]]
+// CHECK:         %[[CC:.*]] = tensor.concat dim(1) %[[S0]], %[[S1]]
+// CHECK:         return %[[CC]], %[[C2]]
 
 // With concat-of-slices the concat of the two slices is the merged conv itself.
 // CAT-LABEL: func.func @main(
