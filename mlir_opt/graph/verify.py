@@ -8,16 +8,18 @@ is applied wherever it matches; original and rewritten modules are compiled with
 disabled, and the reason is logged on ``mlir_opt.graph``.
 
 Results are cached on disk (``$MLIR_OPT_CACHE_DIR``, default ``~/.cache/mlir_opt``) keyed by the
-rule's name, the text of its examples and the IREE compiler version, so a search pays for
+rule's name, the source of its module, the text of its examples and the IREE compiler version, so a search pays for
 verification once per rule change or compiler upgrade.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -62,6 +64,10 @@ def _key(rule: Rule, examples) -> str:
     from ..backend import compiler_version
 
     h = hashlib.sha1(rule.name.encode())
+    try:  # the rule's code: a changed rewrite must be verified again
+        h.update(inspect.getsource(sys.modules[rule.apply.__module__]).encode())
+    except (OSError, TypeError, KeyError):
+        pass
     for ex in examples:
         h.update(ex.mlir.encode())
     h.update(compiler_version().encode())

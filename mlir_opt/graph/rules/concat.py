@@ -10,6 +10,12 @@ one source, equal on every other dimension and adjacent along the concat dimensi
 become one slice — or the source itself when they cover it — and the concat disappears when
 a single operand remains. Together with ``merge-parallel-convs``/``merge-parallel-matmuls`` this
 removes the concat after a merged Inception/SqueezeNet branch (slice ∘ merge ∘ concat = identity).
+
+``concat-of-elementwise``: a ``tensor.concat`` whose operands are all results of the same unary
+elementwise ``linalg.generic`` (identity maps, structurally equal bodies, each used only by the
+concat) becomes that elementwise op applied once to the concat of the inputs:
+``concat(f(a), f(b)) = f(concat(a, b))`` — the ReLU after each Inception/SqueezeNet branch, so
+that ``concat-of-slices`` can then remove the concat of a merged convolution.
 """
 
 from __future__ import annotations
@@ -178,6 +184,95 @@ def apply_cos(module: ir.Module, m: Match) -> None:
     replace_results(view, [op.results[0]], new)
 
 
+# -- concat-of-elementwise ----------------------------------------------------------------------
+
+def _unary(view: GraphView, v: ir.Value):
+    """``(generic, input, body key)`` if ``v`` is the result of a unary elementwise generic."""
+    g = view.producer(v)
+    if g is None or g.name != "linalg.generic" or len(g.operands) != 2 or len(g.results) != 1:
+        return None
+    if any("parallel" not in str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])):
+        return None
+    rank = len(shape_of(v))
+    ident = [f"d{i}" for i in range(rank)]
+    maps = [_ir.affine_map_results(a) for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
+    if any(mp != (rank, ident) for mp in maps):
+        return None
+    if view.num_uses(v) != 1:
+        return None
+    x = g.operands[0]
+    if len(shape_of(x)) != rank:
+        return None
+    return g, x, (view._region_key(g), elem_of_t(x), elem_of_t(v))
+
+
+def elem_of_t(v: ir.Value) -> str:
+    return str(ir.RankedTensorType(v.type).element_type)
+
+
+def _coe(view: GraphView, op: ir.Operation):
+    cc = _concat(op)
+    if cc is None or len(cc[1]) < 2:
+        return None
+    us = [_unary(view, v) for v in cc[1]]
+    if any(u is None for u in us) or len({u[2] for u in us}) != 1:
+        return None
+    return cc[0], us
+
+
+def match_coe(view: GraphView) -> list[Match]:
+    """Concats of the same unary elementwise op applied to every operand."""
+    out = []
+    for i, op in enumerate(view.ops):
+        r = _coe(view, op)
+        if r is not None:
+            out.append(Match("concat-of-elementwise", view.entry, (i, *(view.index[u[0]] for u in r[1]))))
+    return out
+
+
+def apply_coe(module: ir.Module, m: Match) -> None:
+    """One concat of the inputs, then the elementwise body once (moved from a clone of one op)."""
+    view = GraphView(module, m.entry)
+    op = view.ops[m.ops[0]]
+    r = _coe(view, op)
+    if r is None or tuple(view.index[u[0]] for u in r[1]) != tuple(m.ops[1:]):
+        raise RuleError("concat-of-elementwise: precondition failed")
+    d, us = r
+    xs = [u[1] for u in us]
+    ein, eout = elem_of_t(xs[0]), elem_of_t(op.results[0])
+    shp = shape_of(op.results[0])
+    in_t = "tensor<" + "x".join(map(str, shp)) + f"x{ein}>"
+    out_t = str(op.results[0].type)
+    ident = ", ".join(f"d{i}" for i in range(len(shp)))
+    iters = ", ".join(['"parallel"'] * len(shp))
+    args = ", ".join(f"%x{k}: {x.type}" for k, x in enumerate(xs))
+    snippet = f"""func.func @s({args}) -> {out_t} {{
+  %c = tensor.concat dim({d}) {', '.join(f'%x{k}' for k in range(len(xs)))} : ({', '.join(str(x.type) for x in xs)}) -> {in_t}
+  %e = tensor.empty() : {out_t}
+  %r = linalg.generic {{indexing_maps = [affine_map<({ident}) -> ({ident})>, affine_map<({ident}) -> ({ident})>], iterator_types = [{iters}]}} ins(%c : {in_t}) outs(%e : {out_t}) {{
+  ^bb0(%a: {ein}, %o: {eout}):
+    linalg.yield %o : {eout}
+  }} -> {out_t}
+  return %r : {out_t}
+}}"""
+    new = _ir.splice(op, snippet, xs)
+    g_new = new[0].owner
+    g_new = g_new.operation if hasattr(g_new, "operation") else g_new
+    blk = g_new.regions[0].blocks[0]
+    yld = [o.operation for o in blk.operations][-1]
+    with ir.InsertionPoint(op):
+        tmp = us[0][0].clone()
+    tblk = tmp.regions[0].blocks[0]
+    for a_old, a_new in zip(tblk.arguments, blk.arguments):
+        a_old.replace_all_uses_with(a_new)
+    body = [o.operation for o in tblk.operations]
+    for o in body[:-1]:
+        o.move_before(yld)
+    yld.operands[0] = body[-1].operands[0]
+    tmp.erase()
+    replace_results(view, [op.results[0]], new)
+
+
 # -- examples -------------------------------------------------------------------------------------
 
 def _t(shape) -> str:
@@ -268,6 +363,35 @@ def cos_examples() -> list[Example]:
             _cos_example("1x4x5 cut at 2 along dim 2 -> source", [1, 4, 5], 2, [2], False, 2)]
 
 
+def _relu_lines(res: str, x: str, shape) -> list[str]:
+    d = ", ".join(f"d{i}" for i in range(len(shape)))
+    it = ", ".join(['"parallel"'] * len(shape))
+    return [f"  {res}_e = tensor.empty() : {_t(shape)}",
+            f"  {res} = linalg.generic {{indexing_maps = [affine_map<({d}) -> ({d})>, affine_map<({d}) -> ({d})>], "
+            f"iterator_types = [{it}]}} ins({x} : {_t(shape)}) outs({res}_e : {_t(shape)}) {{\n  ^bb0(%in: f32, %out: f32):\n"
+            f"    %cmp = arith.cmpf ugt, %in, %zero : f32\n    %sel = arith.select %cmp, %in, %zero : f32\n"
+            f"    linalg.yield %sel : f32\n  }} -> {_t(shape)}"]
+
+
+def coe_examples() -> list[Example]:
+    """torch-style ReLU (captured zero constant) on 2 and 3 concat operands, and x*x on 2."""
+    ex = []
+    for label, shapes, dim, relu in (("relu on 1x2x3x3 + 1x4x3x3 along dim 1", [[1, 2, 3, 3], [1, 4, 3, 3]], 1, True),
+                                     ("relu on 2x3, 2x1, 2x4 along dim 1", [[2, 3], [2, 1], [2, 4]], 1, True),
+                                     ("x*x on 3x2 + 1x2 along dim 0", [[3, 2], [1, 2]], 0, False)):
+        total = list(shapes[0])
+        total[dim] = sum(s[dim] for s in shapes)
+        lines = ["  %zero = arith.constant 0.0 : f32"]
+        for k, s in enumerate(shapes):
+            lines += (_relu_lines if relu else _square)(f"%y{k}", f"%x{k}", s)
+        lines.append(f"  %cat = tensor.concat dim({dim}) {', '.join(f'%y{k}' for k in range(len(shapes)))} : "
+                     f"({', '.join(_t(s) for s in shapes)}) -> {_t(total)}")
+        args = ", ".join(f"%x{k}: {_t(s)}" for k, s in enumerate(shapes))
+        ex.append(Example(label, f"func.func @main({args}) -> {_t(total)} {{\n" + "\n".join(lines)
+                          + f"\n  return %cat : {_t(total)}\n}}\n"))
+    return ex
+
+
 RULES = [
     Rule("slice-of-concat", "concat",
          "extract_slice inside one operand of a concat -> that operand (or a slice of it)",
@@ -275,4 +399,7 @@ RULES = [
     Rule("concat-of-slices", "concat",
          "concat of adjacent slices of one source -> one slice (or the source itself)",
          match_cos, apply_cos, cos_examples),
+    Rule("concat-of-elementwise", "concat",
+         "concat of the same unary elementwise op on every operand -> the op once on the concat",
+         match_coe, apply_coe, coe_examples),
 ]
