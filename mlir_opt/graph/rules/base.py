@@ -12,7 +12,7 @@ from ... import ir as _ir
 from ...errors import MlirOptError
 from ..view import GraphView
 
-__all__ = ["Rule", "Match", "Example", "RuleError", "dense", "shape_of", "elem_of", "replace_results"]
+__all__ = ["Rule", "Match", "Example", "F16_TOLERANCE", "RuleError", "dense", "shape_of", "elem_of", "replace_results"]
 
 ir = _ir.ir
 
@@ -37,10 +37,18 @@ class Match:
 
 @dataclass(frozen=True)
 class Example:
-    """A small test graph for numerical verification of a rule: a label and MLIR text."""
+    """A small test graph for numerical verification of a rule: a label and MLIR text.
+
+    ``dtype`` names the element type the example computes in (``f32``, ``f16``); examples in a
+    reduced precision are compared with :data:`F16_TOLERANCE` instead of the fp32 tolerance.
+    """
 
     label: str
     mlir: str
+    dtype: str = "f32"
+
+
+F16_TOLERANCE = 1e-2
 
 
 @dataclass(frozen=True)

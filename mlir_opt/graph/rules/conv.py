@@ -419,6 +419,8 @@ def merge_examples() -> list[Example]:
                 conv_graph(2, 3, 7, [B(4, 1, 0, True), B(6, 1, 0, True)], stride=2, relu_first=True, seed=1)),
         Example("nhwc 1x5x5x3: 3x3 pad 1 -> [4, 4] no bias, separate results",
                 conv_graph(1, 3, 5, [B(4, 3, 1, False), B(4, 3, 1, False)], layout="nhwc", concat=False, seed=2)),
+        Example("f16 nchw 1x4x6x6: 3x3 pad 1 -> [3 (bias), 5 (bias)] + concat",
+                conv_graph(1, 4, 6, [B(3, 3, 1, True), B(5, 3, 1, True)], elem="f16", seed=10), "f16"),
     ]
 
 
@@ -431,6 +433,8 @@ def enlarge_examples() -> list[Example]:
                 conv_graph(1, 3, 9, [B(2, 3, 1, False), B(4, 5, 2, True)], stride=2, seed=4)),
         Example("nhwc 1x6x6x4: 1x1 next to 3x3 pad 1",
                 conv_graph(1, 4, 6, [B(3, 1, 0, False), B(2, 3, 1, True)], layout="nhwc", seed=5)),
+        Example("f16 nchw 1x4x6x6: 1x1 (bias) next to 3x3 pad 1",
+                conv_graph(1, 4, 6, [B(3, 1, 0, True), B(5, 3, 1, True)], elem="f16", seed=11), "f16"),
     ]
 
 
@@ -441,6 +445,8 @@ def conv1x1_examples() -> list[Example]:
         Example("nhwc 2x4x4x5 1x1 -> 3", conv_graph(2, 5, 4, [B(3, 1, 0, False)], layout="nhwc", concat=False, seed=7)),
         Example("nchw 1x3x4x4 1x1 -> 8 after pad 1, relu",
                 conv_graph(1, 3, 4, [B(8, 1, 1, True)], relu_first=True, concat=False, seed=8)),
+        Example("f16 nhwc 1x4x4x6 1x1 -> 5 (bias)",
+                conv_graph(1, 6, 4, [B(5, 1, 0, True)], layout="nhwc", elem="f16", concat=False, seed=12), "f16"),
     ]
 
 
