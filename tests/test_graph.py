@@ -167,8 +167,7 @@ def test_unknown_rule_is_a_one_line_error():
 # Verifying every rule compiles 2 modules per example (~90 compiles for 15 rules): the full run is
 # slow; the default run verifies one rule per family (tests/test_graph_rules.py checks every rule
 # on real torch graphs with IREE).
-FAST_VERIFY = ["merge-parallel-matmuls", "fold-batchnorm-into-conv", "transpose-transpose", "concat-of-slices",
-               "distribute-matmul"]
+FAST_VERIFY = ["merge-parallel-matmuls", "fold-batchnorm-into-conv", "concat-of-slices", "distribute-matmul"]
 
 
 def _check_reports(reports, names):

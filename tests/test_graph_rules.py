@@ -318,3 +318,11 @@ def test_precondition_cases_differ_from_a_matching_case(tmp_path):
     p = tmp_path / "g.mlir"
     p.write_text(_two_convs(1, 1))
     assert apply_rules(load_mlir(p), ["merge-parallel-convs"]).applied == ["merge-parallel-convs"]
+
+
+def test_search_verifies_only_the_rules_that_match(fire):
+    res = STRATEGIES["greedy"]().run(fire)
+    verified = set(res.stats["rules_verified"])
+    assert {"enlarge-conv-kernel", "concat-of-elementwise"} <= verified  # they match the fire module
+    assert not verified & {"distribute-matmul", "matmul-reassociate", "merge-parallel-matmuls"}
+    assert res.stats["verify_seconds"] >= 0 and "rules_disabled" not in res.stats

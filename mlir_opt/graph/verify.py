@@ -140,7 +140,7 @@ def verify_rules(names=None, *, use_cache: bool = True, target: str = "llvm-cpu"
     """
     path = _cache_path()
     cache = {}
-    if use_cache and path.exists():
+    if path.exists():  # loaded even without use_cache, so that writing back keeps other rules' entries
         try:
             cache = json.loads(path.read_text())
         except (OSError, ValueError):
