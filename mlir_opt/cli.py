@@ -349,9 +349,10 @@ def _cmd_rules(args) -> int:
         return 0
     reps = verify_rules(args.rule or None, use_cache=not args.no_cache)
     w = max(len(r.rule) for r in reps)
-    print(f"{'rule':{w}s}  {'family':7s}  {'shapes':>6s}  {'max rel err':>11s}  status")
+    print(f"{'rule':{w}s}  {'family':7s}  {'shapes':>6s}  {'max rel err':>11s}  {'f16 err':>8s}  status")
     for r in reps:
-        print(f"{r.rule:{w}s}  {r.family:7s}  {len(r.shapes):6d}  {r.max_rel_error:11.2e}  {r.status}"
+        f16 = f"{r.max_rel_error_f16:8.1e}" if r.max_rel_error_f16 is not None else f"{'-':>8s}"
+        print(f"{r.rule:{w}s}  {r.family:7s}  {len(r.shapes):6d}  {r.max_rel_error:11.2e}  {f16}  {r.status}"
               + (f" ({r.reason})" if r.reason else "") + (" [cached]" if r.cached else ""))
         for s in r.shapes:
             print(f"{'':{w}s}    - {s}")

@@ -319,7 +319,8 @@ def make_constant(array, *, before: ir.Operation) -> ir.Value:
     """Insert ``arith.constant dense<array>`` before ``before``; returns its result."""
     import numpy as np
 
-    arr = np.ascontiguousarray(array)
+    arr = np.asarray(array)
+    arr = np.ascontiguousarray(arr) if arr.ndim else arr.copy()  # ascontiguousarray makes 0-d arrays 1-d
     with before.context, before.location, ir.InsertionPoint(before):
         elem = {"float32": ir.F32Type.get, "float64": ir.F64Type.get, "float16": ir.F16Type.get}[str(arr.dtype)]()
         rt = ir.RankedTensorType.get(list(arr.shape), elem)

@@ -71,6 +71,8 @@ def apply_rules(model: Model, names=None, *, max_steps: int = 1000) -> GraphResu
 
     No cost model is consulted: this is the deterministic rewriter behind ``python -m mlir_opt
     rewrite``. Rules are tried in the order given; after each application matching restarts.
+    With ``names=None`` only rules with ``auto=True`` are used (inverse and enabling-only rules
+    such as ``enlarge-conv-kernel`` are left to the searches, so the fixpoint cannot oscillate).
 
     Args:
         model: the model (not modified; a clone is rewritten).
@@ -85,6 +87,8 @@ def apply_rules(model: Model, names=None, *, max_steps: int = 1000) -> GraphResu
     from .view import GraphView
 
     rules = get_rules(names)
+    if names is None:
+        rules = [r for r in rules if r.auto]
     t0 = time.perf_counter()
     m = prepare(model)
     applied: list[str] = []

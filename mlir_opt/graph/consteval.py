@@ -169,6 +169,18 @@ def evaluate(view, op: ir.Operation) -> list[np.ndarray] | None:
         if x is None:
             return None
         return [np.ascontiguousarray(np.transpose(x, _ir.int_array_attr(op, "permutation")))]
+    if name == "linalg.broadcast":  # torch's conv bias: dimensions = the added output dims
+        x = view.const_value(op.operands[0])
+        if x is None:
+            return None
+        added = _ir.int_array_attr(op, "dimensions")
+        kept = [d for d in range(len(shp)) if d not in added]
+        if len(kept) != x.ndim:
+            return None
+        full = [1] * len(shp)
+        for d, s in zip(kept, x.shape):
+            full[d] = s
+        return [np.ascontiguousarray(np.broadcast_to(x.reshape(full), shp))]
     if name in ("tensor.expand_shape", "tensor.collapse_shape"):
         x = view.const_value(op.operands[0])
         return None if x is None else [x.reshape(shp)]

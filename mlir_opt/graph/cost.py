@@ -89,12 +89,12 @@ def _shape(v: ir.Value) -> list[int]:
 
 def _flops(op: ir.Operation) -> float:
     n = op.name
-    if n == "linalg.matmul":
-        (m, k), nn = _shape(op.operands[0]), _shape(op.operands[1])[-1]
-        return 2.0 * m * nn * k
-    if n == "linalg.batch_matmul":
-        b, m, k = _shape(op.operands[0])
-        return 2.0 * b * m * _shape(op.operands[1])[-1] * k
+    if n in ("linalg.matmul", "linalg.batch_matmul"):
+        # from the result and the LHS size, so transposed operands (indexing_maps) count right
+        out = float(np.prod(_shape(op.results[0]), dtype=np.float64))
+        rows = float(np.prod(_shape(op.results[0])[:-1], dtype=np.float64))
+        k = float(np.prod(_shape(op.operands[0]), dtype=np.float64)) / max(1.0, rows)
+        return 2.0 * out * k
     if n.startswith("linalg.conv_2d") or n.startswith("linalg.depthwise_conv"):
         out = _shape(op.results[0])
         filt = _shape(op.operands[1])
@@ -166,7 +166,7 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
                 src = view.producer(v)
                 if src is None or src.name in ("tensor.empty", "linalg.fill"):
                     continue
-                if src.name == "linalg.generic" and view.is_constant(v):
+                if src.name in ("linalg.generic", "linalg.broadcast") and view.is_constant(v):
                     # a broadcast of a constant (a bias): IREE fuses it into this dispatch
                     init_reads.extend(w for w in list(src.operands)[:-1])
                 else:

@@ -4,20 +4,23 @@ Each rule ships small test graphs (:attr:`Rule.examples`, several shapes, fp32).
 is applied wherever it matches; original and rewritten modules are compiled with IREE
 (:func:`mlir_opt.backend.compile_module`), run on two sets of random normal inputs
 (:meth:`Model.random_inputs`) and compared with :func:`mlir_opt.backend.compare_outputs`
-(tolerance 1e-4). A rule that does not match its own examples, fails to compile, or differs is
+(tolerance 1e-4; 1e-2 for examples computing in fp16, whose worst error is reported
+separately). A rule that does not match its own examples, fails to compile, or differs is
 disabled, and the reason is logged on ``mlir_opt.graph``.
 
 Results are cached on disk (``$MLIR_OPT_CACHE_DIR``, default ``~/.cache/mlir_opt``) keyed by the
-rule's name, the text of its examples and the IREE compiler version, so a search pays for
+rule's name, the source of its module, the text of its examples and the IREE compiler version, so a search pays for
 verification once per rule change or compiler upgrade.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -25,6 +28,7 @@ from pathlib import Path
 
 from ..errors import MlirOptError
 from .rules import Rule, get_rules
+from .rules.base import F16_TOLERANCE
 
 __all__ = ["RuleReport", "verify_rule", "verify_rules", "verified_rules", "TOLERANCE"]
 
@@ -41,6 +45,7 @@ class RuleReport:
     family: str
     shapes: list[str] = field(default_factory=list)
     max_rel_error: float = 0.0
+    max_rel_error_f16: float | None = None
     ok: bool = False
     reason: str = ""
     seconds: float = 0.0
@@ -62,6 +67,10 @@ def _key(rule: Rule, examples) -> str:
     from ..backend import compiler_version
 
     h = hashlib.sha1(rule.name.encode())
+    try:  # the rule's code: a changed rewrite must be verified again
+        h.update(inspect.getsource(sys.modules[rule.apply.__module__]).encode())
+    except (OSError, TypeError, KeyError):
+        pass
     for ex in examples:
         h.update(ex.mlir.encode())
     h.update(compiler_version().encode())
@@ -100,10 +109,14 @@ def verify_rule(rule: Rule, *, target: str = "llvm-cpu", tol: float = TOLERANCE)
                         rep.reason = f"'{ex.label}' ({tag}) does not compile: {out.error}"
                         return rep
                     vm[tag] = Runner(out.vmfb, model.entry, target)
+                f16 = ex.dtype != "f32"
                 for seed in (0, 1):
                     inputs = model.random_inputs(seed)
-                    check = compare_outputs(vm["new"](inputs), vm["orig"](inputs), tol)
-                    rep.max_rel_error = max(rep.max_rel_error, check.max_error)
+                    check = compare_outputs(vm["new"](inputs), vm["orig"](inputs), F16_TOLERANCE if f16 else tol)
+                    if f16:
+                        rep.max_rel_error_f16 = max(rep.max_rel_error_f16 or 0.0, check.max_error)
+                    else:
+                        rep.max_rel_error = max(rep.max_rel_error, check.max_error)
                     if not check.ok:
                         rep.reason = f"'{ex.label}' differs: {check.describe()}"
                         return rep
@@ -127,7 +140,7 @@ def verify_rules(names=None, *, use_cache: bool = True, target: str = "llvm-cpu"
     """
     path = _cache_path()
     cache = {}
-    if use_cache and path.exists():
+    if path.exists():  # loaded even without use_cache, so that writing back keeps other rules' entries
         try:
             cache = json.loads(path.read_text())
         except (OSError, ValueError):

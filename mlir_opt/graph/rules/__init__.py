@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from ...errors import MlirOptError
 from .base import Example, Match, Rule, RuleError
-from . import fold, layout, merge
+from . import algebra, concat, conv, fold, layout, merge
 
-__all__ = ["Rule", "Match", "Example", "RuleError", "RULES", "FAMILIES", "get_rules"]
+__all__ = ["Rule", "Match", "Example", "RuleError", "RULES", "FAMILIES", "MODULES", "get_rules"]
 
-FAMILIES = {"merge": merge, "fold": fold, "layout": layout}
+# rule modules; rules are tried in this order by ``apply_rules`` (the fixpoint rewriter), so
+# strict simplifications of contractions come before merging, and fold-batchnorm-into-conv
+# before the more general fold-chained-scale-bias (which would otherwise take the batch-norm chain)
+MODULES = [algebra, merge, fold, layout, conv, concat]
+_FIRST = ["distribute-matmul", "matmul-reassociate"]
+_LAST = ["fold-chained-scale-bias", "transpose-into-matmul"]
 
-RULES: dict[str, Rule] = {r.name: r for mod in FAMILIES.values() for r in mod.RULES}
+_ALL = {r.name: r for mod in MODULES for r in mod.RULES}
+RULES: dict[str, Rule] = {n: _ALL[n] for n in [*_FIRST, *(n for n in _ALL if n not in _FIRST + _LAST), *_LAST]}
+
+FAMILIES: dict[str, list[str]] = {}
+for _r in RULES.values():
+    FAMILIES.setdefault(_r.family, []).append(_r.name)
 
 
 def get_rules(names=None) -> list[Rule]:

@@ -12,7 +12,7 @@ from ... import ir as _ir
 from ...errors import MlirOptError
 from ..view import GraphView
 
-__all__ = ["Rule", "Match", "Example", "RuleError", "dense", "shape_of", "elem_of", "replace_results"]
+__all__ = ["Rule", "Match", "Example", "F16_TOLERANCE", "RuleError", "dense", "shape_of", "elem_of", "replace_results"]
 
 ir = _ir.ir
 
@@ -37,10 +37,18 @@ class Match:
 
 @dataclass(frozen=True)
 class Example:
-    """A small test graph for numerical verification of a rule: a label and MLIR text."""
+    """A small test graph for numerical verification of a rule: a label and MLIR text.
+
+    ``dtype`` names the element type the example computes in (``f32``, ``f16``); examples in a
+    reduced precision are compared with :data:`F16_TOLERANCE` instead of the fp32 tolerance.
+    """
 
     label: str
     mlir: str
+    dtype: str = "f32"
+
+
+F16_TOLERANCE = 1e-2
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,11 @@ class Rule:
         apply: ``apply(module, match)`` rewrites ``module`` in place (re-checks the preconditions and
             raises :class:`RuleError` if they fail; never builds an op with a wrong shape).
         examples: ``examples() -> list[Example]``: small graphs the verifier runs the rule on.
+        auto: whether :func:`mlir_opt.graph.apply_rules` uses the rule when no rule names are given
+            (the cost-free fixpoint rewriter). Rules that do not simplify on their own — the
+            inverse of another rule (both enabled would loop) or a step that only pays off with a
+            later rewrite (kernel enlargement) — set it to False; the searches, which deduplicate
+            graphs by structural hash and compare costs, still use them.
     """
 
     name: str
@@ -63,6 +76,7 @@ class Rule:
     match: Callable[[GraphView], list[Match]]
     apply: Callable[[ir.Module, Match], None]
     examples: Callable[[], list[Example]] = field(default=lambda: [])
+    auto: bool = True
 
 
 def dense(arr: np.ndarray) -> str:

@@ -17,7 +17,7 @@ from ...model import Model
 from ..cost import CostModel
 from ..view import GraphView
 
-__all__ = ["Candidate", "Expander", "setup"]
+__all__ = ["Candidate", "Expander", "setup", "LazyVerifier", "VerifiedRules"]
 
 log = logging.getLogger("mlir_opt.graph")
 
@@ -72,19 +72,67 @@ class Expander:
                 yield Candidate(new, view, self.cost(new, view), cand.seq + [rule.name])
 
     def stats(self, t0: float, t_verify: float) -> dict:
+        lazy = getattr(self.rules, "verifier", None)
+        if lazy is not None:
+            t_verify += lazy.seconds
         st = {"graphs_explored": self.explored, "seconds": round(time.perf_counter() - t0, 3),
               "verify_seconds": round(t_verify, 3), "cost_unit": self.cost.unit,
               "rules": [r.name for r in self.rules], "cost_cache_hits": self.cost.hits}
+        if lazy is not None:
+            st["rules_verified"] = sorted(n for n, ok in lazy.ok.items() if ok)
+            if any(not ok for ok in lazy.ok.values()):
+                st["rules_disabled"] = sorted(n for n, ok in lazy.ok.items() if not ok)
         if self.skipped:
             st["skipped"] = self.skipped[:20]
         return st
 
 
+class LazyVerifier:
+    """Verifies a rule (:func:`verify_rules`, cached on disk) the first time it matches a graph.
+
+    With 15 rules, verifying all of them up front costs ~90 IREE compiles on a cold cache; a
+    search only needs the rules that ever match its graphs. A rule that fails verification
+    matches nothing (and is listed under ``rules_disabled`` in the search statistics).
+    """
+
+    def __init__(self, target: str):
+        self.target = target
+        self.ok: dict[str, bool] = {}
+        self.seconds = 0.0
+
+    def wrap(self, rule):
+        import dataclasses
+
+        def match(view):
+            found = rule.match(view)
+            if found and rule.name not in self.ok:
+                from ..verify import verify_rules
+
+                t0 = time.perf_counter()
+                self.ok[rule.name] = verify_rules([rule.name], target=self.target)[0].ok
+                self.seconds += time.perf_counter() - t0
+            return found if not found or self.ok[rule.name] else []
+
+        return dataclasses.replace(rule, match=match)
+
+
+class VerifiedRules(list):
+    """A list of rules that are verified lazily by ``verifier`` (a :class:`LazyVerifier`)."""
+
+    verifier: LazyVerifier
+
+
 def setup(rule_names, cost: CostModel | None, verify: bool, target: str):
-    """Rules (verified ones when ``verify``), the cost model, and the seconds verification took."""
+    """Rules (verified on first match when ``verify``), the cost model, and the seconds spent so far.
+
+    Verification time spent later (lazily) is added to ``verify_seconds`` by :meth:`Expander.stats`.
+    """
     from ..rules import get_rules
-    from ..verify import verified_rules
 
     t0 = time.perf_counter()
-    rules = verified_rules(rule_names, target=target) if verify else get_rules(rule_names)
+    rules = get_rules(rule_names)
+    if verify:
+        lazy = LazyVerifier(target)
+        rules = VerifiedRules(lazy.wrap(r) for r in rules)
+        rules.verifier = lazy
     return rules, cost or CostModel(target=target), time.perf_counter() - t0
