@@ -18,7 +18,7 @@ from .errors import MlirOptError
 
 __all__ = ["main", "build_parser"]
 
-MODEL_HELP = ("model: a bundled name (mlp, cnn, bert), path/to/file.py:factory, a .onnx file, "
+MODEL_HELP = ("model: a bundled name (mlp, cnn, bert, resnet50, ...: see `models`), path/to/file.py:factory, a .onnx file, "
               "or a .mlir/.mlirbc file (torch, TOSA, StableHLO or linalg level)")
 
 
@@ -426,13 +426,10 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_models(args) -> int:
-    from .models import NAMES, SIZES
+    from .models import NAMES, SIZES, describe
 
-    descr = {"mlp": "multi-layer perceptron (Linear+ReLU)",
-             "cnn": "residual CNN (conv-batchnorm-relu blocks, residual add)",
-             "bert": "BERT encoder layer (separate Q/K/V, LayerNorm, GELU FFN); base = BERT-base, seq 128"}
     for n in NAMES:
-        print(f"{n:6s} {descr[n]}  sizes: {', '.join(SIZES)}")
+        print(f"{n:13s} {describe(n)}  sizes: {', '.join(SIZES)}")
     return 0
 
 
