@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--graph-search", default="none",
                    help="graph-level strategy: none (default), greedy, backtrack (TASO, alpha 1.05) "
                         "or ocggs (sequences of <= 8 rewrites, DP over graphs)")
+    p.add_argument("--graph-cost", default="roofline", choices=["roofline", "measured", "whole"],
+                   help="graph search cost: roofline (analytic, default), measured (IREE's dispatches each "
+                        "timed alone, cached in the tuning DB) or whole (each candidate timed end to end)")
     p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary", "reuse"],
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
@@ -236,7 +239,7 @@ def _cmd_optimize(args) -> int:
     res = optimize(args.model, args.output, target=args.target, graph_search=args.graph_search,
                    op_search=args.op_search, size=args.size, name=args.name, entry=args.entry,
                    reps=args.reps, tol=args.rtol, threads=args.threads, budget=args.budget, db=args.db,
-                   quiet=args.quiet)
+                   quiet=args.quiet, graph_cost=args.graph_cost)
     if args.json:
         print(json.dumps(res.report, indent=2))
     else:

@@ -75,6 +75,8 @@ class Expander:
         st = {"graphs_explored": self.explored, "seconds": round(time.perf_counter() - t0, 3),
               "verify_seconds": round(t_verify, 3), "cost_unit": self.cost.unit,
               "rules": [r.name for r in self.rules], "cost_cache_hits": self.cost.hits}
+        if hasattr(self.cost, "stats"):
+            st.update(self.cost.stats())
         if self.skipped:
             st["skipped"] = self.skipped[:20]
         return st
