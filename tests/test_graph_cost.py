@@ -81,3 +81,15 @@ def test_cost_mode_errors():
     with pytest.raises(MlirOptError, match="GPU host"):
         DispatchCostModel("cuda", db=":memory:")
     assert CostModel(measure=True).mode == "whole" and CostModel().mode == "roofline"
+
+
+@pytest.mark.slow  # a greedy search with a listing compile per candidate: ~30-90 s on 2 loaded cores
+def test_optimize_uses_the_measured_cost(tmp_path):
+    db_path = tmp_path / "tuning.sqlite"
+    res = mlir_opt.optimize("mlp", tmp_path / "out", size="tiny", graph_search="greedy", graph_cost="measured",
+                            db=str(db_path), reps=2, rounds=1, quiet=True)
+    stats = res.report["graph"]["stats"]
+    assert stats["cost_mode"] == "measured" and stats["cost_unit"] == "us (measured dispatches)"
+    assert stats["graph_listings"] >= 1 and stats["dispatch_compiles"] >= 1
+    with Database(db_path) as db:
+        assert db.count_dispatch_costs() == stats["dispatch_compiles"]

@@ -182,13 +182,13 @@ class DispatchCostModel:
                 self.db_hits += 1
                 return [MeasuredDispatch(d["name"], d["signature"], d["count"], d.get("root_op", "")) for d in cached]
         with tempfile.TemporaryDirectory(prefix="mlir_opt_dcost_") as tmp:
-            tmp = Path(tmp)
-            out = self._list(model, tmp, workdir)
+            out, _ = self._list(model, Path(tmp), workdir)
         self.db.put_graph_dispatches(fp, self.key, self.version, [
             {"name": d.name, "signature": d.signature, "count": d.count, "root_op": d.root_op} for d in out])
         return out
 
-    def _list(self, model: Model, tmp: Path, keep: Path | None) -> list[MeasuredDispatch]:
+    def _list(self, model: Model, tmp: Path, keep: Path | None) -> tuple[list[MeasuredDispatch], dict[str, str]]:
+        """Dispatches with a count > 0, and each signature's benchmark module text."""
         m = model.clone()
         _ir.materialize_resources(m.module)  # dumped benchmarks lose resource blobs; inline them
         src = tmp / "model.mlirbc"
@@ -204,7 +204,7 @@ class DispatchCostModel:
             lines = [l for l in proc.stderr.splitlines() if "error" in l] or proc.stderr.splitlines()[-1:]
             raise MlirOptError(f"listing dispatches failed: {lines[0][:300] if lines else proc.returncode}")
         counts = _dispatch_counts(host)
-        out = []
+        out, texts = [], {}
         for f in sorted(bench.glob("*_benchmark.mlir")):
             text = f.read_text()
             exports = re.findall(r"hal\.executable\.export public @([\w$.-]+)", text)
@@ -216,9 +216,8 @@ class DispatchCostModel:
                 (keep / f"{sig}.mlir").write_text(text)
             out.append(MeasuredDispatch(exports[0], sig, counts.get(exports[0], 0),
                                         _root_op(_executable_text(text))))
-            out[-1]._bench = f  # type: ignore[attr-defined]  (only valid inside the tempdir)
-            out[-1]._text = text  # type: ignore[attr-defined]
-        return [d for d in out if d.count > 0]
+            texts[sig] = text
+        return [d for d in out if d.count > 0], texts
 
     # -- measuring ---------------------------------------------------------------------------------
 
@@ -231,7 +230,6 @@ class DispatchCostModel:
         """Every dispatch of ``model`` with its time (from the database, or compiled and timed now)."""
         fp = model.fingerprint()
         listed = self.db.graph_dispatches(fp, self.key, self.version)
-        texts: dict[str, str] = {}
         if listed is not None:
             self.db_hits += 1
             ds = [MeasuredDispatch(d["name"], d["signature"], d["count"], d.get("root_op", "")) for d in listed]
@@ -240,8 +238,7 @@ class DispatchCostModel:
                 return ds
         with tempfile.TemporaryDirectory(prefix="mlir_opt_dcost_") as tmp:
             tmp = Path(tmp)
-            ds = self._list(model, tmp, None)
-            texts = {d.signature: d._text for d in ds}  # type: ignore[attr-defined]
+            ds, texts = self._list(model, tmp, None)
             self.db.put_graph_dispatches(fp, self.key, self.version, [
                 {"name": d.name, "signature": d.signature, "count": d.count, "root_op": d.root_op} for d in ds])
             if not self._fill_from_db(ds):
