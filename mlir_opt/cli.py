@@ -18,7 +18,7 @@ from .errors import MlirOptError
 
 __all__ = ["main", "build_parser"]
 
-MODEL_HELP = ("model: a bundled name (mlp, cnn, bert), path/to/file.py:factory, a .onnx file, "
+MODEL_HELP = ("model: a bundled name (mlp, cnn, bert, resnet50, ...: see `models`), path/to/file.py:factory, a .onnx file, "
               "or a .mlir/.mlirbc file (torch, TOSA, StableHLO or linalg level)")
 
 
@@ -76,9 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                    help="directory for model.vmfb, optimized.mlir, report.json")
     p.add_argument("--graph-search", default="none",
-                   help="graph-level strategy: none (default), greedy, backtrack (TASO, alpha 1.05) "
+                   help="graph-level strategy: none (default), greedy, backtrack (TASO, alpha 1.05), "
                         "ocggs (sequences of <= 8 rewrites, DP over graphs) or eqsat "
                         "(equality saturation with egglog + ILP extraction)")
+    p.add_argument("--graph-cost", default="roofline", choices=["roofline", "measured", "whole"],
+                   help="graph search cost: roofline (analytic, default), measured (IREE's dispatches each "
+                        "timed alone, cached in the tuning DB) or whole (each candidate timed end to end)")
     p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary", "reuse"],
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
@@ -241,7 +244,7 @@ def _cmd_optimize(args) -> int:
     res = optimize(args.model, args.output, target=args.target, graph_search=args.graph_search,
                    op_search=args.op_search, size=args.size, name=args.name, entry=args.entry,
                    reps=args.reps, tol=args.rtol, threads=args.threads, budget=args.budget, db=args.db,
-                   quiet=args.quiet)
+                   quiet=args.quiet, graph_cost=args.graph_cost)
     if args.json:
         print(json.dumps(res.report, indent=2))
     else:
@@ -441,13 +444,10 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_models(args) -> int:
-    from .models import NAMES, SIZES
+    from .models import NAMES, SIZES, describe
 
-    descr = {"mlp": "multi-layer perceptron (Linear+ReLU)",
-             "cnn": "residual CNN (conv-batchnorm-relu blocks, residual add)",
-             "bert": "BERT encoder layer (separate Q/K/V, LayerNorm, GELU FFN); base = BERT-base, seq 128"}
     for n in NAMES:
-        print(f"{n:6s} {descr[n]}  sizes: {', '.join(SIZES)}")
+        print(f"{n:13s} {describe(n)}  sizes: {', '.join(SIZES)}")
     return 0
 
 
