@@ -30,7 +30,7 @@ from .dispatches import Dispatch, Workload, profile_dispatches
 from .evaluate import Evaluator, MeasureResult
 from .schedule import Schedule, render_tuning_spec
 from .search import get_strategy
-from .space import sketches_for
+from .space import IMG2COL_FLAG, fixed_sketches, search_sketch
 
 __all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "GLOBAL_VARIANTS"]
 
@@ -100,7 +100,9 @@ class TuneResult:
     candidate_spec: str | None = None  # the per-dispatch winners' spec, even when not chosen
 
 
-def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule]) -> list[MeasureResult]:
+def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule],
+             search: str | None = None) -> list[MeasureResult]:
+    """Evaluate and fold into ``res``; only the searched sketch's results enter its history."""
     out = ev.evaluate(schedules)
     for r in out:
         res.trials += 1
@@ -110,7 +112,8 @@ def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule]) -> l
         if r.schedule.sketch == "default":
             res.default_ms = t
         else:
-            res.history.append((r.schedule.decisions, t))
+            if r.schedule.sketch == search:
+                res.history.append((r.schedule.decisions, t))
             if t is not None and (res.best_ms is None or t < res.best_ms):
                 res.best, res.best_ms = r.schedule, t
         cur = min([x for x in (res.best_ms, res.default_ms) if x is not None], default=None)
@@ -142,30 +145,35 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
     done = 0
     interrupted = False
     try:
+        sketch = {k: search_sketch(r.workload, ev.target.name) for k, r in results.items()}
         for k, r in results.items():  # IREE's default first: the bar every schedule must clear
-            _measure(ev, r, [Schedule(r.workload, "default", {})])
-            done += 1
+            # plus knob-less alternatives (e.g. img2col for a conv), measured once
+            first = [Schedule(r.workload, "default", {})] + \
+                [Schedule(r.workload, f.name, {}) for f in fixed_sketches(r.workload, ev.target.name)]
+            _measure(ev, r, first[: max(1, budget - done)], sketch[k].name)
+            done += min(len(first), max(1, budget - done))
             if progress:
                 progress(f"default {k}", done, budget)
+        start = {k: r.trials for k, r in results.items()}
         left = max(0, budget - done)
         total_w = sum(max(r.weight, 1e-9) for r in results.values())
         quota = {k: max(2, round(left * max(r.weight, 1e-9) / total_w)) for k, r in results.items()}
-        sketch = {k: next(s for s in sketches_for(r.workload) if s.name == "double_tiling") for k, r in results.items()}
         while done < budget:
-            active = [k for k in results if results[k].trials - 1 < quota[k]]
+            active = [k for k in results if results[k].trials - start[k] < quota[k]]
             if not active:
                 break
             progressed = False
             for k in active:
                 r = results[k]
-                n = min(batch, quota[k] - (r.trials - 1), budget - done)
+                n = min(batch, quota[k] - (r.trials - start[k]), budget - done)
                 if n <= 0:
                     continue
                 props = strat.propose(sketch[k], r.history, n, rng)
                 if not props:
-                    quota[k] = r.trials - 1  # space exhausted
+                    quota[k] = r.trials - start[k]  # space exhausted
                     continue
-                _measure(ev, r, [Schedule(r.workload, "double_tiling", d) for d in props])
+                _measure(ev, r, [Schedule(r.workload, sketch[k].name, d, ev.target.name) for d in props],
+                         sketch[k].name)
                 done += len(props)
                 progressed = True
                 if progress:
@@ -220,6 +228,9 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
     variants = {"default": GLOBAL_VARIANTS["default"]}
     if spec is not None:
         variants["default+spec"] = GLOBAL_VARIANTS["default+spec"]
+    if any(IMG2COL_FLAG in w.flags() for w in winners if w.compilation_info()):
+        # img2col_tiling schedules match the matmuls the img2col pre-pass makes: module-wide flag
+        variants["img2col+spec"] = ([IMG2COL_FLAG], True)
     if global_variants:
         variants.update({k: v for k, v in GLOBAL_VARIANTS.items() if k.startswith("data_tiling")})
         if any(d.kind.startswith("conv") or d.root_op.startswith("linalg.conv") for d in dispatches):
