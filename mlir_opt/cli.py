@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workload", help="workload key, e.g. matmul_64x128x32_f32xf32xf32")
     p.add_argument("decisions", nargs="*", metavar="KNOB=VALUE",
                    help="double-tiling decisions: dist_m dist_n vec_m vec_n vec_k")
+    p.add_argument("--sketch", default=None,
+                   help="sketch (default: the one searched for the workload, e.g. double_tiling, conv_tiling)")
 
     p = sub.add_parser("rewrite", help="apply graph rewrite rules to a model and print the linalg IR")
     p.add_argument("model", nargs="?", help=MODEL_HELP)
@@ -296,7 +298,12 @@ def _cmd_render_spec(args) -> int:
         if not v.lstrip("-").isdigit():
             raise MlirOptError(f"decision {item!r} must be KNOB=INTEGER")
         d[k] = int(v)
-    s = Schedule(w, "double_tiling", d)
+    from .ops.space import SKETCH_FLAGS, search_sketch
+
+    sketch = args.sketch or search_sketch(w).name
+    if sketch not in SKETCH_FLAGS:
+        raise MlirOptError(f"unknown sketch {sketch!r} (available: {', '.join(SKETCH_FLAGS)})")
+    s = Schedule(w, sketch, d)
     reason = s.validate()
     if reason:
         raise MlirOptError(f"schedule rejected before compiling: {reason}")

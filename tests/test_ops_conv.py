@@ -1,0 +1,104 @@
+"""Operator level, convolutions: workloads, reference, sketches, checked candidates, dispatches, reuse."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+import mlir_opt
+from mlir_opt.db import Database
+from mlir_opt.errors import MlirOptError
+from mlir_opt.ops.dispatches import ConvWorkload, Workload, list_dispatches, workload_from_info
+from mlir_opt.ops.evaluate import Evaluator
+from mlir_opt.ops.schedule import Schedule
+from mlir_opt.ops.space import fixed_sketches, search_sketch
+
+C1 = Workload.from_key("conv2d_nhwc_hwcf_1x16x16x8x3x3x16_s1_f32")
+C2 = Workload.from_key("conv2d_nchw_fchw_2x18x18x8x3x3x16_s2_f32")
+
+
+def test_conv_keys_and_extents():
+    assert isinstance(C1, ConvWorkload) and C1.kind == "conv2d_nhwc_hwcf"
+    assert C1.extents == {"N": 1, "OH": 14, "OW": 14, "OC": 16, "KH": 3, "KW": 3, "IC": 8}
+    assert C1.operand_types == ("tensor<1x16x16x8xf32>", "tensor<3x3x8x16xf32>", "tensor<1x14x14x16xf32>")
+    assert C2.operand_types == ("tensor<2x8x18x18xf32>", "tensor<16x8x3x3xf32>", "tensor<2x16x8x8xf32>")
+    for w in (C1, C2, Workload.from_key("conv2d_nhwc_hwcf_1x9x9x4x3x3x4_s1_d2_f32")):
+        assert Workload.from_key(w.key) == w and workload_from_info(w.to_dict()) == w
+    assert C1.flops == 2 * 14 * 14 * 16 * 3 * 3 * 8
+    assert C1.gemm_view().key == "matmul_196x16x72_f32xf32xf32"
+    assert C1.dispatch_extents() == "14x14x16x3x3x8" and C2.dispatch_extents() == "2x16x8x8x8x3x3"
+    with pytest.raises(MlirOptError, match="not a convolution workload key"):
+        Workload.from_key("conv2d_nhwc_1x2")
+    with pytest.raises(MlirOptError, match="does not fit"):
+        Workload.from_key("conv2d_nhwc_hwcf_1x2x2x4x3x3x4_s1_f32")
+
+
+@pytest.mark.parametrize("key", ["conv2d_nhwc_hwcf_2x9x11x3x3x2x5_s2_f32", "conv2d_nchw_fchw_1x10x9x4x3x3x6_s1_d2_f32",
+                                 "conv2d_nchw_fchw_2x8x8x3x1x1x4_s2x1_f32"])
+def test_conv_reference_matches_torch(key):
+    torch = pytest.importorskip("torch")
+    w = Workload.from_key(key)
+    rng = np.random.default_rng(0)
+    x, f = (rng.standard_normal(tuple(int(v) for v in t[7:-1].split("x")[:-1])) for t in w.operand_types[:2])
+    got = w.reference([x, f])
+    tx, tf = torch.from_numpy(x), torch.from_numpy(f)
+    if w.layout == "nhwc_hwcf":
+        tx, tf = tx.permute(0, 3, 1, 2), tf.permute(3, 2, 0, 1)
+    ref = torch.nn.functional.conv2d(tx, tf, stride=w.strides, dilation=w.dilations)
+    if w.layout == "nhwc_hwcf":
+        ref = ref.permute(0, 2, 3, 1)
+    assert got.shape == tuple(ref.shape) and np.allclose(got, ref.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_conv_sketches_and_validation():
+    assert search_sketch(C1).name == "img2col_tiling" and search_sketch(C2).name == "conv_tiling"
+    assert [s.name for s in fixed_sketches(C1)] == ["img2col"]
+    sk = search_sketch(C2)
+    rng = random.Random(0)
+    samples = [sk.sample(rng) for _ in range(20)]
+    assert all(d is not None and sk.validate(d) is None for d in samples)
+    assert len({tuple(sorted(d.items())) for d in samples}) > 10
+    bad = dict(samples[0], vec_oc=32)
+    assert "does not divide" in sk.validate(bad) or "is not one of" in sk.validate(bad)
+    one = Schedule(C1, "conv_tiling", dict(dist_oh=2, dist_ow=7, dist_oc=16, vec_ow=7, vec_oc=8, vec_ic=4))
+    assert "batch-1 convolutions" in one.validate()
+
+
+def test_conv_candidates_are_checked_and_timed():
+    db = Database(":memory:")
+    ev = Evaluator(db=db, reps=2)
+    scheds = [Schedule(C1, "default", {}), Schedule(C1, "img2col", {}),
+              Schedule(C1, "img2col_tiling", dict(dist_m=32, dist_n=16, vec_m=4, vec_n=16, vec_k=8)),
+              Schedule(C1, "conv_tiling", dict(dist_oh=2, dist_ow=7, dist_oc=16, vec_ow=7, vec_oc=8, vec_ic=4)),
+              Schedule(C2, "conv_tiling", dict(dist_oh=4, dist_ow=8, dist_oc=8, vec_ow=4, vec_oc=8, vec_ic=4))]
+    res = ev.evaluate(scheds)
+    assert [r.status for r in res] == ["ok", "ok", "ok", "invalid", "ok"]
+    assert all(r.median_ms > 0 and r.rel_error < 1e-5 for r in res if r.ok)
+    assert "InsertBatchDimForBatchlessConvPass" in res[3].error
+    ev.close()
+
+
+def test_conv_dispatches_of_cnn_are_workloads():
+    m = mlir_opt.load("cnn", size="tiny")
+    convs = [d for d in list_dispatches(m) if d.kind.startswith("conv")]
+    assert len(convs) == 3 and all(isinstance(d.workload, ConvWorkload) for d in convs)
+    assert {d.workload.key for d in convs} == {"conv2d_nchw_fchw_1x18x18x3x3x3x8_s2_f32",
+                                               "conv2d_nchw_fchw_1x10x10x8x3x3x8_s1_f32"}
+
+
+def test_reuse_transfers_between_dominating_convs():
+    from mlir_opt.ops.search.reuse import ReuseStrategy
+    from mlir_opt.ops.tuner import tune_workloads
+
+    db = Database(":memory:")
+    big = Workload.from_key("conv2d_nhwc_hwcf_1x18x18x8x3x3x16_s1_f32")
+    res, _ = tune_workloads({big.key: (big, 1.0)}, strategy="random", budget=5, db=db, reps=2)
+    assert res[big.key].trials == 5 and res[big.key].default_ms > 0
+    strat = ReuseStrategy(db)
+    seeds = strat.transferred(search_sketch(C1))
+    assert strat.donors[C1.key] == [big.key] and seeds
+    assert all(search_sketch(C1).validate(d) is None for d in seeds)
+    strided = Workload.from_key("conv2d_nhwc_hwcf_1x17x17x8x3x3x16_s2_f32")  # other stride: no donor
+    assert strat.transferred(search_sketch(strided)) == [] and strat.donors[strided.key] == []
