@@ -359,12 +359,12 @@ def _cmd_bundle(args) -> int:
     from .ops.dispatches import Workload
     from .ops.schedule import Schedule
     from .ops.search import get_strategy
-    from .ops.space import sketches_for
+    from .ops.space import search_sketch
     from .remote import write_bundle
 
     tgt = get_target(args.target, args.arch)
     w = Workload.from_key(args.workload)
-    sk = next(s for s in sketches_for(w, tgt.name) if s.name != "default")
+    sk = search_sketch(w, tgt.name)
     history = []
     if args.db:
         db = Database(args.db)

@@ -102,3 +102,24 @@ def test_reuse_transfers_between_dominating_convs():
     assert all(search_sketch(C1).validate(d) is None for d in seeds)
     strided = Workload.from_key("conv2d_nhwc_hwcf_1x17x17x8x3x3x16_s2_f32")  # other stride: no donor
     assert strat.transferred(search_sketch(strided)) == [] and strat.donors[strided.key] == []
+
+
+def test_transform_script_candidates_compile_run_and_are_checked():
+    from mlir_opt.ops.transform_script import render_transform_library
+
+    mm = Workload.from_key("matmul_64x128x32_f32xf32xf32")
+    d = dict(wg_m=32, wg_n=64, vec_m=8, vec_n=16, vec_k=8, order=0, unroll=2)
+    ev = Evaluator(db=Database(":memory:"), reps=2)
+    scripted = Schedule(mm, "transform_script", d)
+    res = ev.evaluate([scripted, Schedule(mm, "transform_script", dict(d, vec_k=16, unroll=4)),
+                       Schedule(C1, "transform_script", d),
+                       Schedule(Workload.from_key("batch_matmul_1x32x64x32_f32xf32xf32"), "transform_script", d)])
+    assert res[0].status == "ok" and res[0].rel_error < 1e-5 and res[0].median_ms > 0
+    assert res[1].status == "invalid" and "unroll=4 does not divide the 2 reduction steps" in res[1].error
+    # where IREE 3.13 cannot execute the script form, the schedule is refused with the reason (data)
+    assert res[2].status == "invalid" and "hang" in res[2].error
+    assert res[3].status == "invalid" and "batch_matmul uses double_tiling" in res[3].error
+    lib = render_transform_library([scripted, Schedule(C2, "conv_tiling", dict(dist_oh=4, dist_ow=8, dist_oc=8,
+                                                                               vec_ow=4, vec_oc=8, vec_ic=4))])
+    assert "codegen_spec = @strategy_0" in lib and "transform.iree.match.convolution" in lib
+    ev.close()

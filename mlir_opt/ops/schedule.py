@@ -32,18 +32,29 @@ class Schedule:
     target: str = "llvm-cpu"
 
     @property
-    def sketch_obj(self) -> Sketch:
-        return next(s for s in sketches_for(self.workload, self.target) if s.name == self.sketch)
+    def sketch_obj(self) -> Sketch | None:
+        """The sketch on this workload and target (None where it does not apply)."""
+        return next((s for s in sketches_for(self.workload, self.target) if s.name == self.sketch), None)
 
     def validate(self) -> str | None:
         """None if valid, else the reason it cannot apply (checked before compiling)."""
         if self.sketch not in SKETCH_FLAGS:
             return f"unknown sketch {self.sketch}"
-        return self.sketch_obj.validate(self.decisions)
+        sk = self.sketch_obj
+        if sk is None:
+            if self.sketch == "transform_script":
+                from .transform_script import script_supported
+
+                why = script_supported(self.workload)
+                if why:
+                    return why
+            return f"sketch {self.sketch} does not apply to {self.workload.kind} on {self.target}"
+        return sk.validate(self.decisions)
 
     def flags(self) -> list[str]:
         """Module-level iree-compile flags this schedule needs."""
-        return self.sketch_obj.flags(self.decisions)
+        sk = self.sketch_obj
+        return sk.flags(self.decisions) if sk is not None else list(SKETCH_FLAGS.get(self.sketch, []))
 
     def compilation_info(self) -> str | None:
         """The ``#iree_codegen.compilation_info`` text, or None when IREE's default applies."""

@@ -9,6 +9,10 @@ CPU contraction sketches (matmul / batch_matmul root ops):
 * ``default``      — IREE's own configuration (no decisions): the baseline.
 * ``double_tiling``— ``DoubleTilingExpert``: distribution tiles (workgroup level, M×N), vector
   tiles (register level, m×n) and a reduction tile k. Rendered as ``compilation_info``.
+* ``transform_script`` — a transform-dialect codegen script IREE executes instead of its pipeline
+  (see :mod:`.transform_script`): workgroup tiles ``wg_m``×``wg_n``, register tiles ``vec_m``×
+  ``vec_n`` in loop ``order`` (0: m outer, 1: n outer), reduction tile ``vec_k`` unrolled
+  ``unroll`` times, then vectorization. f32 ``linalg.matmul`` only (see ``SCRIPT_UNSUPPORTED``).
 * ``data_tiling``  — ``--iree-opt-data-tiling`` (pack to a blocked layout + mmt4d), optionally with
   IREE's mmt4d micro-kernels (``ukernels`` knob). A module-level choice: IREE 3.13 applies tuning
   specs before encodings are materialized, so mmt4d tiles cannot be set per op (verified).
@@ -42,7 +46,19 @@ IMG2COL_FLAG = ("--iree-preprocessing-pass-pipeline=builtin.module(util.func("
                 "iree-global-opt-convert-conv2d-to-img2col))")
 SKETCH_FLAGS = {"default": [], "double_tiling": [], "data_tiling": ["--iree-opt-data-tiling"],
                 "gpu_simt": [], "gpu_mma": [], "conv_tiling": [], "img2col": [IMG2COL_FLAG],
-                "img2col_tiling": [IMG2COL_FLAG]}
+                "img2col_tiling": [IMG2COL_FLAG], "transform_script": []}
+
+#: Op kinds whose script form IREE 3.13 does not execute, and why (verified; docs/op-level.md).
+#: Their schedules use the config form (conv_tiling / img2col_tiling) instead.
+SCRIPT_UNSUPPORTED = {
+    "conv2d_nhwc_hwcf": "the conv codegen script (forall tiling, tile_using_for, structured.decompose, "
+                        "vectorize, bufferize) did not finish compiling a 1x16x16x8 conv in 10 minutes "
+                        "with IREE 3.13 (hang); convs use the config form",
+    "conv2d_nchw_fchw": "not attempted after the NHWC conv script hung in IREE 3.13; convs use the config form",
+    "batch_matmul": "the batch_matmul script (unit batch; batch tiled by 1 or left untiled) did not finish "
+                    "compiling a 1x32x64x32 batch_matmul in 90-120 s with IREE 3.13 (hang), while the same "
+                    "script on linalg.matmul compiles in seconds; batch_matmul uses double_tiling",
+}
 
 
 @dataclass(frozen=True)
@@ -111,6 +127,8 @@ class Sketch:
             return _validate_gpu_mma(self.workload, d)
         if self.name == "conv_tiling":
             return _validate_conv_tiling(self.workload, d)
+        if self.name == "transform_script":
+            return _validate_transform_script(self.workload, d)
         if self.name == "img2col_tiling":
             if self.workload.extents["N"] != 1:
                 return "img2col_tiling needs batch 1 (img2col of a batched conv is not a linalg.matmul)"
@@ -147,6 +165,27 @@ def _validate_conv_tiling(w: Workload, d: dict) -> str | None:
         return f"vec_ic={d['vec_ic']} does not divide IC={e['IC']}"
     if d["vec_ow"] * d["vec_oc"] > 256:
         return f"vector tile {d['vec_ow']}x{d['vec_oc']} exceeds 256 accumulators (register spill)"
+    return None
+
+
+def _validate_transform_script(w: Workload, d: dict) -> str | None:
+    from .transform_script import script_supported
+
+    why = script_supported(w)
+    if why:
+        return why
+    e = w.extents
+    for dim, wg, vec in (("M", "wg_m", "vec_m"), ("N", "wg_n", "vec_n")):
+        if d[wg] > e[dim] or e[dim] % d[wg]:
+            return f"{wg}={d[wg]} does not tile {dim}={e[dim]}"
+        if d[wg] % d[vec]:
+            return f"{vec}={d[vec]} does not divide {wg}={d[wg]}"
+    if e["K"] % d["vec_k"]:
+        return f"vec_k={d['vec_k']} does not divide K={e['K']}"
+    if (e["K"] // d["vec_k"]) % d["unroll"]:
+        return f"unroll={d['unroll']} does not divide the {e['K'] // d['vec_k']} reduction steps"
+    if d["vec_m"] * d["vec_n"] > 256:
+        return f"vector tile {d['vec_m']}x{d['vec_n']} exceeds 256 accumulators (register spill)"
     return None
 
 
@@ -292,4 +331,13 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         Knob("vec_n", (8, 16, 32, 64)),
         Knob("vec_k", (1, 2, 4, 8, 16)),
     ))
-    return [Sketch("default", w, ()), double, Sketch("data_tiling", w, (Knob("ukernels", (False, True)),))]
+    script = Sketch("transform_script", w, (
+        Knob("wg_m", _pow2_upto(e["M"], 8, 256)),
+        Knob("wg_n", _pow2_upto(e["N"], 8, 512)),
+        Knob("vec_m", (1, 2, 4, 8)),
+        Knob("vec_n", (4, 8, 16, 32)),
+        Knob("vec_k", (1, 2, 4, 8, 16)),
+        Knob("order", (0, 1)),
+        Knob("unroll", (1, 2, 4)),
+    ))
+    return [Sketch("default", w, ()), double, Sketch("data_tiling", w, (Knob("ukernels", (False, True)),)), script]
