@@ -82,6 +82,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workloads", default=None, help="comma-separated workload keys (overrides --set)")
     ap.add_argument("--set", default="matmul,bert", help=f"comma-separated sets: {', '.join(SETS)}")
     ap.add_argument("--quick", action="store_true", help="a small subset of each set (smoke runs)")
+    ap.add_argument("--sketch", default=None,
+                    help="search this sketch where it applies (e.g. transform_script for f32 matmuls)")
     ap.add_argument("--strategies", default="random,evolutionary,reuse")
     ap.add_argument("--budget", type=int, default=32, help="trials per strategy and workload")
     ap.add_argument("--seed", type=int, default=0)
@@ -103,6 +105,7 @@ def main(argv=None) -> int:
     from mlir_opt.db import Database
     from mlir_opt.ops.dispatches import ConvWorkload, Workload
     from mlir_opt.ops.space import IMG2COL_FLAG
+    from mlir_opt.ops.transform_script import render_transform_library
     from mlir_opt.ops.evaluate import Evaluator
     from mlir_opt.ops.schedule import render_tuning_spec
     from mlir_opt.ops.tuner import tune_workloads
@@ -123,7 +126,7 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             with console.status(f"{key}: {strat} search ({args.budget} trials)"):
                 res, _ = tune_workloads({key: (w, 1.0)}, strategy=strat, budget=args.budget, seed=args.seed,
-                                        evaluator=ev)
+                                        evaluator=ev, sketch=args.sketch)
             ev.close()
             found[strat] = (res[key], time.perf_counter() - t0)
         # Side-by-side timing of the finalists in one interleaved run.
@@ -139,7 +142,11 @@ def main(argv=None) -> int:
                 if r.best is not None:
                     flags = list(r.best.flags())
                     spec_text = render_tuning_spec([r.best])
-                    if spec_text is not None:
+                    if r.best.sketch == "transform_script":
+                        lib = tmp / f"{key}_{strat}.lib.mlir"
+                        lib.write_text(render_transform_library([r.best]))
+                        flags.append(f"--iree-codegen-transform-dialect-library={lib}")
+                    elif spec_text is not None:
                         spec = tmp / f"{key}_{strat}.spec.mlir"
                         spec.write_text(spec_text)
                         flags.append(f"--iree-codegen-tuning-spec-path={spec}")

@@ -123,3 +123,13 @@ def test_transform_script_candidates_compile_run_and_are_checked():
                                                                                vec_ow=4, vec_oc=8, vec_ic=4))])
     assert "codegen_spec = @strategy_0" in lib and "transform.iree.match.convolution" in lib
     ev.close()
+
+
+def test_data_tiling_knobs_compile_and_check():
+    mm = Workload.from_key("matmul_64x128x32_f32xf32xf32")
+    ev = Evaluator(db=Database(":memory:"), reps=2)
+    s = Schedule(mm, "data_tiling", dict(ukernels=False, mmt4d_intrinsics=True, llvm_unroll=True))
+    assert s.flags() == ["--iree-opt-data-tiling", "--iree-codegen-mmt4d-use-intrinsics", "--iree-llvmcpu-loop-unrolling"]
+    r = ev.evaluate([s])[0]
+    assert r.status == "ok" and r.rel_error < 1e-5
+    ev.close()

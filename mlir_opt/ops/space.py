@@ -14,8 +14,11 @@ CPU contraction sketches (matmul / batch_matmul root ops):
   ``vec_n`` in loop ``order`` (0: m outer, 1: n outer), reduction tile ``vec_k`` unrolled
   ``unroll`` times, then vectorization. f32 ``linalg.matmul`` only (see ``SCRIPT_UNSUPPORTED``).
 * ``data_tiling``  — ``--iree-opt-data-tiling`` (pack to a blocked layout + mmt4d), optionally with
-  IREE's mmt4d micro-kernels (``ukernels`` knob). A module-level choice: IREE 3.13 applies tuning
-  specs before encodings are materialized, so mmt4d tiles cannot be set per op (verified).
+  IREE's mmt4d micro-kernels (``ukernels`` knob), vector-contract lowering with intrinsics instead
+  of inline asm (``mmt4d_intrinsics``: ``--iree-codegen-mmt4d-use-intrinsics``) and LLVM loop
+  unrolling (``llvm_unroll``: ``--iree-llvmcpu-loop-unrolling``). A module-level choice: IREE 3.13
+  applies tuning specs before encodings are materialized, so mmt4d tiles cannot be set per op
+  (verified), and no flag sets mmt4d tile sizes.
 
 CPU convolution sketches (``linalg.conv_2d_nhwc_hwcf`` / ``conv_2d_nchw_fchw`` root ops):
 
@@ -142,6 +145,10 @@ class Sketch:
         fl = list(SKETCH_FLAGS[self.name])
         if self.name == "data_tiling" and d.get("ukernels"):
             fl.append("--iree-llvmcpu-enable-ukernels=mmt4d")
+        if self.name == "data_tiling" and d.get("mmt4d_intrinsics"):
+            fl.append("--iree-codegen-mmt4d-use-intrinsics")
+        if self.name == "data_tiling" and d.get("llvm_unroll"):
+            fl.append("--iree-llvmcpu-loop-unrolling")
         return fl
 
 
@@ -340,4 +347,9 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         Knob("order", (0, 1)),
         Knob("unroll", (1, 2, 4)),
     ))
-    return [Sketch("default", w, ()), double, Sketch("data_tiling", w, (Knob("ukernels", (False, True)),)), script]
+    return [Sketch("default", w, ()), double, Sketch("data_tiling", w, (
+        Knob("ukernels", (False, True)),
+        # IREE 3.13 has no flag for mmt4d tile sizes; these are the mmt4d lowering knobs it exposes
+        Knob("mmt4d_intrinsics", (False, True)),
+        Knob("llvm_unroll", (False, True)),
+    )), script]

@@ -30,7 +30,7 @@ from .dispatches import Dispatch, Workload, profile_dispatches
 from .evaluate import Evaluator, MeasureResult
 from .schedule import Schedule, render_tuning_spec
 from .search import get_strategy
-from .space import IMG2COL_FLAG, fixed_sketches, search_sketch
+from .space import IMG2COL_FLAG, fixed_sketches, search_sketch, sketches_for
 
 __all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "GLOBAL_VARIANTS"]
 
@@ -125,9 +125,11 @@ def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule],
 def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="evolutionary", budget: int = 64,
                    db: Database | None = None, target: str = "llvm-cpu", seed: int = 0, batch: int | None = None,
                    reps: int = 5, progress: Callable[[str, int, int], None] | None = None,
-                   evaluator: Evaluator | None = None) -> tuple[dict[str, WorkloadResult], bool]:
+                   evaluator: Evaluator | None = None, sketch: str | None = None) -> tuple[dict[str, WorkloadResult], bool]:
     """Search schedules for ``{key: (workload, weight)}`` within ``budget`` trials in total.
 
+    ``sketch`` names the sketch to search where it applies (e.g. ``transform_script`` for f32
+    matmuls); elsewhere, and by default, each workload's :func:`search_sketch`.
     Returns per-workload results and whether the search was interrupted (Ctrl-C).
     """
     ev = evaluator or Evaluator(target, db, reps=reps, seed=seed)
@@ -145,7 +147,11 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
     done = 0
     interrupted = False
     try:
-        sketch = {k: search_sketch(r.workload, ev.target.name) for k, r in results.items()}
+        wanted = sketch
+        sketch = {}
+        for k, r in results.items():
+            named = [s_ for s_ in sketches_for(r.workload, ev.target.name) if s_.name == wanted and s_.knobs]
+            sketch[k] = named[0] if named else search_sketch(r.workload, ev.target.name)
         for k, r in results.items():  # IREE's default first: the bar every schedule must clear
             # plus knob-less alternatives (e.g. img2col for a conv), measured once
             first = [Schedule(r.workload, "default", {})] + \
