@@ -23,7 +23,7 @@ from pathlib import Path
 from string import Template
 from typing import Iterable
 
-from .dispatches import Workload
+from .dispatches import ConvWorkload, Workload
 
 __all__ = ["TEMPLATES", "render_schedule_sequence", "render_transform_library", "interpreter_module",
            "script_supported"]
@@ -46,15 +46,38 @@ def script_supported(w: Workload) -> str | None:
 
     if w.kind in SCRIPT_UNSUPPORTED:
         return SCRIPT_UNSUPPORTED[w.kind]
-    if w.op not in ("linalg.matmul", "linalg.batch_matmul"):
+    if isinstance(w, ConvWorkload):
+        if w.dilations != (1, 1):
+            return "the conv script template is for dilation 1"
+    elif w.op not in ("linalg.matmul", "linalg.batch_matmul"):
         return f"no transform script template for {w.op}"
     if set(w.types) != {"f32"}:
         return "the script template is for f32 (f32 accumulation, outer-product lowering)"
     return None
 
 
+def _conv_loops(w: ConvWorkload, d: dict) -> tuple[list, list, list, list]:
+    """(workgroup tiles, vector tiles, reduction tiles, interchange) over IREE's conv loops."""
+    if w.layout == "nhwc_hwcf":  # N, OH, OW, OC, KH, KW, IC
+        wg = [0, d["wg_oh"], d["wg_ow"], d["wg_oc"]]
+        vec = [1, 1, d["vec_ow"], d["vec_oc"], 0, 0, 0]
+        red = [0, 0, 0, 0, 1, 1, d["vec_ic"]]
+        inter = [0, 1, 3, 2, 4, 5, 6] if d["order"] else list(range(7))
+    else:  # N, OC, OH, OW, IC, KH, KW
+        wg = [0, d["wg_oc"], d["wg_oh"], d["wg_ow"]]
+        vec = [1, d["vec_oc"], 1, d["vec_ow"], 0, 0, 0]
+        red = [0, 0, 0, 0, d["vec_ic"], 1, 1]
+        inter = [0, 3, 2, 1, 4, 5, 6] if d["order"] else list(range(7))
+    return wg, vec, red, inter
+
+
 def render_schedule_sequence(w: Workload, d: dict, name: str = "schedule") -> str:
     """``@name(%op)``: register tiles (loop order ``order``), reduction tile, unroll, for one op."""
+    if isinstance(w, ConvWorkload):
+        _, vec, red, inter = _conv_loops(w, d)
+        return _tpl("conv_schedule.mlir").substitute(
+            name=name, n_par=4, vec_tiles=_fmt(vec), interchange=_fmt(inter), par_handles=", !transform.any_op" * 4,
+            red_tiles=_fmt(red))
     batch = "B" in w.extents
     b0 = [0] if batch else []
     perm = [1, 0, 2] if d["order"] else [0, 1, 2]
@@ -83,14 +106,42 @@ def _script_matcher(name: str, w: Workload) -> str:
 """
 
 
+def _conv_script_matchers(name: str, w: ConvWorkload) -> str:
+    """Two matchers: ``name`` for @__kernel_config, which sees the conv as IREE formed the dispatch
+    (a unit batch folded away: no batch dim), and ``name_any`` for the strategy, which runs after
+    IREE restored the batch dim (the dispatch's only conv)."""
+    e = w.extents
+    x, f, o = w.types
+    batch = "[]" if e["N"] == 1 else f"[{e['N']}]"
+    head = f"""  transform.named_sequence @{{n}}(%op: !transform.any_op {{{{transform.readonly}}}}) -> !transform.any_op {{{{
+    %batch, %out_img, %out_ch, %filt, %in_ch, %depth, %strides, %dilations = transform.iree.match.convolution %op, lhs_type = {x}, rhs_type = {f}, output_type = {o} : !transform.any_op -> !transform.param<i64>
+"""
+    dims = f"""    transform.iree.match.dims_equal %batch, {batch} : !transform.param<i64>
+    transform.iree.match.dims_equal %out_img, [{e['OH']}, {e['OW']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %out_ch, [{e['OC']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %filt, [{e['KH']}, {e['KW']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %in_ch, [{e['IC']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %depth, [] : !transform.param<i64>
+    transform.iree.match.dims_equal %strides, [{w.strides[0]}, {w.strides[1]}] : !transform.param<i64>
+"""
+    tail = "    transform.yield %op : !transform.any_op\n  }\n"
+    return (head.format(n=name) + dims + tail + head.format(n=name + "_any") + tail)
+
+
 def _strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     """(text, matcher name, setter name) of the script entry ``i``."""
-    batch = "B" in w.extents
     matcher, setter, strat, sched = f"match_script_{i}", f"set_strategy_{i}", f"strategy_{i}", f"schedule_{i}"
-    wg = ([1] if batch else []) + [d["wg_m"], d["wg_n"]]
-    mapping = ("[#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]" if batch else "[#gpu.block<y>, #gpu.block<x>]")
-    text = (_script_matcher(matcher, w) + render_schedule_sequence(w, d, sched)
-            + _tpl("codegen_strategy.mlir").substitute(key=w.key, name=strat, matcher=matcher, wg_tiles=_fmt(wg),
+    if isinstance(w, ConvWorkload):
+        wg = _conv_loops(w, d)[0]
+        mapping = "[#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]"
+        matchers, inner = _conv_script_matchers(matcher, w), matcher + "_any"
+    else:
+        batch = "B" in w.extents
+        wg = ([1] if batch else []) + [d["wg_m"], d["wg_n"]]
+        mapping = "[#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]" if batch else "[#gpu.block<y>, #gpu.block<x>]"
+        matchers, inner = _script_matcher(matcher, w), matcher
+    text = (matchers + render_schedule_sequence(w, d, sched)
+            + _tpl("codegen_strategy.mlir").substitute(key=w.key, name=strat, matcher=inner, wg_tiles=_fmt(wg),
                                                        wg_mapping=mapping, schedule=sched, setter=setter))
     return text, matcher, setter
 

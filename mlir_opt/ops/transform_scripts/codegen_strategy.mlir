@@ -27,8 +27,6 @@
       transform.apply_patterns.vector.transfer_permutation_patterns
       transform.apply_patterns.vector.lower_transfer max_transfer_rank = 1
       transform.apply_patterns.vector.lower_transpose
-      transform.apply_patterns.vector.lower_shape_cast
-      transform.apply_patterns.vector.lower_broadcast
       transform.apply_patterns.canonicalization
     } : !transform.any_op
     transform.apply_cse to %mfunc : !transform.any_op
