@@ -14,4 +14,4 @@
 // CHECK:                 scf.for %{{.+}} = %c0 to %c3 step %c1
 // CHECK:                   scf.for %{{.+}} = %c0 to %c8 step %c4
 // CHECK:                     vector.contract {{.+}} vector<1x7x4xf32>, vector<4x8xf32> into vector<1x7x8xf32>
-// CHECK-NOT:                 linalg.conv_2d
+// CHECK-NOT:                 linalg.conv_2d_nhwc_hwcf ins
