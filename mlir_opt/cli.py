@@ -94,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=int, default=48, help="total trials (default 48)")
     p.add_argument("--db", default=None, help="tuning database (default: ~/.cache/mlir_opt/tuning.sqlite)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("-o", "--output", default=None, help="write the tuning spec here")
+    p.add_argument("-o", "--output", default=None,
+                   help="write the tuning spec here (the transform library, when a script-form variant wins)")
+    p.add_argument("--sketch", default=None,
+                   help="search this sketch where it applies, e.g. transform_script (default: per op kind)")
 
     p = sub.add_parser("render-spec", help="print the tuning spec of one schedule (for tests and debugging)")
     p.add_argument("workload", help="workload key, e.g. matmul_64x128x32_f32xf32xf32")
@@ -264,7 +267,7 @@ def _cmd_tune(args) -> int:
             bar.update(task, completed=done, total=total, description=msg[:60])
 
         res = tune_model(m, strategy=args.strategy, budget=args.budget, db=db, seed=args.seed,
-                         progress=progress)
+                         progress=progress, sketch=args.sketch)
     from rich.table import Table
 
     t = Table(title=f"{m.name}: {args.strategy} search, {res.trials} trials, {res.seconds:.1f} s "
@@ -278,11 +281,16 @@ def _cmd_tune(args) -> int:
     Console(width=180).print(t)
     print("module variants (end to end, ms): " + ", ".join(f"{k} {v:.3f}" for k, v in res.variants_ms.items())
           + f" -> '{res.chosen}'" + (" (interrupted)" if res.interrupted else ""))
-    if res.candidate_spec and args.output:
+    if res.transform_library and args.output:
+        Path(args.output).write_text(res.transform_library)
+        print(f"wrote {args.output} (transform library)")
+    elif res.candidate_spec and args.output:
         Path(args.output).write_text(res.candidate_spec)
         note = "" if res.tuning_spec else " (not used by the chosen variant)"
         print(f"wrote {args.output}{note}")
     flags = list(res.flags) + ([f"--iree-codegen-tuning-spec-path={args.output}"] if res.tuning_spec and args.output else [])
+    if res.transform_library and args.output:
+        flags.append(f"--iree-codegen-transform-dialect-library={args.output}")
     print("iree-compile flags: " + (" ".join(flags) or "(none: IREE's defaults are best)"))
     return 0
 

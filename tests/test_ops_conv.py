@@ -138,3 +138,18 @@ def test_data_tiling_knobs_compile_and_check():
     r = ev.evaluate([s])[0]
     assert r.status == "ok" and r.rel_error < 1e-5
     ev.close()
+
+
+def test_model_variant_with_transform_library_is_checked_end_to_end(tmp_path):
+    from mlir_opt.backend import default_threads, get_target
+    from mlir_opt.ops.transform_script import render_transform_library
+    from mlir_opt.ops.tuner import _pick_variant
+
+    mm = Workload.from_key("matmul_64x128x32_f32xf32xf32")
+    (tmp_path / "mm.mlir").write_text(mm.single_op_module())
+    model = mlir_opt.load(str(tmp_path / "mm.mlir"))
+    lib = render_transform_library([Schedule(mm, "transform_script", dict(wg_m=32, wg_n=64, vec_m=8, vec_n=16,
+                                                                          vec_k=8, order=1, unroll=2))])
+    ms, chosen = _pick_variant(model, get_target("llvm-cpu"), {"default": ([], False), "default+library": ([], "library")},
+                               None, default_threads(), None, 0, lib)
+    assert set(ms) == {"default", "default+library"} and chosen in ms  # both compiled and checked correct

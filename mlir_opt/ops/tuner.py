@@ -29,6 +29,7 @@ from ..model import Model
 from .dispatches import Dispatch, Workload, profile_dispatches
 from .evaluate import Evaluator, MeasureResult
 from .schedule import Schedule, render_tuning_spec
+from .transform_script import render_transform_library
 from .search import get_strategy
 from .space import IMG2COL_FLAG, fixed_sketches, search_sketch, sketches_for
 
@@ -98,6 +99,9 @@ class TuneResult:
     interrupted: bool = False
     history: list[float] = field(default_factory=list)
     candidate_spec: str | None = None  # the per-dispatch winners' spec, even when not chosen
+    #: transform library (script-form winners + config entries) when the chosen variant uses it
+    transform_library: str | None = None
+    candidate_library: str | None = None
 
 
 def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule],
@@ -199,7 +203,8 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
 
 def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: Database | None = None,
                target: str = "llvm-cpu", seed: int = 0, reps: int = 5, threads: int | None = None,
-               progress: Callable[[str, int, int], None] | None = None, global_variants: bool = True) -> TuneResult:
+               progress: Callable[[str, int, int], None] | None = None, global_variants: bool = True,
+               sketch: str | None = None) -> TuneResult:
     """Tune every tunable dispatch of ``model`` and pick the fastest module-level variant.
 
     Args:
@@ -209,6 +214,9 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         db: tuning database (records reused across runs and models; created if missing).
         progress: callback ``(message, done, total)``.
         global_variants: also measure data tiling / micro-kernels end to end.
+        sketch: search this sketch where it applies (e.g. ``transform_script``); script-form
+            winners go into a transform library (``--iree-codegen-transform-dialect-library``),
+            measured end to end as the ``default+library`` variant.
     """
     t0 = time.perf_counter()
     tgt = get_target(target)
@@ -224,10 +232,11 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         w, acc = wl.get(d.workload.key, (d.workload, 0.0))
         wl[d.workload.key] = (w, acc + d.count * (d.time_ms or 0.0))
     results, interrupted = tune_workloads(wl, strategy=strategy, budget=budget, db=db, target=tgt.name,
-                                          seed=seed, reps=reps, progress=progress)
+                                          seed=seed, reps=reps, progress=progress, sketch=sketch)
     winners = [r.best for r in results.values()
                if r.best is not None and r.default_ms and r.best_ms < MIN_GAIN * r.default_ms]
     spec = render_tuning_spec(winners)
+    library = render_transform_library(winners) if any(w.sketch == "transform_script" for w in winners) else None
     history: list[float] = []
     for r in results.values():
         history.extend(r.best_so_far)
@@ -237,18 +246,24 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
     if any(IMG2COL_FLAG in w.flags() for w in winners if w.compilation_info()):
         # img2col_tiling schedules match the matmuls the img2col pre-pass makes: module-wide flag
         variants["img2col+spec"] = ([IMG2COL_FLAG], True)
+    if library is not None:  # the library carries the config-form winners too
+        variants["default+library"] = ([], "library")
+        if "img2col+spec" in variants:
+            variants["img2col+library"] = ([IMG2COL_FLAG], "library")
     if global_variants:
         variants.update({k: v for k, v in GLOBAL_VARIANTS.items() if k.startswith("data_tiling")})
         if any(d.kind.startswith("conv") or d.root_op.startswith("linalg.conv") for d in dispatches):
             variants.update(CONV_VARIANTS)
-    variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget)
-    flags, use_spec = variants[chosen]
+    variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget, library)
+    flags, use = variants[chosen]
     trials = sum(r.trials for r in results.values())
-    return TuneResult(list(flags), spec if use_spec else None, chosen, results, dispatches, variants_ms,
-                      trials, time.perf_counter() - t0, interrupted, history, spec)
+    return TuneResult(list(flags), spec if use is True else None, chosen, results, dispatches, variants_ms,
+                      trials, time.perf_counter() - t0, interrupted, history, spec,
+                      library if use == "library" else None, library)
 
 
-def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: int, progress, budget):
+def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: int, progress, budget,
+                  library: str | None = None):
     from ..pipeline import check_against_reference
 
     with tempfile.TemporaryDirectory(prefix="mlir_opt_variants_") as tmp:
@@ -257,11 +272,15 @@ def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: 
         src.write_bytes(model.bytecode())
         if spec is not None:
             (tmp / "spec.mlir").write_text(spec)
+        if library is not None:
+            (tmp / "lib.mlir").write_text(library)
         vmfbs = {}
         for name, (flags, use_spec) in variants.items():
             if progress:
                 progress(f"compiling variant {name}", budget, budget)
-            fl = list(flags) + ([f"--iree-codegen-tuning-spec-path={tmp / 'spec.mlir'}"] if use_spec else [])
+            fl = list(flags) + ([f"--iree-codegen-tuning-spec-path={tmp / 'spec.mlir'}"] if use_spec is True else [])
+            if use_spec == "library":
+                fl.append(f"--iree-codegen-transform-dialect-library={tmp / 'lib.mlir'}")
             res = compile_module(src, tgt, output=tmp / f"{name.replace('+', '_')}.vmfb", flags=fl,
                                  raise_on_error=False)
             if res.ok:
