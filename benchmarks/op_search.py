@@ -185,7 +185,7 @@ def main(argv=None) -> int:
     cols = ["workload", "IREE default", "data tiling / img2col"] + [f"tuned ({s})" for s in strats] + \
            ["torch", "best/default", "best/torch"] + [f"trials→95% {s}" for s in strats]
     for c in cols:
-        t.add_column(c, justify="right")
+        t.add_column(c, justify="right", no_wrap=c == "workload")
     for r in rows:
         tuned = [r.get(f"iree_tuned_{s}_ms") or r.get(f"tuned_{s}_ms") for s in strats]
         best = min([x for x in tuned + [r["iree_default_ms"], r["iree_data_tiling_ms"]] if x])

@@ -27,7 +27,7 @@ from ..errors import MlirOptError
 from ..model import Model
 
 __all__ = ["Workload", "ConvWorkload", "Dispatch", "list_dispatches", "profile_dispatches", "CONTRACTIONS",
-           "CONVOLUTIONS", "workload_from_info"]
+           "CONVOLUTIONS", "workload_from_info", "model_convolutions"]
 
 #: Root ops the operator-level search tunes today, with their dimension names.
 CONTRACTIONS = {"linalg.matmul": ("M", "N", "K"), "linalg.batch_matmul": ("B", "M", "N", "K")}
@@ -204,7 +204,8 @@ class ConvWorkload(Workload):
         m = re.fullmatch(r"conv2d_(nhwc_hwcf|nchw_fchw)_(\d+)x(\d+)x(\d+)x(\d+)x(\d+)x(\d+)x(\d+)"
                          r"_s(\d+)(?:x(\d+))?(?:_d(\d+)(?:x(\d+))?)?_(\w+)", key)
         if not m:
-            raise MlirOptError(f"not a convolution workload key: {key!r} (e.g. conv2d_nhwc_hwcf_1x58x58x64x3x3x64_s1_f32)")
+            raise MlirOptError(f"not a convolution workload key: {key!r} "
+                               "(e.g. conv2d_nhwc_hwcf_1x58x58x64x3x3x64_s1_f32)")
         layout = m.group(1)
         n, h, w, c, kh, kw, f = (int(m.group(i)) for i in range(2, 9))
         sh = int(m.group(9))

@@ -18,7 +18,8 @@ from typing import Iterable
 from .dispatches import ConvWorkload, Workload
 from .space import SKETCH_FLAGS, Sketch, sketches_for
 
-__all__ = ["Schedule", "render_compilation_info", "render_conv_compilation_info", "render_tuning_spec", "render_gpu_simt", "render_gpu_mma",
+__all__ = ["Schedule", "render_compilation_info", "render_conv_compilation_info", "render_tuning_spec",
+           "render_gpu_simt", "render_gpu_mma",
            "attach_schedules"]
 
 

@@ -45,7 +45,8 @@ from dataclasses import dataclass
 
 from .dispatches import ConvWorkload, Workload
 
-__all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "SKETCH_FLAGS", "IMG2COL_FLAG"]
+__all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "SKETCH_FLAGS", "IMG2COL_FLAG",
+           "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON"]
 
 #: Module-level iree-compile flags each sketch needs (decisions may add to them).
 IMG2COL_FLAG = ("--iree-preprocessing-pass-pipeline=builtin.module(util.func("

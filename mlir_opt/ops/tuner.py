@@ -129,7 +129,8 @@ def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule],
 def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="evolutionary", budget: int = 64,
                    db: Database | None = None, target: str = "llvm-cpu", seed: int = 0, batch: int | None = None,
                    reps: int = 5, progress: Callable[[str, int, int], None] | None = None,
-                   evaluator: Evaluator | None = None, sketch: str | None = None) -> tuple[dict[str, WorkloadResult], bool]:
+                   evaluator: Evaluator | None = None,
+                   sketch: str | None = None) -> tuple[dict[str, WorkloadResult], bool]:
     """Search schedules for ``{key: (workload, weight)}`` within ``budget`` trials in total.
 
     ``sketch`` names the sketch to search where it applies (e.g. ``transform_script`` for f32
