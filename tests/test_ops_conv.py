@@ -70,7 +70,7 @@ def test_conv_candidates_are_checked_and_timed():
     db = Database(":memory:")
     ev = Evaluator(db=db, reps=2)
     scheds = [Schedule(C1, "default", {}), Schedule(C1, "img2col", {}),
-              Schedule(C1, "img2col_tiling", dict(dist_m=32, dist_n=16, vec_m=4, vec_n=16, vec_k=8)),
+              Schedule(C1, "img2col_tiling", dict(dist_m=32, dist_n=16, vec_m=4, vec_n=16, vec_k=8, cache_n=16, peel=1)),
               Schedule(C1, "conv_tiling", dict(dist_oh=2, dist_ow=7, dist_oc=16, vec_ow=7, vec_oc=8, vec_ic=4)),
               Schedule(C2, "conv_tiling", dict(dist_oh=4, dist_ow=8, dist_oc=8, vec_ow=4, vec_oc=8, vec_ic=4))]
     res = ev.evaluate(scheds)

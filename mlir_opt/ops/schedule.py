@@ -83,17 +83,24 @@ class Schedule:
 
 
 def render_compilation_info(w: Workload, d: dict) -> str:
-    """``DoubleTilingExpert`` compilation_info for a matmul / batch_matmul with decisions ``d``."""
+    """``DoubleTilingExpert`` compilation_info for a matmul / batch_matmul with decisions ``d``.
+
+    Optional decisions (img2col_tiling): ``cache_n`` > 0 adds a ``cache_parallel`` level
+    ``[dist_m, cache_n, 0]`` between distribution and vector tiles; ``peel`` = 1 sets
+    ``{enable_loop_peeling}`` on the translation_info (remainder loops peeled, not masked).
+    """
     batch = [1] if w.op == "linalg.batch_matmul" else []
     zb = [0] if batch else []
     dist = batch + [d["dist_m"], d["dist_n"], 0]
     vec = batch + [d["vec_m"], d["vec_n"], 0]
     red = zb + [0, 0, d["vec_k"]]
     fmt = lambda xs: "[" + ", ".join(map(str, xs)) + "]"  # noqa: E731
+    cache = f"cache_parallel = {fmt(batch + [d['dist_m'], d['cache_n'], 0])}, " if d.get("cache_n") else ""
+    peel = ", {enable_loop_peeling}" if d.get("peel") else ""
     return ("#iree_codegen.compilation_info<lowering_config = #iree_cpu.lowering_config<"
-            f"distribution = {fmt(dist)}, vector_common_parallel = {fmt(vec)}, "
+            f"{cache}distribution = {fmt(dist)}, vector_common_parallel = {fmt(vec)}, "
             f"vector_reduction = {fmt(red)}>, translation_info = #iree_codegen.translation_info<"
-            "pipeline = #iree_cpu.pipeline<DoubleTilingExpert>>>")
+            f"pipeline = #iree_cpu.pipeline<DoubleTilingExpert>{peel}>>")
 
 
 def render_conv_compilation_info(w: ConvWorkload, d: dict) -> str:

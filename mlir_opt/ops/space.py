@@ -35,7 +35,8 @@ CPU convolution sketches (``linalg.conv_2d_nhwc_hwcf`` / ``conv_2d_nchw_fchw`` r
 * ``img2col``       — IREE's img2col pre-pass (the conv becomes an im2col copy + ``linalg.matmul``)
   with IREE's default matmul config: a module-level choice with no knobs.
 * ``img2col_tiling``— the img2col pre-pass plus ``DoubleTilingExpert`` tiles on that matmul
-  (``dist_m``… as ``double_tiling``, over :meth:`ConvWorkload.gemm_view`); batch 1 only.
+  (``dist_m``… as ``double_tiling``, over :meth:`ConvWorkload.gemm_view`), a ``cache_parallel``
+  level ``cache_n`` (0: none) and loop peeling ``peel``; batch 1 only.
 """
 
 from __future__ import annotations
@@ -136,6 +137,8 @@ class Sketch:
         if self.name == "img2col_tiling":
             if self.workload.extents["N"] != 1:
                 return "img2col_tiling needs batch 1 (img2col of a batched conv is not a linalg.matmul)"
+            if d["cache_n"] and (d["cache_n"] % d["vec_n"] or d["dist_n"] % d["cache_n"]):
+                return f"cache_n={d['cache_n']} must be a multiple of vec_n and divide dist_n"
             return _validate_double_tiling(self.workload.gemm_view(), d)
         if self.name != "double_tiling":
             return None
@@ -292,6 +295,8 @@ def _conv_sketches(w: ConvWorkload) -> list[Sketch]:
             Knob("vec_m", (1, 2, 4, 8, 16)),
             Knob("vec_n", (4, 8, 16, 32, 64)),
             Knob("vec_k", (1, 2, 4, 8, 16)),
+            Knob("cache_n", (0, 16, 32, 64, 128)),
+            Knob("peel", (0, 1)),
         )))
     out.append(Sketch("transform_script", w, (
         Knob("wg_oh", _divisors(e["OH"], 1, 32)),
