@@ -13,6 +13,7 @@ batch 1, NCHW as torch exports them, input extents after padding):
     python benchmarks/op_search.py                       # matmul + bert sets, budget 32 per strategy
     python benchmarks/op_search.py --set resnet50 --budget 32
     python benchmarks/op_search.py --set resnet50 --quick --budget 4   # 3 convs, a smoke run
+    python benchmarks/op_search.py --set resnet50 --layout nhwc --sketch transform_script
     python benchmarks/op_search.py --workloads matmul_512x512x512_f32xf32xf32 --budget 12
 
 Random and evolutionary get a fresh in-memory database per workload. ``reuse`` (ETO-style) shares
@@ -82,6 +83,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workloads", default=None, help="comma-separated workload keys (overrides --set)")
     ap.add_argument("--set", default="matmul,bert", help=f"comma-separated sets: {', '.join(SETS)}")
     ap.add_argument("--quick", action="store_true", help="a small subset of each set (smoke runs)")
+    ap.add_argument("--layout", choices=["nchw", "nhwc"], default="nchw",
+                    help="layout of the resnet50 convs (torch exports NCHW; NHWC enables the conv script form)")
     ap.add_argument("--sketch", default=None,
                     help="search this sketch where it applies (e.g. transform_script for f32 matmuls)")
     ap.add_argument("--strategies", default="random,evolutionary,reuse")
@@ -96,6 +99,8 @@ def main(argv=None) -> int:
         if unknown:
             ap.error(f"unknown set(s) {', '.join(unknown)} (available: {', '.join(SETS)})")
         keys = [k for x in args.set.split(",") for k in (QUICK if args.quick else SETS)[x]]
+    if args.layout == "nhwc":
+        keys = [k.replace("conv2d_nchw_fchw_", "conv2d_nhwc_hwcf_") for k in keys]
 
     import torch
     from rich.console import Console

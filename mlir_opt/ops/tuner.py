@@ -25,6 +25,7 @@ from typing import Callable
 
 from ..backend import benchmark_many, compile_module, default_threads, get_target
 from ..db import Database
+from ..errors import MlirOptError
 from ..model import Model
 from .dispatches import Dispatch, Workload, profile_dispatches
 from .evaluate import Evaluator, MeasureResult
@@ -137,6 +138,10 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
     matmuls); elsewhere, and by default, each workload's :func:`search_sketch`.
     Returns per-workload results and whether the search was interrupted (Ctrl-C).
     """
+    from .space import SKETCH_FLAGS
+
+    if sketch is not None and sketch not in SKETCH_FLAGS:
+        raise MlirOptError(f"unknown sketch {sketch!r} (available: {', '.join(SKETCH_FLAGS)})")
     ev = evaluator or Evaluator(target, db, reps=reps, seed=seed)
     if strategy == "reuse":
         from .search.reuse import ReuseStrategy
