@@ -98,12 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=int, default=48, help="total trials (default 48)")
     p.add_argument("--db", default=None, help="tuning database (default: ~/.cache/mlir_opt/tuning.sqlite)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("-o", "--output", default=None, help="write the tuning spec here")
+    p.add_argument("-o", "--output", default=None,
+                   help="write the tuning spec here (the transform library, when a script-form variant wins)")
+    p.add_argument("--sketch", default=None,
+                   help="search this sketch where it applies, e.g. transform_script (default: per op kind)")
 
     p = sub.add_parser("render-spec", help="print the tuning spec of one schedule (for tests and debugging)")
     p.add_argument("workload", help="workload key, e.g. matmul_64x128x32_f32xf32xf32")
     p.add_argument("decisions", nargs="*", metavar="KNOB=VALUE",
                    help="double-tiling decisions: dist_m dist_n vec_m vec_n vec_k")
+    p.add_argument("--sketch", default=None,
+                   help="sketch (default: the one searched for the workload, e.g. double_tiling, conv_tiling)")
 
     p = sub.add_parser("rewrite", help="apply graph rewrite rules to a model and print the linalg IR")
     p.add_argument("model", nargs="?", help=MODEL_HELP)
@@ -270,7 +275,7 @@ def _cmd_tune(args) -> int:
             bar.update(task, completed=done, total=total, description=msg[:60])
 
         res = tune_model(m, strategy=args.strategy, budget=args.budget, db=db, seed=args.seed,
-                         progress=progress)
+                         progress=progress, sketch=args.sketch)
     from rich.table import Table
 
     t = Table(title=f"{m.name}: {args.strategy} search, {res.trials} trials, {res.seconds:.1f} s "
@@ -284,11 +289,16 @@ def _cmd_tune(args) -> int:
     Console(width=180).print(t)
     print("module variants (end to end, ms): " + ", ".join(f"{k} {v:.3f}" for k, v in res.variants_ms.items())
           + f" -> '{res.chosen}'" + (" (interrupted)" if res.interrupted else ""))
-    if res.candidate_spec and args.output:
+    if res.transform_library and args.output:
+        Path(args.output).write_text(res.transform_library)
+        print(f"wrote {args.output} (transform library)")
+    elif res.candidate_spec and args.output:
         Path(args.output).write_text(res.candidate_spec)
         note = "" if res.tuning_spec else " (not used by the chosen variant)"
         print(f"wrote {args.output}{note}")
     flags = list(res.flags) + ([f"--iree-codegen-tuning-spec-path={args.output}"] if res.tuning_spec and args.output else [])
+    if res.transform_library and args.output:
+        flags.append(f"--iree-codegen-transform-dialect-library={args.output}")
     print("iree-compile flags: " + (" ".join(flags) or "(none: IREE's defaults are best)"))
     return 0
 
@@ -304,7 +314,12 @@ def _cmd_render_spec(args) -> int:
         if not v.lstrip("-").isdigit():
             raise MlirOptError(f"decision {item!r} must be KNOB=INTEGER")
         d[k] = int(v)
-    s = Schedule(w, "double_tiling", d)
+    from .ops.space import SKETCH_FLAGS, search_sketch
+
+    sketch = args.sketch or search_sketch(w).name
+    if sketch not in SKETCH_FLAGS:
+        raise MlirOptError(f"unknown sketch {sketch!r} (available: {', '.join(SKETCH_FLAGS)})")
+    s = Schedule(w, sketch, d)
     reason = s.validate()
     if reason:
         raise MlirOptError(f"schedule rejected before compiling: {reason}")
@@ -370,12 +385,12 @@ def _cmd_bundle(args) -> int:
     from .ops.dispatches import Workload
     from .ops.schedule import Schedule
     from .ops.search import get_strategy
-    from .ops.space import sketches_for
+    from .ops.space import search_sketch
     from .remote import write_bundle
 
     tgt = get_target(args.target, args.arch)
     w = Workload.from_key(args.workload)
-    sk = next(s for s in sketches_for(w, tgt.name) if s.name != "default")
+    sk = search_sketch(w, tgt.name)
     history = []
     if args.db:
         db = Database(args.db)

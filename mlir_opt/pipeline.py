@@ -153,6 +153,9 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
             spec_path = work / "tuning_spec.mlir"
             spec_path.write_text(o.tuning_spec)
             opt_flags.append(f"--iree-codegen-tuning-spec-path={spec_path}")
+        if getattr(o, "transform_library", None) is not None:  # script-form schedules
+            (work / "transform_library.mlir").write_text(o.transform_library)
+            opt_flags.append(f"--iree-codegen-transform-dialect-library={work / 'transform_library.mlir'}")
         with stages.stage("compile", "compile baseline and optimized with IREE"):
             base = compile_module(m.bytecode(), tgt, output=base_vmfb)
             same = o.model.fingerprint() == m.fingerprint() and not opt_flags
@@ -194,6 +197,8 @@ def _export(out_path: Path, o, vmfb: Path, rep: dict, stages: Stages) -> None:
         o.model.save(tmp / "optimized.mlir")
         if o.tuning_spec is not None:
             (tmp / "tuning_spec.mlir").write_text(o.tuning_spec)
+        if getattr(o, "transform_library", None) is not None:
+            (tmp / "transform_library.mlir").write_text(o.transform_library)
         if o.stats.get("workloads"):
             _report.plot_convergence(o.stats, tmp / "convergence.png")
         rep["stages"] = dict(stages.times)
