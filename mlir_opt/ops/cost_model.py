@@ -27,8 +27,25 @@ _DIMS = ("B", "M", "N", "K")
 _KNOBS = ("dist_m", "dist_n", "vec_m", "vec_n", "vec_k")
 
 
+def _extra(d: dict) -> list[float]:
+    """Features of knobs other than the CPU double-tiling ones (GPU sketches): log2 of numbers,
+    a stable small code for names; sorted by knob name so one sketch always gives one layout."""
+    out = []
+    for k in sorted(set(d) - set(_KNOBS)):
+        v = d[k]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            out.append(float(sum(map(ord, str(v))) % 97))
+        else:
+            out.append(math.log2(max(v, 1)))
+    return out
+
+
 def featurize(w: Workload, d: dict) -> np.ndarray:
-    """Numeric features of a double-tiling schedule on a workload (log2 scale where it helps)."""
+    """Numeric features of a schedule on a workload (log2 scale where it helps).
+
+    The double-tiling knobs get derived features (workgroups, register tile, bytes touched); the
+    knobs of other sketches (GPU) are appended as they are (see :func:`_extra`).
+    """
     e = {k: w.extents.get(k, 1) for k in _DIMS}
     lg = lambda x: math.log2(max(x, 1))  # noqa: E731
     dm, dn, vm, vn, vk = (d.get(k, 1) for k in _KNOBS)
@@ -42,6 +59,7 @@ def featurize(w: Workload, d: dict) -> np.ndarray:
         lg(dm * e["K"] + e["K"] * dn),            # bytes touched per workgroup (~ L2 pressure)
         (e["M"] % dm == 0) + (e["N"] % dn == 0),  # full tiles
         lg(w.flops),
+        *_extra(d),
     ], dtype=np.float64)
 
 

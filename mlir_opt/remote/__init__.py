@@ -164,6 +164,8 @@ def ingest(results_path: str | Path, bundle_dir: str | Path | None = None, *, db
         raise MlirOptError(f"cannot read results/manifest: {e}") from None
     if res.get("bundle") != man["id"]:
         raise MlirOptError(f"results are for bundle {res.get('bundle')}, the manifest is {man['id']}")
+    if res.get("error"):
+        raise MlirOptError(f"the runner could not run the bundle: {res['error']} (nothing ingested)")
     drv = res.get("device", {}).get("driver")
     if drv not in _DRIVER_NAMES.get(man["target"], ()):
         raise MlirOptError(f"results come from a '{drv}' device but the bundle targets {man['target']}: refused")
