@@ -163,7 +163,7 @@ def test_tune_remote_loop_on_cpu(tmp_path):
     runner = f"{sys.executable} {{bundle}}/runner.py {{bundle}} --out {{results}} --reps 2"
     env_py = os.environ.pop("PYTHONPATH", None)  # the runner must not need mlir_opt
     try:
-        rc = main(["tune-remote", W.key, "--target", "llvm-cpu", "--rounds", "2", "--candidates", "2",
+        rc = main(["tune-remote", W.key, "--target", "llvm-cpu", "--rounds", "2", "--candidates", "1",
                    "--runner-cmd", runner, "-o", str(work), "--db", str(db), "--reps", "2"])
     finally:
         if env_py is not None:
@@ -171,7 +171,7 @@ def test_tune_remote_loop_on_cpu(tmp_path):
     assert rc == 0
     assert all((work / f"round{i}" / "ingested").exists() for i in (0, 1))
     recs = Database(db).records(W.key, "llvm-cpu", any_device=True)
-    assert sum(r.ok for r in recs) >= 5  # default ×2, incumbent, 2 + 2 candidates (some may be invalid)
+    assert sum(r.ok for r in recs) >= 4  # default ×2, incumbent, 1 + 1 candidates
     r1 = json.loads((work / "round1" / "bundle" / "manifest.json").read_text())
     d0 = [e["decisions"] for e in json.loads((work / "round0" / "bundle" / "manifest.json").read_text())["entries"]]
     assert [e["sketch"] for e in r1["entries"]][:2] == ["default", "double_tiling"]  # default + incumbent
