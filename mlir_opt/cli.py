@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_args(p)
     p.set_defaults(target="cuda")
     p.add_argument("--tuned", action="store_true", help="attach the database's best schedules per workload")
+    p.add_argument("--both", action="store_true", help="IREE default and tuned variants in one bundle (implies --tuned)")
+    p.add_argument("--params", action="store_true",
+                   help="ship weights once as an IREE parameter archive (.irpa) shared by the variants")
     p.add_argument("--db", default=None)
     p.add_argument("--reps", type=int, default=10)
     p.add_argument("-o", "--output", required=True, help="bundle directory to create")
@@ -374,7 +377,7 @@ def _cmd_bundle(args) -> int:
     from .ops.dispatches import Workload
     from .ops.schedule import Schedule
     from .ops.search import get_strategy
-    from .ops.space import sketches_for
+    from .ops.space import complete, sketches_for
     from .remote import write_bundle
 
     tgt = get_target(args.target, args.arch)
@@ -383,7 +386,7 @@ def _cmd_bundle(args) -> int:
     history = []
     if args.db:
         db = Database(args.db)
-        history = [(r.decisions, r.median_ms if r.ok else None)
+        history = [(complete(sk.name, r.decisions), r.median_ms if r.ok else None)
                    for r in db.records(w.key, tgt.name, any_device=True) if r.sketch == sk.name]
     props = get_strategy(args.strategy).propose(sk, history, args.candidates, random.Random(args.seed))
     scheds = [Schedule(w, "default", {}, tgt.name)] + [Schedule(w, sk.name, d, tgt.name) for d in props]
@@ -406,6 +409,7 @@ def _cmd_bundle_model(args) -> int:
     m = _load(args)
     variant = m
     n = 0
+    args.tuned = args.tuned or args.both
     if args.tuned:
         db = Database(args.db)
         winners = []
@@ -420,9 +424,12 @@ def _cmd_bundle_model(args) -> int:
         variant = m.clone()
         n = attach_schedules(variant, winners)
     name = f"{m.name}_{'tuned' if args.tuned else 'default'}"
-    man = write_model_bundle({name: (variant, [])}, args.output, target=tgt.name, arch=args.arch, reps=args.reps)
+    variants = {f"{m.name}_default": (m, [])} if args.both else {}
+    variants[name] = (variant, [])
+    man = write_model_bundle(variants, args.output, target=tgt.name, arch=args.arch, reps=args.reps,
+                             parameters=args.params)
     note = f", {n} ops given tuned schedules" if args.tuned else ""
-    print(f"wrote {args.output}: {name} for {tgt.name} ({tgt.arch}), {man['bytes'] / 2**20:.1f} MiB{note}")
+    print(f"wrote {args.output}: {', '.join(variants)} for {tgt.name} ({tgt.arch}), {man['bytes'] / 2**20:.1f} MiB{note}")
     print(f"on the remote machine: cd {Path(args.output).name} && {man['command']}")
     return 0
 

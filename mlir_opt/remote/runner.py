@@ -203,6 +203,10 @@ def main(argv=None) -> int:
                 continue
             mod = args.bundle / e["module"]
             fn = e.get("function", "main")
+            # IREE parameter archives (weights shipped once for several modules): scope=path
+            params = [f"--parameters={p.split('=', 1)[0]}={args.bundle / p.split('=', 1)[1]}"
+                      for p in e.get("parameters", [])]
+            flags = [*params, *flags]
             outs = [tmp / f"out{i}.npy" for i in range(len(refs))]
             p = subprocess.run([run_tool, f"--module={mod}", f"--device={driver}", f"--function={fn}", *flags,
                                 *[f"--output=@{o}" for o in outs]], capture_output=True, text=True,
