@@ -130,6 +130,13 @@ def show(files: list[Path]) -> int:
             peer = d.get("torch_eager_fp32_ms")
             t.add_row(d["date"], card, "cuda sm_80", "BERT-base layer (end to end)", f"{dflt:.3f}", f"{tuned:.3f}",
                       _f(peer), f"{dflt / tuned:.2f}×", _f(peer and tuned / peer, "{:.2f}×"), "-")
+        if "cli_loop" in d:
+            runs = d["cli_loop"]["model_runs"]
+            dflt, tuned = statistics.median(runs["bert_default"]), statistics.median(runs["bert_tuned"])
+            peer = d.get("torch_eager_fp32_ms")
+            t.add_row(d["date"], card, "cuda sm_80", "BERT-base layer (tune-remote, 1 round)", f"{dflt:.3f}",
+                      f"{tuned:.3f}", _f(peer), f"{dflt / tuned:.2f}×", _f(peer and tuned / peer, "{:.2f}×"),
+                      str(len(d["cli_loop"]["round0_all"])))
     Console(width=190).print(t)
     return 0
 

@@ -486,7 +486,8 @@ def _cmd_tune_remote(args) -> int:
                                  strategy=args.strategy, db=db, seed=args.seed, reps=args.reps)
         print(f"wrote {rnd.directory / 'bundle'} ({rnd.candidates} entries). Run it on the remote machine "
               f"(python3 runner.py . --out results.json), copy results.json to {rnd.directory}/, then: "
-              f"python -m mlir_opt tune-remote {args.subject} --target {tgt.name} -o {args.work_dir} --ingest-only")
+              f"python -m mlir_opt tune-remote {args.subject}{' --size ' + args.size if args.size else ''} "
+              f"--target {tgt.name} -o {args.work_dir} --ingest-only")
         return 0
     if args.ingest_only is not None:
         show(loop.ingest_round(args.work_dir, db=db, results=args.ingest_only or None))
