@@ -155,6 +155,8 @@ def tune_remote(workloads, target: str, work_dir: str | Path, runner_cmd: str, *
                 seed: int = 0, reps: int = 10, timeout: float | None = None, seeds: dict | None = None,
                 on_round=None) -> list[RoundResult]:
     """``rounds`` × (prepare, run ``runner_cmd``, ingest); returns the rounds. See the module doc."""
+    if "{bundle}" not in runner_cmd or "{results}" not in runner_cmd:  # fail before compiling anything
+        run_round(RoundResult(-1, Path(work_dir), 0), runner_cmd)
     db = db if db is not None else Database()
     out = []
     for _ in range(rounds):
