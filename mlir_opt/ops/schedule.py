@@ -19,7 +19,7 @@ from .dispatches import ConvWorkload, Workload
 from .space import SKETCH_FLAGS, Sketch, sketches_for
 
 __all__ = ["Schedule", "render_compilation_info", "render_conv_compilation_info", "render_tuning_spec",
-           "render_gpu_simt", "render_gpu_mma",
+           "render_gpu_simt", "render_gpu_mma", "render_spirv_simt", "render_spirv_coopmat",
            "attach_schedules"]
 
 
@@ -31,6 +31,11 @@ class Schedule:
     sketch: str
     decisions: dict = field(default_factory=dict, hash=False)
     target: str = "llvm-cpu"
+
+    def __post_init__(self):
+        from .space import complete
+
+        object.__setattr__(self, "decisions", complete(self.sketch, dict(self.decisions)))
 
     @property
     def sketch_obj(self) -> Sketch | None:
@@ -67,6 +72,10 @@ class Schedule:
             return render_conv_compilation_info(self.workload, self.decisions)
         if self.sketch == "img2col_tiling":
             return render_compilation_info(self.workload.gemm_view(), self.decisions)
+        if self.sketch == "spirv_simt":
+            return render_spirv_simt(self.decisions, batched="B" in self.workload.extents)
+        if self.sketch == "spirv_coopmat":
+            return render_spirv_coopmat(self.decisions, batched="B" in self.workload.extents)
         if self.sketch != "double_tiling":
             return None
         return render_compilation_info(self.workload, self.decisions)
@@ -165,25 +174,75 @@ def render_gpu_simt(d: dict, batched: bool = False) -> str:
     b, z = ("1, ", "0, ") if batched else ("", "")
     promote = "promote_operands = [0, 1], " if d["promote"] else ""
     ws = ", ".join(map(str, gpu_workgroup_size(d)))
+    pf = (f", {{gpu_pipeline_options = #iree_gpu.pipeline_options<prefetch_num_stages = {d['prefetch']}>}}"
+          if d.get("prefetch") else "")
     return ("#iree_codegen.compilation_info<lowering_config = #iree_gpu.lowering_config<{"
             f"{promote}reduction = [{z}0, 0, {d['red_k']}], thread = [{b}{d['th_m']}, {d['th_n']}, 0], "
             f"workgroup = [{b}{d['wg_m']}, {d['wg_n']}, 0]}}>, translation_info = #iree_codegen.translation_info<"
-            f"pipeline = #iree_gpu.pipeline<TileAndFuse> workgroup_size = [{ws}] subgroup_size = 32>>")
+            f"pipeline = #iree_gpu.pipeline<TileAndFuse> workgroup_size = [{ws}] subgroup_size = 32{pf}>>")
 
 
 def render_gpu_mma(d: dict, batched: bool = False) -> str:
-    """``TileAndFuse`` compilation_info with the f16 MMA intrinsic for a GPU (batch) matmul."""
+    """compilation_info with the f16 MMA intrinsic (mma.sync) for a GPU (batch) matmul.
+
+    ``pipeline`` ``TileAndFuse`` takes per-subgroup tiles (``subgroup``) and a reduction tile in
+    intrinsic steps; ``VectorDistribute`` takes the subgroup grid (``subgroup_basis``) and a
+    reduction tile in elements.
+    """
     from .space import MMA_F16, gpu_subgroups
 
     b, z = ("1, ", "0, ") if batched else ("", "")
     pf = (f", {{gpu_pipeline_options = #iree_gpu.pipeline_options<prefetch_num_stages = {d['prefetch']}>}}"
           if d["prefetch"] else "")
+    if d.get("pipeline") == "VectorDistribute":
+        _, mm, mn, mk = MMA_F16
+        sg_m, sg_n = d["wg_m"] // (mm * d["sub_m"]), d["wg_n"] // (mn * d["sub_n"])
+        basis = f"[[{'1, ' if batched else ''}{sg_m}, {sg_n}, 1], [{'0, 1, 2, 3' if batched else '0, 1, 2'}]]"
+        return ("#iree_codegen.compilation_info<lowering_config = #iree_gpu.lowering_config<{"
+                f"mma_kind = #iree_gpu.mma_layout<{MMA_F16[0]}>, promote_operands = [0, 1], "
+                f"reduction = [{z}0, 0, {mk * d['red_k']}], subgroup_basis = {basis}, "
+                f"workgroup = [{b}{d['wg_m']}, {d['wg_n']}, 0]}}>, translation_info = #iree_codegen.translation_info<"
+                f"pipeline = #iree_gpu.pipeline<VectorDistribute> workgroup_size = [{32 * sg_m * sg_n}, 1, 1] "
+                f"subgroup_size = 32{pf}>>")
     return ("#iree_codegen.compilation_info<lowering_config = #iree_gpu.lowering_config<{convert_acc_gemm, "
             f"mma_kind = #iree_gpu.mma_layout<{MMA_F16[0]}>, promote_operands = [0, 1], "
             f"reduction = [{z}0, 0, {d['red_k']}], subgroup = [{b}{d['sub_m']}, {d['sub_n']}, 0], "
             f"workgroup = [{b}{d['wg_m']}, {d['wg_n']}, 0]}}>, translation_info = #iree_codegen.translation_info<"
             f"pipeline = #iree_gpu.pipeline<TileAndFuse> workgroup_size = [{32 * gpu_subgroups(d)}, 1, 1] "
             f"subgroup_size = 32{pf}>>")
+
+
+def render_spirv_simt(d: dict, batched: bool = False) -> str:
+    """Vulkan ``MatmulPromoteVectorize`` compilation_info (IREE 3.13's SPIR-V SIMT matmul pipeline).
+
+    One tile level ``[wg_m, wg_n, red_k]`` (the reduction tile merged in, as IREE's own SPIR-V
+    configs write it); thread tiles follow from ``workgroup_size = [wg_n/th_n, wg_m/th_m, 1]``;
+    ``pipeline_depth`` / ``store_stage`` drive shared-memory multi-buffering.
+    """
+    b = "1, " if batched else ""
+    return ("#iree_codegen.compilation_info<lowering_config = #iree_codegen.lowering_config<tile_sizes = "
+            f"[[{b}{d['wg_m']}, {d['wg_n']}, {d['red_k']}]]>, translation_info = #iree_codegen.translation_info<"
+            "pipeline = #iree_gpu.spirv_pipeline<MatmulPromoteVectorize> workgroup_size = "
+            f"[{d['wg_n'] // d['th_n']}, {d['wg_m'] // d['th_m']}, 1], "
+            f"{{pipeline_depth = {d['depth']} : i64, store_stage = {d['store_stage']} : i64}}>>")
+
+
+def render_spirv_coopmat(d: dict, batched: bool = False) -> str:
+    """Vulkan ``CooperativeMatrixVectorize`` compilation_info (f16 on cooperative-matrix 16x16x16).
+
+    Tile levels: workgroup ``[wg_m, wg_n]``, subgroup ``[sub_m, sub_n]``, reduction
+    ``[0, 0, red_k]``, native ``[16, 16, 16]``; ``workgroup_size = [32 * wg_n/sub_n, wg_m/sub_m, 1]``.
+    """
+    from .space import COOPMAT
+
+    b, z = ("1, ", "0, ") if batched else ("", "")
+    c = COOPMAT
+    return ("#iree_codegen.compilation_info<lowering_config = #iree_codegen.lowering_config<tile_sizes = "
+            f"[[{b}{d['wg_m']}, {d['wg_n']}], [{b}{d['sub_m']}, {d['sub_n']}], [{z}0, 0, {d['red_k']}], "
+            f"[{b}{c}, {c}, {c}]]>, translation_info = #iree_codegen.translation_info<"
+            "pipeline = #iree_gpu.spirv_pipeline<CooperativeMatrixVectorize> workgroup_size = "
+            f"[{32 * (d['wg_n'] // d['sub_n'])}, {d['wg_m'] // d['sub_m']}, 1] subgroup_size = 32, "
+            f"{{pipeline_depth = {d['depth']} : i64, store_stage = {d['store_stage']} : i64}}>>")
 
 
 def _matcher(name: str, w: Workload, config: str, gpu: bool = False) -> str:
@@ -227,7 +286,7 @@ def render_tuning_spec(schedules: Iterable[Schedule]) -> str | None:
         if s.sketch == "conv_tiling":
             parts.append(_conv_matcher(name, s.workload, cfg))
         else:
-            parts.append(_matcher(name, s.spec_workload, cfg, gpu=s.sketch.startswith("gpu_")))
+            parts.append(_matcher(name, s.spec_workload, cfg, gpu=s.sketch.startswith(("gpu_", "spirv_"))))
     pairs = ",\n        ".join(f"@{n} -> @apply_op_config" for n in names)
     parts.append(f"""  transform.named_sequence @__kernel_config(%variant_op: !transform.any_op {{transform.consumed}})
       -> !transform.any_op attributes {{iree_codegen.tuning_spec_entrypoint}} {{

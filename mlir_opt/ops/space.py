@@ -47,14 +47,16 @@ from dataclasses import dataclass
 from .dispatches import ConvWorkload, Workload
 
 __all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "SKETCH_FLAGS", "IMG2COL_FLAG",
-           "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON"]
+           "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON",
+           "KNOB_DEFAULTS", "complete"]
 
 #: Module-level iree-compile flags each sketch needs (decisions may add to them).
 IMG2COL_FLAG = ("--iree-preprocessing-pass-pipeline=builtin.module(util.func("
                 "iree-global-opt-convert-conv2d-to-img2col))")
 SKETCH_FLAGS = {"default": [], "double_tiling": [], "data_tiling": ["--iree-opt-data-tiling"],
                 "gpu_simt": [], "gpu_mma": [], "conv_tiling": [], "img2col": [IMG2COL_FLAG],
-                "img2col_tiling": [IMG2COL_FLAG], "transform_script": []}
+                "img2col_tiling": [IMG2COL_FLAG], "transform_script": [],
+                "spirv_simt": [], "spirv_coopmat": []}
 
 #: Op kinds whose script form IREE 3.13 does not execute, and why (as data; docs/op-level.md).
 #: (The unit-dim compile hang first seen with batch_matmul and conv scripts came from the
@@ -64,6 +66,17 @@ SCRIPT_UNSUPPORTED: dict[str, str] = {
                         "gives wrong results in IREE 3.13 (relative error ~0.9 on random inputs for every "
                         "schedule tried, stride 1 and 2; NHWC is correct): NCHW convs use conv_tiling / img2col",
 }
+#: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
+#: :func:`complete` fills them in, so history from earlier rounds stays usable.
+KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"}}
+
+
+def complete(sketch: str, decisions: dict) -> dict:
+    """``decisions`` with knobs added later (:data:`KNOB_DEFAULTS`) set to their implicit value."""
+    extra = KNOB_DEFAULTS.get(sketch)
+    if not extra or all(k in decisions for k in extra):
+        return decisions
+    return {**extra, **decisions}
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,10 @@ class Sketch:
             if d["cache_n"] and (d["cache_n"] % d["vec_n"] or d["dist_n"] % d["cache_n"]):
                 return f"cache_n={d['cache_n']} must be a multiple of vec_n and divide dist_n"
             return _validate_double_tiling(self.workload.gemm_view(), d)
+        if self.name == "spirv_simt":
+            return _validate_spirv_simt(self.workload, d)
+        if self.name == "spirv_coopmat":
+            return _validate_spirv_coopmat(self.workload, d)
         if self.name != "double_tiling":
             return None
         return _validate_double_tiling(self.workload, d)
@@ -238,11 +255,57 @@ def _validate_gpu_simt(w: Workload, d: dict) -> str | None:
     threads = (d["wg_m"] // d["th_m"]) * (d["wg_n"] // d["th_n"])
     if threads < 64 or threads > 1024 or threads % 32:
         return f"{threads} threads per workgroup (need a multiple of 32 in [64, 1024])"
-    if d["th_m"] * d["th_n"] > 64:
-        return f"thread tile {d['th_m']}x{d['th_n']} exceeds 64 accumulators"
-    smem = (d["wg_m"] + d["wg_n"]) * d["red_k"] * 4 * (1 if d["promote"] else 0)
+    if d["th_m"] * d["th_n"] > 128:
+        return f"thread tile {d['th_m']}x{d['th_n']} exceeds 128 accumulators"
+    if d["prefetch"] and not d["promote"]:
+        return "prefetch needs promote=1 (operands staged in shared memory)"
+    smem = (d["wg_m"] + d["wg_n"]) * d["red_k"] * 4 * (1 if d["promote"] else 0) * max(1, d["prefetch"] - 1)
+    if smem > 96 * 1024:
+        return f"shared memory {smem} B exceeds 96 KiB"
+    return None
+
+
+#: SPIR-V cooperative-matrix shape IREE uses for f16 on NVIDIA Vulkan targets (16x16x16).
+COOPMAT = 16
+
+
+def _validate_spirv_simt(w: Workload, d: dict) -> str | None:
+    e = w.extents
+    for dim, wg, th in (("M", "wg_m", "th_m"), ("N", "wg_n", "th_n")):
+        if d[wg] > e[dim] or e[dim] % d[wg]:
+            return f"{wg}={d[wg]} does not tile {dim}={e[dim]}"
+        if d[wg] % d[th]:
+            return f"{th}={d[th]} does not divide {wg}={d[wg]}"
+    if e["K"] % d["red_k"]:
+        return f"red_k={d['red_k']} does not divide K={e['K']}"
+    threads = (d["wg_m"] // d["th_m"]) * (d["wg_n"] // d["th_n"])
+    if threads < 32 or threads > 1024 or threads % 32:
+        return f"{threads} threads per workgroup (need a multiple of 32 in [32, 1024])"
+    if d["th_m"] * d["th_n"] > 128:
+        return f"thread tile {d['th_m']}x{d['th_n']} exceeds 128 accumulators"
+    if d["th_n"] not in (1, 2, 4, 8, 16):
+        return f"th_n={d['th_n']} is not a vector width"
+    smem = (d["wg_m"] + d["wg_n"]) * d["red_k"] * 4 * (d["depth"] + 1)
     if smem > 48 * 1024:
-        return f"shared memory {smem} B exceeds 48 KiB"
+        return f"shared memory {smem} B exceeds Vulkan's 48 KiB"
+    return None
+
+
+def _validate_spirv_coopmat(w: Workload, d: dict) -> str | None:
+    e = w.extents
+    for dim, wg, sub in (("M", "wg_m", "sub_m"), ("N", "wg_n", "sub_n")):
+        if d[wg] > e[dim] or e[dim] % d[wg]:
+            return f"{wg}={d[wg]} does not tile {dim}={e[dim]}"
+        if d[wg] % d[sub] or d[sub] % COOPMAT:
+            return f"{sub}={d[sub]} does not divide {wg}={d[wg]} in {COOPMAT}-wide tiles"
+    if e["K"] % d["red_k"] or d["red_k"] % COOPMAT:
+        return f"red_k={d['red_k']} does not tile K={e['K']} in steps of {COOPMAT}"
+    subgroups = (d["wg_m"] // d["sub_m"]) * (d["wg_n"] // d["sub_n"])
+    if not 1 <= subgroups <= 16:
+        return f"{subgroups} subgroups per workgroup (need 1..16)"
+    smem = (d["wg_m"] + d["wg_n"]) * d["red_k"] * 2 * (d["depth"] + 1)
+    if smem > 48 * 1024:
+        return f"shared memory {smem} B exceeds Vulkan's 48 KiB"
     return None
 
 
@@ -264,8 +327,8 @@ def _validate_gpu_mma(w: Workload, d: dict) -> str | None:
     if not 1 <= subgroups <= 16:
         return f"{subgroups} subgroups per workgroup (need 1..16)"
     smem = (d["wg_m"] + d["wg_n"]) * mk * d["red_k"] * 2 * max(1, d["prefetch"] - 1)
-    if smem > 96 * 1024:
-        return f"shared memory {smem} B exceeds 96 KiB"
+    if smem > 160 * 1024:  # sm_80's max_workgroup_memory_bytes is 166912
+        return f"shared memory {smem} B exceeds 160 KiB"
     return None
 
 
@@ -322,7 +385,7 @@ def search_sketch(w: Workload, target: str = "llvm-cpu") -> Sketch:
     """The sketch a search explores for ``w``: double_tiling for contractions; for convolutions
     conv_tiling (batch > 1) or img2col_tiling (batch 1, where IREE 3.13 drops per-op conv configs)."""
     names = ("img2col_tiling", "conv_tiling") if isinstance(w, ConvWorkload) else \
-        ("double_tiling", "gpu_mma", "gpu_simt")
+        ("double_tiling", "gpu_mma", "gpu_simt", "spirv_simt")
     sks = {s.name: s for s in sketches_for(w, target)}
     return next(sks[n] for n in names if n in sks)
 
@@ -333,13 +396,43 @@ def fixed_sketches(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
             and isinstance(w, ConvWorkload)]
 
 
+def _spirv_simt(w: Workload) -> Sketch:
+    return Sketch("spirv_simt", w, (
+        Knob("wg_m", (8, 16, 32, 64, 128, 256)),
+        Knob("wg_n", (32, 64, 128, 256)),
+        Knob("th_m", (1, 2, 4, 8, 16)),
+        Knob("th_n", (1, 2, 4, 8, 16)),
+        Knob("red_k", (4, 8, 16, 32, 64)),
+        Knob("depth", (1, 2, 3, 4)),
+        Knob("store_stage", (0, 1)),
+    ))
+
+
 def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
-    """The sketches for a workload on ``target`` (CPU, or CUDA for fp32 SIMT / f16 MMA)."""
+    """The sketches for a workload on ``target``.
+
+    CUDA: ``gpu_mma`` (f16 operands: mma.sync through TileAndFuse or VectorDistribute) or
+    ``gpu_simt`` (TileAndFuse SIMT). Vulkan (SPIR-V): ``spirv_coopmat`` (f16, cooperative matrix)
+    or ``spirv_simt`` (MatmulPromoteVectorize). CPU: double tiling and data tiling; convolutions: see :func:`_conv_sketches`.
+    """
     if isinstance(w, ConvWorkload):
         if target in ("cuda", "vulkan"):
             return [Sketch("default", w, ())]
         return _conv_sketches(w)
-    if target in ("cuda", "vulkan") and w.types[:2] == ("f16", "f16"):
+    f16 = w.types[:2] == ("f16", "f16")
+    if target == "vulkan" and f16:
+        return [Sketch("default", w, ()), _spirv_simt(w), Sketch("spirv_coopmat", w, (
+            Knob("wg_m", (32, 64, 128, 256)),
+            Knob("wg_n", (32, 64, 128, 256)),
+            Knob("sub_m", (16, 32, 64, 128)),
+            Knob("sub_n", (16, 32, 64, 128)),
+            Knob("red_k", (16, 32, 64)),
+            Knob("depth", (1, 2, 3)),
+            Knob("store_stage", (0, 1)),
+        ))]
+    if target == "vulkan":
+        return [Sketch("default", w, ()), _spirv_simt(w)]
+    if target == "cuda" and f16:
         return [Sketch("default", w, ()), Sketch("gpu_mma", w, (
             Knob("wg_m", (32, 64, 128, 256)),
             Knob("wg_n", (32, 64, 128, 256)),
@@ -347,8 +440,9 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
             Knob("sub_n", (1, 2, 4, 8)),
             Knob("red_k", (1, 2, 4, 8)),
             Knob("prefetch", (0, 2, 3)),
+            Knob("pipeline", ("TileAndFuse", "VectorDistribute")),
         ))]
-    if target in ("cuda", "vulkan"):
+    if target == "cuda":
         return [Sketch("default", w, ()), Sketch("gpu_simt", w, (
             Knob("wg_m", (16, 32, 64, 128, 256, 512)),
             Knob("wg_n", (16, 32, 64, 128, 256, 512)),
@@ -356,6 +450,7 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
             Knob("th_n", (1, 2, 4, 8, 16, 32)),
             Knob("red_k", (4, 8, 16, 32, 64)),
             Knob("promote", (0, 1)),
+            Knob("prefetch", (0, 2, 3)),
         ))]
     e = w.extents
     double = Sketch("double_tiling", w, (
