@@ -8,7 +8,7 @@ Tables:
     workload(key, kind, info_json, created)
     record(id, workload_key, target, sketch, decisions_json, flags_json, compiler_version,
            status, median_ms, times_json, rel_error, error, created)
-    dispatch_cost(signature, target, compiler_version, root_op, median_us, times_json, error,
+    dispatch_cost(signature, target, compiler_version, root_op, time_us, times_json, error,
                   info_json, created)   -- graph level: one IREE dispatch timed alone
     graph_dispatches(graph_key, target, compiler_version, dispatches_json, created)
                                         -- graph level: the dispatches IREE forms for a graph
@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS dispatch_cost (
     target TEXT NOT NULL,
     compiler_version TEXT NOT NULL,
     root_op TEXT NOT NULL,
-    median_us REAL,
+    time_us REAL,
     times_json TEXT NOT NULL,
     error TEXT,
     info_json TEXT NOT NULL,
@@ -208,21 +208,21 @@ class Database:
     # -- graph level: measured dispatch costs (see mlir_opt.graph.measured) -------------------------
 
     def dispatch_cost(self, signature: str, target: str, compiler_version: str) -> dict | None:
-        """The stored time of one dispatch (``median_us`` None and ``error`` set if it failed)."""
-        row = self._con.execute("SELECT root_op, median_us, times_json, error, info_json FROM dispatch_cost "
+        """The stored time of one dispatch (``time_us`` None and ``error`` set if it failed)."""
+        row = self._con.execute("SELECT root_op, time_us, times_json, error, info_json FROM dispatch_cost "
                                 "WHERE signature=? AND target=? AND compiler_version=?",
                                 (signature, target, compiler_version)).fetchone()
         if row is None:
             return None
-        return {"root_op": row[0], "median_us": row[1], "times_us": json.loads(row[2]), "error": row[3],
+        return {"root_op": row[0], "time_us": row[1], "times_us": json.loads(row[2]), "error": row[3],
                 "info": json.loads(row[4])}
 
     def put_dispatch_cost(self, signature: str, target: str, compiler_version: str, *, root_op: str,
-                          median_us: float | None, times_us: list[float], error: str | None = None,
+                          time_us: float | None, times_us: list[float], error: str | None = None,
                           info: dict | None = None) -> None:
         """Store (or replace) one dispatch's measured time and commit it at once."""
         self._con.execute("INSERT OR REPLACE INTO dispatch_cost VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          (signature, target, compiler_version, root_op, median_us, _canon(times_us), error,
+                          (signature, target, compiler_version, root_op, time_us, _canon(times_us), error,
                            _canon(info or {}), self._now()))
         self._con.commit()
 

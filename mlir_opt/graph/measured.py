@@ -10,7 +10,9 @@ same fused computation on the same shapes and layouts gets the same signature in
 
 A signature's time is looked up in the tuning database (table ``dispatch_cost``, keyed by
 signature, target key and compiler version); only missing ones are compiled (in parallel) and then
-timed one by one with iree-benchmark-module (median µs per invocation), and committed at once. The
+timed one by one with iree-benchmark-module (µs per invocation, the minimum over the repetitions: on a
+shared machine the median of a microsecond dispatch is dominated by descheduled worker threads), and
+committed at once. The
 list of (signature, count) of a whole graph is cached too (table ``graph_dispatches``, keyed by the
 module's fingerprint), so re-costing a graph seen in an earlier run compiles nothing at all.
 
@@ -140,7 +142,7 @@ class DispatchCostModel:
     Args:
         target: IREE target.
         db: a :class:`Database` or path (default: the tuning database, ``$MLIR_OPT_DB``).
-        reps: iree-benchmark-module repetitions per dispatch (median taken).
+        reps: iree-benchmark-module repetitions per dispatch (the minimum is taken).
         threads: CPU threads when timing (default: all cores); part of the cache key.
         flags: extra iree-compile flags (part of the cache key).
         workers: parallel compiles of the dispatch benchmarks.
@@ -255,7 +257,7 @@ class DispatchCostModel:
                 complete = False
                 continue
             self.db_hits += 1
-            d.us, d.error, d.cached = row["median_us"], row["error"], True
+            d.us, d.error, d.cached = row["time_us"], row["error"], True
         return complete
 
     def _measure_missing(self, ds: list[MeasuredDispatch], texts: dict[str, str], tmp: Path) -> None:
@@ -280,10 +282,10 @@ class DispatchCostModel:
                     times = self._time(res.vmfb, fn.group(1))
                 except MlirOptError as e:
                     err = f"run: {e}"
-            us = float(sorted(times)[len(times) // 2]) if times and err is None else None
+            us = float(min(times)) if times and err is None else None
             if err:
                 log.info("dispatch %s (%s) not timed: %s", d.name, sig, err)
-            self.db.put_dispatch_cost(sig, self.key, self.version, root_op=d.root_op, median_us=us,
+            self.db.put_dispatch_cost(sig, self.key, self.version, root_op=d.root_op, time_us=us,
                                       times_us=times, error=err, info={"example_name": d.name})
             for other in ds:
                 if other.signature == sig:
