@@ -326,3 +326,12 @@ def test_search_verifies_only_the_rules_that_match(fire):
     assert {"enlarge-conv-kernel", "concat-of-elementwise"} <= verified  # they match the fire module
     assert not verified & {"distribute-matmul", "matmul-reassociate", "merge-parallel-matmuls"}
     assert res.stats["verify_seconds"] >= 0 and "rules_disabled" not in res.stats
+
+
+def test_batchnorm_fold_after_chain_fold_on_cnn(tmp_path):
+    # fold-chained-scale-bias takes the batch-norm chain into one x*s + t generic; the batch-norm
+    # fold still applies to that form, so a search may apply them in either order
+    m = mlir_opt.load("cnn", size="tiny")
+    res = apply_rules(m, ["fold-chained-scale-bias", "fold-batchnorm-into-conv"])
+    assert res.applied.count("fold-chained-scale-bias") == 3 and res.applied.count("fold-batchnorm-into-conv") == 3
+    _check_numerics(m, res.model, tmp_path)
