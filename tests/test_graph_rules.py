@@ -335,3 +335,21 @@ def test_batchnorm_fold_after_chain_fold_on_cnn(tmp_path):
     res = apply_rules(m, ["fold-chained-scale-bias", "fold-batchnorm-into-conv"])
     assert res.applied.count("fold-chained-scale-bias") == 3 and res.applied.count("fold-batchnorm-into-conv") == 3
     _check_numerics(m, res.model, tmp_path)
+
+
+def test_reassociation_with_an_operand_defined_between_the_products(tmp_path):
+    # (x·y)·c where c is computed after x·y: A·(B·C) is cheaper (32*32*2 + 4*32*2 MACs instead of
+    # 4*32*32 + 4*32*2) and must be built after c's definition
+    sq = ("  %c_e = tensor.empty() : tensor<32x2xf32>\n"
+          "  %c = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], "
+          "iterator_types = [\"parallel\", \"parallel\"]} ins(%z : tensor<32x2xf32>) outs(%c_e : tensor<32x2xf32>) {\n"
+          "  ^bb0(%p: f32, %o: f32):\n    %t = arith.mulf %p, %p : f32\n    linalg.yield %t : f32\n  } -> tensor<32x2xf32>")
+    text = _g("%x: tensor<4x32xf32>, %y: tensor<32x32xf32>, %z: tensor<32x2xf32>", "tensor<4x2xf32>",
+              _MM.format(r="m0", a="%x", b="%y", sa="4x32", sb="32x32", o="4x32") + "\n" + sq + "\n"
+              + _MM.format(r="m1", a="%m0", b="%c", sa="4x32", sb="32x2", o="4x2") + "\n  return %m1 : tensor<4x2xf32>")
+    p = tmp_path / "g.mlir"
+    p.write_text(text)
+    m = load_mlir(p)
+    res = apply_rules(m, ["matmul-reassociate"])
+    assert res.applied == ["matmul-reassociate"]
+    _check_numerics(m, res.model, tmp_path)
