@@ -1,5 +1,9 @@
 """Layout rules for convolutions: NCHW -> NHWC, and moving transposes across elementwise ops.
 
+All three are opt-in (``auto=False, in_search=False``): name them to use them, e.g.
+``GreedySearch(rules=[...])`` or ``rewrite --rule conv-nchw-to-nhwc --rule transpose-of-pad
+--rule transpose-through-elementwise --rule transpose-transpose``.
+
 ``conv-nchw-to-nhwc`` (search-only): ``linalg.conv_2d_nchw_fchw`` with a per-channel constant
 accumulator becomes ``transpose(conv_2d_nhwc_hwcf(transpose(x, [0,2,3,1]), Wᵀ), [0,3,1,2])``;
 a weight-only filter is transposed to HWCF with numpy (otherwise a ``linalg.transpose`` is
@@ -317,11 +321,11 @@ def through_examples() -> list[Example]:
 RULES = [
     Rule("conv-nchw-to-nhwc", "layout",
          "conv_2d_nchw_fchw -> transpose + conv_2d_nhwc_hwcf (filter transposed) + transpose back (search-only)",
-         match_nhwc, apply_nhwc, nhwc_examples, auto=False),
+         match_nhwc, apply_nhwc, nhwc_examples, auto=False, in_search=False),
     Rule("transpose-through-elementwise", "layout",
          "elementwise op on transposes by one permutation -> transpose of the op on the inputs (search-only)",
-         match_through, apply_through, through_examples, auto=False),
+         match_through, apply_through, through_examples, auto=False, in_search=False),
     Rule("transpose-of-pad", "layout",
          "transpose of a static pad -> pad (permuted amounts) of the transpose (search-only)",
-         match_top, apply_top, top_examples, auto=False),
+         match_top, apply_top, top_examples, auto=False, in_search=False),
 ]
