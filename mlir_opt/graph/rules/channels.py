@@ -83,7 +83,7 @@ def apply_nhwc(module: ir.Module, m: Match) -> None:
         bv = _ir.make_constant(c.bias.astype(c.bias.dtype), before=op)
         inputs.append(bv)
         args.append(f"%b: {bv.type}")
-    lines += [ln.replace("tensor<?x", f"tensor<{c.bias.shape[0]}x") for ln in _init_lines(o_t, elem, 3, have_bias)]
+    lines += _init_lines(o_t, elem, 3, int(c.bias.shape[0]) if have_bias else None)
     lines += [f"  %r = linalg.conv_2d_nhwc_hwcf {{{_conv_attrs(op)}}} ins(%xt, %w : {x_t}, {f_t}) outs(%i : {o_t}) -> {o_t}",
               f"  %oe = tensor.empty() : {out_t}",
               f"  %o = linalg.transpose ins(%r : {o_t}) outs(%oe : {out_t}) permutation = [0, 3, 1, 2]",
