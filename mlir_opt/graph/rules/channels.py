@@ -320,12 +320,12 @@ def through_examples() -> list[Example]:
 
 RULES = [
     Rule("conv-nchw-to-nhwc", "layout",
-         "conv_2d_nchw_fchw -> transpose + conv_2d_nhwc_hwcf (filter transposed) + transpose back (search-only)",
+         "conv_2d_nchw_fchw -> transpose + conv_2d_nhwc_hwcf (filter transposed) + transpose back (opt-in)",
          match_nhwc, apply_nhwc, nhwc_examples, auto=False, in_search=False),
     Rule("transpose-through-elementwise", "layout",
-         "elementwise op on transposes by one permutation -> transpose of the op on the inputs (search-only)",
+         "elementwise op on transposes by one permutation -> transpose of the op on the inputs (opt-in)",
          match_through, apply_through, through_examples, auto=False, in_search=False),
     Rule("transpose-of-pad", "layout",
-         "transpose of a static pad -> pad (permuted amounts) of the transpose (search-only)",
+         "transpose of a static pad -> pad (permuted amounts) of the transpose (opt-in)",
          match_top, apply_top, top_examples, auto=False, in_search=False),
 ]
