@@ -18,7 +18,7 @@ from .errors import MlirOptError
 
 __all__ = ["main", "build_parser"]
 
-MODEL_HELP = ("model: a bundled name (mlp, cnn, bert), path/to/file.py:factory, a .onnx file, "
+MODEL_HELP = ("model: a bundled name (mlp, cnn, bert, resnet50, ...: see `models`), path/to/file.py:factory, a .onnx file, "
               "or a .mlir/.mlirbc file (torch, TOSA, StableHLO or linalg level)")
 
 
@@ -76,8 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                    help="directory for model.vmfb, optimized.mlir, report.json")
     p.add_argument("--graph-search", default="none",
-                   help="graph-level strategy: none (default), greedy, backtrack (TASO, alpha 1.05) "
-                        "or ocggs (sequences of <= 8 rewrites, DP over graphs)")
+                   help="graph-level strategy: none (default), greedy, backtrack (TASO, alpha 1.05), "
+                        "ocggs (sequences of <= 8 rewrites, DP over graphs) or eqsat "
+                        "(equality saturation with egglog + ILP extraction)")
+    p.add_argument("--graph-cost", default="roofline", choices=["roofline", "measured", "whole"],
+                   help="graph search cost: roofline (analytic, default), measured (IREE's dispatches each "
+                        "timed alone, cached in the tuning DB) or whole (each candidate timed end to end)")
     p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary", "reuse"],
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
@@ -94,12 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=int, default=48, help="total trials (default 48)")
     p.add_argument("--db", default=None, help="tuning database (default: ~/.cache/mlir_opt/tuning.sqlite)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("-o", "--output", default=None, help="write the tuning spec here")
+    p.add_argument("-o", "--output", default=None,
+                   help="write the tuning spec here (the transform library, when a script-form variant wins)")
+    p.add_argument("--sketch", default=None,
+                   help="search this sketch where it applies, e.g. transform_script (default: per op kind)")
 
     p = sub.add_parser("render-spec", help="print the tuning spec of one schedule (for tests and debugging)")
     p.add_argument("workload", help="workload key, e.g. matmul_64x128x32_f32xf32xf32")
     p.add_argument("decisions", nargs="*", metavar="KNOB=VALUE",
                    help="double-tiling decisions: dist_m dist_n vec_m vec_n vec_k")
+    p.add_argument("--sketch", default=None,
+                   help="sketch (default: the one searched for the workload, e.g. double_tiling, conv_tiling)")
 
     p = sub.add_parser("rewrite", help="apply graph rewrite rules to a model and print the linalg IR")
     p.add_argument("model", nargs="?", help=MODEL_HELP)
@@ -111,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the rules with their descriptions")
     p.add_argument("--elide", type=int, default=None, metavar="N",
                    help="elide constants with more than N elements in the printed IR")
+    p.add_argument("--eqsat", action="store_true",
+                   help="rewrite by equality saturation (egglog) and cost-based extraction instead")
+    p.add_argument("--print-term", action="store_true",
+                   help="with --eqsat: print the extracted egglog term instead of the IR")
 
     p = sub.add_parser("rules", help="list the graph rewrite rules, or verify them numerically with IREE")
     p.add_argument("--verify", action="store_true",
@@ -236,7 +249,7 @@ def _cmd_optimize(args) -> int:
     res = optimize(args.model, args.output, target=args.target, graph_search=args.graph_search,
                    op_search=args.op_search, size=args.size, name=args.name, entry=args.entry,
                    reps=args.reps, tol=args.rtol, threads=args.threads, budget=args.budget, db=args.db,
-                   quiet=args.quiet)
+                   quiet=args.quiet, graph_cost=args.graph_cost)
     if args.json:
         print(json.dumps(res.report, indent=2))
     else:
@@ -262,7 +275,7 @@ def _cmd_tune(args) -> int:
             bar.update(task, completed=done, total=total, description=msg[:60])
 
         res = tune_model(m, strategy=args.strategy, budget=args.budget, db=db, seed=args.seed,
-                         progress=progress)
+                         progress=progress, sketch=args.sketch)
     from rich.table import Table
 
     t = Table(title=f"{m.name}: {args.strategy} search, {res.trials} trials, {res.seconds:.1f} s "
@@ -276,11 +289,16 @@ def _cmd_tune(args) -> int:
     Console(width=180).print(t)
     print("module variants (end to end, ms): " + ", ".join(f"{k} {v:.3f}" for k, v in res.variants_ms.items())
           + f" -> '{res.chosen}'" + (" (interrupted)" if res.interrupted else ""))
-    if res.candidate_spec and args.output:
+    if res.transform_library and args.output:
+        Path(args.output).write_text(res.transform_library)
+        print(f"wrote {args.output} (transform library)")
+    elif res.candidate_spec and args.output:
         Path(args.output).write_text(res.candidate_spec)
         note = "" if res.tuning_spec else " (not used by the chosen variant)"
         print(f"wrote {args.output}{note}")
     flags = list(res.flags) + ([f"--iree-codegen-tuning-spec-path={args.output}"] if res.tuning_spec and args.output else [])
+    if res.transform_library and args.output:
+        flags.append(f"--iree-codegen-transform-dialect-library={args.output}")
     print("iree-compile flags: " + (" ".join(flags) or "(none: IREE's defaults are best)"))
     return 0
 
@@ -296,7 +314,12 @@ def _cmd_render_spec(args) -> int:
         if not v.lstrip("-").isdigit():
             raise MlirOptError(f"decision {item!r} must be KNOB=INTEGER")
         d[k] = int(v)
-    s = Schedule(w, "double_tiling", d)
+    from .ops.space import SKETCH_FLAGS, search_sketch
+
+    sketch = args.sketch or search_sketch(w).name
+    if sketch not in SKETCH_FLAGS:
+        raise MlirOptError(f"unknown sketch {sketch!r} (available: {', '.join(SKETCH_FLAGS)})")
+    s = Schedule(w, sketch, d)
     reason = s.validate()
     if reason:
         raise MlirOptError(f"schedule rejected before compiling: {reason}")
@@ -319,8 +342,17 @@ def _cmd_rewrite(args) -> int:
     if not args.model:
         raise MlirOptError("rewrite needs a MODEL (or --list)")
     m = _load(argparse.Namespace(model=args.model, name=None, entry=args.entry, size=args.size))
-    res = apply_rules(m, args.rule or None)
+    if args.eqsat:
+        from .graph.search.eqsat import EqSatSearch
+
+        search = EqSatSearch(rules=args.rule or None, verify=False)
+        res = search.run(m)
+    else:
+        res = apply_rules(m, args.rule or None)
     print(f"applied: {', '.join(res.applied) or 'nothing'}", file=sys.stderr)
+    if args.eqsat and args.print_term:
+        sys.stdout.write(search.extracted or "")
+        return 0
     sys.stdout.write(res.model.text(elide_large=args.elide))
     return 0
 
@@ -353,12 +385,12 @@ def _cmd_bundle(args) -> int:
     from .ops.dispatches import Workload
     from .ops.schedule import Schedule
     from .ops.search import get_strategy
-    from .ops.space import sketches_for
+    from .ops.space import search_sketch
     from .remote import write_bundle
 
     tgt = get_target(args.target, args.arch)
     w = Workload.from_key(args.workload)
-    sk = next(s for s in sketches_for(w, tgt.name) if s.name != "default")
+    sk = search_sketch(w, tgt.name)
     history = []
     if args.db:
         db = Database(args.db)
@@ -427,13 +459,10 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_models(args) -> int:
-    from .models import NAMES, SIZES
+    from .models import NAMES, SIZES, describe
 
-    descr = {"mlp": "multi-layer perceptron (Linear+ReLU)",
-             "cnn": "residual CNN (conv-batchnorm-relu blocks, residual add)",
-             "bert": "BERT encoder layer (separate Q/K/V, LayerNorm, GELU FFN); base = BERT-base, seq 128"}
     for n in NAMES:
-        print(f"{n:6s} {descr[n]}  sizes: {', '.join(SIZES)}")
+        print(f"{n:13s} {describe(n)}  sizes: {', '.join(SIZES)}")
     return 0
 
 

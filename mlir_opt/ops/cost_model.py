@@ -27,8 +27,25 @@ _DIMS = ("B", "M", "N", "K")
 _KNOBS = ("dist_m", "dist_n", "vec_m", "vec_n", "vec_k")
 
 
+def _as_gemm(w: Workload, d: dict) -> tuple[Workload, dict]:
+    """Convolutions are featurized as their GEMM view (M = N·OH·OW, N = OC, K = KH·KW·IC), and
+    conv_tiling knobs as the matching GEMM tiles, so one model serves both kinds."""
+    from .dispatches import ConvWorkload
+
+    if not isinstance(w, ConvWorkload):
+        return w, d
+    e = w.extents
+    m, n, k = e["N"] * e["OH"] * e["OW"], e["OC"], e["KH"] * e["KW"] * e["IC"]
+    g = Workload.from_types("linalg.matmul", f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>")
+    if "dist_oh" in d:
+        d = {"dist_m": d["dist_oh"] * d["dist_ow"], "dist_n": d["dist_oc"], "vec_m": d["vec_ow"],
+             "vec_n": d["vec_oc"], "vec_k": d["vec_ic"]}
+    return g, d
+
+
 def featurize(w: Workload, d: dict) -> np.ndarray:
     """Numeric features of a double-tiling schedule on a workload (log2 scale where it helps)."""
+    w, d = _as_gemm(w, d)
     e = {k: w.extents.get(k, 1) for k in _DIMS}
     lg = lambda x: math.log2(max(x, 1))  # noqa: E731
     dm, dn, vm, vn, vk = (d.get(k, 1) for k in _KNOBS)

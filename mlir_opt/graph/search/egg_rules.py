@@ -1,0 +1,160 @@
+"""The egglog term language of the graph level and the egglog counterparts of the MLIR rules.
+
+:mod:`.eqsat` translates a model's entry function into terms of the sort ``T`` (one tensor value
+each) declared in :data:`SCHEMA`, saturates them with the rewrites of :data:`EGG_RULES` and
+extracts the cheapest equivalent graph. The term language (``i64`` literals are indices into
+tables the translation keeps on the Python side):
+
+=====================  ==================================================================
+``(Arg i)``            the entry function's argument ``i``
+``(Leaf v)``           a weight-only value (constant or subgraph of constants), value id ``v``
+``(Op i k args)``      result ``k`` of the original op ``i``, taken as opaque; ``args`` (a
+                       ``TCons``/``TNil`` list) are all values it reads, so any graph round-trips
+``(MM kind x w s)``    ``linalg.matmul`` (kind 0) / ``batch_matmul`` (1) of ``x`` by a constant
+                       ``w``, accumulator ``linalg.fill`` of the scalar leaf ``s``
+``(BiasAdd x b)``      elementwise ``x + b`` with a constant vector ``b`` along the last dim
+``(Conv a x w b)``     ``conv_2d_nchw_fchw`` with attribute set ``a``, constant filter ``w`` and a
+                       constant accumulator ``b`` that is constant per output channel
+``(Aff i kind x c)``   the original elementwise op ``i``: ``x ∘ c`` with a per-channel constant
+                       ``c`` (kind 0: a shift x+c / x-c; kind 1: a scaling x·c, x/c, c-x)
+``(Tr x p)``           ``linalg.transpose`` with permutation number ``p``
+``(Slice x o n)``      ``tensor.extract_slice`` of ``n`` elements at offset ``o`` of the last dim
+``(CCat a b)``         constant: ``a`` and ``b`` concatenated along the last dim
+``(CAff i b)``         constant: per-channel vector of ``b`` mapped through the link of op ``i``
+``(CScaleW i w)``      constant: filter ``w`` scaled per output channel by the link of op ``i``
+``(CTr c p)``          constant: ``c`` transposed
+=====================  ==================================================================
+
+Constants (``Leaf`` and ``C*``) are realized with numpy at the end; shapes are guarded by the
+analysis functions ``ncols`` (last dim), ``lead`` (code of the other dims) and ``wid`` (largest
+leaf id; with the ``NextW`` facts it makes merges build each run of a group once), filled by
+the ``analysis`` ruleset, and by the translation's preconditions (a ``Conv``/``MM`` term exists
+only where the MLIR rule's preconditions on that op hold).
+
+Adding the counterpart of a new MLIR rule: write its rewrites in egglog text with
+``:ruleset {ruleset}`` and ``:name``, and register ``EggRule(name, ruleset, text, makes)`` under
+the MLIR rule's name with :func:`register` (``makes``: the constructors a realized application
+creates, for the applied-rewrites list). If it needs a new operator, add a constructor to
+:data:`SCHEMA` and teach :mod:`.eqsat` to translate, cost and realize it (see docs/eqsat.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["EggRule", "EGG_RULES", "SCHEMA", "ANALYSIS", "register", "CONST_CTORS", "CTORS"]
+
+SCHEMA = """
+(sort T)
+(sort TL)
+(constructor TNil () TL)
+(constructor TCons (T TL) TL)
+(constructor Arg (i64) T)
+(constructor Leaf (i64) T)
+(constructor Op (i64 i64 TL) T)
+(constructor MM (i64 T T T) T)
+(constructor BiasAdd (T T) T)
+(constructor Conv (i64 T T T) T)
+(constructor Aff (i64 i64 T T) T)
+(constructor Tr (T i64) T)
+(constructor Slice (T i64 i64) T)
+(constructor CCat (T T) T)
+(constructor CAff (i64 T) T)
+(constructor CScaleW (i64 T) T)
+(constructor CTr (T i64) T)
+(relation IsConst (T))
+(function ncols (T) i64 :merge old)
+(function lead (T) i64 :merge old)
+(function wid (T) i64 :merge (max old new))
+(function pcomp (i64 i64) i64 :merge old)
+(relation PId (i64))
+(relation Val (T i64))
+(relation NextW (i64 i64))
+"""
+
+#: Constructors of constant expressions (realized with numpy, free in the cost model).
+CONST_CTORS = ("Leaf", "CCat", "CAff", "CScaleW", "CTr")
+#: Every constructor of the sorts T and TL.
+CTORS = ("TNil", "TCons", "Arg", "Leaf", "Op", "MM", "BiasAdd", "Conv", "Aff", "Tr", "Slice", *CONST_CTORS[1:])
+
+#: Analysis rules, run to saturation before every iteration of the rewrite rulesets.
+ANALYSIS = """
+(ruleset analysis)
+(rule ((= w (Leaf i))) ((IsConst w)) :ruleset analysis)
+(rule ((= w (CCat a c)) (IsConst a) (IsConst c) (= na (ncols a)) (= nc (ncols c)) (= ic (wid c)) (= l (lead a)))
+      ((IsConst w) (set (ncols w) (+ na nc)) (set (wid w) ic) (set (lead w) l)) :ruleset analysis)
+(rule ((= w (CAff i b)) (IsConst b)) ((IsConst w)) :ruleset analysis)
+(rule ((= w (CScaleW i b)) (IsConst b)) ((IsConst w)) :ruleset analysis)
+(rule ((= w (CTr b p)) (IsConst b)) ((IsConst w)) :ruleset analysis)
+(rule ((= y (Slice (Slice x o1 n1) o2 n2))) ((union y (Slice x (+ o1 o2) n2))) :ruleset analysis :name "slice-slice")
+"""
+
+
+@dataclass(frozen=True)
+class EggRule:
+    """The egglog counterpart of the MLIR rule ``name``.
+
+    Attributes:
+        name: the MLIR rule's name (see :data:`mlir_opt.graph.rules.RULES`).
+        ruleset: egglog ruleset it belongs to (one per rule family).
+        text: egglog rules; ``{ruleset}`` is replaced by the ruleset name.
+        makes: constructors whose realization as a new op counts as one application.
+    """
+
+    name: str
+    ruleset: str
+    text: str
+    makes: tuple[str, ...] = ()
+
+    def program(self) -> str:
+        return self.text.replace("{ruleset}", self.ruleset)
+
+
+EGG_RULES: dict[str, EggRule] = {}
+
+
+def register(rule: EggRule) -> EggRule:
+    """Add (or replace) the egglog counterpart of an MLIR rule."""
+    EGG_RULES[rule.name] = rule
+    return rule
+
+
+# Horizontal merging (merge.py): two contractions of the same LHS by constants become one on the
+# concatenated constants + slices. The right member is always the single leaf that follows the
+# left one's last leaf in its group (``NextW``, from the translation), so only runs of a group
+# are built, each once: O(n²) merged nodes for n parallel contractions instead of 2ⁿ subsets.
+register(EggRule("merge-parallel-matmuls", "merge", """
+(rule ((= a (MM k x w s)) (= c (MM k x w2 s)) (= w2 (Leaf j)) (IsConst w) (= iw (wid w)) (NextW iw j)
+       (= l (lead w)) (= l (lead w2)) (= n1 (ncols w)) (= n2 (ncols w2)))
+      ((let big (MM k x (CCat w w2) s))
+       (union a (Slice big 0 n1)) (union c (Slice big n1 n2)))
+      :ruleset {ruleset} :name "merge-parallel-matmuls")
+(rule ((= a (BiasAdd m b1)) (= m (MM k x w s)) (= c (BiasAdd m2 b2)) (= m2 (MM k x w2 s)) (= w2 (Leaf j))
+       (= b2 (Leaf jb)) (IsConst w) (IsConst b1) (= iw (wid w)) (NextW iw j)
+       (= l (lead w)) (= l (lead w2)) (= n1 (ncols w)) (= n2 (ncols w2)))
+      ((let big (BiasAdd (MM k x (CCat w w2) s) (CCat b1 b2)))
+       (union a (Slice big 0 n1)) (union c (Slice big n1 n2)))
+      :ruleset {ruleset} :name "merge-parallel-matmuls+bias")
+""", ("MM",)))
+
+# Folding (fold.py): a per-channel affine elementwise op after a convolution folds into its
+# filter (scalings) and accumulator (shifts) — one link at a time, so chains fold step by step.
+register(EggRule("fold-batchnorm-into-conv", "fold", """
+(rule ((= y (Aff i 0 x c)) (= x (Conv a xin w b)))
+      ((union y (Conv a xin w (CAff i b)))) :ruleset {ruleset} :name "fold-bn-shift")
+(rule ((= y (Aff i 1 x c)) (= x (Conv a xin w b)))
+      ((union y (Conv a xin (CScaleW i w) (CAff i b)))) :ruleset {ruleset} :name "fold-bn-scale")
+""", ("Conv",)))
+
+register(EggRule("fold-constant-transpose", "fold", """
+(rule ((= y (Tr c p)) (IsConst c)) ((union y (CTr c p))) :ruleset {ruleset} :name "fold-constant-transpose")
+""", ("CTr",)))
+
+# Layout (layout.py): transpose of a transpose is the input (identity) or one transpose.
+# ``pcomp``/``PId`` are facts the translation adds for the permutations of the graph.
+register(EggRule("transpose-transpose", "layout", """
+(rule ((= y (Tr t p2)) (= t (Tr x p1)) (= q (pcomp p1 p2)) (PId q))
+      ((union y x)) :ruleset {ruleset} :name "transpose-transpose-id")
+(rule ((= y (Tr t p2)) (= t (Tr x p1)) (= q (pcomp p1 p2)))
+      ((union y (Tr x q))) :ruleset {ruleset} :name "transpose-transpose")
+""", ("Tr",)))

@@ -1,0 +1,1040 @@
+"""Equality saturation with egglog (TENSAT-style): all rewrites at once, then cost-based extraction.
+
+1. **Translate** the entry function (:class:`GraphView`) into terms of the language of
+   :mod:`.egg_rules`: contractions, convolutions, bias-adds, per-channel affine links, transposes
+   become typed constructors where the MLIR rule's preconditions on that op hold; weight-only
+   values become ``Leaf`` terms (by identity); every other op an opaque ``Op`` node keyed by its
+   index with all values it reads as children, so any graph round-trips.
+2. **Saturate** with the egglog counterparts of the verified MLIR rules (named rulesets, one per
+   family) under node / iteration / time limits, in egglog's Rust engine (program text through
+   ``egglog.bindings``).
+3. **Extract** the cheapest graph, DAG-aware (a shared node counts once), as a 0-1 integer
+   program over the serialized e-graph (``scipy.optimize.milp``, HiGHS), like TENSAT: greedy
+   extraction — even egglog's ``greedy_dag_cost_model`` — cannot pick a multi-pattern merge
+   (each of Q, K, V alone is cheaper than the merged matmul; only together are they cheaper).
+   Node costs follow :mod:`..cost`'s roofline: dispatches cost ``max(flops/peak, bytes/bw) +
+   launch``, an elementwise op is fused into its producer's dispatch (no launch, only its extra
+   bytes) when the producer it reads is a dispatch — a linear penalty models the other case —,
+   constants, reshapes and slices are free. Cycles (``transpose∘transpose = id``) are excluded by
+   level constraints on the classes of cyclic components.
+4. **Realize** the extracted term as MLIR: nodes identical to an original op (same constructor,
+   literals and realized operands) reuse it; opaque and affine ops whose operands changed are
+   cloned with remapped operands; new contractions, convolutions, bias-adds, slices and
+   transposes are spliced from MLIR snippets; constant expressions are evaluated with numpy.
+   Dead ops are erased and the module verified. The result is costed with :mod:`..cost`; it is
+   returned only if it is not costlier than the input.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ... import ir as _ir
+from ...errors import MlirOptError
+from ...model import Model
+from .. import GraphResult, prepare
+from ..cost import CostModel, Roofline, _FREE, _flops, _is_elementwise, _nbytes
+from ..rules.fold import _affine_link, _per_channel
+from ..rules.merge import _DEFAULT_MAPS
+from ..view import GraphView, _attrs
+from .common import setup
+from .egg_rules import ANALYSIS, CONST_CTORS, CTORS, EGG_RULES, SCHEMA
+
+__all__ = ["EqSatSearch", "EGraphGraph", "translate", "extract_ilp", "format_selection"]
+
+log = logging.getLogger("mlir_opt.graph")
+ir = _ir.ir
+
+_KIND = {"linalg.matmul": 0, "linalg.batch_matmul": 1}
+_KIND_NAME = {v: k for k, v in _KIND.items()}
+_RESHAPES = ("tensor.expand_shape", "tensor.collapse_shape")
+
+
+def _shape(v: ir.Value) -> tuple[int, ...]:
+    return tuple(ir.RankedTensorType(v.type).shape)
+
+
+def _elem(v: ir.Value) -> str:
+    return str(ir.RankedTensorType(v.type).element_type)
+
+
+def _ttype(shape, elem: str) -> str:
+    return "tensor<" + "x".join([*map(str, shape), elem]) + ">"
+
+
+# ------------------------------------------------------------------------------------------------
+# 1. Translation
+
+
+@dataclass
+class EGraphGraph:
+    """A graph translated to egglog: the program text and the tables behind its literals."""
+
+    view: GraphView
+    values: list[ir.Value] = field(default_factory=list)  # value id -> value
+    vid: dict = field(default_factory=dict)  # value -> value id
+    lines: list[str] = field(default_factory=list)
+    orig: dict = field(default_factory=dict)  # (ctor, items) -> original value
+    links: dict[int, tuple] = field(default_factory=dict)  # op index -> (binop, x_first, vector)
+    conv_attrs: list[tuple[str, str]] = field(default_factory=list)
+    perms: list[tuple[int, ...]] = field(default_factory=list)
+    roots: list[ir.Value] = field(default_factory=list)
+    kinds: dict[str, int] = field(default_factory=dict)  # what the translation made, for stats
+    term_of: dict = field(default_factory=dict)  # value -> (ctor, items) of its original term
+
+    def id_of(self, v: ir.Value) -> int:
+        if v not in self.vid:
+            self.vid[v] = len(self.values)
+            self.values.append(v)
+        return self.vid[v]
+
+    def name(self, v: ir.Value) -> str:
+        return f"$v{self.id_of(v)}"
+
+    def perm_id(self, p) -> int:
+        p = tuple(p)
+        if p not in self.perms:
+            self.perms.append(p)
+        return self.perms.index(p)
+
+
+def _bias_vector(view: GraphView, g: ir.Operation):
+    """``(x, b)`` if ``g`` is ``x + b`` with a constant 1-D ``b`` along the last dim (merge.py's form)."""
+    if g.name != "linalg.generic" or len(g.operands) != 3 or len(g.results) != 1:
+        return None
+    x, b, _ = g.operands
+    if str(g.results[0].type) != str(x.type) or view.is_constant(x):
+        return None
+    rank = len(_shape(x))
+    maps = [_ir.affine_map_results(a)[1] for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
+    ident = [f"d{i}" for i in range(rank)]
+    if any("parallel" not in str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])):
+        return None
+    if maps[0] != ident or maps[2] != ident or maps[1] != [f"d{rank - 1}"]:
+        return None
+    bv = view.const_value(b)
+    if bv is None or bv.ndim != 1:
+        return None
+    block = g.regions[0].blocks[0]
+    body = [o.operation for o in block.operations]
+    if len(body) != 2 or body[0].name != "arith.addf" or body[1].operands[0] != body[0].results[0]:
+        return None
+    if {v for v in body[0].operands} != {block.arguments[0], block.arguments[1]}:
+        return None
+    return x, b
+
+
+def _matmul(view: GraphView, op: ir.Operation):
+    """``(kind, lhs, rhs, fill scalar)`` for a contraction merge.py can merge, else None."""
+    if op.name not in _KIND or len(op.operands) != 3 or len(op.results) != 1 or "cast" in op.attributes:
+        return None
+    if "indexing_maps" in op.attributes:  # transposed/broadcast variants are not handled
+        maps = [_ir.affine_map_results(a)[1] for a in ir.ArrayAttr(op.attributes["indexing_maps"])]
+        if maps != _DEFAULT_MAPS[op.name]:
+            return None
+    lhs, rhs, init = op.operands
+    fill = view.producer(init)
+    if fill is None or fill.name != "linalg.fill" or view.is_constant(lhs):
+        return None
+    w = view.const_value(rhs)
+    if w is None or w.ndim != len(_shape(rhs)) or w.dtype != np.float32:
+        return None
+    return _KIND[op.name], lhs, rhs, fill.operands[0]
+
+
+def _conv(view: GraphView, op: ir.Operation):
+    """``(x, filter, init)`` for a convolution fold.py can fold into, else None."""
+    if op.name != "linalg.conv_2d_nchw_fchw" or len(op.operands) != 3 or len(op.results) != 1:
+        return None
+    if _elem(op.results[0]) != "f32" or view.is_constant(op.operands[0]):
+        return None
+    w, init = view.const_value(op.operands[1]), view.const_value(op.operands[2])
+    if w is None or init is None or _per_channel(init) is None:
+        return None
+    return op.operands[0], op.operands[1], op.operands[2]
+
+
+def translate(view: GraphView) -> EGraphGraph:
+    """The egglog ``let`` bindings of every value of ``view`` (see the module docs)."""
+    g = EGraphGraph(view)
+    lines = g.lines
+    blk = view.block
+
+    def leaf(v: ir.Value) -> str:
+        n = g.name(v)
+        i = g.vid[v]
+        lines.append(f"(let {n} (Leaf {i})) (Val {n} {i})")
+        g.orig[("Leaf", (str(i),))] = v
+        g.term_of[v] = ("Leaf", (str(i),))
+        try:
+            s = _shape(v)
+        except ValueError:
+            s = ()
+        if s:
+            lead = hash((s[:-1], _elem(v))) & 0xFFFFFFFF
+            lines.append(f"(set (ncols {n}) {s[-1]}) (set (lead {n}) {lead}) (set (wid {n}) {i})")
+        g.kinds["Leaf"] = g.kinds.get("Leaf", 0) + 1
+        return n
+
+    def bind(v: ir.Value, ctor: str, items: tuple, text: str) -> None:
+        """``items``: literals (as str) and operand values in the constructor's argument order."""
+        lines.append(f"(let {g.name(v)} {text}) (Val {g.name(v)} {g.vid[v]})")
+        g.orig[(ctor, items)] = v
+        g.term_of[v] = (ctor, items)
+        g.kinds[ctor] = g.kinds.get(ctor, 0) + 1
+
+    groups: dict = {}  # merge groups: (kind, lhs, fill scalar, rhs dims but last) -> rhs value ids
+    for a in blk.arguments:
+        lines.append(f"(let {g.name(a)} (Arg {a.arg_number})) (Val {g.name(a)} {g.vid[a]})")
+        g.orig[("Arg", (str(a.arg_number),))] = a
+    for i, op in enumerate(view.ops[:-1]):
+        res = list(op.results)
+        if not res:
+            continue
+        if all(view.is_constant(r) for r in res):
+            for r in res:
+                leaf(r)
+            continue
+        N = g.name
+        if (mm := _matmul(view, op)) is not None:
+            k, x, w, s = mm
+            grp = groups.setdefault((k, x, s, _shape(w)[:-1]), [])
+            if g.id_of(w) not in grp:
+                grp.append(g.id_of(w))
+            bind(res[0], "MM", (str(k), x, w, s), f"(MM {k} {N(x)} {N(w)} {N(s)})")
+            continue
+        if (cv := _conv(view, op)) is not None:
+            x, w, init = cv
+            attrs = ", ".join(f"{k} = {a}" for k, a in _attrs(op)
+                              if k not in ("operandSegmentSizes", "linalg.memoized_indexing_maps"))
+            key = (op.name, attrs)
+            if key not in g.conv_attrs:
+                g.conv_attrs.append(key)
+            a = g.conv_attrs.index(key)
+            bind(res[0], "Conv", (str(a), x, w, init), f"(Conv {a} {N(x)} {N(w)} {N(init)})")
+            continue
+        if op.name == "linalg.transpose" and len(res) == 1:
+            p = g.perm_id(_ir.int_array_attr(op, "permutation"))
+            x = op.operands[0]
+            bind(res[0], "Tr", (x, str(p)), f"(Tr {N(x)} {p})")
+            continue
+        if op.name == "linalg.generic" and len(res) == 1:
+            if (bv := _bias_vector(view, op)) is not None:
+                x, b = bv
+                bind(res[0], "BiasAdd", (x, b), f"(BiasAdd {N(x)} {N(b)})")
+                continue
+            link = None
+            if len(op.operands) == 3:
+                for p in (0, 1):
+                    x = op.operands[p]
+                    if view.is_constant(x):
+                        continue
+                    lk = _affine_link(view, op, x)
+                    if lk is not None:
+                        link = (x, op.operands[1 - p], lk)
+                        break
+            if link is not None:
+                x, c, (binop, x_first, vec) = link
+                g.links[i] = (binop, x_first, vec)
+                kind = 0 if binop == "arith.addf" or (binop == "arith.subf" and x_first) else 1
+                bind(res[0], "Aff", (str(i), str(kind), x, c), f"(Aff {i} {kind} {N(x)} {N(c)})")
+                continue
+        args, seen = [], set()
+        for v in view.all_operands(op):
+            if v not in seen:
+                seen.add(v)
+                args.append(v)
+        lst = "(TNil)"
+        for v in reversed(args):
+            lst = f"(TCons {N(v)} {lst})"
+        for r in res:
+            k = r.result_number
+            bind(r, "Op", (str(i), str(k), tuple(args)), f"(Op {i} {k} {lst})")
+    g.roots = list(view.ops[-1].operands)
+    for ids in groups.values():
+        ids.sort()
+        lines.extend(f"(NextW {a} {b})" for a, b in zip(ids, ids[1:]))
+    # permutation algebra for transpose-transpose: compositions within a small closure
+    perms = list(g.perms)
+    for p in perms:
+        for q in perms:
+            if len(p) == len(q) and len(g.perms) < 64:
+                g.perm_id([p[j] for j in q])
+    for a, p in enumerate(g.perms):
+        if list(p) == sorted(p):
+            lines.append(f"(PId {a})")
+        for b, q in enumerate(g.perms):
+            if len(p) == len(q):
+                c = tuple(p[j] for j in q)
+                if c in g.perms:
+                    lines.append(f"(set (pcomp {a} {b}) {g.perms.index(c)})")
+    return g
+
+
+# ------------------------------------------------------------------------------------------------
+# 2./3. The serialized e-graph, node costs and ILP extraction
+
+
+@dataclass
+class _Node:
+    id: str
+    op: str
+    cls: str
+    kids: list[str]  # child node ids (primitives included)
+
+
+class _EG:
+    """The serialized e-graph restricted to the term language."""
+
+    def __init__(self, data: dict, g: EGraphGraph):
+        nodes = data["nodes"]
+        self.prim = {k: n["op"] for k, n in nodes.items() if k.startswith("primitive-")}
+        self.nodes: dict[str, _Node] = {}
+        self.classes: dict[str, list[str]] = {}
+        for k, n in nodes.items():
+            if n["op"] in CTORS and not n.get("subsumed"):
+                self.nodes[k] = _Node(k, n["op"], n["eclass"], list(n["children"]))
+                self.classes.setdefault(n["eclass"], []).append(k)
+        self.cls_of_node = {k: n["eclass"] for k, n in nodes.items()}
+        val_cls = {int(self.prim[n["children"][1]]): self.cls_of_node[n["children"][0]]
+                   for n in nodes.values() if n["op"] == "Val"}
+        self.cls_of_value = {v: val_cls.get(i) for i, v in enumerate(g.values)}
+        self.roots = [self.cls_of_value[v] for v in g.roots]
+        # the e-node each original value was translated to
+        self.orig_node: dict = {}
+        for v, (ctor, items) in g.term_of.items():
+            want = []
+            for x in items:
+                if isinstance(x, str):
+                    want.append(x)
+                elif isinstance(x, tuple):
+                    want.append(tuple(self.cls_of_value[y] for y in x))
+                else:
+                    want.append(self.cls_of_value[x])
+            for k in self.classes.get(self.cls_of_value[v], []):
+                n = self.nodes[k]
+                if n.op != ctor:
+                    continue
+                got = []
+                for c in n.kids:
+                    if c in self.prim:
+                        got.append(self.prim[c])
+                    elif self.nodes.get(c) is not None and self.nodes[c].op in ("TCons", "TNil"):
+                        got.append(tuple(self.list_classes(self.cls_of_node[c])))
+                    else:
+                        got.append(self.cls_of_node[c])
+                if got == want:
+                    self.orig_node[v] = k
+                    break
+        self.original = set(self.orig_node.values())
+
+    def child_classes(self, n: _Node) -> list[str]:
+        return [self.cls_of_node[c] for c in n.kids if c not in self.prim]
+
+    def list_classes(self, c: str) -> list[str]:
+        """The element classes of a ``TCons``/``TNil`` list class (through its first node)."""
+        out, seen = [], set()
+        while c in self.classes and c not in seen:
+            seen.add(c)
+            n = self.nodes[self.classes[c][0]]
+            if n.op != "TCons":
+                break
+            head, tail = self.child_classes(n)
+            out.append(head)
+            c = tail
+        return out
+
+    def lit(self, n: _Node, k: int) -> int:
+        return int(self.prim[n.kids[k]])
+
+
+class _Costs:
+    """Roofline node costs (µs) over the e-graph, with a shape per e-class."""
+
+    def __init__(self, eg: _EG, g: EGraphGraph, roofline: Roofline):
+        self.eg, self.g, self.rf = eg, g, roofline
+        self.shape: dict[str, tuple] = {}
+        self.elem: dict[str, str] = {}
+        for v, c in eg.cls_of_value.items():
+            if c is None:
+                continue
+            try:
+                self.shape[c], self.elem[c] = _shape(v), _elem(v)
+            except ValueError:
+                self.shape[c], self.elem[c] = (), str(v.type)
+        changed = True
+        while changed:
+            changed = False
+            for n in eg.nodes.values():
+                if n.cls in self.shape or n.op in ("TNil", "TCons"):
+                    continue
+                s = self._infer(n)
+                if s is not None:
+                    self.shape[n.cls], self.elem[n.cls] = s
+                    changed = True
+
+    def _infer(self, n: _Node):
+        kc = self.eg.child_classes(n)
+        sh = [self.shape.get(c) for c in kc]
+        el = self.elem.get(kc[0]) if kc else None
+        if n.op == "MM" and sh[0] is not None and sh[1] is not None:
+            return (*sh[0][:-1], sh[1][-1]), el
+        if n.op in ("BiasAdd", "Aff", "CScaleW") and sh[0] is not None:
+            return sh[0], el
+        if n.op == "CAff" and sh[0] is not None:
+            return (sh[0][1] if len(sh[0]) == 4 else sh[0][0],), el
+        if n.op == "Slice" and sh[0] is not None:
+            return (*sh[0][:-1], self.eg.lit(n, 2)), el
+        if n.op == "CCat" and sh[0] is not None and sh[1] is not None:
+            return (*sh[0][:-1], sh[0][-1] + sh[1][-1]), el
+        if n.op in ("Tr", "CTr") and sh[0] is not None:
+            p = self.g.perms[self.eg.lit(n, 1)]
+            return tuple(sh[0][j] for j in p), el
+        return None
+
+    def nbytes(self, c: str) -> float:
+        s = self.shape.get(c)
+        if not s:
+            return 0.0
+        w = {"f16": 2, "bf16": 2, "f64": 8, "i64": 8, "i8": 1, "i1": 1}.get(self.elem.get(c, "f32"), 4)
+        return float(np.prod(s, dtype=np.float64)) * w
+
+    def us(self, flops: float, nbytes: float, launch: bool = True) -> float:
+        rf = self.rf
+        return max(flops / (rf.peak_gflops * 1e3), nbytes / (rf.bandwidth_gbs * 1e3)) + (rf.dispatch_us if launch else 0)
+
+    def node(self, n: _Node) -> tuple[float, float, list[str]]:
+        """``(cost as fused or standalone, extra cost when not fused, classes it fuses into)``."""
+        kc = self.eg.child_classes(n)
+        op = n.op
+        if op in ("TNil", "TCons", "Arg", "Slice") or op in CONST_CTORS:
+            return 0.0, 0.0, []
+        out = self.nbytes(n.cls)
+        size = out / 4
+        if op == "MM":
+            k = self.shape[kc[0]][-1]
+            return self.us(2.0 * size * k, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
+        if op == "Conv":
+            fs = self.shape[kc[1]]
+            return self.us(2.0 * size * float(np.prod(fs[1:])), self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
+        if op == "Tr":
+            return self.us(0.0, self.nbytes(kc[0]) + out), 0.0, []
+        if op in ("BiasAdd", "Aff"):
+            x, c = kc[0], kc[1]
+            fused = self.us(size, self.nbytes(c), launch=False)
+            return fused, self.us(size, self.nbytes(x) + self.nbytes(c) + out) - fused, [x]
+        # Op: the original op's cost
+        orig = self.g.view.ops[self.eg.lit(n, 0)]
+        if orig.name in _FREE:
+            return 0.0, 0.0, []
+        ins = [v for v in orig.operands][: len(orig.operands) - len(orig.results)] \
+            if orig.name.startswith("linalg.") else list(orig.operands)
+        ins = [v for v in ins if str(v.type).startswith("tensor<")]
+        in_bytes = [_nbytes(v) for v in ins]
+        res_bytes = sum(_nbytes(r) for r in orig.results)
+        fl = _flops(orig)
+        if _is_elementwise(orig):
+            fused = self.us(fl, sum(in_bytes) - max(in_bytes, default=0.0), launch=False)
+            xs = [c for c in self.eg.list_classes(kc[0]) if not self._is_const_class(c)]
+            return fused, self.us(fl, sum(in_bytes) + res_bytes) - fused, xs
+        return self.us(fl, sum(in_bytes) + res_bytes), 0.0, []
+
+    def _is_const_class(self, c: str) -> bool:
+        return any(self.eg.nodes[k].op in CONST_CTORS for k in self.eg.classes.get(c, []))
+
+    def hostable(self, n: _Node) -> bool:
+        """Whether an elementwise consumer of ``n`` fuses into ``n``'s dispatch."""
+        if n.op in ("TNil", "TCons", "Arg", "Slice") or n.op in CONST_CTORS:
+            return False
+        if n.op == "Op":
+            orig = self.g.view.ops[self.eg.lit(n, 0)]
+            return orig.name not in _FREE or orig.name in _RESHAPES
+        return True
+
+
+def _sccs(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Strongly connected components (iterative Tarjan)."""
+    index, low, on, stack, out = {}, {}, set(), [], []
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            v, i = work.pop()
+            if i == 0:
+                index[v] = low[v] = counter
+                counter += 1
+                stack.append(v)
+                on.add(v)
+            kids = graph.get(v, [])
+            recurse = False
+            for j in range(i, len(kids)):
+                w = kids[j]
+                if w not in index:
+                    work.append((v, j + 1))
+                    work.append((w, 0))
+                    recurse = True
+                    break
+                if w in on:
+                    low[v] = min(low[v], index[w])
+            if recurse:
+                continue
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                out.append(comp)
+            if work:
+                u = work[-1][0]
+                low[u] = min(low[u], low[v])
+    return out
+
+
+def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[dict[str, str] | None, dict]:
+    """The cheapest selection (class -> node id) by a 0-1 program; None when the solver fails."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    # classes reachable from the roots
+    reach, todo = set(), list(eg.roots)
+    while todo:
+        c = todo.pop()
+        if c in reach or c not in eg.classes:
+            continue
+        reach.add(c)
+        for k in eg.classes[c]:
+            todo.extend(eg.child_classes(eg.nodes[k]))
+    nodes = [k for c in sorted(reach) for k in eg.classes[c]]
+    col = {k: j for j, k in enumerate(nodes)}
+    cost = [0.0] * len(nodes)
+    rows, cols, vals, lo, hi = [], [], [], [], []
+    ub = [1.0] * len(nodes)
+    integ = [1] * len(nodes)
+
+    def row(entries, lb, ubv):
+        r = len(lo)
+        for j, v in entries:
+            rows.append(r)
+            cols.append(j)
+            vals.append(v)
+        lo.append(lb)
+        hi.append(ubv)
+
+    for c in reach:
+        row([(col[k], 1.0) for k in eg.classes[c]], 1.0 if c in eg.roots else 0.0, 1.0)
+    n_pen = 0
+    for k in nodes:
+        n = eg.nodes[k]
+        base, extra, xs = costs.node(n)
+        cost[col[k]] = base
+        for d in set(eg.child_classes(n)):
+            if d not in reach:
+                ub[col[k]] = 0.0
+                continue
+            if d == n.cls:
+                ub[col[k]] = 0.0  # a node that needs its own class
+                continue
+            row([(col[k], 1.0)] + [(col[m], -1.0) for m in eg.classes[d]], -np.inf, 0.0)
+        if extra > 1e-12 and xs:
+            hosts = [m for d in xs if d in reach for m in eg.classes[d] if costs.hostable(eg.nodes[m])]
+            if not hosts:
+                cost[col[k]] += extra
+            elif len(hosts) < sum(len(eg.classes[d]) for d in xs if d in reach):
+                # p >= x_n - sum(hostable x_m): the launch and bytes of an unfused elementwise op
+                p = len(cost)
+                cost.append(extra)
+                ub.append(1.0)
+                integ.append(0)
+                row([(p, 1.0), (col[k], -1.0)] + [(col[m], 1.0) for m in hosts], 0.0, np.inf)
+                n_pen += 1
+    # acyclicity on cyclic components
+    cgraph = {c: [d for k in eg.classes[c] for d in eg.child_classes(eg.nodes[k]) if d in reach] for c in reach}
+    cyc = [comp for comp in _sccs(cgraph) if len(comp) > 1]
+    n_lvl = 0
+    for comp in cyc:
+        s = float(len(comp))
+        lvl = {}
+        for c in comp:
+            lvl[c] = len(cost)
+            cost.append(0.0)
+            ub.append(s)
+            integ.append(0)
+        inside = set(comp)
+        for c in comp:
+            for k in eg.classes[c]:
+                for d in set(eg.child_classes(eg.nodes[k])):
+                    if d in inside and d != c:
+                        # t_c - t_d >= 1 - (s + 1) (1 - x_k)
+                        row([(lvl[c], 1.0), (lvl[d], -1.0), (col[k], -(s + 1))], -s, np.inf)
+                        n_lvl += 1
+    nvar = len(cost)
+    A = coo_matrix((vals, (rows, cols)), shape=(len(lo), nvar)).tocsr()
+    res = milp(np.array(cost), constraints=LinearConstraint(A, np.array(lo), np.array(hi)),
+               integrality=np.array(integ), bounds=Bounds(np.zeros(nvar), np.array(ub)),
+               options={"time_limit": max(1.0, time_limit_s), "disp": False})
+    info = {"ilp_vars": nvar, "ilp_rows": len(lo), "ilp_status": res.message, "ilp_fusion_terms": n_pen,
+            "ilp_cycle_constraints": n_lvl}
+    if res.x is None:
+        return None, info
+    info["ilp_objective_us"] = round(float(res.fun), 3)
+    sel = {}
+    for c in reach:
+        best = max(eg.classes[c], key=lambda k: res.x[col[k]])
+        if res.x[col[best]] > 0.5:
+            sel[c] = best
+    return sel, info
+
+
+def format_selection(eg: _EG, g: EGraphGraph, sel: dict[str, str]) -> str:
+    """The extracted term as text: one ``%tN = (Ctor args)`` line per selected e-class, children
+    first, lists as ``[...]``, opaque ops annotated with their MLIR op name, then the results."""
+    names: dict[str, str] = {}
+    lines: list[str] = []
+
+    def arg(n: _Node, k: str) -> str:
+        if k in eg.prim:
+            return eg.prim[k]
+        c = eg.cls_of_node[k]
+        if eg.nodes[sel[c]].op in ("TCons", "TNil"):
+            return "[" + ", ".join(names[d] for d in eg.list_classes(c)) + "]"
+        return names[c]
+
+    for root in eg.roots:
+        stack = [(root, False)]
+        while stack:
+            c, ready = stack.pop()
+            if c in names:
+                continue
+            n = eg.nodes[sel[c]]
+            kids = [d for d in eg.child_classes(n) if d not in names]
+            if not ready and kids:
+                stack.append((c, True))
+                stack.extend((d, False) for d in kids)
+                continue
+            if n.op in ("TCons", "TNil"):
+                names[c] = "list"
+                continue
+            names[c] = f"%t{len(lines)}"
+            note = f"  ; {g.view.ops[eg.lit(n, 0)].name}" if n.op in ("Op", "Aff") else ""
+            lines.append(f"{names[c]} = ({' '.join([n.op, *(arg(n, k) for k in n.kids)])}){note}")
+    lines.append("(return " + " ".join(names[c] for c in eg.roots) + ")")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. Realization
+
+
+class _Realizer:
+    """Builds the extracted graph in a clone of the prepared model."""
+
+    def __init__(self, eg: _EG, costs: _Costs, g: EGraphGraph, sel: dict[str, str], model: Model):
+        self.eg, self.costs, self.g, self.sel = eg, costs, g, sel
+        self.model = model
+        self.view = GraphView(model)  # same op indices as g.view (a clone of it)
+        vmap = {}
+        for old_op, new_op in zip(g.view.ops, self.view.ops):
+            for a, b in zip(old_op.results, new_op.results):
+                vmap[a] = b
+        for a, b in zip(g.view.block.arguments, self.view.block.arguments):
+            vmap[a] = b
+        self.vmap = vmap
+        self.orig = {}
+        for (ctor, items), v in g.orig.items():
+            self.orig[(ctor, tuple(self._map_item(x) for x in items))] = vmap[v]
+        self.term = self.view.ops[-1]
+        self.val: dict[str, object] = {}
+        self.consts: dict[str, np.ndarray] = {}
+        self.clones: dict = {}
+        self.made: dict[str, int] = {}
+
+    def _map_item(self, x):
+        if isinstance(x, str):
+            return x
+        if isinstance(x, tuple):
+            return tuple(self.vmap[v] for v in x)
+        return self.vmap[x]
+
+    def run(self) -> list[str]:
+        # ops already dead in the input stay (a round trip changes nothing); the rest is erased
+        live = self._live()
+        keep = {op for op in self.view.ops if op not in live}
+        new_roots = [self.value(c) for c in self.eg.roots]
+        ret = self.term
+        for i, v in enumerate(new_roots):
+            if ret.operands[i] != v:
+                if str(ret.operands[i].type) != str(v.type):
+                    raise MlirOptError(f"eqsat: extracted result {i} has type {v.type}, expected {ret.operands[i].type}")
+                ret.operands[i] = v
+        changed = True
+        while changed:
+            changed = False
+            for op in reversed(list(self.view.block.operations)):
+                op = op.operation
+                if op in keep or op.name in ("func.return", "util.return") or len(op.results) == 0:
+                    continue
+                if all(next(iter(r.uses), None) is None for r in op.results):
+                    op.erase()
+                    changed = True
+        return [r for r in self.made for _ in range(self.made[r])]
+
+    def _live(self) -> set:
+        """Ops of the input that the results (or ops without results) depend on."""
+        v = self.view
+        todo = [op for op in v.ops if len(op.results) == 0]
+        live = set()
+        while todo:
+            op = todo.pop()
+            if op in live:
+                continue
+            live.add(op)
+            for val in v.all_operands(op):
+                p = v.producer(val)
+                if p is not None and p in v.index:
+                    todo.append(v.ops[v.index[p]])
+        return live
+
+    # -- values ------------------------------------------------------------------------------
+
+    def value(self, root: str):
+        """Realize class ``root`` (iteratively, children first)."""
+        stack = [(root, False)]
+        while stack:
+            c, ready = stack.pop()
+            if c in self.val:
+                continue
+            if c not in self.sel:
+                raise MlirOptError(f"eqsat: no node selected for e-class {c}")
+            n = self.eg.nodes[self.sel[c]]
+            kids = [d for d in self.eg.child_classes(n) if d not in self.val]
+            if not ready and kids:
+                stack.append((c, True))
+                stack.extend((d, False) for d in kids)
+                continue
+            self.val[c] = self._emit(n)
+        return self.val[root]
+
+    def _items(self, n: _Node) -> tuple:
+        out = []
+        for k in n.kids:
+            if k in self.eg.prim:
+                out.append(self.eg.prim[k])
+            else:
+                out.append(self.val[self.eg.cls_of_node[k]])
+        return tuple(out)
+
+    def _emit(self, n: _Node):
+        if n.op == "TNil":
+            return ()
+        if n.op == "TCons":
+            head, tail = self._items(n)
+            return (head, *tail)
+        items = self._items(n)
+        key = (n.op, tuple(items))
+        if key in self.orig:
+            return self.orig[key]
+        if n.op in CONST_CTORS:
+            return self._const_value(n.cls)
+        if n.id not in self.eg.original:
+            self._count(n.op)
+        return getattr(self, "_emit_" + n.op)(n, items)
+
+    def _count(self, name: str) -> None:
+        self.made[name] = self.made.get(name, 0) + 1
+
+    # -- constants ---------------------------------------------------------------------------
+
+    def _array(self, c: str) -> np.ndarray:
+        """numpy value of a constant class (through its selected node)."""
+        if c in self.consts:
+            return self.consts[c]
+        n = self.eg.nodes[self.sel[c]] if c in self.sel else next(
+            self.eg.nodes[k] for k in self.eg.classes[c] if self.eg.nodes[k].op in CONST_CTORS)
+        kc = self.eg.child_classes(n)
+        if n.op == "Leaf":
+            v = self.g.values[self.eg.lit(n, 0)]
+            arr = self.g.view.const_value(v)
+            if arr is None:
+                raise MlirOptError("eqsat: a leaf is not constant")
+        elif n.op == "CCat":
+            a, b = self._array(kc[0]), self._array(kc[1])
+            arr = np.concatenate([a, b.astype(a.dtype)], axis=-1)
+        elif n.op == "CTr":
+            arr = np.transpose(self._array(kc[0]), self.g.perms[self.eg.lit(n, 1)])
+        elif n.op == "CAff":
+            binop, x_first, vec = self.g.links[self.eg.lit(n, 0)]
+            b = self._array(kc[0]).astype(np.float64)
+            if b.ndim == 4:
+                b = _per_channel(b)
+                if b is None:
+                    raise MlirOptError("eqsat: accumulator is not per channel")
+            arr = {"arith.addf": lambda: b + vec, "arith.mulf": lambda: b * vec,
+                   "arith.divf": lambda: b / vec}.get(binop, lambda: b - vec if x_first else vec - b)()
+        elif n.op == "CScaleW":
+            binop, x_first, vec = self.g.links[self.eg.lit(n, 0)]
+            w = self._array(kc[0]).astype(np.float64)
+            s = vec[:, None, None, None]
+            arr = w * s if binop == "arith.mulf" else w / s if binop == "arith.divf" else -w
+        else:
+            raise MlirOptError(f"eqsat: {n.op} is not a constant")
+        self.consts[c] = arr
+        return arr
+
+    def _const_value(self, c: str):
+        n = self.eg.nodes[self.sel[c]]
+        if n.id not in self.eg.original:
+            self._count(n.op)
+        arr = self._array(c)
+        dt = {"f32": np.float32, "f16": np.float16, "f64": np.float64}.get(self.costs.elem.get(c, "f32"), np.float32)
+        return _ir.make_constant(np.ascontiguousarray(arr, dtype=dt), before=self.term)
+
+    # -- ops ---------------------------------------------------------------------------------
+
+    def _clone(self, i: int, mapping: dict):
+        op = self.view.ops[i]
+        ck = (i, tuple(mapping.get(v, v) for v in self.view.all_operands(op)))
+        if ck in self.clones:
+            return self.clones[ck]
+        with ir.InsertionPoint(self.term):
+            new = op.clone()
+        for sub in [new, *_ir._walk(new)]:
+            for j, v in enumerate(list(sub.operands)):
+                if v in mapping:
+                    sub.operands[j] = mapping[v]
+        self.clones[ck] = new
+        return new
+
+    def _emit_Op(self, n: _Node, items):
+        i, k, args = int(items[0]), int(items[1]), items[2]
+        op = self.view.ops[i]
+        orig_args, seen = [], set()
+        for v in self.view.all_operands(op):
+            if v not in seen:
+                seen.add(v)
+                orig_args.append(v)
+        return self._clone(i, dict(zip(orig_args, args))).results[k]
+
+    def _emit_Aff(self, n: _Node, items):
+        i, x, c = int(items[0]), items[2], items[3]
+        op = self.view.ops[i]
+        ox, oc = (op.operands[0], op.operands[1])
+        # which operand was x: the one that is not constant in the original
+        if self.g.view.is_constant(self.g.view.ops[i].operands[0]):
+            ox, oc = oc, ox
+        return self._clone(i, {ox: x, oc: c}).results[0]
+
+    def _splice(self, text: str, inputs: list) -> ir.Value:
+        return _ir.splice(self.term, text, inputs)[0]
+
+    def _emit_MM(self, n: _Node, items):
+        kind, x, w, s = int(items[0]), items[1], items[2], items[3]
+        name = _KIND_NAME[kind]
+        out = _ttype((*_shape(x)[:-1], _shape(w)[-1]), _elem(x))
+        return self._splice(f"""func.func @s(%x: {x.type}, %w: {w.type}, %z: {s.type}) -> {out} {{
+  %e = tensor.empty() : {out}
+  %f = linalg.fill ins(%z : {s.type}) outs(%e : {out}) -> {out}
+  %m = {name} ins(%x, %w : {x.type}, {w.type}) outs(%f : {out}) -> {out}
+  return %m : {out}
+}}""", [x, w, s])
+
+    def _emit_BiasAdd(self, n: _Node, items):
+        x, b = items
+        rank = len(_shape(x))
+        el = _elem(x)
+        ident = ", ".join(f"d{i}" for i in range(rank))
+        iters = ", ".join(['"parallel"'] * rank)
+        return self._splice(f"""func.func @s(%x: {x.type}, %b: {b.type}) -> {x.type} {{
+  %e = tensor.empty() : {x.type}
+  %r = linalg.generic {{indexing_maps = [affine_map<({ident}) -> ({ident})>, affine_map<({ident}) -> (d{rank - 1})>, affine_map<({ident}) -> ({ident})>], iterator_types = [{iters}]}} ins(%x, %b : {x.type}, {b.type}) outs(%e : {x.type}) {{
+  ^bb0(%a: {el}, %c: {el}, %o: {el}):
+    %s = arith.addf %a, %c : {el}
+    linalg.yield %s : {el}
+  }} -> {x.type}
+  return %r : {x.type}
+}}""", [x, b])
+
+    def _emit_Conv(self, n: _Node, items):
+        a, x, w, b = int(items[0]), items[1], items[2], items[3]
+        name, attrs = self.g.conv_attrs[a]
+        tout = _ttype(self.costs.shape[n.cls], self.costs.elem[n.cls])
+        if len(_shape(b)) == 4:
+            return self._splice(f"""func.func @s(%x: {x.type}, %f: {w.type}, %i: {b.type}) -> {tout} {{
+  %r = {name} {{{attrs}}} ins(%x, %f : {x.type}, {w.type}) outs(%i : {tout}) -> {tout}
+  return %r : {tout}
+}}""", [x, w, b])
+        return self._splice(f"""func.func @s(%x: {x.type}, %f: {w.type}, %b: {b.type}) -> {tout} {{
+  %e = tensor.empty() : {tout}
+  %i = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}} ins(%b : {b.type}) outs(%e : {tout}) {{
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }} -> {tout}
+  %r = {name} {{{attrs}}} ins(%x, %f : {x.type}, {w.type}) outs(%i : {tout}) -> {tout}
+  return %r : {tout}
+}}""", [x, w, b])
+
+    def _emit_Tr(self, n: _Node, items):
+        x, p = items[0], self.g.perms[int(items[1])]
+        out = _ttype([_shape(x)[j] for j in p], _elem(x))
+        return self._splice(f"""func.func @s(%x: {x.type}) -> {out} {{
+  %e = tensor.empty() : {out}
+  %t = linalg.transpose ins(%x : {x.type}) outs(%e : {out}) permutation = [{', '.join(map(str, p))}]
+  return %t : {out}
+}}""", [x])
+
+    def _emit_Slice(self, n: _Node, items):
+        x, off, size = items[0], int(items[1]), int(items[2])
+        s = _shape(x)
+        out = _ttype((*s[:-1], size), _elem(x))
+        offs = ", ".join(["0"] * (len(s) - 1) + [str(off)])
+        sizes = ", ".join(map(str, (*s[:-1], size)))
+        strides = ", ".join(["1"] * len(s))
+        return self._splice(f"""func.func @s(%x: {x.type}) -> {out} {{
+  %s = tensor.extract_slice %x[{offs}] [{sizes}] [{strides}] : {x.type} to {out}
+  return %s : {out}
+}}""", [x])
+
+
+# ------------------------------------------------------------------------------------------------
+# The search
+
+
+class EqSatSearch:
+    """Equality saturation with egglog (see the module docs).
+
+    Args:
+        node_limit: stop saturating when the e-graph has more e-nodes than this.
+        iter_limit: most iterations (each: analysis to saturation, then every rewrite ruleset once).
+        time_limit_s: stop saturating after this many seconds (checked between iterations).
+        ilp_time_limit_s: time limit of the extraction's integer program.
+        rules: MLIR rule names whose egglog counterparts to use (default: all verified rules that
+            have one, see :data:`.egg_rules.EGG_RULES`); ``[]`` for none (a round trip).
+        cost: the :class:`CostModel` that costs input and result (default: roofline).
+        verify: use only rules that pass numerical verification (cached on disk).
+        roofline: machine parameters of the extraction's node costs.
+    """
+
+    name = "eqsat"
+
+    def __init__(self, *, node_limit: int = 50_000, iter_limit: int = 16, time_limit_s: float = 30.0,
+                 ilp_time_limit_s: float = 30.0, rules=None, cost: CostModel | None = None, verify: bool = True,
+                 roofline: Roofline = Roofline()):
+        self.node_limit, self.iter_limit, self.time_limit_s = node_limit, iter_limit, time_limit_s
+        self.ilp_time_limit_s = ilp_time_limit_s
+        self.rule_names, self.cost, self.verify, self.roofline = rules, cost, verify, roofline
+        self.extracted: str | None = None  # the last extracted term as text (format_selection)
+
+    def run(self, model: Model, *, target: str = "llvm-cpu") -> GraphResult:
+        """Saturate, extract and realize; returns the best graph (never costlier than ``model``)."""
+        from egglog import bindings
+
+        t0 = time.perf_counter()
+        if self.rule_names is not None and len(self.rule_names) == 0:
+            mlir_rules, cost, t_verify = [], self.cost or CostModel(target=target), 0.0
+        else:
+            mlir_rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
+        egg = [EGG_RULES[r.name] for r in mlir_rules if r.name in EGG_RULES]
+        missing = [r.name for r in mlir_rules if r.name not in EGG_RULES]
+        start = prepare(model)
+        view = GraphView(start)
+        cost_before = cost(start, view)
+        stats: dict = {"rules": [r.name for r in egg], "verify_seconds": round(t_verify, 3), "cost_unit": cost.unit}
+        if missing:
+            stats["no_egglog_counterpart"] = missing
+
+        def keep_input(reason: str) -> GraphResult:
+            stats.update(stop_reason=stats.get("stop_reason", reason), kept_input=reason,
+                         seconds=round(time.perf_counter() - t0, 3))
+            stats.setdefault("graphs_explored", 1)
+            return GraphResult(start, [], cost_before, cost_before, stats)
+
+        try:
+            # 1. translate
+            t1 = time.perf_counter()
+            g = translate(view)
+            rulesets = sorted({r.ruleset for r in egg})
+            prog = [SCHEMA, ANALYSIS, *(f"(ruleset {rs})" for rs in rulesets), *(r.program() for r in egg), *g.lines]
+            eg = bindings.EGraph()
+            eg.run_program(*eg.parse_program("\n".join(prog)))
+            stats["translate_seconds"] = round(time.perf_counter() - t1, 3)
+            stats["term_nodes"] = dict(sorted(g.kinds.items()))
+            # 2. saturate
+            t2 = time.perf_counter()
+            step = eg.parse_program("(run-schedule (saturate analysis) "
+                                    + " ".join(f"(run {rs})" for rs in rulesets) + ")") if rulesets else []
+            size_cmd = eg.parse_program("(print-size)")
+            iters, reason, n_nodes = 0, "saturated", 0
+            try:
+                while True:
+                    n_nodes = sum(s for name, s in eg.run_program(*size_cmd)[0].sizes if name in CTORS)
+                    if n_nodes > self.node_limit:
+                        reason = "node_limit"
+                        break
+                    if not step:
+                        break
+                    if iters >= self.iter_limit:
+                        reason = "iteration_limit"
+                        break
+                    if time.perf_counter() - t2 > self.time_limit_s:
+                        reason = "time_limit"
+                        break
+                    out = eg.run_program(*step)
+                    iters += 1
+                    if not out[-1].report.updated:
+                        break
+            except KeyboardInterrupt:
+                reason = "interrupted"
+            stats.update(iterations=iters, stop_reason=reason, saturation_seconds=round(time.perf_counter() - t2, 3))
+            # 3. extract
+            t3 = time.perf_counter()
+            data = json.loads(eg.serialize([]).to_json())
+            graph = _EG(data, g)
+            costs = _Costs(graph, g, self.roofline)
+            stats.update(enodes=len(graph.nodes), eclasses=len(graph.classes), graphs_explored=len(graph.nodes))
+            sel, info = extract_ilp(graph, costs, time_limit_s=self.ilp_time_limit_s)
+            stats.update(info)
+            stats["extraction_seconds"] = round(time.perf_counter() - t3, 3)
+            if sel is None:
+                return keep_input("extraction failed: " + info["ilp_status"])
+            self.extracted = format_selection(graph, g, sel)
+            # 4. realize
+            t4 = time.perf_counter()
+            out_model = start.clone()
+            real = _Realizer(graph, costs, g, sel, out_model)
+            real.run()
+            out_model.verify()
+            stats["realize_seconds"] = round(time.perf_counter() - t4, 3)
+        except KeyboardInterrupt:
+            stats["interrupted"] = True
+            return keep_input("interrupted")
+        except (MlirOptError, KeyError, ValueError, IndexError, TypeError, bindings.EggSmolError) as err:
+            # a bug or an unsupported construct must not cost the user the input graph: log it
+            log.warning("eqsat: keeping the input graph: %s: %s", type(err).__name__, err)
+            return keep_input(f"error: {type(err).__name__}: {err}")
+        applied = []
+        made = real.made
+        for r in egg:
+            applied += [r.name] * sum(made.get(c, 0) for c in r.makes)
+        # transposes that vanished (transpose-transpose to identity) are applications too
+        if "transpose-transpose" in stats["rules"]:
+            gone = {graph.cls_of_value[v] for v, k in graph.orig_node.items()
+                    if graph.nodes[k].op == "Tr" and graph.cls_of_value[v] in real.val
+                    and graph.nodes[real.sel[graph.cls_of_value[v]]].op not in ("Tr", "CTr")}
+            applied += ["transpose-transpose"] * len(gone)
+        nv = GraphView(out_model)
+        cost_after = cost(out_model, nv)
+        stats["seconds"] = round(time.perf_counter() - t0, 3)
+        if not cost_after <= cost_before:
+            log.info("eqsat: extracted graph costs %.3f > %.3f; keeping the input", cost_after, cost_before)
+            stats["kept_input"] = f"extracted graph costs {cost_after:.3f} > {cost_before:.3f}"
+            return GraphResult(start, [], cost_before, cost_before, stats)
+        return GraphResult(out_model, applied, cost_before, cost_after, stats)
