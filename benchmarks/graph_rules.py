@@ -8,6 +8,7 @@ median latency (``iree-benchmark-module``) before and after, side by side::
     python benchmarks/graph_rules.py              # default sizes
     python benchmarks/graph_rules.py --tiny       # smallest sizes (a smoke run)
     python benchmarks/graph_rules.py --reps 20 --threads 1
+    python benchmarks/graph_rules.py --matches squeezenet inception_v3   # which rules match a model
 
 Timings depend on the machine and its load; rerun on a quiet machine for figures to report.
 """
@@ -88,12 +89,32 @@ def blocks(tiny: bool):
     ]
 
 
+def matches(names) -> int:
+    """Per model: matches of every rule on the imported graph, the fixpoint's rewrites, roofline."""
+    from mlir_opt.graph.rules import RULES
+
+    for name in names:
+        m = prepare(mlir_opt.load(name, size="tiny"))
+        v = GraphView(m)
+        counts = {rn: len(r.match(v)) for rn, r in RULES.items()}
+        res = apply_rules(m)
+        print(f"{name}: matches {({k: c for k, c in counts.items() if c})}")
+        print(f"  rewrite applies {({k: res.applied.count(k) for k in dict.fromkeys(res.applied)})}; "
+              f"roofline {analyze(v).us:.1f} -> {analyze(GraphView(res.model)).us:.1f} us", flush=True)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tiny", action="store_true", help="smallest sizes (smoke run)")
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--matches", nargs="+", metavar="MODEL",
+                    help="only list, per bundled model (tiny), how often each rule matches and what "
+                         "the rewrite fixpoint applies")
     args = ap.parse_args(argv)
+    if args.matches:
+        return matches(args.matches)
     torch.manual_seed(0)
     print(f"{'block':28s} {'rewrites':58s} {'model us':>17s} {'measured ms':>19s} {'speedup':>7s} {'rel err':>8s}")
     for label, mod, shape, seq in blocks(args.tiny):
