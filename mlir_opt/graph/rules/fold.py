@@ -40,6 +40,13 @@ def _per_channel(arr: np.ndarray, axis: int = 1) -> np.ndarray | None:
 
 
 def _affine_link(view: GraphView, g: ir.Operation, cur: ir.Value):
+    """``(opname, x_first, vector)`` if ``g`` computes cur ∘ c with one per-channel constant c
+    (the single-step case of :func:`_affine_links`; the egglog translation uses it)."""
+    lks = _affine_links(view, g, cur)
+    return lks[0] if lks is not None and len(lks) == 1 else None
+
+
+def _affine_links(view: GraphView, g: ir.Operation, cur: ir.Value):
     """``[(opname, x_first, vector), …]`` if ``g`` computes ((cur ∘ c1) ∘ c2) … elementwise with
     per-channel constants ``ci`` (one binop per constant input; the two-op ``x·s + t`` generic
     that ``fold-chained-scale-bias`` writes is such a link too), else None."""
@@ -119,7 +126,7 @@ def _conv_chain(view: GraphView, conv: ir.Operation):
         users = view.users(cur)
         if len(users) != 1 or view.num_uses(cur) != 1:
             break
-        lks = _affine_link(view, users[0], cur)
+        lks = _affine_links(view, users[0], cur)
         if lks is None:
             break
         links.extend((users[0], *lk) for lk in lks)
