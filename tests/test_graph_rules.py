@@ -292,6 +292,22 @@ NON_MATCHING = {
                               _MM.format(r="m0", a="%x", b="%w1", sa="4x8", sb="8x2", o="4x2") + "\n"
                               + _MM.format(r="m1", a="%m0", b="%w2", sa="4x2", sb="2x8", o="4x8")
                               + "\n  return %m1 : tensor<4x8xf32>")],
+    "conv-nchw-to-nhwc": [_two_convs(1, 1).replace("linalg.fill ins(%zero : f32) outs(%e1", "linalg.fill ins(%zero : f32) outs(%e1")
+                          .replace("outs(%i0 :", "outs(%e0 :").replace("outs(%i1 :", "outs(%e1 :")],  # accumulator not constant
+    "transpose-through-elementwise": [_g("%x: tensor<2x3xf32>, %y: tensor<3x2xf32>", "tensor<3x2xf32>",
+                                         "  %te = tensor.empty() : tensor<3x2xf32>\n"
+                                         "  %t = linalg.transpose ins(%x : tensor<2x3xf32>) outs(%te : tensor<3x2xf32>) permutation = [1, 0]\n"
+                                         "  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, "
+                                         "affine_map<(d0, d1) -> (d0, d1)>], iterator_types = [\"parallel\", \"parallel\"]} ins(%t, %y : "
+                                         "tensor<3x2xf32>, tensor<3x2xf32>) outs(%te : tensor<3x2xf32>) {\n  ^bb0(%p: f32, %q: f32, %o: f32):\n"
+                                         "    %s = arith.addf %p, %q : f32\n    linalg.yield %s : f32\n  } -> tensor<3x2xf32>\n"
+                                         "  return %r : tensor<3x2xf32>")],  # %y is not transposed
+    "transpose-of-pad": [_g("%x: tensor<2x3xf32>", "(tensor<5x2xf32>, tensor<2x5xf32>)",
+                            "  %p = tensor.pad %x low[0, 1] high[0, 1] {\n  ^bb0(%i: index, %j: index):\n"
+                            "    tensor.yield %zero : f32\n  } : tensor<2x3xf32> to tensor<2x5xf32>\n"
+                            "  %te = tensor.empty() : tensor<5x2xf32>\n"
+                            "  %t = linalg.transpose ins(%p : tensor<2x5xf32>) outs(%te : tensor<5x2xf32>) permutation = [1, 0]\n"
+                            "  return %t, %p : tensor<5x2xf32>, tensor<2x5xf32>")],  # the pad has another user
     "transpose-into-matmul": [_g("%x: tensor<2x4xf32>", "tensor<2x3xf32>",
                                  "  %c = arith.constant dense<0.5> : tensor<3x4xf32>\n"
                                  "  %te = tensor.empty() : tensor<4x3xf32>\n"
@@ -326,3 +342,53 @@ def test_search_verifies_only_the_rules_that_match(fire):
     assert {"enlarge-conv-kernel", "concat-of-elementwise"} <= verified  # they match the fire module
     assert not verified & {"distribute-matmul", "matmul-reassociate", "merge-parallel-matmuls"}
     assert res.stats["verify_seconds"] >= 0 and "rules_disabled" not in res.stats
+
+
+def test_batchnorm_fold_after_chain_fold_on_cnn(tmp_path):
+    # fold-chained-scale-bias takes the batch-norm chain into one x*s + t generic; the batch-norm
+    # fold still applies to that form, so a search may apply them in either order
+    m = mlir_opt.load("cnn", size="tiny")
+    res = apply_rules(m, ["fold-chained-scale-bias", "fold-batchnorm-into-conv"])
+    assert res.applied.count("fold-chained-scale-bias") == 3 and res.applied.count("fold-batchnorm-into-conv") == 3
+    _check_numerics(m, res.model, tmp_path)
+
+
+def test_reassociation_with_an_operand_defined_between_the_products(tmp_path):
+    # (x·y)·c where c is computed after x·y: A·(B·C) is cheaper (32*32*2 + 4*32*2 MACs instead of
+    # 4*32*32 + 4*32*2) and must be built after c's definition
+    sq = ("  %c_e = tensor.empty() : tensor<32x2xf32>\n"
+          "  %c = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], "
+          "iterator_types = [\"parallel\", \"parallel\"]} ins(%z : tensor<32x2xf32>) outs(%c_e : tensor<32x2xf32>) {\n"
+          "  ^bb0(%p: f32, %o: f32):\n    %t = arith.mulf %p, %p : f32\n    linalg.yield %t : f32\n  } -> tensor<32x2xf32>")
+    text = _g("%x: tensor<4x32xf32>, %y: tensor<32x32xf32>, %z: tensor<32x2xf32>", "tensor<4x2xf32>",
+              _MM.format(r="m0", a="%x", b="%y", sa="4x32", sb="32x32", o="4x32") + "\n" + sq + "\n"
+              + _MM.format(r="m1", a="%m0", b="%c", sa="4x32", sb="32x2", o="4x2") + "\n  return %m1 : tensor<4x2xf32>")
+    p = tmp_path / "g.mlir"
+    p.write_text(text)
+    m = load_mlir(p)
+    res = apply_rules(m, ["matmul-reassociate"])
+    assert res.applied == ["matmul-reassociate"]
+    _check_numerics(m, res.model, tmp_path)
+
+
+NHWC = ["conv-nchw-to-nhwc", "transpose-of-pad", "transpose-through-elementwise", "transpose-transpose"]
+
+
+def test_cnn_to_nhwc_with_transposes_cancelled(tmp_path):
+    # every conv becomes NHWC; the transposes between them move through pads, ReLUs and the
+    # residual add and cancel: 2 remain (the input, and before the NCHW mean)
+    m = mlir_opt.load("cnn", size="tiny")
+    res = apply_rules(m, ["fold-batchnorm-into-conv", *NHWC])
+    v = GraphView(res.model)
+    assert not v.find(CONV) and len(v.find("linalg.conv_2d_nhwc_hwcf")) == 3
+    assert len([t for t in v.find("linalg.transpose") if not v.is_constant(t.results[0])]) == 2
+    assert {"transpose-of-pad", "transpose-through-elementwise", "transpose-transpose"} <= set(res.applied)
+    _check_numerics(m, res.model, tmp_path)
+
+
+def test_layout_rules_are_opt_in():
+    from mlir_opt.graph.search.common import setup
+
+    rules, _, _ = setup(None, None, False, "llvm-cpu")
+    assert not {r.name for r in rules} & set(NHWC[:3])
+    assert {r.name for r in setup(NHWC, None, False, "llvm-cpu")[0]} == set(NHWC)

@@ -221,7 +221,7 @@ def apply_reassoc(module: ir.Module, m: Match) -> None:
     name, elem = outer.name, elem_of(outer.results[0])
     out_t, mid_t = str(outer.results[0].type), _ttype(new_inner, elem)
     x, y = (b, c) if left else (a, b)   # the new inner product
-    anchor = view.ops[min(m.ops)]
+    anchor = outer  # every input (A, B, C) is defined before the outer product
     cx, cy = view.const_value(x), view.const_value(y)
     if cx is not None and cy is not None:  # fold the weight-only product
         prod = np.matmul(cx.astype(np.float64), cy.astype(np.float64)).astype(cx.dtype)

@@ -68,6 +68,9 @@ class Rule:
             inverse of another rule (both enabled would loop) or a step that only pays off with a
             later rewrite (kernel enlargement) — set it to False; the searches, which deduplicate
             graphs by structural hash and compare costs, still use them.
+        in_search: whether the graph searches use the rule when no rule names are given. Rules
+            whose payoff needs long sequences (the NCHW -> NHWC layout rules) are opt-in: they
+            widen every search's branching and would crowd out shorter wins under a graph budget.
     """
 
     name: str
@@ -77,6 +80,7 @@ class Rule:
     apply: Callable[[ir.Module, Match], None]
     examples: Callable[[], list[Example]] = field(default=lambda: [])
     auto: bool = True
+    in_search: bool = True
 
 
 def dense(arr: np.ndarray) -> str:

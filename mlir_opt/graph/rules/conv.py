@@ -133,16 +133,17 @@ def _ttype(shape, elem: str) -> str:
     return "tensor<" + "x".join(map(str, shape)) + f"x{elem}>"
 
 
-def _init_lines(out_t: str, elem: str, ch: int, have_bias: bool) -> list[str]:
-    """Snippet lines defining ``%i``: a zero fill or a broadcast of ``%b`` along channel axis ``ch``."""
-    if not have_bias:
+def _init_lines(out_t: str, elem: str, ch: int, n_bias: int | None) -> list[str]:
+    """Snippet lines defining ``%i``: a zero fill (``n_bias`` None) or a broadcast of the
+    ``tensor<n_bias x elem>`` argument ``%b`` along channel axis ``ch``."""
+    if n_bias is None:
         return [f"  %e = tensor.empty() : {out_t}",
                 f"  %z = arith.constant 0.0 : {elem}",
                 f"  %i = linalg.fill ins(%z : {elem}) outs(%e : {out_t}) -> {out_t}"]
     return [f"  %e = tensor.empty() : {out_t}",
             f"  %i = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d{ch})>, "
             f"affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = [\"parallel\", \"parallel\", "
-            f"\"parallel\", \"parallel\"]}} ins(%b : tensor<?x{elem}>) outs(%e : {out_t}) {{\n"
+            f"\"parallel\", \"parallel\"]}} ins(%b : tensor<{n_bias}x{elem}>) outs(%e : {out_t}) {{\n"
             f"  ^bb0(%in: {elem}, %o: {elem}):\n    linalg.yield %in : {elem}\n  }} -> {out_t}"]
 
 
@@ -197,7 +198,7 @@ def apply_merge(module: ir.Module, m: Match) -> None:
         inputs.append(bv)
         head += f", %b: {bv.type}"
     lines = [head + f") -> ({', '.join(res_types)}) {{"]
-    lines += [ln.replace("tensor<?x", f"tensor<{bias.shape[0]}x") for ln in _init_lines(out_t, elem, lay["ch"], have_bias)]
+    lines += _init_lines(out_t, elem, lay["ch"], int(bias.shape[0]) if have_bias else None)
     lines.append(f"  %r = {anchor.name} {{{_conv_attrs(anchor)}}} ins(%x, %f : {x.type}, {wv.type}) "
                  f"outs(%i : {out_t}) -> {out_t}")
     off, names = 0, []

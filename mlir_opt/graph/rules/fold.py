@@ -40,8 +40,17 @@ def _per_channel(arr: np.ndarray, axis: int = 1) -> np.ndarray | None:
 
 
 def _affine_link(view: GraphView, g: ir.Operation, cur: ir.Value):
-    """``(opname, x_first, vector)`` if ``g`` computes cur ∘ c with a per-channel constant c."""
-    if g.name != "linalg.generic" or len(g.results) != 1 or len(g.operands) != 3:
+    """``(opname, x_first, vector)`` if ``g`` computes cur ∘ c with one per-channel constant c
+    (the single-step case of :func:`_affine_links`; the egglog translation uses it)."""
+    lks = _affine_links(view, g, cur)
+    return lks[0] if lks is not None and len(lks) == 1 else None
+
+
+def _affine_links(view: GraphView, g: ir.Operation, cur: ir.Value):
+    """``[(opname, x_first, vector), …]`` if ``g`` computes ((cur ∘ c1) ∘ c2) … elementwise with
+    per-channel constants ``ci`` (one binop per constant input; the two-op ``x·s + t`` generic
+    that ``fold-chained-scale-bias`` writes is such a link too), else None."""
+    if g.name != "linalg.generic" or len(g.results) != 1 or len(g.operands) < 3:
         return None
     if str(g.results[0].type) != str(cur.type):
         return None
@@ -51,45 +60,52 @@ def _affine_link(view: GraphView, g: ir.Operation, cur: ir.Value):
     maps = [_ir.affine_map_results(a) for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
     rank = len(shape_of(cur))
     ident = [f"d{i}" for i in range(rank)]
-    if maps[2][1] != ident or maps[2][0] != rank:
+    n_in = len(g.operands) - 1
+    if maps[n_in][1] != ident or maps[n_in][0] != rank:
         return None
-    ins = list(g.operands)[:2]
-    if ins[0] == cur and ins[1] != cur:
-        p = 0
-    elif ins[1] == cur and ins[0] != cur:
-        p = 1
-    else:
+    ins = list(g.operands)[:n_in]
+    if ins.count(cur) != 1:
         return None
+    p = ins.index(cur)
     if maps[p][1] != ident:
         return None
-    c = view.const_value(ins[1 - p])
-    if c is None:
-        return None
-    try:
-        full = map_to_loops(c, maps[1 - p][1], rank, shape_of(cur))
-    except ValueError:
-        return None
-    v = _per_channel(full)
-    if v is None:
-        return None
     block = g.regions[0].blocks[0]
+    vecs = {}
+    for k, v in enumerate(ins):
+        if k == p:
+            continue
+        c = view.const_value(v)
+        if c is None:
+            return None
+        try:
+            full = map_to_loops(c, maps[k][1], rank, shape_of(cur))
+        except ValueError:
+            return None
+        vec = _per_channel(full)
+        if vec is None:
+            return None
+        vecs[block.arguments[k]] = vec.astype(np.float64)
     body = [o.operation for o in block.operations]
-    if len(body) != 2 or body[0].name not in _AFFINE or body[1].name != "linalg.yield":
+    if len(body) != n_in or body[-1].name != "linalg.yield":
         return None
-    binop, yld = body
-    if yld.operands[0] != binop.results[0]:
+    links, run = [], block.arguments[p]
+    for binop in body[:-1]:
+        if binop.name not in _AFFINE or len(binop.operands) != 2:
+            return None
+        a, b = binop.operands
+        if a == run and b in vecs:
+            x_first, c_arg = True, b
+        elif b == run and a in vecs:
+            x_first, c_arg = False, a
+        else:
+            return None
+        if binop.name == "arith.divf" and not x_first:
+            return None  # c / x is not affine in x
+        links.append((binop.name, x_first, vecs.pop(c_arg)))
+        run = binop.results[0]
+    if vecs or body[-1].operands[0] != run:
         return None
-    a, b = binop.operands
-    x_arg, c_arg = block.arguments[p], block.arguments[1 - p]
-    if a == x_arg and b == c_arg:
-        x_first = True
-    elif a == c_arg and b == x_arg:
-        x_first = False
-    else:
-        return None
-    if binop.name == "arith.divf" and not x_first:
-        return None  # c / x is not affine in x
-    return binop.name, x_first, v.astype(np.float64)
+    return links
 
 
 def _conv_chain(view: GraphView, conv: ir.Operation):
@@ -110,10 +126,10 @@ def _conv_chain(view: GraphView, conv: ir.Operation):
         users = view.users(cur)
         if len(users) != 1 or view.num_uses(cur) != 1:
             break
-        lk = _affine_link(view, users[0], cur)
-        if lk is None:
+        lks = _affine_links(view, users[0], cur)
+        if lks is None:
             break
-        links.append((users[0], *lk))
+        links.extend((users[0], *lk) for lk in lks)
         cur = users[0].results[0]
     if not links:
         return None
@@ -126,8 +142,9 @@ def match_bn(view: GraphView) -> list[Match]:
     for i, op in enumerate(view.ops):
         ch = _conv_chain(view, op)
         if ch is not None:
-            idx = (i, *(view.index[g] for g, *_ in ch[2]))
-            out.append(Match("fold-batchnorm-into-conv", view.entry, idx, f"{len(ch[2])} elementwise ops"))
+            gens = list(dict.fromkeys(view.index[g] for g, *_ in ch[2]))
+            out.append(Match("fold-batchnorm-into-conv", view.entry, (i, *gens),
+                             f"{len(gens)} elementwise ops, {len(ch[2])} affine steps"))
     return out
 
 

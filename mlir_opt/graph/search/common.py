@@ -133,6 +133,8 @@ def setup(rule_names, cost: CostModel | None, verify: bool, target: str):
 
     t0 = time.perf_counter()
     rules = get_rules(rule_names)
+    if rule_names is None:
+        rules = [r for r in rules if r.in_search]  # opt-in rules only when named
     if verify:
         lazy = LazyVerifier(target)
         rules = VerifiedRules(lazy.wrap(r) for r in rules)

@@ -1,0 +1,331 @@
+"""Layout rules for convolutions: NCHW -> NHWC, and moving transposes across elementwise ops.
+
+All three are opt-in (``auto=False, in_search=False``): name them to use them, e.g.
+``GreedySearch(rules=[...])`` or ``rewrite --rule conv-nchw-to-nhwc --rule transpose-of-pad
+--rule transpose-through-elementwise --rule transpose-transpose``.
+
+``conv-nchw-to-nhwc`` (search-only): ``linalg.conv_2d_nchw_fchw`` with a per-channel constant
+accumulator becomes ``transpose(conv_2d_nhwc_hwcf(transpose(x, [0,2,3,1]), Wᵀ), [0,3,1,2])``;
+a weight-only filter is transposed to HWCF with numpy (otherwise a ``linalg.transpose`` is
+emitted). Alone it adds two transposes; it pays off when the transposes between consecutive
+convolutions cancel.
+
+``transpose-through-elementwise`` (search-only): an elementwise ``linalg.generic`` (identity
+maps, one result) whose every tensor input is ``linalg.transpose(xᵢ, p)`` with the same ``p``
+becomes ``transpose(generic(x…), p)``: ReLU and residual adds let the transposes that
+``conv-nchw-to-nhwc`` inserts meet and cancel (``transpose-transpose``).
+
+``transpose-of-pad`` (search-only): ``transpose(pad(x, lo, hi), p)`` with a static pad →
+``pad(transpose(x, p), lo∘p, hi∘p)`` (same padding value), so that the transpose of a padded
+convolution input meets the transpose that produced ``x``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import ir as _ir
+from ..view import GraphView
+from .base import Example, Match, Rule, RuleError, replace_results, shape_of
+from .conv import _conv_attrs, _init_lines, _ttype, conv_graph, conv_info
+from .conv import _Branch as B
+
+__all__ = ["RULES"]
+
+ir = _ir.ir
+
+_TO_NHWC, _TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
+
+
+# -- conv-nchw-to-nhwc ----------------------------------------------------------------------------
+
+def _nchw(view: GraphView, op: ir.Operation):
+    c = conv_info(view, op)
+    if c is None or c.name != "linalg.conv_2d_nchw_fchw" or c.bias is None or len(set(c.types)) != 1:
+        return None
+    return c
+
+
+def match_nhwc(view: GraphView) -> list[Match]:
+    """NCHW convolutions with a per-channel constant accumulator."""
+    return [Match("conv-nchw-to-nhwc", view.entry, (i,)) for i, op in enumerate(view.ops)
+            if op.name == "linalg.conv_2d_nchw_fchw" and _nchw(view, op) is not None]
+
+
+def apply_nhwc(module: ir.Module, m: Match) -> None:
+    """Transpose input and filter to NHWC/HWCF, convolve, transpose the result back."""
+    view = GraphView(module, m.entry)
+    op = view.ops[m.ops[0]]
+    c = _nchw(view, op)
+    if c is None:
+        raise RuleError("conv-nchw-to-nhwc: precondition failed")
+    x, f = op.operands[0], op.operands[1]
+    elem = c.types[0]
+    xs, fs, os_ = shape_of(x), shape_of(f), shape_of(op.results[0])
+    x_t = _ttype([xs[i] for i in _TO_NHWC], elem)
+    f_t = _ttype([fs[2], fs[3], fs[1], fs[0]], elem)
+    o_t = _ttype([os_[i] for i in _TO_NHWC], elem)
+    out_t = str(op.results[0].type)
+    have_bias = bool(np.any(c.bias != 0))
+    inputs, args = [x], [f"%x: {x.type}"]
+    lines = [f"  %xe = tensor.empty() : {x_t}",
+             f"  %xt = linalg.transpose ins(%x : {x.type}) outs(%xe : {x_t}) permutation = [0, 2, 3, 1]"]
+    if c.filt is not None:
+        wv = _ir.make_constant(np.ascontiguousarray(np.transpose(c.filt, (2, 3, 1, 0))), before=op)
+        inputs.append(wv)
+        args.append(f"%w: {wv.type}")
+    else:
+        inputs.append(f)
+        args.append(f"%f: {f.type}")
+        lines += [f"  %we = tensor.empty() : {f_t}",
+                  f"  %w = linalg.transpose ins(%f : {f.type}) outs(%we : {f_t}) permutation = [2, 3, 1, 0]"]
+    if have_bias:
+        bv = _ir.make_constant(c.bias.astype(c.bias.dtype), before=op)
+        inputs.append(bv)
+        args.append(f"%b: {bv.type}")
+    lines += _init_lines(o_t, elem, 3, int(c.bias.shape[0]) if have_bias else None)
+    lines += [f"  %r = linalg.conv_2d_nhwc_hwcf {{{_conv_attrs(op)}}} ins(%xt, %w : {x_t}, {f_t}) outs(%i : {o_t}) -> {o_t}",
+              f"  %oe = tensor.empty() : {out_t}",
+              f"  %o = linalg.transpose ins(%r : {o_t}) outs(%oe : {out_t}) permutation = [0, 3, 1, 2]",
+              f"  return %o : {out_t}", "}"]
+    new = _ir.splice(op, f"func.func @s({', '.join(args)}) -> {out_t} {{\n" + "\n".join(lines), inputs)
+    replace_results(view, [op.results[0]], new)
+
+
+# -- transpose-through-elementwise ----------------------------------------------------------------
+
+def _through(view: GraphView, g: ir.Operation):
+    """``(perm, transposes)`` if every tensor input of elementwise ``g`` is a transpose by ``perm``."""
+    if g.name != "linalg.generic" or len(g.results) != 1:
+        return None
+    if any("parallel" not in str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])):
+        return None
+    rank = len(shape_of(g.results[0]))
+    ident = (rank, [f"d{i}" for i in range(rank)])
+    maps = [_ir.affine_map_results(a) for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
+    if any(mp != ident for mp in maps):
+        return None
+    ins = list(g.operands)[:-1]
+    if not ins:
+        return None
+    ts, perm = [], None
+    for v in ins:
+        t = view.producer(v)
+        if t is None or t.name != "linalg.transpose":
+            return None  # (a transpose with other users stays for them)
+        p = _ir.int_array_attr(t, "permutation")
+        if perm is not None and p != perm:
+            return None
+        if view.is_constant(v):
+            return None  # constant transposes are folded instead
+        perm = p
+        ts.append(t)
+    if perm == list(range(rank)):
+        return None
+    return perm, ts
+
+
+def match_through(view: GraphView) -> list[Match]:
+    """Elementwise generics all of whose inputs are transposes by one permutation."""
+    out = []
+    for i, g in enumerate(view.ops):
+        r = _through(view, g)
+        if r is not None:
+            out.append(Match("transpose-through-elementwise", view.entry, (*(view.index[t] for t in r[1]), i),
+                             f"perm {r[0]}"))
+    return out
+
+
+def apply_through(module: ir.Module, m: Match) -> None:
+    """The generic on the untransposed inputs (its body moved from a clone), then one transpose."""
+    view = GraphView(module, m.entry)
+    g = view.ops[m.ops[-1]]
+    r = _through(view, g)
+    if r is None or [view.index[t] for t in r[1]] != list(m.ops[:-1]):
+        raise RuleError("transpose-through-elementwise: precondition failed")
+    perm, ts = r
+    xs = [t.operands[0] for t in ts]
+    out_t = str(g.results[0].type)
+    os_ = shape_of(g.results[0])
+    inv = [perm.index(i) for i in range(len(perm))]
+    elem = str(ir.RankedTensorType(g.results[0].type).element_type)
+    src_t = _ttype([os_[i] for i in inv], elem)  # out = transpose(src, perm): out[i] = src[perm[i]]
+    rank = len(os_)
+    ident = ", ".join(f"d{i}" for i in range(rank))
+    mp = f"affine_map<({ident}) -> ({ident})>"
+    iters = ", ".join(['"parallel"'] * rank)
+    block_args = ", ".join(f"%a{k}: {ir.RankedTensorType(x.type).element_type}" for k, x in enumerate(xs))
+    snippet = f"""func.func @s({', '.join(f'%x{k}: {x.type}' for k, x in enumerate(xs))}) -> {out_t} {{
+  %e = tensor.empty() : {src_t}
+  %g = linalg.generic {{indexing_maps = [{', '.join([mp] * (len(xs) + 1))}], iterator_types = [{iters}]}} ins({', '.join(f'%x{k}' for k in range(len(xs)))} : {', '.join(str(x.type) for x in xs)}) outs(%e : {src_t}) {{
+  ^bb0({block_args}, %o: {elem}):
+    linalg.yield %o : {elem}
+  }} -> {src_t}
+  %te = tensor.empty() : {out_t}
+  %t = linalg.transpose ins(%g : {src_t}) outs(%te : {out_t}) permutation = [{', '.join(map(str, perm))}]
+  return %t : {out_t}
+}}"""
+    new = _ir.splice(g, snippet, xs)
+    t_new = new[0].owner
+    t_new = t_new.operation if hasattr(t_new, "operation") else t_new
+    g_new = t_new.operands[0].owner
+    g_new = g_new.operation if hasattr(g_new, "operation") else g_new
+    _move_body(g, g_new)
+    replace_results(view, [g.results[0]], new)
+
+
+def _move_body(src: ir.Operation, dst: ir.Operation) -> None:
+    """Replace ``dst``'s placeholder body (``yield %out``) by a copy of ``src``'s body."""
+    blk = dst.regions[0].blocks[0]
+    yld = [o.operation for o in blk.operations][-1]
+    with ir.InsertionPoint(dst):
+        tmp = src.clone()
+    tblk = tmp.regions[0].blocks[0]
+    for a_old, a_new in zip(tblk.arguments, blk.arguments):
+        a_old.replace_all_uses_with(a_new)
+    body = [o.operation for o in tblk.operations]
+    for o in body[:-1]:
+        o.move_before(yld)
+    yld.operands[0] = body[-1].operands[0]
+    tmp.erase()
+
+
+# -- transpose-of-pad -----------------------------------------------------------------------------
+
+def _top(view: GraphView, t: ir.Operation):
+    if t.name != "linalg.transpose":
+        return None
+    pad = view.producer(t.operands[0])
+    if pad is None or pad.name != "tensor.pad" or len(pad.operands) != 1 or view.num_uses(t.operands[0]) != 1:
+        return None
+    body = [o.operation for o in pad.regions[0].blocks[0].operations]
+    if len(body) != 1 or body[0].name != "tensor.yield":
+        return None
+    v = body[0].operands[0]
+    if not isinstance(v, ir.BlockArgument) and view.producer(v) is not None and view.index.get(view.producer(v)) is None:
+        return None  # the padding value is computed inside the region
+    return pad, v
+
+
+def match_top(view: GraphView) -> list[Match]:
+    """Transposes of a (singly used) static tensor.pad."""
+    out = []
+    for i, t in enumerate(view.ops):
+        r = _top(view, t)
+        if r is not None:
+            out.append(Match("transpose-of-pad", view.entry, (view.index[r[0]], i)))
+    return out
+
+
+def apply_top(module: ir.Module, m: Match) -> None:
+    """Transpose first, then pad with the permuted amounts."""
+    view = GraphView(module, m.entry)
+    t = view.ops[m.ops[1]]
+    r = _top(view, t)
+    if r is None or view.index[r[0]] != m.ops[0]:
+        raise RuleError("transpose-of-pad: precondition failed")
+    pad, val = r
+    if isinstance(val, ir.BlockArgument):
+        raise RuleError("transpose-of-pad: padding value is a block argument")
+    x = pad.operands[0]
+    perm = _ir.int_array_attr(t, "permutation")
+    lo, hi = _ir.int_array_attr(pad, "static_low"), _ir.int_array_attr(pad, "static_high")
+    xs = shape_of(x)
+    elem = str(ir.RankedTensorType(x.type).element_type)
+    xt_t = _ttype([xs[i] for i in perm], elem)
+    out_t = str(t.results[0].type)
+    idx = ", ".join(f"%i{k}: index" for k in range(len(perm)))
+    snippet = f"""func.func @s(%x: {x.type}, %v: {val.type}) -> {out_t} {{
+  %e = tensor.empty() : {xt_t}
+  %xt = linalg.transpose ins(%x : {x.type}) outs(%e : {xt_t}) permutation = [{', '.join(map(str, perm))}]
+  %p = tensor.pad %xt low[{', '.join(str(lo[i]) for i in perm)}] high[{', '.join(str(hi[i]) for i in perm)}] {{
+  ^bb0({idx}):
+    tensor.yield %v : {val.type}
+  }} : {xt_t} to {out_t}
+  return %p : {out_t}
+}}"""
+    new = _ir.splice(t, snippet, [x, val])
+    replace_results(view, [t.results[0]], new)
+
+
+def _top_example(label: str, shape, perm, lo, hi) -> Example:
+    t = lambda s: "tensor<" + "x".join(map(str, s)) + "xf32>"
+    padded = [s + a + b for s, a, b in zip(shape, lo, hi)]
+    out = [padded[i] for i in perm]
+    idx = ", ".join(f"%i{k}: index" for k in range(len(shape)))
+    return Example(label, f"""func.func @main(%x: {t(shape)}) -> {t(out)} {{
+  %v = arith.constant 0.5 : f32
+  %p = tensor.pad %x low[{', '.join(map(str, lo))}] high[{', '.join(map(str, hi))}] {{
+  ^bb0({idx}):
+    tensor.yield %v : f32
+  }} : {t(shape)} to {t(padded)}
+  %e = tensor.empty() : {t(out)}
+  %r = linalg.transpose ins(%p : {t(padded)}) outs(%e : {t(out)}) permutation = [{', '.join(map(str, perm))}]
+  return %r : {t(out)}
+}}
+""")
+
+
+def top_examples() -> list[Example]:
+    """NCHW pad 1 -> NHWC, asymmetric pads on 3-D, a pad on the permuted batch dim."""
+    return [_top_example("1x3x4x4 pad [0,0,1,1] -> [0,2,3,1]", [1, 3, 4, 4], [0, 2, 3, 1], [0, 0, 1, 1], [0, 0, 1, 1]),
+            _top_example("2x3x4 pad lo [0,1,2] hi [1,0,0] -> [2,0,1]", [2, 3, 4], [2, 0, 1], [0, 1, 2], [1, 0, 0]),
+            _top_example("2x5 pad lo [1,0] hi [0,2] -> [1,0]", [2, 5], [1, 0], [1, 0], [0, 2])]
+
+
+# -- examples -------------------------------------------------------------------------------------
+
+def nhwc_examples() -> list[Example]:
+    """Padded 3x3 with bias, strided 1x1 without, 3x3 pad 1 on batch 2."""
+    return [Example("nchw 1x4x6x6 3x3 pad 1 -> 5 (bias)", conv_graph(1, 4, 6, [B(5, 3, 1, True)], concat=False, seed=20)),
+            Example("nchw 1x3x7x7 1x1 stride 2 -> 4", conv_graph(1, 3, 7, [B(4, 1, 0, False)], stride=2, concat=False, seed=21)),
+            Example("nchw 2x2x5x5 3x3 -> 3 (bias), relu", conv_graph(2, 2, 5, [B(3, 3, 0, True)], relu_first=True,
+                                                                    concat=False, seed=22))]
+
+
+def _iters(n: int) -> str:
+    return ", ".join(['"parallel"'] * n)
+
+
+def _through_example(label: str, shape, perm, n_in: int, body: str) -> Example:
+    t = lambda s: "tensor<" + "x".join(map(str, s)) + "xf32>"
+    out = [shape[i] for i in perm]
+    rank = len(shape)
+    ident = ", ".join(f"d{i}" for i in range(rank))
+    mp = f"affine_map<({ident}) -> ({ident})>"
+    lines = ["  %zero = arith.constant 0.0 : f32"]
+    for k in range(n_in):
+        lines += [f"  %e{k} = tensor.empty() : {t(out)}",
+                  f"  %t{k} = linalg.transpose ins(%x{k} : {t(shape)}) outs(%e{k} : {t(out)}) permutation = [{', '.join(map(str, perm))}]"]
+    args = ", ".join(f"%in{k}: f32" for k in range(n_in))
+    lines += [f"  %o = tensor.empty() : {t(out)}",
+              f"  %r = linalg.generic {{indexing_maps = [{', '.join([mp] * (n_in + 1))}], iterator_types = [{_iters(rank)}]}} "
+              f"ins({', '.join(f'%t{k}' for k in range(n_in))} : {', '.join([t(out)] * n_in)}) outs(%o : {t(out)}) {{\n"
+              f"  ^bb0({args}, %out: f32):\n{body}\n  }} -> {t(out)}"]
+    return Example(label, f"func.func @main({', '.join(f'%x{k}: {t(shape)}' for k in range(n_in))}) -> {t(out)} {{\n"
+                   + "\n".join(lines) + f"\n  return %r : {t(out)}\n}}\n")
+
+
+_RELU = "    %c = arith.cmpf ugt, %in0, %zero : f32\n    %s = arith.select %c, %in0, %zero : f32\n    linalg.yield %s : f32"
+_ADD = "    %s = arith.addf %in0, %in1 : f32\n    linalg.yield %s : f32"
+_MIX = "    %s = arith.mulf %in0, %in1 : f32\n    %u = arith.subf %s, %in2 : f32\n    linalg.yield %u : f32"
+
+
+def through_examples() -> list[Example]:
+    """ReLU after NHWC->NCHW, a residual add of two transposes, a 3-input body on 3-D tensors."""
+    return [_through_example("relu(transpose(1x4x5x3, [0,3,1,2]))", [1, 4, 5, 3], [0, 3, 1, 2], 1, _RELU),
+            _through_example("transpose(a) + transpose(b), 2x3x4x5 [0,2,3,1]", [2, 3, 4, 5], [0, 2, 3, 1], 2, _ADD),
+            _through_example("a*b - c on transposes 3x4x5 [2,0,1]", [3, 4, 5], [2, 0, 1], 3, _MIX)]
+
+
+RULES = [
+    Rule("conv-nchw-to-nhwc", "layout",
+         "conv_2d_nchw_fchw -> transpose + conv_2d_nhwc_hwcf (filter transposed) + transpose back (opt-in)",
+         match_nhwc, apply_nhwc, nhwc_examples, auto=False, in_search=False),
+    Rule("transpose-through-elementwise", "layout",
+         "elementwise op on transposes by one permutation -> transpose of the op on the inputs (opt-in)",
+         match_through, apply_through, through_examples, auto=False, in_search=False),
+    Rule("transpose-of-pad", "layout",
+         "transpose of a static pad -> pad (permuted amounts) of the transpose (opt-in)",
+         match_top, apply_top, top_examples, auto=False, in_search=False),
+]
