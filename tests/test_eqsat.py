@@ -38,7 +38,7 @@ def _check_iree(original, rewritten, tmp_path):
 def test_every_rule_with_an_egglog_counterpart_exists():
     assert set(EGG_RULES) <= set(RULES)
     assert {"merge-parallel-matmuls", "fold-batchnorm-into-conv", "fold-constant-transpose",
-            "transpose-transpose"} <= set(EGG_RULES)
+            "transpose-transpose", "merge-parallel-convs", "enlarge-conv-kernel"} <= set(EGG_RULES)
 
 
 def test_eqsat_merges_qkv_on_bert_and_matches_iree(bert, tmp_path):
@@ -139,3 +139,46 @@ def test_ctrl_c_during_extraction_keeps_the_input(bert, monkeypatch):
     assert r.stats["interrupted"] and r.stats["kept_input"] == "interrupted"
     assert r.applied == [] and r.cost_after == r.cost_before
     assert structural_hash(r.model) == structural_hash(prepare(bert))
+
+
+def _example(tmp_path, name, k):
+    src = tmp_path / f"{name}-{k}.mlir"
+    src.write_text(RULES[name].examples()[k].mlir)
+    return load_mlir(src, name=f"ex{k}")
+
+
+def test_conv_branches_merge_and_match_iree(tmp_path):
+    """Three padded 3x3 NCHW branches (two with bias, one zero fill) become one conv + slices."""
+    m = _example(tmp_path, "merge-parallel-convs", 0)
+    r = EqSatSearch(rules=["merge-parallel-convs"]).run(m.clone())
+    assert r.applied == ["merge-parallel-convs"] and r.cost_after < r.cost_before
+    text = r.model.text()
+    assert text.count("linalg.conv_2d_nchw_fchw") == 1 and text.count("tensor.extract_slice") == 3
+    assert "tensor<10x4x3x3xf32>" in text  # filters concatenated along output channels (5 + 2 + 3)
+    assert _check_iree(m, r.model, tmp_path) < 1e-4
+
+
+def test_enlarge_then_merge_nhwc_and_match_iree(tmp_path):
+    """SqueezeNet fire in NHWC: the 1x1 branch is enlarged to 3x3 and merged with its sibling."""
+    m = _example(tmp_path, "enlarge-conv-kernel", 2)
+    alone = EqSatSearch(rules=["merge-parallel-convs"]).run(m.clone())
+    assert alone.applied == []  # different kernels: nothing to merge without enlargement
+    r = EqSatSearch(rules=["merge-parallel-convs", "enlarge-conv-kernel"]).run(m.clone())
+    assert sorted(r.applied) == ["enlarge-conv-kernel", "merge-parallel-convs"], r.stats
+    text = r.model.text()
+    assert text.count("linalg.conv_2d_nhwc_hwcf") == 1 and "tensor<3x3x4x5xf32>" in text
+    assert r.cost_after < r.cost_before
+    assert _check_iree(m, r.model, tmp_path) < 1e-4
+
+
+def test_inception_block_stays_bounded(tmp_path):
+    """Eight sibling branches (1x1, 3x3 pad 1, 5x5 pad 2) under merge + enlarge: runs, not subsets."""
+    from mlir_opt.graph.rules.conv import B, conv_graph
+
+    src = tmp_path / "incep.mlir"
+    ks = [(1, 0), (3, 1), (1, 0), (5, 2), (3, 1), (1, 0), (3, 1), (1, 0)]
+    src.write_text(conv_graph(1, 4, 6, [B(2 + j % 3, k, p, j % 2 == 0) for j, (k, p) in enumerate(ks)], seed=3))
+    m = load_mlir(src, name="incep")
+    r = EqSatSearch(rules=["merge-parallel-convs", "enlarge-conv-kernel"], verify=False).run(m)
+    assert r.stats["stop_reason"] == "saturated" and r.stats["enodes"] < 3000, r.stats
+    assert r.cost_after < r.cost_before and "merge-parallel-convs" in r.applied

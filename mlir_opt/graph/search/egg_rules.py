@@ -62,6 +62,11 @@ SCHEMA = """
 (constructor CAff (i64 T) T)
 (constructor CScaleW (i64 T) T)
 (constructor CTr (T i64) T)
+(constructor Pad (T i64) T)
+(constructor SliceD (T i64 i64 i64) T)
+(constructor CCatF (i64 T T) T)
+(constructor CCatB (i64 T T) T)
+(constructor CPadK (i64 T i64) T)
 (relation IsConst (T))
 (function ncols (T) i64 :merge old)
 (function lead (T) i64 :merge old)
@@ -70,12 +75,21 @@ SCHEMA = """
 (relation PId (i64))
 (relation Val (T i64))
 (relation NextW (i64 i64))
+(function fsh (T) i64 :merge old)
+(function nout (T) i64 :merge old)
+(function chax (i64) i64 :merge old)
+(relation Single (T))
+(relation PadPlus (i64 i64 i64 i64))
+(relation PZero (i64))
+(relation Dil1 (i64))
+(relation Nchw32 (i64))
 """
 
 #: Constructors of constant expressions (realized with numpy, free in the cost model).
-CONST_CTORS = ("Leaf", "CCat", "CAff", "CScaleW", "CTr")
+CONST_CTORS = ("Leaf", "CCat", "CAff", "CScaleW", "CTr", "CCatF", "CCatB", "CPadK")
 #: Every constructor of the sorts T and TL.
-CTORS = ("TNil", "TCons", "Arg", "Leaf", "Op", "MM", "BiasAdd", "Conv", "Aff", "Tr", "Slice", *CONST_CTORS[1:])
+CTORS = ("TNil", "TCons", "Arg", "Leaf", "Op", "MM", "BiasAdd", "Conv", "Aff", "Tr", "Slice", "Pad", "SliceD",
+         *CONST_CTORS[1:])
 
 #: Analysis rules, run to saturation before every iteration of the rewrite rulesets.
 ANALYSIS = """
@@ -87,6 +101,19 @@ ANALYSIS = """
 (rule ((= w (CScaleW i b)) (IsConst b)) ((IsConst w)) :ruleset analysis)
 (rule ((= w (CTr b p)) (IsConst b)) ((IsConst w)) :ruleset analysis)
 (rule ((= y (Slice (Slice x o1 n1) o2 n2))) ((union y (Slice x (+ o1 o2) n2))) :ruleset analysis :name "slice-slice")
+(rule ((= y (SliceD (SliceD x d o1 n1) d o2 n2))) ((union y (SliceD x d (+ o1 o2) n2))) :ruleset analysis
+      :name "sliced-sliced")
+(rule ((= w (CCatF a u v)) (IsConst u) (IsConst v) (= s (fsh u)) (= n1 (nout u)) (= n2 (nout v)) (= i (wid v)))
+      ((IsConst w) (set (fsh w) s) (set (nout w) (+ n1 n2)) (set (wid w) i)) :ruleset analysis)
+(rule ((= w (CCatB a u v)) (IsConst u) (IsConst v)) ((IsConst w)) :ruleset analysis)
+(rule ((= w (CPadK a v t)) (IsConst v) (= n (nout v)) (= i (wid v)))
+      ((IsConst w) (set (fsh w) t) (set (nout w) n) (set (wid w) i)) :ruleset analysis)
+(rule ((= w (CPadK a v t)) (Single v)) ((Single w)) :ruleset analysis)
+(rule ((= w (CPadK a (CCatF a u v) t))) ((union w (CCatF a (CPadK a u t) (CPadK a v t)))) :ruleset analysis
+      :name "padk-of-concat")
+(rule ((= w (CScaleW k v)) (IsConst v) (= s (fsh v)) (= n (nout v)) (= i (wid v)))
+      ((set (fsh w) s) (set (nout w) n) (set (wid w) i)) :ruleset analysis)
+(rule ((= w (CScaleW k v)) (Single v)) ((Single w)) :ruleset analysis)
 """
 
 
@@ -140,9 +167,9 @@ register(EggRule("merge-parallel-matmuls", "merge", """
 # Folding (fold.py): a per-channel affine elementwise op after a convolution folds into its
 # filter (scalings) and accumulator (shifts) — one link at a time, so chains fold step by step.
 register(EggRule("fold-batchnorm-into-conv", "fold", """
-(rule ((= y (Aff i 0 x c)) (= x (Conv a xin w b)))
+(rule ((= y (Aff i 0 x c)) (= x (Conv a xin w b)) (Nchw32 a))
       ((union y (Conv a xin w (CAff i b)))) :ruleset {ruleset} :name "fold-bn-shift")
-(rule ((= y (Aff i 1 x c)) (= x (Conv a xin w b)))
+(rule ((= y (Aff i 1 x c)) (= x (Conv a xin w b)) (Nchw32 a))
       ((union y (Conv a xin (CScaleW i w) (CAff i b)))) :ruleset {ruleset} :name "fold-bn-scale")
 """, ("Conv",)))
 
@@ -158,3 +185,31 @@ register(EggRule("transpose-transpose", "layout", """
 (rule ((= y (Tr t p2)) (= t (Tr x p1)) (= q (pcomp p1 p2)))
       ((union y (Tr x q))) :ruleset {ruleset} :name "transpose-transpose")
 """, ("Tr",)))
+
+# Convolutions (conv.py). Horizontal merging: two convolutions with the same attributes (op/layout,
+# strides, dilations, element type: literal ``a``) reading the same input class — equal zero pads of
+# one value are one ``Pad`` term by hash-consing — with filters of equal shape but the output
+# channels (``fsh``) become one on the concatenated filters/accumulators, sliced along the result's
+# channel axis (``chax a``). As for matmuls, the right member is one original filter (``Single``:
+# a leaf, possibly enlarged or scaled) that follows the left member's last filter in its group
+# (``NextW``), so only runs are built.
+register(EggRule("merge-parallel-convs", "merge", """
+(rule ((= y1 (Conv a p w1 b1)) (= y2 (Conv a p w2 b2)) (Single w2) (= j (wid w2)) (= i (wid w1)) (NextW i j)
+       (= s (fsh w1)) (= s (fsh w2)) (= n1 (nout w1)) (= n2 (nout w2)) (= c (chax a)))
+      ((let big (Conv a p (CCatF a w1 w2) (CCatB a b1 b2)))
+       (union y1 (SliceD big c 0 n1)) (union y2 (SliceD big c n1 n2)))
+      :ruleset {ruleset} :name "merge-parallel-convs")
+""", ("CCatF",)))
+
+# Kernel enlargement (TASO): a dilation-1 convolution whose sibling on the same source reads it
+# padded by δ more per side and has a kernel larger by 2δ gets its filter zero-padded (``CPadK``) and
+# reads the sibling's pad. ``PadPlus i j s t`` (from the translation): pad spec ``j`` is spec ``i`` + δ
+# on the spatial dims where filter shape ``t`` is shape ``s`` + 2δ; ``PZero`` is the spec "no pad".
+register(EggRule("enlarge-conv-kernel", "merge", """
+(rule ((= y (Conv a (Pad x i) w b)) (= y2 (Conv a (Pad x j) w2 b2)) (Dil1 a) (= s (fsh w)) (= t (fsh w2))
+       (PadPlus i j s t))
+      ((union y (Conv a (Pad x j) (CPadK a w t) b))) :ruleset {ruleset} :name "enlarge-conv-kernel")
+(rule ((= y (Conv a x w b)) (= y2 (Conv a (Pad x j) w2 b2)) (Dil1 a) (= s (fsh w)) (= t (fsh w2))
+       (PZero z) (PadPlus z j s t))
+      ((union y (Conv a (Pad x j) (CPadK a w t) b))) :ruleset {ruleset} :name "enlarge-conv-kernel-unpadded")
+""", ("CPadK",)))

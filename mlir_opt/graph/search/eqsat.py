@@ -40,6 +40,7 @@ from ...model import Model
 from .. import GraphResult, prepare
 from ..cost import CostModel, Roofline, _FREE, _flops, _is_elementwise, _nbytes
 from ..rules.fold import _affine_link, _per_channel
+from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS
 from ..view import GraphView, _attrs
 from .common import setup
@@ -81,7 +82,10 @@ class EGraphGraph:
     lines: list[str] = field(default_factory=list)
     orig: dict = field(default_factory=dict)  # (ctor, items) -> original value
     links: dict[int, tuple] = field(default_factory=dict)  # op index -> (binop, x_first, vector)
-    conv_attrs: list[tuple[str, str]] = field(default_factory=list)
+    conv_attrs: list[tuple[str, str, str]] = field(default_factory=list)  # (op name, attrs, elem)
+    conv_geo: list[tuple[tuple, tuple]] = field(default_factory=list)  # (strides, dilations) per attrs
+    pads: list[tuple[tuple, tuple]] = field(default_factory=list)  # pad spec id -> (low, high)
+    fshapes: list[tuple] = field(default_factory=list)  # fsh id -> (op name, filter shape w/o F, elem)
     perms: list[tuple[int, ...]] = field(default_factory=list)
     roots: list[ir.Value] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)  # what the translation made, for stats
@@ -95,6 +99,12 @@ class EGraphGraph:
 
     def name(self, v: ir.Value) -> str:
         return f"$v{self.id_of(v)}"
+
+    def pad_id(self, lo, hi) -> int:
+        key = (tuple(lo), tuple(hi))
+        if key not in self.pads:
+            self.pads.append(key)
+        return self.pads.index(key)
 
     def perm_id(self, p) -> int:
         p = tuple(p)
@@ -148,15 +158,35 @@ def _matmul(view: GraphView, op: ir.Operation):
 
 
 def _conv(view: GraphView, op: ir.Operation):
-    """``(x, filter, init)`` for a convolution fold.py can fold into, else None."""
-    if op.name != "linalg.conv_2d_nchw_fchw" or len(op.operands) != 3 or len(op.results) != 1:
+    """``(x, filter, init, info)`` for a 2-D convolution (either layout) with a constant filter and
+    an accumulator constant per output channel (what the conv and fold rules need), else None."""
+    if op.name not in LAYOUTS or len(op.operands) != 3 or len(op.results) != 1:
         return None
-    if _elem(op.results[0]) != "f32" or view.is_constant(op.operands[0]):
+    if _elem(op.results[0]) not in ("f32", "f16") or view.is_constant(op.operands[0]):
         return None
-    w, init = view.const_value(op.operands[1]), view.const_value(op.operands[2])
-    if w is None or init is None or _per_channel(init) is None:
+    c = conv_info(view, op)
+    if c is None or c.filt is None or c.bias is None or len(set(c.types)) != 1:
         return None
-    return op.operands[0], op.operands[1], op.operands[2]
+    return op.operands[0], op.operands[1], op.operands[2], c
+
+
+def _zero_pad(view: GraphView, op: ir.Operation):
+    """``(low, high)`` of a static, non-negative zero ``tensor.pad``, else None."""
+    if op.name != "tensor.pad" or len(op.operands) != 1 or len(op.results) != 1:
+        return None
+    try:
+        lo, hi = _ir.int_array_attr(op, "static_low"), _ir.int_array_attr(op, "static_high")
+    except (KeyError, ValueError):
+        return None
+    if any(v < 0 for v in lo + hi):
+        return None
+    body = [o.operation for o in op.regions[0].blocks[0].operations]
+    if len(body) != 1 or body[0].name != "tensor.yield":
+        return None
+    z = view.const_value(body[0].operands[0])
+    if z is None or np.asarray(z).size != 1 or float(np.asarray(z).reshape(-1)[0]) != 0.0:
+        return None
+    return tuple(lo), tuple(hi)
 
 
 def translate(view: GraphView) -> EGraphGraph:
@@ -189,6 +219,7 @@ def translate(view: GraphView) -> EGraphGraph:
         g.kinds[ctor] = g.kinds.get(ctor, 0) + 1
 
     groups: dict = {}  # merge groups: (kind, lhs, fill scalar, rhs dims but last) -> rhs value ids
+    conv_groups: dict = {}  # conv merge groups: (attrs, unpadded source, in channels) -> (kernel, filter id)
     for a in blk.arguments:
         lines.append(f"(let {g.name(a)} (Arg {a.arg_number})) (Val {g.name(a)} {g.vid[a]})")
         g.orig[("Arg", (str(a.arg_number),))] = a
@@ -209,14 +240,37 @@ def translate(view: GraphView) -> EGraphGraph:
             bind(res[0], "MM", (str(k), x, w, s), f"(MM {k} {N(x)} {N(w)} {N(s)})")
             continue
         if (cv := _conv(view, op)) is not None:
-            x, w, init = cv
+            x, w, init, info = cv
             attrs = ", ".join(f"{k} = {a}" for k, a in _attrs(op)
                               if k not in ("operandSegmentSizes", "linalg.memoized_indexing_maps"))
-            key = (op.name, attrs)
+            key = (op.name, attrs, info.types[2])
+            lay = LAYOUTS[op.name]
             if key not in g.conv_attrs:
                 g.conv_attrs.append(key)
+                g.conv_geo.append((info.strides, info.dilations))
+                a = len(g.conv_attrs) - 1
+                lines.append(f"(set (chax {a}) {lay['ch']})")
+                if info.dilations == (1, 1):
+                    lines.append(f"(Dil1 {a})")
+                if op.name == "linalg.conv_2d_nchw_fchw" and info.types[2] == "f32":
+                    lines.append(f"(Nchw32 {a})")  # what fold-batchnorm-into-conv handles
             a = g.conv_attrs.index(key)
+            fs = list(_shape(w))
+            nf = fs[lay["f_out"]]
+            fs[lay["f_out"]] = -1
+            fkey = (op.name, tuple(fs), info.types[1])
+            if fkey not in g.fshapes:
+                g.fshapes.append(fkey)
+            lines.append(f"(set (fsh {N(w)}) {g.fshapes.index(fkey)}) (set (nout {N(w)}) {nf}) (Single {N(w)})")
+            grp = conv_groups.setdefault((a, info.src, fs[lay["f_in"]]), [])
+            if (info.kernel, g.id_of(w)) not in grp:
+                grp.append((info.kernel, g.id_of(w)))
             bind(res[0], "Conv", (str(a), x, w, init), f"(Conv {a} {N(x)} {N(w)} {N(init)})")
+            continue
+        if (pd := _zero_pad(view, op)) is not None and len(pd[0]) == 4:
+            p = g.pad_id(*pd)
+            x = op.operands[0]
+            bind(res[0], "Pad", (x, str(p)), f"(Pad {N(x)} {p})")
             continue
         if op.name == "linalg.transpose" and len(res) == 1:
             p = g.perm_id(_ir.int_array_attr(op, "permutation"))
@@ -259,6 +313,11 @@ def translate(view: GraphView) -> EGraphGraph:
     for ids in groups.values():
         ids.sort()
         lines.extend(f"(NextW {a} {b})" for a, b in zip(ids, ids[1:]))
+    for mem in conv_groups.values():  # same-kernel filters adjacent, so their runs exist
+        ids = [i for _, i in sorted(mem)]
+        lines.extend(f"(NextW {a} {b})" for a, b in zip(ids, ids[1:]))
+    if g.fshapes:
+        _pad_facts(g)
     # permutation algebra for transpose-transpose: compositions within a small closure
     perms = list(g.perms)
     for p in perms:
@@ -274,6 +333,31 @@ def translate(view: GraphView) -> EGraphGraph:
                 if c in g.perms:
                     lines.append(f"(set (pcomp {a} {b}) {g.perms.index(c)})")
     return g
+
+
+def _pad_facts(g: EGraphGraph) -> None:
+    """``PadPlus i j s t`` for every pair of pad specs and filter shapes of the graph where a
+    dilation-1 conv with filter shape ``s`` reading pad ``i`` equals one with its filter zero-padded
+    to shape ``t`` reading pad ``j`` (enlarge-conv-kernel); ``PZero`` names the spec "no pad"."""
+    z = g.pad_id((0,) * 4, (0,) * 4)
+    g.lines.append(f"(PZero {z})")
+    for si, (name, fs, el) in enumerate(g.fshapes):
+        lay = LAYOUTS[name]
+        for ti, (name2, ft, el2) in enumerate(g.fshapes):
+            if si == ti or name2 != name or el2 != el or fs[lay["f_in"]] != ft[lay["f_in"]]:
+                continue
+            d = [ft[k] - fs[k] for k in lay["kdims"]]
+            if any(v < 0 or v % 2 for v in d) or not any(d):
+                continue
+            d = [v // 2 for v in d]
+            for i, (lo, hi) in enumerate(g.pads):
+                for j, (lo2, hi2) in enumerate(g.pads):
+                    want_lo, want_hi = list(lo), list(hi)
+                    for k, ax in enumerate(lay["sdims"]):
+                        want_lo[ax] += d[k]
+                        want_hi[ax] += d[k]
+                    if tuple(want_lo) == lo2 and tuple(want_hi) == hi2:
+                        g.lines.append(f"(PadPlus {i} {j} {si} {ti})")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -395,6 +479,38 @@ class _Costs:
         if n.op in ("Tr", "CTr") and sh[0] is not None:
             p = self.g.perms[self.eg.lit(n, 1)]
             return tuple(sh[0][j] for j in p), el
+        if n.op == "Pad" and sh[0] is not None:
+            lo, hi = self.g.pads[self.eg.lit(n, 1)]
+            return tuple(d + a + b for d, a, b in zip(sh[0], lo, hi)), el
+        if n.op == "SliceD" and sh[0] is not None:
+            out = list(sh[0])
+            out[self.eg.lit(n, 1)] = self.eg.lit(n, 3)
+            return tuple(out), el
+        sh = [self.shape.get(c) for c in kc]  # conv constructors: literal a first, classes after
+        el = self.elem.get(kc[0]) if kc else None
+        if n.op == "Conv" and sh[0] is not None and sh[1] is not None:
+            name = self.g.conv_attrs[self.eg.lit(n, 0)][0]
+            strides, dil = self.g.conv_geo[self.eg.lit(n, 0)]
+            lay = LAYOUTS[name]
+            out = list(sh[0])
+            out[lay["ch"]] = sh[1][lay["f_out"]]
+            for k, (sa, ka) in enumerate(zip(lay["sdims"], lay["kdims"])):
+                out[sa] = (sh[0][sa] - dil[k] * (sh[1][ka] - 1) - 1) // strides[k] + 1
+            return tuple(out), el
+        if n.op == "CCatF" and sh[0] is not None and sh[1] is not None:
+            ax = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["f_out"]
+            out = list(sh[0])
+            out[ax] += sh[1][ax]
+            return tuple(out), el
+        if n.op == "CCatB" and sh[0] is not None and sh[1] is not None:
+            ch = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["ch"]
+            return (sum(x[ch] if len(x) == 4 else x[0] for x in sh),), el
+        if n.op == "CPadK" and sh[0] is not None:
+            name, ft, _ = self.g.fshapes[self.eg.lit(n, 2)]
+            lay = LAYOUTS[name]
+            out = list(ft)
+            out[lay["f_out"]] = sh[0][lay["f_out"]]
+            return tuple(out), el
         return None
 
     def nbytes(self, c: str) -> float:
@@ -412,7 +528,7 @@ class _Costs:
         """``(cost as fused or standalone, extra cost when not fused, classes it fuses into)``."""
         kc = self.eg.child_classes(n)
         op = n.op
-        if op in ("TNil", "TCons", "Arg", "Slice") or op in CONST_CTORS:
+        if op in ("TNil", "TCons", "Arg", "Slice", "SliceD") or op in CONST_CTORS:
             return 0.0, 0.0, []
         out = self.nbytes(n.cls)
         size = out / 4
@@ -421,7 +537,12 @@ class _Costs:
             return self.us(2.0 * size * k, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
         if op == "Conv":
             fs = self.shape[kc[1]]
-            return self.us(2.0 * size * float(np.prod(fs[1:])), self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
+            f_out = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["f_out"]
+            size = float(np.prod(self.shape[n.cls], dtype=np.float64))
+            fl = 2.0 * size * float(np.prod(fs, dtype=np.float64)) / fs[f_out]
+            return self.us(fl, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
+        if op == "Pad":
+            return self.us(0.0, self.nbytes(kc[0]) + out), 0.0, []
         if op == "Tr":
             return self.us(0.0, self.nbytes(kc[0]) + out), 0.0, []
         if op in ("BiasAdd", "Aff"):
@@ -449,7 +570,7 @@ class _Costs:
 
     def hostable(self, n: _Node) -> bool:
         """Whether an elementwise consumer of ``n`` fuses into ``n``'s dispatch."""
-        if n.op in ("TNil", "TCons", "Arg", "Slice") or n.op in CONST_CTORS:
+        if n.op in ("TNil", "TCons", "Arg", "Slice", "SliceD") or n.op in CONST_CTORS:
             return False
         if n.op == "Op":
             orig = self.g.view.ops[self.eg.lit(n, 0)]
@@ -716,7 +837,8 @@ class _Realizer:
             if c not in self.sel:
                 raise MlirOptError(f"eqsat: no node selected for e-class {c}")
             n = self.eg.nodes[self.sel[c]]
-            kids = [d for d in self.eg.child_classes(n) if d not in self.val]
+            # a constant expression is evaluated as a whole (numpy), its parts are not realized
+            kids = [] if n.op in CONST_CTORS else [d for d in self.eg.child_classes(n) if d not in self.val]
             if not ready and kids:
                 stack.append((c, True))
                 stack.extend((d, False) for d in kids)
@@ -739,6 +861,8 @@ class _Realizer:
         if n.op == "TCons":
             head, tail = self._items(n)
             return (head, *tail)
+        if n.op in CONST_CTORS and n.op != "Leaf":
+            return self._const_value(n.cls)
         items = self._items(n)
         key = (n.op, tuple(items))
         if key in self.orig:
@@ -769,6 +893,24 @@ class _Realizer:
         elif n.op == "CCat":
             a, b = self._array(kc[0]), self._array(kc[1])
             arr = np.concatenate([a, b.astype(a.dtype)], axis=-1)
+        elif n.op == "CCatF":
+            ax = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["f_out"]
+            a, b = self._array(kc[0]), self._array(kc[1])
+            arr = np.concatenate([a, b.astype(a.dtype)], axis=ax)
+        elif n.op == "CCatB":
+            ch = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["ch"]
+            arr = np.concatenate([self._channels(self._array(k), ch) for k in kc])
+        elif n.op == "CPadK":
+            name, ft, _ = self.g.fshapes[self.eg.lit(n, 2)]
+            lay = LAYOUTS[name]
+            w = self._array(kc[0])
+            widths = [(0, 0)] * w.ndim
+            for ax in lay["kdims"]:
+                d = (ft[ax] - w.shape[ax]) // 2
+                widths[ax] = (d, d)
+            arr = np.pad(w, widths)
+            if n.id not in self.eg.original:
+                self._count("CPadK")  # counted here: it is realized inside a merged filter
         elif n.op == "CTr":
             arr = np.transpose(self._array(kc[0]), self.g.perms[self.eg.lit(n, 1)])
         elif n.op == "CAff":
@@ -790,9 +932,23 @@ class _Realizer:
         self.consts[c] = arr
         return arr
 
+    def _is_const(self, c: str) -> bool:
+        return any(self.eg.nodes[k].op in CONST_CTORS for k in self.eg.classes.get(c, []))
+
+    @staticmethod
+    def _channels(b: np.ndarray, ch: int) -> np.ndarray:
+        """The per-output-channel vector of a conv accumulator (1-D, or 4-D constant per channel)."""
+        if b.ndim == 1:
+            return b
+        from ..rules.conv import _per_channel as per_channel
+        v = per_channel(b, ch) if b.ndim == 4 else None
+        if v is None:
+            raise MlirOptError("eqsat: accumulator is not per channel")
+        return v
+
     def _const_value(self, c: str):
         n = self.eg.nodes[self.sel[c]]
-        if n.id not in self.eg.original:
+        if n.id not in self.eg.original and n.op != "CPadK":
             self._count(n.op)
         arr = self._array(c)
         dt = {"f32": np.float32, "f16": np.float16, "f64": np.float64}.get(self.costs.elem.get(c, "f32"), np.float32)
@@ -865,8 +1021,18 @@ class _Realizer:
 
     def _emit_Conv(self, n: _Node, items):
         a, x, w, b = int(items[0]), items[1], items[2], items[3]
-        name, attrs = self.g.conv_attrs[a]
+        name, attrs, el = self.g.conv_attrs[a]
+        ch = LAYOUTS[name]["ch"]
         tout = _ttype(self.costs.shape[n.cls], self.costs.elem[n.cls])
+        bc = self.eg.child_classes(n)[2]
+        if len(_shape(b)) == 1 and self._is_const(bc) and not np.any(self._array(bc)):
+            return self._splice(f"""func.func @s(%x: {x.type}, %f: {w.type}) -> {tout} {{
+  %e = tensor.empty() : {tout}
+  %z = arith.constant 0.0 : {el}
+  %i = linalg.fill ins(%z : {el}) outs(%e : {tout}) -> {tout}
+  %r = {name} {{{attrs}}} ins(%x, %f : {x.type}, {w.type}) outs(%i : {tout}) -> {tout}
+  return %r : {tout}
+}}""", [x, w])
         if len(_shape(b)) == 4:
             return self._splice(f"""func.func @s(%x: {x.type}, %f: {w.type}, %i: {b.type}) -> {tout} {{
   %r = {name} {{{attrs}}} ins(%x, %f : {x.type}, {w.type}) outs(%i : {tout}) -> {tout}
@@ -874,13 +1040,40 @@ class _Realizer:
 }}""", [x, w, b])
         return self._splice(f"""func.func @s(%x: {x.type}, %f: {w.type}, %b: {b.type}) -> {tout} {{
   %e = tensor.empty() : {tout}
-  %i = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}} ins(%b : {b.type}) outs(%e : {tout}) {{
-  ^bb0(%in: f32, %o: f32):
-    linalg.yield %in : f32
+  %i = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d{ch})>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}} ins(%b : {b.type}) outs(%e : {tout}) {{
+  ^bb0(%in: {el}, %o: {el}):
+    linalg.yield %in : {el}
   }} -> {tout}
   %r = {name} {{{attrs}}} ins(%x, %f : {x.type}, {w.type}) outs(%i : {tout}) -> {tout}
   return %r : {tout}
 }}""", [x, w, b])
+
+    def _emit_Pad(self, n: _Node, items):
+        x, (lo, hi) = items[0], self.g.pads[int(items[1])]
+        el = _elem(x)
+        out = _ttype(self.costs.shape[n.cls], el)
+        idx = ", ".join(f"%a{k}: index" for k in range(len(lo)))
+        return self._splice(f"""func.func @s(%x: {x.type}) -> {out} {{
+  %z = arith.constant 0.0 : {el}
+  %p = tensor.pad %x low[{', '.join(map(str, lo))}] high[{', '.join(map(str, hi))}] {{
+  ^bb0({idx}):
+    tensor.yield %z : {el}
+  }} : {x.type} to {out}
+  return %p : {out}
+}}""", [x])
+
+    def _emit_SliceD(self, n: _Node, items):
+        x, d, off, size = items[0], int(items[1]), int(items[2]), int(items[3])
+        s = _shape(x)
+        sizes = list(s)
+        sizes[d] = size
+        offs = [0] * len(s)
+        offs[d] = off
+        out = _ttype(sizes, _elem(x))
+        return self._splice(f"""func.func @s(%x: {x.type}) -> {out} {{
+  %s = tensor.extract_slice %x[{', '.join(map(str, offs))}] [{', '.join(map(str, sizes))}] [{', '.join(['1'] * len(s))}] : {x.type} to {out}
+  return %s : {out}
+}}""", [x])
 
     def _emit_Tr(self, n: _Node, items):
         x, p = items[0], self.g.perms[int(items[1])]
