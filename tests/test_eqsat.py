@@ -38,7 +38,8 @@ def _check_iree(original, rewritten, tmp_path):
 def test_every_rule_with_an_egglog_counterpart_exists():
     assert set(EGG_RULES) <= set(RULES)
     assert {"merge-parallel-matmuls", "fold-batchnorm-into-conv", "fold-constant-transpose",
-            "transpose-transpose", "merge-parallel-convs", "enlarge-conv-kernel"} <= set(EGG_RULES)
+            "transpose-transpose", "merge-parallel-convs", "enlarge-conv-kernel", "distribute-matmul",
+            "matmul-reassociate", "transpose-into-matmul"} <= set(EGG_RULES)
 
 
 def test_eqsat_merges_qkv_on_bert_and_matches_iree(bert, tmp_path):
@@ -182,3 +183,20 @@ def test_inception_block_stays_bounded(tmp_path):
     r = EqSatSearch(rules=["merge-parallel-convs", "enlarge-conv-kernel"], verify=False).run(m)
     assert r.stats["stop_reason"] == "saturated" and r.stats["enodes"] < 3000, r.stats
     assert r.cost_after < r.cost_before and "merge-parallel-convs" in r.applied
+
+
+@pytest.mark.parametrize("name,k,gone", [
+    ("distribute-matmul", 2, "linalg.generic"),          # x·B + x·C (one fill 0.5) -> x·(B+C), fill 0.5
+    ("matmul-reassociate", 0, None),                     # (x·W1)·W2 -> x·(W1·W2), W1·W2 folded
+    ("transpose-into-matmul", 2, "linalg.transpose"),    # batched q·transpose(k) -> transposed maps
+])
+def test_matmul_algebra_and_match_iree(tmp_path, name, k, gone):
+    m = _example(tmp_path, name, k)
+    r = EqSatSearch(rules=[name]).run(m.clone())
+    assert r.applied == [name], r.stats
+    text = r.model.text()
+    assert text.count("linalg.matmul") + text.count("linalg.batch_matmul") == 1
+    if gone:
+        assert gone not in text
+    assert r.cost_after < r.cost_before
+    assert _check_iree(m, r.model, tmp_path) < 1e-4

@@ -67,6 +67,11 @@ SCHEMA = """
 (constructor CCatF (i64 T T) T)
 (constructor CCatB (i64 T T) T)
 (constructor CPadK (i64 T i64) T)
+(constructor Add (i64 T T) T)
+(constructor MMTA (i64 T T T) T)
+(constructor MMTB (i64 T T T) T)
+(constructor CAdd (T T) T)
+(constructor CMM (i64 T T) T)
 (relation IsConst (T))
 (function ncols (T) i64 :merge old)
 (function lead (T) i64 :merge old)
@@ -83,12 +88,14 @@ SCHEMA = """
 (relation PZero (i64))
 (relation Dil1 (i64))
 (relation Nchw32 (i64))
+(relation ZeroS (T))
+(relation SwapLast (i64))
 """
 
 #: Constructors of constant expressions (realized with numpy, free in the cost model).
-CONST_CTORS = ("Leaf", "CCat", "CAff", "CScaleW", "CTr", "CCatF", "CCatB", "CPadK")
+CONST_CTORS = ("Leaf", "CCat", "CAff", "CScaleW", "CTr", "CCatF", "CCatB", "CPadK", "CAdd", "CMM")
 #: Every constructor of the sorts T and TL.
-CTORS = ("TNil", "TCons", "Arg", "Leaf", "Op", "MM", "BiasAdd", "Conv", "Aff", "Tr", "Slice", "Pad", "SliceD",
+CTORS = ("TNil", "TCons", "Arg", "Leaf", "Op", "MM", "BiasAdd", "Conv", "Aff", "Tr", "Slice", "Pad", "SliceD", "Add", "MMTA", "MMTB",
          *CONST_CTORS[1:])
 
 #: Analysis rules, run to saturation before every iteration of the rewrite rulesets.
@@ -114,6 +121,14 @@ ANALYSIS = """
 (rule ((= w (CScaleW k v)) (IsConst v) (= s (fsh v)) (= n (nout v)) (= i (wid v)))
       ((set (fsh w) s) (set (nout w) n) (set (wid w) i)) :ruleset analysis)
 (rule ((= w (CScaleW k v)) (Single v)) ((Single w)) :ruleset analysis)
+(rule ((= w (CAdd u v)) (IsConst u) (IsConst v)) ((IsConst w)) :ruleset analysis)
+(rule ((= w (CAdd u v)) (IsConst u) (IsConst v) (= l (lead u)) (= n (ncols u))) ((set (lead w) l) (set (ncols w) n))
+      :ruleset analysis)
+(rule ((= w (CMM k u v)) (IsConst u) (IsConst v)) ((IsConst w)) :ruleset analysis)
+(rule ((= w (CMM k u v)) (IsConst u) (IsConst v) (= l (lead u)) (= n (ncols v))) ((set (lead w) l) (set (ncols w) n))
+      :ruleset analysis)
+(rule ((= m (MM k u v s)) (IsConst u) (IsConst v) (ZeroS s)) ((union m (CMM k u v))) :ruleset analysis
+      :name "const-matmul")
 """
 
 
@@ -213,3 +228,29 @@ register(EggRule("enlarge-conv-kernel", "merge", """
        (PZero z) (PadPlus z j s t))
       ((union y (Conv a (Pad x j) (CPadK a w t) b))) :ruleset {ruleset} :name "enlarge-conv-kernel-unpadded")
 """, ("CPadK",)))
+
+# Algebra (algebra.py). Distributivity: a sum of two contractions of the same LHS by constants is
+# one contraction by the summed constants (accumulator fills summed too).
+register(EggRule("distribute-matmul", "algebra", """
+(rule ((= y (Add i m1 m2)) (= m1 (MM k x w1 s1)) (= m2 (MM k x w2 s2)) (IsConst w1) (IsConst w2) (IsConst s1)
+       (IsConst s2) (= l (lead w1)) (= l (lead w2)) (= n (ncols w1)) (= n (ncols w2)))
+      ((union y (MM k x (CAdd w1 w2) (CAdd s1 s2)))) :ruleset {ruleset} :name "distribute-matmul")
+""", ("CAdd",)))
+
+# Associativity of zero-accumulator contractions, both ways; a product of two constants is a
+# constant (``const-matmul`` in the analysis), so (x·W1)·W2 = x·(W1·W2) costs one contraction.
+register(EggRule("matmul-reassociate", "algebra", """
+(rule ((= y (MM k t c s)) (= t (MM k a b s)) (ZeroS s))
+      ((union y (MM k a (MM k b c s) s))) :ruleset {ruleset} :name "matmul-reassociate-right")
+(rule ((= y (MM k a t s)) (= t (MM k b c s)) (ZeroS s))
+      ((union y (MM k (MM k a b s) c s))) :ruleset {ruleset} :name "matmul-reassociate-left")
+""", ("CMM",)))
+
+# A contraction reading a transpose of its operand's last two dims reads the transpose's input
+# through transposed indexing maps (``MMTA``/``MMTB``).
+register(EggRule("transpose-into-matmul", "layout", """
+(rule ((= y (MM k x t s)) (= t (Tr b p)) (SwapLast p)) ((union y (MMTB k x b s)))
+      :ruleset {ruleset} :name "transpose-into-matmul-b")
+(rule ((= y (MM k t x s)) (= t (Tr a p)) (SwapLast p)) ((union y (MMTA k a x s)))
+      :ruleset {ruleset} :name "transpose-into-matmul-a")
+""", ("MMTA", "MMTB")))

@@ -140,7 +140,8 @@ def _bias_vector(view: GraphView, g: ir.Operation):
 
 
 def _matmul(view: GraphView, op: ir.Operation):
-    """``(kind, lhs, rhs, fill scalar)`` for a contraction merge.py can merge, else None."""
+    """``(kind, lhs, rhs, fill scalar, rhs is a constant)`` for a default-maps contraction with a
+    non-constant LHS and a constant fill (merge.py merges those with constant RHS), else None."""
     if op.name not in _KIND or len(op.operands) != 3 or len(op.results) != 1 or "cast" in op.attributes:
         return None
     if "indexing_maps" in op.attributes:  # transposed/broadcast variants are not handled
@@ -149,12 +150,13 @@ def _matmul(view: GraphView, op: ir.Operation):
             return None
     lhs, rhs, init = op.operands
     fill = view.producer(init)
-    if fill is None or fill.name != "linalg.fill" or view.is_constant(lhs):
+    if fill is None or fill.name != "linalg.fill" or view.is_constant(lhs) or _elem(lhs) != "f32":
+        return None
+    if not view.is_constant(fill.operands[0]):
         return None
     w = view.const_value(rhs)
-    if w is None or w.ndim != len(_shape(rhs)) or w.dtype != np.float32:
-        return None
-    return _KIND[op.name], lhs, rhs, fill.operands[0]
+    mergeable = w is not None and w.ndim == len(_shape(rhs)) and w.dtype == np.float32
+    return _KIND[op.name], lhs, rhs, fill.operands[0], mergeable
 
 
 def _conv(view: GraphView, op: ir.Operation):
@@ -168,6 +170,29 @@ def _conv(view: GraphView, op: ir.Operation):
     if c is None or c.filt is None or c.bias is None or len(set(c.types)) != 1:
         return None
     return op.operands[0], op.operands[1], op.operands[2], c
+
+
+def _add(view: GraphView, g: ir.Operation):
+    """``(a, b)`` if ``g`` is ``a + b`` of two non-constant tensors of its type, identity maps."""
+    if g.name != "linalg.generic" or len(g.operands) != 3 or len(g.results) != 1:
+        return None
+    a, b, _ = g.operands
+    t = str(g.results[0].type)
+    if str(a.type) != t or str(b.type) != t or view.is_constant(a) or view.is_constant(b):
+        return None
+    rank = len(_shape(a))
+    ident = [f"d{i}" for i in range(rank)]
+    maps = [_ir.affine_map_results(m)[1] for m in ir.ArrayAttr(g.attributes["indexing_maps"])]
+    if maps != [ident] * 3 or any("parallel" not in str(x) for x in ir.ArrayAttr(g.attributes["iterator_types"])):
+        return None
+    block = g.regions[0].blocks[0]
+    body = [o.operation for o in block.operations]
+    if len(body) != 2 or body[0].name != "arith.addf" or body[1].operands[0] != body[0].results[0]:
+        return None
+    if [v for v in body[0].operands] not in ([block.arguments[0], block.arguments[1]],
+                                             [block.arguments[1], block.arguments[0]]):
+        return None
+    return a, b
 
 
 def _zero_pad(view: GraphView, op: ir.Operation):
@@ -205,6 +230,10 @@ def translate(view: GraphView) -> EGraphGraph:
             s = _shape(v)
         except ValueError:
             s = ()
+        if not s and not isinstance(v.type, ir.RankedTensorType):
+            z = view.const_value(v)
+            if z is not None and np.asarray(z).size == 1 and float(np.asarray(z).reshape(-1)[0]) == 0.0:
+                lines.append(f"(ZeroS {n})")
         if s:
             lead = hash((s[:-1], _elem(v))) & 0xFFFFFFFF
             lines.append(f"(set (ncols {n}) {s[-1]}) (set (lead {n}) {lead}) (set (wid {n}) {i})")
@@ -233,10 +262,11 @@ def translate(view: GraphView) -> EGraphGraph:
             continue
         N = g.name
         if (mm := _matmul(view, op)) is not None:
-            k, x, w, s = mm
-            grp = groups.setdefault((k, x, s, _shape(w)[:-1]), [])
-            if g.id_of(w) not in grp:
-                grp.append(g.id_of(w))
+            k, x, w, s, mergeable = mm
+            if mergeable:
+                grp = groups.setdefault((k, x, s, _shape(w)[:-1]), [])
+                if g.id_of(w) not in grp:
+                    grp.append(g.id_of(w))
             bind(res[0], "MM", (str(k), x, w, s), f"(MM {k} {N(x)} {N(w)} {N(s)})")
             continue
         if (cv := _conv(view, op)) is not None:
@@ -281,6 +311,10 @@ def translate(view: GraphView) -> EGraphGraph:
             if (bv := _bias_vector(view, op)) is not None:
                 x, b = bv
                 bind(res[0], "BiasAdd", (x, b), f"(BiasAdd {N(x)} {N(b)})")
+                continue
+            if (ab := _add(view, op)) is not None:
+                a, b = ab
+                bind(res[0], "Add", (str(i), a, b), f"(Add {i} {N(a)} {N(b)})")
                 continue
             link = None
             if len(op.operands) == 3:
@@ -327,6 +361,9 @@ def translate(view: GraphView) -> EGraphGraph:
     for a, p in enumerate(g.perms):
         if list(p) == sorted(p):
             lines.append(f"(PId {a})")
+        n = len(p)
+        if n >= 2 and list(p) == [*range(n - 2), n - 1, n - 2]:
+            lines.append(f"(SwapLast {a})")
         for b, q in enumerate(g.perms):
             if len(p) == len(q):
                 c = tuple(p[j] for j in q)
@@ -444,6 +481,7 @@ class _Costs:
         self.eg, self.g, self.rf = eg, g, roofline
         self.shape: dict[str, tuple] = {}
         self.elem: dict[str, str] = {}
+        self.scalar: set[str] = set()  # classes of scalar (non-tensor) values
         for v, c in eg.cls_of_value.items():
             if c is None:
                 continue
@@ -451,6 +489,7 @@ class _Costs:
                 self.shape[c], self.elem[c] = _shape(v), _elem(v)
             except ValueError:
                 self.shape[c], self.elem[c] = (), str(v.type)
+                self.scalar.add(c)
         changed = True
         while changed:
             changed = False
@@ -468,6 +507,17 @@ class _Costs:
         el = self.elem.get(kc[0]) if kc else None
         if n.op == "MM" and sh[0] is not None and sh[1] is not None:
             return (*sh[0][:-1], sh[1][-1]), el
+        if n.op in ("MMTA", "MMTB", "CMM", "CAdd", "Add"):
+            sh = [self.shape.get(c) for c in kc]
+            if any(x is None for x in sh):
+                return None
+            if n.op in ("CAdd", "Add"):
+                if n.op == "CAdd" and kc[0] in self.scalar:
+                    self.scalar.add(n.cls)
+                return sh[0], self.elem.get(kc[0])
+            a, b = sh[0], sh[1]
+            out = {"MMTA": (*a[:-2], a[-1], b[-1]), "MMTB": (*a[:-1], b[-2]), "CMM": (*a[:-1], b[-1])}[n.op]
+            return out, self.elem.get(kc[0])
         if n.op in ("BiasAdd", "Aff", "CScaleW") and sh[0] is not None:
             return sh[0], el
         if n.op == "CAff" and sh[0] is not None:
@@ -532,9 +582,14 @@ class _Costs:
             return 0.0, 0.0, []
         out = self.nbytes(n.cls)
         size = out / 4
-        if op == "MM":
-            k = self.shape[kc[0]][-1]
+        if op in ("MM", "MMTB", "MMTA"):
+            k = self.shape[kc[0]][-2 if op == "MMTA" else -1]
+            size = float(np.prod(self.shape[n.cls], dtype=np.float64))
             return self.us(2.0 * size * k, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
+        if op == "Add":
+            a, b = kc
+            fused = self.us(size, self.nbytes(b), launch=False)
+            return fused, self.us(size, self.nbytes(a) + self.nbytes(b) + out) - fused, [a, b]
         if op == "Conv":
             fs = self.shape[kc[1]]
             f_out = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["f_out"]
@@ -911,6 +966,12 @@ class _Realizer:
             arr = np.pad(w, widths)
             if n.id not in self.eg.original:
                 self._count("CPadK")  # counted here: it is realized inside a merged filter
+        elif n.op == "CAdd":
+            a, b = self._array(kc[0]), self._array(kc[1])
+            arr = a + b.astype(a.dtype)
+        elif n.op == "CMM":
+            a, b = self._array(kc[0]), self._array(kc[1])
+            arr = np.matmul(a.astype(np.float64), b.astype(np.float64))
         elif n.op == "CTr":
             arr = np.transpose(self._array(kc[0]), self.g.perms[self.eg.lit(n, 1)])
         elif n.op == "CAff":
@@ -948,10 +1009,17 @@ class _Realizer:
 
     def _const_value(self, c: str):
         n = self.eg.nodes[self.sel[c]]
-        if n.id not in self.eg.original and n.op != "CPadK":
+        if n.id not in self.eg.original and n.op != "CPadK" and c not in self.costs.scalar:
             self._count(n.op)
         arr = self._array(c)
-        dt = {"f32": np.float32, "f16": np.float16, "f64": np.float64}.get(self.costs.elem.get(c, "f32"), np.float32)
+        el = self.costs.elem.get(c, "f32")
+        dt = {"f32": np.float32, "f16": np.float16, "f64": np.float64}.get(el, np.float32)
+        if c in self.costs.scalar:  # a fill scalar: arith.constant of the element type
+            val = float(np.asarray(arr, dtype=np.float64).reshape(-1)[0])
+            return self._splice(f"""func.func @s() -> {el} {{
+  %c = arith.constant {val!r} : {el}
+  return %c : {el}
+}}""", [])
         return _ir.make_constant(np.ascontiguousarray(arr, dtype=dt), before=self.term)
 
     # -- ops ---------------------------------------------------------------------------------
@@ -988,6 +1056,35 @@ class _Realizer:
         if self.g.view.is_constant(self.g.view.ops[i].operands[0]):
             ox, oc = oc, ox
         return self._clone(i, {ox: x, oc: c}).results[0]
+
+    def _emit_Add(self, n: _Node, items):
+        i, a, b = int(items[0]), items[1], items[2]
+        op = self.view.ops[i]
+        return self._clone(i, {op.operands[0]: a, op.operands[1]: b}).results[0]
+
+    def _emit_MMTA(self, n: _Node, items):
+        return self._emit_mmt(items, "a")
+
+    def _emit_MMTB(self, n: _Node, items):
+        return self._emit_mmt(items, "b")
+
+    def _emit_mmt(self, items, which: str):
+        kind, x, y, s = int(items[0]), items[1], items[2], items[3]
+        name = _KIND_NAME[kind]
+        xs, ys = _shape(x), _shape(y)
+        out = _ttype((*xs[:-2], xs[-1], ys[-1]) if which == "a" else (*xs[:-1], ys[-2]), _elem(x))
+        if kind == 0:
+            dims, maps = "d0, d1, d2", (["d2, d0", "d2, d1"] if which == "a" else ["d0, d2", "d1, d2"]) + ["d0, d1"]
+        else:
+            dims, maps = "d0, d1, d2, d3", (["d0, d3, d1", "d0, d3, d2"] if which == "a"
+                                            else ["d0, d1, d3", "d0, d2, d3"]) + ["d0, d1, d2"]
+        attr = ", ".join(f"affine_map<({dims}) -> ({m})>" for m in maps)
+        return self._splice(f"""func.func @s(%x: {x.type}, %y: {y.type}, %z: {s.type}) -> {out} {{
+  %e = tensor.empty() : {out}
+  %f = linalg.fill ins(%z : {s.type}) outs(%e : {out}) -> {out}
+  %m = {name} indexing_maps = [{attr}] ins(%x, %y : {x.type}, {y.type}) outs(%f : {out}) -> {out}
+  return %m : {out}
+}}""", [x, y, s])
 
     def _splice(self, text: str, inputs: list) -> ir.Value:
         return _ir.splice(self.term, text, inputs)[0]
