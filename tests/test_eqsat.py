@@ -39,7 +39,8 @@ def test_every_rule_with_an_egglog_counterpart_exists():
     assert set(EGG_RULES) <= set(RULES)
     assert {"merge-parallel-matmuls", "fold-batchnorm-into-conv", "fold-constant-transpose",
             "transpose-transpose", "merge-parallel-convs", "enlarge-conv-kernel", "distribute-matmul",
-            "matmul-reassociate", "transpose-into-matmul"} <= set(EGG_RULES)
+            "matmul-reassociate", "transpose-into-matmul", "slice-of-concat", "concat-of-slices",
+            "concat-of-elementwise"} <= set(EGG_RULES)
 
 
 def test_eqsat_merges_qkv_on_bert_and_matches_iree(bert, tmp_path):
@@ -200,3 +201,43 @@ def test_matmul_algebra_and_match_iree(tmp_path, name, k, gone):
         assert gone not in text
     assert r.cost_after < r.cost_before
     assert _check_iree(m, r.model, tmp_path) < 1e-4
+
+
+@pytest.mark.parametrize("name,k,concats", [
+    ("concat-of-elementwise", 1, 1),  # relu on 3 operands -> relu once on one concat of 3
+    ("slice-of-concat", 2, 0),        # piece 0 and a (2-dim) slice inside the constant piece
+    ("concat-of-slices", 0, 0),       # slices covering their source -> the source
+])
+def test_concat_rules_and_match_iree(tmp_path, name, k, concats):
+    m = _example(tmp_path, name, k)
+    r = EqSatSearch(rules=[name]).run(m.clone())
+    assert name in r.applied and r.cost_after < r.cost_before, r.stats
+    assert r.model.text().count("tensor.concat") == concats
+    assert _check_iree(m, r.model, tmp_path) < 1e-4
+
+
+def test_fire_module_from_torch_becomes_one_expand_conv(tmp_path):
+    """SqueezeNet fire (torch): enlarge 1x1 -> 3x3, merge the expands, hoist the ReLU over the
+    concat, concat of adjacent slices -> the merged conv: two convs, no concat (what OCGGS finds
+    step by step, in one saturation)."""
+    import torch
+    from torch import nn
+
+    class Fire(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.sq, self.e1, self.e3 = nn.Conv2d(6, 3, 1), nn.Conv2d(3, 4, 1), nn.Conv2d(3, 4, 3, padding=1)
+
+        def forward(self, x):
+            x = torch.relu(self.sq(x))
+            return torch.cat([torch.relu(self.e1(x)), torch.relu(self.e3(x))], 1)
+
+    torch.manual_seed(2)
+    fire = mlir_opt.load(Fire().eval(), (torch.randn(1, 6, 8, 8),))
+    rules = ["merge-parallel-convs", "enlarge-conv-kernel", "concat-of-elementwise", "concat-of-slices"]
+    r = EqSatSearch(rules=rules, verify=False).run(fire.clone())
+    assert {"merge-parallel-convs", "enlarge-conv-kernel", "concat-of-elementwise"} <= set(r.applied), r.stats
+    text = r.model.text()
+    assert text.count("linalg.conv_2d_nchw_fchw") == 2 and "tensor.concat" not in text
+    assert r.cost_after < r.cost_before
+    assert _check_iree(fire, r.model, tmp_path) < 1e-4

@@ -47,6 +47,7 @@ __all__ = ["EggRule", "EGG_RULES", "SCHEMA", "ANALYSIS", "register", "CONST_CTOR
 SCHEMA = """
 (sort T)
 (sort TL)
+(sort CL)
 (constructor TNil () TL)
 (constructor TCons (T TL) TL)
 (constructor Arg (i64) T)
@@ -72,6 +73,10 @@ SCHEMA = """
 (constructor MMTB (i64 T T T) T)
 (constructor CAdd (T T) T)
 (constructor CMM (i64 T T) T)
+(constructor CNil () CL)
+(constructor CCons (i64 T CL) CL)
+(constructor Cat (i64 CL) T)
+(constructor Ew (i64 T) T)
 (relation IsConst (T))
 (function ncols (T) i64 :merge old)
 (function lead (T) i64 :merge old)
@@ -90,12 +95,13 @@ SCHEMA = """
 (relation Nchw32 (i64))
 (relation ZeroS (T))
 (relation SwapLast (i64))
+(function dimsz (T i64) i64 :merge old)
 """
 
 #: Constructors of constant expressions (realized with numpy, free in the cost model).
 CONST_CTORS = ("Leaf", "CCat", "CAff", "CScaleW", "CTr", "CCatF", "CCatB", "CPadK", "CAdd", "CMM")
 #: Every constructor of the sorts T and TL.
-CTORS = ("TNil", "TCons", "Arg", "Leaf", "Op", "MM", "BiasAdd", "Conv", "Aff", "Tr", "Slice", "Pad", "SliceD", "Add", "MMTA", "MMTB",
+CTORS = ("TNil", "TCons", "Arg", "Leaf", "Op", "MM", "BiasAdd", "Conv", "Aff", "Tr", "Slice", "Pad", "SliceD", "Add", "MMTA", "MMTB", "CNil", "CCons", "Cat", "Ew",
          *CONST_CTORS[1:])
 
 #: Analysis rules, run to saturation before every iteration of the rewrite rulesets.
@@ -212,6 +218,7 @@ register(EggRule("merge-parallel-convs", "merge", """
 (rule ((= y1 (Conv a p w1 b1)) (= y2 (Conv a p w2 b2)) (Single w2) (= j (wid w2)) (= i (wid w1)) (NextW i j)
        (= s (fsh w1)) (= s (fsh w2)) (= n1 (nout w1)) (= n2 (nout w2)) (= c (chax a)))
       ((let big (Conv a p (CCatF a w1 w2) (CCatB a b1 b2)))
+       (set (dimsz big c) (+ n1 n2))
        (union y1 (SliceD big c 0 n1)) (union y2 (SliceD big c n1 n2)))
       :ruleset {ruleset} :name "merge-parallel-convs")
 """, ("CCatF",)))
@@ -254,3 +261,37 @@ register(EggRule("transpose-into-matmul", "layout", """
 (rule ((= y (MM k t x s)) (= t (Tr a p)) (SwapLast p)) ((union y (MMTA k a x s)))
       :ruleset {ruleset} :name "transpose-into-matmul-a")
 """, ("MMTA", "MMTB")))
+
+# Concats (concat.py). ``(Cat k l)`` is ``tensor.concat dim(k)`` of the list ``l`` (``CCons k``/``CNil``:
+# the axis is part of every cell, so a list rewritten for one axis is never another concat's list).
+# ``dimsz x d`` (size of ``x`` along ``d``) comes from the translation (concat operands, sliced
+# values) and from the conv merge (the merged result's channels).
+register(EggRule("concat-of-slices", "concat", """
+(rule ((= l (CCons k (SliceD x k o1 n1) (CCons k (SliceD x k o2 n2) r))) (= o2 (+ o1 n1)))
+      ((union l (CCons k (SliceD x k o1 (+ n1 n2)) r))) :ruleset {ruleset} :name "concat-of-slices")
+(rule ((= y (Cat k (CCons k a (CNil))))) ((union y a)) :ruleset {ruleset} :name "concat-of-one")
+(rule ((= y (SliceD x d 0 n)) (= n (dimsz x d))) ((union y x)) :ruleset {ruleset} :name "full-slice")
+""", ()))
+
+register(EggRule("slice-of-concat", "concat", """
+(rule ((= y (SliceD c k o n)) (= c (Cat k (CCons k a r))) (= sa (dimsz a k)) (<= (+ o n) sa))
+      ((union y (SliceD a k o n))) :ruleset {ruleset} :name "slice-of-concat-head")
+(rule ((= y (SliceD c k o n)) (= c (Cat k (CCons k a r))) (= sa (dimsz a k)) (>= o sa) (= st (dimsz c k)))
+      ((let rest (Cat k r)) (set (dimsz rest k) (- st sa)) (union y (SliceD rest k (- o sa) n)))
+      :ruleset {ruleset} :name "slice-of-concat-tail")
+(rule ((= y (Cat k (CCons k a (CNil))))) ((union y a)) :ruleset {ruleset} :name "concat-of-one-soc")
+(rule ((= y (SliceD (SliceD x d1 o1 n1) d2 o2 n2)) (!= d1 d2))
+      ((union y (SliceD (SliceD x d2 o2 n2) d1 o1 n1))) :ruleset {ruleset} :name "slice-commute")
+(rule ((= y (SliceD x d 0 n)) (= n (dimsz x d))) ((union y x)) :ruleset {ruleset} :name "full-slice-soc")
+""", ()))
+
+# Two neighbouring operands that are the same unary elementwise op (``Ew f``: body class ``f``) are
+# one application of it to their concat: pairwise, so a run of n operands builds O(n²) nodes.
+register(EggRule("concat-of-elementwise", "concat", """
+(rule ((= l (CCons k (Ew f a) (CCons k (Ew f b) r))))
+      ((let inner (Cat k (CCons k a (CCons k b (CNil)))))
+       (union l (CCons k (Ew f inner) r))) :ruleset {ruleset} :name "concat-of-elementwise")
+(rule ((= y (Cat k (CCons k a (CNil))))) ((union y a)) :ruleset {ruleset} :name "concat-of-one-coe")
+(rule ((= l (CCons k (Cat k (CCons k a (CCons k b (CNil)))) r)))
+      ((union l (CCons k a (CCons k b r)))) :ruleset {ruleset} :name "concat-flatten")
+""", ("Ew",)))

@@ -54,6 +54,7 @@ ir = _ir.ir
 _KIND = {"linalg.matmul": 0, "linalg.batch_matmul": 1}
 _KIND_NAME = {v: k for k, v in _KIND.items()}
 _RESHAPES = ("tensor.expand_shape", "tensor.collapse_shape")
+_LISTS = ("TCons", "TNil", "CCons", "CNil")
 
 
 def _shape(v: ir.Value) -> tuple[int, ...]:
@@ -86,6 +87,7 @@ class EGraphGraph:
     conv_geo: list[tuple[tuple, tuple]] = field(default_factory=list)  # (strides, dilations) per attrs
     pads: list[tuple[tuple, tuple]] = field(default_factory=list)  # pad spec id -> (low, high)
     fshapes: list[tuple] = field(default_factory=list)  # fsh id -> (op name, filter shape w/o F, elem)
+    bodies: list[tuple] = field(default_factory=list)  # Ew body id -> (body key, representative op index)
     perms: list[tuple[int, ...]] = field(default_factory=list)
     roots: list[ir.Value] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)  # what the translation made, for stats
@@ -195,6 +197,42 @@ def _add(view: GraphView, g: ir.Operation):
     return a, b
 
 
+def _slice1(op: ir.Operation):
+    """``(x, [(dim, offset, size) per cut dim], shape of x)`` of a static unit-stride extract_slice."""
+    if op.name != "tensor.extract_slice" or len(op.operands) != 1 or len(op.results) != 1:
+        return None
+    try:
+        offs, sizes = _ir.int_array_attr(op, "static_offsets"), _ir.int_array_attr(op, "static_sizes")
+        strides, src = _ir.int_array_attr(op, "static_strides"), _shape(op.operands[0])
+    except (KeyError, ValueError):
+        return None
+    if len(sizes) != len(src) or _shape(op.results[0]) != tuple(sizes) or any(v != 1 for v in strides):
+        return None
+    if any(v < 0 for v in offs + sizes + list(src)):
+        return None
+    cut = [d for d in range(len(src)) if offs[d] != 0 or sizes[d] != src[d]] or [len(src) - 1]
+    return op.operands[0], [(d, offs[d], sizes[d]) for d in cut], src
+
+
+def _unary_ew(view: GraphView, g: ir.Operation):
+    """``(x, body key)`` of a unary elementwise generic (identity maps, all parallel), else None."""
+    if g.name != "linalg.generic" or len(g.operands) != 2 or len(g.results) != 1:
+        return None
+    try:
+        rank = len(_shape(g.results[0]))
+        if len(_shape(g.operands[0])) != rank:
+            return None
+    except ValueError:
+        return None
+    if any("parallel" not in str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])):
+        return None
+    ident = [f"d{i}" for i in range(rank)]
+    maps = [_ir.affine_map_results(a)[1] for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
+    if maps != [ident, ident] or view.is_constant(g.operands[0]):
+        return None
+    return g.operands[0], (view._region_key(g), _elem(g.operands[0]), _elem(g.results[0]))
+
+
 def _zero_pad(view: GraphView, op: ir.Operation):
     """``(low, high)`` of a static, non-negative zero ``tensor.pad``, else None."""
     if op.name != "tensor.pad" or len(op.operands) != 1 or len(op.results) != 1:
@@ -296,6 +334,38 @@ def translate(view: GraphView) -> EGraphGraph:
             if (info.kernel, g.id_of(w)) not in grp:
                 grp.append((info.kernel, g.id_of(w)))
             bind(res[0], "Conv", (str(a), x, w, init), f"(Conv {a} {N(x)} {N(w)} {N(init)})")
+            continue
+        if op.name == "tensor.concat" and len(res) == 1 and all(min(_shape(v), default=0) >= 0 for v in op.operands):
+            k = ir.IntegerAttr(op.attributes["dim"]).value
+            lst = "(CNil)"
+            for v in reversed(list(op.operands)):
+                lst = f"(CCons {k} {N(v)} {lst})"
+                lines.append(f"(set (dimsz {N(v)} {k}) {_shape(v)[k]})")
+            bind(res[0], "Cat", (str(k), tuple(op.operands)), f"(Cat {k} {lst})")
+            lines.append(f"(set (dimsz {N(res[0])} {k}) {_shape(res[0])[k]})")
+            continue
+        if (sl := _slice1(op)) is not None:
+            x, cuts, src = sl  # one SliceD per cut dim (the realization composes them again)
+            term, shp = N(x), list(src)
+            for d, o, n in cuts:
+                lines.append(f"(set (dimsz {term} {d}) {shp[d]})")
+                shp[d] = n
+                term = f"(SliceD {term} {d} {o} {n})"
+            d, o, n = cuts[-1]
+            inner = x if len(cuts) == 1 else None
+            if inner is not None:
+                bind(res[0], "SliceD", (x, str(d), str(o), str(n)), term)
+            else:
+                lines.append(f"(let {N(res[0])} {term}) (Val {N(res[0])} {g.vid[res[0]]})")
+                g.kinds["SliceD"] = g.kinds.get("SliceD", 0) + 1
+            continue
+        if (ue := _unary_ew(view, op)) is not None:
+            x, key = ue
+            f = next((j for j, (bk, _) in enumerate(g.bodies) if bk == key), None)
+            if f is None:
+                g.bodies.append((key, i))
+                f = len(g.bodies) - 1
+            bind(res[0], "Ew", (str(f), x), f"(Ew {f} {N(x)})")
             continue
         if (pd := _zero_pad(view, op)) is not None and len(pd[0]) == 4:
             p = g.pad_id(*pd)
@@ -445,7 +515,7 @@ class _EG:
                 for c in n.kids:
                     if c in self.prim:
                         got.append(self.prim[c])
-                    elif self.nodes.get(c) is not None and self.nodes[c].op in ("TCons", "TNil"):
+                    elif self.nodes.get(c) is not None and self.nodes[c].op in _LISTS:
                         got.append(tuple(self.list_classes(self.cls_of_node[c])))
                     else:
                         got.append(self.cls_of_node[c])
@@ -457,13 +527,13 @@ class _EG:
     def child_classes(self, n: _Node) -> list[str]:
         return [self.cls_of_node[c] for c in n.kids if c not in self.prim]
 
-    def list_classes(self, c: str) -> list[str]:
-        """The element classes of a ``TCons``/``TNil`` list class (through its first node)."""
+    def list_classes(self, c: str, sel: dict | None = None) -> list[str]:
+        """The element classes of a list class (through its selected node, else its first)."""
         out, seen = [], set()
         while c in self.classes and c not in seen:
             seen.add(c)
-            n = self.nodes[self.classes[c][0]]
-            if n.op != "TCons":
+            n = self.nodes[sel[c] if sel and c in sel else self.classes[c][0]]
+            if n.op not in ("TCons", "CCons"):
                 break
             head, tail = self.child_classes(n)
             out.append(head)
@@ -494,11 +564,23 @@ class _Costs:
         while changed:
             changed = False
             for n in eg.nodes.values():
-                if n.cls in self.shape or n.op in ("TNil", "TCons"):
+                if n.cls in self.shape or n.op in _LISTS:
                     continue
                 s = self._infer(n)
                 if s is not None:
                     self.shape[n.cls], self.elem[n.cls] = s
+                    changed = True
+
+        # classes computable from constants alone (IREE hoists them: free, like cost.py's rule)
+        self.const: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for n in eg.nodes.values():
+                if n.cls in self.const or n.op in ("Arg", "Op"):
+                    continue
+                if n.op in CONST_CTORS or all(c in self.const for c in eg.child_classes(n)):
+                    self.const.add(n.cls)
                     changed = True
 
     def _infer(self, n: _Node):
@@ -529,6 +611,16 @@ class _Costs:
         if n.op in ("Tr", "CTr") and sh[0] is not None:
             p = self.g.perms[self.eg.lit(n, 1)]
             return tuple(sh[0][j] for j in p), el
+        if n.op == "Ew" and sh[0] is not None:
+            return sh[0], self.g.bodies[self.eg.lit(n, 0)][0][2]
+        if n.op == "Cat":
+            parts = [self.shape.get(c) for c in self.eg.list_classes(kc[0])]
+            if not parts or any(x is None for x in parts):
+                return None
+            k = self.eg.lit(n, 0)
+            out = list(parts[0])
+            out[k] = sum(x[k] for x in parts)
+            return tuple(out), self.elem.get(self.eg.list_classes(kc[0])[0])
         if n.op == "Pad" and sh[0] is not None:
             lo, hi = self.g.pads[self.eg.lit(n, 1)]
             return tuple(d + a + b for d, a, b in zip(sh[0], lo, hi)), el
@@ -578,8 +670,10 @@ class _Costs:
         """``(cost as fused or standalone, extra cost when not fused, classes it fuses into)``."""
         kc = self.eg.child_classes(n)
         op = n.op
-        if op in ("TNil", "TCons", "Arg", "Slice", "SliceD") or op in CONST_CTORS:
+        if op in _LISTS or op in ("Arg", "Slice", "SliceD") or op in CONST_CTORS:
             return 0.0, 0.0, []
+        if op != "Op" and kc and all(c in self.const for c in kc):
+            return 0.0, 0.0, []  # constant-folded
         out = self.nbytes(n.cls)
         size = out / 4
         if op in ("MM", "MMTB", "MMTA"):
@@ -598,6 +692,14 @@ class _Costs:
             return self.us(fl, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
         if op == "Pad":
             return self.us(0.0, self.nbytes(kc[0]) + out), 0.0, []
+        if op == "Cat":  # a copy dispatch: reads as much as it writes
+            return self.us(0.0, 2 * out), 0.0, []
+        if op == "Ew":
+            rep = self.g.view.ops[self.g.bodies[self.eg.lit(n, 0)][1]]
+            per = _flops(rep) / max(1.0, float(np.prod(_shape(rep.results[0]), dtype=np.float64)))
+            fl = per * float(np.prod(self.shape[n.cls], dtype=np.float64))
+            fused = self.us(fl, 0.0, launch=False)
+            return fused, self.us(fl, self.nbytes(kc[0]) + out) - fused, [kc[0]]
         if op == "Tr":
             return self.us(0.0, self.nbytes(kc[0]) + out), 0.0, []
         if op in ("BiasAdd", "Aff"):
@@ -625,7 +727,7 @@ class _Costs:
 
     def hostable(self, n: _Node) -> bool:
         """Whether an elementwise consumer of ``n`` fuses into ``n``'s dispatch."""
-        if n.op in ("TNil", "TCons", "Arg", "Slice", "SliceD") or n.op in CONST_CTORS:
+        if n.op in _LISTS or n.op in ("Arg", "Slice", "SliceD") or n.op in CONST_CTORS:
             return False
         if n.op == "Op":
             orig = self.g.view.ops[self.eg.lit(n, 0)]
@@ -781,8 +883,8 @@ def format_selection(eg: _EG, g: EGraphGraph, sel: dict[str, str]) -> str:
         if k in eg.prim:
             return eg.prim[k]
         c = eg.cls_of_node[k]
-        if eg.nodes[sel[c]].op in ("TCons", "TNil"):
-            return "[" + ", ".join(names[d] for d in eg.list_classes(c)) + "]"
+        if eg.nodes[sel[c]].op in _LISTS:
+            return "[" + ", ".join(names[d] for d in eg.list_classes(c, sel)) + "]"
         return names[c]
 
     for root in eg.roots:
@@ -797,7 +899,7 @@ def format_selection(eg: _EG, g: EGraphGraph, sel: dict[str, str]) -> str:
                 stack.append((c, True))
                 stack.extend((d, False) for d in kids)
                 continue
-            if n.op in ("TCons", "TNil"):
+            if n.op in _LISTS:
                 names[c] = "list"
                 continue
             names[c] = f"%t{len(lines)}"
@@ -911,10 +1013,13 @@ class _Realizer:
         return tuple(out)
 
     def _emit(self, n: _Node):
-        if n.op == "TNil":
+        if n.op in ("TNil", "CNil"):
             return ()
         if n.op == "TCons":
             head, tail = self._items(n)
+            return (head, *tail)
+        if n.op == "CCons":
+            _, head, tail = self._items(n)
             return (head, *tail)
         if n.op in CONST_CTORS and n.op != "Leaf":
             return self._const_value(n.cls)
@@ -1062,6 +1167,51 @@ class _Realizer:
         op = self.view.ops[i]
         return self._clone(i, {op.operands[0]: a, op.operands[1]: b}).results[0]
 
+    def _emit_Cat(self, n: _Node, items):
+        k, xs = int(items[0]), items[1]
+        out = _ttype(self.costs.shape[n.cls], _elem(xs[0]))
+        args = ", ".join(f"%x{j}: {x.type}" for j, x in enumerate(xs))
+        return self._splice(f"""func.func @s({args}) -> {out} {{
+  %c = tensor.concat dim({k}) {', '.join(f'%x{j}' for j in range(len(xs)))} : ({', '.join(str(x.type) for x in xs)}) -> {out}
+  return %c : {out}
+}}""", list(xs))
+
+    def _emit_Ew(self, n: _Node, items):
+        """The body of the representative op on a new operand: a clone if the type is the same,
+        else a new generic over the operand's shape with the body moved from a clone."""
+        f, x = int(items[0]), items[1]
+        rep = self.view.ops[self.g.bodies[f][1]]
+        if str(x.type) == str(rep.operands[0].type):
+            return self._clone(self.g.bodies[f][1], {rep.operands[0]: x}).results[0]
+        ein, eout = _elem(x), _elem(rep.results[0])
+        shp = _shape(x)
+        in_t, out_t = str(x.type), _ttype(shp, eout)
+        ident = ", ".join(f"d{i}" for i in range(len(shp)))
+        iters = ", ".join(['"parallel"'] * len(shp))
+        new = self._splice(f"""func.func @s(%x: {in_t}) -> {out_t} {{
+  %e = tensor.empty() : {out_t}
+  %r = linalg.generic {{indexing_maps = [affine_map<({ident}) -> ({ident})>, affine_map<({ident}) -> ({ident})>], iterator_types = [{iters}]}} ins(%x : {in_t}) outs(%e : {out_t}) {{
+  ^bb0(%a: {ein}, %o: {eout}):
+    linalg.yield %o : {eout}
+  }} -> {out_t}
+  return %r : {out_t}
+}}""", [x])
+        g_new = new.owner
+        g_new = g_new.operation if hasattr(g_new, "operation") else g_new
+        blk = g_new.regions[0].blocks[0]
+        yld = [o.operation for o in blk.operations][-1]
+        with ir.InsertionPoint(self.term):
+            tmp = rep.clone()
+        tblk = tmp.regions[0].blocks[0]
+        for a_old, a_new in zip(tblk.arguments, blk.arguments):
+            a_old.replace_all_uses_with(a_new)
+        body = [o.operation for o in tblk.operations]
+        for o in body[:-1]:
+            o.move_before(yld)
+        yld.operands[0] = body[-1].operands[0]
+        tmp.erase()
+        return new
+
     def _emit_MMTA(self, n: _Node, items):
         return self._emit_mmt(items, "a")
 
@@ -1166,6 +1316,14 @@ class _Realizer:
         sizes[d] = size
         offs = [0] * len(s)
         offs[d] = off
+        inner = x.owner
+        inner = inner.operation if hasattr(inner, "operation") else inner
+        if isinstance(inner, ir.Operation) and inner.name == "tensor.extract_slice" and len(inner.operands) == 1 \
+                and list(_ir.int_array_attr(inner, "static_strides")) == [1] * len(s) \
+                and list(_ir.int_array_attr(inner, "static_sizes")) == list(s):
+            # a slice of a slice is one slice of the source (multi-dim slices are nested SliceD terms)
+            offs = [a + b for a, b in zip(_ir.int_array_attr(inner, "static_offsets"), offs)]
+            x = inner.operands[0]
         out = _ttype(sizes, _elem(x))
         return self._splice(f"""func.func @s(%x: {x.type}) -> {out} {{
   %s = tensor.extract_slice %x[{', '.join(map(str, offs))}] [{', '.join(map(str, sizes))}] [{', '.join(['1'] * len(s))}] : {x.type} to {out}
@@ -1196,6 +1354,16 @@ class _Realizer:
 
 # ------------------------------------------------------------------------------------------------
 # The search
+
+
+def _gone(graph: _EG, real, ctor: str) -> set:
+    """Classes of original ``ctor`` nodes that the realized graph computes without that op."""
+    out = set()
+    for v, k in graph.orig_node.items():
+        c = graph.cls_of_value[v]
+        if graph.nodes[k].op == ctor and c in real.val and c in real.sel and graph.nodes[real.sel[c]].op != ctor:
+            out.add(c)
+    return out
 
 
 class EqSatSearch:
@@ -1320,6 +1488,9 @@ class EqSatSearch:
                     if graph.nodes[k].op == "Tr" and graph.cls_of_value[v] in real.val
                     and graph.nodes[real.sel[graph.cls_of_value[v]]].op not in ("Tr", "CTr")}
             applied += ["transpose-transpose"] * len(gone)
+        for ctor, rule in (("Cat", "concat-of-slices"), ("Cat", "concat-of-elementwise"), ("SliceD", "slice-of-concat")):
+            if rule in stats["rules"] and not (rule == "concat-of-elementwise" and "concat-of-slices" in stats["rules"]):
+                applied += [rule] * len(_gone(graph, real, ctor))
         nv = GraphView(out_model)
         cost_after = cost(out_model, nv)
         stats["seconds"] = round(time.perf_counter() - t0, 3)
