@@ -40,7 +40,7 @@ def test_every_rule_with_an_egglog_counterpart_exists():
     assert {"merge-parallel-matmuls", "fold-batchnorm-into-conv", "fold-constant-transpose",
             "transpose-transpose", "merge-parallel-convs", "enlarge-conv-kernel", "distribute-matmul",
             "matmul-reassociate", "transpose-into-matmul", "slice-of-concat", "concat-of-slices",
-            "concat-of-elementwise"} <= set(EGG_RULES)
+            "concat-of-elementwise", "reshape-reshape"} <= set(EGG_RULES)
 
 
 def test_eqsat_merges_qkv_on_bert_and_matches_iree(bert, tmp_path):
@@ -241,3 +241,12 @@ def test_fire_module_from_torch_becomes_one_expand_conv(tmp_path):
     assert text.count("linalg.conv_2d_nchw_fchw") == 2 and "tensor.concat" not in text
     assert r.cost_after < r.cost_before
     assert _check_iree(fire, r.model, tmp_path) < 1e-4
+
+
+def test_reshape_pair_vanishes_and_matches_iree(tmp_path):
+    m = _example(tmp_path, "reshape-reshape", 0)
+    r = EqSatSearch(rules=["reshape-reshape"]).run(m.clone())
+    assert r.applied == ["reshape-reshape"] and r.cost_after <= r.cost_before
+    text = r.model.text()
+    assert "tensor.expand_shape" not in text and text.count("tensor.collapse_shape") == 1  # %a is a result too
+    assert _check_iree(m, r.model, tmp_path) < 1e-4

@@ -77,6 +77,7 @@ SCHEMA = """
 (constructor CCons (i64 T CL) CL)
 (constructor Cat (i64 CL) T)
 (constructor Ew (i64 T) T)
+(constructor Rs (i64 T i64) T)
 (relation IsConst (T))
 (function ncols (T) i64 :merge old)
 (function lead (T) i64 :merge old)
@@ -96,12 +97,13 @@ SCHEMA = """
 (relation ZeroS (T))
 (relation SwapLast (i64))
 (function dimsz (T i64) i64 :merge old)
+(function shp (T) i64 :merge old)
 """
 
 #: Constructors of constant expressions (realized with numpy, free in the cost model).
 CONST_CTORS = ("Leaf", "CCat", "CAff", "CScaleW", "CTr", "CCatF", "CCatB", "CPadK", "CAdd", "CMM")
 #: Every constructor of the sorts T and TL.
-CTORS = ("TNil", "TCons", "Arg", "Leaf", "Op", "MM", "BiasAdd", "Conv", "Aff", "Tr", "Slice", "Pad", "SliceD", "Add", "MMTA", "MMTB", "CNil", "CCons", "Cat", "Ew",
+CTORS = ("TNil", "TCons", "Arg", "Leaf", "Op", "MM", "BiasAdd", "Conv", "Aff", "Tr", "Slice", "Pad", "SliceD", "Add", "MMTA", "MMTB", "CNil", "CCons", "Cat", "Ew", "Rs",
          *CONST_CTORS[1:])
 
 #: Analysis rules, run to saturation before every iteration of the rewrite rulesets.
@@ -295,3 +297,9 @@ register(EggRule("concat-of-elementwise", "concat", """
 (rule ((= l (CCons k (Cat k (CCons k a (CCons k b (CNil)))) r)))
       ((union l (CCons k a (CCons k b r)))) :ruleset {ruleset} :name "concat-flatten")
 """, ("Ew",)))
+
+# ``(Rs i x s)``: the original reshape op ``i`` (expand/collapse) of ``x`` to shape id ``s``; a
+# reshape back to the shape of the first one's input is that input (``shp``: from the translation).
+register(EggRule("reshape-reshape", "layout", """
+(rule ((= y (Rs i t b)) (= t (Rs j x a)) (= b (shp x))) ((union y x)) :ruleset {ruleset} :name "reshape-reshape")
+""", ()))

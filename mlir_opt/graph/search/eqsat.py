@@ -55,6 +55,7 @@ _KIND = {"linalg.matmul": 0, "linalg.batch_matmul": 1}
 _KIND_NAME = {v: k for k, v in _KIND.items()}
 _RESHAPES = ("tensor.expand_shape", "tensor.collapse_shape")
 _LISTS = ("TCons", "TNil", "CCons", "CNil")
+_TIE = 1e-6  # µs: node cost of free view ops (slices, reshapes), so that ties prefer fewer ops
 
 
 def _shape(v: ir.Value) -> tuple[int, ...]:
@@ -88,6 +89,13 @@ class EGraphGraph:
     pads: list[tuple[tuple, tuple]] = field(default_factory=list)  # pad spec id -> (low, high)
     fshapes: list[tuple] = field(default_factory=list)  # fsh id -> (op name, filter shape w/o F, elem)
     bodies: list[tuple] = field(default_factory=list)  # Ew body id -> (body key, representative op index)
+    shapes: list[tuple] = field(default_factory=list)  # shape id (Rs, shp) -> (shape, elem)
+
+    def shape_id(self, v: ir.Value) -> int:
+        key = (_shape(v), _elem(v))
+        if key not in self.shapes:
+            self.shapes.append(key)
+        return self.shapes.index(key)
     perms: list[tuple[int, ...]] = field(default_factory=list)
     roots: list[ir.Value] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)  # what the translation made, for stats
@@ -367,6 +375,16 @@ def translate(view: GraphView) -> EGraphGraph:
                 f = len(g.bodies) - 1
             bind(res[0], "Ew", (str(f), x), f"(Ew {f} {N(x)})")
             continue
+        if op.name in _RESHAPES and len(res) == 1 and len(op.operands) == 1:
+            x = op.operands[0]
+            try:
+                sx, sr = g.shape_id(x), g.shape_id(res[0])
+            except ValueError:
+                sx = None
+            if sx is not None:
+                lines.append(f"(set (shp {N(x)}) {sx})")
+                bind(res[0], "Rs", (str(i), x, str(sr)), f"(Rs {i} {N(x)} {sr})")
+                continue
         if (pd := _zero_pad(view, op)) is not None and len(pd[0]) == 4:
             p = g.pad_id(*pd)
             x = op.operands[0]
@@ -611,6 +629,8 @@ class _Costs:
         if n.op in ("Tr", "CTr") and sh[0] is not None:
             p = self.g.perms[self.eg.lit(n, 1)]
             return tuple(sh[0][j] for j in p), el
+        if n.op == "Rs":
+            return self.g.shapes[self.eg.lit(n, 2)]
         if n.op == "Ew" and sh[0] is not None:
             return sh[0], self.g.bodies[self.eg.lit(n, 0)][0][2]
         if n.op == "Cat":
@@ -670,7 +690,9 @@ class _Costs:
         """``(cost as fused or standalone, extra cost when not fused, classes it fuses into)``."""
         kc = self.eg.child_classes(n)
         op = n.op
-        if op in _LISTS or op in ("Arg", "Slice", "SliceD") or op in CONST_CTORS:
+        if op in ("Slice", "SliceD", "Rs"):
+            return _TIE, 0.0, []  # free views; the tie-break keeps fewer of them
+        if op in _LISTS or op == "Arg" or op in CONST_CTORS:
             return 0.0, 0.0, []
         if op != "Op" and kc and all(c in self.const for c in kc):
             return 0.0, 0.0, []  # constant-folded
@@ -1167,6 +1189,10 @@ class _Realizer:
         op = self.view.ops[i]
         return self._clone(i, {op.operands[0]: a, op.operands[1]: b}).results[0]
 
+    def _emit_Rs(self, n: _Node, items):
+        i, x = int(items[0]), items[1]
+        return self._clone(i, {self.view.ops[i].operands[0]: x}).results[0]
+
     def _emit_Cat(self, n: _Node, items):
         k, xs = int(items[0]), items[1]
         out = _ttype(self.costs.shape[n.cls], _elem(xs[0]))
@@ -1488,7 +1514,7 @@ class EqSatSearch:
                     if graph.nodes[k].op == "Tr" and graph.cls_of_value[v] in real.val
                     and graph.nodes[real.sel[graph.cls_of_value[v]]].op not in ("Tr", "CTr")}
             applied += ["transpose-transpose"] * len(gone)
-        for ctor, rule in (("Cat", "concat-of-slices"), ("Cat", "concat-of-elementwise"), ("SliceD", "slice-of-concat")):
+        for ctor, rule in (("Rs", "reshape-reshape"), ("Cat", "concat-of-slices"), ("Cat", "concat-of-elementwise"), ("SliceD", "slice-of-concat")):
             if rule in stats["rules"] and not (rule == "concat-of-elementwise" and "concat-of-slices" in stats["rules"]):
                 applied += [rule] * len(_gone(graph, real, ctor))
         nv = GraphView(out_model)
