@@ -13,7 +13,7 @@ tables the translation keeps on the Python side):
 ``(MM kind x w s)``    ``linalg.matmul`` (kind 0) / ``batch_matmul`` (1) of ``x`` by a constant
                        ``w``, accumulator ``linalg.fill`` of the scalar leaf ``s``
 ``(BiasAdd x b)``      elementwise ``x + b`` with a constant vector ``b`` along the last dim
-``(Conv a x w b)``     ``conv_2d_nchw_fchw`` with attribute set ``a``, constant filter ``w`` and a
+``(Conv a x w b)``     2-D conv (nchw/nhwc) with attribute set ``a``, constant filter ``w`` and a
                        constant accumulator ``b`` that is constant per output channel
 ``(Aff i kind x c)``   the original elementwise op ``i``: ``x ∘ c`` with a per-channel constant
                        ``c`` (kind 0: a shift x+c / x-c; kind 1: a scaling x·c, x/c, c-x)
@@ -23,6 +23,18 @@ tables the translation keeps on the Python side):
 ``(CAff i b)``         constant: per-channel vector of ``b`` mapped through the link of op ``i``
 ``(CScaleW i w)``      constant: filter ``w`` scaled per output channel by the link of op ``i``
 ``(CTr c p)``          constant: ``c`` transposed
+``(MMTA/MMTB k x y s)`` contraction reading ``x`` / ``y`` transposed (last two dims)
+``(Add i a b)``        the original elementwise op ``i``: ``a + b`` of non-constant tensors
+``(Pad x p)``          static zero ``tensor.pad`` with pad spec ``p``
+``(SliceD x d o n)``   ``tensor.extract_slice`` of ``n`` elements at offset ``o`` of dim ``d``
+``(Cat k l)``          ``tensor.concat dim(k)`` of the list ``l`` (``CCons k x l`` / ``CNil``)
+``(Ew f x)``           unary elementwise generic with body class ``f``
+``(Rs i x s)``         the original reshape op ``i`` of ``x`` to shape id ``s``
+``(CCatF a u v)``      constant: filters concatenated along the output channels of layout ``a``
+``(CCatB a u v)``      constant: per-channel accumulators concatenated (1-D)
+``(CPadK a w t)``      constant: filter ``w`` zero-padded to filter shape ``t``
+``(CAdd a b)``         constant: ``a + b`` (weights or fill scalars)
+``(CMM k a b)``        constant: ``a · b``
 =====================  ==================================================================
 
 Constants (``Leaf`` and ``C*``) are realized with numpy at the end; shapes are guarded by the
