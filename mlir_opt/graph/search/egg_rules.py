@@ -300,7 +300,9 @@ register(EggRule("slice-of-concat", "concat", """
 """, ()))
 
 # Two neighbouring operands that are the same unary elementwise op (``Ew f``: body class ``f``) are
-# one application of it to their concat: pairwise, so a run of n operands builds O(n²) nodes.
+# one application of it to their concat: pairwise, so a run of n operands builds O(n²) nodes. The
+# same fact for one slice: an elementwise op of a slice is a slice of the op on the source (so a
+# ReLU after each branch of a merged conv can run once on the merged result, fused into it).
 register(EggRule("concat-of-elementwise", "concat", """
 (rule ((= l (CCons k (Ew f a) (CCons k (Ew f b) r))))
       ((let inner (Cat k (CCons k a (CCons k b (CNil)))))
@@ -308,6 +310,8 @@ register(EggRule("concat-of-elementwise", "concat", """
 (rule ((= y (Cat k (CCons k a (CNil))))) ((union y a)) :ruleset {ruleset} :name "concat-of-one-coe")
 (rule ((= l (CCons k (Cat k (CCons k a (CCons k b (CNil)))) r)))
       ((union l (CCons k a (CCons k b r)))) :ruleset {ruleset} :name "concat-flatten")
+(rule ((= y (Ew f (SliceD x d o n)))) ((union y (SliceD (Ew f x) d o n))) :ruleset {ruleset}
+      :name "elementwise-of-slice")
 """, ("Ew",)))
 
 # ``(Rs i x s)``: the original reshape op ``i`` (expand/collapse) of ``x`` to shape id ``s``; a

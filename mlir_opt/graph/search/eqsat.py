@@ -1052,8 +1052,24 @@ class _Realizer:
         if n.op in CONST_CTORS:
             return self._const_value(n.cls)
         if n.id not in self.eg.original:
-            self._count(n.op)
+            if n.op != "Conv" or self._folded(n):
+                self._count(n.op)
         return getattr(self, "_emit_" + n.op)(n, items)
+
+    def _folded(self, n: _Node) -> bool:
+        """Whether a new conv carries a folded affine link (not only a merge / enlargement)."""
+        todo, seen = list(self.eg.child_classes(n)[1:]), set()
+        while todo:
+            c = todo.pop()
+            if c in seen or c not in self.sel:
+                continue
+            seen.add(c)
+            m = self.eg.nodes[self.sel[c]]
+            if m.op in ("CAff", "CScaleW"):
+                return True
+            if m.op in ("CCatF", "CCatB", "CPadK"):
+                todo.extend(self.eg.child_classes(m))
+        return False
 
     def _count(self, name: str) -> None:
         self.made[name] = self.made.get(name, 0) + 1
