@@ -108,6 +108,7 @@ SCHEMA = """
 (relation Nchw32 (i64))
 (relation ZeroS (T))
 (relation SwapLast (i64))
+(relation MergeOK (T))
 (function dimsz (T i64) i64 :merge old)
 (function shp (T) i64 :merge old)
 """
@@ -227,12 +228,13 @@ register(EggRule("transpose-transpose", "layout", """
 # channels (``fsh``) become one on the concatenated filters/accumulators, sliced along the result's
 # channel axis (``chax a``). As for matmuls, the right member is one original filter (``Single``:
 # a leaf, possibly enlarged or scaled) that follows the left member's last filter in its group
-# (``NextW``), so only runs are built.
+# (``NextW``), so only runs are built. Only convs at the end of their batch-norm chain (``MergeOK``,
+# from the translation) merge, else every mix of partly folded variants would be built.
 register(EggRule("merge-parallel-convs", "merge", """
-(rule ((= y1 (Conv a p w1 b1)) (= y2 (Conv a p w2 b2)) (Single w2) (= j (wid w2)) (= i (wid w1)) (NextW i j)
-       (= s (fsh w1)) (= s (fsh w2)) (= n1 (nout w1)) (= n2 (nout w2)) (= c (chax a)))
+(rule ((= y1 (Conv a p w1 b1)) (= y2 (Conv a p w2 b2)) (MergeOK y1) (MergeOK y2) (Single w2) (= j (wid w2))
+       (= i (wid w1)) (NextW i j) (= s (fsh w1)) (= s (fsh w2)) (= n1 (nout w1)) (= n2 (nout w2)) (= c (chax a)))
       ((let big (Conv a p (CCatF a w1 w2) (CCatB a b1 b2)))
-       (set (dimsz big c) (+ n1 n2))
+       (MergeOK big) (set (dimsz big c) (+ n1 n2))
        (union y1 (SliceD big c 0 n1)) (union y2 (SliceD big c n1 n2)))
       :ruleset {ruleset} :name "merge-parallel-convs")
 """, ("CCatF",)))

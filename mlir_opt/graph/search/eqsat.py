@@ -260,8 +260,12 @@ def _zero_pad(view: GraphView, op: ir.Operation):
     return tuple(lo), tuple(hi)
 
 
-def translate(view: GraphView) -> EGraphGraph:
-    """The egglog ``let`` bindings of every value of ``view`` (see the module docs)."""
+def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
+    """The egglog ``let`` bindings of every value of ``view`` (see the module docs).
+
+    ``fold``: whether the batch-norm fold is among the rules; conv merges then take the convs at
+    the end of their affine chains (``MergeOK``), so that partly folded variants are not merged
+    in every combination."""
     g = EGraphGraph(view)
     lines = g.lines
     blk = view.block
@@ -295,6 +299,7 @@ def translate(view: GraphView) -> EGraphGraph:
 
     groups: dict = {}  # merge groups: (kind, lhs, fill scalar, rhs dims but last) -> rhs value ids
     conv_groups: dict = {}  # conv merge groups: (attrs, unpadded source, in channels) -> (kernel, filter id)
+    nchw32: set[str] = set()  # conv attribute sets the batch-norm fold handles
     for a in blk.arguments:
         lines.append(f"(let {g.name(a)} (Arg {a.arg_number})) (Val {g.name(a)} {g.vid[a]})")
         g.orig[("Arg", (str(a.arg_number),))] = a
@@ -330,6 +335,7 @@ def translate(view: GraphView) -> EGraphGraph:
                     lines.append(f"(Dil1 {a})")
                 if op.name == "linalg.conv_2d_nchw_fchw" and info.types[2] == "f32":
                     lines.append(f"(Nchw32 {a})")  # what fold-batchnorm-into-conv handles
+                    nchw32.add(str(a))
             a = g.conv_attrs.index(key)
             fs = list(_shape(w))
             nf = fs[lay["f_out"]]
@@ -435,6 +441,17 @@ def translate(view: GraphView) -> EGraphGraph:
     for ids in groups.values():
         ids.sort()
         lines.extend(f"(NextW {a} {b})" for a, b in zip(ids, ids[1:]))
+    for v, (ctor, items) in list(g.term_of.items()):
+        if ctor != "Conv":
+            continue
+        end = v
+        if fold and items[0] in nchw32:
+            while True:  # follow the single-use affine chain the fold absorbs
+                us = view.users(end)
+                if len(us) != 1 or view.index.get(us[0]) not in g.links:
+                    break
+                end = us[0].results[0]
+        lines.append(f"(MergeOK {g.name(end)})")
     for mem in conv_groups.values():  # same-kernel filters adjacent, so their runs exist
         ids = [i for _, i in sorted(mem)]
         lines.extend(f"(NextW {a} {b})" for a, b in zip(ids, ids[1:]))
@@ -1460,7 +1477,7 @@ class EqSatSearch:
         try:
             # 1. translate
             t1 = time.perf_counter()
-            g = translate(view)
+            g = translate(view, fold="fold-batchnorm-into-conv" in [r.name for r in egg])
             rulesets = sorted({r.ruleset for r in egg})
             prog = [SCHEMA, ANALYSIS, *(f"(ruleset {rs})" for rs in rulesets), *(r.program() for r in egg), *g.lines]
             eg = bindings.EGraph()
