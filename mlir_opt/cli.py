@@ -18,7 +18,7 @@ from .errors import MlirOptError
 
 __all__ = ["main", "build_parser"]
 
-MODEL_HELP = ("model: a bundled name (mlp, cnn, bert), path/to/file.py:factory, a .onnx file, "
+MODEL_HELP = ("model: a bundled name (mlp, cnn, bert, resnet50, ...: see `models`), path/to/file.py:factory, a .onnx file, "
               "or a .mlir/.mlirbc file (torch, TOSA, StableHLO or linalg level)")
 
 
@@ -76,9 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                    help="directory for model.vmfb, optimized.mlir, report.json")
     p.add_argument("--graph-search", default="none",
-                   help="graph-level strategy: none (default), greedy, backtrack (TASO, alpha 1.05) "
+                   help="graph-level strategy: none (default), greedy, backtrack (TASO, alpha 1.05), "
                         "ocggs (sequences of <= 8 rewrites, DP over graphs) or eqsat "
                         "(equality saturation with egglog + ILP extraction)")
+    p.add_argument("--graph-cost", default="roofline", choices=["roofline", "measured", "whole"],
+                   help="graph search cost: roofline (analytic, default), measured (IREE's dispatches each "
+                        "timed alone, cached in the tuning DB) or whole (each candidate timed end to end)")
     p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary", "reuse"],
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
@@ -95,12 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=int, default=48, help="total trials (default 48)")
     p.add_argument("--db", default=None, help="tuning database (default: ~/.cache/mlir_opt/tuning.sqlite)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("-o", "--output", default=None, help="write the tuning spec here")
+    p.add_argument("-o", "--output", default=None,
+                   help="write the tuning spec here (the transform library, when a script-form variant wins)")
+    p.add_argument("--sketch", default=None,
+                   help="search this sketch where it applies, e.g. transform_script (default: per op kind)")
 
     p = sub.add_parser("render-spec", help="print the tuning spec of one schedule (for tests and debugging)")
     p.add_argument("workload", help="workload key, e.g. matmul_64x128x32_f32xf32xf32")
     p.add_argument("decisions", nargs="*", metavar="KNOB=VALUE",
                    help="double-tiling decisions: dist_m dist_n vec_m vec_n vec_k")
+    p.add_argument("--sketch", default=None,
+                   help="sketch (default: the one searched for the workload, e.g. double_tiling, conv_tiling)")
 
     p = sub.add_parser("rewrite", help="apply graph rewrite rules to a model and print the linalg IR")
     p.add_argument("model", nargs="?", help=MODEL_HELP)
@@ -141,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_args(p)
     p.set_defaults(target="cuda")
     p.add_argument("--tuned", action="store_true", help="attach the database's best schedules per workload")
+    p.add_argument("--both", action="store_true", help="IREE default and tuned variants in one bundle (implies --tuned)")
+    p.add_argument("--params", action="store_true",
+                   help="ship weights once as an IREE parameter archive (.irpa) shared by the variants")
     p.add_argument("--db", default=None)
     p.add_argument("--reps", type=int, default=10)
     p.add_argument("-o", "--output", required=True, help="bundle directory to create")
@@ -149,6 +160,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("results", help="results.json written by the bundle's runner.py")
     p.add_argument("--bundle", default=None, help="bundle directory (default: the results file's)")
     p.add_argument("--db", default=None)
+
+    p = sub.add_parser("tune-remote", help="operator search measured on a remote machine: rounds of bundle -> "
+                                           "your runner command -> ingest (or one step at a time)")
+    p.add_argument("subject", help="workload key (matmul_4096x4096x4096_f32xf32xf32) or " + MODEL_HELP)
+    p.add_argument("--size", choices=["tiny", "small", "base"], default=None, help="size preset for bundled models")
+    _add_target_args(p)
+    p.set_defaults(target="cuda")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--candidates", type=int, default=16, help="new candidates per workload and round")
+    p.add_argument("--runner-cmd", default=None,
+                   help='command that runs a bundle and leaves its results, with {bundle} and {results}, e.g. '
+                        '"scp -r {bundle} gpu:b && ssh gpu python3 b/runner.py b --out b/r.json && scp gpu:b/r.json {results}"')
+    p.add_argument("-o", "--work-dir", required=True, help="directory for the rounds (round0/, round1/, ...)")
+    p.add_argument("--strategy", default="evolutionary", choices=["random", "evolutionary"])
+    p.add_argument("--db", default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--reps", type=int, default=10)
+    p.add_argument("--timeout", type=float, default=None, help="seconds the runner command may take per round")
+    step = p.add_mutually_exclusive_group()
+    step.add_argument("--prepare-only", action="store_true", help="only write the next round's bundle")
+    step.add_argument("--ingest-only", nargs="?", const="", default=None, metavar="RESULTS",
+                      help="only ingest the latest round's results.json (or RESULTS, copied there)")
 
     sub.add_parser("models", help="list the bundled models and their size presets")
     return ap
@@ -241,7 +274,7 @@ def _cmd_optimize(args) -> int:
     res = optimize(args.model, args.output, target=args.target, graph_search=args.graph_search,
                    op_search=args.op_search, size=args.size, name=args.name, entry=args.entry,
                    reps=args.reps, tol=args.rtol, threads=args.threads, budget=args.budget, db=args.db,
-                   quiet=args.quiet)
+                   quiet=args.quiet, graph_cost=args.graph_cost)
     if args.json:
         print(json.dumps(res.report, indent=2))
     else:
@@ -267,7 +300,7 @@ def _cmd_tune(args) -> int:
             bar.update(task, completed=done, total=total, description=msg[:60])
 
         res = tune_model(m, strategy=args.strategy, budget=args.budget, db=db, seed=args.seed,
-                         progress=progress)
+                         progress=progress, sketch=args.sketch)
     from rich.table import Table
 
     t = Table(title=f"{m.name}: {args.strategy} search, {res.trials} trials, {res.seconds:.1f} s "
@@ -281,11 +314,16 @@ def _cmd_tune(args) -> int:
     Console(width=180).print(t)
     print("module variants (end to end, ms): " + ", ".join(f"{k} {v:.3f}" for k, v in res.variants_ms.items())
           + f" -> '{res.chosen}'" + (" (interrupted)" if res.interrupted else ""))
-    if res.candidate_spec and args.output:
+    if res.transform_library and args.output:
+        Path(args.output).write_text(res.transform_library)
+        print(f"wrote {args.output} (transform library)")
+    elif res.candidate_spec and args.output:
         Path(args.output).write_text(res.candidate_spec)
         note = "" if res.tuning_spec else " (not used by the chosen variant)"
         print(f"wrote {args.output}{note}")
     flags = list(res.flags) + ([f"--iree-codegen-tuning-spec-path={args.output}"] if res.tuning_spec and args.output else [])
+    if res.transform_library and args.output:
+        flags.append(f"--iree-codegen-transform-dialect-library={args.output}")
     print("iree-compile flags: " + (" ".join(flags) or "(none: IREE's defaults are best)"))
     return 0
 
@@ -301,7 +339,12 @@ def _cmd_render_spec(args) -> int:
         if not v.lstrip("-").isdigit():
             raise MlirOptError(f"decision {item!r} must be KNOB=INTEGER")
         d[k] = int(v)
-    s = Schedule(w, "double_tiling", d)
+    from .ops.space import SKETCH_FLAGS, search_sketch
+
+    sketch = args.sketch or search_sketch(w).name
+    if sketch not in SKETCH_FLAGS:
+        raise MlirOptError(f"unknown sketch {sketch!r} (available: {', '.join(SKETCH_FLAGS)})")
+    s = Schedule(w, sketch, d)
     reason = s.validate()
     if reason:
         raise MlirOptError(f"schedule rejected before compiling: {reason}")
@@ -367,16 +410,16 @@ def _cmd_bundle(args) -> int:
     from .ops.dispatches import Workload
     from .ops.schedule import Schedule
     from .ops.search import get_strategy
-    from .ops.space import sketches_for
+    from .ops.space import complete, search_sketch
     from .remote import write_bundle
 
     tgt = get_target(args.target, args.arch)
     w = Workload.from_key(args.workload)
-    sk = next(s for s in sketches_for(w, tgt.name) if s.name != "default")
+    sk = search_sketch(w, tgt.name)
     history = []
     if args.db:
         db = Database(args.db)
-        history = [(r.decisions, r.median_ms if r.ok else None)
+        history = [(complete(sk.name, r.decisions), r.median_ms if r.ok else None)
                    for r in db.records(w.key, tgt.name, any_device=True) if r.sketch == sk.name]
     props = get_strategy(args.strategy).propose(sk, history, args.candidates, random.Random(args.seed))
     scheds = [Schedule(w, "default", {}, tgt.name)] + [Schedule(w, sk.name, d, tgt.name) for d in props]
@@ -399,6 +442,7 @@ def _cmd_bundle_model(args) -> int:
     m = _load(args)
     variant = m
     n = 0
+    args.tuned = args.tuned or args.both
     if args.tuned:
         db = Database(args.db)
         winners = []
@@ -413,9 +457,12 @@ def _cmd_bundle_model(args) -> int:
         variant = m.clone()
         n = attach_schedules(variant, winners)
     name = f"{m.name}_{'tuned' if args.tuned else 'default'}"
-    man = write_model_bundle({name: (variant, [])}, args.output, target=tgt.name, arch=args.arch, reps=args.reps)
+    variants = {f"{m.name}_default": (m, [])} if args.both else {}
+    variants[name] = (variant, [])
+    man = write_model_bundle(variants, args.output, target=tgt.name, arch=args.arch, reps=args.reps,
+                             parameters=args.params)
     note = f", {n} ops given tuned schedules" if args.tuned else ""
-    print(f"wrote {args.output}: {name} for {tgt.name} ({tgt.arch}), {man['bytes'] / 2**20:.1f} MiB{note}")
+    print(f"wrote {args.output}: {', '.join(variants)} for {tgt.name} ({tgt.arch}), {man['bytes'] / 2**20:.1f} MiB{note}")
     print(f"on the remote machine: cd {Path(args.output).name} && {man['command']}")
     return 0
 
@@ -440,21 +487,70 @@ def _cmd_ingest(args) -> int:
     return 0
 
 
-def _cmd_models(args) -> int:
-    from .models import NAMES, SIZES
+def _cmd_tune_remote(args) -> int:
+    from .backend import get_target
+    from .db import Database
+    from .ops.dispatches import Workload, list_dispatches
+    from .remote import loop
 
-    descr = {"mlp": "multi-layer perceptron (Linear+ReLU)",
-             "cnn": "residual CNN (conv-batchnorm-relu blocks, residual add)",
-             "bert": "BERT encoder layer (separate Q/K/V, LayerNorm, GELU FFN); base = BERT-base, seq 128"}
+    tgt = get_target(args.target, args.arch)
+    try:
+        workloads = [Workload.from_key(args.subject)]
+        model = None
+    except MlirOptError:
+        from .importers import load
+
+        model = load(args.subject, size=args.size)
+        workloads = list({d.workload.key: d.workload for d in list_dispatches(model, tgt) if d.workload}.values())
+        if not workloads:
+            raise MlirOptError(f"{args.subject} has no tunable dispatch for {tgt.name}") from None
+    db = Database(args.db)
+
+    def show(rnd):
+        print(f"round {rnd.index}: {rnd.candidates} results ingested ("
+              + ", ".join(f"{k} {v}" for k, v in rnd.summary.get("statuses", {}).items()) + ")")
+        for key, b in rnd.summary.get("best", {}).items():
+            f = lambda x: "-" if x is None else f"{x:.3f} ms"  # noqa: E731
+            peer = rnd.summary.get("peers", {}).get(key)
+            print(f"  {key}: default {f(b['default_ms'])}, best {f(b['best_ms'])}, peer {f(peer)}")
+
+    if args.prepare_only:
+        rnd = loop.prepare_round(workloads, tgt.name, args.work_dir, arch=args.arch, candidates=args.candidates,
+                                 strategy=args.strategy, db=db, seed=args.seed, reps=args.reps)
+        print(f"wrote {rnd.directory / 'bundle'} ({rnd.candidates} entries). Run it on the remote machine "
+              f"(python3 runner.py . --out results.json), copy results.json to {rnd.directory}/, then: "
+              f"python -m mlir_opt tune-remote {args.subject}{' --size ' + args.size if args.size else ''} "
+              f"--target {tgt.name} -o {args.work_dir} --ingest-only")
+        return 0
+    if args.ingest_only is not None:
+        show(loop.ingest_round(args.work_dir, db=db, results=args.ingest_only or None))
+    else:
+        if not args.runner_cmd:
+            raise MlirOptError("give --runner-cmd (or use --prepare-only / --ingest-only)")
+        loop.tune_remote(workloads, tgt.name, args.work_dir, args.runner_cmd, arch=args.arch, rounds=args.rounds,
+                         candidates=args.candidates, strategy=args.strategy, db=db, seed=args.seed, reps=args.reps,
+                         timeout=args.timeout, on_round=show)
+    rows = loop.write_outputs(db, workloads, tgt.name, args.work_dir)
+    for key, r in rows.items():
+        dflt = f"{r['default_ms']:.3f} ms" if r["default_ms"] else "-"
+        print(f"best {key}: {r['best_ms']:.3f} ms (IREE default {dflt}) {r['sketch']} {r['decisions']}")
+    print(f"wrote {Path(args.work_dir) / 'best.json'}" + (" and tuning_spec.mlir" if
+                                                          (Path(args.work_dir) / 'tuning_spec.mlir').exists() else ""))
+    return 0
+
+
+def _cmd_models(args) -> int:
+    from .models import NAMES, SIZES, describe
+
     for n in NAMES:
-        print(f"{n:6s} {descr[n]}  sizes: {', '.join(SIZES)}")
+        print(f"{n:13s} {describe(n)}  sizes: {', '.join(SIZES)}")
     return 0
 
 
 COMMANDS = {"import": _cmd_import, "compile": _cmd_compile, "run": _cmd_run, "bench": _cmd_bench,
             "optimize": _cmd_optimize, "tune": _cmd_tune, "render-spec": _cmd_render_spec,
             "models": _cmd_models, "rewrite": _cmd_rewrite, "rules": _cmd_rules, "bundle": _cmd_bundle,
-            "bundle-model": _cmd_bundle_model, "ingest": _cmd_ingest}
+            "bundle-model": _cmd_bundle_model, "ingest": _cmd_ingest, "tune-remote": _cmd_tune_remote}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,10 @@ Tables:
     workload(key, kind, info_json, created)
     record(id, workload_key, target, sketch, decisions_json, flags_json, compiler_version,
            status, median_ms, times_json, rel_error, error, created)
+    dispatch_cost(signature, target, compiler_version, root_op, median_us, times_json, error,
+                  info_json, created)   -- graph level: one IREE dispatch timed alone
+    graph_dispatches(graph_key, target, compiler_version, dispatches_json, created)
+                                        -- graph level: the dispatches IREE forms for a graph
 """
 
 from __future__ import annotations
@@ -49,6 +53,26 @@ CREATE TABLE IF NOT EXISTS record (
     UNIQUE (workload_key, target, sketch, decisions_json, flags_json, compiler_version)
 );
 CREATE INDEX IF NOT EXISTS record_by_workload ON record (workload_key, target, status, median_ms);
+CREATE TABLE IF NOT EXISTS dispatch_cost (
+    signature TEXT NOT NULL,
+    target TEXT NOT NULL,
+    compiler_version TEXT NOT NULL,
+    root_op TEXT NOT NULL,
+    median_us REAL,
+    times_json TEXT NOT NULL,
+    error TEXT,
+    info_json TEXT NOT NULL,
+    created TEXT NOT NULL,
+    PRIMARY KEY (signature, target, compiler_version)
+);
+CREATE TABLE IF NOT EXISTS graph_dispatches (
+    graph_key TEXT NOT NULL,
+    target TEXT NOT NULL,
+    compiler_version TEXT NOT NULL,
+    dispatches_json TEXT NOT NULL,
+    created TEXT NOT NULL,
+    PRIMARY KEY (graph_key, target, compiler_version)
+);
 """
 
 
@@ -180,3 +204,39 @@ class Database:
 
     def count(self) -> int:
         return self._con.execute("SELECT COUNT(*) FROM record").fetchone()[0]
+
+    # -- graph level: measured dispatch costs (see mlir_opt.graph.measured) -------------------------
+
+    def dispatch_cost(self, signature: str, target: str, compiler_version: str) -> dict | None:
+        """The stored time of one dispatch (``median_us`` None and ``error`` set if it failed)."""
+        row = self._con.execute("SELECT root_op, median_us, times_json, error, info_json FROM dispatch_cost "
+                                "WHERE signature=? AND target=? AND compiler_version=?",
+                                (signature, target, compiler_version)).fetchone()
+        if row is None:
+            return None
+        return {"root_op": row[0], "median_us": row[1], "times_us": json.loads(row[2]), "error": row[3],
+                "info": json.loads(row[4])}
+
+    def put_dispatch_cost(self, signature: str, target: str, compiler_version: str, *, root_op: str,
+                          median_us: float | None, times_us: list[float], error: str | None = None,
+                          info: dict | None = None) -> None:
+        """Store (or replace) one dispatch's measured time and commit it at once."""
+        self._con.execute("INSERT OR REPLACE INTO dispatch_cost VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          (signature, target, compiler_version, root_op, median_us, _canon(times_us), error,
+                           _canon(info or {}), self._now()))
+        self._con.commit()
+
+    def count_dispatch_costs(self) -> int:
+        return self._con.execute("SELECT COUNT(*) FROM dispatch_cost").fetchone()[0]
+
+    def graph_dispatches(self, graph_key: str, target: str, compiler_version: str) -> list[dict] | None:
+        """The stored dispatch list (name, signature, count, root_op) of a graph, if listed before."""
+        row = self._con.execute("SELECT dispatches_json FROM graph_dispatches WHERE graph_key=? AND target=? "
+                                "AND compiler_version=?", (graph_key, target, compiler_version)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put_graph_dispatches(self, graph_key: str, target: str, compiler_version: str,
+                             dispatches: list[dict]) -> None:
+        self._con.execute("INSERT OR REPLACE INTO graph_dispatches VALUES (?, ?, ?, ?, ?)",
+                          (graph_key, target, compiler_version, json.dumps(dispatches), self._now()))
+        self._con.commit()

@@ -97,7 +97,7 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
              target: str = "llvm-cpu", graph_search: Any = "none", op_search: Any = "none",
              size: str | None = None, name: str | None = None, entry: str | None = None,
              reps: int = 10, rounds: int = 3, tol: float | None = None, threads: int | None = None,
-             budget: int = 48, db: Any = None, quiet: bool = False) -> OptimizeResult:
+             budget: int = 48, db: Any = None, quiet: bool = False, graph_cost: str = "roofline") -> OptimizeResult:
     """Optimize a model for a target and (optionally) export the artifacts.
 
     Args:
@@ -105,7 +105,9 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
         out_dir: where to write ``model.vmfb``, ``optimized.mlir`` and ``report.json`` (None: nothing).
         example_inputs: with an ``nn.Module``.
         target: ``llvm-cpu`` (default); ``cuda``/``vulkan`` compile but need a GPU to run.
-        graph_search: graph-level strategy name or object (``none`` today).
+        graph_search: graph-level strategy name or object (``none``, ``greedy``, ``backtrack``, ``ocggs``, …).
+        graph_cost: the graph search's cost model: ``roofline`` (analytic, default), ``measured``
+            (IREE's dispatches timed alone, cached in the tuning database ``db``) or ``whole``.
         op_search: operator-level strategy name (``none``, ``random``, ``evolutionary``) or object.
         budget: trials for the operator-level search.
         db: tuning database (a Database or path; default ``~/.cache/mlir_opt/tuning.sqlite``).
@@ -132,7 +134,12 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
     with stages.stage("import", "import to linalg"):
         m = load(model, example_inputs, name=name, entry=entry, size=size)
     with stages.stage("graph", f"graph-level search ({getattr(graph_search, 'name', graph_search)})"):
-        g = optimize_graph(m.clone(), graph_search, target=tgt.name)
+        cost = None
+        if graph_cost != "roofline":
+            from .graph.cost import CostModel
+
+            cost = CostModel(mode=graph_cost, target=tgt.name, threads=threads, db=db)
+        g = optimize_graph(m.clone(), graph_search, target=tgt.name, cost=cost)
     with stages.stage("ops", f"operator-level search ({getattr(op_search, 'name', op_search)})"):
         opts = {} if not isinstance(op_search, str) or op_search == "none" else \
             {"budget": budget, "db": db, "threads": threads, "progress": stages.update}
@@ -146,6 +153,9 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
             spec_path = work / "tuning_spec.mlir"
             spec_path.write_text(o.tuning_spec)
             opt_flags.append(f"--iree-codegen-tuning-spec-path={spec_path}")
+        if getattr(o, "transform_library", None) is not None:  # script-form schedules
+            (work / "transform_library.mlir").write_text(o.transform_library)
+            opt_flags.append(f"--iree-codegen-transform-dialect-library={work / 'transform_library.mlir'}")
         with stages.stage("compile", "compile baseline and optimized with IREE"):
             base = compile_module(m.bytecode(), tgt, output=base_vmfb)
             same = o.model.fingerprint() == m.fingerprint() and not opt_flags
@@ -187,6 +197,8 @@ def _export(out_path: Path, o, vmfb: Path, rep: dict, stages: Stages) -> None:
         o.model.save(tmp / "optimized.mlir")
         if o.tuning_spec is not None:
             (tmp / "tuning_spec.mlir").write_text(o.tuning_spec)
+        if getattr(o, "transform_library", None) is not None:
+            (tmp / "transform_library.mlir").write_text(o.transform_library)
         if o.stats.get("workloads"):
             _report.plot_convergence(o.stats, tmp / "convergence.png")
         rep["stages"] = dict(stages.times)

@@ -167,3 +167,5 @@ def test_conv_models_get_layout_variants():
     assert {"channels_last", "img2col", "channels_last+data_tiling"} <= set(res.variants_ms)
     assert res.chosen in res.variants_ms and all(v > 0 for v in res.variants_ms.values())
     assert any(d.kind.startswith("conv") for d in res.dispatches)
+    convs = [r for k, r in res.workloads.items() if k.startswith("conv2d_")]  # conv dispatches are tuned too
+    assert convs and all(r.default_ms > 0 for r in convs)

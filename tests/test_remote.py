@@ -64,7 +64,7 @@ def test_cuda_bundle_compiles_here(tmp_path):
     """CUDA candidates compile on this CPU machine; running them needs a GPU host (skipped here)."""
     big = Workload.from_key("matmul_256x256x128_f32xf32xf32")
     sk = next(s for s in sketches_for(big, "cuda") if s.name == "gpu_simt")
-    d = dict(wg_m=64, wg_n=64, th_m=4, th_n=4, red_k=16, promote=1)
+    d = dict(wg_m=64, wg_n=64, th_m=4, th_n=4, red_k=16, promote=1, prefetch=0)
     assert sk.validate(d) is None
     assert "threads" in sk.validate(dict(d, th_m=1, th_n=1))  # 4096 threads: rejected before compiling
     man = write_bundle([Schedule(big, "default", {}, "cuda"), Schedule(big, "gpu_simt", d, "cuda")],
@@ -99,3 +99,116 @@ def test_model_bundle_roundtrip_on_cpu(tmp_path):
     assert all(r["rel_error"] < 1e-4 for r in res["results"])
     summ = ingest(tmp_path / "mb" / "results.json", db=Database(":memory:"))
     assert set(summ["models"]) == {"default", "tuned"}
+
+
+@pytest.mark.parametrize("target,sketch,d", [
+    ("vulkan", "spirv_simt", dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=16, depth=2, store_stage=0)),
+    ("vulkan", "spirv_coopmat", dict(wg_m=64, wg_n=128, sub_m=32, sub_n=64, red_k=32, depth=2, store_stage=1)),
+    ("cuda", "gpu_mma", dict(wg_m=64, wg_n=64, sub_m=2, sub_n=4, red_k=2, prefetch=2, pipeline="VectorDistribute")),
+    ("cuda", "gpu_simt", dict(wg_m=64, wg_n=64, th_m=8, th_n=4, red_k=16, promote=1, prefetch=2)),
+])
+def test_gpu_schedules_reach_the_compiler(tmp_path, target, sketch, d):
+    """Each GPU sketch compiles here and IREE keeps its configuration (read back from IREE's dump)."""
+    from mlir_opt.backend import compile_module
+
+    f16 = sketch in ("spirv_coopmat", "gpu_mma")
+    w = Workload.from_key(f"matmul_256x256x128_{'f16xf16xf32' if f16 else 'f32xf32xf32'}")
+    s = Schedule(w, sketch, d, target)
+    assert s.validate() is None
+    res = compile_module(w.single_op_module(s.compilation_info()), target, output=tmp_path / "m.vmfb",
+                         flags=[f"--iree-hal-dump-executable-configurations-to={tmp_path / 'cfg'}"])
+    assert res.ok, res.error
+    cfg = "".join(p.read_text() for p in (tmp_path / "cfg").glob("*.mlir"))
+    expect = {"spirv_simt": ["spirv_pipeline<MatmulPromoteVectorize> workgroup_size = [32, 4, 1]",
+                             "tile_sizes = [[64, 128, 16]]", "pipeline_depth = 2"],
+              "spirv_coopmat": ["spirv_pipeline<CooperativeMatrixVectorize> workgroup_size = [64, 2, 1]",
+                                "[32, 64], [0, 0, 32], [16, 16, 16]"],
+              "gpu_mma": ["pipeline<VectorDistribute> workgroup_size = [128, 1, 1]", "subgroup_basis = [[2, 2, 1]",
+                          "NV_MMA_SYNC_F32_16x8x16_F16",
+                          "prefetch_num_stages = 2"],
+              "gpu_simt": ["pipeline<TileAndFuse> workgroup_size = [8, 16, 1]", "thread = [8, 4, 0]",
+                           "prefetch_num_stages = 2"]}[sketch]
+    for e in expect:
+        assert e in cfg, (e, cfg[:3000])
+
+
+def test_old_decisions_are_completed():
+    """Records stored before a knob existed stay valid: the knob takes its implicit value."""
+    big = Workload.from_key("matmul_256x256x128_f32xf32xf32")
+    s = Schedule(big, "gpu_simt", dict(wg_m=64, wg_n=64, th_m=4, th_n=4, red_k=16, promote=1), "cuda")
+    assert s.decisions["prefetch"] == 0 and s.validate() is None
+    assert "prefetch_num_stages" not in s.compilation_info()
+
+
+@pytest.mark.skipif(Path("/dev/nvidiactl").exists(), reason="a GPU driver is present: the missing-driver path "
+                    "is only observable without one")
+def test_runner_says_driver_is_missing(tmp_path):
+    man = write_bundle([Schedule(W, "default", {}, "vulkan")], tmp_path / "v", target="vulkan")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    p = subprocess.run([sys.executable, "runner.py", ".", "--out", "results.json"], cwd=tmp_path / "v",
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 3
+    assert "no vulkan driver" in p.stderr or "no vulkan device" in p.stderr, p.stderr
+    res = json.loads((tmp_path / "v" / "results.json").read_text())
+    assert res["bundle"] == man["id"] and res["results"][0]["status"] == "run_error"
+    with pytest.raises(MlirOptError, match="runner could not run the bundle: no vulkan (driver|device)"):
+        ingest(tmp_path / "v" / "results.json", db=Database(":memory:"))
+
+
+def test_tune_remote_loop_on_cpu(tmp_path):
+    """The bundle → run → ingest loop end to end, with the local CPU as the 'remote' machine."""
+    from mlir_opt.cli import main
+
+    db, work = tmp_path / "db.sqlite", tmp_path / "work"
+    runner = f"{sys.executable} {{bundle}}/runner.py {{bundle}} --out {{results}} --reps 2"
+    env_py = os.environ.pop("PYTHONPATH", None)  # the runner must not need mlir_opt
+    try:
+        rc = main(["tune-remote", W.key, "--target", "llvm-cpu", "--rounds", "2", "--candidates", "1",
+                   "--runner-cmd", runner, "-o", str(work), "--db", str(db), "--reps", "2"])
+    finally:
+        if env_py is not None:
+            os.environ["PYTHONPATH"] = env_py
+    assert rc == 0
+    assert all((work / f"round{i}" / "ingested").exists() for i in (0, 1))
+    recs = Database(db).records(W.key, "llvm-cpu", any_device=True)
+    # default and the incumbent are re-measured (their records updated); two distinct new candidates
+    assert sum(r.ok for r in recs) >= 3 and len({json.dumps(r.decisions, sort_keys=True) for r in recs}) == 3
+    r1 = json.loads((work / "round1" / "bundle" / "manifest.json").read_text())
+    d0 = [e["decisions"] for e in json.loads((work / "round0" / "bundle" / "manifest.json").read_text())["entries"]]
+    assert [e["sketch"] for e in r1["entries"]][:2] == ["default", "double_tiling"]  # default + incumbent
+    assert r1["entries"][1]["decisions"] in d0  # the incumbent is re-measured
+    best = json.loads((work / "best.json").read_text())
+    assert best[W.key]["best_ms"] > 0 and best[W.key]["default_ms"] > 0
+    # The same loop by hand: prepare, run, ingest.
+    assert main(["tune-remote", W.key, "--target", "llvm-cpu", "--candidates", "1", "-o", str(work),
+                 "--db", str(db), "--prepare-only"]) == 0
+    bundle = work / "round2" / "bundle"
+    subprocess.run([sys.executable, "runner.py", ".", "--out", str(tmp_path / "r.json"), "--reps", "2"], cwd=bundle,
+                   check=True, capture_output=True, timeout=300)
+    assert main(["tune-remote", W.key, "--target", "llvm-cpu", "-o", str(work), "--db", str(db),
+                 "--ingest-only", str(tmp_path / "r.json")]) == 0
+    assert (work / "round2" / "ingested").exists()
+    assert main(["tune-remote", W.key, "--target", "llvm-cpu", "-o", str(work), "--db", str(db),
+                 "--ingest-only"]) == 2  # already ingested: one clear error (MlirOptError)
+
+
+@pytest.mark.slow
+def test_model_bundle_shares_one_parameter_archive(tmp_path):
+    """Default and tuned variants ship their weights once (.irpa) and both run against it."""
+    import mlir_opt
+    from mlir_opt.ops.schedule import attach_schedules
+    from mlir_opt.remote import write_model_bundle
+
+    m = mlir_opt.load("bert", size="tiny")
+    tuned = m.clone()
+    w = Workload.from_key("batch_matmul_1x16x128x64_f32xf32xf32")
+    assert attach_schedules(tuned, [Schedule(w, "double_tiling", dict(dist_m=16, dist_n=64, vec_m=4, vec_n=32,
+                                                                      vec_k=4))]) == 1
+    man = write_model_bundle({"default": (m, []), "tuned": (tuned, [])}, tmp_path / "pb", target="llvm-cpu",
+                             parameters=True)
+    archives = sorted(p.name for p in (tmp_path / "pb" / "io").glob("*.irpa"))
+    assert archives == ["default.irpa"], archives
+    assert [e["parameters"] for e in man["entries"]] == [["model=io/default.irpa"]] * 2
+    res = json.loads(_run_runner(tmp_path / "pb").read_text())
+    assert [r["status"] for r in res["results"]] == ["ok", "ok"], res
+    assert all(r["rel_error"] < 1e-4 for r in res["results"])

@@ -106,19 +106,35 @@ def apply_rules(model: Model, names=None, *, max_steps: int = 1000) -> GraphResu
     return GraphResult(m, applied, stats={"steps": len(applied), "seconds": time.perf_counter() - t0})
 
 
-def get_graph_search(strategy: "str | GraphSearch") -> GraphSearch:
-    """A strategy instance from its name, or the instance given."""
+def get_graph_search(strategy: "str | GraphSearch", *, cost=None) -> GraphSearch:
+    """A strategy instance from its name, or the instance given.
+
+    ``cost``: a :class:`~mlir_opt.graph.cost.CostModel` or a mode name (``roofline``, ``measured``,
+    ``whole``) given to a strategy built from its name (None: the strategy's default, the roofline).
+    """
     if isinstance(strategy, str):
         if strategy not in STRATEGIES:
             raise MlirOptError(f"unknown graph search '{strategy}' (available: {', '.join(STRATEGIES)})")
-        return STRATEGIES[strategy]()
+        if cost is None or strategy == "none":
+            return STRATEGIES[strategy]()
+        if isinstance(cost, str):
+            from .cost import CostModel
+
+            cost = CostModel(mode=cost)
+        try:
+            return STRATEGIES[strategy](cost=cost)
+        except TypeError:
+            raise MlirOptError(f"graph search '{strategy}' does not take a cost model") from None
     return strategy
 
 
 def optimize_graph(model: Model, strategy: "str | GraphSearch" = "none", *,
-                   target: str = "llvm-cpu") -> GraphResult:
-    """Run a graph-level search on ``model``; returns the best equivalent model found."""
-    return get_graph_search(strategy).run(model, target=target)
+                   target: str = "llvm-cpu", cost=None) -> GraphResult:
+    """Run a graph-level search on ``model``; returns the best equivalent model found.
+
+    ``cost``: cost model or mode name for a strategy given by name (see :func:`get_graph_search`).
+    """
+    return get_graph_search(strategy, cost=cost).run(model, target=target)
 
 
 from .search.greedy import GreedySearch  # noqa: E402  (needs GraphResult and prepare above)

@@ -12,8 +12,10 @@ The roofline model groups the entry function's ops the way IREE forms dispatches
   ops) is a dispatch: ``max(flops / peak, bytes / bandwidth) + launch overhead``.
 
 Costs are in microseconds. :class:`CostModel` caches costs in memory by the graph's structural
-hash; with ``measure=True`` it compiles the whole candidate with IREE and takes the median latency
-from ``iree-benchmark-module`` (:func:`mlir_opt.backend.benchmark_many`).
+hash and has three modes: ``roofline`` (this analytic model, the default), ``measured`` (the
+dispatches IREE really forms, each timed alone and cached in the tuning database:
+:mod:`mlir_opt.graph.measured`) and ``whole`` (the whole candidate compiled and timed end to end
+with ``iree-benchmark-module``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from .. import ir as _ir
 from ..model import Model
 from .view import GraphView
 
-__all__ = ["Roofline", "DispatchCost", "GraphCost", "analyze", "roofline_cost", "CostModel"]
+__all__ = ["Roofline", "DispatchCost", "GraphCost", "analyze", "roofline_cost", "CostModel", "COST_MODES"]
 
 ir = _ir.ir
 
@@ -95,6 +97,12 @@ def _flops(op: ir.Operation) -> float:
         rows = float(np.prod(_shape(op.results[0])[:-1], dtype=np.float64))
         k = float(np.prod(_shape(op.operands[0]), dtype=np.float64)) / max(1.0, rows)
         return 2.0 * out * k
+    if n == "linalg.conv_2d_ngchw_gfchw":  # grouped: out [n, g, f, h, w], filter [g, f, c, kh, kw]
+        out, filt = _shape(op.results[0]), _shape(op.operands[1])
+        return 2.0 * float(np.prod(out, dtype=np.float64)) * float(np.prod(filt[2:], dtype=np.float64))
+    if n.startswith("linalg.pooling_"):  # one op per window element
+        out, window = _shape(op.results[0]), _shape(op.operands[1])
+        return float(np.prod(out, dtype=np.float64)) * float(np.prod(window, dtype=np.float64))
     if n.startswith("linalg.conv_2d") or n.startswith("linalg.depthwise_conv"):
         out = _shape(op.results[0])
         filt = _shape(op.operands[1])
@@ -191,20 +199,41 @@ def roofline_cost(model: "Model | GraphView", roofline: Roofline = Roofline()) -
     return analyze(view, roofline).us
 
 
+#: Graph cost modes: analytic roofline over modelled dispatches (default); the sum of IREE's real
+#: dispatches each timed alone and cached in the tuning database; the whole candidate timed end to end.
+COST_MODES = ("roofline", "measured", "whole")
+
+
 class CostModel:
-    """Graph cost with an in-memory cache keyed by the structural hash.
+    """Graph cost in µs with an in-memory cache keyed by the structural hash.
+
+    Modes:
+        ``roofline`` (default): :func:`analyze` — FLOPs and bytes of modelled IREE dispatches.
+        ``measured``: :class:`~mlir_opt.graph.measured.DispatchCostModel` — the dispatches IREE
+            actually forms for the candidate, each compiled and timed alone (µs × invocations), cached
+            persistently in the tuning database by dispatch signature + target; a dispatch seen in any
+            earlier graph or run is not compiled again.
+        ``whole``: compile the whole candidate with IREE and take its median end-to-end latency.
 
     Args:
-        measure: compile each candidate with IREE and time it (median µs) instead of the roofline.
+        mode: one of :data:`COST_MODES`.
+        measure: deprecated alias of ``mode="whole"``.
         target: IREE target for measuring.
         reps: timing repetitions when measuring.
         threads: CPU threads when measuring.
         roofline: machine parameters of the analytic model.
+        db: tuning database (a :class:`~mlir_opt.db.Database` or path) for ``measured``.
     """
 
-    def __init__(self, *, measure: bool = False, target: str = "llvm-cpu", reps: int = 5,
-                 threads: int | None = None, roofline: Roofline = Roofline()):
-        self.measure = measure
+    def __init__(self, *, mode: str | None = None, measure: bool = False, target: str = "llvm-cpu", reps: int = 5,
+                 threads: int | None = None, roofline: Roofline = Roofline(), db=None):
+        from ..errors import MlirOptError
+
+        mode = mode or ("whole" if measure else "roofline")
+        if mode not in COST_MODES:
+            raise MlirOptError(f"unknown graph cost '{mode}' (choose from {', '.join(COST_MODES)})")
+        self.mode = mode
+        self.measure = mode != "roofline"
         self.target = target
         self.reps = reps
         self.threads = threads
@@ -212,10 +241,16 @@ class CostModel:
         self.cache: dict[str, float] = {}
         self.hits = 0
         self.failures: list[str] = []
+        self.dispatch_model = None
+        if mode == "measured":
+            from .measured import DispatchCostModel
+
+            self.dispatch_model = DispatchCostModel(target, db=db, reps=reps, threads=threads)
 
     @property
     def unit(self) -> str:
-        return "us (measured median)" if self.measure else "us (roofline)"
+        return {"roofline": "us (roofline)", "measured": "us (measured dispatches)",
+                "whole": "us (measured median)"}[self.mode]
 
     def __call__(self, model: Model, view: GraphView | None = None) -> float:
         """Cost of ``model`` in µs (``inf`` when measuring fails; the reason is kept in ``failures``)."""
@@ -224,9 +259,31 @@ class CostModel:
         if key in self.cache:
             self.hits += 1
             return self.cache[key]
-        cost = self._measured(model) if self.measure else analyze(view, self.roofline).us
+        if self.mode == "roofline":
+            cost = analyze(view, self.roofline).us
+        elif self.mode == "whole":
+            cost = self._measured(model)
+        else:
+            from ..errors import MlirOptError
+
+            try:
+                cost = self.dispatch_model(model)
+            except MlirOptError as err:
+                self.failures.append(str(err))
+                cost = float("inf")
+            if cost == float("inf") and self.dispatch_model.last:
+                self.failures += [f"{d.name}: {d.error}" for d in self.dispatch_model.last if d.error]
         self.cache[key] = cost
         return cost
+
+    def stats(self) -> dict:
+        """Counters for search statistics (dispatch compiles and database hits when measuring)."""
+        st = {"cost_mode": self.mode, "cost_cache_hits": self.hits}
+        if self.dispatch_model is not None:
+            st.update(self.dispatch_model.stats())
+        if self.failures:
+            st["cost_failures"] = self.failures[:10]
+        return st
 
     def _measured(self, model: Model) -> float:
         from ..backend import benchmark_many, compile_module

@@ -30,9 +30,12 @@ class OpsResult:
     tuning_spec: str | None = None
     dispatches: list[dict] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
+    #: transform library for ``--iree-codegen-transform-dialect-library`` (script-form schedules)
+    transform_library: str | None = None
 
     def to_dict(self) -> dict:
         return {"compile_flags": self.compile_flags, "has_tuning_spec": self.tuning_spec is not None,
+                "has_transform_library": self.transform_library is not None,
                 "dispatches": self.dispatches, "stats": self.stats}
 
 
@@ -95,7 +98,7 @@ class TuneSearch:
                  "budget": self.budget, "chosen_variant": res.chosen, "variants_ms": res.variants_ms,
                  "interrupted": res.interrupted, "db": db.path,
                  "workloads": {k: w.to_dict() for k, w in res.workloads.items()}}
-        return OpsResult(model, res.flags, res.tuning_spec, disp, stats)
+        return OpsResult(model, res.flags, res.tuning_spec, disp, stats, res.transform_library)
 
 
 STRATEGIES: dict[str, Any] = {"none": NoOpSearch, "random": lambda **kw: TuneSearch("random", **kw),

@@ -25,10 +25,47 @@ __all__ = ["CostModel", "GBTCostModel", "RandomModel", "featurize"]
 
 _DIMS = ("B", "M", "N", "K")
 _KNOBS = ("dist_m", "dist_n", "vec_m", "vec_n", "vec_k")
+_N_EXTRA = 8  # feature slots for knobs beyond the double-tiling ones
+
+
+def _as_gemm(w: Workload, d: dict) -> tuple[Workload, dict]:
+    """Convolutions are featurized as their GEMM view (M = N·OH·OW, N = OC, K = KH·KW·IC), and
+    conv_tiling knobs as the matching GEMM tiles, so one model serves both kinds."""
+    from .dispatches import ConvWorkload
+
+    if not isinstance(w, ConvWorkload):
+        return w, d
+    e = w.extents
+    m, n, k = e["N"] * e["OH"] * e["OW"], e["OC"], e["KH"] * e["KW"] * e["IC"]
+    g = Workload.from_types("linalg.matmul", f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>")
+    if "dist_oh" in d:
+        d = {"dist_m": d["dist_oh"] * d["dist_ow"], "dist_n": d["dist_oc"], "vec_m": d["vec_ow"],
+             "vec_n": d["vec_oc"], "vec_k": d["vec_ic"]}
+    return g, d
+
+
+def _extra(d: dict) -> list[float]:
+    """Features of knobs other than the CPU double-tiling ones (GPU sketches): log2 of numbers,
+    a stable small code for names; sorted by knob name so one sketch always gives one layout.
+    Padded/truncated to :data:`_N_EXTRA` slots, so mixed histories (e.g. img2col_tiling next to
+    conv_tiling records) still stack into one matrix."""
+    out = []
+    for k in sorted(set(d) - set(_KNOBS)):
+        v = d[k]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            out.append(float(sum(map(ord, str(v))) % 97))
+        else:
+            out.append(math.log2(max(v, 1)))
+    return (out + [0.0] * _N_EXTRA)[:_N_EXTRA]
 
 
 def featurize(w: Workload, d: dict) -> np.ndarray:
-    """Numeric features of a double-tiling schedule on a workload (log2 scale where it helps)."""
+    """Numeric features of a schedule on a workload (log2 scale where it helps).
+
+    The double-tiling knobs get derived features (workgroups, register tile, bytes touched); the
+    knobs of other sketches (GPU) are appended as they are (see :func:`_extra`).
+    """
+    w, d = _as_gemm(w, d)
     e = {k: w.extents.get(k, 1) for k in _DIMS}
     lg = lambda x: math.log2(max(x, 1))  # noqa: E731
     dm, dn, vm, vn, vk = (d.get(k, 1) for k in _KNOBS)
@@ -42,6 +79,7 @@ def featurize(w: Workload, d: dict) -> np.ndarray:
         lg(dm * e["K"] + e["K"] * dn),            # bytes touched per workgroup (~ L2 pressure)
         (e["M"] % dm == 0) + (e["N"] % dn == 0),  # full tiles
         lg(w.flops),
+        *_extra(d),
     ], dtype=np.float64)
 
 

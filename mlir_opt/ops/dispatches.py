@@ -26,7 +26,8 @@ from ..backend.targets import Target, get_target
 from ..errors import MlirOptError
 from ..model import Model
 
-__all__ = ["Workload", "Dispatch", "list_dispatches", "profile_dispatches", "CONTRACTIONS"]
+__all__ = ["Workload", "ConvWorkload", "Dispatch", "list_dispatches", "profile_dispatches", "CONTRACTIONS",
+           "CONVOLUTIONS", "workload_from_info", "model_convolutions"]
 
 #: Root ops the operator-level search tunes today, with their dimension names.
 CONTRACTIONS = {"linalg.matmul": ("M", "N", "K"), "linalg.batch_matmul": ("B", "M", "N", "K")}
@@ -38,6 +39,9 @@ _STANDARD_MAPS = {
                            "affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, "
                            "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>]",
 }
+#: Convolutions the operator-level search tunes, with their loop (dimension) names.
+CONVOLUTIONS = {"linalg.conv_2d_nhwc_hwcf": ("N", "OH", "OW", "OC", "KH", "KW", "IC"),
+                "linalg.conv_2d_nchw_fchw": ("N", "OH", "OW", "OC", "KH", "KW", "IC")}
 _ELEM = {"f32": "f32", "f16": "f16", "bf16": "bf16", "i8": "i8", "i32": "i32"}
 
 
@@ -91,7 +95,12 @@ class Workload:
 
     @classmethod
     def from_key(cls, key: str) -> "Workload":
-        """Parse a key such as ``matmul_64x128x32_f32xf32xf32`` (M, N, K) back into a workload."""
+        """Parse a key such as ``matmul_64x128x32_f32xf32xf32`` (M, N, K) back into a workload.
+
+        Convolution keys (``conv2d_nhwc_hwcf_1x56x56x64x3x3x64_s1_f32``) give a :class:`ConvWorkload`.
+        """
+        if key.startswith("conv2d_"):
+            return ConvWorkload.from_key(key)
         m = re.fullmatch(r"(matmul|batch_matmul)_((?:\d+x)*\d+)_(\w+)x(\w+)x(\w+)", key)
         if not m:
             raise MlirOptError(f"not a workload key: {key!r} (e.g. matmul_64x128x32_f32xf32xf32)")
@@ -129,6 +138,179 @@ class Workload:
     def to_dict(self) -> dict:
         return {"op": self.op, "dims": dict(self.dims), "types": list(self.types),
                 "operand_types": list(self.operand_types)}
+
+
+_CONV_LAYOUTS = {"nhwc_hwcf": "linalg.conv_2d_nhwc_hwcf", "nchw_fchw": "linalg.conv_2d_nchw_fchw"}
+
+
+@dataclass(frozen=True)
+class ConvWorkload(Workload):
+    """A 2-D convolution root op (``linalg.conv_2d_nhwc_hwcf`` / ``linalg.conv_2d_nchw_fchw``).
+
+    ``dims`` are its loops N, OH, OW, OC, KH, KW, IC; the key names the *input* extents instead
+    (N×H×W×C of the already padded input, then KH×KW×F of the filter), the stride, the dilation
+    when it is not 1, and the element type(s): ``conv2d_nhwc_hwcf_1x58x58x64x3x3x64_s1_f32``.
+    """
+
+    strides: tuple[int, int] = (1, 1)
+    dilations: tuple[int, int] = (1, 1)
+
+    @property
+    def layout(self) -> str:
+        return self.op.split("conv_2d_", 1)[1]
+
+    @property
+    def kind(self) -> str:
+        return f"conv2d_{self.layout}"
+
+    @property
+    def input_extents(self) -> tuple[int, int, int, int]:
+        """N, H, W, C of the input operand."""
+        shape, _ = _shape_elem(self.operand_types[0])
+        if self.layout == "nchw_fchw":
+            return shape[0], shape[2], shape[3], shape[1]
+        return tuple(shape)  # type: ignore[return-value]
+
+    @property
+    def key(self) -> str:
+        n, h, w, c = self.input_extents
+        e = self.extents
+        sh, sw = self.strides
+        st = f"s{sh}" if sh == sw else f"s{sh}x{sw}"
+        dl = "" if self.dilations == (1, 1) else "_d" + (f"{self.dilations[0]}" if len(set(self.dilations)) == 1
+                                                         else "x".join(map(str, self.dilations)))
+        ty = self.types[0] if len(set(self.types)) == 1 else "x".join(self.types)
+        return f"{self.kind}_{n}x{h}x{w}x{c}x{e['KH']}x{e['KW']}x{e['OC']}_{st}{dl}_{ty}"
+
+    @classmethod
+    def from_conv_types(cls, op: str, inp: str, filt: str, out: str, strides=(1, 1),
+                        dilations=(1, 1)) -> "ConvWorkload":
+        """Loops from the operand types of a conv op (input, filter, output)."""
+        (xs, xe), (fs, fe), (os_, oe) = _shape_elem(inp), _shape_elem(filt), _shape_elem(out)
+        if op not in CONVOLUTIONS or len(xs) != 4 or len(fs) != 4 or len(os_) != 4:
+            raise ValueError(f"unsupported convolution {op} {inp} {filt} {out}")
+        if op == "linalg.conv_2d_nhwc_hwcf":
+            n, oh, ow, oc = os_
+            kh, kw, ic, _ = fs
+        else:
+            n, oc, oh, ow = os_
+            _, ic, kh, kw = fs
+        dims = tuple(zip(CONVOLUTIONS[op], (n, oh, ow, oc, kh, kw, ic)))
+        return cls(op, dims, (xe, fe, oe), (inp, filt, out), tuple(strides), tuple(dilations))
+
+    @classmethod
+    def from_key(cls, key: str) -> "ConvWorkload":
+        """Parse ``conv2d_<layout>_NxHxWxCxKHxKWxF_s<stride>[_d<dilation>]_<type>``."""
+        m = re.fullmatch(r"conv2d_(nhwc_hwcf|nchw_fchw)_(\d+)x(\d+)x(\d+)x(\d+)x(\d+)x(\d+)x(\d+)"
+                         r"_s(\d+)(?:x(\d+))?(?:_d(\d+)(?:x(\d+))?)?_(\w+)", key)
+        if not m:
+            raise MlirOptError(f"not a convolution workload key: {key!r} "
+                               "(e.g. conv2d_nhwc_hwcf_1x58x58x64x3x3x64_s1_f32)")
+        layout = m.group(1)
+        n, h, w, c, kh, kw, f = (int(m.group(i)) for i in range(2, 9))
+        sh = int(m.group(9))
+        sw = int(m.group(10) or sh)
+        dh = int(m.group(11) or 1)
+        dw = int(m.group(12) or dh)
+        types = m.group(13).split("x")
+        if len(types) == 1:
+            types = types * 3
+        if len(types) != 3 or any(t not in _ELEM for t in types):
+            raise MlirOptError(f"{key}: element types must be one type or three (input x filter x output)")
+        oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+        if oh < 1 or ow < 1:
+            raise MlirOptError(f"{key}: the filter does not fit the input")
+        xt, ft, ot = types
+        if layout == "nhwc_hwcf":
+            shapes = ((n, h, w, c), (kh, kw, c, f), (n, oh, ow, f))
+        else:
+            shapes = ((n, c, h, w), (f, c, kh, kw), (n, f, oh, ow))
+        tt = lambda s, t: f"tensor<{'x'.join(map(str, s))}x{t}>"  # noqa: E731
+        return cls.from_conv_types(_CONV_LAYOUTS[layout], tt(shapes[0], xt), tt(shapes[1], ft), tt(shapes[2], ot),
+                                   (sh, sw), (dh, dw))
+
+    def gemm_view(self) -> Workload:
+        """The matmul IREE's img2col pre-pass makes of this conv (unit batch only).
+
+        NHWC: (OH·OW × KH·KW·IC) @ (KH·KW·IC × OC); NCHW: filter (OC × IC·KH·KW) @ (… × OH·OW).
+        """
+        e = self.extents
+        if e["N"] != 1:
+            raise ValueError(f"{self.key}: img2col gives a batched generic, not linalg.matmul, for N > 1")
+        k = e["KH"] * e["KW"] * e["IC"]
+        mn = (e["OH"] * e["OW"], e["OC"]) if self.layout == "nhwc_hwcf" else (e["OC"], e["OH"] * e["OW"])
+        t = self.types
+        return Workload.from_types("linalg.matmul", f"tensor<{mn[0]}x{k}x{t[0]}>", f"tensor<{k}x{mn[1]}x{t[1]}>",
+                                   f"tensor<{mn[0]}x{mn[1]}x{t[2]}>")
+
+    def dispatch_extents(self) -> str:
+        """The extents IREE writes in this conv's dispatch name (e.g. ``conv_14x14x16x3x3x8``)."""
+        e = self.extents
+        order = ("OH", "OW", "OC", "KH", "KW", "IC") if self.layout == "nhwc_hwcf" else \
+            ("OC", "OH", "OW", "IC", "KH", "KW")
+        vals = ([e["N"]] if e["N"] != 1 else []) + [e[k] for k in order]
+        return "x".join(map(str, vals))
+
+    def single_op_module(self, compilation_info: str | None = None) -> str:
+        """A module whose ``main`` runs just this convolution on (input, filter)."""
+        inp, filt, out = self.operand_types
+        attr = f"compilation_info = {compilation_info}, " if compilation_info else ""
+        zero = "0" if self.types[2].startswith("i") else "0.0"
+        s, d = self.strides, self.dilations
+        return (f"func.func @main(%input: {inp}, %filter: {filt}) -> {out} {{\n"
+                f"  %zero = arith.constant {zero} : {self.types[2]}\n"
+                f"  %empty = tensor.empty() : {out}\n"
+                f"  %init = linalg.fill ins(%zero : {self.types[2]}) outs(%empty : {out}) -> {out}\n"
+                f"  %r = {self.op} {{{attr}dilations = dense<[{d[0]}, {d[1]}]> : tensor<2xi64>, "
+                f"strides = dense<[{s[0]}, {s[1]}]> : tensor<2xi64>}}\n"
+                f"       ins(%input, %filter : {inp}, {filt}) outs(%init : {out}) -> {out}\n"
+                f"  return %r : {out}\n}}\n")
+
+    def reference(self, inputs: list[np.ndarray]) -> np.ndarray:
+        """The convolution in float64 numpy (a sum of KH·KW strided slices times filter taps)."""
+        x, f = (np.asarray(a, dtype=np.float64) for a in inputs)
+        e = self.extents
+        (sh, sw), (dh, dw) = self.strides, self.dilations
+        oh, ow = e["OH"], e["OW"]
+        nhwc = self.layout == "nhwc_hwcf"
+        if not nhwc:  # to NHWC / HWCF
+            x, f = x.transpose(0, 2, 3, 1), f.transpose(2, 3, 1, 0)
+        out = np.zeros((e["N"], oh, ow, e["OC"]), dtype=np.float64)
+        for kh in range(e["KH"]):
+            for kw in range(e["KW"]):
+                patch = x[:, kh * dh: kh * dh + sh * (oh - 1) + 1: sh, kw * dw: kw * dw + sw * (ow - 1) + 1: sw, :]
+                out += patch @ f[kh, kw]
+        return out if nhwc else out.transpose(0, 3, 1, 2)
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "strides": list(self.strides), "dilations": list(self.dilations)}
+
+
+def workload_from_info(info: dict) -> Workload:
+    """A workload back from its database ``info`` (:meth:`Workload.to_dict`)."""
+    if info["op"] in CONVOLUTIONS:
+        return ConvWorkload.from_conv_types(info["op"], *info["operand_types"], tuple(info.get("strides", (1, 1))),
+                                            tuple(info.get("dilations", (1, 1))))
+    return Workload.from_types(info["op"], *info["operand_types"])
+
+
+def model_convolutions(module) -> list[ConvWorkload]:
+    """The tunable convolutions of a module (before IREE), in order."""
+    out = []
+    for op in _ir.iter_ops(module):
+        if op.name not in CONVOLUTIONS:
+            continue
+        try:
+            st = tuple(int(v) for v in re.findall(r"-?\d+", str(op.attributes["strides"]).split(":")[0])) \
+                if "strides" in op.attributes else (1, 1)
+            dl = tuple(int(v) for v in re.findall(r"-?\d+", str(op.attributes["dilations"]).split(":")[0])) \
+                if "dilations" in op.attributes else (1, 1)
+            st = st * 2 if len(st) == 1 else st
+            dl = dl * 2 if len(dl) == 1 else dl
+            out.append(ConvWorkload.from_conv_types(op.name, *(str(v.type) for v in op.operands[:3]), st, dl))
+        except (ValueError, KeyError):
+            continue
+    return out
 
 
 @dataclass
@@ -174,6 +356,7 @@ def list_dispatches(model: Model, target: str | Target = "llvm-cpu", flags=()) -
         for m in re.finditer(r"stream\.cmd\.dispatch @[\w.$-]+::@[\w.$-]+::@([\w.$-]+)", host):
             counts[m.group(1)] = counts.get(m.group(1), 0) + 1
         result = []
+        convs = model_convolutions(model.module)
         ctx = _ir.new_context()
         for src in sorted(dump.glob("*.mlir")):
             module = _ir.parse(src.read_text(), ctx, source_name=str(src))
@@ -182,6 +365,9 @@ def list_dispatches(model: Model, target: str | Target = "llvm-cpu", flags=()) -
                     continue
                 name = _ir.ir.StringAttr(fn.attributes["sym_name"]).value
                 root, workload = _root_of(fn)
+                if workload is None and "_conv_" in name:
+                    workload = next((c for c in convs if re.search(rf"_conv_{c.dispatch_extents()}_", name + "_")),
+                                    None)
                 result.append(Dispatch(name, root, counts.get(name, 0), workload))
     order = {n: i for i, n in enumerate(counts)}
     result.sort(key=lambda d: order.get(d.name, len(order)))

@@ -23,6 +23,7 @@ from ..db import Database, Record
 from .dispatches import Workload
 from .schedule import Schedule, render_tuning_spec
 from .space import SKETCH_FLAGS
+from .transform_script import render_transform_library
 
 __all__ = ["MeasureResult", "Evaluator"]
 
@@ -98,6 +99,11 @@ class Evaluator:
         d = Path(self._tmp.name) / f"cand{self.trials}_{idx}"
         d.mkdir(parents=True, exist_ok=True)
         flags = s.flags()
+        if s.sketch == "transform_script":  # script form: a transform library IREE executes
+            (d / "lib.mlir").write_text(render_transform_library([s]))
+            flags = [*flags, f"--iree-codegen-transform-dialect-library={d / 'lib.mlir'}"]
+            return compile_module(s.workload.single_op_module(), self.target, output=d / "m.vmfb", flags=flags,
+                                  timeout=self.compile_timeout, raise_on_error=False)
         spec = render_tuning_spec([s])
         if spec is not None:
             (d / "spec.mlir").write_text(spec)

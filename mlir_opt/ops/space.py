@@ -9,9 +9,34 @@ CPU contraction sketches (matmul / batch_matmul root ops):
 * ``default``      — IREE's own configuration (no decisions): the baseline.
 * ``double_tiling``— ``DoubleTilingExpert``: distribution tiles (workgroup level, M×N), vector
   tiles (register level, m×n) and a reduction tile k. Rendered as ``compilation_info``.
+* ``transform_script`` — a transform-dialect codegen script IREE executes instead of its pipeline
+  (see :mod:`.transform_script`): workgroup tiles ``wg_m``×``wg_n``, register tiles ``vec_m``×
+  ``vec_n`` in loop ``order`` (0: m outer, 1: n outer), reduction tile ``vec_k`` unrolled
+  ``unroll`` times, then vectorization. f32 matmul / batch_matmul; for convolutions (batch 1
+  included, which the config form cannot reach) workgroup tiles ``wg_oh wg_ow wg_oc``, register
+  tiles ``vec_ow vec_oc`` (OH = 1), reduction tile ``vec_ic`` (KH = KW = 1), loop ``order``, then
+  decomposition to 1-D convs and vectorization.
 * ``data_tiling``  — ``--iree-opt-data-tiling`` (pack to a blocked layout + mmt4d), optionally with
-  IREE's mmt4d micro-kernels (``ukernels`` knob). A module-level choice: IREE 3.13 applies tuning
-  specs before encodings are materialized, so mmt4d tiles cannot be set per op (verified).
+  IREE's mmt4d micro-kernels (``ukernels`` knob), vector-contract lowering with intrinsics instead
+  of inline asm (``mmt4d_intrinsics``: ``--iree-codegen-mmt4d-use-intrinsics``) and LLVM loop
+  unrolling (``llvm_unroll``: ``--iree-llvmcpu-loop-unrolling``). A module-level choice: IREE 3.13
+  applies tuning specs before encodings are materialized, so mmt4d tiles cannot be set per op
+  (verified), and no flag sets mmt4d tile sizes.
+
+CPU convolution sketches (``linalg.conv_2d_nhwc_hwcf`` / ``conv_2d_nchw_fchw`` root ops):
+
+* ``default``       — IREE's own configuration (``ConvTileAndDecomposeExpert``).
+* ``conv_tiling``   — ``ConvTileAndDecomposeExpert`` with distribution tiles over OH, OW, OC, vector
+  tiles over OW, OC (OH = 1, as decomposition to 1-D convs needs) and a reduction tile over IC
+  (KH = KW = 1). Rendered as ``compilation_info``, matched by ``transform.iree.match.convolution``.
+  Only for batch > 1: IREE 3.13 strips a unit batch before dispatch formation and its
+  ``InsertBatchDimForBatchlessConvPass`` rebuilds the op after the tuning spec ran, dropping the
+  lowering config (verified; see docs/op-level.md), so batch-1 schedules are rejected with that reason.
+* ``img2col``       — IREE's img2col pre-pass (the conv becomes an im2col copy + ``linalg.matmul``)
+  with IREE's default matmul config: a module-level choice with no knobs.
+* ``img2col_tiling``— the img2col pre-pass plus ``DoubleTilingExpert`` tiles on that matmul
+  (``dist_m``… as ``double_tiling``, over :meth:`ConvWorkload.gemm_view`), a ``cache_parallel``
+  level ``cache_n`` (0: none) and loop peeling ``peel``; batch 1 only.
 """
 
 from __future__ import annotations
@@ -19,13 +44,39 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .dispatches import Workload
+from .dispatches import ConvWorkload, Workload
 
-__all__ = ["Knob", "Sketch", "sketches_for", "SKETCH_FLAGS"]
+__all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "SKETCH_FLAGS", "IMG2COL_FLAG",
+           "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON",
+           "KNOB_DEFAULTS", "complete"]
 
 #: Module-level iree-compile flags each sketch needs (decisions may add to them).
+IMG2COL_FLAG = ("--iree-preprocessing-pass-pipeline=builtin.module(util.func("
+                "iree-global-opt-convert-conv2d-to-img2col))")
 SKETCH_FLAGS = {"default": [], "double_tiling": [], "data_tiling": ["--iree-opt-data-tiling"],
-                "gpu_simt": [], "gpu_mma": []}
+                "gpu_simt": [], "gpu_mma": [], "conv_tiling": [], "img2col": [IMG2COL_FLAG],
+                "img2col_tiling": [IMG2COL_FLAG], "transform_script": [],
+                "spirv_simt": [], "spirv_coopmat": []}
+
+#: Op kinds whose script form IREE 3.13 does not execute, and why (as data; docs/op-level.md).
+#: (The unit-dim compile hang first seen with batch_matmul and conv scripts came from the
+#: vector.lower_shape_cast / vector.lower_broadcast patterns, which the strategy no longer applies.)
+SCRIPT_UNSUPPORTED: dict[str, str] = {
+    "conv2d_nchw_fchw": "the conv script (tile, structured.decompose, vectorize) compiles for NCHW convs but "
+                        "gives wrong results in IREE 3.13 (relative error ~0.9 on random inputs for every "
+                        "schedule tried, stride 1 and 2; NHWC is correct): NCHW convs use conv_tiling / img2col",
+}
+#: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
+#: :func:`complete` fills them in, so history from earlier rounds stays usable.
+KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"}}
+
+
+def complete(sketch: str, decisions: dict) -> dict:
+    """``decisions`` with knobs added later (:data:`KNOB_DEFAULTS`) set to their implicit value."""
+    extra = KNOB_DEFAULTS.get(sketch)
+    if not extra or all(k in decisions for k in extra):
+        return decisions
+    return {**extra, **decisions}
 
 
 @dataclass(frozen=True)
@@ -92,26 +143,104 @@ class Sketch:
             return _validate_gpu_simt(self.workload, d)
         if self.name == "gpu_mma":
             return _validate_gpu_mma(self.workload, d)
+        if self.name == "conv_tiling":
+            return _validate_conv_tiling(self.workload, d)
+        if self.name == "transform_script":
+            return _validate_transform_script(self.workload, d)
+        if self.name == "img2col_tiling":
+            if self.workload.extents["N"] != 1:
+                return "img2col_tiling needs batch 1 (img2col of a batched conv is not a linalg.matmul)"
+            if d["cache_n"] and (d["cache_n"] % d["vec_n"] or d["dist_n"] % d["cache_n"]):
+                return f"cache_n={d['cache_n']} must be a multiple of vec_n and divide dist_n"
+            return _validate_double_tiling(self.workload.gemm_view(), d)
+        if self.name == "spirv_simt":
+            return _validate_spirv_simt(self.workload, d)
+        if self.name == "spirv_coopmat":
+            return _validate_spirv_coopmat(self.workload, d)
         if self.name != "double_tiling":
             return None
-        e = self.workload.extents
-        for dim, dist, vec in (("M", "dist_m", "vec_m"), ("N", "dist_n", "vec_n")):
-            if d[dist] > e[dim]:
-                return f"{dist}={d[dist]} exceeds {dim}={e[dim]}"
-            if d[dist] % d[vec]:
-                return f"{vec}={d[vec]} does not divide {dist}={d[dist]}"
-        if e["K"] % d["vec_k"]:
-            return f"vec_k={d['vec_k']} does not divide K={e['K']}"
-        if d["vec_m"] * d["vec_n"] > 1024:
-            return f"vector tile {d['vec_m']}x{d['vec_n']} exceeds 1024 elements (register spill)"
-        return None
+        return _validate_double_tiling(self.workload, d)
 
     def flags(self, d: dict) -> list[str]:
         """Module-level iree-compile flags for these decisions."""
         fl = list(SKETCH_FLAGS[self.name])
         if self.name == "data_tiling" and d.get("ukernels"):
             fl.append("--iree-llvmcpu-enable-ukernels=mmt4d")
+        if self.name == "data_tiling" and d.get("mmt4d_intrinsics"):
+            fl.append("--iree-codegen-mmt4d-use-intrinsics")
+        if self.name == "data_tiling" and d.get("llvm_unroll"):
+            fl.append("--iree-llvmcpu-loop-unrolling")
         return fl
+
+
+#: Why per-op conv configs are refused at batch 1 (verified on IREE 3.13, see docs/op-level.md).
+BATCH1_CONV_REASON = ("IREE 3.13 drops per-op configs of batch-1 convolutions (the unit batch is folded "
+                      "before dispatch formation; InsertBatchDimForBatchlessConvPass rebuilds the op after "
+                      "the tuning spec ran, without its lowering_config): use img2col_tiling")
+
+
+def _validate_conv_tiling(w: Workload, d: dict) -> str | None:
+    e = w.extents
+    if e["N"] == 1:
+        return BATCH1_CONV_REASON
+    for dim, dist in (("OH", "dist_oh"), ("OW", "dist_ow"), ("OC", "dist_oc")):
+        if d[dist] > e[dim] or e[dim] % d[dist]:
+            return f"{dist}={d[dist]} does not tile {dim}={e[dim]}"
+    for dist, vec in (("dist_ow", "vec_ow"), ("dist_oc", "vec_oc")):
+        if d[dist] % d[vec]:
+            return f"{vec}={d[vec]} does not divide {dist}={d[dist]}"
+    if e["IC"] % d["vec_ic"]:
+        return f"vec_ic={d['vec_ic']} does not divide IC={e['IC']}"
+    if d["vec_ow"] * d["vec_oc"] > 256:
+        return f"vector tile {d['vec_ow']}x{d['vec_oc']} exceeds 256 accumulators (register spill)"
+    return None
+
+
+def _validate_transform_script(w: Workload, d: dict) -> str | None:
+    from .transform_script import script_supported
+
+    why = script_supported(w)
+    if why:
+        return why
+    e = w.extents
+    if isinstance(w, ConvWorkload):
+        for dim, wg in (("OH", "wg_oh"), ("OW", "wg_ow"), ("OC", "wg_oc")):
+            if d[wg] > e[dim] or e[dim] % d[wg]:
+                return f"{wg}={d[wg]} does not tile {dim}={e[dim]}"
+        for wg, vec in (("wg_ow", "vec_ow"), ("wg_oc", "vec_oc")):
+            if d[wg] % d[vec]:
+                return f"{vec}={d[vec]} does not divide {wg}={d[wg]}"
+        if e["IC"] % d["vec_ic"]:
+            return f"vec_ic={d['vec_ic']} does not divide IC={e['IC']}"
+        if d["vec_ow"] * d["vec_oc"] > 256:
+            return f"vector tile {d['vec_ow']}x{d['vec_oc']} exceeds 256 accumulators (register spill)"
+        return None
+    for dim, wg, vec in (("M", "wg_m", "vec_m"), ("N", "wg_n", "vec_n")):
+        if d[wg] > e[dim] or e[dim] % d[wg]:
+            return f"{wg}={d[wg]} does not tile {dim}={e[dim]}"
+        if d[wg] % d[vec]:
+            return f"{vec}={d[vec]} does not divide {wg}={d[wg]}"
+    if e["K"] % d["vec_k"]:
+        return f"vec_k={d['vec_k']} does not divide K={e['K']}"
+    if (e["K"] // d["vec_k"]) % d["unroll"]:
+        return f"unroll={d['unroll']} does not divide the {e['K'] // d['vec_k']} reduction steps"
+    if d["vec_m"] * d["vec_n"] > 256:
+        return f"vector tile {d['vec_m']}x{d['vec_n']} exceeds 256 accumulators (register spill)"
+    return None
+
+
+def _validate_double_tiling(w: Workload, d: dict) -> str | None:
+    e = w.extents
+    for dim, dist, vec in (("M", "dist_m", "vec_m"), ("N", "dist_n", "vec_n")):
+        if d[dist] > e[dim]:
+            return f"{dist}={d[dist]} exceeds {dim}={e[dim]}"
+        if d[dist] % d[vec]:
+            return f"{vec}={d[vec]} does not divide {dist}={d[dist]}"
+    if e["K"] % d["vec_k"]:
+        return f"vec_k={d['vec_k']} does not divide K={e['K']}"
+    if d["vec_m"] * d["vec_n"] > 1024:
+        return f"vector tile {d['vec_m']}x{d['vec_n']} exceeds 1024 elements (register spill)"
+    return None
 
 
 def _validate_gpu_simt(w: Workload, d: dict) -> str | None:
@@ -126,11 +255,57 @@ def _validate_gpu_simt(w: Workload, d: dict) -> str | None:
     threads = (d["wg_m"] // d["th_m"]) * (d["wg_n"] // d["th_n"])
     if threads < 64 or threads > 1024 or threads % 32:
         return f"{threads} threads per workgroup (need a multiple of 32 in [64, 1024])"
-    if d["th_m"] * d["th_n"] > 64:
-        return f"thread tile {d['th_m']}x{d['th_n']} exceeds 64 accumulators"
-    smem = (d["wg_m"] + d["wg_n"]) * d["red_k"] * 4 * (1 if d["promote"] else 0)
+    if d["th_m"] * d["th_n"] > 128:
+        return f"thread tile {d['th_m']}x{d['th_n']} exceeds 128 accumulators"
+    if d["prefetch"] and not d["promote"]:
+        return "prefetch needs promote=1 (operands staged in shared memory)"
+    smem = (d["wg_m"] + d["wg_n"]) * d["red_k"] * 4 * (1 if d["promote"] else 0) * max(1, d["prefetch"] - 1)
+    if smem > 96 * 1024:
+        return f"shared memory {smem} B exceeds 96 KiB"
+    return None
+
+
+#: SPIR-V cooperative-matrix shape IREE uses for f16 on NVIDIA Vulkan targets (16x16x16).
+COOPMAT = 16
+
+
+def _validate_spirv_simt(w: Workload, d: dict) -> str | None:
+    e = w.extents
+    for dim, wg, th in (("M", "wg_m", "th_m"), ("N", "wg_n", "th_n")):
+        if d[wg] > e[dim] or e[dim] % d[wg]:
+            return f"{wg}={d[wg]} does not tile {dim}={e[dim]}"
+        if d[wg] % d[th]:
+            return f"{th}={d[th]} does not divide {wg}={d[wg]}"
+    if e["K"] % d["red_k"]:
+        return f"red_k={d['red_k']} does not divide K={e['K']}"
+    threads = (d["wg_m"] // d["th_m"]) * (d["wg_n"] // d["th_n"])
+    if threads < 32 or threads > 1024 or threads % 32:
+        return f"{threads} threads per workgroup (need a multiple of 32 in [32, 1024])"
+    if d["th_m"] * d["th_n"] > 128:
+        return f"thread tile {d['th_m']}x{d['th_n']} exceeds 128 accumulators"
+    if d["th_n"] not in (1, 2, 4, 8, 16):
+        return f"th_n={d['th_n']} is not a vector width"
+    smem = (d["wg_m"] + d["wg_n"]) * d["red_k"] * 4 * (d["depth"] + 1)
     if smem > 48 * 1024:
-        return f"shared memory {smem} B exceeds 48 KiB"
+        return f"shared memory {smem} B exceeds Vulkan's 48 KiB"
+    return None
+
+
+def _validate_spirv_coopmat(w: Workload, d: dict) -> str | None:
+    e = w.extents
+    for dim, wg, sub in (("M", "wg_m", "sub_m"), ("N", "wg_n", "sub_n")):
+        if d[wg] > e[dim] or e[dim] % d[wg]:
+            return f"{wg}={d[wg]} does not tile {dim}={e[dim]}"
+        if d[wg] % d[sub] or d[sub] % COOPMAT:
+            return f"{sub}={d[sub]} does not divide {wg}={d[wg]} in {COOPMAT}-wide tiles"
+    if e["K"] % d["red_k"] or d["red_k"] % COOPMAT:
+        return f"red_k={d['red_k']} does not tile K={e['K']} in steps of {COOPMAT}"
+    subgroups = (d["wg_m"] // d["sub_m"]) * (d["wg_n"] // d["sub_n"])
+    if not 1 <= subgroups <= 16:
+        return f"{subgroups} subgroups per workgroup (need 1..16)"
+    smem = (d["wg_m"] + d["wg_n"]) * d["red_k"] * 2 * (d["depth"] + 1)
+    if smem > 48 * 1024:
+        return f"shared memory {smem} B exceeds Vulkan's 48 KiB"
     return None
 
 
@@ -152,8 +327,8 @@ def _validate_gpu_mma(w: Workload, d: dict) -> str | None:
     if not 1 <= subgroups <= 16:
         return f"{subgroups} subgroups per workgroup (need 1..16)"
     smem = (d["wg_m"] + d["wg_n"]) * mk * d["red_k"] * 2 * max(1, d["prefetch"] - 1)
-    if smem > 96 * 1024:
-        return f"shared memory {smem} B exceeds 96 KiB"
+    if smem > 160 * 1024:  # sm_80's max_workgroup_memory_bytes is 166912
+        return f"shared memory {smem} B exceeds 160 KiB"
     return None
 
 
@@ -168,9 +343,96 @@ def gpu_workgroup_size(d: dict) -> list[int]:
     return [d["wg_m"] // d["th_m"], d["wg_n"] // d["th_n"], 1]
 
 
+def _divisors(n: int, lo: int = 1, hi: int = 1 << 30) -> tuple[int, ...]:
+    return tuple(v for v in range(lo, min(n, hi) + 1) if n % v == 0) or (n,)
+
+
+def _conv_sketches(w: ConvWorkload) -> list[Sketch]:
+    e = w.extents
+    out = [Sketch("default", w, ()), Sketch("img2col", w, ())]
+    if e["N"] == 1:
+        g = w.gemm_view().extents
+        out.append(Sketch("img2col_tiling", w, (
+            Knob("dist_m", _pow2_upto(g["M"], 8, 256)),
+            Knob("dist_n", _pow2_upto(g["N"], 8, 512)),
+            Knob("vec_m", (1, 2, 4, 8, 16)),
+            Knob("vec_n", (4, 8, 16, 32, 64)),
+            Knob("vec_k", (1, 2, 4, 8, 16)),
+            Knob("cache_n", (0, 16, 32, 64, 128)),
+            Knob("peel", (0, 1)),
+        )))
+    out.append(Sketch("transform_script", w, (
+        Knob("wg_oh", _divisors(e["OH"], 1, 32)),
+        Knob("wg_ow", _divisors(e["OW"], 1, 64)),
+        Knob("wg_oc", _divisors(e["OC"], 4, 256)),
+        Knob("vec_ow", tuple(v for v in (1, 2, 4, 7, 8, 14, 16) if e["OW"] % v == 0)),
+        Knob("vec_oc", tuple(v for v in (4, 8, 16, 32) if e["OC"] % v == 0) or (e["OC"],)),
+        Knob("vec_ic", _divisors(e["IC"], 1, 64)),
+        Knob("order", (0, 1)),
+    )))
+    out.append(Sketch("conv_tiling", w, (
+        Knob("dist_oh", _divisors(e["OH"], 1, 32)),
+        Knob("dist_ow", _divisors(e["OW"], 1, 64)),
+        Knob("dist_oc", _divisors(e["OC"], 4, 256)),
+        Knob("vec_ow", tuple(v for v in (1, 2, 4, 7, 8, 14, 16) if e["OW"] % v == 0)),
+        Knob("vec_oc", tuple(v for v in (4, 8, 16, 32) if e["OC"] % v == 0) or (e["OC"],)),
+        Knob("vec_ic", _divisors(e["IC"], 1, 64)),
+    )))
+    return out
+
+
+def search_sketch(w: Workload, target: str = "llvm-cpu") -> Sketch:
+    """The sketch a search explores for ``w``: double_tiling for contractions; for convolutions
+    conv_tiling (batch > 1) or img2col_tiling (batch 1, where IREE 3.13 drops per-op conv configs)."""
+    names = ("img2col_tiling", "conv_tiling") if isinstance(w, ConvWorkload) else \
+        ("double_tiling", "gpu_mma", "gpu_simt", "spirv_simt")
+    sks = {s.name: s for s in sketches_for(w, target)}
+    return next(sks[n] for n in names if n in sks)
+
+
+def fixed_sketches(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
+    """Knob-less sketches measured once per workload besides the default (e.g. img2col for convs)."""
+    return [s for s in sketches_for(w, target) if not s.knobs and s.name != "default"
+            and isinstance(w, ConvWorkload)]
+
+
+def _spirv_simt(w: Workload) -> Sketch:
+    return Sketch("spirv_simt", w, (
+        Knob("wg_m", (8, 16, 32, 64, 128, 256)),
+        Knob("wg_n", (32, 64, 128, 256)),
+        Knob("th_m", (1, 2, 4, 8, 16)),
+        Knob("th_n", (1, 2, 4, 8, 16)),
+        Knob("red_k", (4, 8, 16, 32, 64)),
+        Knob("depth", (1, 2, 3, 4)),
+        Knob("store_stage", (0, 1)),
+    ))
+
+
 def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
-    """The sketches for a contraction workload on ``target`` (CPU, or CUDA for fp32 SIMT)."""
-    if target in ("cuda", "vulkan") and w.types[:2] == ("f16", "f16"):
+    """The sketches for a workload on ``target``.
+
+    CUDA: ``gpu_mma`` (f16 operands: mma.sync through TileAndFuse or VectorDistribute) or
+    ``gpu_simt`` (TileAndFuse SIMT). Vulkan (SPIR-V): ``spirv_coopmat`` (f16, cooperative matrix)
+    or ``spirv_simt`` (MatmulPromoteVectorize). CPU: double tiling and data tiling; convolutions: see :func:`_conv_sketches`.
+    """
+    if isinstance(w, ConvWorkload):
+        if target in ("cuda", "vulkan"):
+            return [Sketch("default", w, ())]
+        return _conv_sketches(w)
+    f16 = w.types[:2] == ("f16", "f16")
+    if target == "vulkan" and f16:
+        return [Sketch("default", w, ()), _spirv_simt(w), Sketch("spirv_coopmat", w, (
+            Knob("wg_m", (32, 64, 128, 256)),
+            Knob("wg_n", (32, 64, 128, 256)),
+            Knob("sub_m", (16, 32, 64, 128)),
+            Knob("sub_n", (16, 32, 64, 128)),
+            Knob("red_k", (16, 32, 64)),
+            Knob("depth", (1, 2, 3)),
+            Knob("store_stage", (0, 1)),
+        ))]
+    if target == "vulkan":
+        return [Sketch("default", w, ()), _spirv_simt(w)]
+    if target == "cuda" and f16:
         return [Sketch("default", w, ()), Sketch("gpu_mma", w, (
             Knob("wg_m", (32, 64, 128, 256)),
             Knob("wg_n", (32, 64, 128, 256)),
@@ -178,8 +440,9 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
             Knob("sub_n", (1, 2, 4, 8)),
             Knob("red_k", (1, 2, 4, 8)),
             Knob("prefetch", (0, 2, 3)),
+            Knob("pipeline", ("TileAndFuse", "VectorDistribute")),
         ))]
-    if target in ("cuda", "vulkan"):
+    if target == "cuda":
         return [Sketch("default", w, ()), Sketch("gpu_simt", w, (
             Knob("wg_m", (16, 32, 64, 128, 256, 512)),
             Knob("wg_n", (16, 32, 64, 128, 256, 512)),
@@ -187,6 +450,7 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
             Knob("th_n", (1, 2, 4, 8, 16, 32)),
             Knob("red_k", (4, 8, 16, 32, 64)),
             Knob("promote", (0, 1)),
+            Knob("prefetch", (0, 2, 3)),
         ))]
     e = w.extents
     double = Sketch("double_tiling", w, (
@@ -196,4 +460,18 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         Knob("vec_n", (8, 16, 32, 64)),
         Knob("vec_k", (1, 2, 4, 8, 16)),
     ))
-    return [Sketch("default", w, ()), double, Sketch("data_tiling", w, (Knob("ukernels", (False, True)),))]
+    script = Sketch("transform_script", w, (
+        Knob("wg_m", _pow2_upto(e["M"], 8, 256)),
+        Knob("wg_n", _pow2_upto(e["N"], 8, 512)),
+        Knob("vec_m", (1, 2, 4, 8)),
+        Knob("vec_n", (4, 8, 16, 32)),
+        Knob("vec_k", (1, 2, 4, 8, 16)),
+        Knob("order", (0, 1)),
+        Knob("unroll", (1, 2, 4)),
+    ))
+    return [Sketch("default", w, ()), double, Sketch("data_tiling", w, (
+        Knob("ukernels", (False, True)),
+        # IREE 3.13 has no flag for mmt4d tile sizes; these are the mmt4d lowering knobs it exposes
+        Knob("mmt4d_intrinsics", (False, True)),
+        Knob("llvm_unroll", (False, True)),
+    )), script]

@@ -25,12 +25,14 @@ from typing import Callable
 
 from ..backend import benchmark_many, compile_module, default_threads, get_target
 from ..db import Database
+from ..errors import MlirOptError
 from ..model import Model
 from .dispatches import Dispatch, Workload, profile_dispatches
 from .evaluate import Evaluator, MeasureResult
 from .schedule import Schedule, render_tuning_spec
+from .transform_script import render_transform_library
 from .search import get_strategy
-from .space import sketches_for
+from .space import IMG2COL_FLAG, fixed_sketches, search_sketch, sketches_for
 
 __all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "GLOBAL_VARIANTS"]
 
@@ -98,9 +100,14 @@ class TuneResult:
     interrupted: bool = False
     history: list[float] = field(default_factory=list)
     candidate_spec: str | None = None  # the per-dispatch winners' spec, even when not chosen
+    #: transform library (script-form winners + config entries) when the chosen variant uses it
+    transform_library: str | None = None
+    candidate_library: str | None = None
 
 
-def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule]) -> list[MeasureResult]:
+def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule],
+             search: str | None = None) -> list[MeasureResult]:
+    """Evaluate and fold into ``res``; only the searched sketch's results enter its history."""
     out = ev.evaluate(schedules)
     for r in out:
         res.trials += 1
@@ -110,7 +117,8 @@ def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule]) -> l
         if r.schedule.sketch == "default":
             res.default_ms = t
         else:
-            res.history.append((r.schedule.decisions, t))
+            if r.schedule.sketch == search:
+                res.history.append((r.schedule.decisions, t))
             if t is not None and (res.best_ms is None or t < res.best_ms):
                 res.best, res.best_ms = r.schedule, t
         cur = min([x for x in (res.best_ms, res.default_ms) if x is not None], default=None)
@@ -122,11 +130,18 @@ def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule]) -> l
 def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="evolutionary", budget: int = 64,
                    db: Database | None = None, target: str = "llvm-cpu", seed: int = 0, batch: int | None = None,
                    reps: int = 5, progress: Callable[[str, int, int], None] | None = None,
-                   evaluator: Evaluator | None = None) -> tuple[dict[str, WorkloadResult], bool]:
+                   evaluator: Evaluator | None = None,
+                   sketch: str | None = None) -> tuple[dict[str, WorkloadResult], bool]:
     """Search schedules for ``{key: (workload, weight)}`` within ``budget`` trials in total.
 
+    ``sketch`` names the sketch to search where it applies (e.g. ``transform_script`` for f32
+    matmuls); elsewhere, and by default, each workload's :func:`search_sketch`.
     Returns per-workload results and whether the search was interrupted (Ctrl-C).
     """
+    from .space import SKETCH_FLAGS
+
+    if sketch is not None and sketch not in SKETCH_FLAGS:
+        raise MlirOptError(f"unknown sketch {sketch!r} (available: {', '.join(SKETCH_FLAGS)})")
     ev = evaluator or Evaluator(target, db, reps=reps, seed=seed)
     if strategy == "reuse":
         from .search.reuse import ReuseStrategy
@@ -142,30 +157,39 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
     done = 0
     interrupted = False
     try:
+        wanted = sketch
+        sketch = {}
+        for k, r in results.items():
+            named = [s_ for s_ in sketches_for(r.workload, ev.target.name) if s_.name == wanted and s_.knobs]
+            sketch[k] = named[0] if named else search_sketch(r.workload, ev.target.name)
         for k, r in results.items():  # IREE's default first: the bar every schedule must clear
-            _measure(ev, r, [Schedule(r.workload, "default", {})])
-            done += 1
+            # plus knob-less alternatives (e.g. img2col for a conv), measured once
+            first = [Schedule(r.workload, "default", {})] + \
+                [Schedule(r.workload, f.name, {}) for f in fixed_sketches(r.workload, ev.target.name)]
+            _measure(ev, r, first[: max(1, budget - done)], sketch[k].name)
+            done += min(len(first), max(1, budget - done))
             if progress:
                 progress(f"default {k}", done, budget)
+        start = {k: r.trials for k, r in results.items()}
         left = max(0, budget - done)
         total_w = sum(max(r.weight, 1e-9) for r in results.values())
         quota = {k: max(2, round(left * max(r.weight, 1e-9) / total_w)) for k, r in results.items()}
-        sketch = {k: next(s for s in sketches_for(r.workload) if s.name == "double_tiling") for k, r in results.items()}
         while done < budget:
-            active = [k for k in results if results[k].trials - 1 < quota[k]]
+            active = [k for k in results if results[k].trials - start[k] < quota[k]]
             if not active:
                 break
             progressed = False
             for k in active:
                 r = results[k]
-                n = min(batch, quota[k] - (r.trials - 1), budget - done)
+                n = min(batch, quota[k] - (r.trials - start[k]), budget - done)
                 if n <= 0:
                     continue
                 props = strat.propose(sketch[k], r.history, n, rng)
                 if not props:
-                    quota[k] = r.trials - 1  # space exhausted
+                    quota[k] = r.trials - start[k]  # space exhausted
                     continue
-                _measure(ev, r, [Schedule(r.workload, "double_tiling", d) for d in props])
+                _measure(ev, r, [Schedule(r.workload, sketch[k].name, d, ev.target.name) for d in props],
+                         sketch[k].name)
                 done += len(props)
                 progressed = True
                 if progress:
@@ -185,7 +209,8 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
 
 def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: Database | None = None,
                target: str = "llvm-cpu", seed: int = 0, reps: int = 5, threads: int | None = None,
-               progress: Callable[[str, int, int], None] | None = None, global_variants: bool = True) -> TuneResult:
+               progress: Callable[[str, int, int], None] | None = None, global_variants: bool = True,
+               sketch: str | None = None) -> TuneResult:
     """Tune every tunable dispatch of ``model`` and pick the fastest module-level variant.
 
     Args:
@@ -195,6 +220,9 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         db: tuning database (records reused across runs and models; created if missing).
         progress: callback ``(message, done, total)``.
         global_variants: also measure data tiling / micro-kernels end to end.
+        sketch: search this sketch where it applies (e.g. ``transform_script``); script-form
+            winners go into a transform library (``--iree-codegen-transform-dialect-library``),
+            measured end to end as the ``default+library`` variant.
     """
     t0 = time.perf_counter()
     tgt = get_target(target)
@@ -210,28 +238,38 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         w, acc = wl.get(d.workload.key, (d.workload, 0.0))
         wl[d.workload.key] = (w, acc + d.count * (d.time_ms or 0.0))
     results, interrupted = tune_workloads(wl, strategy=strategy, budget=budget, db=db, target=tgt.name,
-                                          seed=seed, reps=reps, progress=progress)
+                                          seed=seed, reps=reps, progress=progress, sketch=sketch)
     winners = [r.best for r in results.values()
                if r.best is not None and r.default_ms and r.best_ms < MIN_GAIN * r.default_ms]
     spec = render_tuning_spec(winners)
+    library = render_transform_library(winners) if any(w.sketch == "transform_script" for w in winners) else None
     history: list[float] = []
     for r in results.values():
         history.extend(r.best_so_far)
     variants = {"default": GLOBAL_VARIANTS["default"]}
     if spec is not None:
         variants["default+spec"] = GLOBAL_VARIANTS["default+spec"]
+    if any(IMG2COL_FLAG in w.flags() for w in winners if w.compilation_info()):
+        # img2col_tiling schedules match the matmuls the img2col pre-pass makes: module-wide flag
+        variants["img2col+spec"] = ([IMG2COL_FLAG], True)
+    if library is not None:  # the library carries the config-form winners too
+        variants["default+library"] = ([], "library")
+        if "img2col+spec" in variants:
+            variants["img2col+library"] = ([IMG2COL_FLAG], "library")
     if global_variants:
         variants.update({k: v for k, v in GLOBAL_VARIANTS.items() if k.startswith("data_tiling")})
         if any(d.kind.startswith("conv") or d.root_op.startswith("linalg.conv") for d in dispatches):
             variants.update(CONV_VARIANTS)
-    variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget)
-    flags, use_spec = variants[chosen]
+    variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget, library)
+    flags, use = variants[chosen]
     trials = sum(r.trials for r in results.values())
-    return TuneResult(list(flags), spec if use_spec else None, chosen, results, dispatches, variants_ms,
-                      trials, time.perf_counter() - t0, interrupted, history, spec)
+    return TuneResult(list(flags), spec if use is True else None, chosen, results, dispatches, variants_ms,
+                      trials, time.perf_counter() - t0, interrupted, history, spec,
+                      library if use == "library" else None, library)
 
 
-def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: int, progress, budget):
+def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: int, progress, budget,
+                  library: str | None = None):
     from ..pipeline import check_against_reference
 
     with tempfile.TemporaryDirectory(prefix="mlir_opt_variants_") as tmp:
@@ -240,11 +278,15 @@ def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: 
         src.write_bytes(model.bytecode())
         if spec is not None:
             (tmp / "spec.mlir").write_text(spec)
+        if library is not None:
+            (tmp / "lib.mlir").write_text(library)
         vmfbs = {}
         for name, (flags, use_spec) in variants.items():
             if progress:
                 progress(f"compiling variant {name}", budget, budget)
-            fl = list(flags) + ([f"--iree-codegen-tuning-spec-path={tmp / 'spec.mlir'}"] if use_spec else [])
+            fl = list(flags) + ([f"--iree-codegen-tuning-spec-path={tmp / 'spec.mlir'}"] if use_spec is True else [])
+            if use_spec == "library":
+                fl.append(f"--iree-codegen-transform-dialect-library={tmp / 'lib.mlir'}")
             res = compile_module(src, tgt, output=tmp / f"{name.replace('+', '_')}.vmfb", flags=fl,
                                  raise_on_error=False)
             if res.ok:

@@ -93,12 +93,16 @@ def write_bundle(schedules: Iterable[Schedule], out_dir: str | Path, *, target: 
 
 
 def write_model_bundle(variants: dict, out_dir: str | Path, *, target: str = "cuda", arch: str | None = None,
-                       seed: int = 0, reps: int = 10, tol: float = 1e-4) -> dict:
+                       seed: int = 0, reps: int = 10, tol: float = 1e-4, parameters: bool = False) -> dict:
     """Bundle whole-model variants ``{name: (Model, extra_flags)}`` compiled for ``target``.
 
     All variants share one random input set (seed) and the reference outputs of the first
     variant's model reference (torch / ONNX Runtime), shipped as .npy files; the runner checks
     every variant against them before timing it end to end.
+
+    With ``parameters``, weights leave the modules for an IREE parameter archive (``.irpa``, scope
+    ``model``; ``--iree-parameter-export``); variants whose archives are byte-identical (the same
+    weights under other schedules) share one file, so default and tuned fit in one bundle.
     """
     import numpy as np
 
@@ -121,14 +125,28 @@ def write_model_bundle(variants: dict, out_dir: str | Path, *, target: str = "cu
         np.save(out / "io" / f"ref{i}.npy", np.asarray(r))
         io["files"]["reference"].append(f"io/ref{i}.npy")
     entries, failed = [], []
+    archives: dict[str, str] = {}  # sha256 -> bundle-relative path
     for name, (model, flags) in variants.items():
-        res = compile_module(model.bytecode(), tgt, output=out / "modules" / f"{name}.vmfb", flags=flags,
+        pflags = []
+        if parameters:
+            pflags = [f"--iree-parameter-export=model={out / 'io' / f'{name}.irpa'}",
+                      "--iree-parameter-export-minimum-size=1024"]
+        res = compile_module(model.bytecode(), tgt, output=out / "modules" / f"{name}.vmfb", flags=[*flags, *pflags],
                              raise_on_error=False)
         if not res.ok:
             failed.append({"id": name, "error": res.error})
             continue
-        entries.append({"id": name, "module": f"modules/{name}.vmfb", "function": model.entry, "io": io,
-                        "model": model.name, "flags": list(flags), "timeout": 600})
+        entry = {"id": name, "module": f"modules/{name}.vmfb", "function": model.entry, "io": io,
+                 "model": model.name, "flags": list(flags), "timeout": 600}
+        irpa = out / "io" / f"{name}.irpa"
+        if parameters and irpa.exists():
+            digest = hashlib.sha256(irpa.read_bytes()).hexdigest()
+            if digest in archives:
+                irpa.unlink()
+            else:
+                archives[digest] = f"io/{name}.irpa"
+            entry["parameters"] = [f"model={archives[digest]}"]
+        entries.append(entry)
     return _finish(out, tgt, entries, failed, reps, tol, kind="models")
 
 
@@ -164,6 +182,8 @@ def ingest(results_path: str | Path, bundle_dir: str | Path | None = None, *, db
         raise MlirOptError(f"cannot read results/manifest: {e}") from None
     if res.get("bundle") != man["id"]:
         raise MlirOptError(f"results are for bundle {res.get('bundle')}, the manifest is {man['id']}")
+    if res.get("error"):
+        raise MlirOptError(f"the runner could not run the bundle: {res['error']} (nothing ingested)")
     drv = res.get("device", {}).get("driver")
     if drv not in _DRIVER_NAMES.get(man["target"], ()):
         raise MlirOptError(f"results come from a '{drv}' device but the bundle targets {man['target']}: refused")

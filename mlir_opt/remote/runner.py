@@ -44,9 +44,38 @@ def find_tool(name: str) -> str | None:
     return shutil.which(name)
 
 
+#: The shared library each GPU driver needs (the NVIDIA driver's libcuda, the Vulkan loader).
+DRIVER_LIBS = {"cuda": ("libcuda.so.1", "the NVIDIA driver (libcuda.so.1) is not installed on this machine"),
+               "vulkan": ("libvulkan.so.1", "the Vulkan loader (libvulkan.so.1) is not installed on this machine: "
+                          "install libvulkan1 (e.g. `dpkg -x libvulkan1_*.deb / && ldconfig`)")}
+
+
+def check_driver(driver: str) -> str | None:
+    """None when ``driver`` can run here, else a plain sentence saying what is missing."""
+    import ctypes
+
+    lib = DRIVER_LIBS.get(driver)
+    if lib is not None:
+        try:
+            ctypes.CDLL(lib[0])
+        except OSError:
+            return f"no {driver} driver: {lib[1]}"
+    try:
+        import iree.runtime as rt
+    except ImportError:
+        return "iree.runtime is not importable: install iree-base-runtime"
+    try:
+        devs = rt.get_driver(driver).query_available_devices()
+    except Exception as e:  # noqa: BLE001
+        return f"no {driver} driver: IREE cannot open it ({str(e).splitlines()[0][:200]})"
+    if not devs:
+        return f"no {driver} device: the {driver} driver loads but lists no device"
+    return None
+
+
 def device_info(driver: str) -> dict:
     info = {"driver": driver, "host": platform.node()}
-    if driver == "cuda":
+    if driver in ("cuda", "vulkan"):
         try:
             q = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
                                capture_output=True, text=True, timeout=30)
@@ -74,6 +103,14 @@ def reference(kind: str, ins: list[np.ndarray]) -> np.ndarray:
     except Exception:  # noqa: BLE001
         pass
     return np.asarray(ins[0], np.float64) @ np.asarray(ins[1], np.float64)
+
+
+def _stderr_reason(stderr: str, rc: int) -> str:
+    """The informative part of a failed IREE tool's stderr: its first and last lines, shortened."""
+    lines = [x.strip() for x in stderr.splitlines() if x.strip()]
+    if not lines:
+        return f"exit status {rc}"
+    return (lines[0] if len(lines) == 1 else f"{lines[0][:300]} … {lines[-1][:200]}")[:520]
 
 
 def rel_error(out: np.ndarray, ref: np.ndarray) -> float:
@@ -109,7 +146,13 @@ def main(argv=None) -> int:
     ap.add_argument("bundle", type=Path)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--reps", type=int, default=None)
+    ap.add_argument("--timeout", type=float, default=None,
+                    help="seconds one module may run (check or timing) before it counts as hung (default: manifest's, else 120/300)")
+    ap.add_argument("--deadline", type=float, default=None,
+                    help="seconds after which no further entry is started (the rest are left out)")
     args = ap.parse_args(argv)
+    start = time.time()
+    out_path = args.out or (args.bundle / "results.json")
     man = json.loads((args.bundle / "manifest.json").read_text())
     driver = man["driver"]
     reps = args.reps or man.get("reps", 10)
@@ -118,9 +161,22 @@ def main(argv=None) -> int:
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": []}
     if not run_tool or not bench_tool:
         results["error"] = "iree-run-module / iree-benchmark-module not found: install iree-base-runtime"
+    else:
+        missing = check_driver(driver)
+        if missing:
+            results["error"] = missing
+    if "error" in results:
+        print(f"runner: {results['error']}", file=sys.stderr, flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bundle_"))
     cache: dict[str, tuple[list[str], np.ndarray, list[np.ndarray]]] = {}
     for e in man["entries"]:
+        if args.deadline is not None and time.time() - start > args.deadline:
+            results["stopped"] = f"deadline of {args.deadline:.0f} s reached; later entries not run"
+            print(f"runner: {results['stopped']}", file=sys.stderr, flush=True)
+            break
+        if "error" in results:  # nothing can run: say so once, per entry, without building inputs
+            results["results"].append({"id": e["id"], "status": "run_error", "error": results["error"]})
+            continue
         rec = {"id": e["id"], "status": "ok"}
         t0 = time.time()
         try:
@@ -145,17 +201,18 @@ def main(argv=None) -> int:
                 rec.update(median_ms=statistics.median(ts), times_ms=ts)
                 results["results"].append(rec)
                 continue
-            if "error" in results:
-                raise RuntimeError(results["error"])
             mod = args.bundle / e["module"]
             fn = e.get("function", "main")
+            # IREE parameter archives (weights shipped once for several modules): scope=path
+            params = [f"--parameters={p.split('=', 1)[0]}={args.bundle / p.split('=', 1)[1]}"
+                      for p in e.get("parameters", [])]
+            flags = [*params, *flags]
             outs = [tmp / f"out{i}.npy" for i in range(len(refs))]
             p = subprocess.run([run_tool, f"--module={mod}", f"--device={driver}", f"--function={fn}", *flags,
                                 *[f"--output=@{o}" for o in outs]], capture_output=True, text=True,
-                               timeout=e.get("timeout", 120))
+                               timeout=args.timeout or e.get("timeout", 120))
             if p.returncode != 0:
-                lines = [x for x in p.stderr.splitlines() if x.strip()]
-                rec.update(status="run_error", error=(lines[-1] if lines else str(p.returncode))[:300])
+                rec.update(status="run_error", error=_stderr_reason(p.stderr, p.returncode))
                 results["results"].append(rec)
                 continue
             err = max(rel_error(np.load(o), r) for o, r in zip(outs, refs))
@@ -167,7 +224,7 @@ def main(argv=None) -> int:
             p = subprocess.run([bench_tool, f"--module={mod}", f"--device={driver}", f"--function={fn}", *flags,
                                 f"--benchmark_repetitions={reps}", "--benchmark_min_time=0.05s",
                                 "--benchmark_min_warmup_time=0.1", "--benchmark_format=json"],
-                               capture_output=True, text=True, timeout=e.get("timeout", 300))
+                               capture_output=True, text=True, timeout=args.timeout or e.get("timeout", 300))
             if p.returncode != 0:
                 rec.update(status="run_error", error=p.stderr.strip()[-300:])
             else:
@@ -181,11 +238,11 @@ def main(argv=None) -> int:
             rec.update(status="run_error", error=f"{type(ex).__name__}: {ex}"[:300])
         rec["seconds"] = time.time() - t0
         results["results"].append(rec)
+        out_path.write_text(json.dumps(results, indent=1) + "\n")  # partial results survive a kill
         print(f"{e['id']}: {rec['status']} {rec.get('median_ms', '')}", file=sys.stderr, flush=True)
-    out_path = args.out or (args.bundle / "results.json")
     out_path.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {out_path}")
-    return 0
+    return 3 if "error" in results else 0
 
 
 if __name__ == "__main__":

@@ -82,6 +82,8 @@ class Expander:
             st["rules_verified"] = sorted(n for n, ok in lazy.ok.items() if ok)
             if any(not ok for ok in lazy.ok.values()):
                 st["rules_disabled"] = sorted(n for n, ok in lazy.ok.items() if not ok)
+        if hasattr(self.cost, "stats"):
+            st.update(self.cost.stats())
         if self.skipped:
             st["skipped"] = self.skipped[:20]
         return st

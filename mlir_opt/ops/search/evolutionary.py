@@ -41,12 +41,12 @@ class EvolutionaryStrategy:
         """Train the model on the database's ok records of every workload; returns how many."""
         if self.model is None or db is None:
             return 0
-        from ..dispatches import Workload
+        from ..dispatches import workload_from_info
 
         n = 0
         for key, _kind, info in db.workloads():
             try:
-                w = Workload.from_types(info["op"], *info["operand_types"])
+                w = workload_from_info(info)
             except Exception:
                 continue
             for rec in db.records(key, target):

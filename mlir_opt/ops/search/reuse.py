@@ -3,7 +3,8 @@
 ETO (VLDB'22) reuses the tuned program of an operator of the same type whose loop extents all
 dominate, or are all dominated by, the new operator's, and prunes the space around it. Here: the
 database's workloads with the same op and element types whose extents dominate (all ≥) or are
-dominated (all ≤) are the donors; their top-k ``double_tiling`` schedules are adapted to the new
+dominated (all ≤) are the donors (for convolutions: the same layout and stride, extents N, OH, OW,
+OC, KH, KW, IC); their top-k schedules of the searched sketch are adapted to the new
 extents (tiles clamped to the loop and to the knob options) and measured first; then the search
 explores only the neighbourhood of the best measured schedule (single-knob mutations), not the
 whole space. With no donor it falls back to evolutionary search.
@@ -36,10 +37,12 @@ def _adapt(sketch: Sketch, d: dict) -> dict | None:
         le = [o for o in opts if o <= v]
         out[k.name] = le[-1] if le else opts[0]
     # Keep vector tiles dividing distribution tiles after clamping.
-    for dist, vec in (("dist_m", "vec_m"), ("dist_n", "vec_n")):
+    for dist, vec in (("dist_m", "vec_m"), ("dist_n", "vec_n"), ("dist_ow", "vec_ow"), ("dist_oc", "vec_oc")):
         if dist in out and vec in out and out[dist] % out[vec]:
-            out[vec] = max(o for o in next(k for k in sketch.knobs if k.name == vec).options
-                           if out[dist] % o == 0)
+            fits = [o for o in next(k for k in sketch.knobs if k.name == vec).options if out[dist] % o == 0]
+            if not fits:
+                return None
+            out[vec] = max(fits)
     return out if sketch.validate(out) is None else None
 
 
@@ -71,6 +74,8 @@ class ReuseStrategy:
         for key, kind, info in self.db.workloads():
             if key == w.key or kind != w.kind or tuple(info.get("types", ())) != tuple(w.types):
                 continue
+            if list(info.get("strides", [1, 1])) != list(getattr(w, "strides", (1, 1))):
+                continue  # convolutions: same stride (a different stride is a different operator)
             ext = info.get("dims", {})
             if not (dominates(ext, me) or dominates(me, ext)):
                 continue

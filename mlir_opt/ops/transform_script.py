@@ -1,0 +1,186 @@
+"""Script-form schedules: transform-dialect scripts that IREE executes for a dispatch.
+
+A ``transform_script`` schedule renders to a transform library (templates in
+``transform_scripts/``) passed to ``iree-compile --iree-codegen-transform-dialect-library=lib.mlir``:
+
+* ``@__kernel_config`` (run by IREE per dispatch function before its own strategy selection) matches
+  the workload's root op and sets the function's ``translation_info`` to
+  ``#iree_codegen.transform_dialect_codegen codegen_spec = @strategy_i``;
+* ``@strategy_i`` (run by IREE's ``LowerExecutableUsingTransformDialectPass`` instead of a CPU
+  pipeline) tiles the op to workgroups (``scf.forall``), applies the schedule's loop
+  transformations (``@schedule_i``: register tiles in the chosen loop order, a reduction tile,
+  unrolling), vectorizes, bufferizes, maps the forall to workgroups and lowers vector ops;
+* config-form schedules (``compilation_info``) can share the same library: their matchers annotate
+  the op as a tuning spec would (the library flag replaces ``--iree-codegen-tuning-spec-path``).
+
+``@schedule_i`` uses upstream transform ops only, so it also runs under plain
+``iree-opt --transform-interpreter`` (the FileCheck test in tests/lit/ops does that).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from string import Template
+from typing import Iterable
+
+from .dispatches import ConvWorkload, Workload
+
+__all__ = ["TEMPLATES", "render_schedule_sequence", "render_transform_library", "interpreter_module",
+           "script_supported"]
+
+#: The template directory (installed with the package).
+TEMPLATES = Path(__file__).parent / "transform_scripts"
+
+
+def _tpl(name: str) -> Template:
+    return Template((TEMPLATES / name).read_text())
+
+
+def _fmt(xs) -> str:
+    return "[" + ", ".join(map(str, xs)) + "]"
+
+
+def script_supported(w: Workload) -> str | None:
+    """None if IREE 3.13 executes the script form for ``w``'s op, else why not (as data)."""
+    from .space import SCRIPT_UNSUPPORTED
+
+    if w.kind in SCRIPT_UNSUPPORTED:
+        return SCRIPT_UNSUPPORTED[w.kind]
+    if isinstance(w, ConvWorkload):
+        if w.dilations != (1, 1):
+            return "the conv script template is for dilation 1"
+    elif w.op not in ("linalg.matmul", "linalg.batch_matmul"):
+        return f"no transform script template for {w.op}"
+    if set(w.types) != {"f32"}:
+        return "the script template is for f32 (f32 accumulation, outer-product lowering)"
+    return None
+
+
+def _conv_loops(w: ConvWorkload, d: dict) -> tuple[list, list, list, list]:
+    """(workgroup tiles, vector tiles, reduction tiles, interchange) over IREE's conv loops."""
+    if w.layout == "nhwc_hwcf":  # N, OH, OW, OC, KH, KW, IC
+        wg = [0, d["wg_oh"], d["wg_ow"], d["wg_oc"]]
+        vec = [1, 1, d["vec_ow"], d["vec_oc"], 0, 0, 0]
+        red = [0, 0, 0, 0, 1, 1, d["vec_ic"]]
+        inter = [0, 1, 3, 2, 4, 5, 6] if d["order"] else list(range(7))
+    else:  # N, OC, OH, OW, IC, KH, KW
+        wg = [0, d["wg_oc"], d["wg_oh"], d["wg_ow"]]
+        vec = [1, d["vec_oc"], 1, d["vec_ow"], 0, 0, 0]
+        red = [0, 0, 0, 0, d["vec_ic"], 1, 1]
+        inter = [0, 3, 2, 1, 4, 5, 6] if d["order"] else list(range(7))
+    return wg, vec, red, inter
+
+
+def render_schedule_sequence(w: Workload, d: dict, name: str = "schedule") -> str:
+    """``@name(%op)``: register tiles (loop order ``order``), reduction tile, unroll, for one op."""
+    if isinstance(w, ConvWorkload):
+        _, vec, red, inter = _conv_loops(w, d)
+        return _tpl("conv_schedule.mlir").substitute(
+            name=name, n_par=4, vec_tiles=_fmt(vec), interchange=_fmt(inter), par_handles=", !transform.any_op" * 4,
+            red_tiles=_fmt(red))
+    batch = "B" in w.extents
+    b0 = [0] if batch else []
+    perm = [1, 0, 2] if d["order"] else [0, 1, 2]
+    interchange = ([0] + [p + 1 for p in perm]) if batch else perm
+    unroll = (f"    transform.loop.unroll %kloop factor = {d['unroll']} : !transform.any_op\n"
+              if d["unroll"] > 1 else "")
+    return _tpl("matmul_schedule.mlir").substitute(
+        name=name, n_par=2, vec_tiles=_fmt(b0 + [d["vec_m"], d["vec_n"], 0]), interchange=_fmt(interchange),
+        par_handles=", !transform.any_op" * 2, red_tiles=_fmt(b0 + [0, 0, d["vec_k"]]),
+        unroll=d["unroll"], unroll_op=unroll, pad_op="")
+
+
+def _script_matcher(name: str, w: Workload) -> str:
+    e = w.extents
+    lhs, rhs, out = w.types
+    batch = f"[{e['B']}]" if "B" in e else "[]"
+    return f"""  transform.named_sequence @{name}(%op: !transform.any_op {{transform.readonly}}) -> !transform.any_op {{
+    transform.match.operation_name %op ["{w.op}"] : !transform.any_op
+    %batch, %m, %n, %k = transform.iree.match.contraction %op, lhs_type = {lhs}, rhs_type = {rhs}, output_type = {out} : !transform.any_op -> !transform.param<i64>
+    transform.iree.match.dims_equal %batch, {batch} : !transform.param<i64>
+    transform.iree.match.dims_equal %m, [{e['M']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %n, [{e['N']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %k, [{e['K']}] : !transform.param<i64>
+    transform.yield %op : !transform.any_op
+  }}
+"""
+
+
+def _conv_script_matchers(name: str, w: ConvWorkload) -> str:
+    """Two matchers: ``name`` for @__kernel_config, which sees the conv as IREE formed the dispatch
+    (a unit batch folded away: no batch dim), and ``name_any`` for the strategy, which runs after
+    IREE restored the batch dim (the dispatch's only conv)."""
+    e = w.extents
+    x, f, o = w.types
+    batch = "[]" if e["N"] == 1 else f"[{e['N']}]"
+    head = f"""  transform.named_sequence @{{n}}(%op: !transform.any_op {{{{transform.readonly}}}}) -> !transform.any_op {{{{
+    %batch, %out_img, %out_ch, %filt, %in_ch, %depth, %strides, %dilations = transform.iree.match.convolution %op, lhs_type = {x}, rhs_type = {f}, output_type = {o} : !transform.any_op -> !transform.param<i64>
+"""
+    dims = f"""    transform.iree.match.dims_equal %batch, {batch} : !transform.param<i64>
+    transform.iree.match.dims_equal %out_img, [{e['OH']}, {e['OW']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %out_ch, [{e['OC']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %filt, [{e['KH']}, {e['KW']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %in_ch, [{e['IC']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %depth, [] : !transform.param<i64>
+    transform.iree.match.dims_equal %strides, [{w.strides[0]}, {w.strides[1]}] : !transform.param<i64>
+"""
+    tail = "    transform.yield %op : !transform.any_op\n  }\n"
+    return (head.format(n=name) + dims + tail + head.format(n=name + "_any") + tail)
+
+
+def _strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
+    """(text, matcher name, setter name) of the script entry ``i``."""
+    matcher, setter, strat, sched = f"match_script_{i}", f"set_strategy_{i}", f"strategy_{i}", f"schedule_{i}"
+    if isinstance(w, ConvWorkload):
+        wg = _conv_loops(w, d)[0]
+        mapping = "[#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]"
+        matchers, inner = _conv_script_matchers(matcher, w), matcher + "_any"
+    else:
+        batch = "B" in w.extents
+        wg = ([1] if batch else []) + [d["wg_m"], d["wg_n"]]
+        mapping = "[#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]" if batch else "[#gpu.block<y>, #gpu.block<x>]"
+        matchers, inner = _script_matcher(matcher, w), matcher
+    text = (matchers + render_schedule_sequence(w, d, sched)
+            + _tpl("codegen_strategy.mlir").substitute(key=w.key, name=strat, matcher=inner, wg_tiles=_fmt(wg),
+                                                       wg_mapping=mapping, schedule=sched, setter=setter))
+    return text, matcher, setter
+
+
+def render_transform_library(schedules: Iterable) -> str | None:
+    """One transform library for ``schedules`` (script form and config form); None if none applies."""
+    from .schedule import _conv_matcher, _matcher
+
+    entries, pairs = [], []
+    for i, s in enumerate(schedules):
+        if s.sketch == "transform_script":
+            text, m, st = _strategy(i, s.workload, s.decisions)
+            entries.append(text)
+            pairs.append(f"@{m} -> @{st}")
+            continue
+        cfg = s.compilation_info()
+        if cfg is None:
+            continue
+        name = f"match_{i}_{s.workload.key}"
+        entries.append(_conv_matcher(name, s.workload, cfg) if s.sketch == "conv_tiling"
+                       else _matcher(name, s.spec_workload, cfg, gpu=s.sketch.startswith("gpu_")))
+        pairs.append(f"@{name} -> @apply_op_config")
+    if not pairs:
+        return None
+    return _tpl("codegen_library.mlir").substitute(entries="".join(entries),
+                                                   pairs=",\n        ".join(pairs))
+
+
+def interpreter_module(w: Workload, d: dict) -> str:
+    """A transform module for ``iree-opt --transform-interpreter``: the schedule applied to every
+    op of ``w``'s kind in the payload, then vectorization (for inspecting / FileCheck-testing the
+    transformed IR; append it to a payload module such as :meth:`Workload.single_op_module`)."""
+    return ("module attributes {transform.with_named_sequence} {\n" + render_schedule_sequence(w, d, "schedule")
+            + "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n"
+            f"    %ops = transform.structured.match ops{{[\"{w.op}\"]}} in %root"
+            " : (!transform.any_op) -> !transform.any_op\n"
+            "    transform.include @schedule failures(propagate) (%ops) : (!transform.any_op) -> ()\n"
+            "    %func = transform.structured.match ops{[\"func.func\"]} in %root"
+            " : (!transform.any_op) -> !transform.any_op\n"
+            "    %vfunc = transform.structured.vectorize_children_and_apply_patterns %func"
+            " : (!transform.any_op) -> !transform.any_op\n"
+            "    transform.yield\n  }\n}\n")
