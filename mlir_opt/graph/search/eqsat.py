@@ -850,6 +850,11 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[
     for c in reach:
         row([(col[k], 1.0) for k in eg.classes[c]], 1.0 if c in eg.roots else 0.0, 1.0)
     n_pen = 0
+    parents: dict[str, list[str]] = {}
+    for k in nodes:
+        for d in set(eg.child_classes(eg.nodes[k])):
+            parents.setdefault(d, []).append(k)
+    roots = set(eg.roots)
     for k in nodes:
         n = eg.nodes[k]
         base, extra, xs = costs.node(n)
@@ -864,8 +869,36 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[
             row([(col[k], 1.0)] + [(col[m], -1.0) for m in eg.classes[d]], -np.inf, 0.0)
         if extra > 1e-12 and xs:
             hosts = [m for d in xs if d in reach for m in eg.classes[d] if costs.hostable(eg.nodes[m])]
+            shared = [d for d in dict.fromkeys(xs) if d in reach and (d in roots or len(
+                {eg.nodes[q].cls for q in parents.get(d, [])}) > 1)]
             if not hosts:
                 cost[col[k]] += extra
+            elif shared:
+                # cost.py fuses an elementwise op into its producer's dispatch only if it is that
+                # value's single user: binary f_d (hosted by class d) needs a hostable node in d,
+                # x_k, and at most one selected user of d (big-M); p >= x_k - sum f_d
+                p = len(cost)
+                cost.append(extra)
+                ub.append(1.0)
+                integ.append(0)
+                fs = []
+                for d in dict.fromkeys(xs):
+                    hd = [m for m in eg.classes.get(d, []) if d in reach and costs.hostable(eg.nodes[m])]
+                    if not hd:
+                        continue
+                    f = len(cost)
+                    cost.append(0.0)
+                    ub.append(1.0)
+                    integ.append(1)
+                    fs.append(f)
+                    row([(f, 1.0)] + [(col[m], -1.0) for m in hd], -np.inf, 0.0)
+                    row([(f, 1.0), (col[k], -1.0)], -np.inf, 0.0)
+                    if d in shared:
+                        us = parents.get(d, [])
+                        big = float(len(us) + (d in roots))
+                        row([(col[q], 1.0) for q in us] + [(f, big)], -np.inf, 1.0 + big - (d in roots))
+                row([(p, 1.0), (col[k], -1.0)] + [(f, 1.0) for f in fs], 0.0, np.inf)
+                n_pen += 1
             elif len(hosts) < sum(len(eg.classes[d]) for d in xs if d in reach):
                 # p >= x_n - sum(hostable x_m): the launch and bytes of an unfused elementwise op
                 p = len(cost)
