@@ -38,7 +38,9 @@ def _check_iree(original, rewritten, tmp_path):
 def test_every_rule_with_an_egglog_counterpart_exists():
     assert set(EGG_RULES) <= set(RULES)
     assert {"merge-parallel-matmuls", "fold-batchnorm-into-conv", "fold-constant-transpose",
-            "transpose-transpose"} <= set(EGG_RULES)
+            "transpose-transpose", "merge-parallel-convs", "enlarge-conv-kernel", "distribute-matmul",
+            "matmul-reassociate", "transpose-into-matmul", "slice-of-concat", "concat-of-slices",
+            "concat-of-elementwise", "reshape-reshape"} <= set(EGG_RULES)
 
 
 def test_eqsat_merges_qkv_on_bert_and_matches_iree(bert, tmp_path):
@@ -139,3 +141,112 @@ def test_ctrl_c_during_extraction_keeps_the_input(bert, monkeypatch):
     assert r.stats["interrupted"] and r.stats["kept_input"] == "interrupted"
     assert r.applied == [] and r.cost_after == r.cost_before
     assert structural_hash(r.model) == structural_hash(prepare(bert))
+
+
+def _example(tmp_path, name, k):
+    src = tmp_path / f"{name}-{k}.mlir"
+    src.write_text(RULES[name].examples()[k].mlir)
+    return load_mlir(src, name=f"ex{k}")
+
+
+def test_conv_branches_merge_and_match_iree(tmp_path):
+    """Three padded 3x3 NCHW branches (two with bias, one zero fill) become one conv + slices."""
+    m = _example(tmp_path, "merge-parallel-convs", 0)
+    r = EqSatSearch(rules=["merge-parallel-convs"]).run(m.clone())
+    assert r.applied == ["merge-parallel-convs"] and r.cost_after < r.cost_before
+    text = r.model.text()
+    assert text.count("linalg.conv_2d_nchw_fchw") == 1 and text.count("tensor.extract_slice") == 3
+    assert "tensor<10x4x3x3xf32>" in text  # filters concatenated along output channels (5 + 2 + 3)
+    assert _check_iree(m, r.model, tmp_path) < 1e-4
+
+
+def test_enlarge_then_merge_nhwc_and_match_iree(tmp_path):
+    """SqueezeNet fire in NHWC: the 1x1 branch is enlarged to 3x3 and merged with its sibling."""
+    m = _example(tmp_path, "enlarge-conv-kernel", 2)
+    alone = EqSatSearch(rules=["merge-parallel-convs"]).run(m.clone())
+    assert alone.applied == []  # different kernels: nothing to merge without enlargement
+    r = EqSatSearch(rules=["merge-parallel-convs", "enlarge-conv-kernel"]).run(m.clone())
+    assert sorted(r.applied) == ["enlarge-conv-kernel", "merge-parallel-convs"], r.stats
+    text = r.model.text()
+    assert text.count("linalg.conv_2d_nhwc_hwcf") == 1 and "tensor<3x3x4x5xf32>" in text
+    assert r.cost_after < r.cost_before
+    assert _check_iree(m, r.model, tmp_path) < 1e-4
+
+
+def test_inception_block_stays_bounded(tmp_path):
+    """Eight sibling branches (1x1, 3x3 pad 1, 5x5 pad 2) under merge + enlarge: runs, not subsets."""
+    from mlir_opt.graph.rules.conv import B, conv_graph
+
+    src = tmp_path / "incep.mlir"
+    ks = [(1, 0), (3, 1), (1, 0), (5, 2), (3, 1), (1, 0), (3, 1), (1, 0)]
+    src.write_text(conv_graph(1, 4, 6, [B(2 + j % 3, k, p, j % 2 == 0) for j, (k, p) in enumerate(ks)], seed=3))
+    m = load_mlir(src, name="incep")
+    r = EqSatSearch(rules=["merge-parallel-convs", "enlarge-conv-kernel"], verify=False).run(m)
+    assert r.stats["stop_reason"] == "saturated" and r.stats["enodes"] < 3000, r.stats
+    assert r.cost_after < r.cost_before and "merge-parallel-convs" in r.applied
+
+
+@pytest.mark.parametrize("name,k,gone", [
+    ("distribute-matmul", 2, "linalg.generic"),          # x·B + x·C (one fill 0.5) -> x·(B+C), fill 0.5
+    ("matmul-reassociate", 0, None),                     # (x·W1)·W2 -> x·(W1·W2), W1·W2 folded
+    ("transpose-into-matmul", 2, "linalg.transpose"),    # batched q·transpose(k) -> transposed maps
+])
+def test_matmul_algebra_and_match_iree(tmp_path, name, k, gone):
+    m = _example(tmp_path, name, k)
+    r = EqSatSearch(rules=[name]).run(m.clone())
+    assert r.applied == [name], r.stats
+    text = r.model.text()
+    assert text.count("linalg.matmul") + text.count("linalg.batch_matmul") == 1
+    if gone:
+        assert gone not in text
+    assert r.cost_after < r.cost_before
+    assert _check_iree(m, r.model, tmp_path) < 1e-4
+
+
+@pytest.mark.parametrize("name,k,concats", [
+    ("concat-of-elementwise", 1, 1),  # relu on 3 operands -> relu once on one concat of 3
+    ("slice-of-concat", 2, 0),        # piece 0 and a (2-dim) slice inside the constant piece
+    ("concat-of-slices", 0, 0),       # slices covering their source -> the source
+])
+def test_concat_rules_and_match_iree(tmp_path, name, k, concats):
+    m = _example(tmp_path, name, k)
+    r = EqSatSearch(rules=[name]).run(m.clone())
+    assert name in r.applied and r.cost_after < r.cost_before, r.stats
+    assert r.model.text().count("tensor.concat") == concats
+    assert _check_iree(m, r.model, tmp_path) < 1e-4
+
+
+def test_fire_module_from_torch_becomes_one_expand_conv(tmp_path):
+    """SqueezeNet fire (torch): enlarge 1x1 -> 3x3, merge the expands, hoist the ReLU over the
+    concat, concat of adjacent slices -> the merged conv: two convs, no concat (what OCGGS finds
+    step by step, in one saturation)."""
+    import torch
+    from torch import nn
+
+    class Fire(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.sq, self.e1, self.e3 = nn.Conv2d(6, 3, 1), nn.Conv2d(3, 4, 1), nn.Conv2d(3, 4, 3, padding=1)
+
+        def forward(self, x):
+            x = torch.relu(self.sq(x))
+            return torch.cat([torch.relu(self.e1(x)), torch.relu(self.e3(x))], 1)
+
+    torch.manual_seed(2)
+    fire = mlir_opt.load(Fire().eval(), (torch.randn(1, 6, 8, 8),))
+    rules = ["merge-parallel-convs", "enlarge-conv-kernel", "concat-of-elementwise", "concat-of-slices"]
+    r = EqSatSearch(rules=rules, verify=False).run(fire.clone())
+    assert {"merge-parallel-convs", "enlarge-conv-kernel", "concat-of-elementwise"} <= set(r.applied), r.stats
+    text = r.model.text()
+    assert text.count("linalg.conv_2d_nchw_fchw") == 2 and "tensor.concat" not in text
+    assert r.cost_after < r.cost_before
+    assert _check_iree(fire, r.model, tmp_path) < 1e-4
+
+
+def test_reshape_pair_vanishes_and_matches_iree(tmp_path):
+    m = _example(tmp_path, "reshape-reshape", 0)
+    r = EqSatSearch(rules=["reshape-reshape"]).run(m.clone())
+    assert r.applied == ["reshape-reshape"] and r.cost_after <= r.cost_before
+    text = r.model.text()
+    assert "tensor.expand_shape" not in text and text.count("tensor.collapse_shape") == 1  # %a is a result too
+    assert _check_iree(m, r.model, tmp_path) < 1e-4

@@ -40,6 +40,7 @@ from ...model import Model
 from .. import GraphResult, prepare
 from ..cost import CostModel, Roofline, _FREE, _flops, _is_elementwise, _nbytes
 from ..rules.fold import _affine_link, _per_channel
+from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS
 from ..view import GraphView, _attrs
 from .common import setup
@@ -53,6 +54,8 @@ ir = _ir.ir
 _KIND = {"linalg.matmul": 0, "linalg.batch_matmul": 1}
 _KIND_NAME = {v: k for k, v in _KIND.items()}
 _RESHAPES = ("tensor.expand_shape", "tensor.collapse_shape")
+_LISTS = ("TCons", "TNil", "CCons", "CNil")
+_TIE = 1e-6  # µs: node cost of free view ops (slices, reshapes), so that ties prefer fewer ops
 
 
 def _shape(v: ir.Value) -> tuple[int, ...]:
@@ -81,7 +84,18 @@ class EGraphGraph:
     lines: list[str] = field(default_factory=list)
     orig: dict = field(default_factory=dict)  # (ctor, items) -> original value
     links: dict[int, tuple] = field(default_factory=dict)  # op index -> (binop, x_first, vector)
-    conv_attrs: list[tuple[str, str]] = field(default_factory=list)
+    conv_attrs: list[tuple[str, str, str]] = field(default_factory=list)  # (op name, attrs, elem)
+    conv_geo: list[tuple[tuple, tuple]] = field(default_factory=list)  # (strides, dilations) per attrs
+    pads: list[tuple[tuple, tuple]] = field(default_factory=list)  # pad spec id -> (low, high)
+    fshapes: list[tuple] = field(default_factory=list)  # fsh id -> (op name, filter shape w/o F, elem)
+    bodies: list[tuple] = field(default_factory=list)  # Ew body id -> (body key, representative op index)
+    shapes: list[tuple] = field(default_factory=list)  # shape id (Rs, shp) -> (shape, elem)
+
+    def shape_id(self, v: ir.Value) -> int:
+        key = (_shape(v), _elem(v))
+        if key not in self.shapes:
+            self.shapes.append(key)
+        return self.shapes.index(key)
     perms: list[tuple[int, ...]] = field(default_factory=list)
     roots: list[ir.Value] = field(default_factory=list)
     kinds: dict[str, int] = field(default_factory=dict)  # what the translation made, for stats
@@ -95,6 +109,12 @@ class EGraphGraph:
 
     def name(self, v: ir.Value) -> str:
         return f"$v{self.id_of(v)}"
+
+    def pad_id(self, lo, hi) -> int:
+        key = (tuple(lo), tuple(hi))
+        if key not in self.pads:
+            self.pads.append(key)
+        return self.pads.index(key)
 
     def perm_id(self, p) -> int:
         p = tuple(p)
@@ -130,7 +150,8 @@ def _bias_vector(view: GraphView, g: ir.Operation):
 
 
 def _matmul(view: GraphView, op: ir.Operation):
-    """``(kind, lhs, rhs, fill scalar)`` for a contraction merge.py can merge, else None."""
+    """``(kind, lhs, rhs, fill scalar, rhs is a constant)`` for a default-maps contraction with a
+    non-constant LHS and a constant fill (merge.py merges those with constant RHS), else None."""
     if op.name not in _KIND or len(op.operands) != 3 or len(op.results) != 1 or "cast" in op.attributes:
         return None
     if "indexing_maps" in op.attributes:  # transposed/broadcast variants are not handled
@@ -139,28 +160,112 @@ def _matmul(view: GraphView, op: ir.Operation):
             return None
     lhs, rhs, init = op.operands
     fill = view.producer(init)
-    if fill is None or fill.name != "linalg.fill" or view.is_constant(lhs):
+    if fill is None or fill.name != "linalg.fill" or view.is_constant(lhs) or _elem(lhs) != "f32":
+        return None
+    if not view.is_constant(fill.operands[0]):
         return None
     w = view.const_value(rhs)
-    if w is None or w.ndim != len(_shape(rhs)) or w.dtype != np.float32:
-        return None
-    return _KIND[op.name], lhs, rhs, fill.operands[0]
+    mergeable = w is not None and w.ndim == len(_shape(rhs)) and w.dtype == np.float32
+    return _KIND[op.name], lhs, rhs, fill.operands[0], mergeable
 
 
 def _conv(view: GraphView, op: ir.Operation):
-    """``(x, filter, init)`` for a convolution fold.py can fold into, else None."""
-    if op.name != "linalg.conv_2d_nchw_fchw" or len(op.operands) != 3 or len(op.results) != 1:
+    """``(x, filter, init, info)`` for a 2-D convolution (either layout) with a constant filter and
+    an accumulator constant per output channel (what the conv and fold rules need), else None."""
+    if op.name not in LAYOUTS or len(op.operands) != 3 or len(op.results) != 1:
         return None
-    if _elem(op.results[0]) != "f32" or view.is_constant(op.operands[0]):
+    if _elem(op.results[0]) not in ("f32", "f16") or view.is_constant(op.operands[0]):
         return None
-    w, init = view.const_value(op.operands[1]), view.const_value(op.operands[2])
-    if w is None or init is None or _per_channel(init) is None:
+    c = conv_info(view, op)
+    if c is None or c.filt is None or c.bias is None or len(set(c.types)) != 1:
         return None
-    return op.operands[0], op.operands[1], op.operands[2]
+    return op.operands[0], op.operands[1], op.operands[2], c
 
 
-def translate(view: GraphView) -> EGraphGraph:
-    """The egglog ``let`` bindings of every value of ``view`` (see the module docs)."""
+def _add(view: GraphView, g: ir.Operation):
+    """``(a, b)`` if ``g`` is ``a + b`` of two non-constant tensors of its type, identity maps."""
+    if g.name != "linalg.generic" or len(g.operands) != 3 or len(g.results) != 1:
+        return None
+    a, b, _ = g.operands
+    t = str(g.results[0].type)
+    if str(a.type) != t or str(b.type) != t or view.is_constant(a) or view.is_constant(b):
+        return None
+    rank = len(_shape(a))
+    ident = [f"d{i}" for i in range(rank)]
+    maps = [_ir.affine_map_results(m)[1] for m in ir.ArrayAttr(g.attributes["indexing_maps"])]
+    if maps != [ident] * 3 or any("parallel" not in str(x) for x in ir.ArrayAttr(g.attributes["iterator_types"])):
+        return None
+    block = g.regions[0].blocks[0]
+    body = [o.operation for o in block.operations]
+    if len(body) != 2 or body[0].name != "arith.addf" or body[1].operands[0] != body[0].results[0]:
+        return None
+    if [v for v in body[0].operands] not in ([block.arguments[0], block.arguments[1]],
+                                             [block.arguments[1], block.arguments[0]]):
+        return None
+    return a, b
+
+
+def _slice1(op: ir.Operation):
+    """``(x, [(dim, offset, size) per cut dim], shape of x)`` of a static unit-stride extract_slice."""
+    if op.name != "tensor.extract_slice" or len(op.operands) != 1 or len(op.results) != 1:
+        return None
+    try:
+        offs, sizes = _ir.int_array_attr(op, "static_offsets"), _ir.int_array_attr(op, "static_sizes")
+        strides, src = _ir.int_array_attr(op, "static_strides"), _shape(op.operands[0])
+    except (KeyError, ValueError):
+        return None
+    if len(sizes) != len(src) or _shape(op.results[0]) != tuple(sizes) or any(v != 1 for v in strides):
+        return None
+    if any(v < 0 for v in offs + sizes + list(src)):
+        return None
+    cut = [d for d in range(len(src)) if offs[d] != 0 or sizes[d] != src[d]] or [len(src) - 1]
+    return op.operands[0], [(d, offs[d], sizes[d]) for d in cut], src
+
+
+def _unary_ew(view: GraphView, g: ir.Operation):
+    """``(x, body key)`` of a unary elementwise generic (identity maps, all parallel), else None."""
+    if g.name != "linalg.generic" or len(g.operands) != 2 or len(g.results) != 1:
+        return None
+    try:
+        rank = len(_shape(g.results[0]))
+        if len(_shape(g.operands[0])) != rank:
+            return None
+    except ValueError:
+        return None
+    if any("parallel" not in str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])):
+        return None
+    ident = [f"d{i}" for i in range(rank)]
+    maps = [_ir.affine_map_results(a)[1] for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
+    if maps != [ident, ident] or view.is_constant(g.operands[0]):
+        return None
+    return g.operands[0], (view._region_key(g), _elem(g.operands[0]), _elem(g.results[0]))
+
+
+def _zero_pad(view: GraphView, op: ir.Operation):
+    """``(low, high)`` of a static, non-negative zero ``tensor.pad``, else None."""
+    if op.name != "tensor.pad" or len(op.operands) != 1 or len(op.results) != 1:
+        return None
+    try:
+        lo, hi = _ir.int_array_attr(op, "static_low"), _ir.int_array_attr(op, "static_high")
+    except (KeyError, ValueError):
+        return None
+    if any(v < 0 for v in lo + hi):
+        return None
+    body = [o.operation for o in op.regions[0].blocks[0].operations]
+    if len(body) != 1 or body[0].name != "tensor.yield":
+        return None
+    z = view.const_value(body[0].operands[0])
+    if z is None or np.asarray(z).size != 1 or float(np.asarray(z).reshape(-1)[0]) != 0.0:
+        return None
+    return tuple(lo), tuple(hi)
+
+
+def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
+    """The egglog ``let`` bindings of every value of ``view`` (see the module docs).
+
+    ``fold``: whether the batch-norm fold is among the rules; conv merges then take the convs at
+    the end of their affine chains (``MergeOK``), so that partly folded variants are not merged
+    in every combination."""
     g = EGraphGraph(view)
     lines = g.lines
     blk = view.block
@@ -175,6 +280,10 @@ def translate(view: GraphView) -> EGraphGraph:
             s = _shape(v)
         except ValueError:
             s = ()
+        if not s and not isinstance(v.type, ir.RankedTensorType):
+            z = view.const_value(v)
+            if z is not None and np.asarray(z).size == 1 and float(np.asarray(z).reshape(-1)[0]) == 0.0:
+                lines.append(f"(ZeroS {n})")
         if s:
             lead = hash((s[:-1], _elem(v))) & 0xFFFFFFFF
             lines.append(f"(set (ncols {n}) {s[-1]}) (set (lead {n}) {lead}) (set (wid {n}) {i})")
@@ -189,6 +298,8 @@ def translate(view: GraphView) -> EGraphGraph:
         g.kinds[ctor] = g.kinds.get(ctor, 0) + 1
 
     groups: dict = {}  # merge groups: (kind, lhs, fill scalar, rhs dims but last) -> rhs value ids
+    conv_groups: dict = {}  # conv merge groups: (attrs, unpadded source, in channels) -> (kernel, filter id)
+    nchw32: set[str] = set()  # conv attribute sets the batch-norm fold handles
     for a in blk.arguments:
         lines.append(f"(let {g.name(a)} (Arg {a.arg_number})) (Val {g.name(a)} {g.vid[a]})")
         g.orig[("Arg", (str(a.arg_number),))] = a
@@ -202,21 +313,88 @@ def translate(view: GraphView) -> EGraphGraph:
             continue
         N = g.name
         if (mm := _matmul(view, op)) is not None:
-            k, x, w, s = mm
-            grp = groups.setdefault((k, x, s, _shape(w)[:-1]), [])
-            if g.id_of(w) not in grp:
-                grp.append(g.id_of(w))
+            k, x, w, s, mergeable = mm
+            if mergeable:
+                grp = groups.setdefault((k, x, s, _shape(w)[:-1]), [])
+                if g.id_of(w) not in grp:
+                    grp.append(g.id_of(w))
             bind(res[0], "MM", (str(k), x, w, s), f"(MM {k} {N(x)} {N(w)} {N(s)})")
             continue
         if (cv := _conv(view, op)) is not None:
-            x, w, init = cv
+            x, w, init, info = cv
             attrs = ", ".join(f"{k} = {a}" for k, a in _attrs(op)
                               if k not in ("operandSegmentSizes", "linalg.memoized_indexing_maps"))
-            key = (op.name, attrs)
+            key = (op.name, attrs, info.types[2])
+            lay = LAYOUTS[op.name]
             if key not in g.conv_attrs:
                 g.conv_attrs.append(key)
+                g.conv_geo.append((info.strides, info.dilations))
+                a = len(g.conv_attrs) - 1
+                lines.append(f"(set (chax {a}) {lay['ch']})")
+                if info.dilations == (1, 1):
+                    lines.append(f"(Dil1 {a})")
+                if op.name == "linalg.conv_2d_nchw_fchw" and info.types[2] == "f32":
+                    lines.append(f"(Nchw32 {a})")  # what fold-batchnorm-into-conv handles
+                    nchw32.add(str(a))
             a = g.conv_attrs.index(key)
+            fs = list(_shape(w))
+            nf = fs[lay["f_out"]]
+            fs[lay["f_out"]] = -1
+            fkey = (op.name, tuple(fs), info.types[1])
+            if fkey not in g.fshapes:
+                g.fshapes.append(fkey)
+            lines.append(f"(set (fsh {N(w)}) {g.fshapes.index(fkey)}) (set (nout {N(w)}) {nf}) (Single {N(w)})")
+            grp = conv_groups.setdefault((a, info.src, fs[lay["f_in"]]), [])
+            if (info.kernel, g.id_of(w)) not in grp:
+                grp.append((info.kernel, g.id_of(w)))
             bind(res[0], "Conv", (str(a), x, w, init), f"(Conv {a} {N(x)} {N(w)} {N(init)})")
+            continue
+        if op.name == "tensor.concat" and len(res) == 1 and all(min(_shape(v), default=0) >= 0 for v in op.operands):
+            k = ir.IntegerAttr(op.attributes["dim"]).value
+            lst = "(CNil)"
+            for v in reversed(list(op.operands)):
+                lst = f"(CCons {k} {N(v)} {lst})"
+                lines.append(f"(set (dimsz {N(v)} {k}) {_shape(v)[k]})")
+            bind(res[0], "Cat", (str(k), tuple(op.operands)), f"(Cat {k} {lst})")
+            lines.append(f"(set (dimsz {N(res[0])} {k}) {_shape(res[0])[k]})")
+            continue
+        if (sl := _slice1(op)) is not None:
+            x, cuts, src = sl  # one SliceD per cut dim (the realization composes them again)
+            term, shp = N(x), list(src)
+            for d, o, n in cuts:
+                lines.append(f"(set (dimsz {term} {d}) {shp[d]})")
+                shp[d] = n
+                term = f"(SliceD {term} {d} {o} {n})"
+            d, o, n = cuts[-1]
+            inner = x if len(cuts) == 1 else None
+            if inner is not None:
+                bind(res[0], "SliceD", (x, str(d), str(o), str(n)), term)
+            else:
+                lines.append(f"(let {N(res[0])} {term}) (Val {N(res[0])} {g.vid[res[0]]})")
+                g.kinds["SliceD"] = g.kinds.get("SliceD", 0) + 1
+            continue
+        if (ue := _unary_ew(view, op)) is not None:
+            x, key = ue
+            f = next((j for j, (bk, _) in enumerate(g.bodies) if bk == key), None)
+            if f is None:
+                g.bodies.append((key, i))
+                f = len(g.bodies) - 1
+            bind(res[0], "Ew", (str(f), x), f"(Ew {f} {N(x)})")
+            continue
+        if op.name in _RESHAPES and len(res) == 1 and len(op.operands) == 1:
+            x = op.operands[0]
+            try:
+                sx, sr = g.shape_id(x), g.shape_id(res[0])
+            except ValueError:
+                sx = None
+            if sx is not None:
+                lines.append(f"(set (shp {N(x)}) {sx})")
+                bind(res[0], "Rs", (str(i), x, str(sr)), f"(Rs {i} {N(x)} {sr})")
+                continue
+        if (pd := _zero_pad(view, op)) is not None and len(pd[0]) == 4:
+            p = g.pad_id(*pd)
+            x = op.operands[0]
+            bind(res[0], "Pad", (x, str(p)), f"(Pad {N(x)} {p})")
             continue
         if op.name == "linalg.transpose" and len(res) == 1:
             p = g.perm_id(_ir.int_array_attr(op, "permutation"))
@@ -227,6 +405,10 @@ def translate(view: GraphView) -> EGraphGraph:
             if (bv := _bias_vector(view, op)) is not None:
                 x, b = bv
                 bind(res[0], "BiasAdd", (x, b), f"(BiasAdd {N(x)} {N(b)})")
+                continue
+            if (ab := _add(view, op)) is not None:
+                a, b = ab
+                bind(res[0], "Add", (str(i), a, b), f"(Add {i} {N(a)} {N(b)})")
                 continue
             link = None
             if len(op.operands) == 3:
@@ -259,6 +441,22 @@ def translate(view: GraphView) -> EGraphGraph:
     for ids in groups.values():
         ids.sort()
         lines.extend(f"(NextW {a} {b})" for a, b in zip(ids, ids[1:]))
+    for v, (ctor, items) in list(g.term_of.items()):
+        if ctor != "Conv":
+            continue
+        end = v
+        if fold and items[0] in nchw32:
+            while True:  # follow the single-use affine chain the fold absorbs
+                us = view.users(end)
+                if len(us) != 1 or view.index.get(us[0]) not in g.links:
+                    break
+                end = us[0].results[0]
+        lines.append(f"(MergeOK {g.name(end)})")
+    for mem in conv_groups.values():  # same-kernel filters adjacent, so their runs exist
+        ids = [i for _, i in sorted(mem)]
+        lines.extend(f"(NextW {a} {b})" for a, b in zip(ids, ids[1:]))
+    if g.fshapes:
+        _pad_facts(g)
     # permutation algebra for transpose-transpose: compositions within a small closure
     perms = list(g.perms)
     for p in perms:
@@ -268,12 +466,40 @@ def translate(view: GraphView) -> EGraphGraph:
     for a, p in enumerate(g.perms):
         if list(p) == sorted(p):
             lines.append(f"(PId {a})")
+        n = len(p)
+        if n >= 2 and list(p) == [*range(n - 2), n - 1, n - 2]:
+            lines.append(f"(SwapLast {a})")
         for b, q in enumerate(g.perms):
             if len(p) == len(q):
                 c = tuple(p[j] for j in q)
                 if c in g.perms:
                     lines.append(f"(set (pcomp {a} {b}) {g.perms.index(c)})")
     return g
+
+
+def _pad_facts(g: EGraphGraph) -> None:
+    """``PadPlus i j s t`` for every pair of pad specs and filter shapes of the graph where a
+    dilation-1 conv with filter shape ``s`` reading pad ``i`` equals one with its filter zero-padded
+    to shape ``t`` reading pad ``j`` (enlarge-conv-kernel); ``PZero`` names the spec "no pad"."""
+    z = g.pad_id((0,) * 4, (0,) * 4)
+    g.lines.append(f"(PZero {z})")
+    for si, (name, fs, el) in enumerate(g.fshapes):
+        lay = LAYOUTS[name]
+        for ti, (name2, ft, el2) in enumerate(g.fshapes):
+            if si == ti or name2 != name or el2 != el or fs[lay["f_in"]] != ft[lay["f_in"]]:
+                continue
+            d = [ft[k] - fs[k] for k in lay["kdims"]]
+            if any(v < 0 or v % 2 for v in d) or not any(d):
+                continue
+            d = [v // 2 for v in d]
+            for i, (lo, hi) in enumerate(g.pads):
+                for j, (lo2, hi2) in enumerate(g.pads):
+                    want_lo, want_hi = list(lo), list(hi)
+                    for k, ax in enumerate(lay["sdims"]):
+                        want_lo[ax] += d[k]
+                        want_hi[ax] += d[k]
+                    if tuple(want_lo) == lo2 and tuple(want_hi) == hi2:
+                        g.lines.append(f"(PadPlus {i} {j} {si} {ti})")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -324,7 +550,7 @@ class _EG:
                 for c in n.kids:
                     if c in self.prim:
                         got.append(self.prim[c])
-                    elif self.nodes.get(c) is not None and self.nodes[c].op in ("TCons", "TNil"):
+                    elif self.nodes.get(c) is not None and self.nodes[c].op in _LISTS:
                         got.append(tuple(self.list_classes(self.cls_of_node[c])))
                     else:
                         got.append(self.cls_of_node[c])
@@ -336,13 +562,13 @@ class _EG:
     def child_classes(self, n: _Node) -> list[str]:
         return [self.cls_of_node[c] for c in n.kids if c not in self.prim]
 
-    def list_classes(self, c: str) -> list[str]:
-        """The element classes of a ``TCons``/``TNil`` list class (through its first node)."""
+    def list_classes(self, c: str, sel: dict | None = None) -> list[str]:
+        """The element classes of a list class (through its selected node, else its first)."""
         out, seen = [], set()
         while c in self.classes and c not in seen:
             seen.add(c)
-            n = self.nodes[self.classes[c][0]]
-            if n.op != "TCons":
+            n = self.nodes[sel[c] if sel and c in sel else self.classes[c][0]]
+            if n.op not in ("TCons", "CCons"):
                 break
             head, tail = self.child_classes(n)
             out.append(head)
@@ -360,6 +586,7 @@ class _Costs:
         self.eg, self.g, self.rf = eg, g, roofline
         self.shape: dict[str, tuple] = {}
         self.elem: dict[str, str] = {}
+        self.scalar: set[str] = set()  # classes of scalar (non-tensor) values
         for v, c in eg.cls_of_value.items():
             if c is None:
                 continue
@@ -367,15 +594,28 @@ class _Costs:
                 self.shape[c], self.elem[c] = _shape(v), _elem(v)
             except ValueError:
                 self.shape[c], self.elem[c] = (), str(v.type)
+                self.scalar.add(c)
         changed = True
         while changed:
             changed = False
             for n in eg.nodes.values():
-                if n.cls in self.shape or n.op in ("TNil", "TCons"):
+                if n.cls in self.shape or n.op in _LISTS:
                     continue
                 s = self._infer(n)
                 if s is not None:
                     self.shape[n.cls], self.elem[n.cls] = s
+                    changed = True
+
+        # classes computable from constants alone (IREE hoists them: free, like cost.py's rule)
+        self.const: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for n in eg.nodes.values():
+                if n.cls in self.const or n.op in ("Arg", "Op"):
+                    continue
+                if n.op in CONST_CTORS or all(c in self.const for c in eg.child_classes(n)):
+                    self.const.add(n.cls)
                     changed = True
 
     def _infer(self, n: _Node):
@@ -384,6 +624,17 @@ class _Costs:
         el = self.elem.get(kc[0]) if kc else None
         if n.op == "MM" and sh[0] is not None and sh[1] is not None:
             return (*sh[0][:-1], sh[1][-1]), el
+        if n.op in ("MMTA", "MMTB", "CMM", "CAdd", "Add"):
+            sh = [self.shape.get(c) for c in kc]
+            if any(x is None for x in sh):
+                return None
+            if n.op in ("CAdd", "Add"):
+                if n.op == "CAdd" and kc[0] in self.scalar:
+                    self.scalar.add(n.cls)
+                return sh[0], self.elem.get(kc[0])
+            a, b = sh[0], sh[1]
+            out = {"MMTA": (*a[:-2], a[-1], b[-1]), "MMTB": (*a[:-1], b[-2]), "CMM": (*a[:-1], b[-1])}[n.op]
+            return out, self.elem.get(kc[0])
         if n.op in ("BiasAdd", "Aff", "CScaleW") and sh[0] is not None:
             return sh[0], el
         if n.op == "CAff" and sh[0] is not None:
@@ -395,6 +646,50 @@ class _Costs:
         if n.op in ("Tr", "CTr") and sh[0] is not None:
             p = self.g.perms[self.eg.lit(n, 1)]
             return tuple(sh[0][j] for j in p), el
+        if n.op == "Rs":
+            return self.g.shapes[self.eg.lit(n, 2)]
+        if n.op == "Ew" and sh[0] is not None:
+            return sh[0], self.g.bodies[self.eg.lit(n, 0)][0][2]
+        if n.op == "Cat":
+            parts = [self.shape.get(c) for c in self.eg.list_classes(kc[0])]
+            if not parts or any(x is None for x in parts):
+                return None
+            k = self.eg.lit(n, 0)
+            out = list(parts[0])
+            out[k] = sum(x[k] for x in parts)
+            return tuple(out), self.elem.get(self.eg.list_classes(kc[0])[0])
+        if n.op == "Pad" and sh[0] is not None:
+            lo, hi = self.g.pads[self.eg.lit(n, 1)]
+            return tuple(d + a + b for d, a, b in zip(sh[0], lo, hi)), el
+        if n.op == "SliceD" and sh[0] is not None:
+            out = list(sh[0])
+            out[self.eg.lit(n, 1)] = self.eg.lit(n, 3)
+            return tuple(out), el
+        sh = [self.shape.get(c) for c in kc]  # conv constructors: literal a first, classes after
+        el = self.elem.get(kc[0]) if kc else None
+        if n.op == "Conv" and sh[0] is not None and sh[1] is not None:
+            name = self.g.conv_attrs[self.eg.lit(n, 0)][0]
+            strides, dil = self.g.conv_geo[self.eg.lit(n, 0)]
+            lay = LAYOUTS[name]
+            out = list(sh[0])
+            out[lay["ch"]] = sh[1][lay["f_out"]]
+            for k, (sa, ka) in enumerate(zip(lay["sdims"], lay["kdims"])):
+                out[sa] = (sh[0][sa] - dil[k] * (sh[1][ka] - 1) - 1) // strides[k] + 1
+            return tuple(out), el
+        if n.op == "CCatF" and sh[0] is not None and sh[1] is not None:
+            ax = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["f_out"]
+            out = list(sh[0])
+            out[ax] += sh[1][ax]
+            return tuple(out), el
+        if n.op == "CCatB" and sh[0] is not None and sh[1] is not None:
+            ch = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["ch"]
+            return (sum(x[ch] if len(x) == 4 else x[0] for x in sh),), el
+        if n.op == "CPadK" and sh[0] is not None:
+            name, ft, _ = self.g.fshapes[self.eg.lit(n, 2)]
+            lay = LAYOUTS[name]
+            out = list(ft)
+            out[lay["f_out"]] = sh[0][lay["f_out"]]
+            return tuple(out), el
         return None
 
     def nbytes(self, c: str) -> float:
@@ -412,16 +707,38 @@ class _Costs:
         """``(cost as fused or standalone, extra cost when not fused, classes it fuses into)``."""
         kc = self.eg.child_classes(n)
         op = n.op
-        if op in ("TNil", "TCons", "Arg", "Slice") or op in CONST_CTORS:
+        if op in ("Slice", "SliceD", "Rs"):
+            return _TIE, 0.0, []  # free views; the tie-break keeps fewer of them
+        if op in _LISTS or op == "Arg" or op in CONST_CTORS:
             return 0.0, 0.0, []
+        if op != "Op" and kc and all(c in self.const for c in kc):
+            return 0.0, 0.0, []  # constant-folded
         out = self.nbytes(n.cls)
         size = out / 4
-        if op == "MM":
-            k = self.shape[kc[0]][-1]
+        if op in ("MM", "MMTB", "MMTA"):
+            k = self.shape[kc[0]][-2 if op == "MMTA" else -1]
+            size = float(np.prod(self.shape[n.cls], dtype=np.float64))
             return self.us(2.0 * size * k, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
+        if op == "Add":
+            a, b = kc
+            fused = self.us(size, self.nbytes(b), launch=False)
+            return fused, self.us(size, self.nbytes(a) + self.nbytes(b) + out) - fused, [a, b]
         if op == "Conv":
             fs = self.shape[kc[1]]
-            return self.us(2.0 * size * float(np.prod(fs[1:])), self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
+            f_out = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["f_out"]
+            size = float(np.prod(self.shape[n.cls], dtype=np.float64))
+            fl = 2.0 * size * float(np.prod(fs, dtype=np.float64)) / fs[f_out]
+            return self.us(fl, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
+        if op == "Pad":
+            return self.us(0.0, self.nbytes(kc[0]) + out), 0.0, []
+        if op == "Cat":  # a copy dispatch: reads as much as it writes
+            return self.us(0.0, 2 * out), 0.0, []
+        if op == "Ew":
+            rep = self.g.view.ops[self.g.bodies[self.eg.lit(n, 0)][1]]
+            per = _flops(rep) / max(1.0, float(np.prod(_shape(rep.results[0]), dtype=np.float64)))
+            fl = per * float(np.prod(self.shape[n.cls], dtype=np.float64))
+            fused = self.us(fl, 0.0, launch=False)
+            return fused, self.us(fl, self.nbytes(kc[0]) + out) - fused, [kc[0]]
         if op == "Tr":
             return self.us(0.0, self.nbytes(kc[0]) + out), 0.0, []
         if op in ("BiasAdd", "Aff"):
@@ -449,7 +766,7 @@ class _Costs:
 
     def hostable(self, n: _Node) -> bool:
         """Whether an elementwise consumer of ``n`` fuses into ``n``'s dispatch."""
-        if n.op in ("TNil", "TCons", "Arg", "Slice") or n.op in CONST_CTORS:
+        if n.op in _LISTS or n.op in ("Arg", "Slice", "SliceD") or n.op in CONST_CTORS:
             return False
         if n.op == "Op":
             orig = self.g.view.ops[self.eg.lit(n, 0)]
@@ -533,6 +850,11 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[
     for c in reach:
         row([(col[k], 1.0) for k in eg.classes[c]], 1.0 if c in eg.roots else 0.0, 1.0)
     n_pen = 0
+    parents: dict[str, list[str]] = {}
+    for k in nodes:
+        for d in set(eg.child_classes(eg.nodes[k])):
+            parents.setdefault(d, []).append(k)
+    roots = set(eg.roots)
     for k in nodes:
         n = eg.nodes[k]
         base, extra, xs = costs.node(n)
@@ -547,8 +869,36 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[
             row([(col[k], 1.0)] + [(col[m], -1.0) for m in eg.classes[d]], -np.inf, 0.0)
         if extra > 1e-12 and xs:
             hosts = [m for d in xs if d in reach for m in eg.classes[d] if costs.hostable(eg.nodes[m])]
+            shared = [d for d in dict.fromkeys(xs) if d in reach and (d in roots or len(
+                {eg.nodes[q].cls for q in parents.get(d, [])}) > 1)]
             if not hosts:
                 cost[col[k]] += extra
+            elif shared:
+                # cost.py fuses an elementwise op into its producer's dispatch only if it is that
+                # value's single user: binary f_d (hosted by class d) needs a hostable node in d,
+                # x_k, and at most one selected user of d (big-M); p >= x_k - sum f_d
+                p = len(cost)
+                cost.append(extra)
+                ub.append(1.0)
+                integ.append(0)
+                fs = []
+                for d in dict.fromkeys(xs):
+                    hd = [m for m in eg.classes.get(d, []) if d in reach and costs.hostable(eg.nodes[m])]
+                    if not hd:
+                        continue
+                    f = len(cost)
+                    cost.append(0.0)
+                    ub.append(1.0)
+                    integ.append(1)
+                    fs.append(f)
+                    row([(f, 1.0)] + [(col[m], -1.0) for m in hd], -np.inf, 0.0)
+                    row([(f, 1.0), (col[k], -1.0)], -np.inf, 0.0)
+                    if d in shared:
+                        us = parents.get(d, [])
+                        big = float(len(us) + (d in roots))
+                        row([(col[q], 1.0) for q in us] + [(f, big)], -np.inf, 1.0 + big - (d in roots))
+                row([(p, 1.0), (col[k], -1.0)] + [(f, 1.0) for f in fs], 0.0, np.inf)
+                n_pen += 1
             elif len(hosts) < sum(len(eg.classes[d]) for d in xs if d in reach):
                 # p >= x_n - sum(hostable x_m): the launch and bytes of an unfused elementwise op
                 p = len(cost)
@@ -605,8 +955,8 @@ def format_selection(eg: _EG, g: EGraphGraph, sel: dict[str, str]) -> str:
         if k in eg.prim:
             return eg.prim[k]
         c = eg.cls_of_node[k]
-        if eg.nodes[sel[c]].op in ("TCons", "TNil"):
-            return "[" + ", ".join(names[d] for d in eg.list_classes(c)) + "]"
+        if eg.nodes[sel[c]].op in _LISTS:
+            return "[" + ", ".join(names[d] for d in eg.list_classes(c, sel)) + "]"
         return names[c]
 
     for root in eg.roots:
@@ -621,7 +971,7 @@ def format_selection(eg: _EG, g: EGraphGraph, sel: dict[str, str]) -> str:
                 stack.append((c, True))
                 stack.extend((d, False) for d in kids)
                 continue
-            if n.op in ("TCons", "TNil"):
+            if n.op in _LISTS:
                 names[c] = "list"
                 continue
             names[c] = f"%t{len(lines)}"
@@ -716,7 +1066,8 @@ class _Realizer:
             if c not in self.sel:
                 raise MlirOptError(f"eqsat: no node selected for e-class {c}")
             n = self.eg.nodes[self.sel[c]]
-            kids = [d for d in self.eg.child_classes(n) if d not in self.val]
+            # a constant expression is evaluated as a whole (numpy), its parts are not realized
+            kids = [] if n.op in CONST_CTORS else [d for d in self.eg.child_classes(n) if d not in self.val]
             if not ready and kids:
                 stack.append((c, True))
                 stack.extend((d, False) for d in kids)
@@ -734,11 +1085,16 @@ class _Realizer:
         return tuple(out)
 
     def _emit(self, n: _Node):
-        if n.op == "TNil":
+        if n.op in ("TNil", "CNil"):
             return ()
         if n.op == "TCons":
             head, tail = self._items(n)
             return (head, *tail)
+        if n.op == "CCons":
+            _, head, tail = self._items(n)
+            return (head, *tail)
+        if n.op in CONST_CTORS and n.op != "Leaf":
+            return self._const_value(n.cls)
         items = self._items(n)
         key = (n.op, tuple(items))
         if key in self.orig:
@@ -746,8 +1102,24 @@ class _Realizer:
         if n.op in CONST_CTORS:
             return self._const_value(n.cls)
         if n.id not in self.eg.original:
-            self._count(n.op)
+            if n.op != "Conv" or self._folded(n):
+                self._count(n.op)
         return getattr(self, "_emit_" + n.op)(n, items)
+
+    def _folded(self, n: _Node) -> bool:
+        """Whether a new conv carries a folded affine link (not only a merge / enlargement)."""
+        todo, seen = list(self.eg.child_classes(n)[1:]), set()
+        while todo:
+            c = todo.pop()
+            if c in seen or c not in self.sel:
+                continue
+            seen.add(c)
+            m = self.eg.nodes[self.sel[c]]
+            if m.op in ("CAff", "CScaleW"):
+                return True
+            if m.op in ("CCatF", "CCatB", "CPadK"):
+                todo.extend(self.eg.child_classes(m))
+        return False
 
     def _count(self, name: str) -> None:
         self.made[name] = self.made.get(name, 0) + 1
@@ -769,6 +1141,30 @@ class _Realizer:
         elif n.op == "CCat":
             a, b = self._array(kc[0]), self._array(kc[1])
             arr = np.concatenate([a, b.astype(a.dtype)], axis=-1)
+        elif n.op == "CCatF":
+            ax = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["f_out"]
+            a, b = self._array(kc[0]), self._array(kc[1])
+            arr = np.concatenate([a, b.astype(a.dtype)], axis=ax)
+        elif n.op == "CCatB":
+            ch = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["ch"]
+            arr = np.concatenate([self._channels(self._array(k), ch) for k in kc])
+        elif n.op == "CPadK":
+            name, ft, _ = self.g.fshapes[self.eg.lit(n, 2)]
+            lay = LAYOUTS[name]
+            w = self._array(kc[0])
+            widths = [(0, 0)] * w.ndim
+            for ax in lay["kdims"]:
+                d = (ft[ax] - w.shape[ax]) // 2
+                widths[ax] = (d, d)
+            arr = np.pad(w, widths)
+            if n.id not in self.eg.original:
+                self._count("CPadK")  # counted here: it is realized inside a merged filter
+        elif n.op == "CAdd":
+            a, b = self._array(kc[0]), self._array(kc[1])
+            arr = a + b.astype(a.dtype)
+        elif n.op == "CMM":
+            a, b = self._array(kc[0]), self._array(kc[1])
+            arr = np.matmul(a.astype(np.float64), b.astype(np.float64))
         elif n.op == "CTr":
             arr = np.transpose(self._array(kc[0]), self.g.perms[self.eg.lit(n, 1)])
         elif n.op == "CAff":
@@ -790,12 +1186,33 @@ class _Realizer:
         self.consts[c] = arr
         return arr
 
+    def _is_const(self, c: str) -> bool:
+        return any(self.eg.nodes[k].op in CONST_CTORS for k in self.eg.classes.get(c, []))
+
+    @staticmethod
+    def _channels(b: np.ndarray, ch: int) -> np.ndarray:
+        """The per-output-channel vector of a conv accumulator (1-D, or 4-D constant per channel)."""
+        if b.ndim == 1:
+            return b
+        from ..rules.conv import _per_channel as per_channel
+        v = per_channel(b, ch) if b.ndim == 4 else None
+        if v is None:
+            raise MlirOptError("eqsat: accumulator is not per channel")
+        return v
+
     def _const_value(self, c: str):
         n = self.eg.nodes[self.sel[c]]
-        if n.id not in self.eg.original:
+        if n.id not in self.eg.original and n.op != "CPadK" and c not in self.costs.scalar:
             self._count(n.op)
         arr = self._array(c)
-        dt = {"f32": np.float32, "f16": np.float16, "f64": np.float64}.get(self.costs.elem.get(c, "f32"), np.float32)
+        el = self.costs.elem.get(c, "f32")
+        dt = {"f32": np.float32, "f16": np.float16, "f64": np.float64}.get(el, np.float32)
+        if c in self.costs.scalar:  # a fill scalar: arith.constant of the element type
+            val = float(np.asarray(arr, dtype=np.float64).reshape(-1)[0])
+            return self._splice(f"""func.func @s() -> {el} {{
+  %c = arith.constant {val!r} : {el}
+  return %c : {el}
+}}""", [])
         return _ir.make_constant(np.ascontiguousarray(arr, dtype=dt), before=self.term)
 
     # -- ops ---------------------------------------------------------------------------------
@@ -833,6 +1250,84 @@ class _Realizer:
             ox, oc = oc, ox
         return self._clone(i, {ox: x, oc: c}).results[0]
 
+    def _emit_Add(self, n: _Node, items):
+        i, a, b = int(items[0]), items[1], items[2]
+        op = self.view.ops[i]
+        return self._clone(i, {op.operands[0]: a, op.operands[1]: b}).results[0]
+
+    def _emit_Rs(self, n: _Node, items):
+        i, x = int(items[0]), items[1]
+        return self._clone(i, {self.view.ops[i].operands[0]: x}).results[0]
+
+    def _emit_Cat(self, n: _Node, items):
+        k, xs = int(items[0]), items[1]
+        out = _ttype(self.costs.shape[n.cls], _elem(xs[0]))
+        args = ", ".join(f"%x{j}: {x.type}" for j, x in enumerate(xs))
+        return self._splice(f"""func.func @s({args}) -> {out} {{
+  %c = tensor.concat dim({k}) {', '.join(f'%x{j}' for j in range(len(xs)))} : ({', '.join(str(x.type) for x in xs)}) -> {out}
+  return %c : {out}
+}}""", list(xs))
+
+    def _emit_Ew(self, n: _Node, items):
+        """The body of the representative op on a new operand: a clone if the type is the same,
+        else a new generic over the operand's shape with the body moved from a clone."""
+        f, x = int(items[0]), items[1]
+        rep = self.view.ops[self.g.bodies[f][1]]
+        if str(x.type) == str(rep.operands[0].type):
+            return self._clone(self.g.bodies[f][1], {rep.operands[0]: x}).results[0]
+        ein, eout = _elem(x), _elem(rep.results[0])
+        shp = _shape(x)
+        in_t, out_t = str(x.type), _ttype(shp, eout)
+        ident = ", ".join(f"d{i}" for i in range(len(shp)))
+        iters = ", ".join(['"parallel"'] * len(shp))
+        new = self._splice(f"""func.func @s(%x: {in_t}) -> {out_t} {{
+  %e = tensor.empty() : {out_t}
+  %r = linalg.generic {{indexing_maps = [affine_map<({ident}) -> ({ident})>, affine_map<({ident}) -> ({ident})>], iterator_types = [{iters}]}} ins(%x : {in_t}) outs(%e : {out_t}) {{
+  ^bb0(%a: {ein}, %o: {eout}):
+    linalg.yield %o : {eout}
+  }} -> {out_t}
+  return %r : {out_t}
+}}""", [x])
+        g_new = new.owner
+        g_new = g_new.operation if hasattr(g_new, "operation") else g_new
+        blk = g_new.regions[0].blocks[0]
+        yld = [o.operation for o in blk.operations][-1]
+        with ir.InsertionPoint(self.term):
+            tmp = rep.clone()
+        tblk = tmp.regions[0].blocks[0]
+        for a_old, a_new in zip(tblk.arguments, blk.arguments):
+            a_old.replace_all_uses_with(a_new)
+        body = [o.operation for o in tblk.operations]
+        for o in body[:-1]:
+            o.move_before(yld)
+        yld.operands[0] = body[-1].operands[0]
+        tmp.erase()
+        return new
+
+    def _emit_MMTA(self, n: _Node, items):
+        return self._emit_mmt(items, "a")
+
+    def _emit_MMTB(self, n: _Node, items):
+        return self._emit_mmt(items, "b")
+
+    def _emit_mmt(self, items, which: str):
+        kind, x, y, s = int(items[0]), items[1], items[2], items[3]
+        name = _KIND_NAME[kind]
+        xs, ys = _shape(x), _shape(y)
+        out = _ttype((*xs[:-2], xs[-1], ys[-1]) if which == "a" else (*xs[:-1], ys[-2]), _elem(x))
+        if kind == 0:
+            dims, maps = "d0, d1, d2", (["d2, d0", "d2, d1"] if which == "a" else ["d0, d2", "d1, d2"]) + ["d0, d1"]
+        else:
+            dims, maps = "d0, d1, d2, d3", (["d0, d3, d1", "d0, d3, d2"] if which == "a"
+                                            else ["d0, d1, d3", "d0, d2, d3"]) + ["d0, d1, d2"]
+        attr = ", ".join(f"affine_map<({dims}) -> ({m})>" for m in maps)
+        return self._splice(f"""func.func @s(%x: {x.type}, %y: {y.type}, %z: {s.type}) -> {out} {{
+  %e = tensor.empty() : {out}
+  %f = linalg.fill ins(%z : {s.type}) outs(%e : {out}) -> {out}
+  %m = {name} indexing_maps = [{attr}] ins(%x, %y : {x.type}, {y.type}) outs(%f : {out}) -> {out}
+  return %m : {out}
+}}""", [x, y, s])
+
     def _splice(self, text: str, inputs: list) -> ir.Value:
         return _ir.splice(self.term, text, inputs)[0]
 
@@ -865,8 +1360,18 @@ class _Realizer:
 
     def _emit_Conv(self, n: _Node, items):
         a, x, w, b = int(items[0]), items[1], items[2], items[3]
-        name, attrs = self.g.conv_attrs[a]
+        name, attrs, el = self.g.conv_attrs[a]
+        ch = LAYOUTS[name]["ch"]
         tout = _ttype(self.costs.shape[n.cls], self.costs.elem[n.cls])
+        bc = self.eg.child_classes(n)[2]
+        if len(_shape(b)) == 1 and self._is_const(bc) and not np.any(self._array(bc)):
+            return self._splice(f"""func.func @s(%x: {x.type}, %f: {w.type}) -> {tout} {{
+  %e = tensor.empty() : {tout}
+  %z = arith.constant 0.0 : {el}
+  %i = linalg.fill ins(%z : {el}) outs(%e : {tout}) -> {tout}
+  %r = {name} {{{attrs}}} ins(%x, %f : {x.type}, {w.type}) outs(%i : {tout}) -> {tout}
+  return %r : {tout}
+}}""", [x, w])
         if len(_shape(b)) == 4:
             return self._splice(f"""func.func @s(%x: {x.type}, %f: {w.type}, %i: {b.type}) -> {tout} {{
   %r = {name} {{{attrs}}} ins(%x, %f : {x.type}, {w.type}) outs(%i : {tout}) -> {tout}
@@ -874,13 +1379,48 @@ class _Realizer:
 }}""", [x, w, b])
         return self._splice(f"""func.func @s(%x: {x.type}, %f: {w.type}, %b: {b.type}) -> {tout} {{
   %e = tensor.empty() : {tout}
-  %i = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}} ins(%b : {b.type}) outs(%e : {tout}) {{
-  ^bb0(%in: f32, %o: f32):
-    linalg.yield %in : f32
+  %i = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d{ch})>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}} ins(%b : {b.type}) outs(%e : {tout}) {{
+  ^bb0(%in: {el}, %o: {el}):
+    linalg.yield %in : {el}
   }} -> {tout}
   %r = {name} {{{attrs}}} ins(%x, %f : {x.type}, {w.type}) outs(%i : {tout}) -> {tout}
   return %r : {tout}
 }}""", [x, w, b])
+
+    def _emit_Pad(self, n: _Node, items):
+        x, (lo, hi) = items[0], self.g.pads[int(items[1])]
+        el = _elem(x)
+        out = _ttype(self.costs.shape[n.cls], el)
+        idx = ", ".join(f"%a{k}: index" for k in range(len(lo)))
+        return self._splice(f"""func.func @s(%x: {x.type}) -> {out} {{
+  %z = arith.constant 0.0 : {el}
+  %p = tensor.pad %x low[{', '.join(map(str, lo))}] high[{', '.join(map(str, hi))}] {{
+  ^bb0({idx}):
+    tensor.yield %z : {el}
+  }} : {x.type} to {out}
+  return %p : {out}
+}}""", [x])
+
+    def _emit_SliceD(self, n: _Node, items):
+        x, d, off, size = items[0], int(items[1]), int(items[2]), int(items[3])
+        s = _shape(x)
+        sizes = list(s)
+        sizes[d] = size
+        offs = [0] * len(s)
+        offs[d] = off
+        inner = x.owner
+        inner = inner.operation if hasattr(inner, "operation") else inner
+        if isinstance(inner, ir.Operation) and inner.name == "tensor.extract_slice" and len(inner.operands) == 1 \
+                and list(_ir.int_array_attr(inner, "static_strides")) == [1] * len(s) \
+                and list(_ir.int_array_attr(inner, "static_sizes")) == list(s):
+            # a slice of a slice is one slice of the source (multi-dim slices are nested SliceD terms)
+            offs = [a + b for a, b in zip(_ir.int_array_attr(inner, "static_offsets"), offs)]
+            x = inner.operands[0]
+        out = _ttype(sizes, _elem(x))
+        return self._splice(f"""func.func @s(%x: {x.type}) -> {out} {{
+  %s = tensor.extract_slice %x[{', '.join(map(str, offs))}] [{', '.join(map(str, sizes))}] [{', '.join(['1'] * len(s))}] : {x.type} to {out}
+  return %s : {out}
+}}""", [x])
 
     def _emit_Tr(self, n: _Node, items):
         x, p = items[0], self.g.perms[int(items[1])]
@@ -906,6 +1446,16 @@ class _Realizer:
 
 # ------------------------------------------------------------------------------------------------
 # The search
+
+
+def _gone(graph: _EG, real, ctor: str) -> set:
+    """Classes of original ``ctor`` nodes that the realized graph computes without that op."""
+    out = set()
+    for v, k in graph.orig_node.items():
+        c = graph.cls_of_value[v]
+        if graph.nodes[k].op == ctor and c in real.val and c in real.sel and graph.nodes[real.sel[c]].op != ctor:
+            out.add(c)
+    return out
 
 
 class EqSatSearch:
@@ -960,7 +1510,7 @@ class EqSatSearch:
         try:
             # 1. translate
             t1 = time.perf_counter()
-            g = translate(view)
+            g = translate(view, fold="fold-batchnorm-into-conv" in [r.name for r in egg])
             rulesets = sorted({r.ruleset for r in egg})
             prog = [SCHEMA, ANALYSIS, *(f"(ruleset {rs})" for rs in rulesets), *(r.program() for r in egg), *g.lines]
             eg = bindings.EGraph()
@@ -1030,6 +1580,9 @@ class EqSatSearch:
                     if graph.nodes[k].op == "Tr" and graph.cls_of_value[v] in real.val
                     and graph.nodes[real.sel[graph.cls_of_value[v]]].op not in ("Tr", "CTr")}
             applied += ["transpose-transpose"] * len(gone)
+        for ctor, rule in (("Rs", "reshape-reshape"), ("Cat", "concat-of-slices"), ("Cat", "concat-of-elementwise"), ("SliceD", "slice-of-concat")):
+            if rule in stats["rules"] and not (rule == "concat-of-elementwise" and "concat-of-slices" in stats["rules"]):
+                applied += [rule] * len(_gone(graph, real, ctor))
         nv = GraphView(out_model)
         cost_after = cost(out_model, nv)
         stats["seconds"] = round(time.perf_counter() - t0, 3)
