@@ -89,6 +89,7 @@ class GraphView:
         self.block = _ir.entry_block(module, self.entry)
         self.ops: list[ir.Operation] = [op.operation for op in self.block.operations]
         self.index = {op: i for i, op in enumerate(self.ops)}
+        self._walks: dict[ir.Operation, list[ir.Operation]] = {}
         self._users: dict[ir.Value, list[int]] = {}
         for i, op in enumerate(self.ops):
             for v in self.all_operands(op):
@@ -105,7 +106,7 @@ class GraphView:
         vals = list(op.operands)
         if len(op.regions):
             inner = set()
-            for sub in _ir._walk(op):
+            for sub in self._nested(op):
                 for r in sub.results:
                     inner.add(r)
                 for reg in sub.regions:
@@ -114,9 +115,16 @@ class GraphView:
             for reg in op.regions:
                 for blk in reg:
                     inner.update(blk.arguments)
-            for sub in _ir._walk(op):
+            for sub in self._nested(op):
                 vals.extend(v for v in sub.operands if v not in inner)
         return vals
+
+    def _nested(self, op: ir.Operation) -> list[ir.Operation]:
+        """Ops nested in ``op``'s regions, pre-order (walked once per view: the view is read-only)."""
+        lst = self._walks.get(op)
+        if lst is None:
+            lst = self._walks[op] = list(_ir._walk(op))
+        return lst
 
     def producer(self, value: ir.Value) -> ir.Operation | None:
         """The top-level op defining ``value`` (None for function arguments)."""
@@ -247,7 +255,7 @@ class GraphView:
                 for a_i, a in enumerate(blk.arguments):
                     local[a] = f"b{r_i}.{b_i}.{a_i}"
                     parts.append(f"{local[a]}:{a.type}")
-        for n, sub in enumerate(_ir._walk(op)):
+        for n, sub in enumerate(self._nested(op)):
             for reg in sub.regions:
                 for b_i, blk in enumerate(reg):
                     for a_i, a in enumerate(blk.arguments):
