@@ -7,6 +7,8 @@ first diagnostic's location (file:line:col) and message.
 
 from __future__ import annotations
 
+import functools
+
 import io
 import re
 from dataclasses import dataclass
@@ -331,8 +333,16 @@ def make_constant(array, *, before: ir.Operation) -> ir.Value:
 
 def affine_map_results(attr: ir.Attribute) -> tuple[int, list[str]]:
     """``(n_dims, results)`` of an affine map attribute, results as strings (``d1``, ``0``, …)."""
+    n, res = _affine_map_results(attr)
+    return n, list(res)
+
+
+@functools.lru_cache(maxsize=4096)
+def _affine_map_results(attr: ir.Attribute) -> tuple[int, tuple[str, ...]]:
+    # keyed by the attribute (uniqued in its context, which the cached key keeps alive): the graph
+    # searches read the same few indexing maps of every candidate graph thousands of times
     amap = ir.AffineMapAttr(attr).value
-    return amap.n_dims, [str(e) for e in amap.results]
+    return amap.n_dims, tuple(str(e) for e in amap.results)
 
 
 def int_array_attr(op: ir.Operation, name: str) -> list[int]:

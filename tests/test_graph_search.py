@@ -41,3 +41,33 @@ def test_optimize_with_ocggs_end_to_end(tmp_path):
     res = mlir_opt.optimize("cnn", tmp_path / "out", size="tiny", graph_search="ocggs", reps=2, rounds=1, quiet=True)
     assert "fold-batchnorm-into-conv" in res.report["graph"]["applied"]
     assert res.report["max_rel_error"] < 1e-4
+
+
+def test_search_memo_gives_the_same_graphs_costs_and_hashes(monkeypatch):
+    """The per-search memo (constants, digests, FLOPs shared between candidate graphs) is exact:
+    every candidate's structural hash and roofline cost, and the final graph, equal those computed
+    without it."""
+    from mlir_opt.graph.cost import CostModel, analyze
+    from mlir_opt.graph.rules import get_rules
+    from mlir_opt.graph.search import common
+    from mlir_opt.graph.search.greedy import GreedySearch
+    from mlir_opt.graph.view import GraphView, ViewMemo
+
+    m = mlir_opt.load("cnn", size="tiny")
+    memo_on = GreedySearch(max_steps=3, verify=False).run(m.clone())
+    ex = common.Expander(get_rules(), CostModel())
+    start = ex.start(m.clone())
+    shared = ViewMemo()
+    n = 0
+    for cand in ex.expand(start):  # each candidate, costed with the shared memo, matches a fresh view
+        fresh = GraphView(cand.model)
+        again = GraphView(cand.model, memo=shared)
+        assert cand.key == fresh.structural_hash() == again.structural_hash()
+        assert cand.cost == analyze(fresh).us == analyze(again).us
+        n += 1
+    assert n >= 1 and ex.memo.const_known and ex.memo.flops  # the memo was used, not bypassed
+    monkeypatch.setattr(common, "ViewMemo", lambda: None)
+    memo_off = GreedySearch(max_steps=3, verify=False).run(m.clone())
+    assert memo_on.applied == memo_off.applied and memo_on.applied
+    assert memo_on.cost_after == memo_off.cost_after < memo_on.cost_before
+    assert GraphView(memo_on.model).structural_hash() == GraphView(memo_off.model).structural_hash()

@@ -136,6 +136,23 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
     """Group the ops of ``view`` into modelled dispatches and cost them (see module docs)."""
     owner: dict[int, DispatchCost] = {}  # op index -> its dispatch
     dispatches: list[DispatchCost] = []
+    memo = view.memo
+    if memo is None:
+        nbytes, flops = _nbytes, lambda i: _flops(view.ops[i])
+    else:  # per-search caches (exact: FLOPs by the op's node hash, bytes by the uniqued type)
+        def nbytes(v: ir.Value) -> float:
+            t = v.type
+            b = memo.nbytes.get(t)
+            if b is None:
+                b = memo.nbytes[t] = _nbytes(v)
+            return b
+
+        def flops(i: int) -> float:
+            h = view.node_hash(i)
+            f = memo.flops.get(h)
+            if f is None:
+                f = memo.flops[h] = _flops(view.ops[i])
+            return f
 
     def source(v: ir.Value) -> int | None:
         """Index of the op producing ``v``, looking through free reshapes."""
@@ -160,11 +177,11 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
                     break
             if host is not None:
                 host.fused.append(i)
-                host.flops += _flops(op)
-                host.bytes += sum(_nbytes(v) for v in ins if source(v) not in host.fused + [host.root])
+                host.flops += flops(i)
+                host.bytes += sum(nbytes(v) for v in ins if source(v) not in host.fused + [host.root])
                 owner[i] = host
                 continue
-        d = DispatchCost(i, op.name, flops=_flops(op))
+        d = DispatchCost(i, op.name, flops=flops(i))
         n_out = len(op.results)
         ins = list(op.operands)[: len(op.operands) - n_out] if op.name.startswith("linalg.") else list(op.operands)
         init_reads = []
@@ -179,8 +196,8 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
                     init_reads.extend(w for w in list(src.operands)[:-1])
                 else:
                     init_reads.append(v)
-        d.bytes = sum(_nbytes(v) for v in ins if not _is_scalar(v)) + sum(map(_nbytes, init_reads)) \
-            + sum(_nbytes(r) for r in op.results)
+        d.bytes = sum(nbytes(v) for v in ins if not _is_scalar(v)) + sum(map(nbytes, init_reads)) \
+            + sum(nbytes(r) for r in op.results)
         owner[i] = d
         dispatches.append(d)
     for d in dispatches:

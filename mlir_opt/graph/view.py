@@ -18,7 +18,7 @@ import numpy as np
 from .. import ir as _ir
 from ..model import Model
 
-__all__ = ["GraphView", "structural_hash"]
+__all__ = ["GraphView", "ViewMemo", "structural_hash"]
 
 ir = _ir.ir
 
@@ -44,6 +44,34 @@ def _attrs(op: ir.Operation) -> list[tuple[str, ir.Attribute]]:
     return sorted(out, key=lambda p: p[0])
 
 
+class ViewMemo:
+    """Caches shared by the views of one search (every candidate graph lives in one MLIR context).
+
+    Every entry is exact, because its key determines its value:
+
+    * ``attr_text``: the hash text of an attribute (a digest of a dense constant's contents), keyed by
+      the attribute itself — attributes are uniqued in their context, so a weight cloned into a
+      candidate graph is the same attribute and is digested once per search, not once per graph;
+    * ``const_known`` / ``const_arrays``: whether a value is computable from constants alone (and its
+      value when it has at most :data:`MEMO_CONST_ELEMENTS` elements), keyed by the value's
+      structural key (the Merkle hash of its producer's input cone and the result number), so an
+      unchanged weight-only subgraph is evaluated once per search;
+    * ``flops`` / ``nbytes``: per-op FLOPs keyed by the op's node hash and per-type byte sizes, for
+      the roofline cost model (:func:`mlir_opt.graph.cost.analyze`).
+    """
+
+    def __init__(self):
+        self.attr_text: dict = {}
+        self.const_known: dict[str, bool] = {}
+        self.const_arrays: dict[str, np.ndarray] = {}
+        self.flops: dict[str, float] = {}
+        self.nbytes: dict = {}
+
+
+# Largest constant (elements) a ViewMemo keeps; bigger ones are only remembered as constant.
+MEMO_CONST_ELEMENTS = 1 << 16
+
+
 class GraphView:
     """Dataflow view of ``entry`` in ``module`` (or of a :class:`Model`).
 
@@ -51,7 +79,8 @@ class GraphView:
         ops: top-level ops of the function body, in block order (the terminator last).
     """
 
-    def __init__(self, module: "ir.Module | Model", entry: str | None = None):
+    def __init__(self, module: "ir.Module | Model", entry: str | None = None, memo: ViewMemo | None = None):
+        self.memo = memo
         if isinstance(module, Model):
             entry = entry or module.entry
             module = module.module
@@ -60,6 +89,7 @@ class GraphView:
         self.block = _ir.entry_block(module, self.entry)
         self.ops: list[ir.Operation] = [op.operation for op in self.block.operations]
         self.index = {op: i for i, op in enumerate(self.ops)}
+        self._walks: dict[ir.Operation, list[ir.Operation]] = {}
         self._users: dict[ir.Value, list[int]] = {}
         for i, op in enumerate(self.ops):
             for v in self.all_operands(op):
@@ -76,7 +106,7 @@ class GraphView:
         vals = list(op.operands)
         if len(op.regions):
             inner = set()
-            for sub in _ir._walk(op):
+            for sub in self._nested(op):
                 for r in sub.results:
                     inner.add(r)
                 for reg in sub.regions:
@@ -85,9 +115,16 @@ class GraphView:
             for reg in op.regions:
                 for blk in reg:
                     inner.update(blk.arguments)
-            for sub in _ir._walk(op):
+            for sub in self._nested(op):
                 vals.extend(v for v in sub.operands if v not in inner)
         return vals
+
+    def _nested(self, op: ir.Operation) -> list[ir.Operation]:
+        """Ops nested in ``op``'s regions, pre-order (walked once per view: the view is read-only)."""
+        lst = self._walks.get(op)
+        if lst is None:
+            lst = self._walks[op] = list(_ir._walk(op))
+        return lst
 
     def producer(self, value: ir.Value) -> ir.Operation | None:
         """The top-level op defining ``value`` (None for function arguments)."""
@@ -114,6 +151,14 @@ class GraphView:
         """The value of ``value`` if it is computed from constants only (a weight-only subgraph)."""
         if value in self._const:
             return self._const[value]
+        key = self._memo_key(value)
+        if key is not None:
+            if self.memo.const_known.get(key) is False:
+                self._const[value] = None
+                return None
+            if key in self.memo.const_arrays:
+                self._const[value] = self.memo.const_arrays[key]
+                return self._const[value]
         self._const[value] = None  # guards cycles
         from .consteval import evaluate
 
@@ -127,11 +172,26 @@ class GraphView:
             if outs is not None:
                 res = outs[value.result_number] if hasattr(value, "result_number") else outs[0]
         self._const[value] = res
+        if key is not None:
+            self.memo.const_known[key] = res is not None
+            if res is not None and res.size <= MEMO_CONST_ELEMENTS:
+                res.flags.writeable = False  # shared between graphs
+                self.memo.const_arrays[key] = res
         return res
 
     def is_constant(self, value: ir.Value) -> bool:
         """Whether ``value`` is computable from constants alone."""
+        if value not in self._const:
+            key = self._memo_key(value)
+            if key is not None and key in self.memo.const_known:
+                return self.memo.const_known[key]
         return self.const_value(value) is not None
+
+    def _memo_key(self, value: ir.Value) -> str | None:
+        if self.memo is None or isinstance(value, ir.BlockArgument):
+            return None
+        key = self._value_key(value)
+        return None if key.startswith("?") else key
 
     # -- hashing -----------------------------------------------------------------------------
 
@@ -149,20 +209,43 @@ class GraphView:
         if i in self._hash:
             return self._hash[i]
         op = self.ops[i]
-        parts = [op.name, ",".join(str(r.type) for r in op.results)]
+        parts = [op.name, ",".join(self._text(None, r.type) for r in op.results)]
         for na_name, na_attr in _attrs(op):
-            if op.name == "arith.constant" and na_name == "value":
-                arr = _ir.constant_array(op)
-                if arr is not None and arr.ndim:
-                    parts.append(f"value=digest:{arr.dtype}:{arr.shape}:"
-                                 + hashlib.sha1(np.ascontiguousarray(arr).tobytes()).hexdigest())
-                    continue
-            parts.append(f"{na_name}={na_attr}")
+            parts.append(self._attr_text(op, na_name, na_attr))
         parts.extend(self._value_key(v) for v in op.operands)
         if len(op.regions):
             parts.append(self._region_key(op))
         self._hash[i] = _sha(parts)
         return self._hash[i]
+
+    def _text(self, name: str | None, obj) -> str:
+        """``name=attr`` (or ``str(type)`` for ``name`` None), memoized per uniqued attribute/type."""
+        if self.memo is None:
+            return str(obj) if name is None else f"{name}={obj}"
+        key = (name, obj)
+        text = self.memo.attr_text.get(key)
+        if text is None:
+            text = self.memo.attr_text[key] = str(obj) if name is None else f"{name}={obj}"
+        return text
+
+    def _attr_text(self, op: ir.Operation, name: str, attr: ir.Attribute) -> str:
+        is_value = op.name == "arith.constant" and name == "value"
+        if self.memo is not None:
+            key = (is_value, name, attr)
+            text = self.memo.attr_text.get(key)
+            if text is None:
+                text = self.memo.attr_text[key] = self._attr_text_uncached(op, name, attr, is_value)
+            return text
+        return self._attr_text_uncached(op, name, attr, is_value)
+
+    @staticmethod
+    def _attr_text_uncached(op: ir.Operation, name: str, attr: ir.Attribute, is_value: bool) -> str:
+        if is_value:
+            arr = _ir.constant_array(op)
+            if arr is not None and arr.ndim:
+                return (f"value=digest:{arr.dtype}:{arr.shape}:"
+                        + hashlib.sha1(np.ascontiguousarray(arr).tobytes()).hexdigest())
+        return f"{name}={attr}"
 
     def _region_key(self, op: ir.Operation) -> str:
         local: dict[ir.Value, str] = {}
@@ -172,15 +255,15 @@ class GraphView:
                 for a_i, a in enumerate(blk.arguments):
                     local[a] = f"b{r_i}.{b_i}.{a_i}"
                     parts.append(f"{local[a]}:{a.type}")
-        for n, sub in enumerate(_ir._walk(op)):
+        for n, sub in enumerate(self._nested(op)):
             for reg in sub.regions:
                 for b_i, blk in enumerate(reg):
                     for a_i, a in enumerate(blk.arguments):
                         local[a] = f"n{n}b{b_i}.{a_i}"
             ops_keys = [local[v] if v in local else "o:" + self._value_key(v) for v in sub.operands]
-            attrs = [f"{k}={a}" for k, a in _attrs(sub)]
+            attrs = [self._text(k, a) for k, a in _attrs(sub)]
             parts.append(f"{sub.name}({','.join(ops_keys)}){{{','.join(attrs)}}}->"
-                         + ",".join(str(r.type) for r in sub.results))
+                         + ",".join(self._text(None, r.type) for r in sub.results))
             for k, r in enumerate(sub.results):
                 local[r] = f"n{n}.{k}"
         return _sha(parts)

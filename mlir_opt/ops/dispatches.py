@@ -412,6 +412,10 @@ def profile_dispatches(model: Model, target: str | Target = "llvm-cpu", flags=()
     iree-benchmark-module; a dispatch that cannot be timed keeps ``time_ms=None``.
     """
     tgt = get_target(target)
+    # IREE's dumped per-dispatch benchmark modules lose the resource blobs of ``dense_resource``
+    # constants inlined into a dispatch ("resource does not exist"): inline them first
+    model = model.clone()
+    _ir.materialize_resources(model.module)
     dispatches = list_dispatches(model, tgt, flags)
     with tempfile.TemporaryDirectory(prefix="mlir_opt_profile_") as tmp:
         tmp = Path(tmp)

@@ -15,7 +15,7 @@ from typing import Iterator
 from ...errors import MlirOptError
 from ...model import Model
 from ..cost import CostModel
-from ..view import GraphView
+from ..view import GraphView, ViewMemo
 
 __all__ = ["Candidate", "Expander", "setup", "LazyVerifier", "VerifiedRules"]
 
@@ -44,9 +44,10 @@ class Expander:
         self.seen: set[str] = set()
         self.explored = 0
         self.skipped: list[str] = []
+        self.memo = ViewMemo()  # constant values, digests and FLOPs shared by every graph of the search
 
     def start(self, model: Model) -> Candidate:
-        view = GraphView(model)
+        view = GraphView(model, memo=self.memo)
         self.seen.add(view.structural_hash())
         self.explored += 1
         return Candidate(model, view, self.cost(model, view), [])
@@ -63,7 +64,7 @@ class Expander:
                     self.skipped.append(f"{rule.name}: {err}")
                     log.info("skipped %s at %s: %s", rule.name, m.ops, err)
                     continue
-                view = GraphView(new)
+                view = GraphView(new, memo=self.memo)
                 h = view.structural_hash()
                 if dedupe and h in self.seen:
                     continue
