@@ -40,6 +40,7 @@ __all__ = [
     "int_array_attr",
     "entry_block",
     "splice",
+    "copy_body",
     "erase_dead",
 ]
 
@@ -407,6 +408,27 @@ def splice(anchor: ir.Operation, snippet: str, inputs: list[ir.Value]) -> list[i
 
 
 _KEEP = ("func.return", "return", "util.return", "cf.assert")
+
+
+def copy_body(src: ir.Operation, dst: ir.Operation, *, before: ir.Operation) -> None:
+    """Replace ``dst``'s placeholder body (``linalg.yield %out``) by a copy of ``src``'s body.
+
+    ``src`` and ``dst`` are single-block region ops (e.g. elementwise ``linalg.generic``) whose
+    block arguments correspond one to one; the copy's last op must be the yield. A temporary clone
+    of ``src`` is made before ``before`` and erased afterwards.
+    """
+    blk = dst.regions[0].blocks[0]
+    yld = [o.operation for o in blk.operations][-1]
+    with ir.InsertionPoint(before):
+        tmp = src.clone()
+    tblk = tmp.regions[0].blocks[0]
+    for a_old, a_new in zip(tblk.arguments, blk.arguments):
+        a_old.replace_all_uses_with(a_new)
+    body = [o.operation for o in tblk.operations]
+    for o in body[:-1]:
+        o.move_before(yld)
+    yld.operands[0] = body[-1].operands[0]
+    tmp.erase()
 
 
 def erase_dead(block: ir.Block) -> int:

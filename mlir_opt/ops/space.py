@@ -243,7 +243,9 @@ def _validate_double_tiling(w: Workload, d: dict) -> str | None:
     return None
 
 
-def _validate_gpu_simt(w: Workload, d: dict) -> str | None:
+def _validate_simt_tiles(w: Workload, d: dict, min_threads: int) -> str | None:
+    """Checks shared by the CUDA and SPIR-V SIMT sketches: workgroup/thread/reduction tiles divide
+    the problem, a multiple of 32 threads in [min_threads, 1024], at most 128 accumulators."""
     e = w.extents
     for dim, wg, th in (("M", "wg_m", "th_m"), ("N", "wg_n", "th_n")):
         if d[wg] > e[dim] or e[dim] % d[wg]:
@@ -253,10 +255,16 @@ def _validate_gpu_simt(w: Workload, d: dict) -> str | None:
     if e["K"] % d["red_k"]:
         return f"red_k={d['red_k']} does not divide K={e['K']}"
     threads = (d["wg_m"] // d["th_m"]) * (d["wg_n"] // d["th_n"])
-    if threads < 64 or threads > 1024 or threads % 32:
-        return f"{threads} threads per workgroup (need a multiple of 32 in [64, 1024])"
+    if threads < min_threads or threads > 1024 or threads % 32:
+        return f"{threads} threads per workgroup (need a multiple of 32 in [{min_threads}, 1024])"
     if d["th_m"] * d["th_n"] > 128:
         return f"thread tile {d['th_m']}x{d['th_n']} exceeds 128 accumulators"
+    return None
+
+
+def _validate_gpu_simt(w: Workload, d: dict) -> str | None:
+    if err := _validate_simt_tiles(w, d, 64):
+        return err
     if d["prefetch"] and not d["promote"]:
         return "prefetch needs promote=1 (operands staged in shared memory)"
     smem = (d["wg_m"] + d["wg_n"]) * d["red_k"] * 4 * (1 if d["promote"] else 0) * max(1, d["prefetch"] - 1)
@@ -270,19 +278,8 @@ COOPMAT = 16
 
 
 def _validate_spirv_simt(w: Workload, d: dict) -> str | None:
-    e = w.extents
-    for dim, wg, th in (("M", "wg_m", "th_m"), ("N", "wg_n", "th_n")):
-        if d[wg] > e[dim] or e[dim] % d[wg]:
-            return f"{wg}={d[wg]} does not tile {dim}={e[dim]}"
-        if d[wg] % d[th]:
-            return f"{th}={d[th]} does not divide {wg}={d[wg]}"
-    if e["K"] % d["red_k"]:
-        return f"red_k={d['red_k']} does not divide K={e['K']}"
-    threads = (d["wg_m"] // d["th_m"]) * (d["wg_n"] // d["th_n"])
-    if threads < 32 or threads > 1024 or threads % 32:
-        return f"{threads} threads per workgroup (need a multiple of 32 in [32, 1024])"
-    if d["th_m"] * d["th_n"] > 128:
-        return f"thread tile {d['th_m']}x{d['th_n']} exceeds 128 accumulators"
+    if err := _validate_simt_tiles(w, d, 32):
+        return err
     if d["th_n"] not in (1, 2, 4, 8, 16):
         return f"th_n={d['th_n']} is not a vector width"
     smem = (d["wg_m"] + d["wg_n"]) * d["red_k"] * 4 * (d["depth"] + 1)

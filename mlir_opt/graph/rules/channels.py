@@ -176,18 +176,7 @@ def apply_through(module: ir.Module, m: Match) -> None:
 
 def _move_body(src: ir.Operation, dst: ir.Operation) -> None:
     """Replace ``dst``'s placeholder body (``yield %out``) by a copy of ``src``'s body."""
-    blk = dst.regions[0].blocks[0]
-    yld = [o.operation for o in blk.operations][-1]
-    with ir.InsertionPoint(dst):
-        tmp = src.clone()
-    tblk = tmp.regions[0].blocks[0]
-    for a_old, a_new in zip(tblk.arguments, blk.arguments):
-        a_old.replace_all_uses_with(a_new)
-    body = [o.operation for o in tblk.operations]
-    for o in body[:-1]:
-        o.move_before(yld)
-    yld.operands[0] = body[-1].operands[0]
-    tmp.erase()
+    _ir.copy_body(src, dst, before=dst)
 
 
 # -- transpose-of-pad -----------------------------------------------------------------------------

@@ -258,18 +258,7 @@ def apply_coe(module: ir.Module, m: Match) -> None:
     new = _ir.splice(op, snippet, xs)
     g_new = new[0].owner
     g_new = g_new.operation if hasattr(g_new, "operation") else g_new
-    blk = g_new.regions[0].blocks[0]
-    yld = [o.operation for o in blk.operations][-1]
-    with ir.InsertionPoint(op):
-        tmp = us[0][0].clone()
-    tblk = tmp.regions[0].blocks[0]
-    for a_old, a_new in zip(tblk.arguments, blk.arguments):
-        a_old.replace_all_uses_with(a_new)
-    body = [o.operation for o in tblk.operations]
-    for o in body[:-1]:
-        o.move_before(yld)
-    yld.operands[0] = body[-1].operands[0]
-    tmp.erase()
+    _ir.copy_body(us[0][0], g_new, before=op)
     replace_results(view, [op.results[0]], new)
 
 

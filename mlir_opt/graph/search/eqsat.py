@@ -1290,18 +1290,7 @@ class _Realizer:
 }}""", [x])
         g_new = new.owner
         g_new = g_new.operation if hasattr(g_new, "operation") else g_new
-        blk = g_new.regions[0].blocks[0]
-        yld = [o.operation for o in blk.operations][-1]
-        with ir.InsertionPoint(self.term):
-            tmp = rep.clone()
-        tblk = tmp.regions[0].blocks[0]
-        for a_old, a_new in zip(tblk.arguments, blk.arguments):
-            a_old.replace_all_uses_with(a_new)
-        body = [o.operation for o in tblk.operations]
-        for o in body[:-1]:
-            o.move_before(yld)
-        yld.operands[0] = body[-1].operands[0]
-        tmp.erase()
+        _ir.copy_body(rep, g_new, before=self.term)
         return new
 
     def _emit_MMTA(self, n: _Node, items):
