@@ -107,3 +107,24 @@ def replace_results(view: GraphView, old: list[ir.Value], new: list[ir.Value]) -
             raise RuleError(f"rewrite would change type {a.type} to {b.type}")
         a.replace_all_uses_with(b)
     _ir.erase_dead(view.block)
+
+
+def per_channel(arr: np.ndarray, axis: int = 1) -> np.ndarray | None:
+    """The per-channel vector of an array constant along every axis but ``axis``, else None."""
+    idx = [0] * arr.ndim
+    idx[axis] = slice(None)
+    v = arr[tuple(idx)]
+    shape = [1] * arr.ndim
+    shape[axis] = v.shape[0]
+    if not np.array_equal(np.broadcast_to(v.reshape(shape), arr.shape), arr):
+        return None
+    return v
+
+
+def is_add_body(g: ir.Operation) -> bool:
+    """Whether a two-input ``linalg.generic``'s body is exactly ``yield(arg0 + arg1)`` (floating)."""
+    block = g.regions[0].blocks[0]
+    body = [o.operation for o in block.operations]
+    if len(body) != 2 or body[0].name != "arith.addf" or body[1].operands[0] != body[0].results[0]:
+        return False
+    return {v for v in body[0].operands} == {block.arguments[0], block.arguments[1]}

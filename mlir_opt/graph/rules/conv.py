@@ -33,6 +33,7 @@ import numpy as np
 from ... import ir as _ir
 from ..view import GraphView, _attrs
 from .base import Example, Match, Rule, RuleError, dense, elem_of, replace_results, shape_of
+from .base import per_channel as _per_channel
 
 __all__ = ["RULES", "ConvInfo", "conv_info"]
 
@@ -69,17 +70,6 @@ class ConvInfo:
     @property
     def out_channels(self) -> int:
         return shape_of(self.op.results[0])[self.layout["ch"]]
-
-
-def _per_channel(arr: np.ndarray, axis: int) -> np.ndarray | None:
-    idx = [0] * arr.ndim
-    idx[axis] = slice(None)
-    v = arr[tuple(idx)]
-    shape = [1] * arr.ndim
-    shape[axis] = v.shape[0]
-    if not np.array_equal(np.broadcast_to(v.reshape(shape), arr.shape), arr):
-        return None
-    return v
 
 
 def _unpad(view: GraphView, x: ir.Value, sdims) -> tuple[ir.Value, tuple, tuple]:

@@ -19,24 +19,13 @@ from ... import ir as _ir
 from ..consteval import map_to_loops
 from ..view import GraphView, _attrs
 from .base import Example, Match, Rule, RuleError, dense, elem_of, replace_results, shape_of
+from .base import per_channel as _per_channel
 
 __all__ = ["RULES"]
 
 ir = _ir.ir
 
 _AFFINE = ("arith.addf", "arith.subf", "arith.mulf", "arith.divf")
-
-
-def _per_channel(arr: np.ndarray, axis: int = 1) -> np.ndarray | None:
-    """The per-channel vector of a 4-D array constant along every axis but ``axis``, else None."""
-    idx = [0] * arr.ndim
-    idx[axis] = slice(None)
-    v = arr[tuple(idx)]
-    shape = [1] * arr.ndim
-    shape[axis] = v.shape[0]
-    if not np.array_equal(np.broadcast_to(v.reshape(shape), arr.shape), arr):
-        return None
-    return v
 
 
 def _affine_link(view: GraphView, g: ir.Operation, cur: ir.Value):

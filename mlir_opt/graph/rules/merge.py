@@ -15,7 +15,7 @@ import numpy as np
 
 from ... import ir as _ir
 from ..view import GraphView
-from .base import Example, Match, Rule, RuleError, dense, elem_of, replace_results, shape_of
+from .base import Example, Match, Rule, RuleError, dense, elem_of, is_add_body, replace_results, shape_of
 
 __all__ = ["RULES"]
 
@@ -69,11 +69,7 @@ def _bias_add(view: GraphView, op: ir.Operation):
     b = view.const_value(g.operands[1])
     if b is None or b.ndim != 1:
         return None
-    block = g.regions[0].blocks[0]
-    body = [o.operation for o in block.operations]
-    if len(body) != 2 or body[0].name != "arith.addf" or body[1].operands[0] != body[0].results[0]:
-        return None
-    if {v for v in body[0].operands} != {block.arguments[0], block.arguments[1]}:
+    if not is_add_body(g):
         return None
     return g, b
 

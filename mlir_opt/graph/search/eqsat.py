@@ -42,6 +42,7 @@ from ..cost import CostModel, Roofline, _FREE, _flops, _is_elementwise, _nbytes
 from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS
+from ..rules.base import is_add_body
 from ..view import GraphView, _attrs
 from .common import setup
 from .egg_rules import ANALYSIS, CONST_CTORS, CTORS, EGG_RULES, SCHEMA
@@ -140,11 +141,7 @@ def _bias_vector(view: GraphView, g: ir.Operation):
     bv = view.const_value(b)
     if bv is None or bv.ndim != 1:
         return None
-    block = g.regions[0].blocks[0]
-    body = [o.operation for o in block.operations]
-    if len(body) != 2 or body[0].name != "arith.addf" or body[1].operands[0] != body[0].results[0]:
-        return None
-    if {v for v in body[0].operands} != {block.arguments[0], block.arguments[1]}:
+    if not is_add_body(g):
         return None
     return x, b
 
