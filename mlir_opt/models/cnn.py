@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .common import randomize_bn
+
 PRESETS = {
     "tiny": dict(batch=1, channels=8, image=16, blocks=1, classes=10),
     "small": dict(batch=1, channels=32, image=56, blocks=2, classes=100),
@@ -43,21 +45,9 @@ class SmallCNN(nn.Module):
         return self.fc(y.mean(dim=(2, 3)))
 
 
-def _randomize_bn(model: nn.Module) -> None:
-    # Fresh BatchNorm layers are identities; give them real statistics so folding matters.
-    g = torch.Generator().manual_seed(1)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            with torch.no_grad():
-                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-                m.weight.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-                m.bias.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-
-
 def build_cnn(size: str = "tiny", **kw):
     """Return ``(SmallCNN, (image,))`` for the preset, with keyword overrides."""
     cfg = {**PRESETS[size], **kw}
     model = SmallCNN(cfg["channels"], cfg["blocks"], cfg["classes"])
-    _randomize_bn(model)
+    randomize_bn(model, seed=1)
     return model.eval(), (torch.randn(cfg["batch"], 3, cfg["image"], cfg["image"]),)
