@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reps", type=int, default=10, help="timing repetitions per module")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     p.add_argument("--rtol", type=float, default=None, help="relative-error tolerance (default 1e-4 fp32)")
+    p.add_argument("--keep-slower", action="store_true",
+                   help="export the optimized module even if it measures slower than the baseline "
+                        "(default: keep the best, i.e. export the baseline then)")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
@@ -274,12 +277,13 @@ def _cmd_optimize(args) -> int:
     res = optimize(args.model, args.output, target=args.target, graph_search=args.graph_search,
                    op_search=args.op_search, size=args.size, name=args.name, entry=args.entry,
                    reps=args.reps, tol=args.rtol, threads=args.threads, budget=args.budget, db=args.db,
-                   quiet=args.quiet, graph_cost=args.graph_cost)
+                   quiet=args.quiet, graph_cost=args.graph_cost, keep_slower=args.keep_slower)
     if args.json:
         print(json.dumps(res.report, indent=2))
     else:
         print_summary(res.report)
-        print(f"wrote {args.output}/model.vmfb, optimized.mlir, report.json")
+        print(f"wrote {args.output}/model.vmfb, optimized.mlir, report.json, report.html"
+              + (", rejected/" if res.report.get("exported") == "baseline" else ""))
     return 0
 
 

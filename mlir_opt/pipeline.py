@@ -97,7 +97,8 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
              target: str = "llvm-cpu", graph_search: Any = "none", op_search: Any = "none",
              size: str | None = None, name: str | None = None, entry: str | None = None,
              reps: int = 10, rounds: int = 3, tol: float | None = None, threads: int | None = None,
-             budget: int = 48, db: Any = None, quiet: bool = False, graph_cost: str = "roofline") -> OptimizeResult:
+             budget: int = 48, db: Any = None, quiet: bool = False, graph_cost: str = "roofline",
+             keep_slower: bool = False) -> OptimizeResult:
     """Optimize a model for a target and (optionally) export the artifacts.
 
     Args:
@@ -116,6 +117,10 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
         tol: relative-error tolerance (default 1e-4 for fp32).
         threads: CPU threads for IREE (default: all available cores).
         quiet: no progress output.
+        keep_slower: export the optimized module even when it measures slower than the baseline.
+            By default (keep-best) a candidate that is slower by more than :data:`KEEP_MARGIN` in
+            two interleaved measurements is not exported: the baseline is, and the candidate goes
+            to ``rejected/`` with its figures in the report.
     Returns:
         :class:`OptimizeResult`; raises :class:`NumericsError` if the optimized module's outputs do
         not match the reference (nothing is exported then).
@@ -164,6 +169,8 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
                 opt = base
             else:
                 opt = compile_module(o.model.bytecode(), tgt, output=opt_vmfb, flags=opt_flags)
+                # A clone renames weight resources, so compare what IREE made of it too.
+                same = base_vmfb.read_bytes() == opt_vmfb.read_bytes()
         with stages.stage("check", f"check outputs against {m.reference_name}"):
             check = check_against_reference(m, {"baseline": base_vmfb, "optimized": opt_vmfb},
                                             target=tgt.name, tol=tol, threads=threads)
@@ -171,34 +178,73 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
             raise NumericsError(f"optimized module does not match the reference ({m.reference_name}): "
                                 f"{check['optimized']['problem']}; nothing exported")
         with stages.stage("bench", f"time baseline vs optimized ({reps} reps, {threads} threads)"):
-            timings = benchmark_many({"baseline": base_vmfb, "optimized": opt_vmfb}, m.random_inputs(0),
-                                     entry=m.entry, target=tgt, reps=reps, rounds=rounds, threads=threads)
+            bench = lambda: benchmark_many({"baseline": base_vmfb, "optimized": opt_vmfb},  # noqa: E731
+                                           m.random_inputs(0), entry=m.entry, target=tgt, reps=reps,
+                                           rounds=rounds, threads=threads)
+            timings = bench()
+            confirmed = False
+            if not same and not keep_slower and _slower(timings):
+                # One slow measurement on a shared machine is not enough to throw a result away:
+                # measure again, interleaved, and decide on the pooled samples.
+                stages.update("optimized measured slower: confirming")
+                for k, t in bench().items():
+                    timings[k].samples_ms += t.samples_ms
+                confirmed = _slower(timings)
         rep = _report.build_report(m, tgt, g, o, check, timings, stages.times, threads=threads,
                                    compile_seconds={"baseline": base.seconds, "optimized": opt.seconds},
                                    flags={"baseline": base.flags, "optimized": opt.flags})
         rep["identical_to_baseline"] = same
+        rep["exported"] = "optimized"
+        exported_model = o.model
+        if confirmed:
+            rep["exported"] = "baseline"
+            rep["rejected"] = {"optimized_ms": rep["optimized_ms"], "speedup": rep["speedup"],
+                               "graph_rewrites": list(g.applied), "files": "rejected/",
+                               "reason": f"the optimized module measured {rep['speedup']:.3f}x of the "
+                                         f"baseline (slower by more than {100 * KEEP_MARGIN:.0f} % in "
+                                         f"two interleaved measurements); the baseline is exported "
+                                         f"(pass keep_slower / --keep-slower to export it anyway)"}
+            rep["optimized_ms"], rep["speedup"] = rep["baseline_ms"], 1.0
+            exported_model = m
         if out_path is not None:
             with stages.stage("export", f"write {out_path}"):
-                _export(out_path, o, opt_vmfb, rep, stages)
+                _export(out_path, o, base_vmfb if confirmed else opt_vmfb, rep, stages,
+                        rejected=confirmed, original=m)
             rep["stages"] = dict(stages.times)
             (out_path / "report.json").write_text(json.dumps(rep, indent=2) + "\n")
+            _report.write_html(rep, out_path / "report.html", images=out_path)
         rep["stages"] = dict(stages.times)
-        return OptimizeResult(rep, m, o.model, out_path)
+        return OptimizeResult(rep, m, exported_model, out_path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _export(out_path: Path, o, vmfb: Path, rep: dict, stages: Stages) -> None:
+#: keep-best margin: a candidate slower than the baseline by more than this (median, in two
+#: interleaved measurements) is not exported.
+KEEP_MARGIN = 0.03
+
+
+def _slower(timings: dict) -> bool:
+    return timings["optimized"].median_ms > (1 + KEEP_MARGIN) * timings["baseline"].median_ms
+
+
+def _export(out_path: Path, o, vmfb: Path, rep: dict, stages: Stages, *, rejected: bool = False,
+            original: Model | None = None) -> None:
     parent = out_path.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.tmp-", dir=parent))
     try:
         shutil.copyfile(vmfb, tmp / "model.vmfb")
-        o.model.save(tmp / "optimized.mlir")
+        cand = tmp
+        if rejected:  # the baseline ships; the slower candidate is kept aside for inspection
+            original.save(tmp / "optimized.mlir")
+            cand = tmp / "rejected"
+            cand.mkdir()
+        o.model.save(cand / "optimized.mlir")
         if o.tuning_spec is not None:
-            (tmp / "tuning_spec.mlir").write_text(o.tuning_spec)
+            (cand / "tuning_spec.mlir").write_text(o.tuning_spec)
         if getattr(o, "transform_library", None) is not None:
-            (tmp / "transform_library.mlir").write_text(o.transform_library)
+            (cand / "transform_library.mlir").write_text(o.transform_library)
         if o.stats.get("workloads"):
             _report.plot_convergence(o.stats, tmp / "convergence.png")
         rep["stages"] = dict(stages.times)

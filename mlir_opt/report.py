@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .backend import compiler_version
 
-__all__ = ["build_report", "print_summary", "machine_info", "plot_convergence"]
+__all__ = ["build_report", "print_summary", "machine_info", "plot_convergence", "write_html"]
 
 
 def machine_info(threads: int | None = None) -> dict:
@@ -79,6 +79,11 @@ def print_summary(report: dict, console: Console | None = None) -> None:
     t.add_row("optimized", f"{report['optimized_ms']:.3f} ms  (IQR ±{100 * to['iqr_rel']:.1f} %, {to['reps']} reps)")
     note = "  (same module as baseline: the difference is timing noise)" if report.get("identical_to_baseline") else ""
     t.add_row("speedup", f"{report['speedup']:.3f}×{note}")
+    if report.get("exported") == "baseline":
+        r = report["rejected"]
+        t.add_row("kept baseline", f"[yellow]the optimized candidate measured {r['optimized_ms']:.3f} ms "
+                                   f"({r['speedup']:.3f}×): slower, so the baseline was exported; the "
+                                   f"candidate is in rejected/ (--keep-slower exports it)[/]")
     t.add_row("max rel. error", f"{report['max_rel_error']:.2e} vs {report['reference']} "
                                 f"(tolerance {report['tolerance']:.0e})")
     g = report["graph"]
@@ -126,3 +131,113 @@ def plot_convergence(ops_stats: dict, path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _png_b64(fig) -> str:
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _timing_figure(report: dict) -> str:
+    """Per-repetition latencies of baseline and optimized (strip + median), as base64 PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    names = [k for k in ("baseline", "optimized") if k in report.get("timing", {})]
+    for i, k in enumerate(names):
+        xs = report["timing"][k].get("samples_ms") or [report["timing"][k]["median_ms"]]
+        ax.scatter(xs, [i] * len(xs), s=14, alpha=0.6)
+        ax.plot([report["timing"][k]["median_ms"]] * 2, [i - 0.3, i + 0.3], color="black", lw=2)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.set_xlabel("latency per call (ms); bar = median")
+    fig.tight_layout()
+    out = _png_b64(fig)
+    plt.close(fig)
+    return out
+
+
+def _stage_figure(report: dict) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    st = report.get("stages", {})
+    fig, ax = plt.subplots(figsize=(6, 0.35 * max(3, len(st)) + 0.6))
+    ax.barh(list(st)[::-1], list(st.values())[::-1], color="#4c72b0")
+    ax.set_xlabel("seconds")
+    fig.tight_layout()
+    out = _png_b64(fig)
+    plt.close(fig)
+    return out
+
+
+def write_html(report: dict, path, *, images=None) -> None:
+    """Write a self-contained HTML report (tables + embedded plots) next to report.json.
+
+    ``images``: a directory whose ``convergence.png`` (operator-level search) is embedded if present.
+    """
+    import base64
+    import html
+    from pathlib import Path
+
+    e = html.escape
+    rows = [("model", f"{report['model']} ({report.get('source')}, {report.get('input_level')})"),
+            ("target", f"{report['target']} {report.get('target_arch') or ''}"),
+            ("inputs → outputs", ", ".join(report["signature"]["inputs"]) + " → "
+             + ", ".join(report["signature"]["outputs"])),
+            ("baseline (IREE default)", f"{report['baseline_ms']:.3f} ms"),
+            ("exported module", f"{report['optimized_ms']:.3f} ms ({report.get('exported', 'optimized')})"),
+            ("speedup", f"{report['speedup']:.3f}×"),
+            ("max rel. error", f"{report['max_rel_error']:.2e} vs {report['reference']} "
+                               f"(tolerance {report['tolerance']:.0e})"),
+            ("machine", f"{report['machine']['cpu']} · {report['machine']['threads']} threads"),
+            ("IREE", str(report.get("versions", {}).get("iree-base-compiler"))),
+            ("created", str(report.get("created")))]
+    if report.get("exported") == "baseline":
+        rows.append(("kept baseline", report["rejected"]["reason"]))
+    g = report.get("graph", {})
+    gs = g.get("stats", {})
+    graph_rows = [("rewrites applied", ", ".join(g.get("applied") or []) or "none"),
+                  ("cost before → after", f"{g.get('cost_before')} → {g.get('cost_after')}")]
+    graph_rows += [(k, str(v)) for k, v in gs.items() if isinstance(v, (int, float, str))]
+    ops = report.get("ops", {}).get("stats", {})
+    wl = ops.get("workloads") or {}
+
+    def table(pairs):
+        return "<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in pairs) + "</table>"
+
+    parts = [f"<h1>mlir_opt · {e(report['model'])} on {e(report['target'])}</h1>", table(rows),
+             "<h2>Timing</h2>", f'<img alt="timing" src="data:image/png;base64,{_timing_figure(report)}">',
+             "<h2>Graph level</h2>", table(graph_rows)]
+    parts.append("<h2>Operator level</h2>")
+    op_pairs = [(k, v) for k, v in ops.items() if isinstance(v, (int, float, str))]
+    if ops.get("variants_ms"):
+        op_pairs.append(("module variants (ms)", ", ".join(f"{k} {v:.3f}" for k, v in ops["variants_ms"].items())))
+    parts.append(table(op_pairs) if op_pairs else "<p>no operator-level search</p>")
+    if wl:
+        hdr = ["workload", "share ms", "IREE default ms", "best ms", "speedup", "trials", "best schedule"]
+        body = ""
+        for k, w in sorted(wl.items(), key=lambda kv: -(kv[1].get("weight_ms") or 0)):
+            f = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
+            body += "<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in (
+                k, f(w.get("weight_ms")), f(w.get("default_ms")), f(w.get("best_ms")),
+                f"{w['speedup']:.2f}×" if w.get("speedup") else "-", w.get("trials"), w.get("best") or "-")) + "</tr>"
+        parts.append("<table><tr>" + "".join(f"<th>{h}</th>" for h in hdr) + "</tr>" + body + "</table>")
+    conv = Path(images) / "convergence.png" if images is not None else None
+    if conv is not None and conv.exists():
+        parts.append(f'<img alt="convergence" src="data:image/png;base64,'
+                     f'{base64.b64encode(conv.read_bytes()).decode()}">')
+    parts += ["<h2>Stages</h2>", f'<img alt="stages" src="data:image/png;base64,{_stage_figure(report)}">']
+    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse;"
+             "margin:.5em 0}th,td{border:1px solid #ccc;padding:.2em .6em;text-align:left;font-size:90%}")
+    Path(path).write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>mlir_opt report</title>"
+                          f"<style>{style}</style></head><body>{''.join(parts)}</body></html>\n")

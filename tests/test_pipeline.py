@@ -19,9 +19,11 @@ FAST = dict(reps=2, rounds=1, quiet=True)
 
 
 def _check_outdir(out, model_name):
-    assert sorted(p.name for p in out.iterdir()) == ["model.vmfb", "optimized.mlir", "report.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["model.vmfb", "optimized.mlir", "report.html", "report.json"]
     rep = json.loads((out / "report.json").read_text())
     assert REPORT_KEYS <= rep.keys()
+    html = (out / "report.html").read_text()
+    assert f"{rep['speedup']:.3f}" in html and html.count("data:image/png;base64,") >= 2
     assert rep["model"] == model_name and rep["target"] == "llvm-cpu"
     assert rep["baseline_ms"] > 0 and rep["optimized_ms"] > 0
     assert rep["speedup"] == pytest.approx(rep["baseline_ms"] / rep["optimized_ms"])
@@ -95,3 +97,61 @@ def test_rerun_replaces_previous_output(tmp_path):
     mlir_opt.optimize("mlp", tmp_path / "out", **FAST)
     assert (tmp_path / "out" / "model.vmfb").exists()
     assert json.loads((tmp_path / "out" / "report.json").read_text())["created"] >= first
+
+
+ADD_256 = ADD_MLIR.replace("4x8", "256x256")
+# The same sum through a matmul with the identity: exact in fp32, and >10x slower than the add.
+_SLOW_256 = """func.func @main(%a: tensor<256x256xf32>, %b: tensor<256x256xf32>) -> tensor<256x256xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<256x256xf32>
+  %eye = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+       outs(%e : tensor<256x256xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %d = arith.cmpi eq, %i, %j : index
+    %one = arith.constant 1.0 : f32
+    %v = arith.select %d, %one, %z : f32
+    linalg.yield %v : f32
+  } -> tensor<256x256xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<256x256xf32>) -> tensor<256x256xf32>
+  %m = linalg.matmul ins(%a, %eye : tensor<256x256xf32>, tensor<256x256xf32>) outs(%f : tensor<256x256xf32>) -> tensor<256x256xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>,
+                                        affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}
+       ins(%m, %b : tensor<256x256xf32>, tensor<256x256xf32>) outs(%e : tensor<256x256xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<256x256xf32>
+  return %r : tensor<256x256xf32>
+}
+"""
+
+
+class _SlowingSearch:
+    """A correct but slower 'rewrite': a + b becomes (a @ I) + b."""
+
+    name = "slowing"
+
+    def run(self, model, *, target="llvm-cpu"):
+        return GraphResult(model.clone(_ir.parse(_SLOW_256, model.module.context)), applied=["via-identity-matmul"])
+
+
+def test_keep_best_exports_baseline_when_optimized_is_slower(tmp_path):
+    p = tmp_path / "add.mlir"
+    p.write_text(ADD_256)
+    res = mlir_opt.optimize(p, tmp_path / "out", graph_search=_SlowingSearch(), reps=4, rounds=2, quiet=True)
+    rep = res.report
+    assert rep["exported"] == "baseline" and rep["speedup"] == 1.0
+    assert rep["rejected"]["speedup"] < 1 / 1.03 and rep["rejected"]["graph_rewrites"] == ["via-identity-matmul"]
+    out = tmp_path / "out"
+    assert "linalg.matmul" not in (out / "optimized.mlir").read_text()
+    assert "linalg.matmul" in (out / "rejected" / "optimized.mlir").read_text()
+    assert "kept baseline" in (out / "report.html").read_text()
+    # keep_slower exports the candidate, and it is correct.
+    res = mlir_opt.optimize(p, tmp_path / "out2", graph_search=_SlowingSearch(), reps=2, rounds=1,
+                            quiet=True, keep_slower=True)
+    assert res.report["exported"] == "optimized" and res.report["speedup"] < 1
+    assert "linalg.matmul" in (tmp_path / "out2" / "optimized.mlir").read_text()
+    assert res.report["max_rel_error"] < 1e-6
