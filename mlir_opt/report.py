@@ -190,6 +190,10 @@ def write_html(report: dict, path, *, images=None) -> None:
     from pathlib import Path
 
     e = html.escape
+
+    def fmt(v):
+        return f"{v:.4g}" if isinstance(v, float) else "-" if v is None else str(v)
+
     rows = [("model", f"{report['model']} ({report.get('source')}, {report.get('input_level')})"),
             ("target", f"{report['target']} {report.get('target_arch') or ''}"),
             ("inputs → outputs", ", ".join(report["signature"]["inputs"]) + " → "
@@ -207,13 +211,13 @@ def write_html(report: dict, path, *, images=None) -> None:
     g = report.get("graph", {})
     gs = g.get("stats", {})
     graph_rows = [("rewrites applied", ", ".join(g.get("applied") or []) or "none"),
-                  ("cost before → after", f"{g.get('cost_before')} → {g.get('cost_after')}")]
+                  ("cost before → after", f"{fmt(g.get('cost_before'))} → {fmt(g.get('cost_after'))}")]
     graph_rows += [(k, str(v)) for k, v in gs.items() if isinstance(v, (int, float, str))]
     ops = report.get("ops", {}).get("stats", {})
     wl = ops.get("workloads") or {}
 
     def table(pairs):
-        return "<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in pairs) + "</table>"
+        return "<table>" + "".join(f"<tr><th>{e(k)}</th><td>{e(fmt(v))}</td></tr>" for k, v in pairs) + "</table>"
 
     parts = [f"<h1>mlir_opt · {e(report['model'])} on {e(report['target'])}</h1>", table(rows),
              "<h2>Timing</h2>", f'<img alt="timing" src="data:image/png;base64,{_timing_figure(report)}">',
