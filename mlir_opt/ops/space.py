@@ -183,12 +183,19 @@ def _validate_conv_tiling(w: Workload, d: dict) -> str | None:
     e = w.extents
     if e["N"] == 1:
         return BATCH1_CONV_REASON
-    for dim, dist in (("OH", "dist_oh"), ("OW", "dist_ow"), ("OC", "dist_oc")):
-        if d[dist] > e[dim] or e[dim] % d[dist]:
-            return f"{dist}={d[dist]} does not tile {dim}={e[dim]}"
-    for dist, vec in (("dist_ow", "vec_ow"), ("dist_oc", "vec_oc")):
-        if d[dist] % d[vec]:
-            return f"{vec}={d[vec]} does not divide {dist}={d[dist]}"
+    return _check_conv_tiles(e, d, "dist")
+
+
+def _check_conv_tiles(e: dict, d: dict, outer: str) -> str | None:
+    """Outer (``dist_*``/``wg_*``) tiles must tile OH/OW/OC, vector tiles divide them, vec_ic divide IC."""
+    for dim in ("OH", "OW", "OC"):
+        t = f"{outer}_{dim.lower()}"
+        if d[t] > e[dim] or e[dim] % d[t]:
+            return f"{t}={d[t]} does not tile {dim}={e[dim]}"
+    for dim in ("ow", "oc"):
+        t, vec = f"{outer}_{dim}", f"vec_{dim}"
+        if d[t] % d[vec]:
+            return f"{vec}={d[vec]} does not divide {t}={d[t]}"
     if e["IC"] % d["vec_ic"]:
         return f"vec_ic={d['vec_ic']} does not divide IC={e['IC']}"
     if d["vec_ow"] * d["vec_oc"] > 256:
@@ -204,17 +211,7 @@ def _validate_transform_script(w: Workload, d: dict) -> str | None:
         return why
     e = w.extents
     if isinstance(w, ConvWorkload):
-        for dim, wg in (("OH", "wg_oh"), ("OW", "wg_ow"), ("OC", "wg_oc")):
-            if d[wg] > e[dim] or e[dim] % d[wg]:
-                return f"{wg}={d[wg]} does not tile {dim}={e[dim]}"
-        for wg, vec in (("wg_ow", "vec_ow"), ("wg_oc", "vec_oc")):
-            if d[wg] % d[vec]:
-                return f"{vec}={d[vec]} does not divide {wg}={d[wg]}"
-        if e["IC"] % d["vec_ic"]:
-            return f"vec_ic={d['vec_ic']} does not divide IC={e['IC']}"
-        if d["vec_ow"] * d["vec_oc"] > 256:
-            return f"vector tile {d['vec_ow']}x{d['vec_oc']} exceeds 256 accumulators (register spill)"
-        return None
+        return _check_conv_tiles(e, d, "wg")
     for dim, wg, vec in (("M", "wg_m", "vec_m"), ("N", "wg_n", "vec_n")):
         if d[wg] > e[dim] or e[dim] % d[wg]:
             return f"{wg}={d[wg]} does not tile {dim}={e[dim]}"
