@@ -112,8 +112,7 @@ def main(argv=None) -> int:
     from mlir_opt.db import Database
     from mlir_opt.ops.confirm import decide, workload_inputs
     from mlir_opt.ops.dispatches import ConvWorkload, Workload
-    from mlir_opt.ops.efficiency import (LEVEL, best_so_far, charge_reuse, expected_random_trials, harmonize,
-                                         ratio_summary, reference_ms, trials_to)
+    from mlir_opt.ops.efficiency import efficiency, ratio_summary
     from mlir_opt.ops.evaluate import Evaluator, build_schedule
     from mlir_opt.ops.schedule import Schedule
     from mlir_opt.ops.search.reuse import ReuseStrategy
@@ -127,11 +126,12 @@ def main(argv=None) -> int:
     rows = {}
     tmp = Path(tempfile.mkdtemp(prefix="op_search_"))
     reuse_db = Database(":memory:")
-    reuse_logs, reuse_donors, reuse_sketch = {}, {}, {}
+    runs, reuse_donors, searched, n_fixed = {}, {}, {}, {}
     for key in keys:
         w = Workload.from_key(key)
         conv = isinstance(w, ConvWorkload)
-        found, random_logs = {}, []
+        found, runs[key] = {}, {}
+        n_fixed[key] = 1 + len(fixed_sketches(w))
         for strat in strats:
             seeds = [args.seed + i for i in range(args.random_seeds)] if strat == "random" else [args.seed]
             for sd in seeds:
@@ -145,12 +145,10 @@ def main(argv=None) -> int:
                 r = res[key]
                 if sd == args.seed:
                     found[strat] = (r, time.perf_counter() - t0)
-                if strat == "random":
-                    random_logs.append(r.log)
+                runs[key].setdefault(strat, []).append(r.log)
                 if strat == "reuse":
-                    reuse_logs[key], reuse_donors[key] = r.log, st.donors.get(key, [])
-                    reuse_sketch[key] = next((sk for sk, _, _ in r.log if sk != "default"
-                                              and sk not in {f.name for f in fixed_sketches(w)}), None)
+                    reuse_donors[key] = st.donors.get(key, [])
+                searched.setdefault(key, next((sk for sk, _, _ in r.log[n_fixed[key]:]), None))
         # Side-by-side timing of the finalists, interleaved in one process (same device and threads);
         # each tuned pick must beat IREE's default there too (paired, by MIN_GAIN), else it falls back.
         with console.status(f"{key}: final timing"):
@@ -187,46 +185,27 @@ def main(argv=None) -> int:
             row[f"tuned_{strat}_ratio"] = c.ratio if c else None
             row[f"tuned_{strat}_confirmed"] = kept
             row[f"tuned_{strat}_ms"] = t.median_ms if kept else d_ms  # falls back to IREE's default
-        # Search efficiency against the best any strategy measured (default and alternatives included).
-        names = list(found) + [f"random_seed{i}" for i in range(1, len(random_logs))]
-        raw = [found[n][0].log for n in found] + random_logs[1:]
-        logs = dict(zip(names, harmonize(raw)))  # one figure per schedule across all runs
-        if "random" in found:
-            random_logs = [logs["random"]] + [logs[n] for n in names if n.startswith("random_seed")]
-        if "reuse" in found:
-            reuse_logs[key] = logs["reuse"]
-        ref = reference_ms(logs.values())
-        target = ref / LEVEL if ref else 0.0
-        n_fixed = 1 + len(fixed_sketches(w))
-        row["reference_ms"] = ref
         for strat, (r, secs) in found.items():
-            n95 = trials_to(best_so_far(logs[strat]), target)
-            row[f"{strat}_trials"] = len(r.log)
-            row[f"{strat}_trials_to_95"] = n95
             row[f"{strat}_seconds"] = secs
-            row[f"{strat}_seconds_to_95"] = secs * n95 / max(1, len(r.log)) if n95 else None
             row[f"{strat}_best"] = r.best.describe() if r.best else None
             row[f"{strat}_failures"] = r.failures
-        if random_logs:
-            e, n, m = expected_random_trials(random_logs, n_fixed, target)
-            row.update(random_expected_trials_to_95=e, random_pool=n, random_pool_hits=m,
-                       random_cap=n_fixed + n + 1, random_seeds=len(random_logs))
         rows[key] = row
         console.print(f"{key}: " + ", ".join(f"{k} {v.median_ms:.3f} ms" for k, v in times.items())
                       + f", torch {torch_t.median_ms:.3f} ms")
 
-    if "reuse" in strats:  # charge reuse with the donor trials it relied on (mlir_opt.ops.efficiency)
-        last_used = {}
-        for d in {d for ds in reuse_donors.values() for d in ds}:
-            top = reuse_db.top_k(d, "llvm-cpu", ReuseStrategy().k, sketch=reuse_sketch.get(d))
-            idx = [i + 1 for i, (sk, dec, _) in enumerate(reuse_logs[d])
-                   if any(sk == rec.sketch and dec == rec.decisions for rec in top)]
-            last_used[d] = max(idx, default=0)
-        charges = charge_reuse(keys, {k: rows[k]["reuse_trials_to_95"] for k in keys},
-                               {k: rows[k]["reuse_trials"] for k in keys}, reuse_donors, last_used)
-        for k, ch in charges.items():
-            rows[k].update(reuse_donors=ch.donors, reuse_donor_share=ch.share, reuse_charged_trials_to_95=ch.total,
-                           reuse_donor_last_used=last_used.get(k))
+    # Search efficiency (mlir_opt.ops.efficiency): all trials, and the searched sketch's trials only.
+    transferred = {d: [(rec.sketch, rec.decisions) for rec in
+                       reuse_db.top_k(d, "llvm-cpu", ReuseStrategy().k, sketch=searched.get(d))]
+                   for d in {d for ds in reuse_donors.values() for d in ds}}
+    for mode, prefix in (("all", ""), ("search", "search_")):
+        eff = efficiency(runs, keys, n_fixed=n_fixed, searched=searched, donors=reuse_donors,
+                         transferred=transferred, search_only=mode == "search")
+        for k, e in eff.items():
+            rows[k].update({prefix + n: v for n, v in e.items()})
+    for k in keys:
+        for s in strats:
+            n95, secs, n = rows[k].get(f"{s}_trials_to_95"), rows[k].get(f"{s}_seconds"), rows[k].get(f"{s}_trials")
+            rows[k][f"{s}_seconds_to_95"] = secs * n95 / max(1, n) if n95 and secs else None
 
     t = Table(title=f"Operator-level search, fp32, {machine_info(threads)['cpu']}, {threads} threads, "
                     f"budget {args.budget}/strategy (median ms, side by side, {args.rounds} interleaved rounds)")
@@ -259,20 +238,21 @@ def main(argv=None) -> int:
     if "random" in strats:
         st = Table(title="Search efficiency per set: trials to 95 % of the best, ratio random / strategy "
                          "(issue #5 target for reuse: ≥ 5×)")
-        for c in ("set", "strategy", "workloads", "median", "geo. mean", "total", "censored"):
+        for c in ("set", "trials counted", "strategy", "workloads", "median", "geo. mean", "total", "censored"):
             st.add_column(c, justify="right")
         for g, ks in groups.items():
-            for s in [x for x in strats if x != "random"]:
-                pairs = []
-                for k in ks:
-                    r = rows[k]
-                    v = r.get("reuse_charged_trials_to_95") if s == "reuse" else r.get(f"{s}_trials_to_95")
-                    pairs.append((r.get("random_expected_trials_to_95"), v, r.get("random_cap", args.budget + 1),
-                                  r[f"{s}_trials"] + 1))
-                sm = ratio_summary(pairs)
-                summary[f"{g}/{s}"] = sm.__dict__
-                st.add_row(g, s, str(sm.n), _fmt(sm.median, "{:.2f}×"), _fmt(sm.geomean, "{:.2f}×"),
-                           _fmt(sm.total, "{:.2f}×"), str(sm.censored))
+            for mode, p in (("all", ""), ("searched sketch", "search_")):
+                for s in [x for x in strats if x != "random"]:
+                    pairs = []
+                    for k in ks:
+                        r = rows[k]
+                        v = r.get(f"{p}reuse_charged_trials_to_95") if s == "reuse" else r.get(f"{p}{s}_trials_to_95")
+                        pairs.append((r.get(f"{p}random_expected_trials_to_95"), v,
+                                      r.get(f"{p}random_cap", args.budget + 1), r.get(f"{p}{s}_trials", 0) + 1))
+                    sm = ratio_summary(pairs)
+                    summary[f"{g}/{mode}/{s}"] = sm.__dict__
+                    st.add_row(g, mode, s, str(sm.n), _fmt(sm.median, "{:.2f}×"), _fmt(sm.geomean, "{:.2f}×"),
+                               _fmt(sm.total, "{:.2f}×"), str(sm.censored))
         out.print(st)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

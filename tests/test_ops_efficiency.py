@@ -61,3 +61,26 @@ def test_ratio_summary_with_censoring():
     assert s.median == pytest.approx(5.0) and s.total == pytest.approx((10 + 4 + 33) / 9)
     assert s.geomean == pytest.approx((5 * 1 * 11) ** (1 / 3))
     assert "censored" in s.describe() and ratio_summary([]).n == 0
+
+
+def test_efficiency_all_trials_and_searched_sketch_only():
+    from mlir_opt.ops.efficiency import efficiency
+
+    def L(*ts, tag="u", fixed=(("default", 2.0), ("img2col", 1.0))):  # distinct schedules per tag
+        return [(sk, {}, t) for sk, t in fixed] + [("tiling", {tag: i}, t) for i, t in enumerate(ts)]
+
+    runs = {"A": {"random": [L(1.6, 0.9, 1.2, tag="r")], "reuse": [L(1.5, 0.8, 1.4, 1.3)]},
+            "B": {"random": [L(1.7, 1.1, 0.7, tag="r")], "reuse": [L(0.72, 1.9)]}}
+    kw = dict(n_fixed={"A": 2, "B": 2}, searched={"A": "tiling", "B": "tiling"}, donors={"B": ["A"]},
+              transferred={"A": [("tiling", {"u": 1}), ("tiling", {"u": 3})]})
+    allt = efficiency(runs, ["A", "B"], **kw)
+    # A: reference 0.8 (target 0.842): random pool {1.6, 0.9, 1.2} has no hit; reuse reaches at trial 4
+    assert allt["A"]["reference_ms"] == 0.8 and allt["A"]["random_expected_trials_to_95"] is None
+    assert allt["A"]["reuse_trials_to_95"] == 4 and allt["A"]["random_cap"] == 6
+    # B: reference 0.7: random expected 2 + 4/2 = 4; reuse reaches at its first proposal (trial 3) and is
+    # charged A's surplus: A's transferred schedules were found by trial 6, A needed 4 -> +2
+    assert allt["B"]["random_expected_trials_to_95"] == 4.0 and allt["B"]["reuse_trials_to_95"] == 3
+    assert allt["B"]["reuse_donor_share"] == 2 and allt["B"]["reuse_charged_trials_to_95"] == 5
+    srch = efficiency(runs, ["A", "B"], search_only=True, **kw)  # the two fixed trials are not counted
+    assert srch["B"]["random_expected_trials_to_95"] == 2.0 and srch["B"]["reuse_trials_to_95"] == 1
+    assert srch["B"]["reuse_charged_trials_to_95"] == 1 + (4 - 2)

@@ -31,8 +31,8 @@ import statistics
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-__all__ = ["LEVEL", "trials_to", "harmonize", "best_so_far", "reference_ms", "expected_random_trials", "Charge", "charge_reuse",
-           "ratio_summary", "RatioSummary"]
+__all__ = ["LEVEL", "trials_to", "harmonize", "best_so_far", "reference_ms", "expected_random_trials", "Charge",
+           "charge_reuse", "ratio_summary", "RatioSummary", "efficiency"]
 
 #: The fraction of the best that counts as reached (95 %: time ≤ best / 0.95).
 LEVEL = 0.95
@@ -176,3 +176,68 @@ def ratio_summary(pairs: Sequence[tuple[float | None, float | None, float, float
         return RatioSummary(0, None, None, None, 0)
     gm = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
     return RatioSummary(len(ratios), statistics.median(ratios), gm, num / den, cens)
+
+
+Log = Sequence[tuple[str, dict, "float | None"]]
+
+
+def efficiency(runs: dict[str, dict[str, list[Log]]], order: Sequence[str], *, n_fixed: dict[str, int],
+               searched: dict[str, str | None], donors: dict[str, list[str]] | None = None,
+               transferred: dict[str, list[tuple[str, dict]]] | None = None,
+               search_only: bool = False) -> dict[str, dict]:
+    """Trials-to-95 % figures for every workload and strategy, by the rules of this module.
+
+    Args:
+        runs: ``{workload: {strategy: [trial log, ...]}}``; several logs only for ``random``
+            (seeds pooled for the expected figure; the first is "the" run).
+        order: workloads in the order they were tuned (reuse donors come first).
+        n_fixed: fixed trials (IREE's default + knob-less alternatives) at the head of each log.
+        searched: the searched sketch's name per workload.
+        donors: reuse's donors per workload; transferred: per donor, the ``(sketch, decisions)``
+            reuse transferred from it (its top schedules).
+        search_only: count only the searched sketch's trials (fixed trials dropped, reference =
+            the best searched schedule): the search strategies' own efficiency, which the fixed
+            trials (identical for all strategies) would otherwise mask where an alternative such as
+            img2col is already within 95 % of the best.
+    Returns:
+        per workload: ``reference_ms``, ``<strategy>_trials``, ``<strategy>_trials_to_95``, for
+        random ``random_expected_trials_to_95`` / ``random_pool`` / ``random_pool_hits`` /
+        ``random_cap``, for reuse ``reuse_donor_share`` / ``reuse_charged_trials_to_95``.
+    """
+    donors, transferred = donors or {}, transferred or {}
+    out: dict[str, dict] = {}
+    logs_of: dict[str, dict[str, list]] = {}
+    for key in order:
+        flat = [(s, i) for s, ls in runs[key].items() for i in range(len(ls))]
+        hl = harmonize([runs[key][s][i] for s, i in flat])
+        logs: dict[str, list] = {}
+        for (s, _), log in zip(flat, hl):
+            if search_only:
+                log = [e for e in log if e[0] == searched.get(key)]
+            logs.setdefault(s, []).append(log)
+        logs_of[key] = logs
+        nf = 0 if search_only else n_fixed.get(key, 1)
+        ref = reference_ms([lg for ls in logs.values() for lg in ls])
+        target = ref / LEVEL if ref else 0.0
+        row: dict = {"reference_ms": ref}
+        for s, ls in logs.items():
+            row[f"{s}_trials"] = len(ls[0])
+            row[f"{s}_trials_to_95"] = trials_to(best_so_far(ls[0]), target) if ref else None
+        if "random" in logs and ref:
+            e, n, m = expected_random_trials(logs["random"], nf, target)
+            row.update(random_expected_trials_to_95=e, random_pool=n, random_pool_hits=m, random_cap=nf + n + 1)
+        out[key] = row
+    if any("reuse" in runs[k] for k in order):
+        last_used = {}
+        for d in {d for k in order for d in donors.get(k, [])}:
+            want = {(sk, tuple(sorted(dec.items()))) for sk, dec in transferred.get(d, [])}
+            log = logs_of.get(d, {}).get("reuse", [[]])[0]
+            idx = [i + 1 for i, (sk, dec, _) in enumerate(log) if (sk, tuple(sorted(dec.items()))) in want]
+            last_used[d] = max(idx, default=0)
+        ks = [k for k in order if "reuse" in runs[k]]
+        ch = charge_reuse(ks, {k: out[k]["reuse_trials_to_95"] for k in ks}, {k: out[k]["reuse_trials"] for k in ks},
+                          {k: donors.get(k, []) for k in ks}, last_used)
+        for k, c in ch.items():
+            out[k].update(reuse_donors=c.donors, reuse_donor_share=c.share, reuse_charged_trials_to_95=c.total,
+                          reuse_donor_last_used=last_used.get(k))
+    return out
