@@ -6,14 +6,20 @@ batch 1, NCHW as torch exports them, input extents after padding):
 
 * IREE default, the best schedule each strategy found, the module-level alternative (data tiling
   for matmuls, the img2col pre-pass for convs), and torch (oneDNN) with the same threads — timed
-  side by side in one run (single-op modules);
-* search efficiency: trials (and seconds) each strategy needed to reach 95 % of the best schedule
-  any strategy found, with the same budget and seed.
+  side by side, the IREE modules interleaved in one process on one runtime device (``--rounds``
+  alternating rounds). A tuned pick is shown only if it beats IREE's default there by the tuner's
+  margin (paired median ratio, :mod:`mlir_opt.ops.confirm`); otherwise the column shows the
+  default's time marked ``d`` — what the tuner would ship — so it is never slower than the default;
+* search efficiency (:mod:`mlir_opt.ops.efficiency`): trials each strategy needed to reach 95 % of
+  the best schedule any strategy found (one figure per schedule across runs); random as the
+  expected value over the pooled random trials of ``--random-seeds`` runs; reuse charged the donor
+  trials it relied on; per set the median / geometric-mean / total ratio random ÷ strategy, over
+  all trials and over the searched sketch's trials only.
 
     python benchmarks/op_search.py                       # matmul + bert sets, budget 32 per strategy
-    python benchmarks/op_search.py --set resnet50 --budget 32
-    python benchmarks/op_search.py --set resnet50 --quick --budget 4   # 3 convs, a smoke run
-    python benchmarks/op_search.py --set resnet50 --layout nhwc --sketch transform_script
+    python benchmarks/op_search.py --set bert,resnet50 --budget 32 --random-seeds 2   # the target
+    python benchmarks/op_search.py --set bert,resnet50 --quick --limit 2 --budget 6    # smoke run
+    python benchmarks/op_search.py --set resnet50 --sketch transform_script
     python benchmarks/op_search.py --workloads matmul_512x512x512_f32xf32xf32 --budget 12
 
 Random and evolutionary get a fresh in-memory database per workload. ``reuse`` (ETO-style) shares
@@ -80,7 +86,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="a small subset of each set (smoke runs)")
     ap.add_argument("--limit", type=int, default=None, help="only the first N workloads of each set")
     ap.add_argument("--layout", choices=["nchw", "nhwc"], default="nchw",
-                    help="layout of the resnet50 convs (torch exports NCHW; NHWC enables the conv script form)")
+                    help="layout of the resnet50 convs (torch exports NCHW)")
     ap.add_argument("--sketch", default=None,
                     help="search this sketch where it applies (e.g. transform_script for f32 matmuls)")
     ap.add_argument("--strategies", default="random,evolutionary,reuse")
@@ -221,7 +227,8 @@ def main(argv=None) -> int:
         eff = []
         for s in strats:
             if s == "random" and "random_expected_trials_to_95" in r:
-                eff.append(_fmt(r["random_expected_trials_to_95"], "{:.1f}") + f" ({_fmt(r['random_trials_to_95'], '{}')})")
+                one = _fmt(r["random_trials_to_95"], "{}")
+                eff.append(_fmt(r["random_expected_trials_to_95"], "{:.1f}") + f" ({one})")
             elif s == "reuse" and r.get("reuse_donor_share"):
                 eff.append(f"{_fmt(r['reuse_trials_to_95'], '{}')}+{r['reuse_donor_share']:.1f}")
             else:

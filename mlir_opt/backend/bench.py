@@ -22,7 +22,8 @@ from .compile import iree_tool
 from .targets import Target, get_target
 from .targets import default_threads as _default_threads
 
-__all__ = ["Timing", "benchmark", "benchmark_many", "benchmark_interleaved", "paired_ratio", "save_inputs", "time_callable"]
+__all__ = ["Timing", "benchmark", "benchmark_many", "benchmark_interleaved", "paired_ratio", "save_inputs",
+           "time_callable"]
 
 
 @dataclass
