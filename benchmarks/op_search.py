@@ -242,7 +242,7 @@ def main(argv=None) -> int:
               "trials→95%: random = expected over the pooled random trials (one run's figure in brackets); "
               "reuse = own + share of donor trials (mlir_opt.ops.efficiency).")
     summary = {}
-    if "random" in strats:
+    if "random" in strats and len(strats) > 1:
         st = Table(title="Search efficiency per set: trials to 95 % of the best, ratio random / strategy "
                          "(issue #5 target for reuse: ≥ 5×)")
         for c in ("set", "trials counted", "strategy", "workloads", "median", "geo. mean", "total", "censored"):
