@@ -235,13 +235,21 @@ def confirm_bests(results: dict[str, WorkloadResult], *, target: str = "llvm-cpu
                   progress: Callable[[str, int, int], None] | None = None) -> None:
     """Re-time every best that beat its default in the search against IREE's default (interleaved).
 
-    Sets ``confirmation`` on those results; :attr:`WorkloadResult.kept` then holds the verdict.
+    Sets ``confirmation`` on those results; :attr:`WorkloadResult.kept` then holds the verdict. On
+    Ctrl-C the bests not re-timed yet are marked not confirmed (error "interrupted") and the
+    KeyboardInterrupt propagates.
     """
     todo = [r for r in results.values() if r.beats_default]
-    for i, r in enumerate(todo):
-        if progress:
-            progress(f"confirming {r.workload.key}", i, len(todo))
-        r.confirmation = confirm_schedule(r.best, margin=margin, target=target, rounds=rounds, threads=threads)
+    try:
+        for i, r in enumerate(todo):
+            if progress:
+                progress(f"confirming {r.workload.key}", i, len(todo))
+            r.confirmation = confirm_schedule(r.best, margin=margin, target=target, rounds=rounds, threads=threads)
+    except KeyboardInterrupt:
+        for r in todo:
+            if r.confirmation is None:
+                r.confirmation = Confirmation(None, None, None, 0, margin, False, error="interrupted")
+        raise
 
 
 def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: Database | None = None,
@@ -279,7 +287,11 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
     results, interrupted = tune_workloads(wl, strategy=strategy, budget=budget, db=db, target=tgt.name,
                                           seed=seed, reps=reps, progress=progress, sketch=sketch)
     if confirm:
-        confirm_bests(results, target=tgt.name, threads=threads, progress=progress)
+        try:
+            confirm_bests(results, target=tgt.name, threads=threads,
+                          progress=(lambda msg, _d, _t: progress(msg, budget, budget)) if progress else None)
+        except KeyboardInterrupt:
+            interrupted = True
     winners = [r.best for r in results.values() if r.kept]
     spec = render_tuning_spec(winners)
     library = render_transform_library(winners) if any(w.sketch == "transform_script" for w in winners) else None
