@@ -305,6 +305,7 @@ def _cmd_tune(args) -> int:
 
         res = tune_model(m, strategy=args.strategy, budget=args.budget, db=db, seed=args.seed,
                          progress=progress, sketch=args.sketch)
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title=f"{m.name}: {args.strategy} search, {res.trials} trials, {res.seconds:.1f} s "
@@ -314,7 +315,9 @@ def _cmd_tune(args) -> int:
     for k, w in sorted(res.workloads.items(), key=lambda kv: -kv[1].weight):
         f = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
         t.add_row(k, f(w.weight), f(w.default_ms), f(w.best_ms), "-" if not w.speedup else f"{w.speedup:.2f}×",
-                  str(w.trials), str(w.failures), w.best.describe() if w.best else "-")
+                  str(w.trials), str(w.failures), escape((w.best.describe() if w.best else "-")
+                  + (f" [{w.confirmation.describe()}"
+                     + ("]" if w.confirmation.confirmed else "; IREE default kept]") if w.confirmation else "")))
     Console(width=180).print(t)
     print("module variants (end to end, ms): " + ", ".join(f"{k} {v:.3f}" for k, v in res.variants_ms.items())
           + f" -> '{res.chosen}'" + (" (interrupted)" if res.interrupted else ""))

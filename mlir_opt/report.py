@@ -7,6 +7,7 @@ import platform
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .backend import compiler_version
@@ -106,8 +107,20 @@ def print_summary(report: dict, console: Console | None = None) -> None:
             f = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
             d.add_row(k, f(w.get("weight_ms")), f(w.get("default_ms")), f(w.get("best_ms")),
                       "-" if not w.get("speedup") else f"{w['speedup']:.2f}×", str(w.get("trials")),
-                      str(w.get("failures")), w.get("best") or "-")
+                      str(w.get("failures")), escape((w.get("best") or "-") + _confirm_note(w.get("confirmation"))))
         console.print(d)
+
+
+def _confirm_note(c: dict | None) -> str:
+    """The re-timing's verdict: ' [confirmed: …]' or ' [not confirmed: …; IREE default kept]'."""
+    if not c:
+        return ""
+    if c.get("confirmed"):
+        return f" [confirmed: default {c['default_ms']:.3f} ms, best {c['best_ms']:.3f} ms interleaved]"
+    if c.get("error"):
+        return f" [not confirmed: {c['error']}; IREE default kept]"
+    return (f" [not confirmed: default {c['default_ms']:.3f} ms, best {c['best_ms']:.3f} ms interleaved; "
+            f"IREE default kept]")
 
 
 def plot_convergence(ops_stats: dict, path) -> None:

@@ -112,18 +112,22 @@ def test_transform_script_candidates_compile_run_and_are_checked():
     d = dict(wg_m=32, wg_n=64, vec_m=1, vec_n=16, vec_k=8, order=0, unroll=2)  # vec_m=1: a unit dim
     dc = dict(wg_oh=2, wg_ow=14, wg_oc=16, vec_ow=7, vec_oc=8, vec_ic=4, order=1)
     nchw = Workload.from_key("conv2d_nchw_fchw_1x16x16x8x3x3x16_s1_f32")
+    nchw_s2 = Workload.from_key("conv2d_nchw_fchw_1x17x17x8x3x3x16_s2_f32")
     ev = Evaluator(db=Database(":memory:"), reps=2, compile_timeout=120)
     scripted = Schedule(mm, "transform_script", d)
     res = ev.evaluate([scripted, Schedule(mm, "transform_script", dict(d, vec_k=16, unroll=4)),
                        Schedule(bmm, "transform_script", dict(d, wg_m=16, wg_n=32, vec_m=8, vec_n=8, vec_k=4)),
                        Schedule(C1, "transform_script", dc),  # batch-1 conv: out of the config form's reach
-                       Schedule(nchw, "transform_script", dc)])
+                       Schedule(nchw, "transform_script", dc),
+                       Schedule(nchw_s2, "transform_script", dict(dc, wg_ow=8, vec_ow=4, order=0))])
     assert res[0].status == "ok" and res[0].rel_error < 1e-5 and res[0].median_ms > 0
     assert res[1].status == "invalid" and "unroll=4 does not divide the 2 reduction steps" in res[1].error
     assert res[2].status == "ok" and res[2].rel_error < 1e-5
     assert res[3].status == "ok" and res[3].rel_error < 1e-5
-    # where IREE 3.13 cannot execute the script form correctly, it is refused with the reason (data)
-    assert res[4].status == "invalid" and "wrong results" in res[4].error
+    # NCHW scripts (stride 1 and 2) are correct since the strategy vectorizes the linalg ops alone
+    # (vectorize_children_and_apply_patterns mis-vectorized the rank-reducing insert_slice; docs/op-level.md)
+    assert res[4].status == "ok" and res[4].rel_error < 1e-5, res[4].error
+    assert res[5].status == "ok" and res[5].rel_error < 1e-5, res[5].error
     lib = render_transform_library([scripted, Schedule(C2, "conv_tiling", dict(dist_oh=4, dist_ow=8, dist_oc=8,
                                                                                vec_ow=4, vec_oc=8, vec_ic=4))])
     assert "codegen_spec = @strategy_0" in lib and "transform.iree.match.convolution" in lib

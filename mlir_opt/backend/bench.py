@@ -20,8 +20,10 @@ import numpy as np
 from ..errors import MlirOptError
 from .compile import iree_tool
 from .targets import Target, get_target
+from .targets import default_threads as _default_threads
 
-__all__ = ["Timing", "benchmark", "benchmark_many", "save_inputs", "time_callable"]
+__all__ = ["Timing", "benchmark", "benchmark_many", "benchmark_interleaved", "paired_ratio", "save_inputs",
+           "time_callable"]
 
 
 @dataclass
@@ -110,6 +112,68 @@ def benchmark_many(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.ndarray]
                 out[key].samples_ms += _run_once(Path(path), entry, flags, tgt, per_round, warmup_s,
                                                  min_time_s, threads, timeout)
     return out
+
+
+def benchmark_interleaved(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.ndarray], *,
+                          entry: str = "main", target: str | Target = "llvm-cpu", rounds: int = 7,
+                          warmup_s: float = 0.1, min_time_s: float = 0.05,
+                          threads: int | None = None) -> dict[str, Timing]:
+    """Time several modules in this process on one device (the same worker threads), interleaved.
+
+    All modules are loaded into one IREE runtime device; the inputs are placed on it once. After a
+    warm-up of each, every one of ``rounds`` rounds times each module once (a sample is the mean
+    latency over as many calls as fill ``min_time_s``), alternating the order from round to round
+    (A B C, C B A, ...) so that neither drift nor a neighbour's burst favours one module. Sample
+    ``i`` of every module comes from round ``i``: compare modules by the per-round ratios
+    (paired), see :func:`paired_ratio`. Includes the Python call overhead (about 10 µs here).
+    """
+    import time
+
+    import iree.runtime as rt
+
+    from .runtime import _set_threads
+
+    tgt = get_target(target)
+    if tgt.is_cpu:
+        _set_threads(threads or _default_threads())
+    try:
+        cfg = rt.Config(tgt.driver)
+    except Exception as err:
+        raise MlirOptError(f"IREE runtime driver '{tgt.driver}' is not available here: {err}") from None
+    fns = {}
+    for key, path in vmfbs.items():
+        ctx = rt.SystemContext(config=cfg)
+        vm = rt.VmModule.mmap(ctx.instance, str(path))
+        ctx.add_vm_module(vm)
+        if entry not in vm.function_names:
+            raise MlirOptError(f"{path}: no function '{entry}' (has {', '.join(vm.function_names)})")
+        fns[key] = ctx.modules[vm.name][entry]
+    args = [rt.asdevicearray(cfg.device, np.ascontiguousarray(a)) for a in inputs]
+
+    def sample(fn, budget_s: float) -> float:
+        n, t0 = 0, time.perf_counter()
+        while True:
+            fn(*args)
+            n += 1
+            dt = time.perf_counter() - t0
+            if dt >= budget_s:
+                return dt / n * 1e3
+
+    for fn in fns.values():
+        sample(fn, warmup_s)
+    out = {k: Timing() for k in fns}
+    keys = list(fns)
+    for r in range(rounds):
+        for key in (keys if r % 2 == 0 else keys[::-1]):
+            out[key].samples_ms.append(sample(fns[key], min_time_s))
+    return out
+
+
+def paired_ratio(a: Timing, b: Timing) -> float:
+    """Median over rounds of ``a``'s sample / ``b``'s sample (timings of :func:`benchmark_interleaved`)."""
+    if len(a.samples_ms) != len(b.samples_ms) or not a.samples_ms:
+        raise ValueError("paired_ratio needs timings from the same interleaved rounds")
+    return statistics.median(x / y for x, y in zip(a.samples_ms, b.samples_ms))
 
 
 def benchmark(vmfb: str | Path, inputs: Sequence[np.ndarray], **kwargs) -> Timing:

@@ -25,7 +25,25 @@ from .schedule import Schedule, render_tuning_spec
 from .space import SKETCH_FLAGS
 from .transform_script import render_transform_library
 
-__all__ = ["MeasureResult", "Evaluator"]
+__all__ = ["MeasureResult", "Evaluator", "build_schedule"]
+
+
+def build_schedule(s: Schedule, directory: str | Path, target="llvm-cpu", *, timeout: float = 300):
+    """Compile ``s``'s single-op module into ``directory/m.vmfb`` (flags + tuning spec or transform
+    library, as the schedule needs); returns the :class:`~mlir_opt.backend.CompileResult` (never raises)."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    flags = s.flags()
+    if s.sketch == "transform_script":  # script form: a transform library IREE executes
+        (d / "lib.mlir").write_text(render_transform_library([s]))
+        flags = [*flags, f"--iree-codegen-transform-dialect-library={d / 'lib.mlir'}"]
+    else:
+        spec = render_tuning_spec([s])
+        if spec is not None:
+            (d / "spec.mlir").write_text(spec)
+            flags = [*flags, f"--iree-codegen-tuning-spec-path={d / 'spec.mlir'}"]
+    return compile_module(s.workload.single_op_module(), target, output=d / "m.vmfb", flags=flags,
+                          timeout=timeout, raise_on_error=False)
 
 
 @dataclass
@@ -97,20 +115,7 @@ class Evaluator:
 
     def _build(self, s: Schedule, idx: int):
         d = Path(self._tmp.name) / f"cand{self.trials}_{idx}"
-        d.mkdir(parents=True, exist_ok=True)
-        flags = s.flags()
-        if s.sketch == "transform_script":  # script form: a transform library IREE executes
-            (d / "lib.mlir").write_text(render_transform_library([s]))
-            flags = [*flags, f"--iree-codegen-transform-dialect-library={d / 'lib.mlir'}"]
-            return compile_module(s.workload.single_op_module(), self.target, output=d / "m.vmfb", flags=flags,
-                                  timeout=self.compile_timeout, raise_on_error=False)
-        spec = render_tuning_spec([s])
-        if spec is not None:
-            (d / "spec.mlir").write_text(spec)
-            flags = [*flags, f"--iree-codegen-tuning-spec-path={d / 'spec.mlir'}"]
-        res = compile_module(s.workload.single_op_module(), self.target, output=d / "m.vmfb", flags=flags,
-                             timeout=self.compile_timeout, raise_on_error=False)
-        return res
+        return build_schedule(s, d, self.target, timeout=self.compile_timeout)
 
     def evaluate(self, schedules: Sequence[Schedule]) -> list[MeasureResult]:
         """Evaluate a batch; results come back in the order of ``schedules``."""

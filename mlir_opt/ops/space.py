@@ -61,11 +61,11 @@ SKETCH_FLAGS = {"default": [], "double_tiling": [], "data_tiling": ["--iree-opt-
 #: Op kinds whose script form IREE 3.13 does not execute, and why (as data; docs/op-level.md).
 #: (The unit-dim compile hang first seen with batch_matmul and conv scripts came from the
 #: vector.lower_shape_cast / vector.lower_broadcast patterns, which the strategy no longer applies.)
-SCRIPT_UNSUPPORTED: dict[str, str] = {
-    "conv2d_nchw_fchw": "the conv script (tile, structured.decompose, vectorize) compiles for NCHW convs but "
-                        "gives wrong results in IREE 3.13 (relative error ~0.9 on random inputs for every "
-                        "schedule tried, stride 1 and 2; NHWC is correct): NCHW convs use conv_tiling / img2col",
-}
+SCRIPT_UNSUPPORTED: dict[str, str] = {}
+# (NCHW conv scripts used to give wrong results: the strategy's vectorize_children_and_apply_patterns
+# vectorized the rank-reducing insert_slice around each decomposed 1-D NCW conv with a minor-identity
+# write; NCHW scripts now vectorize the linalg ops alone and fold the slices; docs/op-level.md.)
+
 #: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
 KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"}}

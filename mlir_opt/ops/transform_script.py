@@ -40,6 +40,33 @@ def _fmt(xs) -> str:
     return "[" + ", ".join(map(str, xs)) + "]"
 
 
+#: Vectorization of the dispatch function (``%func`` -> ``%vfunc``): every op, with upstream's pattern set.
+VECTORIZE_CHILDREN = ("    %vfunc = transform.structured.vectorize_children_and_apply_patterns %func"
+                      " : (!transform.any_op) -> !transform.any_op\n")
+#: For NCHW convs: vectorize only the linalg ops, then fold the slices into the transfers.
+#: ``vectorize_children_and_apply_patterns`` also vectorizes the rank-reducing ``tensor.insert_slice``
+#: that ``structured.decompose`` leaves around each 1-D NCW conv (``tensor<1xFx OW>`` into
+#: ``tensor<1xFx1xOW>``, dropping OH, dim 2); upstream ``vectorizeAsInsertSliceOp`` writes the
+#: vector with a minor-identity map, i.e. as if the dropped dim were leading, so F lands on OH (a
+#: ``transfer_write ... {in_bounds = [true, false, true]} : vector<1x4x2xf32>, tensor<1x4x1x2xf32>``)
+#: and the result is wrong. NHWC only works by luck (the dropped OH follows the unit N).
+#: ``fold_tensor_subset_ops_into_vector_transfers`` folds the slice with the right map
+#: (``(d0, d1, d2, d3) -> (d0, d1, d3)``). See docs/op-level.md.
+VECTORIZE_OPS = (
+    "    %lops = transform.structured.match interface{LinalgOp} in %func : (!transform.any_op) -> !transform.any_op\n"
+    "    transform.structured.vectorize %lops : !transform.any_op\n"
+    "    %vfunc = transform.structured.match ops{[\"func.func\"]} in %root : (!transform.any_op) -> !transform.any_op\n"
+    "    transform.apply_patterns to %vfunc {\n"
+    "      transform.apply_patterns.tensor.fold_tensor_subset_ops_into_vector_transfers\n"
+    "      transform.apply_patterns.canonicalization\n"
+    "    } : !transform.any_op\n")
+
+
+def _vectorize(w: Workload) -> str:
+    """The vectorization step for ``w``'s script (:data:`VECTORIZE_OPS` for NCHW convs)."""
+    return VECTORIZE_OPS if isinstance(w, ConvWorkload) and w.layout == "nchw_fchw" else VECTORIZE_CHILDREN
+
+
 def script_supported(w: Workload) -> str | None:
     """None if IREE 3.13 executes the script form for ``w``'s op, else why not (as data)."""
     from .space import SCRIPT_UNSUPPORTED
@@ -142,7 +169,8 @@ def _strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
         matchers, inner = _script_matcher(matcher, w), matcher
     text = (matchers + render_schedule_sequence(w, d, sched)
             + _tpl("codegen_strategy.mlir").substitute(key=w.key, name=strat, matcher=inner, wg_tiles=_fmt(wg),
-                                                       wg_mapping=mapping, schedule=sched, setter=setter))
+                                                       wg_mapping=mapping, schedule=sched, setter=setter,
+                                                       vectorize=_vectorize(w)))
     return text, matcher, setter
 
 
@@ -181,6 +209,4 @@ def interpreter_module(w: Workload, d: dict) -> str:
             "    transform.include @schedule failures(propagate) (%ops) : (!transform.any_op) -> ()\n"
             "    %func = transform.structured.match ops{[\"func.func\"]} in %root"
             " : (!transform.any_op) -> !transform.any_op\n"
-            "    %vfunc = transform.structured.vectorize_children_and_apply_patterns %func"
-            " : (!transform.any_op) -> !transform.any_op\n"
-            "    transform.yield\n  }\n}\n")
+            + _vectorize(w) + "    transform.yield\n  }\n}\n")

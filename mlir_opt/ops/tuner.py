@@ -4,7 +4,10 @@
 2. For each tunable workload, measure IREE's default, then spend the trial budget across workloads
    in proportion to their share (a task scheduler, as in Ansor/MetaSchedule), in batches: the
    strategy proposes, the evaluator builds/checks/times/records.
-3. Render the per-workload bests that beat the default into one tuning spec.
+3. Confirm each per-workload best that beat the default in the search: rebuild it next to IREE's
+   default and time both again, interleaved in this process (:mod:`.confirm`); only bests still
+   faster by :data:`MIN_GAIN` enter the tuning spec (or transform library); the others keep IREE's
+   default and are reported as "not confirmed" with both figures.
 4. Module-level choices (data tiling, micro-kernels; for models with convolutions also the
    channels-last and img2col layout pre-passes) cannot be set per op in IREE 3.13, so they are
    measured end to end on the whole model, next to "default" and "default + spec", interleaved in
@@ -28,13 +31,15 @@ from ..db import Database
 from ..errors import MlirOptError
 from ..model import Model
 from .dispatches import Dispatch, Workload, profile_dispatches
+from .confirm import CONFIRM_ROUNDS, Confirmation, confirm_schedule
 from .evaluate import Evaluator, MeasureResult
 from .schedule import Schedule, render_tuning_spec
 from .transform_script import render_transform_library
 from .search import get_strategy
 from .space import IMG2COL_FLAG, fixed_sketches, search_sketch, sketches_for
 
-__all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "GLOBAL_VARIANTS"]
+__all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "confirm_bests", "GLOBAL_VARIANTS",
+           "MIN_GAIN"]
 
 #: Module-level variants measured end to end: name -> (extra flags, use the tuning spec).
 GLOBAL_VARIANTS = {
@@ -54,7 +59,8 @@ CONV_VARIANTS = {
     "img2col+data_tiling": ([_PRE.format("iree-global-opt-convert-conv2d-to-img2col"), "--iree-opt-data-tiling"],
                             False),
 }
-#: A tuned schedule must beat IREE's default by this factor to enter the spec (timing noise guard).
+#: A tuned schedule must beat IREE's default by this factor to enter the spec (timing noise guard):
+#: in the search's figures, then again in the interleaved confirmation timing (:mod:`.confirm`).
 MIN_GAIN = 0.97
 
 
@@ -71,18 +77,34 @@ class WorkloadResult:
     failures: int = 0
     history: list[tuple[dict, float | None]] = field(default_factory=list)
     best_so_far: list[float] = field(default_factory=list)
+    #: every trial in order: (sketch, decisions, median ms or None when it failed)
+    log: list[tuple[str, dict, float | None]] = field(default_factory=list)
+    #: the re-timing of ``best`` against IREE's default (None: not run)
+    confirmation: Confirmation | None = None
 
     @property
     def speedup(self) -> float | None:
+        """Search-time speedup of ``best`` over IREE's default (see :attr:`kept` for the verdict)."""
         if self.default_ms and self.best_ms:
             return self.default_ms / self.best_ms
         return None
+
+    @property
+    def beats_default(self) -> bool:
+        """``best`` beat IREE's default by :data:`MIN_GAIN` in the search's own figures."""
+        return self.best is not None and bool(self.default_ms) and self.best_ms < MIN_GAIN * self.default_ms
+
+    @property
+    def kept(self) -> bool:
+        """``best`` goes into the spec/library: it beat the default and, if re-timed, was confirmed."""
+        return self.beats_default and (self.confirmation is None or self.confirmation.confirmed)
 
     def to_dict(self) -> dict:
         return {"workload": self.workload.key, "weight_ms": self.weight, "default_ms": self.default_ms,
                 "best_ms": self.best_ms, "speedup": self.speedup, "trials": self.trials,
                 "failures": self.failures, "best": self.best.describe() if self.best else None,
-                "best_so_far_ms": self.best_so_far}
+                "best_so_far_ms": self.best_so_far, "kept": self.kept,
+                "confirmation": self.confirmation.to_dict() if self.confirmation else None}
 
 
 @dataclass
@@ -112,6 +134,7 @@ def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule],
     for r in out:
         res.trials += 1
         t = r.median_ms if r.ok else None
+        res.log.append((r.schedule.sketch, r.schedule.decisions, t))
         if not r.ok:
             res.failures += 1
         if r.schedule.sketch == "default":
@@ -207,10 +230,32 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
     return results, interrupted
 
 
+def confirm_bests(results: dict[str, WorkloadResult], *, target: str = "llvm-cpu", threads: int | None = None,
+                  margin: float = MIN_GAIN, rounds: int = CONFIRM_ROUNDS,
+                  progress: Callable[[str, int, int], None] | None = None) -> None:
+    """Re-time every best that beat its default in the search against IREE's default (interleaved).
+
+    Sets ``confirmation`` on those results; :attr:`WorkloadResult.kept` then holds the verdict. On
+    Ctrl-C the bests not re-timed yet are marked not confirmed (error "interrupted") and the
+    KeyboardInterrupt propagates.
+    """
+    todo = [r for r in results.values() if r.beats_default]
+    try:
+        for i, r in enumerate(todo):
+            if progress:
+                progress(f"confirming {r.workload.key}", i, len(todo))
+            r.confirmation = confirm_schedule(r.best, margin=margin, target=target, rounds=rounds, threads=threads)
+    except KeyboardInterrupt:
+        for r in todo:
+            if r.confirmation is None:
+                r.confirmation = Confirmation(None, None, None, 0, margin, False, error="interrupted")
+        raise
+
+
 def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: Database | None = None,
                target: str = "llvm-cpu", seed: int = 0, reps: int = 5, threads: int | None = None,
                progress: Callable[[str, int, int], None] | None = None, global_variants: bool = True,
-               sketch: str | None = None) -> TuneResult:
+               sketch: str | None = None, confirm: bool = True) -> TuneResult:
     """Tune every tunable dispatch of ``model`` and pick the fastest module-level variant.
 
     Args:
@@ -223,6 +268,8 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         sketch: search this sketch where it applies (e.g. ``transform_script``); script-form
             winners go into a transform library (``--iree-codegen-transform-dialect-library``),
             measured end to end as the ``default+library`` variant.
+        confirm: re-time each best against IREE's default before it enters the spec
+            (:func:`confirm_bests`); unconfirmed workloads keep the default.
     """
     t0 = time.perf_counter()
     tgt = get_target(target)
@@ -239,8 +286,13 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         wl[d.workload.key] = (w, acc + d.count * (d.time_ms or 0.0))
     results, interrupted = tune_workloads(wl, strategy=strategy, budget=budget, db=db, target=tgt.name,
                                           seed=seed, reps=reps, progress=progress, sketch=sketch)
-    winners = [r.best for r in results.values()
-               if r.best is not None and r.default_ms and r.best_ms < MIN_GAIN * r.default_ms]
+    if confirm:
+        try:
+            confirm_bests(results, target=tgt.name, threads=threads,
+                          progress=(lambda msg, _d, _t: progress(msg, budget, budget)) if progress else None)
+        except KeyboardInterrupt:
+            interrupted = True
+    winners = [r.best for r in results.values() if r.kept]
     spec = render_tuning_spec(winners)
     library = render_transform_library(winners) if any(w.sketch == "transform_script" for w in winners) else None
     history: list[float] = []

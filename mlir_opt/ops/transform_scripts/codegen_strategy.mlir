@@ -11,8 +11,7 @@
     transform.include @$schedule failures(propagate) (%tiled) : (!transform.any_op) -> ()
     // vectorize, bufferize, distribute, lower vectors for LLVM
     %func = transform.structured.match ops{["func.func"]} in %root : (!transform.any_op) -> !transform.any_op
-    %vfunc = transform.structured.vectorize_children_and_apply_patterns %func : (!transform.any_op) -> !transform.any_op
-    transform.apply_patterns to %vfunc {
+$vectorize    transform.apply_patterns to %vfunc {
       transform.apply_patterns.linalg.tiling_canonicalization
       transform.apply_patterns.scf.for_loop_canonicalization
       transform.apply_patterns.canonicalization
