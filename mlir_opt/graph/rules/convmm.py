@@ -204,6 +204,14 @@ def match_mm1x1(view: GraphView) -> list[Match]:
     return out
 
 
+def _undone(view: GraphView, v: ir.Value, shape) -> ir.Value | None:
+    """The source of ``v`` if ``v`` is a ``tensor.collapse_shape`` of a tensor of ``shape``."""
+    src = view.producer(v)
+    if src is not None and src.name == "tensor.collapse_shape" and list(shape_of(src.operands[0])) == list(shape):
+        return src.operands[0]
+    return None
+
+
 def apply_mm1x1(module: ir.Module, m: Match) -> None:
     """A 1x1 stride-1 conv on ``x`` with the expanded filter and accumulator."""
     view = GraphView(module, m.entry)
@@ -221,13 +229,24 @@ def apply_mm1x1(module: ir.Module, m: Match) -> None:
         F, C = ws
         fs, ra, name = [F, C, 1, 1], "[[0], [1, 2, 3]]", "linalg.conv_2d_nchw_fchw"
     ira = "[[0, 1, 2], [3]]" if layout == "nhwc" else "[[0, 1], [2, 3]]"
-    snippet = f"""func.func @s(%x: {x.type}, %w: {w.type}, %i: {init.type}) -> {t(rs)} {{
-  %f = tensor.expand_shape %w {ra} output_shape [{', '.join(map(str, fs))}] : {t(ws)} into {t(fs)}
-  %i4 = tensor.expand_shape %i {ira} output_shape [{', '.join(map(str, rs))}] : {t(is_)} into {t(rs)}
-  %r = {name} {{dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}} ins(%x, %f : {x.type}, {t(fs)}) outs(%i4 : {t(rs)}) -> {t(rs)}
-  return %r : {t(rs)}
-}}"""
-    new = _ir.splice(exp, snippet, [x, w, init])
+    # look through reshapes that undo ours (conv1x1-to-matmul's collapses), and fold a constant
+    # filter, so that a round trip through the inverse rule gives the same graph back
+    w4, i4 = _undone(view, w, fs), _undone(view, init, rs)
+    wv = view.const_value(w) if w4 is None else None
+    if wv is not None:
+        w4 = _ir.make_constant(np.asarray(wv).reshape(fs).astype(np.float16 if elem == "f16" else np.float32),
+                               before=exp)
+    w_in, i_in = (w if w4 is None else w4), (init if i4 is None else i4)
+    lines = [f"func.func @s(%x: {x.type}, %w: {w_in.type}, %i: {i_in.type}) -> {t(rs)} {{"]
+    if w4 is None:
+        lines.append(f"  %f = tensor.expand_shape %w {ra} output_shape [{', '.join(map(str, fs))}] : {t(ws)} into {t(fs)}")
+    if i4 is None:
+        lines.append(f"  %i4 = tensor.expand_shape %i {ira} output_shape [{', '.join(map(str, rs))}] : {t(is_)} into {t(rs)}")
+    f_, i_ = ("%w" if w4 is not None else "%f"), ("%i" if i4 is not None else "%i4")
+    lines += [f"  %r = {name} {{dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}} "
+              f"ins(%x, {f_} : {x.type}, {t(fs)}) outs({i_} : {t(rs)}) -> {t(rs)}",
+              f"  return %r : {t(rs)}", "}"]
+    new = _ir.splice(exp, "\n".join(lines), [x, w_in, i_in])
     replace_results(view, [exp.results[0]], new)
 
 
