@@ -11,7 +11,7 @@ from mlir_opt.graph import optimize_graph, prepare
 from mlir_opt.graph.rules import RULES
 from mlir_opt.graph.search import EqSatSearch
 from mlir_opt.graph.search.egg_rules import EGG_RULES
-from mlir_opt.graph.view import structural_hash
+from mlir_opt.graph.view import GraphView, structural_hash
 from mlir_opt.importers.mlir import load_mlir
 from mlir_opt.pipeline import check_against_reference
 
@@ -250,3 +250,34 @@ def test_reshape_pair_vanishes_and_matches_iree(tmp_path):
     text = r.model.text()
     assert "tensor.expand_shape" not in text and text.count("tensor.collapse_shape") == 1  # %a is a result too
     assert _check_iree(m, r.model, tmp_path) < 1e-4
+
+
+def _op_names(model):
+    """The entry's op names without constants and empties: the shape of an end state."""
+    return sorted(op.name for op in GraphView(prepare(model)).ops if op.name not in ("arith.constant", "tensor.empty"))
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_chained_scale_bias_matches_the_mlir_rule_and_iree(tmp_path, k):
+    """γ/β over the last dim (k=0) and a 4-link per-channel chain (k=1) fold into one x·s + t
+    generic: the MLIR rule's end state, at its roofline cost, and IREE agrees with the input."""
+    from mlir_opt.graph import apply_rules
+    from mlir_opt.graph.cost import roofline_cost
+
+    name = "fold-chained-scale-bias"
+    m = _example(tmp_path, name, k)
+    r = EqSatSearch(rules=[name]).run(m.clone())
+    ref = apply_rules(m, [name]).model
+    assert r.applied == [name], r.stats
+    assert _op_names(r.model) == _op_names(ref) == ["func.return", "linalg.generic"]
+    assert r.cost_after == pytest.approx(roofline_cost(ref)) and r.cost_after <= r.cost_before
+    assert _check_iree(m, r.model, tmp_path) < 1e-4
+
+
+def test_chained_scale_bias_folds_bert_layernorm_gamma_beta(bert):
+    from mlir_opt.graph import apply_rules
+
+    name = "fold-chained-scale-bias"
+    r = EqSatSearch(rules=[name], verify=False).run(bert.clone())
+    assert r.applied == apply_rules(bert, [name]).applied == [name] * 2  # the two LayerNorms' γ/β
+    assert r.cost_after < r.cost_before

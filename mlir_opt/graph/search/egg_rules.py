@@ -35,6 +35,10 @@ tables the translation keeps on the Python side):
 ``(CPadK a w t)``      constant: filter ``w`` zero-padded to filter shape ``t``
 ``(CAdd a b)``         constant: ``a + b`` (weights or fill scalars)
 ``(CMM k a b)``        constant: ``a · b``
+``(SB x s t)``         elementwise ``x · s + t`` with constants ``s``, ``t`` (broadcast to ``x``)
+``(CK j)``             constant: scale or shift ``j`` of one elementwise link (a table entry)
+``(CMul a b)``         constant: ``a · b`` elementwise (broadcast)
+``(CFma a b c)``       constant: ``a · b + c`` elementwise (broadcast)
 =====================  ==================================================================
 
 Constants (``Leaf`` and ``C*``) are realized with numpy at the end; shapes are guarded by the
@@ -90,6 +94,10 @@ SCHEMA = """
 (constructor Cat (i64 CL) T)
 (constructor Ew (i64 T) T)
 (constructor Rs (i64 T i64) T)
+(constructor SB (T T T) T)
+(constructor CK (i64) T)
+(constructor CMul (T T) T)
+(constructor CFma (T T T) T)
 (relation IsConst (T))
 (function ncols (T) i64 :merge old)
 (function lead (T) i64 :merge old)
@@ -114,10 +122,10 @@ SCHEMA = """
 """
 
 #: Constructors of constant expressions (realized with numpy, free in the cost model).
-CONST_CTORS = ("Leaf", "CCat", "CAff", "CScaleW", "CTr", "CCatF", "CCatB", "CPadK", "CAdd", "CMM")
+CONST_CTORS = ("Leaf", "CCat", "CAff", "CScaleW", "CTr", "CCatF", "CCatB", "CPadK", "CAdd", "CMM", "CK", "CMul", "CFma")
 #: Every constructor of the sorts T and TL.
 CTORS = ("TNil", "TCons", "Arg", "Leaf", "Op", "MM", "BiasAdd", "Conv", "Aff", "Tr", "Slice", "Pad", "SliceD", "Add", "MMTA", "MMTB", "CNil", "CCons", "Cat", "Ew", "Rs",
-         *CONST_CTORS[1:])
+         "SB", *CONST_CTORS[1:])
 
 #: Analysis rules, run to saturation before every iteration of the rewrite rulesets.
 ANALYSIS = """
@@ -321,3 +329,12 @@ register(EggRule("concat-of-elementwise", "concat", """
 register(EggRule("reshape-reshape", "layout", """
 (rule ((= y (Rs i t b)) (= t (Rs j x a)) (= b (shp x))) ((union y x)) :ruleset {ruleset} :name "reshape-reshape")
 """, ()))
+
+# Chained scale/bias (algebra.py's fold-chained-scale-bias): every elementwise op that combines its
+# running input with one weight-only tensor by + - × ÷ also gets the form ``(SB x s t)`` = x·s + t
+# (the translation adds it, with ``s``/``t`` as ``CK`` table constants at their smallest broadcast
+# shape); two such steps compose into one: (x·s1 + t1)·s2 + t2 = x·(s1·s2) + (t1·s2 + t2).
+register(EggRule("fold-chained-scale-bias", "fold", """
+(rule ((= y (SB z s2 t2)) (= z (SB x s1 t1)))
+      ((union y (SB x (CMul s1 s2) (CFma t1 s2 t2)))) :ruleset {ruleset} :name "fold-chained-scale-bias")
+""", ("SB",)))

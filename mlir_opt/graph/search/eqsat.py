@@ -43,6 +43,7 @@ from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS
 from ..rules.base import is_add_body
+from ..rules.algebra import _link as _sb_link, splice_scale_bias
 from ..view import GraphView, _attrs
 from .common import setup
 from .egg_rules import ANALYSIS, CONST_CTORS, CTORS, EGG_RULES, SCHEMA
@@ -91,6 +92,7 @@ class EGraphGraph:
     fshapes: list[tuple] = field(default_factory=list)  # fsh id -> (op name, filter shape w/o F, elem)
     bodies: list[tuple] = field(default_factory=list)  # Ew body id -> (body key, representative op index)
     shapes: list[tuple] = field(default_factory=list)  # shape id (Rs, shp) -> (shape, elem)
+    sb_consts: list[tuple] = field(default_factory=list)  # CK id -> (float64 array, keepdims compact; elem)
 
     def shape_id(self, v: ir.Value) -> int:
         key = (_shape(v), _elem(v))
@@ -434,6 +436,7 @@ def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
         for r in res:
             k = r.result_number
             bind(r, "Op", (str(i), str(k), tuple(args)), f"(Op {i} {k} {lst})")
+    _scale_bias_facts(g)
     g.roots = list(view.ops[-1].operands)
     for ids in groups.values():
         ids.sort()
@@ -472,6 +475,45 @@ def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
                 if c in g.perms:
                     lines.append(f"(set (pcomp {a} {b}) {g.perms.index(c)})")
     return g
+
+
+def _keepdims_compact(a: np.ndarray) -> np.ndarray:
+    """``a`` reduced to size 1 along every axis it is constant along (same rank, broadcasts back)."""
+    for ax in range(a.ndim):
+        if a.shape[ax] > 1 and np.all(a == np.take(a, [0], axis=ax)):
+            a = np.take(a, [0], axis=ax)
+    return a
+
+
+def _scale_bias_facts(g: EGraphGraph) -> None:
+    """``y = (SB x (CK s) (CK t))`` for every elementwise op ``y = x ∘ c`` (one weight-only ``c``,
+    + - × ÷; fold-chained-scale-bias's links), ``s``/``t`` its scale and shift."""
+    view = g.view
+    for op in view.ops[:-1]:
+        if op.name != "linalg.generic" or len(op.operands) != 3 or len(op.results) != 1:
+            continue
+        y = op.results[0]
+        if y not in g.vid or view.is_constant(y) or _elem(y) not in ("f32", "f16"):
+            continue
+        for x in list(op.operands)[:2]:
+            if view.is_constant(x) or x not in g.vid:
+                continue
+            lk = _sb_link(view, op, x)
+            if lk is None:
+                continue
+            name, x_first, c = lk
+            if name == "arith.divf" and not np.all(c != 0):
+                break  # x / 0 stays as it is
+            one, zero = np.ones((1,) * c.ndim), np.zeros((1,) * c.ndim)
+            st = {"arith.addf": lambda: (one, c), "arith.mulf": lambda: (c, zero), "arith.divf": lambda: (1.0 / c, zero),
+                  "arith.subf": lambda: (one, -c) if x_first else (-one, c)}[name]()
+            ids = []
+            for arr in st:
+                g.sb_consts.append((_keepdims_compact(np.asarray(arr, dtype=np.float64)), _elem(y)))
+                ids.append(len(g.sb_consts) - 1)
+            g.lines.append(f"(union {g.name(y)} (SB {g.name(x)} (CK {ids[0]}) (CK {ids[1]})))")
+            g.kinds["SB"] = g.kinds.get("SB", 0) + 1
+            break
 
 
 def _pad_facts(g: EGraphGraph) -> None:
@@ -645,6 +687,15 @@ class _Costs:
             return tuple(sh[0][j] for j in p), el
         if n.op == "Rs":
             return self.g.shapes[self.eg.lit(n, 2)]
+        if n.op == "SB" and sh[0] is not None:
+            return sh[0], el
+        if n.op == "CK":
+            arr, e = self.g.sb_consts[self.eg.lit(n, 0)]
+            return tuple(arr.shape), e
+        if n.op in ("CMul", "CFma"):
+            if any(x is None for x in sh):
+                return None
+            return tuple(np.broadcast_shapes(*sh)), el
         if n.op == "Ew" and sh[0] is not None:
             return sh[0], self.g.bodies[self.eg.lit(n, 0)][0][2]
         if n.op == "Cat":
@@ -741,7 +792,12 @@ class _Costs:
         if op in ("BiasAdd", "Aff"):
             x, c = kc[0], kc[1]
             fused = self.us(size, self.nbytes(c), launch=False)
-            return fused, self.us(size, self.nbytes(x) + self.nbytes(c) + out) - fused, [x]
+            return fused + _TIE, self.us(size, self.nbytes(x) + self.nbytes(c) + out) - fused, [x]
+        if op == "SB":  # x * s + t: two flops per element (as the realized generic has)
+            x, sc, sh = kc
+            cb = self.nbytes(sc) + self.nbytes(sh)
+            fused = self.us(2 * size, cb, launch=False)
+            return fused + _TIE, self.us(2 * size, self.nbytes(x) + cb + out) - fused, [x]
         # Op: the original op's cost
         orig = self.g.view.ops[self.eg.lit(n, 0)]
         if orig.name in _FREE:
@@ -755,7 +811,8 @@ class _Costs:
         if _is_elementwise(orig):
             fused = self.us(fl, sum(in_bytes) - max(in_bytes, default=0.0), launch=False)
             xs = [c for c in self.eg.list_classes(kc[0]) if not self._is_const_class(c)]
-            return fused, self.us(fl, sum(in_bytes) + res_bytes) - fused, xs
+            # + _TIE: ties between equally costed elementwise forms prefer fewer ops (a folded chain)
+            return fused + _TIE, self.us(fl, sum(in_bytes) + res_bytes) - fused, xs
         return self.us(fl, sum(in_bytes) + res_bytes), 0.0, []
 
     def _is_const_class(self, c: str) -> bool:
@@ -1099,7 +1156,7 @@ class _Realizer:
         if n.op in CONST_CTORS:
             return self._const_value(n.cls)
         if n.id not in self.eg.original:
-            if n.op != "Conv" or self._folded(n):
+            if n.op not in ("Conv", "SB") or (n.op == "Conv" and self._folded(n)):
                 self._count(n.op)
         return getattr(self, "_emit_" + n.op)(n, items)
 
@@ -1162,6 +1219,12 @@ class _Realizer:
         elif n.op == "CMM":
             a, b = self._array(kc[0]), self._array(kc[1])
             arr = np.matmul(a.astype(np.float64), b.astype(np.float64))
+        elif n.op == "CK":
+            arr = self.g.sb_consts[self.eg.lit(n, 0)][0]
+        elif n.op == "CMul":
+            arr = self._array(kc[0]) * self._array(kc[1])
+        elif n.op == "CFma":
+            arr = self._array(kc[0]) * self._array(kc[1]) + self._array(kc[2])
         elif n.op == "CTr":
             arr = np.transpose(self._array(kc[0]), self.g.perms[self.eg.lit(n, 1)])
         elif n.op == "CAff":
@@ -1372,6 +1435,13 @@ class _Realizer:
   %r = {name} {{{attrs}}} ins(%x, %f : {x.type}, {w.type}) outs(%i : {tout}) -> {tout}
   return %r : {tout}
 }}""", [x, w, b])
+
+    def _emit_SB(self, n: _Node, items):
+        x = items[0]
+        _, sc, sh = self.eg.child_classes(n)
+        if self.eg.nodes[self.sel[sc]].op != "CK":
+            self._count("SB")  # a folded chain (a single link's SB is that op rewritten, not a fold)
+        return splice_scale_bias(self.term, x, self._array(sc), self._array(sh), str(x.type))
 
     def _emit_Pad(self, n: _Node, items):
         x, (lo, hi) = items[0], self.g.pads[int(items[1])]
