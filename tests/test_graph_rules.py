@@ -416,11 +416,12 @@ class ConvStack(nn.Module):
 
 
 class Pointwise(nn.Module):
-    """A linear layer (no bias) over the channels of an NHWC tensor: a 1x1 conv in matmul form."""
+    """A linear layer over the channels of an NHWC tensor: a 1x1 conv in matmul form (torch-mlir
+    puts the bias add between the matmul and the expand)."""
 
-    def __init__(self):
+    def __init__(self, bias: bool = True):
         super().__init__()
-        self.lin = nn.Linear(5, 6, bias=False)
+        self.lin = nn.Linear(5, 6, bias=bias)
 
     def forward(self, x):
         n, h, w, c = x.shape
@@ -441,9 +442,10 @@ def test_conv_to_im2col_on_torch_convs(tmp_path):
     _check_numerics(m, res.model, tmp_path)
 
 
-def test_matmul_to_conv1x1_on_torch_pointwise_linear(tmp_path):
+@pytest.mark.parametrize("bias", [True, False])
+def test_matmul_to_conv1x1_on_torch_pointwise_linear(tmp_path, bias):
     torch.manual_seed(5)
-    m = _seeded(Pointwise, torch.randn(2, 3, 4, 5))
+    m = mlir_opt.load(Pointwise(bias).eval(), (torch.randn(2, 3, 4, 5),))
     assert _count(m, "linalg.matmul") == 1
     res = apply_rules(m, ["matmul-to-conv1x1"])
     assert res.applied == ["matmul-to-conv1x1"]
@@ -451,6 +453,8 @@ def test_matmul_to_conv1x1_on_torch_pointwise_linear(tmp_path):
     convs = v.find("linalg.conv_2d_nhwc_hwcf")
     assert len(convs) == 1 and not v.find("linalg.matmul")
     assert shape_of(convs[0].operands[1]) == (1, 1, 5, 6)
+    # the bias add is gone (absorbed into the accumulator): only the accumulator and the ReLU remain
+    assert len([g for g in v.find("linalg.generic") if not v.is_constant(g.results[0])]) == 1
     _check_numerics(m, res.model, tmp_path)
 
 

@@ -46,9 +46,9 @@ import numpy as np
 
 from ... import ir as _ir
 from ..view import GraphView
-from .base import Example, Match, Rule, RuleError, dense, elem_of, replace_results, shape_of
+from .base import Example, Match, Rule, RuleError, dense, elem_of, is_add_body, per_channel, replace_results, shape_of
 from .algebra import _DEFAULT, _maps
-from .conv import LAYOUTS, B, _is_1x1, _ttype, conv_graph, conv_info
+from .conv import LAYOUTS, B, _init_lines, _is_1x1, _ttype, conv_graph, conv_info
 
 __all__ = ["RULES"]
 
@@ -159,8 +159,26 @@ _NHWC = [[0, 1, 2], [3]]
 _NCHW = [[0, 1], [2, 3]]
 
 
+def _bias_add(view: GraphView, g: ir.Operation, x: ir.Value):
+    """The constant vector ``b`` if ``g`` is ``x + b`` along the last dim of 2-D ``x`` (torch's
+    ``nn.Linear`` bias), else None."""
+    if g.name != "linalg.generic" or len(g.operands) != 3 or len(g.results) != 1 or g.operands[0] != x:
+        return None
+    if str(g.results[0].type) != str(x.type) or len(shape_of(x)) != 2:
+        return None
+    if any("parallel" not in str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])):
+        return None
+    maps = [_ir.affine_map_results(a)[1] for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
+    if maps != [["d0", "d1"], ["d1"], ["d0", "d1"]] or not is_add_body(g):
+        return None
+    b = view.const_value(g.operands[1])
+    return None if b is None or b.ndim != 1 else np.asarray(b)
+
+
 def _mm_to_conv(view: GraphView, mm: ir.Operation):
-    """``(layout, x, w, init, expand)`` if ``mm`` is a 1x1 conv in matmul form, else None."""
+    """``(layout, x, w, init, expand, bias)`` if ``mm`` is a 1x1 conv in matmul form, else None.
+    ``bias``: None, or ``(bias-add generic, accumulator vector)`` when a bias add sits between the
+    matmul and the expand (NHWC only; the matmul's accumulator must then be constant per column)."""
     if mm.name != "linalg.matmul" or len(mm.operands) != 3 or len(mm.results) != 1:
         return None
     if "cast" in mm.attributes or _maps(mm) != _DEFAULT["linalg.matmul"]:
@@ -170,7 +188,19 @@ def _mm_to_conv(view: GraphView, mm: ir.Operation):
         return None
     res = mm.results[0]
     us = view.users(res)
-    if len(us) != 1 or view.num_uses(res) != 1 or us[0].name != "tensor.expand_shape":
+    if len(us) != 1 or view.num_uses(res) != 1:
+        return None
+    bias = None
+    if us[0].name == "linalg.generic":
+        b = _bias_add(view, us[0], res)
+        init_v = view.const_value(init)
+        acc = None if b is None or init_v is None else per_channel(np.asarray(init_v), 1)
+        badd = us[0]
+        us = view.users(badd.results[0])
+        if acc is None or len(us) != 1 or view.num_uses(badd.results[0]) != 1:
+            return None
+        bias = (badd, acc.astype(np.float64) + b.astype(np.float64))
+    if us[0].name != "tensor.expand_shape":
         return None
     exp = us[0]
     rs = shape_of(exp.results[0])
@@ -186,9 +216,9 @@ def _mm_to_conv(view: GraphView, mm: ir.Operation):
             continue
         if layout == "nhwc" and tuple(rs[:3]) != tuple(xs[:3]):
             continue
-        if layout == "nchw" and (xs[0] != 1 or rs[0] != 1 or tuple(rs[2:]) != tuple(xs[2:])):
+        if layout == "nchw" and (bias is not None or xs[0] != 1 or rs[0] != 1 or tuple(rs[2:]) != tuple(xs[2:])):
             continue
-        return layout, x, w, init, exp
+        return layout, x, w, init, exp, bias
     return None
 
 
@@ -198,9 +228,11 @@ def match_mm1x1(view: GraphView) -> list[Match]:
     for i, op in enumerate(view.ops):
         mc = _mm_to_conv(view, op)
         if mc is not None:
-            layout, exp = mc[0], mc[4]
+            layout, exp, bias = mc[0], mc[4], mc[5]
             col = view.producer(op.operands[0] if layout == "nhwc" else op.operands[1])
-            out.append(Match("matmul-to-conv1x1", view.entry, (view.index[col], i, view.index[exp]), layout))
+            mid = () if bias is None else (view.index[bias[0]],)
+            out.append(Match("matmul-to-conv1x1", view.entry, (view.index[col], i, *mid, view.index[exp]),
+                             layout + ("" if bias is None else " + bias")))
     return out
 
 
@@ -218,8 +250,9 @@ def apply_mm1x1(module: ir.Module, m: Match) -> None:
     mc = _mm_to_conv(view, view.ops[m.ops[1]])
     if mc is None:
         raise RuleError("matmul-to-conv1x1: precondition failed")
-    layout, x, w, init, exp = mc
+    layout, x, w, init, exp, bias = mc
     elem = elem_of(x)
+    dt = np.float16 if elem == "f16" else np.float32
     t = lambda s: _ttype(s, elem)
     ws, is_, rs = shape_of(w), shape_of(init), shape_of(exp.results[0])
     if layout == "nhwc":
@@ -234,13 +267,16 @@ def apply_mm1x1(module: ir.Module, m: Match) -> None:
     w4, i4 = _undone(view, w, fs), _undone(view, init, rs)
     wv = view.const_value(w) if w4 is None else None
     if wv is not None:
-        w4 = _ir.make_constant(np.asarray(wv).reshape(fs).astype(np.float16 if elem == "f16" else np.float32),
-                               before=exp)
+        w4 = _ir.make_constant(np.asarray(wv).reshape(fs).astype(dt), before=exp)
+    if bias is not None:  # the bias joins the (per-channel constant) accumulator
+        i4 = _ir.make_constant(bias[1].astype(dt), before=exp)
     w_in, i_in = (w if w4 is None else w4), (init if i4 is None else i4)
-    lines = [f"func.func @s(%x: {x.type}, %w: {w_in.type}, %i: {i_in.type}) -> {t(rs)} {{"]
+    lines = [f"func.func @s(%x: {x.type}, %w: {w_in.type}, %{'b' if bias is not None else 'i'}: {i_in.type}) -> {t(rs)} {{"]
     if w4 is None:
         lines.append(f"  %f = tensor.expand_shape %w {ra} output_shape [{', '.join(map(str, fs))}] : {t(ws)} into {t(fs)}")
-    if i4 is None:
+    if bias is not None:
+        lines += _init_lines(t(rs), elem, 3, int(bias[1].shape[0]))
+    elif i4 is None:
         lines.append(f"  %i4 = tensor.expand_shape %i {ira} output_shape [{', '.join(map(str, rs))}] : {t(is_)} into {t(rs)}")
     f_, i_ = ("%w" if w4 is not None else "%f"), ("%i" if i4 is not None else "%i4")
     lines += [f"  %r = {name} {{dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}} "
@@ -283,8 +319,11 @@ def im2col_examples() -> list[Example]:
     return ex
 
 
-def _mm1x1_graph(layout: str, n: int, c: int, h: int, w: int, f: int, bias: bool, elem: str, seed: int) -> str:
-    """The matmul form of a 1x1 conv as conv1x1-to-matmul writes it, followed by a ReLU."""
+def _mm1x1_graph(layout: str, n: int, c: int, h: int, w: int, f: int, bias: bool, elem: str, seed: int,
+                 torch_bias: bool = False) -> str:
+    """The matmul form of a 1x1 conv as conv1x1-to-matmul writes it (``bias``: in the accumulator),
+    or as torch writes a pointwise ``nn.Linear`` (``torch_bias``: a bias add after the matmul),
+    followed by a ReLU."""
     rng = np.random.default_rng(seed)
     t = lambda s: _ttype(s, elem)
     cst = lambda a: dense(a).replace("f32>", elem + ">")
@@ -311,6 +350,13 @@ def _mm1x1_graph(layout: str, n: int, c: int, h: int, w: int, f: int, bias: bool
                   f"    linalg.yield %in : {elem}\n  }} -> {t(ps)}"]
     else:
         lines.append(f"  %i = linalg.fill ins(%zero : {elem}) outs(%e : {t(ps)}) -> {t(ps)}")
+    if torch_bias:  # NHWC: %m + b along the last dim, then the expand reads the sum
+        lines.append(f"  %tb = arith.constant {cst(rng.standard_normal(f))}")
+        mm = mm.replace("%m = ", "%m0 = ")
+        mm += (f"\n  %m = linalg.generic {{indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, "
+               f"affine_map<(d0, d1) -> (d0, d1)>], iterator_types = [\"parallel\", \"parallel\"]}} ins(%m0, %tb : {t(ps)}, {t([f])}) "
+               f"outs(%e : {t(ps)}) {{\n  ^bb0(%p: {elem}, %q: {elem}, %o: {elem}):\n    %s = arith.addf %p, %q : {elem}\n"
+               f"    linalg.yield %s : {elem}\n  }} -> {t(ps)}")
     lines += [f"  {col}", f"  {mm}", f"  {exp}",
               f"  %re = tensor.empty() : {t(rs)}",
               f"  %y = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, "
@@ -322,11 +368,13 @@ def _mm1x1_graph(layout: str, n: int, c: int, h: int, w: int, f: int, bias: bool
 
 
 def mm1x1_examples() -> list[Example]:
-    """NHWC batch 2 (fill), NCHW batch 1 (bias), f16 NHWC (bias)."""
+    """NHWC batch 2 (fill), NCHW batch 1 (bias), f16 NHWC (bias), NHWC with torch's bias add."""
     return [
         Example("nhwc 2x3x4x5 · 5x6 (fill), relu", _mm1x1_graph("nhwc", 2, 5, 3, 4, 6, False, "f32", 30)),
         Example("nchw 4x6 · 1x6x3x5 (bias), relu", _mm1x1_graph("nchw", 1, 6, 3, 5, 4, True, "f32", 31)),
         Example("f16 nhwc 1x4x4x6 · 6x5 (bias), relu", _mm1x1_graph("nhwc", 1, 6, 4, 4, 5, True, "f16", 32), "f16"),
+        Example("nhwc 1x3x3x4 · 4x5 + bias add (torch Linear), relu",
+                _mm1x1_graph("nhwc", 1, 4, 3, 3, 5, True, "f32", 33, torch_bias=True)),
     ]
 
 
