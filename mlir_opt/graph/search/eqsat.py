@@ -93,9 +93,14 @@ class EGraphGraph:
     bodies: list[tuple] = field(default_factory=list)  # Ew body id -> (body key, representative op index)
     shapes: list[tuple] = field(default_factory=list)  # shape id (Rs, shp) -> (shape, elem)
     sb_consts: list[tuple] = field(default_factory=list)  # CK id -> (float64 array, keepdims compact; elem)
+    zeros: list[str] = field(default_factory=list)  # names of f32 zero scalar leaves
+    c1: list[tuple] = field(default_factory=list)  # 1x1 NHWC convs: (y, x, w, b, sx, sy, sp, bias?)
 
     def shape_id(self, v: ir.Value) -> int:
-        key = (_shape(v), _elem(v))
+        return self.shape_key_id(_shape(v), _elem(v))
+
+    def shape_key_id(self, shape, elem: str) -> int:
+        key = (tuple(shape), elem)
         if key not in self.shapes:
             self.shapes.append(key)
         return self.shapes.index(key)
@@ -283,6 +288,8 @@ def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
             z = view.const_value(v)
             if z is not None and np.asarray(z).size == 1 and float(np.asarray(z).reshape(-1)[0]) == 0.0:
                 lines.append(f"(ZeroS {n})")
+                if str(v.type) == "f32":
+                    g.zeros.append(n)
         if s:
             lead = hash((s[:-1], _elem(v))) & 0xFFFFFFFF
             lines.append(f"(set (ncols {n}) {s[-1]}) (set (lead {n}) {lead}) (set (wid {n}) {i})")
@@ -347,6 +354,12 @@ def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
             if (info.kernel, g.id_of(w)) not in grp:
                 grp.append((info.kernel, g.id_of(w)))
             bind(res[0], "Conv", (str(a), x, w, init), f"(Conv {a} {N(x)} {N(w)} {N(init)})")
+            if op.name == "linalg.conv_2d_nhwc_hwcf" and info.kernel == (1, 1) and info.strides == (1, 1) \
+                    and info.dilations == (1, 1) and set(info.types) == {"f32"}:
+                n_, h_, w_, c_ = _shape(x)
+                f_ = _shape(res[0])[3]
+                g.c1.append((res[0], x, w, init, g.shape_key_id((n_ * h_ * w_, c_), "f32"), g.shape_id(res[0]),
+                             g.shape_key_id((n_ * h_ * w_, f_), "f32"), bool(np.any(info.bias))))
             continue
         if op.name == "tensor.concat" and len(res) == 1 and all(min(_shape(v), default=0) >= 0 for v in op.operands):
             k = ir.IntegerAttr(op.attributes["dim"]).value
@@ -437,6 +450,11 @@ def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
             k = r.result_number
             bind(r, "Op", (str(i), str(k), tuple(args)), f"(Op {i} {k} {lst})")
     _scale_bias_facts(g)
+    if g.c1:  # conv1x1-to-matmul's facts (see egg_rules), with the graph's zero scalar if it has one
+        z = g.zeros[0] if g.zeros else "(CZero)"
+        for y, x, w, b, sx, sy, sp, has_bias in g.c1:
+            lines.append(f"({'C1B' if has_bias else 'C1'} {g.name(y)} {g.name(x)} {g.name(w)} {g.name(b)} {z} "
+                         f"{sx} {sy} {sp})")
     g.roots = list(view.ops[-1].operands)
     for ids in groups.values():
         ids.sort()
@@ -689,6 +707,15 @@ class _Costs:
             return self.g.shapes[self.eg.lit(n, 2)]
         if n.op == "SB" and sh[0] is not None:
             return sh[0], el
+        if n.op in ("Col", "Exp"):
+            return self.g.shapes[self.eg.lit(n, 1)]
+        if n.op == "CMat" and sh[0] is not None:
+            return (sh[0][2], sh[0][3]), el
+        if n.op == "CVec" and sh[0] is not None:
+            return (sh[0][-1],), el
+        if n.op == "CZero":
+            self.scalar.add(n.cls)
+            return (), "f32"
         if n.op == "CK":
             arr, e = self.g.sb_consts[self.eg.lit(n, 0)]
             return tuple(arr.shape), e
@@ -755,12 +782,12 @@ class _Costs:
         """``(cost as fused or standalone, extra cost when not fused, classes it fuses into)``."""
         kc = self.eg.child_classes(n)
         op = n.op
-        if op in ("Slice", "SliceD", "Rs"):
+        if op in ("Slice", "SliceD", "Rs", "Col", "Exp"):
             return _TIE, 0.0, []  # free views; the tie-break keeps fewer of them
         if op in _LISTS or op == "Arg" or op in CONST_CTORS:
             return 0.0, 0.0, []
         if op != "Op" and kc and all(c in self.const for c in kc):
-            return 0.0, 0.0, []  # constant-folded
+            return _TIE, 0.0, []  # constant-folded (by IREE); a numpy-folded constant node ties cheaper
         out = self.nbytes(n.cls)
         size = out / 4
         if op in ("MM", "MMTB", "MMTA"):
@@ -1225,6 +1252,15 @@ class _Realizer:
             arr = self._array(kc[0]) * self._array(kc[1])
         elif n.op == "CFma":
             arr = self._array(kc[0]) * self._array(kc[1]) + self._array(kc[2])
+        elif n.op == "CMat":
+            w = self._array(kc[0])
+            arr = w.reshape(w.shape[2], w.shape[3])
+            if n.id not in self.eg.original:
+                self._count("CMat")  # counted here: it may be realized inside a folded product
+        elif n.op == "CVec":
+            arr = self._channels(self._array(kc[0]), 3)
+        elif n.op == "CZero":
+            arr = np.zeros(())
         elif n.op == "CTr":
             arr = np.transpose(self._array(kc[0]), self.g.perms[self.eg.lit(n, 1)])
         elif n.op == "CAff":
@@ -1262,7 +1298,7 @@ class _Realizer:
 
     def _const_value(self, c: str):
         n = self.eg.nodes[self.sel[c]]
-        if n.id not in self.eg.original and n.op != "CPadK" and c not in self.costs.scalar:
+        if n.id not in self.eg.original and n.op not in ("CPadK", "CMat") and c not in self.costs.scalar:
             self._count(n.op)
         arr = self._array(c)
         el = self.costs.elem.get(c, "f32")
@@ -1442,6 +1478,23 @@ class _Realizer:
         if self.eg.nodes[self.sel[sc]].op != "CK":
             self._count("SB")  # a folded chain (a single link's SB is that op rewritten, not a fold)
         return splice_scale_bias(self.term, x, self._array(sc), self._array(sh), str(x.type))
+
+    def _emit_Col(self, n: _Node, items):
+        x = items[0]
+        out = _ttype(*self.g.shapes[int(items[1])])
+        return self._splice(f"""func.func @s(%x: {x.type}) -> {out} {{
+  %c = tensor.collapse_shape %x [[0, 1, 2], [3]] : {x.type} into {out}
+  return %c : {out}
+}}""", [x])
+
+    def _emit_Exp(self, n: _Node, items):
+        x = items[0]
+        shape, el = self.g.shapes[int(items[1])]
+        out = _ttype(shape, el)
+        return self._splice(f"""func.func @s(%x: {x.type}) -> {out} {{
+  %c = tensor.expand_shape %x [[0, 1, 2], [3]] output_shape [{', '.join(map(str, shape))}] : {x.type} into {out}
+  return %c : {out}
+}}""", [x])
 
     def _emit_Pad(self, n: _Node, items):
         x, (lo, hi) = items[0], self.g.pads[int(items[1])]
