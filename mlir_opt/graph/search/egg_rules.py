@@ -350,7 +350,7 @@ register(EggRule("reshape-reshape", "layout", """
 # (the translation adds it, with ``s``/``t`` as ``CK`` table constants at their smallest broadcast
 # shape); two such steps compose into one: (x·s1 + t1)·s2 + t2 = x·(s1·s2) + (t1·s2 + t2).
 register(EggRule("fold-chained-scale-bias", "fold", """
-(rule ((= y (SB z s2 t2)) (= z (SB x s1 t1)))
+(rule ((= y (SB z s2 t2)) (= s2 (CK i)) (= t2 (CK j)) (= z (SB x s1 t1)))
       ((union y (SB x (CMul s1 s2) (CFma t1 s2 t2)))) :ruleset {ruleset} :name "fold-chained-scale-bias")
 """, ("SB",)))
 
