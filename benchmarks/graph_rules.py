@@ -72,6 +72,17 @@ class SumLinear(nn.Module):
         return self.a(x) + self.b(x)
 
 
+class Conv3(nn.Module):
+    """A 3x3 pad-1 conv + ReLU, then a 3x3 stride-2 conv (a ResNet-like stem step)."""
+
+    def __init__(self, c, o):
+        super().__init__()
+        self.a, self.b = nn.Conv2d(c, o, 3, padding=1), nn.Conv2d(o, o, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.b(torch.relu(self.a(x)))
+
+
 NHWC = ["conv-nchw-to-nhwc", "transpose-of-pad", "transpose-through-elementwise", "transpose-transpose"]
 
 
@@ -86,6 +97,9 @@ def blocks(tiny: bool):
         ("x·A + x·B", SumLinear(256 // s, 256 // s), (64 // s, 256 // s), ["distribute-matmul"]),
         # the bundled CNN after the default rewrites (batch-norm folds), then turned NHWC
         ("cnn NCHW -> NHWC", "cnn", "tiny" if tiny else "small", NHWC),
+        # conv -> im2col gather + matmul (opt-in rule): IREE's own conv codegen vs a matmul
+        ("conv 3x3 -> im2col", Conv3(32 // s, 32 // s), (1, 32 // s, 56 // s, 56 // s), ["conv-to-im2col"]),
+        ("cnn conv -> im2col", "cnn", "tiny" if tiny else "small", ["conv-to-im2col"]),
     ]
 
 
@@ -109,6 +123,7 @@ def main(argv=None) -> int:
     ap.add_argument("--tiny", action="store_true", help="smallest sizes (smoke run)")
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--only", nargs="+", metavar="TEXT", help="only the blocks whose label contains one of these")
     ap.add_argument("--matches", nargs="+", metavar="MODEL",
                     help="only list, per bundled model (tiny), how often each rule matches and what "
                          "the rewrite fixpoint applies")
@@ -118,6 +133,8 @@ def main(argv=None) -> int:
     torch.manual_seed(0)
     print(f"{'block':28s} {'rewrites':58s} {'model us':>17s} {'measured ms':>19s} {'speedup':>7s} {'rel err':>8s}")
     for label, mod, shape, seq in blocks(args.tiny):
+        if args.only and not any(t in label for t in args.only):
+            continue
         if isinstance(mod, str):  # a bundled model (shape = size preset), default rewrites first
             m = mlir_opt.load(mod, size=shape)
             m.module = apply_rules(m).model.module

@@ -11,7 +11,7 @@ from mlir_opt.graph import optimize_graph, prepare
 from mlir_opt.graph.rules import RULES
 from mlir_opt.graph.search import EqSatSearch
 from mlir_opt.graph.search.egg_rules import EGG_RULES
-from mlir_opt.graph.view import structural_hash
+from mlir_opt.graph.view import GraphView, structural_hash
 from mlir_opt.importers.mlir import load_mlir
 from mlir_opt.pipeline import check_against_reference
 
@@ -40,7 +40,7 @@ def test_every_rule_with_an_egglog_counterpart_exists():
     assert {"merge-parallel-matmuls", "fold-batchnorm-into-conv", "fold-constant-transpose",
             "transpose-transpose", "merge-parallel-convs", "enlarge-conv-kernel", "distribute-matmul",
             "matmul-reassociate", "transpose-into-matmul", "slice-of-concat", "concat-of-slices",
-            "concat-of-elementwise", "reshape-reshape"} <= set(EGG_RULES)
+            "concat-of-elementwise", "reshape-reshape", "fold-chained-scale-bias", "conv1x1-to-matmul"} <= set(EGG_RULES)
 
 
 def test_eqsat_merges_qkv_on_bert_and_matches_iree(bert, tmp_path):
@@ -250,3 +250,80 @@ def test_reshape_pair_vanishes_and_matches_iree(tmp_path):
     text = r.model.text()
     assert "tensor.expand_shape" not in text and text.count("tensor.collapse_shape") == 1  # %a is a result too
     assert _check_iree(m, r.model, tmp_path) < 1e-4
+
+
+def _op_names(model):
+    """The entry's op names without constants and empties: the shape of an end state."""
+    return sorted(op.name for op in GraphView(prepare(model)).ops if op.name not in ("arith.constant", "tensor.empty"))
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_chained_scale_bias_matches_the_mlir_rule_and_iree(tmp_path, k):
+    """γ/β over the last dim (k=0) and a 4-link per-channel chain (k=1) fold into one x·s + t
+    generic: the MLIR rule's end state, at its roofline cost, and IREE agrees with the input."""
+    from mlir_opt.graph import apply_rules
+    from mlir_opt.graph.cost import roofline_cost
+
+    name = "fold-chained-scale-bias"
+    m = _example(tmp_path, name, k)
+    r = EqSatSearch(rules=[name]).run(m.clone())
+    ref = apply_rules(m, [name]).model
+    assert r.applied == [name], r.stats
+    assert _op_names(r.model) == _op_names(ref) == ["func.return", "linalg.generic"]
+    assert r.cost_after == pytest.approx(roofline_cost(ref)) and r.cost_after <= r.cost_before
+    assert _check_iree(m, r.model, tmp_path) < 1e-4
+
+
+def test_chained_scale_bias_folds_bert_layernorm_gamma_beta(bert):
+    from mlir_opt.graph import apply_rules
+
+    name = "fold-chained-scale-bias"
+    r = EqSatSearch(rules=[name], verify=False).run(bert.clone())
+    assert r.applied == apply_rules(bert, [name]).applied == [name] * 2  # the two LayerNorms' γ/β
+    assert r.cost_after < r.cost_before
+
+
+# an NHWC 1x1 conv (zero fill) whose result a pointwise linear reads through a collapse
+_CONV1X1_LINEAR = """func.func @main(%x: tensor<1x4x4x6xf32>) -> tensor<1x4x4x3xf32> {
+  %zero = arith.constant 0.0 : f32
+  %w = arith.constant dense<[[[[0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8], [0.2, 0.1, -0.4, 0.3, 0.6, -0.5, 0.8, 0.7],
+    [-0.3, 0.4, 0.1, -0.2, 0.7, 0.8, -0.5, 0.6], [0.4, -0.3, 0.2, 0.1, -0.8, 0.7, 0.6, 0.5],
+    [0.5, 0.6, -0.7, 0.8, 0.1, 0.2, 0.3, -0.4], [-0.6, 0.5, 0.8, 0.7, 0.2, -0.1, 0.4, 0.3]]]]> : tensor<1x1x6x8xf32>
+  %e = tensor.empty() : tensor<1x4x4x8xf32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  %c = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%x, %w : tensor<1x4x4x6xf32>, tensor<1x1x6x8xf32>) outs(%i : tensor<1x4x4x8xf32>) -> tensor<1x4x4x8xf32>
+  %c2 = tensor.collapse_shape %c [[0, 1, 2], [3]] : tensor<1x4x4x8xf32> into tensor<16x8xf32>
+  %w2 = arith.constant dense<[[0.5, -1.0, 0.25], [1.5, 0.5, -0.5], [-0.25, 1.0, 0.75], [0.5, 0.5, -1.5],
+    [1.0, -0.5, 0.5], [-1.0, 0.25, 1.0], [0.75, -0.75, 0.5], [0.25, 1.5, -0.25]]> : tensor<8x3xf32>
+  %e2 = tensor.empty() : tensor<16x3xf32>
+  %i2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<16x3xf32>) -> tensor<16x3xf32>
+  %m = linalg.matmul ins(%c2, %w2 : tensor<16x8xf32>, tensor<8x3xf32>) outs(%i2 : tensor<16x3xf32>) -> tensor<16x3xf32>
+  %r = tensor.expand_shape %m [[0, 1, 2], [3]] output_shape [1, 4, 4, 3] : tensor<16x3xf32> into tensor<1x4x4x3xf32>
+  return %r : tensor<1x4x4x3xf32>
+}
+"""
+
+
+def test_conv1x1_as_matmul_enables_reassociation_like_the_mlir_rules(tmp_path):
+    """conv1x1 (NHWC) then a linear: the matmul form's expand cancels the linear's collapse and the
+    two weights fold into one (x·(W1·W2)): the end state of the MLIR rules applied in sequence."""
+    from mlir_opt.graph import apply_rules
+    from mlir_opt.graph.cost import roofline_cost
+
+    src = tmp_path / "c1.mlir"
+    src.write_text(_CONV1X1_LINEAR)
+    m = load_mlir(src, name="c1")
+    rules = ["conv1x1-to-matmul", "matmul-reassociate", "reshape-reshape"]
+    r = EqSatSearch(rules=rules, verify=False).run(m.clone())
+    assert sorted(r.applied) == ["conv1x1-to-matmul", "matmul-reassociate"], r.stats
+    ref = apply_rules(m, ["conv1x1-to-matmul", "reshape-reshape", "matmul-reassociate"]).model
+    assert _op_names(r.model) == _op_names(ref)
+    assert "linalg.conv_2d_nhwc_hwcf" not in _op_names(r.model) and _op_names(r.model).count("linalg.matmul") == 1
+    assert r.cost_after == pytest.approx(roofline_cost(ref)) and r.cost_after < r.cost_before / 1.5
+    assert _check_iree(m, r.model, tmp_path) < 1e-4
+    # a lone NHWC 1x1 conv: the matmul form is in the e-graph but costs no less than the conv (two
+    # more views), so the conv stays
+    lone = _example(tmp_path, "conv1x1-to-matmul", 1)
+    alone = EqSatSearch(rules=["conv1x1-to-matmul"], verify=False).run(lone.clone())
+    none = EqSatSearch(rules=[], verify=False).run(lone.clone())
+    assert alone.applied == [] and alone.stats["enodes"] > none.stats["enodes"]

@@ -259,6 +259,13 @@ NON_MATCHING = {
                             _two_convs(1, 2, k1=1, pad1=0),           # the small conv is dilated
                             _two_convs(1, 1, k1=2, pad1=0)],          # odd kernel difference
     "conv1x1-to-matmul": [_two_convs(2, 1, k1=1, pad1=0)],           # stride 2
+    "conv-to-im2col": [conv_graph(1, 2, 4, [B(3, 1, 0, True)], concat=False)],  # 1x1 stride 1: conv1x1-to-matmul's
+    "matmul-to-conv1x1": [_g("%x: tensor<2x3x4x5xf32>", "tensor<2x3x4x2xf32>",  # N·H x W·C: not a 1x1 conv
+                             "  %c = arith.constant dense<0.5> : tensor<20x8xf32>\n"
+                             "  %x2 = tensor.collapse_shape %x [[0, 1], [2, 3]] : tensor<2x3x4x5xf32> into tensor<6x20xf32>\n"
+                             + _MM.format(r="m", a="%x2", b="%c", sa="6x20", sb="20x8", o="6x8") + "\n"
+                             "  %r = tensor.expand_shape %m [[0, 1], [2, 3]] output_shape [2, 3, 4, 2] : tensor<6x8xf32> into tensor<2x3x4x2xf32>\n"
+                             "  return %r : tensor<2x3x4x2xf32>")],
     "slice-of-concat": [_g("%a: tensor<2x3xf32>, %b: tensor<2x4xf32>", "tensor<2x3xf32>",
                            "  %c = tensor.concat dim(1) %a, %b : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<2x7xf32>\n"
                            "  %s = tensor.extract_slice %c[0, 2] [2, 3] [1, 1] : tensor<2x7xf32> to tensor<2x3xf32>\n"
@@ -392,3 +399,70 @@ def test_layout_rules_are_opt_in():
     rules, _, _ = setup(None, None, False, "llvm-cpu")
     assert not {r.name for r in rules} & set(NHWC[:3])
     assert {r.name for r in setup(NHWC, None, False, "llvm-cpu")[0]} == set(NHWC)
+
+
+# -- conv-to-im2col and matmul-to-conv1x1 on torch graphs --------------------------------------
+
+class ConvStack(nn.Module):
+    """A 3x3 pad-1 conv (bias) + ReLU, then a 3x3 stride-2 dilation-2 conv (no bias), batch 2."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3, padding=1)
+        self.b = nn.Conv2d(4, 5, 3, stride=2, dilation=2, bias=False)
+
+    def forward(self, x):
+        return self.b(torch.relu(self.a(x)))
+
+
+class Pointwise(nn.Module):
+    """A linear layer over the channels of an NHWC tensor: a 1x1 conv in matmul form (torch-mlir
+    puts the bias add between the matmul and the expand)."""
+
+    def __init__(self, bias: bool = True):
+        super().__init__()
+        self.lin = nn.Linear(5, 6, bias=bias)
+
+    def forward(self, x):
+        n, h, w, c = x.shape
+        return torch.relu(self.lin(x.reshape(n * h * w, c)).reshape(n, h, w, 6))
+
+
+def test_conv_to_im2col_on_torch_convs(tmp_path):
+    torch.manual_seed(4)
+    m = _seeded(ConvStack, torch.randn(2, 3, 9, 9))
+    assert _count(m, CONV) == 2
+    assert "conv-to-im2col" not in apply_rules(m).applied  # opt-in
+    res = apply_rules(m, ["conv-to-im2col"])
+    assert res.applied == ["conv-to-im2col"] * 2
+    v = GraphView(res.model)
+    assert not v.find(CONV) and len(v.find("linalg.batch_matmul")) == 2  # batch 2 NCHW
+    gathers = [g for g in v.find("linalg.generic") if len(shape_of(g.results[0])) == 6]
+    assert [shape_of(g.results[0]) for g in gathers] == [(2, 3, 3, 3, 9, 9), (2, 4, 3, 3, 3, 3)]
+    _check_numerics(m, res.model, tmp_path)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_matmul_to_conv1x1_on_torch_pointwise_linear(tmp_path, bias):
+    torch.manual_seed(5)
+    m = mlir_opt.load(Pointwise(bias).eval(), (torch.randn(2, 3, 4, 5),))
+    assert _count(m, "linalg.matmul") == 1
+    res = apply_rules(m, ["matmul-to-conv1x1"])
+    assert res.applied == ["matmul-to-conv1x1"]
+    v = GraphView(res.model)
+    convs = v.find("linalg.conv_2d_nhwc_hwcf")
+    assert len(convs) == 1 and not v.find("linalg.matmul")
+    assert shape_of(convs[0].operands[1]) == (1, 1, 5, 6)
+    # the bias add is gone (absorbed into the accumulator): only the accumulator and the ReLU remain
+    assert len([g for g in v.find("linalg.generic") if not v.is_constant(g.results[0])]) == 1
+    _check_numerics(m, res.model, tmp_path)
+
+
+def test_conv1x1_round_trip_on_inception(inception):
+    fwd = apply_rules(inception, ["conv1x1-to-matmul"]).model
+    back = apply_rules(fwd, ["matmul-to-conv1x1"])
+    assert back.applied == ["matmul-to-conv1x1"]
+    assert _count(back.model, CONV) == 3 and _count(back.model, "linalg.matmul") == 0
+    both = apply_rules(inception, ["conv1x1-to-matmul", "matmul-to-conv1x1"])
+    assert both.stats.get("cycle") and len(both.applied) == 2  # stopped at the repeated graph
+    assert structural_hash(both.model) == structural_hash(prepare(inception))

@@ -92,6 +92,8 @@ def apply_rules(model: Model, names=None, *, max_steps: int = 1000) -> GraphResu
     t0 = time.perf_counter()
     m = prepare(model)
     applied: list[str] = []
+    seen = {GraphView(m).structural_hash()}
+    cycle = False
     progress = True
     while progress and len(applied) < max_steps:
         progress = False
@@ -100,10 +102,18 @@ def apply_rules(model: Model, names=None, *, max_steps: int = 1000) -> GraphResu
             if matches:
                 rule.apply(m.module, matches[0])
                 applied.append(rule.name)
-                progress = True
+                h = GraphView(m).structural_hash()
+                # named inverse rules (conv1x1-to-matmul with matmul-to-conv1x1) would oscillate:
+                # stop at the first graph seen before
+                progress = h not in seen
+                cycle = not progress
+                seen.add(h)
                 break
     m.verify()
-    return GraphResult(m, applied, stats={"steps": len(applied), "seconds": time.perf_counter() - t0})
+    stats = {"steps": len(applied), "seconds": time.perf_counter() - t0}
+    if cycle:
+        stats["cycle"] = True
+    return GraphResult(m, applied, stats=stats)
 
 
 def get_graph_search(strategy: "str | GraphSearch", *, cost=None) -> GraphSearch:

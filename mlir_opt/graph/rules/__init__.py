@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from ...errors import MlirOptError
 from .base import Example, Match, Rule, RuleError
-from . import algebra, channels, concat, conv, fold, layout, merge
+from . import algebra, channels, concat, conv, convmm, fold, layout, merge
 
 __all__ = ["Rule", "Match", "Example", "RuleError", "RULES", "FAMILIES", "MODULES", "get_rules"]
 
 # rule modules; rules are tried in this order by ``apply_rules`` (the fixpoint rewriter), so
 # strict simplifications of contractions come before merging, and fold-batchnorm-into-conv
 # before the more general fold-chained-scale-bias (which would otherwise take the batch-norm chain)
-MODULES = [algebra, merge, fold, layout, conv, concat, channels]
+MODULES = [algebra, merge, fold, layout, conv, convmm, concat, channels]
 _FIRST = ["distribute-matmul", "matmul-reassociate"]
 _LAST = ["fold-chained-scale-bias", "transpose-into-matmul"]
 

@@ -421,9 +421,19 @@ def apply_chain(module: ir.Module, m: Match) -> None:
             scale, shift = scale * v, shift * v
         else:
             scale, shift = scale / v, shift / v
+    out = links[-1][0].results[0]
+    replace_results(view, [out], [splice_scale_bias(g, x, scale, shift, str(out.type))])
+
+
+def splice_scale_bias(anchor: ir.Operation, x: ir.Value, scale: np.ndarray, shift: np.ndarray,
+                      out_t: str) -> ir.Value:
+    """Insert ``x * scale + shift`` (one elementwise generic, constants at their smallest broadcast
+    shape, a scale of 1 and a shift of 0 left out) before ``anchor``; ``x`` itself if both are unit.
+    ``scale``/``shift`` broadcast to ``x``'s shape. Shared with the egglog counterpart (eqsat)."""
+    shape = shape_of(x)
+    scale, shift = np.broadcast_to(scale, shape), np.broadcast_to(shift, shape)
     elem = elem_of(x)
     dt = np.float16 if elem == "f16" else np.float32
-    out_t = str(links[-1][0].results[0].type)
     rank = len(shape)
     dims = ", ".join(f"d{i}" for i in range(rank))
     mp = lambda keep: f"affine_map<({dims}) -> ({', '.join(f'd{a}' for a in keep)})>"
@@ -433,7 +443,7 @@ def apply_chain(module: ir.Module, m: Match) -> None:
         if np.all(arr == unit):
             continue
         c, keep = _compact(arr)
-        v = _ir.make_constant(c.astype(dt), before=g)
+        v = _ir.make_constant(c.astype(dt), before=anchor)
         inputs.append(v)
         maps.append(mp(keep))
         types.append(str(v.type))
@@ -441,8 +451,7 @@ def apply_chain(module: ir.Module, m: Match) -> None:
         body.append(f"    %{tag}r = {op} {cur}, %{tag}{tag} : {elem}")
         cur = f"%{tag}r"
     if not body:  # the chain is the identity
-        replace_results(view, [links[-1][0].results[0]], [x])
-        return
+        return x
     fargs = ", ".join(f"%i{k}: {t}" for k, t in enumerate(types))
     ins = ", ".join(f"%i{k}" for k in range(len(types)))
     snippet = f"""func.func @s({fargs}) -> {out_t} {{
@@ -454,8 +463,7 @@ def apply_chain(module: ir.Module, m: Match) -> None:
   }} -> {out_t}
   return %r : {out_t}
 }}"""
-    new = _ir.splice(g, snippet, inputs)
-    replace_results(view, [links[-1][0].results[0]], new)
+    return _ir.splice(anchor, snippet, inputs)[0]
 
 
 # -- examples -------------------------------------------------------------------------------------

@@ -20,7 +20,9 @@ that much more, so that both become mergeable. Alone it only adds FLOPs, so it i
 the cost-free ``rewrite`` fixpoint (``auto=False``); searches use it.
 
 ``conv1x1-to-matmul``: a 1x1, stride-1, dilation-1 convolution becomes a ``linalg.matmul`` on
-reshaped tensors (NCHW with batch 1: ``W[F,C] · X[C,H·W]``; NHWC: ``X[N·H·W,C] · W[C,F]``).
+reshaped tensors (NCHW with batch 1: ``W[F,C] · X[C,H·W]``; NHWC: ``X[N·H·W,C] · W[C,F]``); a
+``linalg.fill`` accumulator becomes a fill of the 2-D type (so the matmul is a plain zero-fill
+contraction the matmul rules read), any other accumulator is collapsed.
 Structural (same FLOPs); ``auto=False``.
 """
 
@@ -307,6 +309,11 @@ def apply_1x1(module: ir.Module, m: Match) -> None:
     xs, fs, os_ = shape_of(x), shape_of(f), shape_of(op.results[0])
     elem = c.types[0]
     t = lambda s: _ttype(s, elem)
+    # a zero/scalar fill accumulator stays a fill (of the 2-D type), so that the matmul is a plain
+    # zero-fill contraction that matmul-reassociate / distribute-matmul can read; others are collapsed
+    fill = view.producer(init)
+    fill_scalar = fill.operands[0] if fill is not None and fill.name == "linalg.fill" \
+        and not str(fill.operands[0].type).startswith("tensor") else None
     if c.name == "linalg.conv_2d_nchw_fchw":  # out[F, HW] = W[F, C] · X[C, HW]
         _, C, H, W = xs
         F = fs[0]
@@ -324,9 +331,16 @@ def apply_1x1(module: ir.Module, m: Match) -> None:
   %i2 = tensor.collapse_shape %i [[0, 1, 2], [3]] : {t(os_)} into {t([P, F])}
   %m = linalg.matmul ins(%x2, %w2 : {t([P, C])}, {t([C, F])}) outs(%i2 : {t([P, F])}) -> {t([P, F])}
   %r = tensor.expand_shape %m [[0, 1, 2], [3]] output_shape [{N}, {H}, {W}, {F}] : {t([P, F])} into {t(os_)}"""
-    snippet = (f"func.func @s(%x: {x.type}, %f: {f.type}, %i: {init.type}) -> {op.results[0].type} {{\n"
+    acc = init
+    if fill_scalar is not None:
+        acc = fill_scalar
+        i2 = body.split("\n")[2]  # the accumulator's collapse -> a fill of the collapsed type
+        acc_t = i2.rsplit(" into ", 1)[1]
+        body = body.replace(i2, f"  %i2e = tensor.empty() : {acc_t}\n"
+                                f"  %i2 = linalg.fill ins(%i : {fill_scalar.type}) outs(%i2e : {acc_t}) -> {acc_t}")
+    snippet = (f"func.func @s(%x: {x.type}, %f: {f.type}, %i: {acc.type}) -> {op.results[0].type} {{\n"
                f"{body}\n  return %r : {op.results[0].type}\n}}")
-    new = _ir.splice(op, snippet, [x, f, init])
+    new = _ir.splice(op, snippet, [x, f, acc])
     replace_results(view, [op.results[0]], new)
 
 

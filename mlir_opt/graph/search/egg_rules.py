@@ -35,6 +35,15 @@ tables the translation keeps on the Python side):
 ``(CPadK a w t)``      constant: filter ``w`` zero-padded to filter shape ``t``
 ``(CAdd a b)``         constant: ``a + b`` (weights or fill scalars)
 ``(CMM k a b)``        constant: ``a · b``
+``(SB x s t)``         elementwise ``x · s + t`` with constants ``s``, ``t`` (broadcast to ``x``)
+``(CK j)``             constant: scale or shift ``j`` of one elementwise link (a table entry)
+``(CMul a b)``         constant: ``a · b`` elementwise (broadcast)
+``(CFma a b c)``       constant: ``a · b + c`` elementwise (broadcast)
+``(Col x s)``          ``tensor.collapse_shape [[0,1,2],[3]]`` of ``x`` to shape id ``s``
+``(Exp x s)``          ``tensor.expand_shape [[0,1,2],[3]]`` of ``x`` to shape id ``s``
+``(CMat w)``           constant: a 1x1 NHWC filter ``[1,1,C,F]`` as the matrix ``[C,F]``
+``(CVec b)``           constant: the per-channel vector of an NHWC conv accumulator
+``(CZero)``            constant: the f32 scalar 0 (when the graph has no zero scalar of its own)
 =====================  ==================================================================
 
 Constants (``Leaf`` and ``C*``) are realized with numpy at the end; shapes are guarded by the
@@ -90,6 +99,17 @@ SCHEMA = """
 (constructor Cat (i64 CL) T)
 (constructor Ew (i64 T) T)
 (constructor Rs (i64 T i64) T)
+(constructor SB (T T T) T)
+(constructor CK (i64) T)
+(constructor CMul (T T) T)
+(constructor CFma (T T T) T)
+(constructor Col (T i64) T)
+(constructor Exp (T i64) T)
+(constructor CMat (T) T)
+(constructor CVec (T) T)
+(constructor CZero () T)
+(relation C1 (T T T T T i64 i64 i64))
+(relation C1B (T T T T T i64 i64 i64))
 (relation IsConst (T))
 (function ncols (T) i64 :merge old)
 (function lead (T) i64 :merge old)
@@ -114,10 +134,11 @@ SCHEMA = """
 """
 
 #: Constructors of constant expressions (realized with numpy, free in the cost model).
-CONST_CTORS = ("Leaf", "CCat", "CAff", "CScaleW", "CTr", "CCatF", "CCatB", "CPadK", "CAdd", "CMM")
+CONST_CTORS = ("Leaf", "CCat", "CAff", "CScaleW", "CTr", "CCatF", "CCatB", "CPadK", "CAdd", "CMM", "CK", "CMul", "CFma", "CMat", "CVec",
+               "CZero")
 #: Every constructor of the sorts T and TL.
 CTORS = ("TNil", "TCons", "Arg", "Leaf", "Op", "MM", "BiasAdd", "Conv", "Aff", "Tr", "Slice", "Pad", "SliceD", "Add", "MMTA", "MMTB", "CNil", "CCons", "Cat", "Ew", "Rs",
-         *CONST_CTORS[1:])
+         "SB", "Col", "Exp", *CONST_CTORS[1:])
 
 #: Analysis rules, run to saturation before every iteration of the rewrite rulesets.
 ANALYSIS = """
@@ -150,6 +171,8 @@ ANALYSIS = """
       :ruleset analysis)
 (rule ((= m (MM k u v s)) (IsConst u) (IsConst v) (ZeroS s)) ((union m (CMM k u v))) :ruleset analysis
       :name "const-matmul")
+(rule ((= m (CMat w)) (IsConst w)) ((IsConst m)) :ruleset analysis)
+(rule ((= z (CZero))) ((IsConst z) (ZeroS z)) :ruleset analysis)
 """
 
 
@@ -321,3 +344,32 @@ register(EggRule("concat-of-elementwise", "concat", """
 register(EggRule("reshape-reshape", "layout", """
 (rule ((= y (Rs i t b)) (= t (Rs j x a)) (= b (shp x))) ((union y x)) :ruleset {ruleset} :name "reshape-reshape")
 """, ()))
+
+# Chained scale/bias (algebra.py's fold-chained-scale-bias): every elementwise op that combines its
+# running input with one weight-only tensor by + - × ÷ also gets the form ``(SB x s t)`` = x·s + t
+# (the translation adds it, with ``s``/``t`` as ``CK`` table constants at their smallest broadcast
+# shape); two such steps compose into one: (x·s1 + t1)·s2 + t2 = x·(s1·s2) + (t1·s2 + t2).
+register(EggRule("fold-chained-scale-bias", "fold", """
+(rule ((= y (SB z s2 t2)) (= s2 (CK i)) (= t2 (CK j)) (= z (SB x s1 t1)))
+      ((union y (SB x (CMul s1 s2) (CFma t1 s2 t2)))) :ruleset {ruleset} :name "fold-chained-scale-bias")
+""", ("SB",)))
+
+# 1x1 convolution as a matmul (conv.py's conv1x1-to-matmul), NHWC only: the translation states
+# ``(C1 y x w b z sx sy sp)`` for every 1x1, stride-1, dilation-1 f32 NHWC conv ``y`` of ``x`` with
+# constant filter ``w`` and accumulator ``b`` (``C1B`` when ``b`` is not zero), ``z`` a zero scalar,
+# ``sx``/``sy``/``sp`` the shape ids of ``x`` collapsed to [N·H·W, C], of ``y`` and of [N·H·W, F].
+# Alone the matmul form costs the same as the conv (plus two views), so it is extracted only where
+# it enables another rewrite: a reshape next to it cancels (a pointwise ``nn.Linear`` reading the
+# conv's result, or a second 1x1 conv), and then e.g. ``matmul-reassociate`` folds two weights into
+# one. NCHW (``W·X``, a constant LHS) has no ``MM`` form.
+register(EggRule("conv1x1-to-matmul", "algebra", """
+(rule ((C1 y x w b z sx sy sp))
+      ((let m (MM 0 (Col x sx) (CMat w) z)) (set (shp m) sp) (union y (Exp m sy)))
+      :ruleset {ruleset} :name "conv1x1-to-matmul")
+(rule ((C1B y x w b z sx sy sp))
+      ((let m (BiasAdd (MM 0 (Col x sx) (CMat w) z) (CVec b))) (set (shp m) sp) (union y (Exp m sy)))
+      :ruleset {ruleset} :name "conv1x1-to-matmul+bias")
+(rule ((= y (Rs i t s)) (= t (Exp m a)) (= s (shp m))) ((union y m)) :ruleset {ruleset} :name "reshape-of-expand")
+(rule ((= y (Col t s)) (= t (Rs i m a)) (= s (shp m))) ((union y m)) :ruleset {ruleset} :name "collapse-of-reshape")
+(rule ((= y (Col t s)) (= t (Exp m a)) (= s (shp m))) ((union y m)) :ruleset {ruleset} :name "collapse-of-expand")
+""", ("CMat",)))

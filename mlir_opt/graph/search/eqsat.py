@@ -43,6 +43,7 @@ from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS
 from ..rules.base import is_add_body
+from ..rules.algebra import _link as _sb_link, splice_scale_bias
 from ..view import GraphView, _attrs
 from .common import setup
 from .egg_rules import ANALYSIS, CONST_CTORS, CTORS, EGG_RULES, SCHEMA
@@ -91,9 +92,15 @@ class EGraphGraph:
     fshapes: list[tuple] = field(default_factory=list)  # fsh id -> (op name, filter shape w/o F, elem)
     bodies: list[tuple] = field(default_factory=list)  # Ew body id -> (body key, representative op index)
     shapes: list[tuple] = field(default_factory=list)  # shape id (Rs, shp) -> (shape, elem)
+    sb_consts: list[tuple] = field(default_factory=list)  # CK id -> (float64 array, keepdims compact; elem)
+    zeros: list[str] = field(default_factory=list)  # names of f32 zero scalar leaves
+    c1: list[tuple] = field(default_factory=list)  # 1x1 NHWC convs: (y, x, w, b, sx, sy, sp, bias?)
 
     def shape_id(self, v: ir.Value) -> int:
-        key = (_shape(v), _elem(v))
+        return self.shape_key_id(_shape(v), _elem(v))
+
+    def shape_key_id(self, shape, elem: str) -> int:
+        key = (tuple(shape), elem)
         if key not in self.shapes:
             self.shapes.append(key)
         return self.shapes.index(key)
@@ -281,6 +288,8 @@ def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
             z = view.const_value(v)
             if z is not None and np.asarray(z).size == 1 and float(np.asarray(z).reshape(-1)[0]) == 0.0:
                 lines.append(f"(ZeroS {n})")
+                if str(v.type) == "f32":
+                    g.zeros.append(n)
         if s:
             lead = hash((s[:-1], _elem(v))) & 0xFFFFFFFF
             lines.append(f"(set (ncols {n}) {s[-1]}) (set (lead {n}) {lead}) (set (wid {n}) {i})")
@@ -345,6 +354,12 @@ def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
             if (info.kernel, g.id_of(w)) not in grp:
                 grp.append((info.kernel, g.id_of(w)))
             bind(res[0], "Conv", (str(a), x, w, init), f"(Conv {a} {N(x)} {N(w)} {N(init)})")
+            if op.name == "linalg.conv_2d_nhwc_hwcf" and info.kernel == (1, 1) and info.strides == (1, 1) \
+                    and info.dilations == (1, 1) and set(info.types) == {"f32"}:
+                n_, h_, w_, c_ = _shape(x)
+                f_ = _shape(res[0])[3]
+                g.c1.append((res[0], x, w, init, g.shape_key_id((n_ * h_ * w_, c_), "f32"), g.shape_id(res[0]),
+                             g.shape_key_id((n_ * h_ * w_, f_), "f32"), bool(np.any(info.bias))))
             continue
         if op.name == "tensor.concat" and len(res) == 1 and all(min(_shape(v), default=0) >= 0 for v in op.operands):
             k = ir.IntegerAttr(op.attributes["dim"]).value
@@ -434,10 +449,16 @@ def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
         for r in res:
             k = r.result_number
             bind(r, "Op", (str(i), str(k), tuple(args)), f"(Op {i} {k} {lst})")
+    if g.c1:  # conv1x1-to-matmul's facts (see egg_rules), with the graph's zero scalar if it has one
+        z = g.zeros[0] if g.zeros else "(CZero)"
+        for y, x, w, b, sx, sy, sp, has_bias in g.c1:
+            lines.append(f"({'C1B' if has_bias else 'C1'} {g.name(y)} {g.name(x)} {g.name(w)} {g.name(b)} {z} "
+                         f"{sx} {sy} {sp})")
     g.roots = list(view.ops[-1].operands)
     for ids in groups.values():
         ids.sort()
         lines.extend(f"(NextW {a} {b})" for a, b in zip(ids, ids[1:]))
+    absorbed: set[int] = set()  # op indices of the affine chains the batch-norm fold absorbs
     for v, (ctor, items) in list(g.term_of.items()):
         if ctor != "Conv":
             continue
@@ -447,8 +468,12 @@ def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
                 us = view.users(end)
                 if len(us) != 1 or view.index.get(us[0]) not in g.links:
                     break
+                absorbed.add(view.index[us[0]])
                 end = us[0].results[0]
         lines.append(f"(MergeOK {g.name(end)})")
+    # chained scale/bias on the rest: folding a chain into its conv beats any x·s + t of it, and
+    # both forms on every batch-norm chain would multiply the e-graph (Inception: 2.3x e-nodes)
+    _scale_bias_facts(g, skip=absorbed)
     for mem in conv_groups.values():  # same-kernel filters adjacent, so their runs exist
         ids = [i for _, i in sorted(mem)]
         lines.extend(f"(NextW {a} {b})" for a, b in zip(ids, ids[1:]))
@@ -472,6 +497,46 @@ def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
                 if c in g.perms:
                     lines.append(f"(set (pcomp {a} {b}) {g.perms.index(c)})")
     return g
+
+
+def _keepdims_compact(a: np.ndarray) -> np.ndarray:
+    """``a`` reduced to size 1 along every axis it is constant along (same rank, broadcasts back)."""
+    for ax in range(a.ndim):
+        if a.shape[ax] > 1 and np.all(a == np.take(a, [0], axis=ax)):
+            a = np.take(a, [0], axis=ax)
+    return a
+
+
+def _scale_bias_facts(g: EGraphGraph, skip: set[int] = frozenset()) -> None:
+    """``y = (SB x (CK s) (CK t))`` for every elementwise op ``y = x ∘ c`` (one weight-only ``c``,
+    + - × ÷; fold-chained-scale-bias's links), ``s``/``t`` its scale and shift; not for the op
+    indices in ``skip``."""
+    view = g.view
+    for i, op in enumerate(view.ops[:-1]):
+        if i in skip or op.name != "linalg.generic" or len(op.operands) != 3 or len(op.results) != 1:
+            continue
+        y = op.results[0]
+        if y not in g.vid or view.is_constant(y) or _elem(y) not in ("f32", "f16"):
+            continue
+        for x in list(op.operands)[:2]:
+            if view.is_constant(x) or x not in g.vid:
+                continue
+            lk = _sb_link(view, op, x)
+            if lk is None:
+                continue
+            name, x_first, c = lk
+            if name == "arith.divf" and not np.all(c != 0):
+                break  # x / 0 stays as it is
+            one, zero = np.ones((1,) * c.ndim), np.zeros((1,) * c.ndim)
+            st = {"arith.addf": lambda: (one, c), "arith.mulf": lambda: (c, zero), "arith.divf": lambda: (1.0 / c, zero),
+                  "arith.subf": lambda: (one, -c) if x_first else (-one, c)}[name]()
+            ids = []
+            for arr in st:
+                g.sb_consts.append((_keepdims_compact(np.asarray(arr, dtype=np.float64)), _elem(y)))
+                ids.append(len(g.sb_consts) - 1)
+            g.lines.append(f"(union {g.name(y)} (SB {g.name(x)} (CK {ids[0]}) (CK {ids[1]})))")
+            g.kinds["SB"] = g.kinds.get("SB", 0) + 1
+            break
 
 
 def _pad_facts(g: EGraphGraph) -> None:
@@ -645,6 +710,24 @@ class _Costs:
             return tuple(sh[0][j] for j in p), el
         if n.op == "Rs":
             return self.g.shapes[self.eg.lit(n, 2)]
+        if n.op == "SB" and sh[0] is not None:
+            return sh[0], el
+        if n.op in ("Col", "Exp"):
+            return self.g.shapes[self.eg.lit(n, 1)]
+        if n.op == "CMat" and sh[0] is not None:
+            return (sh[0][2], sh[0][3]), el
+        if n.op == "CVec" and sh[0] is not None:
+            return (sh[0][-1],), el
+        if n.op == "CZero":
+            self.scalar.add(n.cls)
+            return (), "f32"
+        if n.op == "CK":
+            arr, e = self.g.sb_consts[self.eg.lit(n, 0)]
+            return tuple(arr.shape), e
+        if n.op in ("CMul", "CFma"):
+            if any(x is None for x in sh):
+                return None
+            return tuple(np.broadcast_shapes(*sh)), el
         if n.op == "Ew" and sh[0] is not None:
             return sh[0], self.g.bodies[self.eg.lit(n, 0)][0][2]
         if n.op == "Cat":
@@ -704,12 +787,12 @@ class _Costs:
         """``(cost as fused or standalone, extra cost when not fused, classes it fuses into)``."""
         kc = self.eg.child_classes(n)
         op = n.op
-        if op in ("Slice", "SliceD", "Rs"):
+        if op in ("Slice", "SliceD", "Rs", "Col", "Exp"):
             return _TIE, 0.0, []  # free views; the tie-break keeps fewer of them
         if op in _LISTS or op == "Arg" or op in CONST_CTORS:
             return 0.0, 0.0, []
         if op != "Op" and kc and all(c in self.const for c in kc):
-            return 0.0, 0.0, []  # constant-folded
+            return _TIE, 0.0, []  # constant-folded (by IREE); a numpy-folded constant node ties cheaper
         out = self.nbytes(n.cls)
         size = out / 4
         if op in ("MM", "MMTB", "MMTA"):
@@ -741,7 +824,12 @@ class _Costs:
         if op in ("BiasAdd", "Aff"):
             x, c = kc[0], kc[1]
             fused = self.us(size, self.nbytes(c), launch=False)
-            return fused, self.us(size, self.nbytes(x) + self.nbytes(c) + out) - fused, [x]
+            return fused + _TIE, self.us(size, self.nbytes(x) + self.nbytes(c) + out) - fused, [x]
+        if op == "SB":  # x * s + t: two flops per element (as the realized generic has)
+            x, sc, sh = kc
+            cb = self.nbytes(sc) + self.nbytes(sh)
+            fused = self.us(2 * size, cb, launch=False)
+            return fused + _TIE, self.us(2 * size, self.nbytes(x) + cb + out) - fused, [x]
         # Op: the original op's cost
         orig = self.g.view.ops[self.eg.lit(n, 0)]
         if orig.name in _FREE:
@@ -755,7 +843,8 @@ class _Costs:
         if _is_elementwise(orig):
             fused = self.us(fl, sum(in_bytes) - max(in_bytes, default=0.0), launch=False)
             xs = [c for c in self.eg.list_classes(kc[0]) if not self._is_const_class(c)]
-            return fused, self.us(fl, sum(in_bytes) + res_bytes) - fused, xs
+            # + _TIE: ties between equally costed elementwise forms prefer fewer ops (a folded chain)
+            return fused + _TIE, self.us(fl, sum(in_bytes) + res_bytes) - fused, xs
         return self.us(fl, sum(in_bytes) + res_bytes), 0.0, []
 
     def _is_const_class(self, c: str) -> bool:
@@ -1099,7 +1188,7 @@ class _Realizer:
         if n.op in CONST_CTORS:
             return self._const_value(n.cls)
         if n.id not in self.eg.original:
-            if n.op != "Conv" or self._folded(n):
+            if n.op not in ("Conv", "SB") or (n.op == "Conv" and self._folded(n)):
                 self._count(n.op)
         return getattr(self, "_emit_" + n.op)(n, items)
 
@@ -1162,6 +1251,21 @@ class _Realizer:
         elif n.op == "CMM":
             a, b = self._array(kc[0]), self._array(kc[1])
             arr = np.matmul(a.astype(np.float64), b.astype(np.float64))
+        elif n.op == "CK":
+            arr = self.g.sb_consts[self.eg.lit(n, 0)][0]
+        elif n.op == "CMul":
+            arr = self._array(kc[0]) * self._array(kc[1])
+        elif n.op == "CFma":
+            arr = self._array(kc[0]) * self._array(kc[1]) + self._array(kc[2])
+        elif n.op == "CMat":
+            w = self._array(kc[0])
+            arr = w.reshape(w.shape[2], w.shape[3])
+            if n.id not in self.eg.original:
+                self._count("CMat")  # counted here: it may be realized inside a folded product
+        elif n.op == "CVec":
+            arr = self._channels(self._array(kc[0]), 3)
+        elif n.op == "CZero":
+            arr = np.zeros(())
         elif n.op == "CTr":
             arr = np.transpose(self._array(kc[0]), self.g.perms[self.eg.lit(n, 1)])
         elif n.op == "CAff":
@@ -1199,7 +1303,7 @@ class _Realizer:
 
     def _const_value(self, c: str):
         n = self.eg.nodes[self.sel[c]]
-        if n.id not in self.eg.original and n.op != "CPadK" and c not in self.costs.scalar:
+        if n.id not in self.eg.original and n.op not in ("CPadK", "CMat") and c not in self.costs.scalar:
             self._count(n.op)
         arr = self._array(c)
         el = self.costs.elem.get(c, "f32")
@@ -1372,6 +1476,30 @@ class _Realizer:
   %r = {name} {{{attrs}}} ins(%x, %f : {x.type}, {w.type}) outs(%i : {tout}) -> {tout}
   return %r : {tout}
 }}""", [x, w, b])
+
+    def _emit_SB(self, n: _Node, items):
+        x = items[0]
+        _, sc, sh = self.eg.child_classes(n)
+        if self.eg.nodes[self.sel[sc]].op != "CK":
+            self._count("SB")  # a folded chain (a single link's SB is that op rewritten, not a fold)
+        return splice_scale_bias(self.term, x, self._array(sc), self._array(sh), str(x.type))
+
+    def _emit_Col(self, n: _Node, items):
+        x = items[0]
+        out = _ttype(*self.g.shapes[int(items[1])])
+        return self._splice(f"""func.func @s(%x: {x.type}) -> {out} {{
+  %c = tensor.collapse_shape %x [[0, 1, 2], [3]] : {x.type} into {out}
+  return %c : {out}
+}}""", [x])
+
+    def _emit_Exp(self, n: _Node, items):
+        x = items[0]
+        shape, el = self.g.shapes[int(items[1])]
+        out = _ttype(shape, el)
+        return self._splice(f"""func.func @s(%x: {x.type}) -> {out} {{
+  %c = tensor.expand_shape %x [[0, 1, 2], [3]] output_shape [{', '.join(map(str, shape))}] : {x.type} into {out}
+  return %c : {out}
+}}""", [x])
 
     def _emit_Pad(self, n: _Node, items):
         x, (lo, hi) = items[0], self.g.pads[int(items[1])]

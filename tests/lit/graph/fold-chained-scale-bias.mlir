@@ -1,6 +1,8 @@
 // x * g + b, then / g (g = [2, 4, 8], b = [1, 2, 3]) is x * 1 + b / g: one generic adding the
 // folded shift [0.5, 0.5, 0.375]; the scale of 1 is left out.
 // RUN: python -m mlir_opt rewrite %s --rule fold-chained-scale-bias | filecheck %s
+// The egglog counterpart (equality saturation) reaches the same graph:
+// RUN: python -m mlir_opt rewrite %s --eqsat --rule fold-chained-scale-bias | filecheck %s
 
 // CHECK-LABEL: func.func @main(
 // CHECK-SAME:    %[[X:.*]]: tensor<2x3xf32>)
