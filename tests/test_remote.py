@@ -179,6 +179,20 @@ def test_gpu_script_space_rejects_bad_layouts():
     assert "does not apply" in Schedule(f16, "gpu_script", GPU_SCRIPT, "cuda").validate()
 
 
+def test_tune_remote_searches_gpu_script_when_asked(tmp_path):
+    """``tune-remote --sketch gpu_script`` ships gpu_script candidates (compiled here for CUDA)."""
+    from mlir_opt.cli import main
+
+    big = Workload.from_key("matmul_256x256x128_f32xf32xf32")
+    assert main(["tune-remote", big.key, "--target", "cuda", "--candidates", "2", "--sketch", "gpu_script",
+                 "-o", str(tmp_path / "w"), "--db", str(tmp_path / "db.sqlite"), "--prepare-only"]) == 0
+    man = json.loads((tmp_path / "w" / "round0" / "bundle" / "manifest.json").read_text())
+    shipped = [e.get("sketch", e.get("peer")) for e in man["entries"]]
+    failed = [f["sketch"] for f in man["failed"]]
+    assert shipped.count("default") == 1 and shipped[-1] == "torch_matmul"
+    assert sorted(shipped[1:-1] + failed) == ["gpu_script", "gpu_script"] and not failed, man["failed"]
+
+
 def test_broken_transform_library_is_a_compile_error(tmp_path):
     """iree-compile 3.13 exits 0 and falls back to its own codegen when the library does not parse:
     that must not pass for the requested schedule."""

@@ -69,7 +69,7 @@ SCRIPT_UNSUPPORTED: dict[str, str] = {
 #: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
 KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
-                 "gpu_script": {"inner_k": 0, "pad_smem": 0}}
+                 "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0}}
 
 
 def complete(sketch: str, decisions: dict) -> dict:
@@ -447,6 +447,7 @@ def _gpu_script(w: Workload) -> Sketch:
         Knob("prefetch", (0, 1)),
         Knob("inner_k", (0, 2, 4, 8)),
         Knob("pad_smem", (0, 1)),
+        Knob("wg_order", (0, 1)),
     ))
 
 
