@@ -136,7 +136,7 @@ def test_gpu_schedules_reach_the_compiler(tmp_path, target, sketch, d):
 
 #: A gpu_script schedule and the PTX facts that show IREE ran its strategy (not its own pipeline):
 #: 8x4 register tiles over a 32-wide reduction step, unrolled twice by the prefetch transform.
-GPU_SCRIPT = dict(wg_m=64, wg_n=64, th_m=8, th_n=4, red_k=32, prefetch=1, inner_k=8, pad_smem=1)
+GPU_SCRIPT = dict(wg_m=64, wg_n=64, th_m=8, th_n=4, red_k=32, prefetch=1, inner_k=8, pad_smem=1, wg_order=0)
 
 
 @pytest.mark.parametrize("key", ["matmul_256x256x128_f32xf32xf32", "batch_matmul_2x128x128x256_f32xf32xf32"])
@@ -168,6 +168,9 @@ def test_gpu_script_space_rejects_bad_layouts():
     sk = next(s for s in sketches_for(big, "cuda") if s.name == "gpu_script")
     assert [s.name for s in sketches_for(big, "cuda")] == ["default", "gpu_simt", "gpu_script"]
     assert sk.validate(GPU_SCRIPT) is None
+    # records from before inner_k / pad_smem / wg_order existed are completed with their implicit value
+    first = {k: GPU_SCRIPT[k] for k in ("wg_m", "wg_n", "th_m", "th_n", "red_k", "prefetch")}
+    assert Schedule(big, "gpu_script", first, "cuda").decisions == dict(GPU_SCRIPT, inner_k=0, pad_smem=0)
     assert "inner_k" in sk.validate(dict(GPU_SCRIPT, inner_k=32))
     # 128 threads copy a 32x8 slice of A in 64 4-wide pieces: guarded copies cannot be pipelined
     assert "prefetch needs every thread" in sk.validate(dict(GPU_SCRIPT, wg_m=32, wg_n=128, th_m=2, th_n=4, red_k=8,
