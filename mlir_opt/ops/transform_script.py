@@ -184,7 +184,34 @@ def _gpu_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
                 "    %sched = transform.structured.match ops{[\"amdgpu.sched_barrier\"]} in %bfunc"
                 " : (!transform.any_op) -> !transform.any_op\n"
                 "    %nosched = transform.structured.replace %sched {\n      gpu.barrier\n"
-                "    } : (!transform.any_op) -> !transform.any_op\n" if d.get("prefetch") else "")
+                "    } : (!transform.any_op) -> !transform.any_op\n" if d.get("prefetch") == 1 else "")
+    if d.get("prefetch", 0) >= 2:  # cp.async into prefetch-many shared buffers, loop software-pipelined
+        prefetch = (
+            "    // multi-buffered staging: cp.async copies (one group per step) issued prefetch-1 steps ahead\n"
+            "    transform.apply_patterns to %bfunc {\n"
+            "      transform.apply_patterns.vector.transfer_to_scf full_unroll = true\n"
+            "      transform.apply_patterns.vector.cast_away_vector_leading_one_dim\n"
+            "      transform.apply_patterns.canonicalization\n"
+            "    } : !transform.any_op\n"
+            "    %allocs = transform.structured.match ops{[\"memref.alloc\"]} in %bfunc"
+            " : (!transform.any_op) -> !transform.op<\"memref.alloc\">\n"
+            f"    %mbuf = transform.memref.multibuffer %allocs <{{factor = {d['prefetch']} : i64, skip_analysis}}>"
+            " : (!transform.op<\"memref.alloc\">) -> !transform.any_op\n"
+            "    transform.iree.create_async_groups %bfunc : (!transform.any_op) -> ()\n"
+            "    %kfor = transform.structured.match ops{[\"scf.for\"]} in %bfunc"
+            " : (!transform.any_op) -> !transform.op<\"scf.for\">\n"
+            f"    %pfor = transform.iree.pipeline_shared_memory_copies %kfor <{{depth = {d['prefetch']} : i64}}>"
+            " : (!transform.op<\"scf.for\">) -> !transform.op<\"scf.for\">\n"
+            "    transform.apply_patterns to %bfunc {\n"
+            "      transform.apply_patterns.vector.lower_transfer max_transfer_rank = 1\n"
+            "      transform.apply_patterns.canonicalization\n"
+            "    } : !transform.any_op\n"
+            "    // the rotating buffers reach the loads as loop-carried memrefs, whose alignment LLVM cannot\n"
+            "    // see: every load here reads 4-float aligned rows (validated), so say 16 bytes\n"
+            "    %vloads = transform.structured.match ops{[\"vector.load\"]} in %bfunc"
+            " : (!transform.any_op) -> !transform.any_op\n"
+            "    %align16 = transform.param.constant 16 : i64 -> !transform.any_param\n"
+            "    transform.annotate %vloads \"alignment\" = %align16 : !transform.any_op, !transform.any_param\n")
     ik = d.get("inner_k", 0)
     fa = "(!transform.any_op) -> (!transform.any_op, !transform.any_op)"
     thr = "(mapping = [#gpu.thread<y>, #gpu.thread<x>])"
