@@ -461,7 +461,8 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
     """The sketches for a workload on ``target``.
 
     CUDA: ``gpu_mma`` (f16 operands: mma.sync through TileAndFuse or VectorDistribute) or
-    ``gpu_simt`` (TileAndFuse SIMT) and ``gpu_script`` (a transform-dialect SIMT strategy, f32). Vulkan (SPIR-V): ``spirv_coopmat`` (f16, cooperative matrix)
+    ``gpu_simt`` (TileAndFuse SIMT) and ``gpu_script`` (a transform-dialect SIMT strategy, f32).
+    Vulkan (SPIR-V): ``spirv_coopmat`` (f16, cooperative matrix)
     or ``spirv_simt`` (MatmulPromoteVectorize). CPU: double tiling and data tiling; convolutions: see :func:`_conv_sketches`.
     """
     if isinstance(w, ConvWorkload):

@@ -15,6 +15,12 @@ A ``transform_script`` schedule renders to a transform library (templates in
 
 ``@schedule_i`` uses upstream transform ops only, so it also runs under plain
 ``iree-opt --transform-interpreter`` (the FileCheck test in tests/lit/ops does that).
+
+``gpu_script`` schedules (CUDA, f32 contractions) render ``@gpu_strategy_i`` from
+``transform_scripts/gpu_matmul_strategy.mlir``: workgroup tiles, operands staged in shared memory
+(nofold pads rewritten to copies spread over the threads), register tiles per thread with the
+accumulators hoisted into registers, and optionally a pipelined reduction loop (IREE's register
+prefetch transform, or cp.async into rotating buffers). See docs/gpu.md.
 """
 
 from __future__ import annotations
