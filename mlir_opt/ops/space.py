@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from .dispatches import ConvWorkload, Workload
 
 __all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "SKETCH_FLAGS", "IMG2COL_FLAG",
+           "SKETCH_SEEDS",
            "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON",
            "KNOB_DEFAULTS", "complete"]
 
@@ -70,6 +71,17 @@ SCRIPT_UNSUPPORTED: dict[str, str] = {
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
 KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
                  "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0}}
+
+
+#: Known good decision sets per sketch, shipped first in a workload's first remote round (where they are
+#: valid for its shape): the best schedules measured on the lent H100 (docs/gpu.md, 2026-11-26).
+SKETCH_SEEDS: dict[str, list[dict]] = {
+    "gpu_script": [
+        dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0),
+        dict(wg_m=128, wg_n=64, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0),
+        dict(wg_m=64, wg_n=64, th_m=8, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0),
+    ],
+}
 
 
 def complete(sketch: str, decisions: dict) -> dict:

@@ -29,7 +29,7 @@ from ..errors import MlirOptError
 from ..ops.dispatches import Workload
 from ..ops.schedule import Schedule, render_tuning_spec
 from ..ops.search import get_strategy
-from ..ops.space import complete, sketches_for
+from ..ops.space import SKETCH_SEEDS, complete, sketches_for
 from ..ops.transform_script import SCRIPT_SKETCHES, render_transform_library
 from . import ingest, write_bundle
 
@@ -76,7 +76,8 @@ def prepare_round(workloads, target: str, work_dir: str | Path, *, arch: str | N
     """Write the next round's bundle under ``work_dir/roundN/bundle``; returns the round.
 
     ``seeds`` maps a workload key to decision sets to ship first (e.g. known good configs); the
-    strategy fills the rest up to ``candidates`` per workload. ``sketch`` names the sketch to search
+    strategy fills the rest up to ``candidates`` per workload; a workload's first round also ships the
+    sketch's known good decisions (:data:`~mlir_opt.ops.space.SKETCH_SEEDS`). ``sketch`` names the sketch to search
     where it applies (e.g. ``gpu_script``); by default the first tunable sketch of each workload.
     """
     tgt = get_target(target, arch)
@@ -95,9 +96,10 @@ def prepare_round(workloads, target: str, work_dir: str | Path, *, arch: str | N
         history = [(complete(sk.name, r.decisions), r.median_ms if r.ok else None) for r in recs]
         seen = {tuple(sorted(d.items())) for d, _ in history}
         chosen = []
-        for d in (seeds or {}).get(w.key, []):
+        known = SKETCH_SEEDS.get(sk.name, []) if not recs else []  # a workload's first round only
+        for d in [*(seeds or {}).get(w.key, []), *known]:
             d = complete(sk.name, d)
-            if tuple(sorted(d.items())) not in seen and sk.validate(d) is None:
+            if tuple(sorted(d.items())) not in seen and sk.validate(d) is None and len(chosen) < candidates:
                 chosen.append(d)
                 seen.add(tuple(sorted(d.items())))
         want = max(0, candidates - len(chosen))
