@@ -181,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--reps", type=int, default=10)
     p.add_argument("--timeout", type=float, default=None, help="seconds the runner command may take per round")
+    p.add_argument("--sketch", default=None,
+                   help="search this sketch where it applies, e.g. gpu_script for CUDA f32 (default: per op kind)")
     step = p.add_mutually_exclusive_group()
     step.add_argument("--prepare-only", action="store_true", help="only write the next round's bundle")
     step.add_argument("--ingest-only", nargs="?", const="", default=None, metavar="RESULTS",
@@ -442,6 +444,7 @@ def _cmd_bundle_model(args) -> int:
     from .db import Database
     from .ops.dispatches import list_dispatches
     from .ops.schedule import Schedule, attach_schedules
+    from .ops.transform_script import SCRIPT_SKETCHES
     from .ops.tuner import MIN_GAIN
     from .remote import write_model_bundle
 
@@ -458,7 +461,10 @@ def _cmd_bundle_model(args) -> int:
                 continue
             recs = [r for r in db.records(d.workload.key, tgt.name, any_device=True) if r.ok]
             default = [r.median_ms for r in recs if r.sketch == "default"]
-            tuned = sorted((r for r in recs if r.sketch != "default"), key=lambda r: r.median_ms)
+            # config-form schedules only: a script-form strategy (gpu_script) is written for a dispatch
+            # holding the contraction alone, which a model's fused dispatches are not
+            tuned = sorted((r for r in recs if r.sketch not in ("default", *SCRIPT_SKETCHES)),
+                           key=lambda r: r.median_ms)
             if default and tuned and tuned[0].median_ms < MIN_GAIN * min(default):
                 winners.append(Schedule(d.workload, tuned[0].sketch, tuned[0].decisions, tgt.name))
         variant = m.clone()
@@ -523,7 +529,7 @@ def _cmd_tune_remote(args) -> int:
 
     if args.prepare_only:
         rnd = loop.prepare_round(workloads, tgt.name, args.work_dir, arch=args.arch, candidates=args.candidates,
-                                 strategy=args.strategy, db=db, seed=args.seed, reps=args.reps)
+                                 strategy=args.strategy, db=db, seed=args.seed, reps=args.reps, sketch=args.sketch)
         print(f"wrote {rnd.directory / 'bundle'} ({rnd.candidates} entries). Run it on the remote machine "
               f"(python3 runner.py . --out results.json), copy results.json to {rnd.directory}/, then: "
               f"python -m mlir_opt tune-remote {args.subject}{' --size ' + args.size if args.size else ''} "
@@ -536,13 +542,13 @@ def _cmd_tune_remote(args) -> int:
             raise MlirOptError("give --runner-cmd (or use --prepare-only / --ingest-only)")
         loop.tune_remote(workloads, tgt.name, args.work_dir, args.runner_cmd, arch=args.arch, rounds=args.rounds,
                          candidates=args.candidates, strategy=args.strategy, db=db, seed=args.seed, reps=args.reps,
-                         timeout=args.timeout, on_round=show)
+                         timeout=args.timeout, on_round=show, sketch=args.sketch)
     rows = loop.write_outputs(db, workloads, tgt.name, args.work_dir)
     for key, r in rows.items():
         dflt = f"{r['default_ms']:.3f} ms" if r["default_ms"] else "-"
         print(f"best {key}: {r['best_ms']:.3f} ms (IREE default {dflt}) {r['sketch']} {r['decisions']}")
-    print(f"wrote {Path(args.work_dir) / 'best.json'}" + (" and tuning_spec.mlir" if
-                                                          (Path(args.work_dir) / 'tuning_spec.mlir').exists() else ""))
+    extra = [f for f in ("tuning_spec.mlir", "transform_library.mlir") if (Path(args.work_dir) / f).exists()]
+    print(f"wrote {Path(args.work_dir) / 'best.json'}" + "".join(f" and {f}" for f in extra))
     return 0
 
 

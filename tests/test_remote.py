@@ -77,9 +77,11 @@ def test_cuda_bundle_compiles_here(tmp_path):
 @pytest.mark.skipif(not Path("/dev/nvidiactl").exists(), reason="no NVIDIA GPU on this machine: CUDA bundles "
                     "are run on a GPU host (see README: bundle/ingest)")
 def test_cuda_bundle_runs_on_gpu(tmp_path):
-    write_bundle([Schedule(W, "default", {}, "cuda")], tmp_path / "g", target="cuda", peers=False)
+    script = dict(wg_m=32, wg_n=64, th_m=4, th_n=4, red_k=16, prefetch=1, inner_k=4, pad_smem=1)
+    write_bundle([Schedule(W, "default", {}, "cuda"), Schedule(W, "gpu_script", script, "cuda")], tmp_path / "g",
+                 target="cuda", peers=False)
     res = json.loads(_run_runner(tmp_path / "g").read_text())
-    assert res["results"][0]["status"] == "ok", res
+    assert [r["status"] for r in res["results"]] == ["ok", "ok"], res
 
 
 def test_model_bundle_roundtrip_on_cpu(tmp_path):
@@ -130,6 +132,104 @@ def test_gpu_schedules_reach_the_compiler(tmp_path, target, sketch, d):
                            "prefetch_num_stages = 2"]}[sketch]
     for e in expect:
         assert e in cfg, (e, cfg[:3000])
+
+
+#: A gpu_script schedule and the PTX facts that show IREE ran its strategy (not its own pipeline):
+#: 8x4 register tiles over a 32-wide reduction step, unrolled twice by the prefetch transform.
+GPU_SCRIPT = dict(wg_m=64, wg_n=64, th_m=8, th_n=4, red_k=32, prefetch=1, inner_k=8, pad_smem=1, wg_order=0)
+
+
+@pytest.mark.parametrize("key", ["matmul_256x256x128_f32xf32xf32", "batch_matmul_2x128x128x256_f32xf32xf32"])
+def test_gpu_script_strategy_compiles_for_cuda(tmp_path, key):
+    """The transform-dialect strategy of a gpu_script schedule drives IREE's CUDA codegen: staged
+    operands (16-byte shared-memory loads), register tiles with accumulators in registers, software
+    pipelined reduction loop; read back from the PTX IREE emits."""
+    import re
+
+    from mlir_opt.backend import compile_module
+    from mlir_opt.ops.transform_script import render_transform_library
+
+    w = Workload.from_key(key)
+    s = Schedule(w, "gpu_script", GPU_SCRIPT, "cuda")
+    assert s.validate() is None and s.compilation_info() is None
+    (tmp_path / "lib.mlir").write_text(render_transform_library([s]))
+    res = compile_module(w.single_op_module(), "cuda", output=tmp_path / "m.vmfb",
+                         flags=[f"--iree-codegen-transform-dialect-library={tmp_path / 'lib.mlir'}",
+                                f"--iree-hal-dump-executable-binaries-to={tmp_path / 'bin'}"])
+    assert res.ok, res.error
+    ptx = next((tmp_path / "bin").glob("*.ptx")).read_text()
+    assert ".maxntid 16, 8, 1" in ptx  # workgroup_size [wg_n/th_n, wg_m/th_m, 1]
+    assert len(re.findall(r"fma\.rn\.f32", ptx)) == 2 * 8 * 4 * 32  # loop body + prefetch epilogue
+    assert "ld.shared.v4.b32" in ptx and "ld.shared.f32" not in ptx and "ld.shared.v2" not in ptx
+
+
+def test_gpu_script_cp_async_staging_keeps_vector_loads(tmp_path):
+    """prefetch=2: cp.async into two rotating shared buffers; the loads from them stay 16 bytes wide
+    (the strategy states their alignment, which LLVM cannot see through the loop-carried buffers)."""
+    from mlir_opt.backend import compile_module
+    from mlir_opt.ops.transform_script import render_transform_library
+
+    w = Workload.from_key("matmul_256x256x128_f32xf32xf32")
+    s = Schedule(w, "gpu_script", dict(GPU_SCRIPT, prefetch=2, pad_smem=0), "cuda")
+    assert s.validate() is None
+    assert "pad_smem" in Schedule(w, "gpu_script", dict(GPU_SCRIPT, prefetch=2), "cuda").validate()
+    (tmp_path / "lib.mlir").write_text(render_transform_library([s]))
+    res = compile_module(w.single_op_module(), "cuda", output=tmp_path / "m.vmfb",
+                         flags=[f"--iree-codegen-transform-dialect-library={tmp_path / 'lib.mlir'}",
+                                f"--iree-hal-dump-executable-binaries-to={tmp_path / 'bin'}"])
+    assert res.ok, res.error
+    ptx = next((tmp_path / "bin").glob("*.ptx")).read_text()
+    assert "cp.async.cg.shared.global" in ptx and "cp.async.wait_group" in ptx
+    # one step: an 8x32 A fragment and a 32x4 B fragment, all in 16-byte loads
+    assert ptx.count("ld.shared.v4.b32") == 8 * 32 // 4 + 32 * 4 // 4 and "ld.shared.f32" not in ptx
+
+
+def test_gpu_script_space_rejects_bad_layouts():
+    big = Workload.from_key("matmul_4096x4096x4096_f32xf32xf32")
+    sk = next(s for s in sketches_for(big, "cuda") if s.name == "gpu_script")
+    assert [s.name for s in sketches_for(big, "cuda")] == ["default", "gpu_simt", "gpu_script"]
+    assert sk.validate(GPU_SCRIPT) is None
+    # records from before inner_k / pad_smem / wg_order existed are completed with their implicit value
+    first = {k: GPU_SCRIPT[k] for k in ("wg_m", "wg_n", "th_m", "th_n", "red_k", "prefetch")}
+    assert Schedule(big, "gpu_script", first, "cuda").decisions == dict(GPU_SCRIPT, inner_k=0, pad_smem=0)
+    assert "inner_k" in sk.validate(dict(GPU_SCRIPT, inner_k=32))
+    # 128 threads copy a 32x8 slice of A in 64 4-wide pieces: guarded copies cannot be pipelined
+    assert "prefetch needs every thread" in sk.validate(dict(GPU_SCRIPT, wg_m=32, wg_n=128, th_m=2, th_n=4, red_k=8,
+                                                             inner_k=0))
+    assert "registers" in sk.validate(dict(GPU_SCRIPT, wg_m=256, wg_n=128, th_m=8, th_n=8, red_k=16))
+    assert "shared memory" in sk.validate(dict(GPU_SCRIPT, wg_m=256, wg_n=128, th_m=8, th_n=8, red_k=32))
+    f16 = Workload.from_key("matmul_4096x4096x4096_f16xf16xf32")
+    assert "gpu_script" not in [s.name for s in sketches_for(f16, "cuda")]
+    assert "does not apply" in Schedule(f16, "gpu_script", GPU_SCRIPT, "cuda").validate()
+
+
+def test_tune_remote_searches_gpu_script_when_asked(tmp_path):
+    """``tune-remote --sketch gpu_script`` ships gpu_script candidates (compiled here for CUDA)."""
+    from mlir_opt.cli import main
+
+    big = Workload.from_key("matmul_256x256x128_f32xf32xf32")
+    assert main(["tune-remote", big.key, "--target", "cuda", "--candidates", "2", "--sketch", "gpu_script",
+                 "-o", str(tmp_path / "w"), "--db", str(tmp_path / "db.sqlite"), "--prepare-only"]) == 0
+    man = json.loads((tmp_path / "w" / "round0" / "bundle" / "manifest.json").read_text())
+    shipped = [e.get("sketch", e.get("peer")) for e in man["entries"]]
+    failed = [f["sketch"] for f in man["failed"]]
+    assert shipped.count("default") == 1 and shipped[-1] == "torch_matmul"
+    assert sorted(shipped[1:-1] + failed) == ["gpu_script", "gpu_script"] and not failed, man["failed"]
+    # a first round ships the sketch's known good schedules (valid for this shape) before new ones
+    from mlir_opt.ops.space import SKETCH_SEEDS
+
+    assert [e["decisions"] for e in man["entries"][1:3]] == SKETCH_SEEDS["gpu_script"][:2]
+
+
+def test_broken_transform_library_is_a_compile_error(tmp_path):
+    """iree-compile 3.13 exits 0 and falls back to its own codegen when the library does not parse:
+    that must not pass for the requested schedule."""
+    from mlir_opt.backend import compile_module
+
+    (tmp_path / "lib.mlir").write_text("module attributes {transform.with_named_sequence} { transform.oops }\n")
+    res = compile_module(W.single_op_module(), "cuda", output=tmp_path / "m.vmfb", raise_on_error=False,
+                         flags=[f"--iree-codegen-transform-dialect-library={tmp_path / 'lib.mlir'}"])
+    assert not res.ok and res.error
 
 
 def test_old_decisions_are_completed():

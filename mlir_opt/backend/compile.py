@@ -142,6 +142,10 @@ def compile_module(module: bytes | str | Path, target: str | Target = "llvm-cpu"
                 err = f"iree-compile {stderr}"
                 continue
             err = None if rc == 0 else _first_error(stderr)
+            if err is None and "Failed to load transform library" in stderr:
+                # iree-compile 3.13 reports a broken transform library yet exits 0 with IREE's default
+                # codegen: never let that pass for the schedule that was asked for
+                err = _first_error(stderr) or "iree-compile could not load the transform library"
             break
         secs = time.perf_counter() - t0
     result = CompileResult(output if err is None else None, secs, cmd_flags, err)

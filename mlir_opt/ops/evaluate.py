@@ -23,7 +23,7 @@ from ..db import Database, Record
 from .dispatches import Workload
 from .schedule import Schedule, render_tuning_spec
 from .space import SKETCH_FLAGS
-from .transform_script import render_transform_library
+from .transform_script import SCRIPT_SKETCHES, render_transform_library
 
 __all__ = ["MeasureResult", "Evaluator", "build_schedule"]
 
@@ -34,7 +34,7 @@ def build_schedule(s: Schedule, directory: str | Path, target="llvm-cpu", *, tim
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     flags = s.flags()
-    if s.sketch == "transform_script":  # script form: a transform library IREE executes
+    if s.sketch in SCRIPT_SKETCHES:  # script form: a transform library IREE executes
         (d / "lib.mlir").write_text(render_transform_library([s]))
         flags = [*flags, f"--iree-codegen-transform-dialect-library={d / 'lib.mlir'}"]
     else:

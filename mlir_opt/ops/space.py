@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from .dispatches import ConvWorkload, Workload
 
 __all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "SKETCH_FLAGS", "IMG2COL_FLAG",
+           "SKETCH_SEEDS",
            "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON",
            "KNOB_DEFAULTS", "complete"]
 
@@ -56,7 +57,7 @@ IMG2COL_FLAG = ("--iree-preprocessing-pass-pipeline=builtin.module(util.func("
 SKETCH_FLAGS = {"default": [], "double_tiling": [], "data_tiling": ["--iree-opt-data-tiling"],
                 "gpu_simt": [], "gpu_mma": [], "conv_tiling": [], "img2col": [IMG2COL_FLAG],
                 "img2col_tiling": [IMG2COL_FLAG], "transform_script": [],
-                "spirv_simt": [], "spirv_coopmat": []}
+                "spirv_simt": [], "spirv_coopmat": [], "gpu_script": []}
 
 #: Op kinds whose script form IREE 3.13 does not execute, and why (as data; docs/op-level.md).
 #: (The unit-dim compile hang first seen with batch_matmul and conv scripts came from the
@@ -68,7 +69,19 @@ SCRIPT_UNSUPPORTED: dict[str, str] = {}
 
 #: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
-KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"}}
+KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
+                 "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0}}
+
+
+#: Known good decision sets per sketch, shipped first in a workload's first remote round (where they are
+#: valid for its shape): the best schedules measured on the lent H100 (docs/gpu.md, 2026-11-26).
+SKETCH_SEEDS: dict[str, list[dict]] = {
+    "gpu_script": [
+        dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0),
+        dict(wg_m=128, wg_n=64, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0),
+        dict(wg_m=64, wg_n=64, th_m=8, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0),
+    ],
+}
 
 
 def complete(sketch: str, decisions: dict) -> dict:
@@ -143,6 +156,8 @@ class Sketch:
             return _validate_gpu_simt(self.workload, d)
         if self.name == "gpu_mma":
             return _validate_gpu_mma(self.workload, d)
+        if self.name == "gpu_script":
+            return _validate_gpu_script(self.workload, d)
         if self.name == "conv_tiling":
             return _validate_conv_tiling(self.workload, d)
         if self.name == "transform_script":
@@ -267,6 +282,40 @@ def _validate_gpu_simt(w: Workload, d: dict) -> str | None:
     smem = (d["wg_m"] + d["wg_n"]) * d["red_k"] * 4 * (1 if d["promote"] else 0) * max(1, d["prefetch"] - 1)
     if smem > 96 * 1024:
         return f"shared memory {smem} B exceeds 96 KiB"
+    return None
+
+
+def _validate_gpu_script(w: Workload, d: dict) -> str | None:
+    from .transform_script import gpu_script_layout, script_supported
+
+    if why := script_supported(w):
+        return why
+    if err := _validate_simt_tiles(w, d, 64):
+        return err
+    lay = gpu_script_layout(w, d)
+    if d["inner_k"] and (d["inner_k"] >= d["red_k"] or d["red_k"] % d["inner_k"]):
+        return f"inner_k={d['inner_k']} must divide red_k={d['red_k']} and be smaller (0: no inner slices)"
+    if d["wg_n"] // 4 > lay["threads"]:
+        return f"red_k={d['red_k']}, wg_n={d['wg_n']}: the staging copies need 4-wide rows and wg_n/4 <= threads"
+    am, ak = lay["a_threads"]
+    bk, bn = lay["b_threads"]
+    if d["wg_m"] % am or lay["threads"] % ak or d["red_k"] % bk:
+        return f"the staging copies do not divide evenly over {lay['threads']} threads"
+    if d["prefetch"] >= 2 and (d["inner_k"] == 2 or d["red_k"] < 4):
+        return "cp.async staging (prefetch >= 2) needs 4-float aligned fragment reads (inner_k != 2, red_k >= 4)"
+    if d["prefetch"] >= 2 and d["pad_smem"]:
+        return ("pad_smem with cp.async staging gave wrong results on the H100 (relative error 0.38, "
+                "2026-11-26): not combined")
+    if d["prefetch"] == 1 and (am * ak < lay["threads"] or bk * bn < lay["threads"]):
+        return ("prefetch needs every thread in both staging copies (IREE's prefetch transform does not "
+                "pipeline guarded copies)")
+    smem = (d["wg_m"] * (d["red_k"] + 4 * d["pad_smem"]) + (d["wg_n"] + 4 * d["pad_smem"]) * d["red_k"]) * 4
+    smem *= max(1, d["prefetch"])  # prefetch >= 2: that many rotating buffers
+    if smem > 48 * 1024:
+        return f"shared memory {smem} B exceeds 48 KiB"
+    regs = min(255, 2 * d["th_m"] * d["th_n"] + 32)  # accumulators + operand fragments (ptxas: 8x8 -> ~160)
+    if lay["threads"] * regs > 65536:
+        return f"{lay['threads']} threads x ~{regs} registers exceed the SM's 65536 registers (launch would fail)"
     return None
 
 
@@ -402,11 +451,27 @@ def _spirv_simt(w: Workload) -> Sketch:
     ))
 
 
+def _gpu_script(w: Workload) -> Sketch:
+    """CUDA f32 contraction as a transform-dialect strategy (see transform_scripts/gpu_matmul_strategy.mlir)."""
+    return Sketch("gpu_script", w, (
+        Knob("wg_m", (32, 64, 128, 256)),
+        Knob("wg_n", (32, 64, 128, 256)),
+        Knob("th_m", (2, 4, 8, 16)),
+        Knob("th_n", (4, 8)),
+        Knob("red_k", (4, 8, 16, 32, 64)),
+        Knob("prefetch", (0, 1, 2, 3)),
+        Knob("inner_k", (0, 2, 4, 8)),
+        Knob("pad_smem", (0, 1)),
+        Knob("wg_order", (0, 1)),
+    ))
+
+
 def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
     """The sketches for a workload on ``target``.
 
     CUDA: ``gpu_mma`` (f16 operands: mma.sync through TileAndFuse or VectorDistribute) or
-    ``gpu_simt`` (TileAndFuse SIMT). Vulkan (SPIR-V): ``spirv_coopmat`` (f16, cooperative matrix)
+    ``gpu_simt`` (TileAndFuse SIMT) and ``gpu_script`` (a transform-dialect SIMT strategy, f32).
+    Vulkan (SPIR-V): ``spirv_coopmat`` (f16, cooperative matrix)
     or ``spirv_simt`` (MatmulPromoteVectorize). CPU: double tiling and data tiling; convolutions: see :func:`_conv_sketches`.
     """
     if isinstance(w, ConvWorkload):
@@ -445,7 +510,7 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
             Knob("red_k", (4, 8, 16, 32, 64)),
             Knob("promote", (0, 1)),
             Knob("prefetch", (0, 2, 3)),
-        ))]
+        )), _gpu_script(w)]
     e = w.extents
     double = Sketch("double_tiling", w, (
         Knob("dist_m", _pow2_upto(e["M"], 8, 256)),

@@ -15,6 +15,12 @@ A ``transform_script`` schedule renders to a transform library (templates in
 
 ``@schedule_i`` uses upstream transform ops only, so it also runs under plain
 ``iree-opt --transform-interpreter`` (the FileCheck test in tests/lit/ops does that).
+
+``gpu_script`` schedules (CUDA, f32 contractions) render ``@gpu_strategy_i`` from
+``transform_scripts/gpu_matmul_strategy.mlir``: workgroup tiles, operands staged in shared memory
+(nofold pads rewritten to copies spread over the threads), register tiles per thread with the
+accumulators hoisted into registers, and optionally a pipelined reduction loop (IREE's register
+prefetch transform, or cp.async into rotating buffers). See docs/gpu.md.
 """
 
 from __future__ import annotations
@@ -25,8 +31,11 @@ from typing import Iterable
 
 from .dispatches import ConvWorkload, Workload
 
-__all__ = ["TEMPLATES", "render_schedule_sequence", "render_transform_library", "interpreter_module",
-           "script_supported"]
+__all__ = ["TEMPLATES", "SCRIPT_SKETCHES", "render_schedule_sequence", "render_transform_library",
+           "interpreter_module", "script_supported", "gpu_script_layout"]
+
+#: Sketches rendered as transform-dialect strategies (passed with --iree-codegen-transform-dialect-library).
+SCRIPT_SKETCHES = ("transform_script", "gpu_script")
 
 #: The template directory (installed with the package).
 TEMPLATES = Path(__file__).parent / "transform_scripts"
@@ -117,13 +126,14 @@ def render_schedule_sequence(w: Workload, d: dict, name: str = "schedule") -> st
         unroll=d["unroll"], unroll_op=unroll, pad_op="")
 
 
-def _script_matcher(name: str, w: Workload) -> str:
+def _script_matcher(name: str, w: Workload, gpu: bool = False) -> str:
     e = w.extents
     lhs, rhs, out = w.types
     batch = f"[{e['B']}]" if "B" in e else "[]"
+    # GPU targets generalize named contractions before configuration: no op-name check there
+    name_check = "" if gpu else f'    transform.match.operation_name %op ["{w.op}"] : !transform.any_op\n'
     return f"""  transform.named_sequence @{name}(%op: !transform.any_op {{transform.readonly}}) -> !transform.any_op {{
-    transform.match.operation_name %op ["{w.op}"] : !transform.any_op
-    %batch, %m, %n, %k = transform.iree.match.contraction %op, lhs_type = {lhs}, rhs_type = {rhs}, output_type = {out} : !transform.any_op -> !transform.param<i64>
+{name_check}    %batch, %m, %n, %k = transform.iree.match.contraction %op, lhs_type = {lhs}, rhs_type = {rhs}, output_type = {out} : !transform.any_op -> !transform.param<i64>
     transform.iree.match.dims_equal %batch, {batch} : !transform.param<i64>
     transform.iree.match.dims_equal %m, [{e['M']}] : !transform.param<i64>
     transform.iree.match.dims_equal %n, [{e['N']}] : !transform.param<i64>
@@ -174,14 +184,104 @@ def _strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     return text, matcher, setter
 
 
+def gpu_script_layout(w: Workload, d: dict) -> dict:
+    """Thread layout of a ``gpu_script`` schedule: ``threads`` per workgroup, ``workgroup_size``
+    ([x along N, y along M, 1]), and the thread grids of the two staging copies (``a_threads`` over
+    the [wg_m, red_k] slice of A, ``b_threads`` over the [red_k, wg_n] slice of B; 4-wide vectors
+    along the contiguous dim, rows spread over the remaining threads)."""
+    threads = (d["wg_m"] // d["th_m"]) * (d["wg_n"] // d["th_n"])
+    vec_a = min(4, d["red_k"])
+    a_k = d["red_k"] // vec_a
+    a_m = min(d["wg_m"], max(1, threads // a_k))
+    b_n = min(d["wg_n"] // 4, threads)
+    b_k = min(d["red_k"], max(1, threads // b_n))
+    return {"threads": threads, "workgroup_size": [d["wg_n"] // d["th_n"], d["wg_m"] // d["th_m"], 1],
+            "a_threads": [a_m, a_k], "b_threads": [b_k, b_n]}
+
+
+def _gpu_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
+    """(text, matcher name, setter name) of the GPU script entry ``i`` (``gpu_script`` sketch)."""
+    matcher, setter, strat = f"match_gpu_script_{i}", f"set_gpu_strategy_{i}", f"gpu_strategy_{i}"
+    lay = gpu_script_layout(w, d)
+    batch = "B" in w.extents
+    b1, b0 = ([1], [0]) if batch else ([], [])
+    lin = "[#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]"
+    prefetch = ("    // software pipelining: next step's global loads issued before this step's products\n"
+                "    %kfor = transform.structured.match ops{[\"scf.for\"]} in %bfunc"
+                " : (!transform.any_op) -> !transform.op<\"scf.for\">\n"
+                "    %pfor = transform.iree.prefetch_shared_memory_copies %kfor"
+                " : (!transform.op<\"scf.for\">) -> !transform.op<\"scf.for\">\n"
+                "    transform.apply_patterns to %bfunc {\n      transform.apply_patterns.canonicalization\n"
+                "    } : !transform.any_op\n"
+                "    // that transform marks its stages with an AMDGPU scheduling barrier, which the NVVM path\n"
+                "    // cannot lower: a workgroup barrier takes its place (then removed as redundant)\n"
+                "    %sched = transform.structured.match ops{[\"amdgpu.sched_barrier\"]} in %bfunc"
+                " : (!transform.any_op) -> !transform.any_op\n"
+                "    %nosched = transform.structured.replace %sched {\n      gpu.barrier\n"
+                "    } : (!transform.any_op) -> !transform.any_op\n" if d.get("prefetch") == 1 else "")
+    if d.get("prefetch", 0) >= 2:  # cp.async into prefetch-many shared buffers, loop software-pipelined
+        prefetch = (
+            "    // multi-buffered staging: cp.async copies (one group per step) issued prefetch-1 steps ahead\n"
+            "    transform.apply_patterns to %bfunc {\n"
+            "      transform.apply_patterns.vector.transfer_to_scf full_unroll = true\n"
+            "      transform.apply_patterns.vector.cast_away_vector_leading_one_dim\n"
+            "      transform.apply_patterns.canonicalization\n"
+            "    } : !transform.any_op\n"
+            "    %allocs = transform.structured.match ops{[\"memref.alloc\"]} in %bfunc"
+            " : (!transform.any_op) -> !transform.op<\"memref.alloc\">\n"
+            f"    %mbuf = transform.memref.multibuffer %allocs <{{factor = {d['prefetch']} : i64, skip_analysis}}>"
+            " : (!transform.op<\"memref.alloc\">) -> !transform.any_op\n"
+            "    transform.iree.create_async_groups %bfunc : (!transform.any_op) -> ()\n"
+            "    %kfor = transform.structured.match ops{[\"scf.for\"]} in %bfunc"
+            " : (!transform.any_op) -> !transform.op<\"scf.for\">\n"
+            f"    %pfor = transform.iree.pipeline_shared_memory_copies %kfor <{{depth = {d['prefetch']} : i64}}>"
+            " : (!transform.op<\"scf.for\">) -> !transform.op<\"scf.for\">\n"
+            "    transform.apply_patterns to %bfunc {\n"
+            "      transform.apply_patterns.vector.lower_transfer max_transfer_rank = 1\n"
+            "      transform.apply_patterns.canonicalization\n"
+            "    } : !transform.any_op\n"
+            "    // the rotating buffers reach the loads as loop-carried memrefs, whose alignment LLVM cannot\n"
+            "    // see: every load here reads 4-float aligned rows (validated), so say 16 bytes\n"
+            "    %vloads = transform.structured.match ops{[\"vector.load\"]} in %bfunc"
+            " : (!transform.any_op) -> !transform.any_op\n"
+            "    %align16 = transform.param.constant 16 : i64 -> !transform.any_param\n"
+            "    transform.annotate %vloads \"alignment\" = %align16 : !transform.any_op, !transform.any_param\n")
+    ik = d.get("inner_k", 0)
+    fa = "(!transform.any_op) -> (!transform.any_op, !transform.any_op)"
+    thr = "(mapping = [#gpu.thread<y>, #gpu.thread<x>])"
+    th = _fmt(b0 + [d["th_m"], d["th_n"]])
+    tt = [f"    %tm, %fm = transform.structured.tile_using_forall %padded tile_sizes {th} {thr} : {fa}"]
+    if ik and ik < d["red_k"]:
+        tt += ["    // each thread walks its reduction step in slices of inner_k (fewer live operand registers)",
+               f"    %tmk, %ikloop = transform.structured.tile_using_for %tm tile_sizes {_fmt(b0 + [0, 0, ik])} : {fa}",
+               f"    transform.loop.unroll %ikloop factor = {d['red_k'] // ik} : !transform.any_op"]
+    tt += [f"    %tf, %ff = transform.structured.tile_using_forall %ffill tile_sizes {th} {thr} : {fa}"]
+    thread_tiling = "\n".join(tt) + "\n"
+    # rows of the staged tiles padded by 16 bytes: fewer bank conflicts, 16-byte vector loads kept
+    bank = ("    transform.iree.reduce_shared_memory_bank_conflicts %cfunc <{padding_size_bits = 128 : i64}>"
+            " : (!transform.any_op) -> ()\n" if d.get("pad_smem") else "")
+    text = (_script_matcher(matcher, w, gpu=True)
+            + _tpl("gpu_matmul_strategy.mlir").substitute(
+                key=w.key, name=strat, matcher=matcher, setter=setter,
+                wg_tiles=_fmt(b1 + [d["wg_m"], d["wg_n"]]),
+                wg_mapping=_fmt((["#gpu.block<z>"] if batch else [])
+                                + (["#gpu.block<x>", "#gpu.block<y>"] if d.get("wg_order")
+                                   else ["#gpu.block<y>", "#gpu.block<x>"])),
+                red_tiles=_fmt(b0 + [0, 0, d["red_k"]]), pad_dims=_fmt(list(range(4 if batch else 3))),
+                a_threads=_fmt(b0 + lay["a_threads"]), b_threads=_fmt(b0 + lay["b_threads"]), lin_mapping=lin,
+                th_tiles=_fmt(b0 + [d["th_m"], d["th_n"]]), wg_dims=_fmt(lay["workgroup_size"]),
+                prefetch_op=prefetch, thread_tiling=thread_tiling, bank_op=bank))
+    return text, matcher, setter
+
+
 def render_transform_library(schedules: Iterable) -> str | None:
     """One transform library for ``schedules`` (script form and config form); None if none applies."""
     from .schedule import _conv_matcher, _matcher
 
     entries, pairs = [], []
     for i, s in enumerate(schedules):
-        if s.sketch == "transform_script":
-            text, m, st = _strategy(i, s.workload, s.decisions)
+        if s.sketch in SCRIPT_SKETCHES:
+            text, m, st = (_strategy if s.sketch == "transform_script" else _gpu_strategy)(i, s.workload, s.decisions)
             entries.append(text)
             pairs.append(f"@{m} -> @{st}")
             continue

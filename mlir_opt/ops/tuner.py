@@ -34,7 +34,7 @@ from .dispatches import Dispatch, Workload, profile_dispatches
 from .confirm import CONFIRM_ROUNDS, Confirmation, confirm_schedule
 from .evaluate import Evaluator, MeasureResult
 from .schedule import Schedule, render_tuning_spec
-from .transform_script import render_transform_library
+from .transform_script import SCRIPT_SKETCHES, render_transform_library
 from .search import get_strategy
 from .space import IMG2COL_FLAG, fixed_sketches, search_sketch, sketches_for
 
@@ -294,7 +294,7 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
             interrupted = True
     winners = [r.best for r in results.values() if r.kept]
     spec = render_tuning_spec(winners)
-    library = render_transform_library(winners) if any(w.sketch == "transform_script" for w in winners) else None
+    library = render_transform_library(winners) if any(w.sketch in SCRIPT_SKETCHES for w in winners) else None
     history: list[float] = []
     for r in results.values():
         history.extend(r.best_so_far)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from ..db import Database, Record
 from ..errors import MlirOptError
 from ..ops.dispatches import Workload
 from ..ops.schedule import Schedule
+from ..ops.transform_script import SCRIPT_SKETCHES, render_transform_library
 
 __all__ = ["write_bundle", "write_model_bundle", "ingest", "MAX_BUNDLE_BYTES", "RUNNER"]
 
@@ -73,10 +75,17 @@ def write_bundle(schedules: Iterable[Schedule], out_dir: str | Path, *, target: 
         if reason:
             return i, s, None, f"invalid: {reason}"
         src = s.workload.single_op_module(s.compilation_info())
-        res = compile_module(src, tgt, output=out / "modules" / f"c{i}.vmfb", flags=s.flags(), raise_on_error=False)
+        flags = s.flags()
+        if s.sketch in SCRIPT_SKETCHES:  # a transform-dialect strategy IREE runs for the dispatch
+            lib = scratch / f"c{i}_lib.mlir"
+            lib.write_text(render_transform_library([s]))
+            flags = [*flags, f"--iree-codegen-transform-dialect-library={lib}"]
+        res = compile_module(src, tgt, output=out / "modules" / f"c{i}.vmfb", flags=flags, raise_on_error=False)
         return i, s, res, res.error
 
-    with ThreadPoolExecutor(max_workers=jobs or 2) as pool:
+    with tempfile.TemporaryDirectory(prefix="mlir_opt_bundle_") as tmp, \
+            ThreadPoolExecutor(max_workers=jobs or 2) as pool:
+        scratch = Path(tmp)
         for i, s, res, err in pool.map(build, enumerate(schedules)):
             if err:
                 failed.append({"id": f"c{i}", "workload": s.workload.key, "sketch": s.sketch,

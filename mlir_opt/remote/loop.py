@@ -29,7 +29,8 @@ from ..errors import MlirOptError
 from ..ops.dispatches import Workload
 from ..ops.schedule import Schedule, render_tuning_spec
 from ..ops.search import get_strategy
-from ..ops.space import complete, sketches_for
+from ..ops.space import SKETCH_SEEDS, complete, sketches_for
+from ..ops.transform_script import SCRIPT_SKETCHES, render_transform_library
 from . import ingest, write_bundle
 
 __all__ = ["RoundResult", "prepare_round", "ingest_round", "run_round", "tune_remote", "best_schedules"]
@@ -71,11 +72,13 @@ def best_schedules(db: Database, workloads, target: str) -> dict[str, tuple[Sche
 
 def prepare_round(workloads, target: str, work_dir: str | Path, *, arch: str | None = None, candidates: int = 16,
                   strategy: str = "evolutionary", db: Database | None = None, seed: int = 0, reps: int = 10,
-                  seeds: dict | None = None) -> RoundResult:
+                  seeds: dict | None = None, sketch: str | None = None) -> RoundResult:
     """Write the next round's bundle under ``work_dir/roundN/bundle``; returns the round.
 
     ``seeds`` maps a workload key to decision sets to ship first (e.g. known good configs); the
-    strategy fills the rest up to ``candidates`` per workload.
+    strategy fills the rest up to ``candidates`` per workload; a workload's first round also ships the
+    sketch's known good decisions (:data:`~mlir_opt.ops.space.SKETCH_SEEDS`). ``sketch`` names the sketch to search
+    where it applies (e.g. ``gpu_script``); by default the first tunable sketch of each workload.
     """
     tgt = get_target(target, arch)
     db = db if db is not None else Database()
@@ -87,14 +90,16 @@ def prepare_round(workloads, target: str, work_dir: str | Path, *, arch: str | N
     rng = random.Random(seed * 1000 + index)
     scheds: list[Schedule] = []
     for w in workloads:
-        sk = next(s for s in sketches_for(w, tgt.name) if s.name != "default")
+        tunable = [s for s in sketches_for(w, tgt.name) if s.name != "default"]
+        sk = next((s for s in tunable if s.name == sketch), tunable[0])
         recs = [r for r in _target_records(db, w, tgt.name) if r.sketch == sk.name]
         history = [(complete(sk.name, r.decisions), r.median_ms if r.ok else None) for r in recs]
         seen = {tuple(sorted(d.items())) for d, _ in history}
         chosen = []
-        for d in (seeds or {}).get(w.key, []):
+        known = SKETCH_SEEDS.get(sk.name, []) if not recs else []  # a workload's first round only
+        for d in [*(seeds or {}).get(w.key, []), *known]:
             d = complete(sk.name, d)
-            if tuple(sorted(d.items())) not in seen and sk.validate(d) is None:
+            if tuple(sorted(d.items())) not in seen and sk.validate(d) is None and len(chosen) < candidates:
                 chosen.append(d)
                 seen.add(tuple(sorted(d.items())))
         want = max(0, candidates - len(chosen))
@@ -153,7 +158,7 @@ def run_round(rnd: RoundResult, runner_cmd: str, timeout: float | None = None) -
 def tune_remote(workloads, target: str, work_dir: str | Path, runner_cmd: str, *, arch: str | None = None,
                 rounds: int = 3, candidates: int = 16, strategy: str = "evolutionary", db: Database | None = None,
                 seed: int = 0, reps: int = 10, timeout: float | None = None, seeds: dict | None = None,
-                on_round=None) -> list[RoundResult]:
+                on_round=None, sketch: str | None = None) -> list[RoundResult]:
     """``rounds`` × (prepare, run ``runner_cmd``, ingest); returns the rounds. See the module doc."""
     if "{bundle}" not in runner_cmd or "{results}" not in runner_cmd:  # fail before compiling anything
         run_round(RoundResult(-1, Path(work_dir), 0), runner_cmd)
@@ -161,7 +166,7 @@ def tune_remote(workloads, target: str, work_dir: str | Path, runner_cmd: str, *
     out = []
     for _ in range(rounds):
         rnd = prepare_round(workloads, target, work_dir, arch=arch, candidates=candidates, strategy=strategy, db=db,
-                            seed=seed, reps=reps, seeds=seeds if not out else None)
+                            seed=seed, reps=reps, seeds=seeds if not out else None, sketch=sketch)
         run_round(rnd, runner_cmd, timeout)
         rnd = ingest_round(work_dir, db=db)
         out.append(rnd)
@@ -171,13 +176,18 @@ def tune_remote(workloads, target: str, work_dir: str | Path, runner_cmd: str, *
 
 
 def write_outputs(db: Database, workloads, target: str, work_dir: str | Path) -> dict:
-    """Write ``best.json`` and ``tuning_spec.mlir`` (best schedule per workload) into ``work_dir``."""
+    """Write ``best.json`` and ``tuning_spec.mlir`` (best schedule per workload) into ``work_dir``, and
+    ``transform_library.mlir`` (for ``--iree-codegen-transform-dialect-library``) when a winner is a
+    script-form schedule (``gpu_script``)."""
     work_dir = Path(work_dir)
     best = best_schedules(db, workloads, target)
     rows = {k: {"sketch": s.sketch, "decisions": s.decisions, "best_ms": ms, "default_ms": dms}
             for k, (s, ms, dms) in best.items()}
     (work_dir / "best.json").write_text(json.dumps(rows, indent=1) + "\n")
-    spec = render_tuning_spec([s for s, ms, dms in best.values() if dms is None or ms < dms])
+    winners = [s for s, ms, dms in best.values() if dms is None or ms < dms]
+    spec = render_tuning_spec(winners)
     if spec:
         (work_dir / "tuning_spec.mlir").write_text(spec)
+    if any(s.sketch in SCRIPT_SKETCHES for s in winners):  # script-form winners need the library flag
+        (work_dir / "transform_library.mlir").write_text(render_transform_library(winners))
     return rows
