@@ -46,6 +46,10 @@ class Roofline:
     peak_gflops: float = 100.0
     bandwidth_gbs: float = 20.0
     dispatch_us: float = 3.0
+    #: how much slower IREE's llvm-cpu backend runs a channels-first convolution (``*_nchw_*``) than
+    #: the same convolution channels-last (applied to its compute term); measured with
+    #: benchmarks/conv_layout.py, see docs/layout-search.md. 1.0 makes the model layout-blind.
+    conv_nchw_slowdown: float = 2.0
 
 
 @dataclass
@@ -201,9 +205,15 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
         owner[i] = d
         dispatches.append(d)
     for d in dispatches:
-        d.us = max(d.flops / (roofline.peak_gflops * 1e3), d.bytes / (roofline.bandwidth_gbs * 1e3)) \
+        slow = roofline.conv_nchw_slowdown if _is_nchw_conv(d.name) else 1.0
+        d.us = max(slow * d.flops / (roofline.peak_gflops * 1e3), d.bytes / (roofline.bandwidth_gbs * 1e3)) \
             + roofline.dispatch_us
     return GraphCost(sum(d.us for d in dispatches), dispatches)
+
+
+def _is_nchw_conv(name: str) -> bool:
+    """A channels-first convolution (the layout IREE's CPU backend runs slower)."""
+    return "conv" in name and "nchw" in name
 
 
 def _is_scalar(v: ir.Value) -> bool:

@@ -139,6 +139,10 @@ class _Converter:
             return _ir.splice(anchor, f"func.func @s(%s: {s.type}) -> {t} {{\n  %e = tensor.empty() : {t}\n"
                                       f"  %f = linalg.fill ins(%s : {s.type}) outs(%e : {t}) -> {t}\n"
                                       f"  return %f : {t}\n}}", [s])[0]
+        if p is not None and p.name == "tensor.pad" and p in self.orig:
+            val = self._pad_value(p)
+            if val is not None:  # transpose the (smaller) unpadded input instead of the padded one
+                return self._pad(p, val)
         if p is not None and p.name == "linalg.broadcast" and len(p.operands) == 2:
             new = self._broadcast(p, anchor)
             if new is not None:
@@ -298,8 +302,8 @@ class _Converter:
             return None
         return v
 
-    def _pad(self, pad: ir.Operation, val: ir.Value) -> None:
-        src = self.back_source(pad.operands[0])
+    def _pad(self, pad: ir.Operation, val: ir.Value) -> ir.Value:
+        src = self.nhwc_of(pad.operands[0], pad)
         lo, hi = _ir.int_array_attr(pad, "static_low"), _ir.int_array_attr(pad, "static_high")
         t = _nhwc_type(pad.results[0])
         idx = ", ".join(f"%i{k}: index" for k in range(4))
@@ -309,6 +313,7 @@ class _Converter:
                               f"    tensor.yield %v : {val.type}\n  }} : {src.type} to {t}\n  return %p : {t}\n}}",
                          [src, val])[0]
         self.wrap_back(pad, new)
+        return new
 
     def _concat(self, op: ir.Operation) -> None:
         xs = [self.nhwc_of(v, op) for v in op.operands]
