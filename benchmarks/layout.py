@@ -58,13 +58,46 @@ def variant(model, name: str):
     return m, time.perf_counter() - t0, applied
 
 
+def time_cpu(vmfbs: dict, inputs, *, entry: str, reps: int, rounds: int, threads: int | None) -> dict:
+    """Interleaved medians of iree-benchmark-module's ``cpu_time`` (process CPU time per run).
+
+    With ``--threads 1`` on a loaded machine this is much steadier than wall time: the time the
+    process is descheduled does not count (cache and memory-bandwidth contention still do)."""
+    import json
+    import statistics
+    import subprocess
+
+    from mlir_opt.backend.bench import save_inputs
+    from mlir_opt.backend.compile import iree_tool
+    from mlir_opt.backend.targets import get_target
+
+    tgt = get_target("llvm-cpu")
+    out = {k: [] for k in vmfbs}
+    with tempfile.TemporaryDirectory(prefix="layout_in_") as tmp:
+        flags = save_inputs(inputs, tmp)
+        for _ in range(rounds):
+            for k, path in vmfbs.items():
+                cmd = [iree_tool("iree-benchmark-module"), f"--module={path}", f"--function={entry}",
+                       *tgt.runtime_flags(threads), *flags, f"--benchmark_repetitions={max(1, reps // rounds)}",
+                       "--benchmark_min_time=0.05s", "--benchmark_min_warmup_time=0.1", "--benchmark_format=json"]
+                p = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+                out[k] += [b["cpu_time"] * scale[b["time_unit"]] for b in json.loads(p.stdout)["benchmarks"]
+                           if b.get("run_type") == "iteration"]
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="resnet50,squeezenet,mobilenet_v2,vgg19")
     ap.add_argument("--size", default="tiny", choices=["tiny", "small", "base"])
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--reps", type=int, default=6)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (each runs every variant)")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="report process CPU time instead of wall time (steadier on a loaded machine with --threads 1)")
+    ap.add_argument("--keep", type=Path, default=None, help="directory for the .vmfb files (reused when present)")
     args = ap.parse_args(argv)
 
     import mlir_opt
@@ -80,19 +113,29 @@ def main(argv=None) -> int:
         vmfbs, info = {}, {}
         for v in names:
             mv, secs, applied = variant(m, v)
-            res = compile_module(mv.bytecode(), "llvm-cpu", output=tmp / f"{mname}_{v}.vmfb",
-                                 flags=IREE_CL if v == "iree-cl" else (), raise_on_error=False)
-            info[v] = {**_count(mv), "secs": secs, "error": None if res.ok else res.error}
-            if res.ok:
-                vmfbs[v] = res.vmfb
+            out = (args.keep or tmp) / f"{mname}_{args.size}_{v}.vmfb"
+            if args.keep is not None and out.exists():
+                vmfbs[v], err = out, None
+            else:
+                res = compile_module(mv.bytecode(), "llvm-cpu", output=out,
+                                     flags=IREE_CL if v == "iree-cl" else (), raise_on_error=False)
+                err = None if res.ok else res.error
+                if res.ok:
+                    vmfbs[v] = res.vmfb
+            info[v] = {**_count(mv), "secs": secs, "error": err}
         chk = check_against_reference(m, vmfbs, reference_key="original", seeds=(0,), threads=args.threads)
         good = {k: p for k, p in vmfbs.items() if chk[k]["ok"]}
-        times = benchmark_many(good, m.random_inputs(0), entry=m.entry, reps=args.reps, rounds=3,
-                               threads=args.threads) if good else {}
-        base = times["original"].median_ms if "original" in times else float("nan")
+        if args.cpu_time:
+            times = time_cpu(good, m.random_inputs(0), entry=m.entry, reps=args.reps, rounds=args.rounds,
+                             threads=args.threads) if good else {}
+        else:
+            times = {k: t.median_ms for k, t in (benchmark_many(
+                good, m.random_inputs(0), entry=m.entry, reps=args.reps, rounds=args.rounds,
+                threads=args.threads) if good else {}).items()}
+        base = times.get("original", float("nan"))
         for v in names:
             i = info[v]
-            t = times[v].median_ms if v in times else float("nan")
+            t = times.get(v, float("nan"))
             err = i["error"] or (None if v not in chk or chk[v]["ok"] else "WRONG " + chk[v]["problem"])
             print(f"{mname:14s} {v:9s} {i['transpose']:7d} {i['nchw']:5d} {i['nhwc']:5d} {i['secs']:9.2f} "
                   f"{t:9.3f} {base / t:7.2f}×  {chk.get(v, {}).get('max_rel_error', float('nan')):.1e}"

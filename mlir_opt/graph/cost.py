@@ -47,9 +47,11 @@ class Roofline:
     bandwidth_gbs: float = 20.0
     dispatch_us: float = 3.0
     #: how much slower IREE's llvm-cpu backend runs a channels-first convolution (``*_nchw_*``) than
-    #: the same convolution channels-last (applied to its compute term); measured with
-    #: benchmarks/conv_layout.py, see docs/layout-search.md. 1.0 makes the model layout-blind.
-    conv_nchw_slowdown: float = 2.0
+    #: the same convolution channels-last, for stride 1 and for larger strides (applied to its compute
+    #: term); measured with benchmarks/conv_layout.py, see docs/layout-search.md. 1.0 makes the
+    #: model layout-blind.
+    conv_nchw_slowdown: float = 1.5
+    conv_nchw_strided_slowdown: float = 8.0
 
 
 @dataclass
@@ -205,7 +207,7 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
         owner[i] = d
         dispatches.append(d)
     for d in dispatches:
-        slow = roofline.conv_nchw_slowdown if _is_nchw_conv(d.name) else 1.0
+        slow = _nchw_slowdown(view.ops[d.root], roofline) if _is_nchw_conv(d.name) else 1.0
         d.us = max(slow * d.flops / (roofline.peak_gflops * 1e3), d.bytes / (roofline.bandwidth_gbs * 1e3)) \
             + roofline.dispatch_us
     return GraphCost(sum(d.us for d in dispatches), dispatches)
@@ -214,6 +216,11 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
 def _is_nchw_conv(name: str) -> bool:
     """A channels-first convolution (the layout IREE's CPU backend runs slower)."""
     return "conv" in name and "nchw" in name
+
+
+def _nchw_slowdown(op: ir.Operation, roofline: Roofline) -> float:
+    strided = "strides" in op.attributes and any(s != 1 for s in _ir.int_array_attr(op, "strides"))
+    return roofline.conv_nchw_strided_slowdown if strided else roofline.conv_nchw_slowdown
 
 
 def _is_scalar(v: ir.Value) -> bool:

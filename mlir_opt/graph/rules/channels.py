@@ -323,10 +323,16 @@ RULES = [
 # -- to-nhwc (whole-graph macro step; see mlir_opt/graph/nhwc.py) ----------------------------------
 
 def match_to_nhwc(view: GraphView) -> list[Match]:
-    """One match (the NCHW convolutions) when the function has any channels-first convolution."""
+    """One match (the NCHW convolutions) when the function has any channels-first convolution and
+    no batch-norm chain left to fold (``fold-batchnorm-into-conv`` handles NCHW convolutions only, so
+    the layout step comes after the folds in every search)."""
+    from .fold import match_bn
+
     convs = tuple(i for i, op in enumerate(view.ops)
                   if op.name in ("linalg.conv_2d_nchw_fchw", "linalg.depthwise_conv_2d_nchw_chw"))
-    return [Match("to-nhwc", view.entry, convs, f"{len(convs)} convs")] if convs else []
+    if not convs or match_bn(view):
+        return []
+    return [Match("to-nhwc", view.entry, convs, f"{len(convs)} convs")]
 
 
 def apply_to_nhwc(module: ir.Module, m: Match) -> None:
