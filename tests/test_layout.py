@@ -26,10 +26,10 @@ def _check_iree(original, rewritten, tmp_path):
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    """conv -> ReLU -> maxpool -> {conv 1x1, conv 3x3 + residual} -> concat -> global average pool,
-    large enough (16 -> 32 channels, 32x32) that the convolutions dominate the roofline."""
+    """conv (stride 2) -> ReLU -> maxpool -> {conv 1x1, conv 3x3 + residual} -> concat -> global
+    average pool, large enough (16 -> 32 channels, 64x64) that the convolutions dominate the roofline."""
     src = tmp_path_factory.mktemp("chain") / "chain.mlir"
-    src.write_text(chain_graph(16, 32, 32, reduce=True))
+    src.write_text(chain_graph(16, 64, 32, stride=2, reduce=True))
     return load_mlir(src, name="chain")
 
 
@@ -42,13 +42,13 @@ def test_pass_converts_every_conv_and_the_transposes_cancel(chain):
     assert n >= 8  # 3 convs, pool, 2 pads, ReLU, residual add, concat, reduction
     text = m.text()
     assert "tensor.concat dim(3)" in text and "linalg.pooling_nhwc_max" in text
-    assert "%arg0 : tensor<1x16x32x32xf32>) outs(" in text  # the input transpose
+    assert "%arg0 : tensor<1x16x64x64xf32>) outs(" in text  # the input transpose
 
 
 def test_roofline_prefers_nhwc_only_with_the_layout_factor(chain):
     m, _ = to_nhwc(chain)
     assert roofline_cost(m) < roofline_cost(chain)
-    blind = Roofline(conv_nchw_slowdown=1.0)
+    blind = Roofline(conv_nchw_slowdown=1.0, conv_nchw_1x1_slowdown=1.0, conv_nchw_strided_slowdown=1.0)
     assert roofline_cost(m, blind) > roofline_cost(chain, blind)  # the extra input transpose
 
 
@@ -68,3 +68,24 @@ def test_greedy_takes_the_macro_step_and_matches_iree(chain, tmp_path):
     c = count_layout(r.model)
     assert c["nchw"] == 0 and c["transpose"] == 1
     assert _check_iree(chain, r.model, tmp_path) < 1e-4
+
+
+def test_layout_step_waits_for_the_batchnorm_folds():
+    from mlir_opt.graph import apply_rules, prepare
+    from mlir_opt.graph.rules import RULES
+    from mlir_opt.graph.view import GraphView
+
+    cnn = prepare(mlir_opt.load("cnn", size="tiny"))  # conv + batch-norm chains
+    assert RULES["to-nhwc"].match(GraphView(cnn)) == []
+    folded = apply_rules(cnn, ["fold-batchnorm-into-conv"]).model
+    assert len(RULES["to-nhwc"].match(GraphView(folded))) == 1
+
+
+@pytest.mark.parametrize("name,nhwc_cheaper", [("resnet50", True), ("mobilenet_v2", True), ("vgg19", False)])
+def test_roofline_layout_choice_follows_the_measurements(name, nhwc_cheaper):
+    """ResNet (strided and 1x1 convs) and MobileNet (1x1 pointwise) measured faster in NHWC, VGG
+    (3x3 stride-1 convs only) slower (docs/layout-search.md): the roofline chooses the same way."""
+    from mlir_opt.graph import prepare
+
+    m = prepare(mlir_opt.load(name, size="tiny"))
+    assert (roofline_cost(to_nhwc(m)[0]) < roofline_cost(m)) == nhwc_cheaper

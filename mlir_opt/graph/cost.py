@@ -47,10 +47,11 @@ class Roofline:
     bandwidth_gbs: float = 20.0
     dispatch_us: float = 3.0
     #: how much slower IREE's llvm-cpu backend runs a channels-first convolution (``*_nchw_*``) than
-    #: the same convolution channels-last, for stride 1 and for larger strides (applied to its compute
-    #: term); measured with benchmarks/conv_layout.py, see docs/layout-search.md. 1.0 makes the
-    #: model layout-blind.
-    conv_nchw_slowdown: float = 1.5
+    #: the same convolution channels-last (a factor on its compute term): stride 1 with a kernel
+    #: larger than 1x1, 1x1 stride 1, and stride > 1. Measured with benchmarks/conv_layout.py and
+    #: benchmarks/layout.py, see docs/layout-search.md. All 1.0 makes the model layout-blind.
+    conv_nchw_slowdown: float = 1.0
+    conv_nchw_1x1_slowdown: float = 2.0
     conv_nchw_strided_slowdown: float = 8.0
 
 
@@ -219,8 +220,12 @@ def _is_nchw_conv(name: str) -> bool:
 
 
 def _nchw_slowdown(op: ir.Operation, roofline: Roofline) -> float:
-    strided = "strides" in op.attributes and any(s != 1 for s in _ir.int_array_attr(op, "strides"))
-    return roofline.conv_nchw_strided_slowdown if strided else roofline.conv_nchw_slowdown
+    """The layout factor of a channels-first convolution (see :class:`Roofline`)."""
+    if "strides" in op.attributes and any(s != 1 for s in _ir.int_array_attr(op, "strides")):
+        return roofline.conv_nchw_strided_slowdown
+    if all(k == 1 for k in _shape(op.operands[1])[-2:]):
+        return roofline.conv_nchw_1x1_slowdown
+    return roofline.conv_nchw_slowdown
 
 
 def _is_scalar(v: ir.Value) -> bool:

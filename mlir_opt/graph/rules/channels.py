@@ -343,13 +343,15 @@ def apply_to_nhwc(module: ir.Module, m: Match) -> None:
         raise RuleError("to-nhwc: no channels-first convolution to convert")
 
 
-def chain_graph(c: int = 3, hw: int = 8, f: int = 4, *, reduce: bool = False, seed: int = 30) -> str:
-    """conv 3x3 (pad 1, bias) -> ReLU -> maxpool 2x2/2 -> {conv 1x1, conv 3x3 (pad 1) + residual}
-    -> concat -> (global average pool if ``reduce``): every op kind the NHWC pass converts."""
+def chain_graph(c: int = 3, hw: int = 8, f: int = 4, *, stride: int = 1, reduce: bool = False, seed: int = 30) -> str:
+    """conv 3x3 (pad 1, bias, ``stride``) -> ReLU -> maxpool 2x2/2 -> {conv 1x1, conv 3x3 (pad 1)
+    + residual} -> concat -> (global average pool if ``reduce``): every op kind the NHWC pass
+    converts. ``hw`` must be divisible by ``2 * stride``."""
     from .base import dense
 
     rng = np.random.default_rng(seed)
     t = lambda *s: "tensor<" + "x".join(map(str, s)) + "xf32>"
+    x_hw, hw = hw, hw // stride
     h2, g = hw // 2, 2 * f
     w1 = rng.standard_normal((f, c, 3, 3)) / 3
     w2 = rng.standard_normal((f, f, 1, 1)) / 2
@@ -365,7 +367,7 @@ def chain_graph(c: int = 3, hw: int = 8, f: int = 4, *, reduce: bool = False, se
                 f"  ^bb0(%a: f32, %o: f32):\n    linalg.yield %a : f32\n  }} -> {shape}\n")
 
     idx = "%i0: index, %i1: index, %i2: index, %i3: index"
-    text = f"""func.func @main(%x: {t(1, c, hw, hw)}) -> {t(1, g) if reduce else t(1, g, h2, h2)} {{
+    text = f"""func.func @main(%x: {t(1, c, x_hw, x_hw)}) -> {t(1, g) if reduce else t(1, g, h2, h2)} {{
   %z = arith.constant 0.0 : f32
   %ninf = arith.constant -3.0e38 : f32
   %w1 = arith.constant {dense(w1)}
@@ -376,8 +378,8 @@ def chain_graph(c: int = 3, hw: int = 8, f: int = 4, *, reduce: bool = False, se
   %p1 = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {{
   ^bb0({idx}):
     tensor.yield %z : f32
-  }} : {t(1, c, hw, hw)} to {t(1, c, hw + 2, hw + 2)}
-{bias("b1", b1, t(1, f, hw, hw))}  %c1 = linalg.conv_2d_nchw_fchw {{dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}} ins(%p1, %w1 : {t(1, c, hw + 2, hw + 2)}, {t(f, c, 3, 3)}) outs(%b1 : {t(1, f, hw, hw)}) -> {t(1, f, hw, hw)}
+  }} : {t(1, c, x_hw, x_hw)} to {t(1, c, x_hw + 2, x_hw + 2)}
+{bias("b1", b1, t(1, f, hw, hw))}  %c1 = linalg.conv_2d_nchw_fchw {{dilations = dense<1> : tensor<2xi64>, strides = dense<{stride}> : tensor<2xi64>}} ins(%p1, %w1 : {t(1, c, x_hw + 2, x_hw + 2)}, {t(f, c, 3, 3)}) outs(%b1 : {t(1, f, hw, hw)}) -> {t(1, f, hw, hw)}
   %re = tensor.empty() : {t(1, f, hw, hw)}
   %r = linalg.generic {{indexing_maps = [{idm}, {idm}], iterator_types = [{par4}]}} ins(%c1 : {t(1, f, hw, hw)}) outs(%re : {t(1, f, hw, hw)}) {{
   ^bb0(%a: f32, %o: f32):
@@ -422,7 +424,8 @@ def to_nhwc_examples() -> list[Example]:
     """The conv/ReLU/pool/residual/concat chain (rank-4 output and global-average-pool output),
     and a single padded conv with bias."""
     return [Example("conv3x3-relu-maxpool-{conv1x1, conv3x3+residual}-concat 1x3x8x8", chain_graph()),
-            Example("same chain + global average pool (reduction) 1x2x6x6", chain_graph(2, 6, 3, reduce=True, seed=31)),
+            Example("same chain, stride-2 stem + global average pool (reduction) 1x2x8x8",
+                    chain_graph(2, 8, 3, stride=2, reduce=True, seed=31)),
             Example("nchw 1x4x6x6 3x3 pad 1 -> 5 (bias)", conv_graph(1, 4, 6, [B(5, 3, 1, True)], concat=False, seed=20))]
 
 
