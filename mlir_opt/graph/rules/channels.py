@@ -1,6 +1,6 @@
 """Layout rules for convolutions: NCHW -> NHWC, and moving transposes across elementwise ops.
 
-All three are opt-in (``auto=False, in_search=False``): name them to use them, e.g.
+The three per-op rules are opt-in (``auto=False, in_search=False``): name them to use them, e.g.
 ``GreedySearch(rules=[...])`` or ``rewrite --rule conv-nchw-to-nhwc --rule transpose-of-pad
 --rule transpose-through-elementwise --rule transpose-transpose``.
 
@@ -18,6 +18,13 @@ becomes ``transpose(generic(x…), p)``: ReLU and residual adds let the transpos
 ``transpose-of-pad`` (search-only): ``transpose(pad(x, lo, hi), p)`` with a static pad →
 ``pad(transpose(x, p), lo∘p, hi∘p)`` (same padding value), so that the transpose of a padded
 convolution input meets the transpose that produced ``x``.
+
+``to-nhwc`` (search-only, but in every search: one macro step): the whole function converted to
+NHWC by :mod:`mlir_opt.graph.nhwc` (convs, depthwise convs, pools, pads, concats, rank-4
+generics), transposes left only where the graph enters or leaves the NHWC region. It matches once
+no batch-norm chain is left to fold (the fold handles NCHW convolutions only). Whether it pays is
+the cost model's call (``Roofline.conv_nchw_*`` factors, or measured dispatches); see
+docs/layout-search.md.
 """
 
 from __future__ import annotations

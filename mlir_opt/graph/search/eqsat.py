@@ -1598,6 +1598,11 @@ def _layout_stage(res: GraphResult, mlir_rules, cost: CostModel) -> GraphResult:
         return res
     from ..nhwc import convert_to_nhwc
 
+    missing = [n for n in res.stats.get("no_egglog_counterpart", []) if n != "to-nhwc"]
+    res.stats.pop("no_egglog_counterpart", None)
+    if missing:
+        res.stats["no_egglog_counterpart"] = missing
+
     t0 = time.perf_counter()
     m = res.model.clone()
     try:
