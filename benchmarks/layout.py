@@ -12,7 +12,8 @@ Variants per model (each checked against the model's reference before it is time
   ``iree-preprocessing-convert-conv-to-channels-last`` (a reference point, not ours).
 
     python benchmarks/layout.py --size tiny --models resnet50,squeezenet
-    python benchmarks/layout.py --size small --models resnet50,squeezenet,mobilenet_v2,vgg19 --reps 12
+    python benchmarks/layout.py --size small --reps 12 --rounds 6 --keep out/vm      # reuse .vmfb on rerun
+    python benchmarks/layout.py --size small --threads 1 --cpu-time                  # on a loaded machine
 
 It prints, per model and variant, the number of transposes left in the graph, the median latency
 (ms) and the speedup against ``original``. Figures taken while other jobs run are "under load".
@@ -21,7 +22,6 @@ It prints, per model and variant, the number of transposes left in the graph, th
 from __future__ import annotations
 
 import argparse
-import collections
 import sys
 import tempfile
 import time
@@ -34,11 +34,9 @@ VARIANTS = ("original", "fold", "nhwc", "iree-cl")
 
 
 def _count(model) -> dict:
-    from mlir_opt.graph.view import GraphView
+    from mlir_opt.graph.nhwc import count_layout
 
-    c = collections.Counter(op.name for op in GraphView(model).ops)
-    return {"transpose": c["linalg.transpose"],
-            "nchw": sum(n for k, n in c.items() if "nchw" in k), "nhwc": sum(n for k, n in c.items() if "nhwc" in k)}
+    return count_layout(model)
 
 
 def variant(model, name: str):
@@ -118,13 +116,11 @@ def main(argv=None) -> int:
                 info[v] = {"transpose": -1, "nchw": -1, "nhwc": -1, "secs": 0.0, "error": None}
                 continue
             mv, secs, applied = variant(m, v)
-            if True:
-                res = compile_module(mv.bytecode(), "llvm-cpu", output=out,
-                                     flags=IREE_CL if v == "iree-cl" else (), raise_on_error=False)
-                err = None if res.ok else res.error
-                if res.ok:
-                    vmfbs[v] = res.vmfb
-            info[v] = {**_count(mv), "secs": secs, "error": err}
+            res = compile_module(mv.bytecode(), "llvm-cpu", output=out,
+                                 flags=IREE_CL if v == "iree-cl" else (), raise_on_error=False)
+            if res.ok:
+                vmfbs[v] = res.vmfb
+            info[v] = {**_count(mv), "secs": secs, "error": None if res.ok else res.error}
         chk = check_against_reference(m, vmfbs, reference_key="original", seeds=(0,), threads=args.threads)
         good = {k: p for k, p in vmfbs.items() if chk[k]["ok"]}
         if args.cpu_time:
