@@ -7,7 +7,6 @@ import pytest
 
 import mlir_opt
 from mlir_opt.backend import compile_module
-from mlir_opt.graph import optimize_graph
 from mlir_opt.graph.cost import Roofline, roofline_cost
 from mlir_opt.graph.nhwc import count_layout, to_nhwc
 from mlir_opt.graph.rules.channels import chain_graph

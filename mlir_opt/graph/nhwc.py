@@ -352,6 +352,7 @@ class _Converter:
             elif self.generic_trigger(op):
                 self._generic(op, op)
         _ir.erase_dead(self.view.block)
+        log.info("to-nhwc: %d ops converted to NHWC", self.converted)
         return self.converted
 
 
