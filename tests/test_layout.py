@@ -88,3 +88,33 @@ def test_roofline_layout_choice_follows_the_measurements(name, nhwc_cheaper):
 
     m = prepare(mlir_opt.load(name, size="tiny"))
     assert (roofline_cost(to_nhwc(m)[0]) < roofline_cost(m)) == nhwc_cheaper
+
+
+def test_generic_reading_iteration_indices_stays_nchw(tmp_path):
+    """A body with ``linalg.index`` names iteration dims: the pass must not permute them."""
+    src = tmp_path / "idx.mlir"
+    src.write_text("""func.func @main(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %z = arith.constant 0.0 : f32
+  %w = arith.constant dense<0.5> : tensor<2x2x1x1xf32>
+  %e = tensor.empty() : tensor<1x2x4x4xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %c = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%x, %w : tensor<1x2x4x4xf32>, tensor<2x2x1x1xf32>) outs(%f : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c : tensor<1x2x4x4xf32>) outs(%e : tensor<1x2x4x4xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %ii = arith.index_cast %i : index to i32
+    %fi = arith.sitofp %ii : i32 to f32
+    %s = arith.addf %in, %fi : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x4x4xf32>
+  return %r : tensor<1x2x4x4xf32>
+}
+""")
+    m, n = to_nhwc(load_mlir(src, name="idx"))
+    assert n == 1 and count_layout(m) == {"transpose": 2, "nchw": 0, "nhwc": 1}
+    from mlir_opt.graph.view import GraphView
+
+    v = GraphView(m)
+    (g,) = [op for op in v.ops if op.name == "linalg.generic" and "linalg.index" in str(op)]
+    assert str(g.results[0].type) == "tensor<1x2x4x4xf32>"  # still NCHW, reading the conv through
+    assert v.producer(g.operands[0]).name == "linalg.transpose"  # the transpose back

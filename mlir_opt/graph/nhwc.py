@@ -189,6 +189,9 @@ class _Converter:
     def _generic_ok(self, g: ir.Operation) -> bool:
         if len(g.results) != 1 or len(g.regions) != 1:
             return False
+        # ``linalg.index d`` in the body names an iteration dim: permuting the dims would change it
+        if any(_op(o).name == "linalg.index" for o in g.regions[0].blocks[0].operations):
+            return False
         maps = [_ir.affine_map_results(a) for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
         if any(n != 4 for n, _ in maps) or len(maps) != len(g.operands):
             return False
