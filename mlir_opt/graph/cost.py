@@ -46,6 +46,13 @@ class Roofline:
     peak_gflops: float = 100.0
     bandwidth_gbs: float = 20.0
     dispatch_us: float = 3.0
+    #: how much slower IREE's llvm-cpu backend runs a channels-first convolution (``*_nchw_*``) than
+    #: the same convolution channels-last (a factor on its compute term): stride 1 with a kernel
+    #: larger than 1x1, 1x1 stride 1, and stride > 1. Measured with benchmarks/conv_layout.py and
+    #: benchmarks/layout.py, see docs/layout-search.md. All 1.0 makes the model layout-blind.
+    conv_nchw_slowdown: float = 1.0
+    conv_nchw_1x1_slowdown: float = 2.0
+    conv_nchw_strided_slowdown: float = 8.0
 
 
 @dataclass
@@ -201,9 +208,24 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
         owner[i] = d
         dispatches.append(d)
     for d in dispatches:
-        d.us = max(d.flops / (roofline.peak_gflops * 1e3), d.bytes / (roofline.bandwidth_gbs * 1e3)) \
+        slow = _nchw_slowdown(view.ops[d.root], roofline) if _is_nchw_conv(d.name) else 1.0
+        d.us = max(slow * d.flops / (roofline.peak_gflops * 1e3), d.bytes / (roofline.bandwidth_gbs * 1e3)) \
             + roofline.dispatch_us
     return GraphCost(sum(d.us for d in dispatches), dispatches)
+
+
+def _is_nchw_conv(name: str) -> bool:
+    """A channels-first convolution (the layout IREE's CPU backend runs slower)."""
+    return "conv" in name and "nchw" in name
+
+
+def _nchw_slowdown(op: ir.Operation, roofline: Roofline) -> float:
+    """The layout factor of a channels-first convolution (see :class:`Roofline`)."""
+    if "strides" in op.attributes and any(s != 1 for s in _ir.int_array_attr(op, "strides")):
+        return roofline.conv_nchw_strided_slowdown
+    if all(k == 1 for k in _shape(op.operands[1])[-2:]):
+        return roofline.conv_nchw_1x1_slowdown
+    return roofline.conv_nchw_slowdown
 
 
 def _is_scalar(v: ir.Value) -> bool:

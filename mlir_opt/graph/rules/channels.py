@@ -1,6 +1,6 @@
 """Layout rules for convolutions: NCHW -> NHWC, and moving transposes across elementwise ops.
 
-All three are opt-in (``auto=False, in_search=False``): name them to use them, e.g.
+The three per-op rules are opt-in (``auto=False, in_search=False``): name them to use them, e.g.
 ``GreedySearch(rules=[...])`` or ``rewrite --rule conv-nchw-to-nhwc --rule transpose-of-pad
 --rule transpose-through-elementwise --rule transpose-transpose``.
 
@@ -18,6 +18,13 @@ becomes ``transpose(generic(x…), p)``: ReLU and residual adds let the transpos
 ``transpose-of-pad`` (search-only): ``transpose(pad(x, lo, hi), p)`` with a static pad →
 ``pad(transpose(x, p), lo∘p, hi∘p)`` (same padding value), so that the transpose of a padded
 convolution input meets the transpose that produced ``x``.
+
+``to-nhwc`` (search-only, but in every search: one macro step): the whole function converted to
+NHWC by :mod:`mlir_opt.graph.nhwc` (convs, depthwise convs, pools, pads, concats, rank-4
+generics), transposes left only where the graph enters or leaves the NHWC region. It matches once
+no batch-norm chain is left to fold (the fold handles NCHW convolutions only). Whether it pays is
+the cost model's call (``Roofline.conv_nchw_*`` factors, or measured dispatches); see
+docs/layout-search.md.
 """
 
 from __future__ import annotations
@@ -318,3 +325,119 @@ RULES = [
          "transpose of a static pad -> pad (permuted amounts) of the transpose (opt-in)",
          match_top, apply_top, top_examples, auto=False, in_search=False),
 ]
+
+
+# -- to-nhwc (whole-graph macro step; see mlir_opt/graph/nhwc.py) ----------------------------------
+
+def match_to_nhwc(view: GraphView) -> list[Match]:
+    """One match (the NCHW convolutions) when the function has any channels-first convolution and
+    no batch-norm chain left to fold (``fold-batchnorm-into-conv`` handles NCHW convolutions only, so
+    the layout step comes after the folds in every search)."""
+    from .fold import match_bn
+
+    convs = tuple(i for i, op in enumerate(view.ops)
+                  if op.name in ("linalg.conv_2d_nchw_fchw", "linalg.depthwise_conv_2d_nchw_chw"))
+    if not convs or match_bn(view):
+        return []
+    return [Match("to-nhwc", view.entry, convs, f"{len(convs)} convs")]
+
+
+def apply_to_nhwc(module: ir.Module, m: Match) -> None:
+    """Convert the whole entry function to NHWC (:func:`mlir_opt.graph.nhwc.convert_to_nhwc`)."""
+    from ..nhwc import convert_to_nhwc
+
+    if convert_to_nhwc(module, m.entry) == 0:
+        raise RuleError("to-nhwc: no channels-first convolution to convert")
+
+
+def chain_graph(c: int = 3, hw: int = 8, f: int = 4, *, stride: int = 1, reduce: bool = False, seed: int = 30) -> str:
+    """conv 3x3 (pad 1, bias, ``stride``) -> ReLU -> maxpool 2x2/2 -> {conv 1x1, conv 3x3 (pad 1)
+    + residual} -> concat -> (global average pool if ``reduce``): every op kind the NHWC pass
+    converts. ``hw`` must be divisible by ``2 * stride``."""
+    from .base import dense
+
+    rng = np.random.default_rng(seed)
+    t = lambda *s: "tensor<" + "x".join(map(str, s)) + "xf32>"
+    x_hw, hw = hw, hw // stride
+    h2, g = hw // 2, 2 * f
+    w1 = rng.standard_normal((f, c, 3, 3)) / 3
+    w2 = rng.standard_normal((f, f, 1, 1)) / 2
+    w3 = rng.standard_normal((f, f, 3, 3)) / 6
+    b1, b3 = rng.standard_normal(f), rng.standard_normal(f)
+    par4 = ", ".join(['"parallel"'] * 4)
+    idm = "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>"
+    chm = "affine_map<(d0, d1, d2, d3) -> (d1)>"
+
+    def bias(name, b, shape):
+        return (f"  %{name}e = tensor.empty() : {shape}\n  %{name} = linalg.generic {{indexing_maps = [{chm}, {idm}], "
+                f"iterator_types = [{par4}]}} ins(%{name}v : tensor<{f}xf32>) outs(%{name}e : {shape}) {{\n"
+                f"  ^bb0(%a: f32, %o: f32):\n    linalg.yield %a : f32\n  }} -> {shape}\n")
+
+    idx = "%i0: index, %i1: index, %i2: index, %i3: index"
+    text = f"""func.func @main(%x: {t(1, c, x_hw, x_hw)}) -> {t(1, g) if reduce else t(1, g, h2, h2)} {{
+  %z = arith.constant 0.0 : f32
+  %ninf = arith.constant -3.0e38 : f32
+  %w1 = arith.constant {dense(w1)}
+  %w2 = arith.constant {dense(w2)}
+  %w3 = arith.constant {dense(w3)}
+  %b1v = arith.constant {dense(b1)}
+  %b3v = arith.constant {dense(b3)}
+  %p1 = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {{
+  ^bb0({idx}):
+    tensor.yield %z : f32
+  }} : {t(1, c, x_hw, x_hw)} to {t(1, c, x_hw + 2, x_hw + 2)}
+{bias("b1", b1, t(1, f, hw, hw))}  %c1 = linalg.conv_2d_nchw_fchw {{dilations = dense<1> : tensor<2xi64>, strides = dense<{stride}> : tensor<2xi64>}} ins(%p1, %w1 : {t(1, c, x_hw + 2, x_hw + 2)}, {t(f, c, 3, 3)}) outs(%b1 : {t(1, f, hw, hw)}) -> {t(1, f, hw, hw)}
+  %re = tensor.empty() : {t(1, f, hw, hw)}
+  %r = linalg.generic {{indexing_maps = [{idm}, {idm}], iterator_types = [{par4}]}} ins(%c1 : {t(1, f, hw, hw)}) outs(%re : {t(1, f, hw, hw)}) {{
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.maximumf %a, %z : f32
+    linalg.yield %m : f32
+  }} -> {t(1, f, hw, hw)}
+  %pe = tensor.empty() : {t(1, f, h2, h2)}
+  %pf = linalg.fill ins(%ninf : f32) outs(%pe : {t(1, f, h2, h2)}) -> {t(1, f, h2, h2)}
+  %win = tensor.empty() : tensor<2x2xf32>
+  %mp = linalg.pooling_nchw_max {{dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}} ins(%r, %win : {t(1, f, hw, hw)}, tensor<2x2xf32>) outs(%pf : {t(1, f, h2, h2)}) -> {t(1, f, h2, h2)}
+  %ze = tensor.empty() : {t(1, f, h2, h2)}
+  %zf = linalg.fill ins(%z : f32) outs(%ze : {t(1, f, h2, h2)}) -> {t(1, f, h2, h2)}
+  %c2 = linalg.conv_2d_nchw_fchw {{dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}} ins(%mp, %w2 : {t(1, f, h2, h2)}, {t(f, f, 1, 1)}) outs(%zf : {t(1, f, h2, h2)}) -> {t(1, f, h2, h2)}
+  %p3 = tensor.pad %mp low[0, 0, 1, 1] high[0, 0, 1, 1] {{
+  ^bb0({idx}):
+    tensor.yield %z : f32
+  }} : {t(1, f, h2, h2)} to {t(1, f, h2 + 2, h2 + 2)}
+{bias("b3", b3, t(1, f, h2, h2))}  %c3 = linalg.conv_2d_nchw_fchw {{dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}} ins(%p3, %w3 : {t(1, f, h2 + 2, h2 + 2)}, {t(f, f, 3, 3)}) outs(%b3 : {t(1, f, h2, h2)}) -> {t(1, f, h2, h2)}
+  %se = tensor.empty() : {t(1, f, h2, h2)}
+  %s = linalg.generic {{indexing_maps = [{idm}, {idm}, {idm}], iterator_types = [{par4}]}} ins(%c3, %mp : {t(1, f, h2, h2)}, {t(1, f, h2, h2)}) outs(%se : {t(1, f, h2, h2)}) {{
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %u = arith.addf %a, %b : f32
+    linalg.yield %u : f32
+  }} -> {t(1, f, h2, h2)}
+  %cat = tensor.concat dim(1) %c2, %s : ({t(1, f, h2, h2)}, {t(1, f, h2, h2)}) -> {t(1, g, h2, h2)}
+"""
+    if not reduce:
+        return text + f"  return %cat : {t(1, g, h2, h2)}\n}}\n"
+    return text + f"""  %ge = tensor.empty() : {t(1, g)}
+  %gf = linalg.fill ins(%z : f32) outs(%ge : {t(1, g)}) -> {t(1, g)}
+  %gap = linalg.generic {{indexing_maps = [{idm}, affine_map<(d0, d1, d2, d3) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}} ins(%cat : {t(1, g, h2, h2)}) outs(%gf : {t(1, g)}) {{
+  ^bb0(%a: f32, %o: f32):
+    %u = arith.addf %a, %o : f32
+    linalg.yield %u : f32
+  }} -> {t(1, g)}
+  return %gap : {t(1, g)}
+}}
+"""
+
+
+def to_nhwc_examples() -> list[Example]:
+    """The conv/ReLU/pool/residual/concat chain (rank-4 output and global-average-pool output),
+    and a single padded conv with bias."""
+    return [Example("conv3x3-relu-maxpool-{conv1x1, conv3x3+residual}-concat 1x3x8x8", chain_graph()),
+            Example("same chain, stride-2 stem + global average pool (reduction) 1x2x8x8",
+                    chain_graph(2, 8, 3, stride=2, reduce=True, seed=31)),
+            Example("nchw 1x4x6x6 3x3 pad 1 -> 5 (bias)", conv_graph(1, 4, 6, [B(5, 3, 1, True)], concat=False, seed=20))]
+
+
+RULES.append(
+    Rule("to-nhwc", "layout",
+         "whole graph NCHW -> NHWC in one step: convs, pools, pads, concats and rank-4 generics converted, "
+         "transposes only where the graph enters/leaves the NHWC region (macro step)",
+         match_to_nhwc, apply_to_nhwc, to_nhwc_examples, auto=False, in_search=True))

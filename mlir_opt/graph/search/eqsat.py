@@ -1598,7 +1598,12 @@ class EqSatSearch:
         self.extracted: str | None = None  # the last extracted term as text (format_selection)
 
     def run(self, model: Model, *, target: str = "llvm-cpu") -> GraphResult:
-        """Saturate, extract and realize; returns the best graph (never costlier than ``model``)."""
+        """Saturate, extract and realize, then the layout stage; returns the best graph (never
+        costlier than ``model``)."""
+        res = self._run_egraph(model, target=target)
+        return _layout_stage(res, self._mlir_rules, self._cost)
+
+    def _run_egraph(self, model: Model, *, target: str = "llvm-cpu") -> GraphResult:
         from egglog import bindings
 
         t0 = time.perf_counter()
@@ -1606,6 +1611,7 @@ class EqSatSearch:
             mlir_rules, cost, t_verify = [], self.cost or CostModel(target=target), 0.0
         else:
             mlir_rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
+        self._mlir_rules, self._cost = mlir_rules, cost
         egg = [EGG_RULES[r.name] for r in mlir_rules if r.name in EGG_RULES]
         missing = [r.name for r in mlir_rules if r.name not in EGG_RULES]
         start = prepare(model)
@@ -1705,3 +1711,43 @@ class EqSatSearch:
             stats["kept_input"] = f"extracted graph costs {cost_after:.3f} > {cost_before:.3f}"
             return GraphResult(start, [], cost_before, cost_before, stats)
         return GraphResult(out_model, applied, cost_before, cost_after, stats)
+
+
+# -- layout stage (to-nhwc) -------------------------------------------------------------------------
+# The whole-graph NCHW -> NHWC conversion (mlir_opt/graph/nhwc.py) has no egglog counterpart: the
+# fold counterparts (fold-bn-*) work on NCHW convolutions, and converting a graph pays off only when
+# every op between two convolutions (pools, pads, concats, generics that are opaque ``Op`` terms
+# here) converts too (docs/layout-search.md). So it runs after extraction, on the extracted graph,
+# and is kept when the cost model says the NHWC graph is cheaper.
+
+def _layout_stage(res: GraphResult, mlir_rules, cost: CostModel) -> GraphResult:
+    """``res`` converted to NHWC when ``to-nhwc`` is among the rules and the result is cheaper."""
+    if "to-nhwc" not in [r.name for r in mlir_rules]:
+        return res
+    from ..nhwc import convert_to_nhwc
+
+    missing = [n for n in res.stats.get("no_egglog_counterpart", []) if n != "to-nhwc"]
+    res.stats.pop("no_egglog_counterpart", None)
+    if missing:
+        res.stats["no_egglog_counterpart"] = missing
+
+    t0 = time.perf_counter()
+    m = res.model.clone()
+    try:
+        n = convert_to_nhwc(m.module, m.entry)
+        if n:
+            m.verify()
+    except MlirOptError as err:
+        log.warning("eqsat: layout stage failed: %s", err)
+        res.stats["layout"] = f"failed: {err}"
+        return res
+    if not n:
+        return res
+    before = res.cost_after if res.cost_after is not None else cost(res.model)
+    after = cost(m)
+    res.stats["layout"] = {"ops_converted": n, "cost_nchw": before, "cost_nhwc": after,
+                           "seconds": round(time.perf_counter() - t0, 3)}
+    res.stats["seconds"] = round(res.stats.get("seconds", 0.0) + time.perf_counter() - t0, 3)
+    if not after < before:
+        return res
+    return GraphResult(m, [*res.applied, "to-nhwc"], res.cost_before, after, res.stats)
