@@ -70,7 +70,7 @@ SCRIPT_UNSUPPORTED: dict[str, str] = {}
 #: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
 KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
-                 "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0}}
+                 "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0, "one_group": 0}}
 
 
 #: Known good decision sets per sketch, shipped first in a workload's first remote round (where they are
@@ -463,6 +463,7 @@ def _gpu_script(w: Workload) -> Sketch:
         Knob("inner_k", (0, 2, 4, 8)),
         Knob("pad_smem", (0, 1)),
         Knob("wg_order", (0, 1)),
+        Knob("one_group", (0, 1)),
     ))
 
 
