@@ -136,7 +136,8 @@ def test_gpu_schedules_reach_the_compiler(tmp_path, target, sketch, d):
 
 #: A gpu_script schedule and the PTX facts that show IREE ran its strategy (not its own pipeline):
 #: 8x4 register tiles over a 32-wide reduction step, unrolled twice by the prefetch transform.
-GPU_SCRIPT = dict(wg_m=64, wg_n=64, th_m=8, th_n=4, red_k=32, prefetch=1, inner_k=8, pad_smem=1, wg_order=0)
+GPU_SCRIPT = dict(wg_m=64, wg_n=64, th_m=8, th_n=4, red_k=32, prefetch=1, inner_k=8, pad_smem=1, wg_order=0,
+                  one_group=0)
 
 
 @pytest.mark.parametrize("key", ["matmul_256x256x128_f32xf32xf32", "batch_matmul_2x128x128x256_f32xf32xf32"])
@@ -312,3 +313,34 @@ def test_model_bundle_shares_one_parameter_archive(tmp_path):
     res = json.loads(_run_runner(tmp_path / "pb").read_text())
     assert [r["status"] for r in res["results"]] == ["ok", "ok"], res
     assert all(r["rel_error"] < 1e-4 for r in res["results"])
+
+
+def test_gpu_script_one_group_issues_one_cp_async_group_per_step(tmp_path):
+    """one_group=1: the barrier between the A and B staging copies goes, so each reduction step is one
+    cp.async group (half the commits of one_group=0) and the loop waits for one group, not two; the
+    barriers after the wait and after the products stay."""
+    import re
+
+    from mlir_opt.backend import compile_module
+    from mlir_opt.ops.transform_script import render_transform_library
+
+    w = Workload.from_key("matmul_256x256x128_f32xf32xf32")
+    facts = []
+    for og in (0, 1):
+        s = Schedule(w, "gpu_script", dict(GPU_SCRIPT, prefetch=2, pad_smem=0, one_group=og), "cuda")
+        assert s.validate() is None
+        d = tmp_path / str(og)
+        d.mkdir()
+        (d / "lib.mlir").write_text(render_transform_library([s]))
+        res = compile_module(w.single_op_module(), "cuda", output=d / "m.vmfb",
+                             flags=[f"--iree-codegen-transform-dialect-library={d / 'lib.mlir'}",
+                                    f"--iree-hal-dump-executable-binaries-to={d / 'bin'}"])
+        assert res.ok, res.error
+        ptx = next((d / "bin").glob("*.ptx")).read_text()
+        loop = ptx[ptx.index("$L__BB0_1:"):]
+        loop = loop[:loop.index("bra")]
+        facts.append((ptx.count("cp.async.commit_group"), loop.count("cp.async.wait_group"),
+                      loop.count("bar.sync"), len(re.findall(r"fma\.rn\.f32", ptx))))
+    (c0, w0, b0, f0), (c1, w1, b1, f1) = facts
+    assert "one_group" in Schedule(w, "gpu_script", dict(GPU_SCRIPT, one_group=1), "cuda").validate()
+    assert c1 * 2 == c0 and (w0, w1) == (2, 1) and (b0, b1) == (3, 2) and f0 == f1, facts

@@ -70,16 +70,19 @@ SCRIPT_UNSUPPORTED: dict[str, str] = {}
 #: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
 KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
-                 "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0}}
+                 "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0, "one_group": 0}}
 
 
 #: Known good decision sets per sketch, shipped first in a workload's first remote round (where they are
 #: valid for its shape): the best schedules measured on the lent H100 (docs/gpu.md, 2026-11-26).
 SKETCH_SEEDS: dict[str, list[dict]] = {
     "gpu_script": [
-        dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0),
-        dict(wg_m=128, wg_n=64, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0),
-        dict(wg_m=64, wg_n=64, th_m=8, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0),
+        dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0,
+             one_group=0),
+        dict(wg_m=128, wg_n=64, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0,
+             one_group=0),
+        dict(wg_m=64, wg_n=64, th_m=8, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0,
+             one_group=0),
     ],
 }
 
@@ -303,6 +306,8 @@ def _validate_gpu_script(w: Workload, d: dict) -> str | None:
         return f"the staging copies do not divide evenly over {lay['threads']} threads"
     if d["prefetch"] >= 2 and (d["inner_k"] == 2 or d["red_k"] < 4):
         return "cp.async staging (prefetch >= 2) needs 4-float aligned fragment reads (inner_k != 2, red_k >= 4)"
+    if d["one_group"] and d["prefetch"] < 2:
+        return "one_group (one cp.async group per reduction step) applies to cp.async staging (prefetch >= 2)"
     if d["prefetch"] >= 2 and d["pad_smem"]:
         return ("pad_smem with cp.async staging gave wrong results on the H100 (relative error 0.38, "
                 "2026-11-26): not combined")
@@ -463,6 +468,7 @@ def _gpu_script(w: Workload) -> Sketch:
         Knob("inner_k", (0, 2, 4, 8)),
         Knob("pad_smem", (0, 1)),
         Knob("wg_order", (0, 1)),
+        Knob("one_group", (0, 1)),
     ))
 
 

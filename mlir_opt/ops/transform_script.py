@@ -260,6 +260,18 @@ def _gpu_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     # rows of the staged tiles padded by 16 bytes: fewer bank conflicts, 16-byte vector loads kept
     bank = ("    transform.iree.reduce_shared_memory_bank_conflicts %cfunc <{padding_size_bits = 128 : i64}>"
             " : (!transform.any_op) -> ()\n" if d.get("pad_smem") else "")
+    # one cp.async group per reduction step: the barrier the thread mapping puts between the A and B
+    # copies (kept by eliminate_gpu_barriers, whose alias analysis cannot tell the staged buffers from
+    # the global operands) would split the group, and the pipeline's wait would then wait for the next
+    # step's A copy too; the copies touch disjoint memory, so the barrier goes (replaced by a dead op)
+    group = ("    %kfor0 = transform.structured.match ops{[\"scf.for\"]} in %mfunc"
+             " : (!transform.any_op) -> !transform.any_op\n"
+             "    %kbars = transform.structured.match ops{[\"gpu.barrier\"]} in %kfor0"
+             " : (!transform.any_op) -> !transform.any_op\n"
+             "    %bar_ab, %bar_bc, %bar_cd = transform.split_handle %kbars"
+             " : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)\n"
+             "    %nobar = transform.structured.replace %bar_ab {\n      arith.constant 0 : index\n"
+             "    } : (!transform.any_op) -> !transform.any_op\n" if d.get("one_group") else "")
     text = (_script_matcher(matcher, w, gpu=True)
             + _tpl("gpu_matmul_strategy.mlir").substitute(
                 key=w.key, name=strat, matcher=matcher, setter=setter,
@@ -270,7 +282,8 @@ def _gpu_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
                 red_tiles=_fmt(b0 + [0, 0, d["red_k"]]), pad_dims=_fmt(list(range(4 if batch else 3))),
                 a_threads=_fmt(b0 + lay["a_threads"]), b_threads=_fmt(b0 + lay["b_threads"]), lin_mapping=lin,
                 th_tiles=_fmt(b0 + [d["th_m"], d["th_n"]]), wg_dims=_fmt(lay["workgroup_size"]),
-                prefetch_op=prefetch, thread_tiling=thread_tiling, bank_op=bank))
+                prefetch_op=prefetch, thread_tiling=thread_tiling, bank_op=bank,
+                group_op=group))
     return text, matcher, setter
 
 

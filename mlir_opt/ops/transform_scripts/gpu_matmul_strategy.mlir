@@ -50,7 +50,7 @@ $thread_tiling    %func = transform.structured.match ops{["func.func"]} in %root
     transform.apply_patterns to %mfunc {
       transform.apply_patterns.canonicalization
     } : !transform.any_op
-    transform.iree.apply_licm %mfunc : !transform.any_op
+$group_op    transform.iree.apply_licm %mfunc : !transform.any_op
     transform.apply_cse to %mfunc : !transform.any_op
     // the pass form of canonicalize also erases bufferization's self-copies
     %cfunc = transform.apply_registered_pass "canonicalize" to %mfunc : (!transform.any_op) -> !transform.any_op
