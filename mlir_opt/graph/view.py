@@ -132,7 +132,8 @@ class GraphView:
     attributes, nested-region structure) and skip walking their regions again; only the Merkle
     combination over operands is recomputed. Hashes are identical to a from-scratch view. This
     relies on rewrites changing existing ops only through their operands (``replace_all_uses_with``),
-    which every rule does; ops whose regions capture outer values are always re-keyed. With
+    which every rule does; ops whose regions capture outer values, and ops without operands or
+    regions (constants: a clone renames ``dense_resource`` blobs), are always re-keyed. With
     ``reuse=False`` only ``origin`` is computed (every key from scratch).
 
     Attributes:
@@ -159,7 +160,7 @@ class GraphView:
         self._no_capture: set[int] = set()  # region ops whose nested ops use no outer value
         self.origin: dict[int, int] = {}
         self._parent = parent if reuse else None
-        if parent is not None and pre is not None:
+        if parent is not None and pre is not None and len(pre) == len(parent.ops):
             gone = erased or set()
             pos = {h: j for j, h in enumerate(pre) if h not in gone}
             for i, op in enumerate(self.ops):
@@ -313,11 +314,13 @@ class GraphView:
         loc = self._local.get(i)
         if loc is not None:
             return loc
+        op = self.ops[i]
         j = self.origin.get(i)
-        if j is not None and self._parent is not None:
+        if j is not None and self._parent is not None and (len(op.operands) or len(op.regions)):
+            # not for constants: cloning renames dense_resource blobs (their attribute changes),
+            # and a constant's key is cheap anyway (attribute texts are memoized per search)
             loc = self._parent._local.get(j)
         if loc is None:
-            op = self.ops[i]
             head = [op.name, ",".join(self._text(None, r.type) for r in op.results)]
             for na_name, na_attr in _attrs(op):
                 head.append(self._attr_text(op, na_name, na_attr))

@@ -117,6 +117,7 @@ class OCGGSSearch:
             best = start  # sequences in the memo are relative; keep the input unless finished
         if best.cost > start.cost:
             best = start
+        self.visited = set(memo)  # hashes of the graphs the last run explored (for analysis and tests)
         stats = ex.stats(t0, t_verify) | {"budget_K": self.K, "quota": self.quota, "dp_reuses": reused,
                                           "distinct_graphs": len(memo), "prune": self.prune,
                                           "pruned_rewrites": pruned}
