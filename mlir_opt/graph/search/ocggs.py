@@ -42,7 +42,9 @@ class OCGGSSearch:
     """Args: budget (K, max sequence length), quota (children per level; None = exhaustive),
     explore (random share of the quota), max_graphs, time_limit_s, seed, rules, cost, verify,
     prune (skip redundant orders of independent rewrites; on by default), incremental (build each
-    child's graph view from its parent's; on by default — both only change speed)."""
+    child's graph view from its parent's; on by default — both only change speed).
+
+    After :meth:`run`, ``visited`` holds the structural hashes of the distinct graphs it explored."""
 
     name = "ocggs"
 
