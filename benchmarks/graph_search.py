@@ -13,6 +13,7 @@ still run.
     python benchmarks/graph_search.py --models resnext50,nasrnn --strategies greedy,ocggs --size small
     python benchmarks/graph_search.py --graph-cost measured            # IREE dispatches timed alone
     python benchmarks/graph_search.py --search-only                    # search s and modelled cost, no IREE
+    python benchmarks/graph_search.py --search-only --ab --size tiny   # each search with the speed-ups off, then on
 
 Published anchors (TENSAT, search s / cost reduction) are printed next to each model: BERT 1.4 s /
 9.2 %, ResNeXt-50 0.7 s / 8.8 %, NasRNN 0.5 s / 68.9 %, Inception-v3 5.1 s / 10.0 %, SqueezeNet
@@ -63,6 +64,29 @@ def _models(arg: str) -> list[str]:
     return names
 
 
+AB_OFF = " (off)"
+
+
+def _ab_kwargs(strat: str) -> dict:
+    """Constructor arguments that switch a strategy's speed-ups off (those it accepts)."""
+    import inspect
+
+    from mlir_opt.graph import STRATEGIES
+
+    params = inspect.signature(STRATEGIES[strat]).parameters
+    return {k: False for k in ("prune", "incremental") if k in params}
+
+
+def _search(label: str, cost):
+    """A strategy name, or an instance with its speed-ups off for a label ending in ``AB_OFF``."""
+    from mlir_opt.graph import STRATEGIES
+
+    if not label.endswith(AB_OFF):
+        return label
+    strat = label[: -len(AB_OFF)]
+    return STRATEGIES[strat](cost=cost, **_ab_kwargs(strat))
+
+
 def run_model(name: str, strategies: list[str], args, tmp: Path, console) -> tuple[list[dict], dict]:
     """Search, check and time one model; returns its rows and its import/compile info."""
     import mlir_opt
@@ -83,12 +107,18 @@ def run_model(name: str, strategies: list[str], args, tmp: Path, console) -> tup
             info["compile_s"] = orig.seconds
         vmfbs["original"] = orig.vmfb
     results, errors = {}, {}
+    if getattr(args, "ab", False):  # paired: each search with its speed-ups off, then on, back to back
+        strategies = [s for strat in strategies for s in ([f"{strat}{AB_OFF}"] if _ab_kwargs(strat) else []) + [strat]]
+        from mlir_opt.graph.search import GreedySearch
+
+        with console.status(f"{name}: warm-up"):  # one-time costs (rule checks, imports) out of the pairs
+            optimize_graph(m.clone(), GreedySearch(max_steps=1))
     for strat in strategies:
         with console.status(f"{name}: {strat} search"):
             try:
                 cost = None if args.graph_cost == "roofline" else CostModel(mode=args.graph_cost,
                                                                             threads=args.threads)
-                r = optimize_graph(m.clone(), strat, cost=cost)
+                r = optimize_graph(m.clone(), _search(strat, cost), cost=cost)
             except Exception as err:  # keep going: one failing strategy must not hide the others
                 errors[strat] = f"{type(err).__name__}: {str(err).splitlines()[0][:120] if str(err) else ''}"
                 continue
@@ -120,6 +150,7 @@ def run_model(name: str, strategies: list[str], args, tmp: Path, console) -> tup
         r = results[strat]
         key = strat if strat in good else "original"
         row.update({"search_s": r.stats.get("seconds"), "graphs": r.stats.get("graphs_explored"),
+                    "distinct_graphs": r.stats.get("distinct_graphs"), "pruned": r.stats.get("pruned_rewrites"),
                     "applied": r.applied, "cost_unit": r.stats.get("cost_unit"),
                     "cost_before": r.cost_before, "cost_after": r.cost_after,
                     "cost_reduction": 1 - r.cost_after / r.cost_before if r.cost_before else 0.0,
@@ -144,6 +175,9 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--search-only", action="store_true",
                     help="skip compiling, checking and timing: search seconds and modelled cost only")
+    ap.add_argument("--ab", action="store_true",
+                    help="run each search twice back to back, first with its speed-ups (pruning, incremental "
+                         "hashing) switched off — rows labelled '(off)' — then as configured")
     args = ap.parse_args(argv)
     strategies, models = _strategies(args.strategies), _models(args.models)
 

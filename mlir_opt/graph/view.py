@@ -10,7 +10,9 @@ a digest of constant contents, so searches can deduplicate graphs they have alre
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+from contextlib import contextmanager
 from typing import Iterable
 
 import numpy as np
@@ -18,7 +20,7 @@ import numpy as np
 from .. import ir as _ir
 from ..model import Model
 
-__all__ = ["GraphView", "ViewMemo", "structural_hash"]
+__all__ = ["GraphView", "ViewMemo", "structural_hash", "record_erasures", "op_address"]
 
 ir = _ir.ir
 
@@ -72,14 +74,76 @@ class ViewMemo:
 MEMO_CONST_ELEMENTS = 1 << 16
 
 
+_capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+_capsule_pointer.restype = ctypes.c_void_p
+_capsule_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+_capsule_name = ctypes.pythonapi.PyCapsule_GetName
+_capsule_name.restype = ctypes.c_char_p
+_capsule_name.argtypes = [ctypes.py_object]
+_OP_CAPSULE: list[bytes] = []
+
+
+def op_address(op: ir.Operation) -> int:
+    """The address of the C++ op behind ``op`` (what ``==`` compares; ``hash(op)`` hashes the op's
+    contents, which change when its operands are rewired)."""
+    cap = op._CAPIPtr
+    if not _OP_CAPSULE:
+        _OP_CAPSULE.append(_capsule_name(cap))
+    return _capsule_pointer(cap, _OP_CAPSULE[0])
+
+
+@contextmanager
+def record_erasures():
+    """Collect the addresses (:func:`op_address`) of the ops erased through the Python bindings
+    inside the ``with`` block.
+
+    The bindings keep no table of live ops: two Python objects for one op compare by the op's
+    address, and a new op may reuse the address of an erased one. A search that maps the ops of a
+    rewritten clone to the ops of its parent by address (:class:`GraphView` ``parent``) uses this
+    set to tell a surviving op from a new op at a reused address. Rules erase ops with
+    ``Operation.erase`` (:func:`mlir_opt.ir.erase_dead`, :func:`mlir_opt.ir.copy_body`).
+    """
+    erased: set[int] = set()
+    op_erase, view_erase = ir.Operation.erase, ir.OpView.erase
+
+    def erase_op(self):
+        erased.add(op_address(self))
+        return op_erase(self)
+
+    def erase_view(self):
+        erased.add(op_address(self.operation))
+        return view_erase(self)
+
+    ir.Operation.erase, ir.OpView.erase = erase_op, erase_view
+    try:
+        yield erased
+    finally:
+        ir.Operation.erase, ir.OpView.erase = op_erase, view_erase
+
+
 class GraphView:
     """Dataflow view of ``entry`` in ``module`` (or of a :class:`Model`).
 
+    Incremental hashing: a view of a rewritten clone of another view's graph may be given that
+    ``parent``, the addresses (:func:`op_address`) of the clone's ops taken right after cloning
+    (``pre``: op *j* of the clone is op *j* of the parent) and the addresses of the ops the rewrite
+    erased (``erased``, from :func:`record_erasures`). Ops of the clone that survived the rewrite (``origin``: index
+    here -> index in the parent) then reuse the parent's per-op *local* keys (name, result types,
+    attributes, nested-region structure) and skip walking their regions again; only the Merkle
+    combination over operands is recomputed. Hashes are identical to a from-scratch view. This
+    relies on rewrites changing existing ops only through their operands (``replace_all_uses_with``),
+    which every rule does; ops whose regions capture outer values, and ops without operands or
+    regions (constants: a clone renames ``dense_resource`` blobs), are always re-keyed. With
+    ``reuse=False`` only ``origin`` is computed (every key from scratch).
+
     Attributes:
         ops: top-level ops of the function body, in block order (the terminator last).
+        origin: index of a surviving op -> its index in ``parent`` (empty without a parent).
     """
 
-    def __init__(self, module: "ir.Module | Model", entry: str | None = None, memo: ViewMemo | None = None):
+    def __init__(self, module: "ir.Module | Model", entry: str | None = None, memo: ViewMemo | None = None, *,
+                 parent: "GraphView | None" = None, pre: list[int] | None = None,
+                 erased: set[int] | None = None, reuse: bool = True):
         self.memo = memo
         if isinstance(module, Model):
             entry = entry or module.entry
@@ -91,13 +155,39 @@ class GraphView:
         self.index = {op: i for i, op in enumerate(self.ops)}
         self._walks: dict[ir.Operation, list[ir.Operation]] = {}
         self._users: dict[ir.Value, list[int]] = {}
+        # per-op local key: (name/types/attribute parts, region key or None if it captures values)
+        self._local: dict[int, tuple[list[str], str | None]] = {}
+        self._no_capture: set[int] = set()  # region ops whose nested ops use no outer value
+        self.origin: dict[int, int] = {}
+        self._parent = parent if reuse else None
+        if parent is not None and pre is not None and len(pre) == len(parent.ops):
+            gone = erased or set()
+            pos = {h: j for j, h in enumerate(pre) if h not in gone}
+            for i, op in enumerate(self.ops):
+                j = pos.get(op_address(op))
+                if j is not None and parent.ops[j].name == op.name:
+                    self.origin[i] = j
         for i, op in enumerate(self.ops):
-            for v in self.all_operands(op):
+            j = self.origin.get(i)
+            if j is not None and self._parent is not None and j in parent._no_capture:
+                vals = list(op.operands)
+                self._no_capture.add(i)
+            else:
+                vals = self.all_operands(op)
+                if len(op.regions) and len(vals) == len(op.operands):
+                    self._no_capture.add(i)
+            for v in vals:
                 lst = self._users.setdefault(v, [])
                 if not lst or lst[-1] != i:
                     lst.append(i)
         self._const: dict[ir.Value, np.ndarray | None] = {}
         self._hash: dict[int, str] = {}
+        self._graph_hash: str | None = None
+
+    def release_parent(self) -> None:
+        """Forget the parent view (after hashing), so a chain of candidates does not keep every
+        ancestor alive; local keys not computed yet are then computed from scratch."""
+        self._parent = None
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -209,14 +299,38 @@ class GraphView:
         if i in self._hash:
             return self._hash[i]
         op = self.ops[i]
-        parts = [op.name, ",".join(self._text(None, r.type) for r in op.results)]
-        for na_name, na_attr in _attrs(op):
-            parts.append(self._attr_text(op, na_name, na_attr))
-        parts.extend(self._value_key(v) for v in op.operands)
+        head, region = self.local_key(i)
+        parts = head + [self._value_key(v) for v in op.operands]
         if len(op.regions):
-            parts.append(self._region_key(op))
+            parts.append(region if region is not None else self._region_key(op))
         self._hash[i] = _sha(parts)
         return self._hash[i]
+
+    def local_key(self, i: int) -> tuple[list[str], str | None]:
+        """The parts of op ``i``'s hash that do not depend on its operands: ``[name, result types,
+        attributes...]`` and the key of its nested regions (None when they use values from outside
+        the op, whose keys depend on the rest of the graph). Taken from the parent view for an op
+        that survived a rewrite (see the class docs)."""
+        loc = self._local.get(i)
+        if loc is not None:
+            return loc
+        op = self.ops[i]
+        j = self.origin.get(i)
+        if j is not None and self._parent is not None and (len(op.operands) or len(op.regions)):
+            # not for constants: cloning renames dense_resource blobs (their attribute changes),
+            # and a constant's key is cheap anyway (attribute texts are memoized per search)
+            loc = self._parent._local.get(j)
+        if loc is None:
+            head = [op.name, ",".join(self._text(None, r.type) for r in op.results)]
+            for na_name, na_attr in _attrs(op):
+                head.append(self._attr_text(op, na_name, na_attr))
+            region = None
+            if len(op.regions):
+                region, captures = self._region_key_captures(op)
+                region = None if captures else region
+            loc = (head, region)
+        self._local[i] = loc
+        return loc
 
     def _text(self, name: str | None, obj) -> str:
         """``name=attr`` (or ``str(type)`` for ``name`` None), memoized per uniqued attribute/type."""
@@ -248,7 +362,13 @@ class GraphView:
         return f"{name}={attr}"
 
     def _region_key(self, op: ir.Operation) -> str:
+        """Key of ``op``'s nested regions (SSA-name independent; outer values by their keys)."""
+        return self._region_key_captures(op)[0]
+
+    def _region_key_captures(self, op: ir.Operation) -> tuple[str, bool]:
+        """Key of ``op``'s nested regions, and whether they use values from outside ``op``."""
         local: dict[ir.Value, str] = {}
+        captures = False
         parts = []
         for r_i, reg in enumerate(op.regions):
             for b_i, blk in enumerate(reg):
@@ -261,20 +381,24 @@ class GraphView:
                     for a_i, a in enumerate(blk.arguments):
                         local[a] = f"n{n}b{b_i}.{a_i}"
             ops_keys = [local[v] if v in local else "o:" + self._value_key(v) for v in sub.operands]
+            captures = captures or any(k.startswith("o:") for k in ops_keys)
             attrs = [self._text(k, a) for k, a in _attrs(sub)]
             parts.append(f"{sub.name}({','.join(ops_keys)}){{{','.join(attrs)}}}->"
                          + ",".join(self._text(None, r.type) for r in sub.results))
             for k, r in enumerate(sub.results):
                 local[r] = f"n{n}.{k}"
-        return _sha(parts)
+        return _sha(parts), captures
 
     def structural_hash(self) -> str:
         """Hash of the whole function: independent of SSA names and of the order of independent ops."""
+        if self._graph_hash is not None:
+            return self._graph_hash
         ret = self.ops[-1]
         parts = sorted(self.node_hash(i) for i in range(len(self.ops) - 1))
         parts.append("return:" + ",".join(self._value_key(v) for v in ret.operands))
         parts.append(",".join(str(a.type) for a in self.block.arguments))
-        return _sha(parts)[:20]
+        self._graph_hash = _sha(parts)[:20]
+        return self._graph_hash
 
 
 def structural_hash(model: "Model | ir.Module", entry: str | None = None) -> str:

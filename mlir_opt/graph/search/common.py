@@ -3,6 +3,11 @@
 ``Expander.expand(model, view)`` yields every new neighbour graph (one rewrite applied), skipping
 rewrites that fail (logged, counted) and graphs already seen (structural hash): the deduplication
 that lets sequences reaching the same graph in different orders be explored once.
+
+Each neighbour's :class:`GraphView` is built incrementally from its parent's (the ops a rewrite did
+not touch keep their local hash keys), and records which ops survived (``view.origin``), so that
+:class:`Family` can tell which rewrites of a child are independent of the rewrite that made it
+(the pruning of redundant sequences of :mod:`.ocggs`).
 """
 
 from __future__ import annotations
@@ -15,11 +20,22 @@ from typing import Iterator
 from ...errors import MlirOptError
 from ...model import Model
 from ..cost import CostModel
-from ..view import GraphView, ViewMemo
+from ... import ir as _ir
+from ..view import GraphView, ViewMemo, op_address, record_erasures
 
-__all__ = ["Candidate", "Expander", "setup", "LazyVerifier", "VerifiedRules"]
+__all__ = ["Candidate", "Step", "Expander", "Family", "setup", "LazyVerifier", "VerifiedRules"]
 
 log = logging.getLogger("mlir_opt.graph")
+
+
+@dataclass(frozen=True)
+class Step:
+    """The rewrite that made a candidate from its parent: the match's position in the parent's
+    enumeration of matches (:meth:`Expander.matches`), the rule and the matched ops (parent indices)."""
+
+    index: int
+    rule: str
+    ops: tuple[int, ...]
 
 
 @dataclass
@@ -30,10 +46,16 @@ class Candidate:
     view: GraphView
     cost: float
     seq: list[str] = field(default_factory=list)
+    step: Step | None = None
+    matches: list | None = field(default=None, repr=False)  # (rule, Match) pairs, once enumerated
 
     @property
     def key(self) -> str:
         return self.view.structural_hash()
+
+    def match_key(self, rule_name: str, ops: tuple[int, ...]) -> tuple:
+        """A key of a match that is the same in every copy of this graph (node hashes, not indices)."""
+        return (rule_name, tuple(self.view.node_hash(i) for i in ops))
 
 
 class Expander:
@@ -45,6 +67,8 @@ class Expander:
         self.explored = 0
         self.skipped: list[str] = []
         self.memo = ViewMemo()  # constant values, digests and FLOPs shared by every graph of the search
+        self.incremental = True  # views of children reuse their parent's per-op local keys
+        self.track = False  # views of children record which ops survived (view.origin) even if not incremental
 
     def start(self, model: Model) -> Candidate:
         view = GraphView(model, memo=self.memo)
@@ -52,25 +76,47 @@ class Expander:
         self.explored += 1
         return Candidate(model, view, self.cost(model, view), [])
 
-    def expand(self, cand: Candidate, *, dedupe: bool = True) -> Iterator[Candidate]:
-        """Every graph one rewrite away from ``cand`` (new ones only, unless ``dedupe`` is off)."""
-        for rule in self.rules:
-            for m in rule.match(cand.view):
-                new = cand.model.clone()
-                try:
+    def matches(self, cand: Candidate) -> list:
+        """Every ``(rule, match)`` on ``cand``, rules in order (enumerated once per candidate)."""
+        if cand.matches is None:
+            cand.matches = [(rule, m) for rule in self.rules for m in rule.match(cand.view)]
+        return cand.matches
+
+    def expand(self, cand: Candidate, *, dedupe: bool = True, skip=None) -> Iterator[Candidate]:
+        """Every graph one rewrite away from ``cand`` (new ones only, unless ``dedupe`` is off).
+
+        ``skip(index, rule, match)``, when given, is asked before each rewrite is applied; a true
+        answer skips it (the pruning of redundant sequences)."""
+        for idx, (rule, m) in enumerate(self.matches(cand)):
+            if skip is not None and skip(idx, rule, m):
+                continue
+            new = cand.model.clone()
+            try:
+                if self.incremental or self.track:  # op j of the clone is op j of cand until the rewrite
+                    pre = [op_address(op.operation) for op in _ir.entry_block(new.module, new.entry).operations]
+                    with record_erasures() as erased:
+                        rule.apply(new.module, m)
+                else:
                     rule.apply(new.module, m)
-                    new.verify()
-                except MlirOptError as err:
-                    self.skipped.append(f"{rule.name}: {err}")
-                    log.info("skipped %s at %s: %s", rule.name, m.ops, err)
-                    continue
+                new.verify()
+            except MlirOptError as err:
+                self.skipped.append(f"{rule.name}: {err}")
+                log.info("skipped %s at %s: %s", rule.name, m.ops, err)
+                continue
+            if self.incremental or self.track:
+                view = GraphView(new, memo=self.memo, parent=cand.view, pre=pre, erased=erased,
+                                 reuse=self.incremental)
+            else:
                 view = GraphView(new, memo=self.memo)
-                h = view.structural_hash()
-                if dedupe and h in self.seen:
-                    continue
-                self.seen.add(h)
-                self.explored += 1
-                yield Candidate(new, view, self.cost(new, view), cand.seq + [rule.name])
+            h = view.structural_hash()
+            if dedupe and h in self.seen:
+                continue
+            self.seen.add(h)
+            self.explored += 1
+            child = Candidate(new, view, self.cost(new, view), cand.seq + [rule.name],
+                              step=Step(idx, rule.name, tuple(m.ops)))
+            view.release_parent()
+            yield child
 
     def stats(self, t0: float, t_verify: float) -> dict:
         lazy = getattr(self.rules, "verifier", None)
@@ -88,6 +134,86 @@ class Expander:
         if self.skipped:
             st["skipped"] = self.skipped[:20]
         return st
+
+
+class Family:
+    """The children of one graph, for pruning sequences that differ only in the order of
+    independent rewrites (OCGGS's pruning of redundant sequences).
+
+    Matches *i* and *j* of the parent are *independent* when neither changes an op the other owns
+    (the ops a rewrite owns are its matched ops and the ops it erased; it changes those and the
+    surviving ops whose operands it rewires), and each is still a match, on the same surviving
+    ops, of the child the other made.
+    Then *i* then *j* and *j* then *i* reach the same graph, and only the order with the smaller
+    enumeration index first is explored: in the child made by match *i*, an old match *j* of the
+    parent is skipped when ``j < i``, *j*'s child is explored too, and the two are independent.
+    Matches on ops the rewrite created or changed are always explored. With ``expanded`` (a set
+    the caller fills with the indices of the children it has expanded), *j*'s child must already
+    have been expanded — then the skipped graph was already built from it, and skipping changes
+    nothing but the time (how :mod:`.backtrack` uses it).
+    """
+
+    def __init__(self, parent: Candidate, children: list[Candidate], matches: list, enumerate_matches,
+                 *, expanded: set[int] | None = None):
+        self.parent = parent
+        self.expanded = expanded  # if given, only children in it count as explored (backtracking)
+        self.index = {(rule.name, tuple(m.ops)): k for k, (rule, m) in enumerate(matches)}
+        self.kids = {c.step.index: c for c in children}
+        self._enumerate = enumerate_matches
+        self._core: dict[int, set[int]] = {}
+        self._old: dict[int, set[tuple]] = {}
+
+    def core(self, i: int) -> tuple[set[int], set[int]]:
+        """Parent ops changed by match ``i``: those it owns (matched or erased) and the surviving
+        ops whose operands it rewired."""
+        core = self._core.get(i)
+        if core is not None:
+            return core
+        child = self.kids[i]
+        pv, cv = self.parent.view, child.view
+        origin = cv.origin
+        erased = set(range(len(pv.ops))) - set(origin.values())
+        own = set(child.step.ops) | erased
+        touched: set[int] = set()
+        for e in erased:
+            for r in pv.ops[e].results:
+                touched.update(pv._users.get(r, ()))
+        for k, op in enumerate(cv.ops):
+            if k not in origin:
+                for r in op.results:  # survivors that now read a value of a new op
+                    touched.update(origin[u] for u in cv._users.get(r, ()) if u in origin)
+        self._core[i] = core = (own, touched - own)
+        return core
+
+    def old(self, i: int) -> set[tuple]:
+        """Matches of child ``i`` on surviving ops, as ``(rule, parent op indices)``."""
+        old = self._old.get(i)
+        if old is None:
+            child = self.kids[i]
+            origin = child.view.origin
+            old = set()
+            for rule, m in self._enumerate(child):
+                mapped = tuple(origin.get(k, -1) for k in m.ops)
+                if -1 not in mapped:
+                    old.add((rule.name, mapped))
+            self._old[i] = old
+        return old
+
+    def redundant(self, child: Candidate, rule_name: str, ops: tuple[int, ...]) -> bool:
+        """Whether applying match ``ops`` of ``rule_name`` to ``child`` (a member of this family)
+        repeats a sequence explored in another order."""
+        origin = child.view.origin
+        mapped = tuple(origin.get(k, -1) for k in ops)
+        if -1 in mapped:
+            return False  # touches an op the rewrite created or changed
+        j = self.index.get((rule_name, mapped))
+        i = child.step.index
+        if j is None or j >= i or j not in self.kids or (self.expanded is not None and j not in self.expanded):
+            return False
+        (own_i, touch_i), (own_j, touch_j) = self.core(i), self.core(j)
+        if own_i & own_j or own_i & touch_j or touch_i & own_j:
+            return False  # both rewire the same op's *different* operands: still independent
+        return (child.step.rule, child.step.ops) in self.old(j)
 
 
 class LazyVerifier:

@@ -24,12 +24,14 @@ class GreedySearch:
         max_steps: most rewrites applied.
         time_limit_s: stop starting new steps after this many seconds.
         verify: use only rules that pass numerical verification (cached on disk).
+        incremental: build each candidate's graph view from its parent's (only changes speed).
     """
 
     name = "greedy"
 
     def __init__(self, *, rules=None, cost: CostModel | None = None, max_steps: int = 50,
-                 time_limit_s: float = 120.0, verify: bool = True):
+                 time_limit_s: float = 120.0, verify: bool = True, incremental: bool = True):
+        self.incremental = incremental
         self.rule_names = rules
         self.cost = cost
         self.max_steps = max_steps
@@ -41,6 +43,7 @@ class GreedySearch:
         t0 = time.perf_counter()
         rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
         ex = Expander(rules, cost)
+        ex.incremental = self.incremental
         start = cur = ex.start(prepare(model))
         interrupted = False
         try:
