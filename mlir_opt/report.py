@@ -63,6 +63,14 @@ def build_report(model, target, graph, ops, check: dict, timings: dict, stages: 
     }
 
 
+def _counted(names) -> str:
+    """``a ×3, b, c ×2`` in first-use order (``none`` when empty)."""
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    return ", ".join(n if c == 1 else f"{n} ×{c}" for n, c in counts.items()) or "none"
+
+
 def print_summary(report: dict, console: Console | None = None) -> None:
     """Print the run's summary table (to stdout by default)."""
     if console is None:
@@ -88,7 +96,7 @@ def print_summary(report: dict, console: Console | None = None) -> None:
     t.add_row("max rel. error", f"{report['max_rel_error']:.2e} vs {report['reference']} "
                                 f"(tolerance {report['tolerance']:.0e})")
     g = report["graph"]
-    t.add_row("graph rewrites", ", ".join(g["applied"]) or "none")
+    t.add_row("graph rewrites", _counted(g["applied"]))
     st = report["ops"]["stats"]
     op_line = f"{st.get('trials', 0)} trials"
     if st.get("chosen_variant"):
@@ -223,7 +231,7 @@ def write_html(report: dict, path, *, images=None) -> None:
         rows.append(("kept baseline", report["rejected"]["reason"]))
     g = report.get("graph", {})
     gs = g.get("stats", {})
-    graph_rows = [("rewrites applied", ", ".join(g.get("applied") or []) or "none"),
+    graph_rows = [("rewrites applied", _counted(g.get("applied") or [])),
                   ("cost before → after", f"{fmt(g.get('cost_before'))} → {fmt(g.get('cost_after'))}")]
     graph_rows += [(k, str(v)) for k, v in gs.items() if isinstance(v, (int, float, str))]
     ops = report.get("ops", {}).get("stats", {})
