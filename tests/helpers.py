@@ -45,3 +45,16 @@ MATMUL_MLIR = """func.func @main(%a: tensor<32x64xf32>, %b: tensor<64x16xf32>) -
   return %r : tensor<32x16xf32>
 }
 """
+
+
+def check_iree(original, rewritten, tmp_path):
+    """Compile both with IREE and compare the rewritten graph's outputs with the original's (two
+    random input sets); returns the max relative error and fails the test on a mismatch."""
+    from mlir_opt.backend import compile_module
+    from mlir_opt.pipeline import check_against_reference
+
+    vm = {k: compile_module(m.bytecode(), "llvm-cpu", output=tmp_path / f"{k}.vmfb").vmfb
+          for k, m in (("original", original), ("rewritten", rewritten))}
+    chk = check_against_reference(original, vm, reference_key="original", seeds=(0, 1))
+    assert chk["rewritten"]["ok"], chk["rewritten"]["problem"]
+    return chk["rewritten"]["max_rel_error"]

@@ -6,14 +6,13 @@ from __future__ import annotations
 import pytest
 
 import mlir_opt
-from mlir_opt.backend import compile_module
 from mlir_opt.graph import optimize_graph, prepare
 from mlir_opt.graph.rules import RULES
 from mlir_opt.graph.search import EqSatSearch
 from mlir_opt.graph.search.egg_rules import EGG_RULES
 from mlir_opt.graph.view import GraphView, structural_hash
 from mlir_opt.importers.mlir import load_mlir
-from mlir_opt.pipeline import check_against_reference
+from helpers import check_iree
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +25,6 @@ def cnn():
     return mlir_opt.load("cnn", size="tiny")
 
 
-def _check_iree(original, rewritten, tmp_path):
-    """Compile both with IREE and compare the rewritten graph's outputs with the original's."""
-    vm = {k: compile_module(m.bytecode(), "llvm-cpu", output=tmp_path / f"{k}.vmfb").vmfb
-          for k, m in (("original", original), ("rewritten", rewritten))}
-    chk = check_against_reference(original, vm, reference_key="original", seeds=(0, 1))
-    assert chk["rewritten"]["ok"], chk["rewritten"]["problem"]
-    return chk["rewritten"]["max_rel_error"]
 
 
 def test_every_rule_with_an_egglog_counterpart_exists():
@@ -53,7 +45,7 @@ def test_eqsat_merges_qkv_on_bert_and_matches_iree(bert, tmp_path):
     assert st["saturation_seconds"] >= 0 and st["extraction_seconds"] > 0 and "Optimal" in st["ilp_status"]
     text = r.model.text()
     assert text.count("tensor<1x16x192xf32>") >= 2  # one matmul over Q|K|V weights, sliced three ways
-    assert _check_iree(bert, r.model, tmp_path) < 1e-4
+    assert check_iree(bert, r.model, tmp_path) < 1e-4
 
 
 def test_eqsat_folds_batchnorms_on_cnn_and_matches_iree(cnn, tmp_path):
@@ -61,7 +53,7 @@ def test_eqsat_folds_batchnorms_on_cnn_and_matches_iree(cnn, tmp_path):
     assert r.applied.count("fold-batchnorm-into-conv") == 3  # three conv + batch-norm pairs
     assert r.cost_after < r.cost_before
     assert r.model.text().count("arith.subf") < cnn.text().count("arith.subf")
-    assert _check_iree(cnn, r.model, tmp_path) < 1e-4
+    assert check_iree(cnn, r.model, tmp_path) < 1e-4
 
 
 def test_round_trip_without_rules_is_structurally_identical(bert, cnn):
@@ -93,7 +85,7 @@ def test_transpose_pairs_cancel_and_compose(tmp_path):
         assert r.applied == ["transpose-transpose"], r.stats
         n_tr = r.model.text().count("linalg.transpose")
         assert n_tr == (0 if k == 1 else 1)
-        assert _check_iree(m, r.model, tmp_path) < 1e-4
+        assert check_iree(m, r.model, tmp_path) < 1e-4
 
 
 def test_wide_merge_group_builds_runs_not_subsets(tmp_path):
@@ -157,7 +149,7 @@ def test_conv_branches_merge_and_match_iree(tmp_path):
     text = r.model.text()
     assert text.count("linalg.conv_2d_nchw_fchw") == 1 and text.count("tensor.extract_slice") == 3
     assert "tensor<10x4x3x3xf32>" in text  # filters concatenated along output channels (5 + 2 + 3)
-    assert _check_iree(m, r.model, tmp_path) < 1e-4
+    assert check_iree(m, r.model, tmp_path) < 1e-4
 
 
 def test_enlarge_then_merge_nhwc_and_match_iree(tmp_path):
@@ -170,7 +162,7 @@ def test_enlarge_then_merge_nhwc_and_match_iree(tmp_path):
     text = r.model.text()
     assert text.count("linalg.conv_2d_nhwc_hwcf") == 1 and "tensor<3x3x4x5xf32>" in text
     assert r.cost_after < r.cost_before
-    assert _check_iree(m, r.model, tmp_path) < 1e-4
+    assert check_iree(m, r.model, tmp_path) < 1e-4
 
 
 def test_inception_block_stays_bounded(tmp_path):
@@ -200,7 +192,7 @@ def test_matmul_algebra_and_match_iree(tmp_path, name, k, gone):
     if gone:
         assert gone not in text
     assert r.cost_after < r.cost_before
-    assert _check_iree(m, r.model, tmp_path) < 1e-4
+    assert check_iree(m, r.model, tmp_path) < 1e-4
 
 
 @pytest.mark.parametrize("name,k,concats", [
@@ -213,7 +205,7 @@ def test_concat_rules_and_match_iree(tmp_path, name, k, concats):
     r = EqSatSearch(rules=[name]).run(m.clone())
     assert name in r.applied and r.cost_after < r.cost_before, r.stats
     assert r.model.text().count("tensor.concat") == concats
-    assert _check_iree(m, r.model, tmp_path) < 1e-4
+    assert check_iree(m, r.model, tmp_path) < 1e-4
 
 
 def test_fire_module_from_torch_becomes_one_expand_conv(tmp_path):
@@ -240,7 +232,7 @@ def test_fire_module_from_torch_becomes_one_expand_conv(tmp_path):
     text = r.model.text()
     assert text.count("linalg.conv_2d_nchw_fchw") == 2 and "tensor.concat" not in text
     assert r.cost_after < r.cost_before
-    assert _check_iree(fire, r.model, tmp_path) < 1e-4
+    assert check_iree(fire, r.model, tmp_path) < 1e-4
 
 
 def test_reshape_pair_vanishes_and_matches_iree(tmp_path):
@@ -249,7 +241,7 @@ def test_reshape_pair_vanishes_and_matches_iree(tmp_path):
     assert r.applied == ["reshape-reshape"] and r.cost_after <= r.cost_before
     text = r.model.text()
     assert "tensor.expand_shape" not in text and text.count("tensor.collapse_shape") == 1  # %a is a result too
-    assert _check_iree(m, r.model, tmp_path) < 1e-4
+    assert check_iree(m, r.model, tmp_path) < 1e-4
 
 
 def _op_names(model):
@@ -271,7 +263,7 @@ def test_chained_scale_bias_matches_the_mlir_rule_and_iree(tmp_path, k):
     assert r.applied == [name], r.stats
     assert _op_names(r.model) == _op_names(ref) == ["func.return", "linalg.generic"]
     assert r.cost_after == pytest.approx(roofline_cost(ref)) and r.cost_after <= r.cost_before
-    assert _check_iree(m, r.model, tmp_path) < 1e-4
+    assert check_iree(m, r.model, tmp_path) < 1e-4
 
 
 def test_chained_scale_bias_folds_bert_layernorm_gamma_beta(bert):
@@ -320,7 +312,7 @@ def test_conv1x1_as_matmul_enables_reassociation_like_the_mlir_rules(tmp_path):
     assert _op_names(r.model) == _op_names(ref)
     assert "linalg.conv_2d_nhwc_hwcf" not in _op_names(r.model) and _op_names(r.model).count("linalg.matmul") == 1
     assert r.cost_after == pytest.approx(roofline_cost(ref)) and r.cost_after < r.cost_before / 1.5
-    assert _check_iree(m, r.model, tmp_path) < 1e-4
+    assert check_iree(m, r.model, tmp_path) < 1e-4
     # a lone NHWC 1x1 conv: the matmul form is in the e-graph but costs no less than the conv (two
     # more views), so the conv stays
     lone = _example(tmp_path, "conv1x1-to-matmul", 1)

@@ -6,21 +6,14 @@ from __future__ import annotations
 import pytest
 
 import mlir_opt
-from mlir_opt.backend import compile_module
 from mlir_opt.graph.cost import Roofline, roofline_cost
 from mlir_opt.graph.nhwc import count_layout, to_nhwc
 from mlir_opt.graph.rules.channels import chain_graph
 from mlir_opt.graph.search import EqSatSearch
 from mlir_opt.importers.mlir import load_mlir
-from mlir_opt.pipeline import check_against_reference
+from helpers import check_iree
 
 
-def _check_iree(original, rewritten, tmp_path):
-    vm = {k: compile_module(m.bytecode(), "llvm-cpu", output=tmp_path / f"{k}.vmfb").vmfb
-          for k, m in (("original", original), ("rewritten", rewritten))}
-    chk = check_against_reference(original, vm, reference_key="original", seeds=(0, 1))
-    assert chk["rewritten"]["ok"], chk["rewritten"]["problem"]
-    return chk["rewritten"]["max_rel_error"]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +49,7 @@ def test_eqsat_converts_the_chain_and_matches_iree(chain, tmp_path):
     assert "to-nhwc" in r.applied and r.cost_after < r.cost_before
     assert r.stats["layout"]["cost_nhwc"] < r.stats["layout"]["cost_nchw"]
     assert count_layout(r.model) == {"transpose": 1, "nchw": 0, "nhwc": 4}
-    assert _check_iree(chain, r.model, tmp_path) < 1e-4
+    assert check_iree(chain, r.model, tmp_path) < 1e-4
 
 
 def test_greedy_takes_the_macro_step_and_matches_iree(chain, tmp_path):
@@ -66,7 +59,7 @@ def test_greedy_takes_the_macro_step_and_matches_iree(chain, tmp_path):
     assert r.applied.count("to-nhwc") == 1 and r.cost_after < r.cost_before
     c = count_layout(r.model)
     assert c["nchw"] == 0 and c["transpose"] == 1
-    assert _check_iree(chain, r.model, tmp_path) < 1e-4
+    assert check_iree(chain, r.model, tmp_path) < 1e-4
 
 
 def test_layout_step_waits_for_the_batchnorm_folds():

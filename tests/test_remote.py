@@ -139,6 +139,20 @@ def test_gpu_schedules_reach_the_compiler(tmp_path, target, sketch, d):
 GPU_SCRIPT = dict(wg_m=64, wg_n=64, th_m=8, th_n=4, red_k=32, prefetch=1, inner_k=8, pad_smem=1, wg_order=0,
                   one_group=0)
 
+def _gpu_script_ptx(s, d):
+    """Compile schedule ``s`` (a gpu_script) for CUDA as a transform library; the PTX text."""
+    from mlir_opt.backend import compile_module
+    from mlir_opt.ops.transform_script import render_transform_library
+
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "lib.mlir").write_text(render_transform_library([s]))
+    res = compile_module(s.workload.single_op_module(), "cuda", output=d / "m.vmfb",
+                         flags=[f"--iree-codegen-transform-dialect-library={d / 'lib.mlir'}",
+                                f"--iree-hal-dump-executable-binaries-to={d / 'bin'}"])
+    assert res.ok, res.error
+    return next((d / "bin").glob("*.ptx")).read_text()
+
+
 
 @pytest.mark.parametrize("key", ["matmul_256x256x128_f32xf32xf32", "batch_matmul_2x128x128x256_f32xf32xf32"])
 def test_gpu_script_strategy_compiles_for_cuda(tmp_path, key):
@@ -147,18 +161,10 @@ def test_gpu_script_strategy_compiles_for_cuda(tmp_path, key):
     pipelined reduction loop; read back from the PTX IREE emits."""
     import re
 
-    from mlir_opt.backend import compile_module
-    from mlir_opt.ops.transform_script import render_transform_library
-
     w = Workload.from_key(key)
     s = Schedule(w, "gpu_script", GPU_SCRIPT, "cuda")
     assert s.validate() is None and s.compilation_info() is None
-    (tmp_path / "lib.mlir").write_text(render_transform_library([s]))
-    res = compile_module(w.single_op_module(), "cuda", output=tmp_path / "m.vmfb",
-                         flags=[f"--iree-codegen-transform-dialect-library={tmp_path / 'lib.mlir'}",
-                                f"--iree-hal-dump-executable-binaries-to={tmp_path / 'bin'}"])
-    assert res.ok, res.error
-    ptx = next((tmp_path / "bin").glob("*.ptx")).read_text()
+    ptx = _gpu_script_ptx(s, tmp_path)
     assert ".maxntid 16, 8, 1" in ptx  # workgroup_size [wg_n/th_n, wg_m/th_m, 1]
     assert len(re.findall(r"fma\.rn\.f32", ptx)) == 2 * 8 * 4 * 32  # loop body + prefetch epilogue
     assert "ld.shared.v4.b32" in ptx and "ld.shared.f32" not in ptx and "ld.shared.v2" not in ptx
@@ -167,19 +173,11 @@ def test_gpu_script_strategy_compiles_for_cuda(tmp_path, key):
 def test_gpu_script_cp_async_staging_keeps_vector_loads(tmp_path):
     """prefetch=2: cp.async into two rotating shared buffers; the loads from them stay 16 bytes wide
     (the strategy states their alignment, which LLVM cannot see through the loop-carried buffers)."""
-    from mlir_opt.backend import compile_module
-    from mlir_opt.ops.transform_script import render_transform_library
-
     w = Workload.from_key("matmul_256x256x128_f32xf32xf32")
     s = Schedule(w, "gpu_script", dict(GPU_SCRIPT, prefetch=2, pad_smem=0), "cuda")
     assert s.validate() is None
     assert "pad_smem" in Schedule(w, "gpu_script", dict(GPU_SCRIPT, prefetch=2), "cuda").validate()
-    (tmp_path / "lib.mlir").write_text(render_transform_library([s]))
-    res = compile_module(w.single_op_module(), "cuda", output=tmp_path / "m.vmfb",
-                         flags=[f"--iree-codegen-transform-dialect-library={tmp_path / 'lib.mlir'}",
-                                f"--iree-hal-dump-executable-binaries-to={tmp_path / 'bin'}"])
-    assert res.ok, res.error
-    ptx = next((tmp_path / "bin").glob("*.ptx")).read_text()
+    ptx = _gpu_script_ptx(s, tmp_path)
     assert "cp.async.cg.shared.global" in ptx and "cp.async.wait_group" in ptx
     # one step: an 8x32 A fragment and a 32x4 B fragment, all in 16-byte loads
     assert ptx.count("ld.shared.v4.b32") == 8 * 32 // 4 + 32 * 4 // 4 and "ld.shared.f32" not in ptx
@@ -321,22 +319,12 @@ def test_gpu_script_one_group_issues_one_cp_async_group_per_step(tmp_path):
     barriers after the wait and after the products stay."""
     import re
 
-    from mlir_opt.backend import compile_module
-    from mlir_opt.ops.transform_script import render_transform_library
-
     w = Workload.from_key("matmul_256x256x128_f32xf32xf32")
     facts = []
     for og in (0, 1):
         s = Schedule(w, "gpu_script", dict(GPU_SCRIPT, prefetch=2, pad_smem=0, one_group=og), "cuda")
         assert s.validate() is None
-        d = tmp_path / str(og)
-        d.mkdir()
-        (d / "lib.mlir").write_text(render_transform_library([s]))
-        res = compile_module(w.single_op_module(), "cuda", output=d / "m.vmfb",
-                             flags=[f"--iree-codegen-transform-dialect-library={d / 'lib.mlir'}",
-                                    f"--iree-hal-dump-executable-binaries-to={d / 'bin'}"])
-        assert res.ok, res.error
-        ptx = next((d / "bin").glob("*.ptx")).read_text()
+        ptx = _gpu_script_ptx(s, tmp_path / str(og))
         loop = ptx[ptx.index("$L__BB0_1:"):]
         loop = loop[:loop.index("bra")]
         facts.append((ptx.count("cp.async.commit_group"), loop.count("cp.async.wait_group"),
