@@ -95,6 +95,9 @@ def main(argv=None) -> int:
                     help="random-search runs per workload (seeds seed, seed+1, …) pooled for the expected "
                          "random trials-to-95 %% (each run costs --budget trials)")
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds of the final side-by-side timing")
+    ap.add_argument("--reuse-relation", choices=["similar", "dominance"], default="similar",
+                    help="reuse donors: any same-kind workload, nearest first (similar) or ETO's dominance rule")
+    ap.add_argument("--reuse-no-model", action="store_true", help="reuse without the cost model's ranking")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -132,7 +135,7 @@ def main(argv=None) -> int:
     rows = {}
     tmp = Path(tempfile.mkdtemp(prefix="op_search_"))
     reuse_db = Database(":memory:")
-    runs, reuse_donors, searched, n_fixed = {}, {}, {}, {}
+    runs, reuse_donors, reuse_used, searched, n_fixed = {}, {}, {}, {}, {}
     for key in keys:
         w = Workload.from_key(key)
         conv = isinstance(w, ConvWorkload)
@@ -142,7 +145,8 @@ def main(argv=None) -> int:
             seeds = [args.seed + i for i in range(args.random_seeds)] if strat == "random" else [args.seed]
             for sd in seeds:
                 ev = Evaluator(db=reuse_db if strat == "reuse" else Database(":memory:"), reps=5, seed=args.seed)
-                st = ReuseStrategy(reuse_db, ev.target.name) if strat == "reuse" else strat
+                st = ReuseStrategy(reuse_db, ev.target.name, relation=args.reuse_relation,
+                                   cost_model=not args.reuse_no_model) if strat == "reuse" else strat
                 t0 = time.perf_counter()
                 with console.status(f"{key}: {strat} search, seed {sd} ({args.budget} trials)"):
                     res, _ = tune_workloads({key: (w, 1.0)}, strategy=st, budget=args.budget, seed=sd,
@@ -154,6 +158,8 @@ def main(argv=None) -> int:
                 runs[key].setdefault(strat, []).append(r.log)
                 if strat == "reuse":
                     reuse_donors[key] = st.donors.get(key, [])
+                    for d, recs in st.used.items():  # the donor records reuse relied on (charged)
+                        reuse_used.setdefault(d, []).extend(x for x in recs if x not in reuse_used[d])
                 searched.setdefault(key, next((sk for sk, _, _ in r.log[n_fixed[key]:]), None))
         # Side-by-side timing of the finalists, interleaved in one process (same device and threads);
         # each tuned pick must beat IREE's default there too (paired, by MIN_GAIN), else it falls back.
@@ -200,9 +206,7 @@ def main(argv=None) -> int:
                       + f", torch {torch_t.median_ms:.3f} ms")
 
     # Search efficiency (mlir_opt.ops.efficiency): all trials, and the searched sketch's trials only.
-    transferred = {d: [(rec.sketch, rec.decisions) for rec in
-                       reuse_db.top_k(d, "llvm-cpu", ReuseStrategy().k, sketch=searched.get(d))]
-                   for d in {d for ds in reuse_donors.values() for d in ds}}
+    transferred = {d: reuse_used.get(d, []) for d in {d for ds in reuse_donors.values() for d in ds}}
     for mode, prefix in (("all", ""), ("search", "search_")):
         eff = efficiency(runs, keys, n_fixed=n_fixed, searched=searched, donors=reuse_donors,
                          transferred=transferred, search_only=mode == "search")

@@ -36,6 +36,8 @@ def _as_gemm(w: Workload, d: dict) -> tuple[Workload, dict]:
     if not isinstance(w, ConvWorkload):
         return w, d
     e = w.extents
+    if "dist_m" in d and e["N"] == 1:  # img2col_tiling: the tiles are those of the img2col matmul
+        return w.gemm_view(), d
     m, n, k = e["N"] * e["OH"] * e["OW"], e["OC"], e["KH"] * e["KW"] * e["IC"]
     g = Workload.from_types("linalg.matmul", f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>")
     if "dist_oh" in d:

@@ -197,8 +197,15 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
         left = max(0, budget - done)
         total_w = sum(max(r.weight, 1e-9) for r in results.values())
         quota = {k: max(2, round(left * max(r.weight, 1e-9) / total_w)) for k, r in results.items()}
+        # Reuse searches one workload after the other (anchors first, :meth:`ReuseStrategy.order`),
+        # so that later workloads find the earlier ones in the database as donors; other
+        # strategies go round-robin over the workloads.
+        seq = strat.order([(k, r.workload, r.weight) for k, r in results.items()]) \
+            if callable(getattr(strat, "order", None)) else None
         while done < budget:
             active = [k for k in results if results[k].trials - start[k] < quota[k]]
+            if seq is not None:
+                active = [k for k in seq if k in active][:1]
             if not active:
                 break
             progressed = False

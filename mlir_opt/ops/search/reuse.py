@@ -1,24 +1,49 @@
 """ETO-style reuse: start from the best schedules of similar, already-tuned operators.
 
 ETO (VLDB'22) reuses the tuned program of an operator of the same type whose loop extents all
-dominate, or are all dominated by, the new operator's, and prunes the space around it. Here: the
-database's workloads with the same op and element types whose extents dominate (all ≥) or are
-dominated (all ≤) are the donors (for convolutions: the same layout and stride, extents N, OH, OW,
-OC, KH, KW, IC); their top-k schedules of the searched sketch are adapted to the new
-extents (tiles clamped to the loop and to the knob options) and measured first; then the search
-explores only the neighbourhood of the best measured schedule (single-knob mutations), not the
-whole space. With no donor it falls back to evolutionary search.
+dominate, or are all dominated by, the new operator's, and prunes the space around it. Here:
+
+* **Donors.** The database's workloads (this run's and earlier runs') with the same op and element
+  types and records of the same sketch. ``relation="dominance"`` keeps ETO's rule (extents all ≥ or
+  all ≤; convolutions also the same stride); ``relation="similar"`` (the default) admits any such
+  workload and ranks donors by the distance of their extents in log₂ space (dominating / dominated
+  donors first among equals), so operators with no dominance relation (the attention matmuls of a
+  transformer next to its projections) still get a donor. Extents are compared in the space the
+  sketch's knobs tile: the GEMM view for ``img2col_tiling`` (so convolutions of any stride and
+  kernel size are compared as the matmuls img2col makes of them). At most ``max_donors`` donors.
+* **Transfer.** Each donor's top-``k`` schedules are carried over twice: with the same tile sizes
+  (snapped to the nearest valid options, :func:`nearest_valid`), and with *relative* tiling — outer
+  (distribution / workgroup) tiles scaled by the ratio of the recipient's extent to the donor's,
+  register tiles kept — then measured first, the nearest donor's best (as is) at the very front.
+* **Ranking.** A learned cost model (:class:`~mlir_opt.ops.cost_model.GBTCostModel`) trained on
+  the donors' records — only those up to the last record transferred, so the donor trials reuse
+  relies on are exactly the ones :mod:`mlir_opt.ops.efficiency` charges it for — and on this
+  search's own measurements orders the remaining transferred candidates and the neighbourhood.
+* **Pruned search.** Then only the neighbourhood of the best measured schedules is explored: every
+  single-knob change of the best two (and crossovers of the best three), ranked by the cost
+  model, one proposal per batch picked at random from that pool so the model keeps learning.
+
+With no donor it falls back to evolutionary search. :meth:`ReuseStrategy.order` gives the order
+in which a tuner should search several workloads so that later ones find donors (anchors first).
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 import random
 
+from ..cost_model import GBTCostModel
+from ..dispatches import ConvWorkload, Workload, workload_from_info
 from ..space import Sketch
 from .base import History, register, unseen
 from .evolutionary import EvolutionaryStrategy
 
-__all__ = ["ReuseStrategy", "dominates"]
+__all__ = ["ReuseStrategy", "dominates", "nearest_valid", "scaled_tiles", "transfer_extents", "log_distance"]
+
+#: Knob-name prefixes of outer (distribution / workgroup) tiles: scaled with the extents when a
+#: schedule is transferred relatively; the suffix names the dimension (``dist_m`` tiles ``M``).
+OUTER_TILES = ("dist_", "wg_")
 
 
 def dominates(a: dict[str, int], b: dict[str, int]) -> bool:
@@ -26,89 +51,255 @@ def dominates(a: dict[str, int], b: dict[str, int]) -> bool:
     return a.keys() == b.keys() and all(a[k] >= b[k] for k in a)
 
 
-def _adapt(sketch: Sketch, d: dict) -> dict | None:
-    """Fit a donor's decisions to this sketch: nearest option ≤ the donor's value, then validate."""
-    out = {}
+def log_distance(a: dict[str, int], b: dict[str, int]) -> float:
+    """Σ |log₂(aᵢ / bᵢ)| over the shared dimensions (inf when the dimension names differ)."""
+    if a.keys() != b.keys():
+        return math.inf
+    return sum(abs(math.log2(max(a[k], 1) / max(b[k], 1))) for k in a)
+
+
+def transfer_extents(sketch_name: str, w: Workload) -> dict[str, int]:
+    """The extents the sketch's tile knobs refer to: the GEMM view for ``img2col_tiling``."""
+    if sketch_name == "img2col_tiling" and isinstance(w, ConvWorkload) and w.extents.get("N") == 1:
+        return w.gemm_view().extents
+    return w.extents
+
+
+def _opt_cost(o, want) -> float:
+    if isinstance(want, bool) or isinstance(o, bool) or not isinstance(want, (int, float)) \
+            or not isinstance(o, (int, float)):
+        return 0.0 if o == want else 1.0
+    return abs(math.log2(max(o, 0.5)) - math.log2(max(want, 0.5)))
+
+
+def nearest_valid(sketch: Sketch, want: dict, max_pops: int = 4000) -> dict | None:
+    """The valid decision set nearest to ``want`` (Σ of per-knob log₂ distances), or None.
+
+    ``want`` may hold values that are not options (a scaled tile of 96 lies between 64 and 128).
+    Best-first search over the per-knob option rankings: the first valid set popped is the nearest.
+    """
+    ranked = []
     for k in sketch.knobs:
-        v = d.get(k.name)
-        if v is None:
+        if k.name not in want:
             return None
-        opts = sorted(k.options)
-        le = [o for o in opts if o <= v]
-        out[k.name] = le[-1] if le else opts[0]
-    # Keep vector tiles dividing distribution tiles after clamping.
-    for dist, vec in (("dist_m", "vec_m"), ("dist_n", "vec_n"), ("dist_ow", "vec_ow"), ("dist_oc", "vec_oc")):
-        if dist in out and vec in out and out[dist] % out[vec]:
-            fits = [o for o in next(k for k in sketch.knobs if k.name == vec).options if out[dist] % o == 0]
-            if not fits:
-                return None
-            out[vec] = max(fits)
-    return out if sketch.validate(out) is None else None
+        ranked.append(sorted(((_opt_cost(o, want[k.name]), o) for o in k.options), key=lambda x: x[0]))
+    start = (0,) * len(ranked)
+    heap = [(sum(r[0][0] for r in ranked), start)]
+    seen = {start}
+    for _ in range(max_pops):
+        if not heap:
+            return None
+        cost, idx = heapq.heappop(heap)
+        d = {k.name: ranked[i][j][1] for i, (k, j) in enumerate(zip(sketch.knobs, idx))}
+        if sketch.validate(d) is None:
+            return d
+        for i in range(len(idx)):
+            if idx[i] + 1 < len(ranked[i]):
+                nxt = idx[:i] + (idx[i] + 1,) + idx[i + 1:]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    heapq.heappush(heap, (cost - ranked[i][idx[i]][0] + ranked[i][idx[i] + 1][0], nxt))
+    return None
+
+
+def scaled_tiles(d: dict, src: dict[str, int], dst: dict[str, int]) -> dict:
+    """``d`` with its outer tiles (:data:`OUTER_TILES`) scaled by ``dst[dim] / src[dim]``."""
+    out = dict(d)
+    for name, v in d.items():
+        if not name.startswith(OUTER_TILES) or isinstance(v, bool) or not isinstance(v, (int, float)):
+            continue
+        dim = name.split("_", 1)[1].upper()
+        if dim in src and dim in dst and src[dim] > 0:
+            out[name] = v * dst[dim] / src[dim]
+    return out
+
+
+def _adapt(sketch: Sketch, d: dict) -> dict | None:
+    """A donor's decisions fitted to this sketch as they are (nearest valid options)."""
+    return nearest_valid(sketch, d)
+
+
+def _key(d: dict) -> tuple:
+    return tuple(sorted(d.items()))
 
 
 @register
 class ReuseStrategy:
-    """Transfer schedules from dominating / dominated workloads, then search their neighbourhood.
+    """Transfer schedules from similar tuned workloads, then search their neighbourhood.
 
     Args:
         db: the tuning database holding the donors' records.
         target: target name the donors were measured on.
         k: schedules taken per donor.
+        relation: ``"similar"`` (any same-kind donor, nearest first) or ``"dominance"`` (ETO's rule).
+        max_donors: donors used per workload (nearest first).
+        cost_model: rank candidates with a GBT model (True) or keep the transfer order (False).
+
+    After :meth:`transferred`, ``donors[key]`` lists the donors of workload ``key`` and
+    ``used[donor]`` the donor's records (``(sketch, decisions)``) reuse relied on: its transferred
+    schedules; the cost model saw only the donor records measured up to the last of them.
     """
 
     name = "reuse"
 
-    def __init__(self, db=None, target: str = "llvm-cpu", k: int = 3):
-        self.db, self.target, self.k = db, target, k
-        self.fallback = EvolutionaryStrategy()
+    def __init__(self, db=None, target: str = "llvm-cpu", k: int = 3, relation: str = "similar",
+                 max_donors: int = 2, cost_model: bool = True, seed: int = 0):
+        if relation not in ("similar", "dominance"):
+            raise ValueError(f"relation must be 'similar' or 'dominance', not {relation!r}")
+        self.db, self.target, self.k, self.relation, self.max_donors = db, target, k, relation, max_donors
+        self.fallback = EvolutionaryStrategy(seed=seed)
+        self.model = GBTCostModel(seed=seed) if cost_model else None
         self.donors: dict[str, list[str]] = {}
+        self.used: dict[str, list[tuple[str, dict]]] = {}
+        self._fed: set = set()
+        self._seeds: dict[str, list[dict]] = {}
 
-    def transferred(self, sketch: Sketch) -> list[dict]:
-        """Adapted schedules from the donors of ``sketch.workload``, best donors' first."""
-        if self.db is None:
-            return []
+    # -- donors and transfer ---------------------------------------------------------------------
+
+    def _candidates(self, sketch: Sketch) -> list[tuple[float, str, Workload]]:
         w = sketch.workload
-        me = w.extents
-        cands = []
-        donors = []
+        me = transfer_extents(sketch.name, w)
+        gemm = sketch.name == "img2col_tiling"
+        out = []
         for key, kind, info in self.db.workloads():
             if key == w.key or kind != w.kind or tuple(info.get("types", ())) != tuple(w.types):
                 continue
-            if list(info.get("strides", [1, 1])) != list(getattr(w, "strides", (1, 1))):
-                continue  # convolutions: same stride (a different stride is a different operator)
-            ext = info.get("dims", {})
-            if not (dominates(ext, me) or dominates(me, ext)):
+            same_stride = list(info.get("strides", [1, 1])) == list(getattr(w, "strides", (1, 1)))
+            if self.relation == "dominance" and not same_stride:
+                continue  # ETO: a different stride is a different operator
+            try:
+                dw = workload_from_info(info)
+                ext = transfer_extents(sketch.name, dw)
+            except Exception:
                 continue
-            dist = sum(abs(ext[k] - me[k]) / max(ext[k], me[k]) for k in me)
-            for rank, rec in enumerate(self.db.top_k(key, self.target, self.k, sketch=sketch.name)):
-                adapted = _adapt(sketch, rec.decisions)
-                if adapted is not None:
-                    cands.append((dist, rank, adapted))
+            if ext.keys() != me.keys():
+                continue
+            dom = dominates(ext, me) or dominates(me, ext)
+            if self.relation == "dominance" and not dom:
+                continue
+            # rank: log distance; dominance and (outside the GEMM view) the same stride break ties
+            rank = log_distance(ext, me) + (0.0 if dom else 0.25) + (0.0 if same_stride or gemm else 1.0)
+            out.append((rank, key, dw))
+        out.sort(key=lambda x: (x[0], x[1]))
+        return out
+
+    def _feed(self, w: Workload, d: dict, t: float | None) -> None:
+        tag = (w.key, _key(d))
+        if self.model is None or t is None or tag in self._fed:
+            return
+        self._fed.add(tag)
+        self.model.update([w], [d], [t])
+
+    def transferred(self, sketch: Sketch) -> list[dict]:
+        """Adapted schedules from the donors of ``sketch.workload``, in the order to measure them."""
+        w = sketch.workload
+        if self.db is None:
+            self.donors[w.key] = []
+            return []
+        me = transfer_extents(sketch.name, w)
+        cands: list[tuple[int, int, int, dict]] = []  # (donor index, donor rank, variant, decisions)
+        donors = []
+        for rank, key, dw in self._candidates(sketch):
+            if len(donors) >= self.max_donors:
+                break
+            top = self.db.top_k(key, self.target, self.k, sketch=sketch.name)
+            if not top:
+                continue
+            src = transfer_extents(sketch.name, dw)
+            got = []
+            for r, rec in enumerate(top):
+                for v, want in enumerate((rec.decisions, scaled_tiles(rec.decisions, src, me))):
+                    d = nearest_valid(sketch, want)
+                    if d is not None:
+                        got.append((len(donors), r, v, d))
+            if not got:
+                continue
+            cands += got
+            self.used.setdefault(key, [])
+            for rec in top:
+                if (rec.sketch, rec.decisions) not in self.used[key]:
+                    self.used[key].append((rec.sketch, rec.decisions))
+            # the cost model learns from the donor's records up to the last one transferred
+            last = max(rec.id for rec in top)
+            for rec in self.db.records(key, self.target):
+                if rec.id <= last and rec.ok and rec.sketch == sketch.name:
+                    self._feed(dw, rec.decisions, rec.median_ms)
             donors.append(key)
         self.donors[w.key] = donors
-        cands.sort(key=lambda c: (c[0], c[1]))
-        seen, out = set(), []
-        for _, _, d in cands:
-            t = tuple(sorted(d.items()))
-            if t not in seen:
-                seen.add(t)
+        cands.sort(key=lambda c: (c[0], c[1], c[2]))
+        out, seen = [], set()
+        for *_, d in cands:
+            if _key(d) not in seen:
+                seen.add(_key(d))
                 out.append(d)
+        if len(out) > 2 and self.model is not None and self.model.trained:
+            # the nearest donor's best as is stays first (ETO's direct reuse); the rest by the model
+            scores = self.model.predict([w] * (len(out) - 1), out[1:])
+            out = out[:1] + [out[1 + i] for i in sorted(range(len(out) - 1), key=lambda i: scores[i])]
+        return out
+
+    # -- proposals ------------------------------------------------------------------------------
+
+    def _neighbours(self, sketch: Sketch, bases: list[dict]) -> list[dict]:
+        out = []
+        for b in bases:
+            for k in sketch.knobs:
+                for o in k.options:
+                    if o != b[k.name]:
+                        d = dict(b, **{k.name: o})
+                        if sketch.validate(d) is None:
+                            out.append(d)
         return out
 
     def propose(self, sketch: Sketch, history: History, n: int, rng: random.Random) -> list[dict]:
-        if not history:
-            seeds = self.transferred(sketch)
-            if not seeds:
-                return self.fallback.propose(sketch, history, n, rng)
-            picked = unseen(sketch, history, n, rng, iter(seeds + [None] * (50 * n)).__next__)
-            if len(picked) < n:
-                picked += unseen(sketch, list(history) + [(d, None) for d in picked], n - len(picked), rng,
-                                 lambda: sketch.mutate(picked[0], rng) if picked else sketch.sample(rng))
+        w = sketch.workload
+        if w.key not in self._seeds:
+            self._seeds[w.key] = self.transferred(sketch)
+        seeds = self._seeds[w.key]
+        if not seeds:
+            return self.fallback.propose(sketch, history, n, rng)
+        for d, t in history:
+            self._feed(w, d, t)
+        seen = {_key(d) for d, _ in history}
+        picked = [d for d in seeds if _key(d) not in seen][:n]
+        if len(picked) == n:
             return picked
         ok = sorted([(t, d) for d, t in history if t is not None], key=lambda x: x[0])
-        if not ok:
-            return self.fallback.propose(sketch, history, n, rng)
-        best = ok[0][1]
-        second = ok[1][1] if len(ok) > 1 else best
-        return unseen(sketch, history, n, rng,
-                      lambda: sketch.mutate(best if rng.random() < 0.75 else second, rng))
+        bases = [d for _, d in ok[:2]] or picked[:1] or seeds[:1]
+        pool = self._neighbours(sketch, bases)
+        top3 = [d for _, d in ok[:3]]
+        for _ in range(4 * len(top3)):
+            if len(top3) >= 2:
+                a, b = rng.sample(top3, 2)
+                c = {k: (a[k] if rng.random() < 0.5 else b[k]) for k in a}
+                if sketch.validate(c) is None:
+                    pool.append(c)
+        taken = seen | {_key(d) for d in picked}
+        uniq = []
+        for d in pool:
+            if _key(d) not in taken:
+                taken.add(_key(d))
+                uniq.append(d)
+        need = n - len(picked)
+        if not uniq:  # neighbourhood exhausted: widen by random mutation of the best
+            return picked + unseen(sketch, list(history) + [(d, None) for d in picked], need, rng,
+                                   lambda: sketch.mutate(bases[0], rng))
+        if self.model is not None and self.model.trained:
+            scores = self.model.predict([w] * len(uniq), uniq)
+            order = sorted(range(len(uniq)), key=lambda i: scores[i])
+        else:
+            order = list(range(len(uniq)))
+            rng.shuffle(order)
+        n_explore = 1 if need >= 3 and len(order) > need else 0
+        chosen = order[: need - n_explore]
+        chosen += rng.sample(order[need - n_explore:], n_explore)
+        return picked + [uniq[i] for i in chosen]
+
+    # -- ordering across workloads --------------------------------------------------------------
+
+    @staticmethod
+    def order(items: list[tuple[str, Workload, float]]) -> list[str]:
+        """The order in which to search ``(key, workload, weight)`` items: by weight (the share of
+        the model's time), heaviest first, so the workloads that matter most get a full search and
+        the later, lighter ones find them as donors."""
+        return [k for k, _, _ in sorted(items, key=lambda x: (-x[2], x[0]))]
