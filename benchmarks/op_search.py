@@ -269,7 +269,11 @@ def main(argv=None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"date": dt.date.today().isoformat(), "machine": machine_info(threads),
                                          "budget": args.budget, "random_seeds": args.random_seeds,
-                                         "rows": list(rows.values()), "efficiency": summary}, indent=2) + "\n")
+                                         "rows": list(rows.values()), "efficiency": summary,
+                                         # every trial (sketch, decisions, ms) per workload / strategy / run,
+                                         # and reuse's donors and relied-on donor records: for diagnosis
+                                         "logs": runs, "reuse_donors": reuse_donors,
+                                         "reuse_used": transferred}, indent=2) + "\n")
     return 0
 
 

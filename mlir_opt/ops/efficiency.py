@@ -20,7 +20,9 @@ Used by ``benchmarks/op_search.py``. Definitions (per workload):
   its trial ``L`` must have run ``L`` trials, while its own search needed only its own
   trials-to-95 ``t``; the surplus ``max(0, L - t)`` is split evenly among the workloads that used
   that donor. Summed over a set, the charges are the set's own trials-to-95 plus every donor
-  surplus, so nothing is counted twice or left out. Evolutionary search (a fresh database per
+  surplus, so nothing is counted twice or left out. ``L`` covers everything reuse learned from a
+  donor: :class:`~mlir_opt.ops.search.reuse.ReuseStrategy` trains its cost model only on the donor
+  records measured up to the last schedule it transferred (``ReuseStrategy.used``). Evolutionary search (a fresh database per
   workload) uses no other workload's trials and is charged its own trials only.
 """
 

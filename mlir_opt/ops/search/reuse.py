@@ -19,9 +19,11 @@ dominate, or are all dominated by, the new operator's, and prunes the space arou
   the donors' records — only those up to the last record transferred, so the donor trials reuse
   relies on are exactly the ones :mod:`mlir_opt.ops.efficiency` charges it for — and on this
   search's own measurements orders the remaining transferred candidates and the neighbourhood.
-* **Pruned search.** Then only the neighbourhood of the best measured schedules is explored: every
-  single-knob change of the best two (and crossovers of the best three), ranked by the cost
-  model, one proposal per batch picked at random from that pool so the model keeps learning.
+* **Pruned search.** The first batch measures transferred schedules only; then only the
+  neighbourhood of the best measured schedules is explored: every single-knob change of the best
+  two, crossovers of the best three and the transferred schedules not yet measured, ranked by the
+  cost model, one proposal per batch (of three or more) picked at random from that pool so the
+  model keeps learning.
 
 With no donor it falls back to evolutionary search. :meth:`ReuseStrategy.order` gives the order
 in which a tuner should search several workloads so that later ones find donors (anchors first).
@@ -261,12 +263,14 @@ class ReuseStrategy:
         for d, t in history:
             self._feed(w, d, t)
         seen = {_key(d) for d, _ in history}
-        picked = [d for d in seeds if _key(d) not in seen][:n]
+        # the first batch: transferred schedules only (nearest donor's best first)
+        picked = [d for d in seeds if _key(d) not in seen][:n] if not history else []
         if len(picked) == n:
             return picked
         ok = sorted([(t, d) for d, t in history if t is not None], key=lambda x: x[0])
         bases = [d for _, d in ok[:2]] or picked[:1] or seeds[:1]
-        pool = self._neighbours(sketch, bases)
+        # then the neighbourhood of the best measured, competing with the transferred rest
+        pool = self._neighbours(sketch, bases) + seeds
         top3 = [d for _, d in ok[:3]]
         for _ in range(4 * len(top3)):
             if len(top3) >= 2:

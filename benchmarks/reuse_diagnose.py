@@ -1,0 +1,67 @@
+"""Where did reuse's transferred schedules land?  Reads an ``op_search.py --json`` file (with logs).
+
+For every workload that reuse tuned with a donor, prints the reference (fastest time any strategy
+measured, one figure per schedule as in :mod:`mlir_opt.ops.efficiency`), and for reuse's first
+batch of proposals (the transferred schedules) and its best: the time, the ratio to the reference,
+and the *percentile among random search's samples* of the same workload (the share of random
+samples that were faster) — a figure that does not depend on the single luckiest timing that sets
+the reference. Also how many random samples reached 95 % of the reference.
+
+    python benchmarks/reuse_diagnose.py benchmarks/results/op-search-….json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mlir_opt.ops.efficiency import LEVEL, harmonize  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("json", type=Path)
+    ap.add_argument("--first", type=int, default=4, help="reuse proposals shown (the first batch)")
+    args = ap.parse_args(argv)
+    data = json.loads(args.json.read_text())
+    if "logs" not in data:
+        print("no trial logs in this file (written before op_search.py saved them)", file=sys.stderr)
+        return 1
+    donors = data.get("reuse_donors", {})
+    for key, by in data["logs"].items():
+        flat = [(s, i) for s, ls in by.items() for i in range(len(ls))]
+        hl = harmonize([by[s][i] for s, i in flat])
+        logs: dict[str, list] = {}
+        for (s, _), log in zip(flat, hl):
+            logs.setdefault(s, []).append(log)
+        ref = min(t for ls in logs.values() for log in ls for *_, t in log if t is not None)
+        rnd = sorted({(sk, json.dumps(d, sort_keys=True)): t for log in logs.get("random", [])
+                      for sk, d, t in log if t is not None}.values())
+        hits = sum(1 for t in rnd if t <= ref / LEVEL)
+
+        def pct(t):
+            return 100.0 * sum(1 for x in rnd if x < t) / max(1, len(rnd))
+
+        print(f"{key}: reference {ref:.3f} ms; random: {hits}/{len(rnd)} samples within 95 %, "
+              f"best {rnd[0] if rnd else float('nan'):.3f} ms; reuse donors {donors.get(key, [])}")
+        reuse = logs.get("reuse", [[]])[0]
+        fixed = [i for i, (sk, d, _) in enumerate(reuse) if not d]
+        start = max(fixed, default=-1) + 1
+        ok = [(t, i) for i, (_, _, t) in enumerate(reuse) if t is not None]
+        best_i = min(ok)[1] if ok else None
+        for i, (sk, d, t) in enumerate(reuse):
+            if not (start <= i < start + args.first or i == best_i or i in fixed):
+                continue
+            tag = "fixed" if i in fixed else ("best" if i == best_i and i >= start + args.first else "first batch")
+            ts = "failed" if t is None else f"{t:.3f} ms = {ref / t:5.1%} of best, faster than {100 - pct(t):.0f} % " \
+                                            f"of random samples"
+            print(f"  trial {i + 1:2d} [{tag}] {sk} {d}: {ts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
