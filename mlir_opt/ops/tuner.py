@@ -202,6 +202,13 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
         # strategies go round-robin over the workloads.
         seq = strat.order([(k, r.workload, r.weight) for k, r in results.items()]) \
             if callable(getattr(strat, "order", None)) else None
+        if seq is not None and sum(quota.values()) > left:
+            # one after the other, rounded-up quotas would starve the last (lightest) workloads:
+            # each gets 2 (while the budget lasts), the rest is split by weight, rounded down
+            spare = max(0, left - 2 * len(seq))
+            quota = {k: min(2, max(0, left - 2 * i)) + int(spare * max(results[k].weight, 1e-9) / total_w)
+                     for i, k in enumerate(seq)}
+            quota[seq[0]] += max(0, left - sum(quota.values()))  # the rounding remainder to the first
         while done < budget:
             active = [k for k in results if results[k].trials - start[k] < quota[k]]
             if seq is not None:
