@@ -53,3 +53,56 @@ def test_verification_is_not_started_after_the_time_limit(chain):
     assert time.perf_counter() - t0 < SLACK_S
     assert r.stats.get("rules_verified", []) == [] and r.applied == []
     assert r.stats["stop_reason"] == "time_limit"
+
+
+@pytest.fixture(scope="module")
+def chain2(tmp_path_factory):
+    p = tmp_path_factory.mktemp("chain2") / "chain2.mlir"
+    p.write_text(conv_bn_chain_mlir(2))
+    return p
+
+
+def test_api_graph_options_reach_the_strategy(chain2):
+    from mlir_opt.errors import MlirOptError
+    from mlir_opt.graph import get_graph_search, optimize_graph
+
+    chain = load_mlir(chain2, name="chain2")
+    s = get_graph_search("ocggs", options={"prune": False, "incremental": False, "budget": 1})
+    assert (s.prune, s.incremental, s.K) == (False, False, 1)
+    r = optimize_graph(chain, "ocggs", options={"prune": False, "incremental": False, "budget": 1, "verify": False})
+    assert r.stats["prune"] is False and r.stats["incremental"] is False and r.stats["pruned_rewrites"] == 0
+    with pytest.raises(MlirOptError, match="'greedy' does not take prune"):
+        get_graph_search("greedy", options={"prune": False})
+
+
+def _cli(*args):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    env.pop("MLIR_OPT_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "mlir_opt", *map(str, args)], capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
+def test_cli_graph_switches_bad_use_is_one_line(chain2, tmp_path):
+    for strategy, flag, msg in (("greedy", "--no-graph-prune", "does not take prune"),
+                                ("eqsat", "--no-incremental", "apply to greedy, backtrack and ocggs")):
+        p = _cli("optimize", chain2, "-o", tmp_path / strategy, "--graph-search", strategy, flag)
+        assert p.returncode != 0 and msg in p.stderr and "Traceback" not in p.stderr, p.stderr
+
+
+@pytest.mark.slow
+def test_cli_no_graph_prune_no_incremental(chain2, tmp_path):
+    """``optimize --graph-search ocggs --no-graph-prune --no-incremental`` reaches OCGGS (the
+    report's statistics say so) and finds the same two folds."""
+    import json
+
+    p = _cli("optimize", chain2, "-o", tmp_path / "out", "--graph-search", "ocggs", "--no-graph-prune",
+             "--no-incremental", "--reps", "2", "--keep-slower", "--json", "-q")
+    assert p.returncode == 0, p.stderr
+    g = json.loads(p.stdout)["graph"]
+    assert g["stats"]["prune"] is False and g["stats"]["incremental"] is False
+    assert g["applied"].count("fold-batchnorm-into-conv") == 2

@@ -123,6 +123,7 @@ class OCGGSSearch:
         self.visited = set(memo)  # hashes of the graphs the last run explored (for analysis and tests)
         stats = ex.stats(t0, t_verify) | {"budget_K": self.K, "quota": self.quota, "dp_reuses": reused,
                                           "distinct_graphs": len(memo), "prune": self.prune,
+                                          "incremental": self.incremental,
                                           "pruned_rewrites": pruned}
         if interrupted:
             stats["interrupted"] = True
