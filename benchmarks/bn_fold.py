@@ -10,7 +10,8 @@ Variants (each checked against ``original`` before it is timed):
 
 For each variant it prints the number of dispatches IREE forms (``--compile-to=executable-sources``),
 how many of them are elementwise-only / broadcast dispatches, the modelled roofline cost (µs) and
-the median time (process CPU time per call at ``--threads``, interleaved rounds)::
+the median time (process CPU time per call at ``--threads``, interleaved rounds in a shuffled
+order)::
 
     python benchmarks/bn_fold.py --block                         # one conv+bn+relu block (3 shapes)
     python benchmarks/bn_fold.py --models resnet50 --size small  # whole models
@@ -133,7 +134,7 @@ def main(argv=None) -> int:
             good["original-again"] = good["original"]
             info["original-again"], chk["original-again"] = info["original"], chk["original"]
         times = time_cpu(good, m.random_inputs(0), entry=m.entry, reps=args.reps, rounds=args.rounds,
-                         threads=args.threads) if good else {}
+                         threads=args.threads, shuffle=True) if good else {}
         base = times.get("original", float("nan"))
         for v in names + ["original-again"] * args.aa:
             if v not in info:
