@@ -56,8 +56,12 @@ def variant(model, name: str):
     return m, time.perf_counter() - t0, applied
 
 
-def time_cpu(vmfbs: dict, inputs, *, entry: str, reps: int, rounds: int, threads: int | None) -> dict:
+def time_cpu(vmfbs: dict, inputs, *, entry: str, reps: int, rounds: int, threads: int | None,
+             shuffle: bool = False) -> dict:
     """Interleaved medians of iree-benchmark-module's ``cpu_time`` (process CPU time per run).
+
+    ``shuffle``: run the variants in a new random order each round (seeded), so no variant always
+    runs right after the same neighbour.
 
     With ``--threads 1`` on a loaded machine this is much steadier than wall time: the time the
     process is descheduled does not count (cache and memory-bandwidth contention still do)."""
@@ -73,8 +77,13 @@ def time_cpu(vmfbs: dict, inputs, *, entry: str, reps: int, rounds: int, threads
     out = {k: [] for k in vmfbs}
     with tempfile.TemporaryDirectory(prefix="layout_in_") as tmp:
         flags = save_inputs(inputs, tmp)
+        import random
+
+        order, rng = list(vmfbs.items()), random.Random(0)
         for _ in range(rounds):
-            for k, path in vmfbs.items():
+            if shuffle:
+                rng.shuffle(order)
+            for k, path in order:
                 cmd = [iree_tool("iree-benchmark-module"), f"--module={path}", f"--function={entry}",
                        *tgt.runtime_flags(threads), *flags, f"--benchmark_repetitions={max(1, reps // rounds)}",
                        "--benchmark_min_time=0.05s", "--benchmark_min_warmup_time=0.1", "--benchmark_format=json"]

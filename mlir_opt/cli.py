@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--graph-cost", default="roofline", choices=["roofline", "measured", "whole"],
                    help="graph search cost: roofline (analytic, default), measured (IREE's dispatches each "
                         "timed alone, cached in the tuning DB) or whole (each candidate timed end to end)")
+    p.add_argument("--no-graph-prune", action="store_true",
+                   help="ocggs/backtrack: do not prune redundant orders of independent rewrites (slower, same result)")
+    p.add_argument("--no-incremental", action="store_true",
+                   help="greedy/backtrack/ocggs: build every candidate's graph view and matches from scratch "
+                        "(slower, same result)")
     p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary", "reuse"],
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
@@ -270,6 +275,19 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _graph_options(args) -> dict | None:
+    """Constructor options of the graph search from --no-graph-prune / --no-incremental."""
+    opts = {}
+    if args.no_graph_prune:
+        opts["prune"] = False
+    if args.no_incremental:
+        opts["incremental"] = False
+    if opts and args.graph_search in ("none", "eqsat"):
+        raise MlirOptError(f"--no-graph-prune/--no-incremental apply to greedy, backtrack and ocggs, "
+                           f"not --graph-search {args.graph_search}")
+    return opts or None
+
+
 def _cmd_optimize(args) -> int:
     from .pipeline import optimize
     from .report import print_summary
@@ -279,7 +297,8 @@ def _cmd_optimize(args) -> int:
     res = optimize(args.model, args.output, target=args.target, graph_search=args.graph_search,
                    op_search=args.op_search, size=args.size, name=args.name, entry=args.entry,
                    reps=args.reps, tol=args.rtol, threads=args.threads, budget=args.budget, db=args.db,
-                   quiet=args.quiet, graph_cost=args.graph_cost, keep_slower=args.keep_slower)
+                   quiet=args.quiet, graph_cost=args.graph_cost, keep_slower=args.keep_slower,
+                   graph_options=_graph_options(args))
     if args.json:
         print(json.dumps(res.report, indent=2))
     else:

@@ -98,7 +98,7 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
              size: str | None = None, name: str | None = None, entry: str | None = None,
              reps: int = 10, rounds: int = 3, tol: float | None = None, threads: int | None = None,
              budget: int = 48, db: Any = None, quiet: bool = False, graph_cost: str = "roofline",
-             keep_slower: bool = False) -> OptimizeResult:
+             keep_slower: bool = False, graph_options: dict | None = None) -> OptimizeResult:
     """Optimize a model for a target and (optionally) export the artifacts.
 
     Args:
@@ -109,6 +109,9 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
         graph_search: graph-level strategy name or object (``none``, ``greedy``, ``backtrack``, ``ocggs``, …).
         graph_cost: the graph search's cost model: ``roofline`` (analytic, default), ``measured``
             (IREE's dispatches timed alone, cached in the tuning database ``db``) or ``whole``.
+        graph_options: more constructor options of a graph strategy given by name, e.g.
+            ``{"prune": False, "incremental": False}`` (OCGGS's pruning of redundant sequences and
+            incremental graph views; both only change the search's speed).
         op_search: operator-level strategy name (``none``, ``random``, ``evolutionary``) or object.
         budget: trials for the operator-level search.
         db: tuning database (a Database or path; default ``~/.cache/mlir_opt/tuning.sqlite``).
@@ -144,7 +147,7 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
             from .graph.cost import CostModel
 
             cost = CostModel(mode=graph_cost, target=tgt.name, threads=threads, db=db)
-        g = optimize_graph(m.clone(), graph_search, target=tgt.name, cost=cost)
+        g = optimize_graph(m.clone(), graph_search, target=tgt.name, cost=cost, options=graph_options)
     with stages.stage("ops", f"operator-level search ({getattr(op_search, 'name', op_search)})"):
         opts = {} if not isinstance(op_search, str) or op_search == "none" else \
             {"budget": budget, "db": db, "threads": threads, "progress": stages.update}

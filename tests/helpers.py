@@ -58,3 +58,44 @@ def check_iree(original, rewritten, tmp_path):
     chk = check_against_reference(original, vm, reference_key="original", seeds=(0, 1))
     assert chk["rewritten"]["ok"], chk["rewritten"]["problem"]
     return chk["rewritten"]["max_rel_error"]
+
+
+def conv_bn_chain_mlir(blocks: int, c: int = 8, hw: int = 6, seed: int = 0) -> str:
+    """MLIR of ``blocks`` conv(1x1) + inference batch-norm (four elementwise ops, as torch lowers
+    it) + ReLU blocks in a chain, NCHW, random weights: a graph with many rule matches per block
+    (batch-norm fold, chained scale/bias, 1x1 conv to matmul) that parses in milliseconds."""
+    import numpy as np
+
+    from mlir_opt.graph.rules.base import dense
+
+    rng = np.random.default_rng(seed)
+    t, tc, tc3 = f"tensor<1x{c}x{hw}x{hw}xf32>", f"tensor<{c}xf32>", f"tensor<{c}x1x1xf32>"
+    id4 = "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>"
+    bc = "affine_map<(d0, d1, d2, d3) -> (d1, 0, 0)>"
+    par = '["parallel", "parallel", "parallel", "parallel"]'
+    lines = [f"func.func @main(%x: {t}) -> {t} {{", "  %zero = arith.constant 0.0 : f32",
+             f"  %e = tensor.empty() : {t}", f"  %fill = linalg.fill ins(%zero : f32) outs(%e : {t}) -> {t}"]
+    cur = "%x"
+    for b in range(blocks):
+        lines.append(f"  %w{b} = arith.constant {dense(rng.standard_normal((c, c, 1, 1)) * 0.3)}")
+        lines.append(f"  %c{b} = linalg.conv_2d_nchw_fchw {{dilations = dense<1> : vector<2xi64>, strides = "
+                     f"dense<1> : vector<2xi64>}} ins({cur}, %w{b} : {t}, tensor<{c}x{c}x1x1xf32>) "
+                     f"outs(%fill : {t}) -> {t}")
+        prev = f"%c{b}"
+        vals = (rng.standard_normal(c) * 0.1, 1.0 / np.sqrt(rng.random(c) + 0.5), rng.random(c) + 0.5,
+                rng.standard_normal(c) * 0.1)
+        for j, (op, v) in enumerate(zip(("arith.subf", "arith.mulf", "arith.mulf", "arith.addf"), vals)):
+            lines.append(f"  %p{b}_{j} = arith.constant {dense(v)}")
+            lines.append(f"  %q{b}_{j} = tensor.expand_shape %p{b}_{j} [[0, 1, 2]] output_shape [{c}, 1, 1] "
+                         f": {tc} into {tc3}")
+            lines.append(f"  %y{b}_{j} = linalg.generic {{indexing_maps = [{id4}, {bc}, {id4}], iterator_types = "
+                         f"{par}}} ins({prev}, %q{b}_{j} : {t}, {tc3}) outs(%e : {t}) {{\n"
+                         f"  ^bb0(%in: f32, %p: f32, %o: f32):\n    %s = {op} %in, %p : f32\n"
+                         f"    linalg.yield %s : f32\n  }} -> {t}")
+            prev = f"%y{b}_{j}"
+        lines.append(f"  %r{b} = linalg.generic {{indexing_maps = [{id4}, {id4}], iterator_types = {par}}} "
+                     f"ins({prev} : {t}) outs(%e : {t}) {{\n  ^bb0(%in: f32, %o: f32):\n"
+                     f"    %m = arith.maximumf %in, %zero : f32\n    linalg.yield %m : f32\n  }} -> {t}")
+        cur = f"%r{b}"
+    lines += [f"  return {cur} : {t}", "}"]
+    return "\n".join(lines) + "\n"

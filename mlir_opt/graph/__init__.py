@@ -116,35 +116,42 @@ def apply_rules(model: Model, names=None, *, max_steps: int = 1000) -> GraphResu
     return GraphResult(m, applied, stats=stats)
 
 
-def get_graph_search(strategy: "str | GraphSearch", *, cost=None) -> GraphSearch:
+def get_graph_search(strategy: "str | GraphSearch", *, cost=None, options: dict | None = None) -> GraphSearch:
     """A strategy instance from its name, or the instance given.
 
     ``cost``: a :class:`~mlir_opt.graph.cost.CostModel` or a mode name (``roofline``, ``measured``,
     ``whole``) given to a strategy built from its name (None: the strategy's default, the roofline).
+    ``options``: more keyword arguments of the strategy's constructor, e.g. ``{"prune": False,
+    "incremental": False}`` for ``ocggs`` (a strategy that does not take one is an error).
     """
     if isinstance(strategy, str):
         if strategy not in STRATEGIES:
             raise MlirOptError(f"unknown graph search '{strategy}' (available: {', '.join(STRATEGIES)})")
-        if cost is None or strategy == "none":
-            return STRATEGIES[strategy]()
-        if isinstance(cost, str):
-            from .cost import CostModel
+        kw = dict(options or {})
+        if cost is not None and strategy != "none":
+            if isinstance(cost, str):
+                from .cost import CostModel
 
-            cost = CostModel(mode=cost)
+                cost = CostModel(mode=cost)
+            kw["cost"] = cost
         try:
-            return STRATEGIES[strategy](cost=cost)
+            return STRATEGIES[strategy](**kw)
         except TypeError:
-            raise MlirOptError(f"graph search '{strategy}' does not take a cost model") from None
+            what = ", ".join(kw) or "these options"
+            raise MlirOptError(f"graph search '{strategy}' does not take {what}") from None
+    if options:
+        raise MlirOptError("graph search options apply to a strategy given by name")
     return strategy
 
 
 def optimize_graph(model: Model, strategy: "str | GraphSearch" = "none", *,
-                   target: str = "llvm-cpu", cost=None) -> GraphResult:
+                   target: str = "llvm-cpu", cost=None, options: dict | None = None) -> GraphResult:
     """Run a graph-level search on ``model``; returns the best equivalent model found.
 
-    ``cost``: cost model or mode name for a strategy given by name (see :func:`get_graph_search`).
+    ``cost``/``options``: cost model (or mode name) and constructor options for a strategy given by
+    name (see :func:`get_graph_search`).
     """
-    return get_graph_search(strategy, cost=cost).run(model, target=target)
+    return get_graph_search(strategy, cost=cost, options=options).run(model, target=target)
 
 
 from .search.greedy import GreedySearch  # noqa: E402  (needs GraphResult and prepare above)

@@ -21,9 +21,18 @@ from ..view import GraphView, _attrs
 from .base import Example, Match, Rule, RuleError, dense, elem_of, replace_results, shape_of
 from .base import per_channel as _per_channel
 
-__all__ = ["RULES"]
+__all__ = ["RULES", "BIAS_FORMS", "BIAS_FORM"]
 
 ir = _ir.ir
+
+#: How ``fold-batchnorm-into-conv`` writes the folded shift t: ``"init"`` (default) — t broadcast
+#: as the convolution's accumulator (``outs``), torch-mlir's form of a conv bias; ``"add"`` — the
+#: convolution accumulates into a zero fill and one per-channel ``linalg.generic`` adds t after it.
+#: IREE 3.13 (llvm-cpu) forms the same dispatches from both: it turns the broadcast accumulator
+#: into a fill plus an add fused after the convolution, with the ReLU / residual add (checked by
+#: tests/test_graph_rules_bn.py; docs/graph-rules.md, "Batch-norm fold: bias form").
+BIAS_FORMS = ("init", "add")
+BIAS_FORM = "init"
 
 _AFFINE = ("arith.addf", "arith.subf", "arith.mulf", "arith.divf")
 
@@ -130,25 +139,16 @@ def match_bn(view: GraphView) -> list[Match]:
     out = []
     for i, op in enumerate(view.ops):
         ch = _conv_chain(view, op)
-        if ch is not None:
+        if ch is not None and not _is_canonical(view, op, *ch):
             gens = list(dict.fromkeys(view.index[g] for g, *_ in ch[2]))
             out.append(Match("fold-batchnorm-into-conv", view.entry, (i, *gens),
                              f"{len(gens)} elementwise ops, {len(ch[2])} affine steps"))
     return out
 
 
-def apply_bn(module: ir.Module, m: Match) -> None:
-    """New filter W·s and bias t; the elementwise chain is removed."""
-    view = GraphView(module, m.entry)
-    conv = view.ops[m.ops[0]]
-    ch = _conv_chain(view, conv)
-    if ch is None:
-        raise RuleError("fold-batchnorm-into-conv: precondition failed")
-    w, shift, links = ch
-    links = [lk for lk in links if view.index[lk[0]] in m.ops]
-    if not links:
-        raise RuleError("fold-batchnorm-into-conv: the matched chain is gone")
-    scale = np.ones_like(shift)
+def _shift_steps(shift0: np.ndarray, links) -> tuple[np.ndarray, np.ndarray]:
+    """``(scale, shift)`` of the affine map y = scale·conv + shift the chain computes (float64)."""
+    shift, scale = shift0, np.ones_like(shift0)
     for _, name, x_first, v in links:
         if name == "arith.addf":
             shift = shift + v
@@ -160,6 +160,30 @@ def apply_bn(module: ir.Module, m: Match) -> None:
             scale, shift = scale * v, shift * v
         else:  # x / c
             scale, shift = scale / v, shift / v
+    return scale, shift
+
+
+def _is_canonical(view: GraphView, conv: ir.Operation, w: np.ndarray, bias0: np.ndarray, links) -> bool:
+    """Whether conv + chain already is the folded ``"add"`` form (a zero accumulator and one
+    per-channel add): folding it again would rebuild the same graph."""
+    return (BIAS_FORM == "add" and not np.any(bias0) and len(links) == 1
+            and links[0][1] == "arith.addf")
+
+
+def apply_bn(module: ir.Module, m: Match) -> None:
+    """New filter W·s and shift t; the elementwise chain is removed. The shift becomes the conv's
+    accumulator (``BIAS_FORM = "init"``: a broadcast of t as the conv's ``outs``) or is added after
+    the convolution (``"add"``: conv into a zero fill, then one per-channel add)."""
+    view = GraphView(module, m.entry)
+    conv = view.ops[m.ops[0]]
+    ch = _conv_chain(view, conv)
+    if ch is None:
+        raise RuleError("fold-batchnorm-into-conv: precondition failed")
+    w, shift0, links = ch
+    links = [lk for lk in links if view.index[lk[0]] in m.ops]
+    if not links:
+        raise RuleError("fold-batchnorm-into-conv: the matched chain is gone")
+    scale, shift = _shift_steps(shift0, links)
     new_w = (w.astype(np.float64) * scale[:, None, None, None]).astype(np.float32)
     wv = _ir.make_constant(new_w, before=conv)
     bv = _ir.make_constant(shift.astype(np.float32), before=conv)
@@ -167,14 +191,31 @@ def apply_bn(module: ir.Module, m: Match) -> None:
     tin, tf, tout = str(x.type), str(wv.type), str(conv.results[0].type)
     attrs = ", ".join(f"{k} = {a}" for k, a in _attrs(conv)
                       if k not in ("operandSegmentSizes", "linalg.memoized_indexing_maps"))
-    snippet = f"""func.func @s(%x: {tin}, %f: {tf}, %b: {bv.type}) -> {tout} {{
+    bmap = "affine_map<(d0, d1, d2, d3) -> (d1)>"
+    iters = '["parallel", "parallel", "parallel", "parallel"]'
+    if BIAS_FORM == "init":
+        snippet = f"""func.func @s(%x: {tin}, %f: {tf}, %b: {bv.type}) -> {tout} {{
   %e = tensor.empty() : {tout}
-  %i = linalg.generic {{indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}} ins(%b : {bv.type}) outs(%e : {tout}) {{
+  %i = linalg.generic {{indexing_maps = [{bmap}, {_ID4}], iterator_types = {iters}}} ins(%b : {bv.type}) outs(%e : {tout}) {{
   ^bb0(%in: f32, %o: f32):
     linalg.yield %in : f32
   }} -> {tout}
   %r = linalg.conv_2d_nchw_fchw {{{attrs}}} ins(%x, %f : {tin}, {tf}) outs(%i : {tout}) -> {tout}
   return %r : {tout}
+}}"""
+    else:
+        add = "" if not np.any(shift) else f"""
+  %r = linalg.generic {{indexing_maps = [{_ID4}, {bmap}, {_ID4}], iterator_types = {iters}}} ins(%c, %b : {tout}, {bv.type}) outs(%e : {tout}) {{
+  ^bb0(%in: f32, %bi: f32, %o: f32):
+    %s = arith.addf %in, %bi : f32
+    linalg.yield %s : f32
+  }} -> {tout}"""
+        snippet = f"""func.func @s(%x: {tin}, %f: {tf}, %b: {bv.type}) -> {tout} {{
+  %e = tensor.empty() : {tout}
+  %z = arith.constant 0.0 : f32
+  %i = linalg.fill ins(%z : f32) outs(%e : {tout}) -> {tout}
+  %c = linalg.conv_2d_nchw_fchw {{{attrs}}} ins(%x, %f : {tin}, {tf}) outs(%i : {tout}) -> {tout}{add}
+  return {"%r" if add else "%c"} : {tout}
 }}"""
     new = _ir.splice(conv, snippet, [x, wv, bv])
     replace_results(view, [links[-1][0].results[0]], new)

@@ -45,6 +45,7 @@ class BacktrackingSearch:
         rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
         ex = Expander(rules, cost)
         ex.incremental, ex.track = self.incremental, self.prune
+        ex.limit(time_limit_s=self.time_limit_s, t0=t0, max_graphs=self.max_graphs)
         start = ex.start(prepare(model))
         best = start
         tie = itertools.count()
@@ -52,7 +53,7 @@ class BacktrackingSearch:
         pruned = 0
         interrupted = False
         try:
-            while queue and ex.explored < self.max_graphs and time.perf_counter() - t0 < self.time_limit_s:
+            while queue and not ex.out_of_limits():
                 _, _, cur, family = heapq.heappop(queue)
                 skip = None
                 if family is not None:

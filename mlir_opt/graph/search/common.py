@@ -69,6 +69,32 @@ class Expander:
         self.memo = ViewMemo()  # constant values, digests and FLOPs shared by every graph of the search
         self.incremental = True  # views of children reuse their parent's per-op local keys
         self.track = False  # views of children record which ops survived (view.origin) even if not incremental
+        #: ``time.perf_counter()`` after which no rewrite is started or costed (None: no limit)
+        self.deadline: float | None = None
+        #: most graphs to explore (None: no limit); ``expand`` stops yielding once reached
+        self.max_graphs: int | None = None
+        #: why an expansion stopped early (``time_limit``, ``graph_limit``), else None
+        self.stopped: str | None = None
+
+    def limit(self, *, time_limit_s: float | None, t0: float, max_graphs: int | None = None) -> None:
+        """Bound every later expansion: no rewrite is started or costed after ``t0 + time_limit_s``
+        (setup and verification time count, as ``t0`` is the search's start), and no graph is
+        yielded beyond ``max_graphs``. A lazily verifying rule list is bounded the same way."""
+        self.deadline = None if time_limit_s is None else t0 + time_limit_s
+        self.max_graphs = max_graphs
+        lazy = getattr(self.rules, "verifier", None)
+        if lazy is not None:
+            lazy.deadline = self.deadline
+
+    def out_of_limits(self) -> bool:
+        """Whether the time or graph limit is reached (records which in ``stopped``)."""
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            self.stopped = "time_limit"
+        elif self.max_graphs is not None and self.explored >= self.max_graphs:
+            self.stopped = "graph_limit"
+        else:
+            return False
+        return True
 
     def start(self, model: Model) -> Candidate:
         view = GraphView(model, memo=self.memo)
@@ -88,6 +114,8 @@ class Expander:
         ``skip(index, rule, match)``, when given, is asked before each rewrite is applied; a true
         answer skips it (the pruning of redundant sequences)."""
         for idx, (rule, m) in enumerate(self.matches(cand)):
+            if self.out_of_limits():
+                return
             if skip is not None and skip(idx, rule, m):
                 continue
             new = cand.model.clone()
@@ -111,6 +139,8 @@ class Expander:
             h = view.structural_hash()
             if dedupe and h in self.seen:
                 continue
+            if self.out_of_limits():  # the rewrite ran past the limit: do not cost its graph
+                return
             self.seen.add(h)
             self.explored += 1
             child = Candidate(new, view, self.cost(new, view), cand.seq + [rule.name],
@@ -131,6 +161,8 @@ class Expander:
                 st["rules_disabled"] = sorted(n for n, ok in lazy.ok.items() if not ok)
         if hasattr(self.cost, "stats"):
             st.update(self.cost.stats())
+        if self.stopped:
+            st["stop_reason"] = self.stopped
         if self.skipped:
             st["skipped"] = self.skipped[:20]
         return st
@@ -228,6 +260,7 @@ class LazyVerifier:
         self.target = target
         self.ok: dict[str, bool] = {}
         self.seconds = 0.0
+        self.deadline: float | None = None  # no verification is started after it (the rule matches nothing)
 
     def wrap(self, rule):
         import dataclasses
@@ -236,6 +269,9 @@ class LazyVerifier:
             found = rule.match(view)
             if found and rule.name not in self.ok:
                 from ..verify import verify_rules
+
+                if self.deadline is not None and time.perf_counter() >= self.deadline:
+                    return []  # out of time: not verified, so not used (and not marked as failed)
 
                 t0 = time.perf_counter()
                 self.ok[rule.name] = verify_rules([rule.name], target=self.target)[0].ok

@@ -22,7 +22,8 @@ class GreedySearch:
         rules: rule names to use (default: all rules that pass :func:`verify_rules`).
         cost: a :class:`CostModel` (default: roofline; ``CostModel(measure=True)`` to time with IREE).
         max_steps: most rewrites applied.
-        time_limit_s: stop starting new steps after this many seconds.
+        time_limit_s: no rewrite is started or costed after this many seconds (setup and rule
+            verification count); the best graph so far is returned.
         verify: use only rules that pass numerical verification (cached on disk).
         incremental: build each candidate's graph view from its parent's (only changes speed).
     """
@@ -44,10 +45,11 @@ class GreedySearch:
         rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
         ex = Expander(rules, cost)
         ex.incremental = self.incremental
+        ex.limit(time_limit_s=self.time_limit_s, t0=t0)
         start = cur = ex.start(prepare(model))
         interrupted = False
         try:
-            while len(cur.seq) < self.max_steps and time.perf_counter() - t0 < self.time_limit_s:
+            while len(cur.seq) < self.max_steps and not ex.out_of_limits():
                 best = min(ex.expand(cur), key=lambda c: c.cost, default=None)
                 if best is None or not best.cost < cur.cost:
                     break

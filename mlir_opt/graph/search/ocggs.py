@@ -61,6 +61,7 @@ class OCGGSSearch:
         rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
         ex = Expander(rules, cost)
         ex.incremental, ex.track = self.incremental, self.prune
+        ex.limit(time_limit_s=self.time_limit_s, t0=t0, max_graphs=self.max_graphs)
         rng = random.Random(self.seed)
         start = ex.start(prepare(model))
         # graph hash -> (budget explored with, best reachable from it, with seq relative to it)
@@ -69,7 +70,7 @@ class OCGGSSearch:
         interrupted = False
 
         def out_of_time() -> bool:
-            return ex.explored >= self.max_graphs or time.perf_counter() - t0 > self.time_limit_s
+            return ex.out_of_limits()
 
         def children(cand: Candidate, depth: int, skip) -> Candidate:
             """Best of ``cand`` and of the graphs reached from the children ``expand`` yields."""
@@ -122,6 +123,7 @@ class OCGGSSearch:
         self.visited = set(memo)  # hashes of the graphs the last run explored (for analysis and tests)
         stats = ex.stats(t0, t_verify) | {"budget_K": self.K, "quota": self.quota, "dp_reuses": reused,
                                           "distinct_graphs": len(memo), "prune": self.prune,
+                                          "incremental": self.incremental,
                                           "pruned_rewrites": pruned}
         if interrupted:
             stats["interrupted"] = True
