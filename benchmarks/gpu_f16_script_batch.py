@@ -22,7 +22,7 @@ __all__ = ["CANDIDATES", "GPU_MMA_BEST", "main"]
 W = Workload.from_key("matmul_4096x4096x4096_f16xf16xf32")
 #: The best IREE TileAndFuse config of the 2026-11-26 runs (docs/gpu.md).
 GPU_MMA_BEST = dict(wg_m=128, wg_n=128, sub_m=4, sub_n=8, red_k=4, prefetch=3, pipeline="TileAndFuse")
-B = dict(wg_m=128, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=0, sched=0, pad=0)
+B = dict(wg_m=128, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=0, sched=0, pad=0, wg_order=0)
 #: Run g13 (2026-11-26, unpadded staging: 4-way / 8-way ldmatrix bank conflicts): 1.28-1.97 ms.
 RUN_G13 = [B, dict(B, depth=2), dict(B, depth=3, sched=1), dict(B, depth=3),
            dict(B, wg_n=256, depth=2), dict(B, wg_m=256, depth=2),
@@ -47,10 +47,13 @@ RUN_G16 = [dict(P, depth=2), dict(P, depth=3, sched=1), dict(P, depth=3), dict(P
               dict(P, red_k=16, depth=4), dict(P, red_k=64, depth=1)]
 W2 = dict(P, wg_n=256, depth=3, sched=1)  # the g16 best (0.657 ms)
 #: Run g17: around the g16 best: deeper pipelines and longer steps with more shared memory (> 96 KiB).
-CANDIDATES = [W2, dict(W2, depth=4), dict(W2, wg_m=256, wg_n=128, depth=4), dict(W2, red_k=64),
+RUN_G17 = [W2, dict(W2, depth=4), dict(W2, wg_m=256, wg_n=128, depth=4), dict(W2, red_k=64),
               dict(W2, red_k=64, depth=2, sched=0), dict(W2, wg_m=256, wg_n=128, red_k=64, depth=2, sched=0),
               dict(W2, sched=0), dict(W2, wg_m=256, wg_n=128), dict(W2, depth=4, sched=0),
               dict(W2, red_k=16, depth=4, sched=0)]
+#: Run g20: workgroup order (wg_order 1: consecutive workgroups walk M) on the two best, depth 4 on 128x256.
+CANDIDATES = [W2, dict(W2, wg_order=1), dict(W2, wg_m=256, wg_n=128, depth=4),
+              dict(W2, wg_m=256, wg_n=128, depth=4, wg_order=1), dict(W2, depth=4, sched=0, wg_order=1)]
 
 
 def main(argv: list[str]) -> None:

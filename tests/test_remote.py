@@ -334,7 +334,7 @@ def test_gpu_script_one_group_issues_one_cp_async_group_per_step(tmp_path):
     assert c1 * 2 == c0 and (w0, w1) == (2, 1) and (b0, b1) == (3, 2) and f0 == f1, facts
 
 
-GPU_MMA_SCRIPT = dict(wg_m=128, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=0, sched=0, pad=0)
+GPU_MMA_SCRIPT = dict(wg_m=128, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=0, sched=0, pad=0, wg_order=0)
 
 
 @pytest.mark.parametrize("extra", [{}, {"depth": 2}, {"depth": 1, "pad": 1}, {"depth": 3, "pad": 1}])

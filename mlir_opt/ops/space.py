@@ -70,16 +70,17 @@ SCRIPT_UNSUPPORTED: dict[str, str] = {}
 #: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
 KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
-                 "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0, "one_group": 0}}
+                 "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0, "one_group": 0},
+                 "gpu_script_mma": {"wg_order": 0}}
 
 
 #: Known good decision sets per sketch, shipped first in a workload's first remote round (where they are
 #: valid for its shape): the best schedules measured on the lent H100 (docs/gpu.md, 2026-11-26).
 SKETCH_SEEDS: dict[str, list[dict]] = {
     "gpu_script_mma": [  # fp16 4096^3, runs g16/g17: 0.657-0.688 / 0.658 / 0.670-0.680 ms (cuBLAS 0.19-0.20)
-        dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1),
-        dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=4, sched=1, pad=1),
-        dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1),
+        dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0),
+        dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=4, sched=1, pad=1, wg_order=0),
+        dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0),
     ],
     "gpu_script": [
         dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0,
@@ -518,7 +519,8 @@ def _gpu_script_mma(w: Workload) -> Sketch:
     (see transform_scripts/gpu_mma_strategy.mlir): workgroup and warp tiles, reduction step, ``depth``
     (0: plain staging, 1: register prefetch of the next step, 2-4: that many cp.async shared buffers,
     software-pipelined), ``sched`` (0: IREE's generic pipeline schedule, 1: its tensor-core schedule) and
-    ``pad`` (16-byte row padding of the staged tiles against ldmatrix bank conflicts)."""
+    ``pad`` (16-byte row padding of the staged tiles against ldmatrix bank conflicts) and ``wg_order``
+    (1: consecutive workgroups walk M instead of N)."""
     return Sketch("gpu_script_mma", w, (
         Knob("wg_m", (64, 128, 256)),
         Knob("wg_n", (64, 128, 256)),
@@ -528,6 +530,7 @@ def _gpu_script_mma(w: Workload) -> Sketch:
         Knob("depth", (0, 1, 2, 3, 4)),
         Knob("sched", (0, 1)),
         Knob("pad", (0, 1)),
+        Knob("wg_order", (0, 1)),
     ))
 
 

@@ -378,7 +378,8 @@ def _gpu_mma_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
             + _tpl("gpu_mma_strategy.mlir").substitute(
                 key=w.key, name=strat, matcher=matcher, setter=setter,
                 wg_tiles=_fmt(b1 + [d["wg_m"], d["wg_n"]]),
-                wg_mapping=_fmt((["#gpu.block<z>"] if batch else []) + ["#gpu.block<y>", "#gpu.block<x>"]),
+                wg_mapping=_fmt(["#gpu.block<x>", "#gpu.block<y>"] if d.get("wg_order")
+                                else ["#gpu.block<y>", "#gpu.block<x>"]),
                 red_tiles=_fmt(b0 + [0, 0, d["red_k"]]), pad_dims=_fmt(list(range(4 if batch else 3))),
                 a_threads=_fmt(b0 + lay["a_threads"]), b_threads=_fmt(b0 + lay["b_threads"]),
                 lin_mapping="[#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]",
