@@ -1,4 +1,6 @@
-"""Probe (not a sketch yet): an f16 x f16 -> f32 matmul strategy that IREE 3.13 lowers to mma.sync.
+"""Probe (superseded by the ``gpu_script_mma`` sketch, mlir_opt/ops/transform_scripts/gpu_mma_strategy.mlir,
+which keeps the accumulators in registers and pipelines correctly; docs/gpu.md): the first f16 x f16 -> f32
+matmul strategy that IREE 3.13 lowers to mma.sync, kept as the record of that step.
 
 Usage (from the repository root)::
 

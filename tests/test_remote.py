@@ -332,3 +332,49 @@ def test_gpu_script_one_group_issues_one_cp_async_group_per_step(tmp_path):
     (c0, w0, b0, f0), (c1, w1, b1, f1) = facts
     assert "one_group" in Schedule(w, "gpu_script", dict(GPU_SCRIPT, one_group=1), "cuda").validate()
     assert c1 * 2 == c0 and (w0, w1) == (2, 1) and (b0, b1) == (3, 2) and f0 == f1, facts
+
+
+GPU_MMA_SCRIPT = dict(wg_m=128, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=0, sched=0, pad=0, wg_order=0)
+
+
+@pytest.mark.parametrize("extra", [{}, {"depth": 2}, {"depth": 1, "pad": 1}, {"depth": 3, "pad": 1}])
+def test_gpu_script_mma_keeps_accumulators_in_registers(tmp_path, extra):
+    """gpu_script_mma (f16 x f16 -> f32): the strategy lowers to mma.sync m16n8k16 fed by ldmatrix, and
+    the reduction loop touches global memory only to read A and B (16-byte loads or cp.async): the
+    accumulators are loop-carried registers, not re-read and re-written each step as in the first
+    probe; depth 2-3 pipeline the staging with cp.async (one group per step), padded too (the padding
+    once stopped the multi-buffering: one buffer, wrong results)."""
+    w = Workload.from_key("matmul_256x256x128_f16xf16xf32")
+    s = Schedule(w, "gpu_script_mma", dict(GPU_MMA_SCRIPT, **extra), "cuda")
+    assert s.validate() is None and s.compilation_info() is None
+    ptx = _gpu_script_ptx(s, tmp_path)
+    assert "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32" in ptx and "ldmatrix.sync.aligned" in ptx
+    loop = ptx[ptx.index("$L__BB0_1:"):]
+    loop = loop[:loop.index("bra")]
+    # a 64x64 warp tile: 4x8 m16n8 tiles x 2 k16 steps per red_k = 32 -> 64 mma.sync per iteration
+    assert loop.count("mma.sync") == 64, loop.count("mma.sync")
+    assert "st.global" not in loop
+    global_loads = [ln for ln in loop.splitlines() if "ld.global" in ln]
+    if extra.get("depth", 0) >= 2:
+        assert not global_loads and loop.count("cp.async.cg.shared.global") == 8
+        assert loop.count("cp.async.commit_group") == 1
+    else:
+        assert global_loads and all(".v4." in ln for ln in global_loads), global_loads
+    if extra.get("pad"):  # rows of 32 + 8 halves: 80-byte stride in the staged A tile
+        assert "+80]" in ptx
+    if extra.get("pad") and extra.get("depth", 0) >= 2:  # depth A buffers of 128 x 40 halves before B's
+        assert f"+{extra['depth'] * 128 * 40 * 2}]" in ptx
+
+
+def test_gpu_script_mma_validation():
+    """Combinations known to fail are refused before compiling, with the reason."""
+    w = Workload.from_key("matmul_256x256x128_f16xf16xf32")
+    bad = {"sched 1": dict(GPU_MMA_SCRIPT, depth=2, sched=1),
+           "shared memory": dict(GPU_MMA_SCRIPT, wg_m=256, wg_n=256, red_k=64, depth=4),
+           "every thread": dict(GPU_MMA_SCRIPT, wg_m=64, warp_m=32, warp_n=32, red_k=16, depth=1)}
+    for what, d in bad.items():
+        why = Schedule(w, "gpu_script_mma", d, "cuda").validate()
+        assert why and what.split()[0] in why, (what, why)
+    f32 = Workload.from_key("matmul_256x256x128_f32xf32xf32")
+    assert "does not apply" in Schedule(f32, "gpu_script_mma", GPU_MMA_SCRIPT, "cuda").validate()
+    assert "gpu_script_mma" in [sk.name for sk in sketches_for(w, "cuda")]

@@ -57,7 +57,7 @@ IMG2COL_FLAG = ("--iree-preprocessing-pass-pipeline=builtin.module(util.func("
 SKETCH_FLAGS = {"default": [], "double_tiling": [], "data_tiling": ["--iree-opt-data-tiling"],
                 "gpu_simt": [], "gpu_mma": [], "conv_tiling": [], "img2col": [IMG2COL_FLAG],
                 "img2col_tiling": [IMG2COL_FLAG], "transform_script": [],
-                "spirv_simt": [], "spirv_coopmat": [], "gpu_script": []}
+                "spirv_simt": [], "spirv_coopmat": [], "gpu_script": [], "gpu_script_mma": []}
 
 #: Op kinds whose script form IREE 3.13 does not execute, and why (as data; docs/op-level.md).
 #: (The unit-dim compile hang first seen with batch_matmul and conv scripts came from the
@@ -70,12 +70,18 @@ SCRIPT_UNSUPPORTED: dict[str, str] = {}
 #: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
 KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
-                 "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0, "one_group": 0}}
+                 "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0, "one_group": 0},
+                 "gpu_script_mma": {"wg_order": 0}}
 
 
 #: Known good decision sets per sketch, shipped first in a workload's first remote round (where they are
 #: valid for its shape): the best schedules measured on the lent H100 (docs/gpu.md, 2026-11-26).
 SKETCH_SEEDS: dict[str, list[dict]] = {
+    "gpu_script_mma": [  # fp16 4096^3, runs g16/g17: 0.657-0.688 / 0.658 / 0.670-0.680 ms (cuBLAS 0.19-0.20)
+        dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0),
+        dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=4, sched=1, pad=1, wg_order=0),
+        dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0),
+    ],
     "gpu_script": [
         dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0,
              one_group=0),
@@ -161,6 +167,8 @@ class Sketch:
             return _validate_gpu_mma(self.workload, d)
         if self.name == "gpu_script":
             return _validate_gpu_script(self.workload, d)
+        if self.name == "gpu_script_mma":
+            return _validate_gpu_script_mma(self.workload, d)
         if self.name == "conv_tiling":
             return _validate_conv_tiling(self.workload, d)
         if self.name == "transform_script":
@@ -324,6 +332,40 @@ def _validate_gpu_script(w: Workload, d: dict) -> str | None:
     return None
 
 
+def _validate_gpu_script_mma(w: Workload, d: dict) -> str | None:
+    from .transform_script import gpu_mma_layout
+
+    if w.op != "linalg.matmul" or tuple(w.types) != ("f16", "f16", "f32"):
+        return "the mma.sync script template is for linalg.matmul f16 x f16 -> f32"
+    e = w.extents
+    if e["M"] % d["wg_m"] or e["N"] % d["wg_n"] or e["K"] % d["red_k"]:
+        return f"tiles {d['wg_m']}x{d['wg_n']}x{d['red_k']} do not divide {e['M']}x{e['N']}x{e['K']}"
+    if d["wg_m"] % d["warp_m"] or d["wg_n"] % d["warp_n"]:
+        return f"warp tile {d['warp_m']}x{d['warp_n']} does not divide the workgroup tile {d['wg_m']}x{d['wg_n']}"
+    lay = gpu_mma_layout(w, d)
+    if not 64 <= lay["threads"] <= 512:
+        return f"{lay['threads']} threads per workgroup (64-512 supported)"
+    am, ak = lay["a_threads"]
+    bk, bn = lay["b_threads"]
+    if d["wg_m"] % am or d["red_k"] % bk or am * ak > lay["threads"] or bk * bn > lay["threads"]:
+        return f"the 16-byte staging copies do not divide evenly over {lay['threads']} threads"
+    if d["depth"] == 1 and (am * ak != lay["threads"] or bk * bn != lay["threads"]):
+        return ("depth 1 (register prefetch) needs every thread in both staging copies (IREE's prefetch "
+                "transform does not pipeline guarded copies)")
+    if d["sched"] and (d["depth"] < 3 or d["red_k"] < 32):
+        return ("sched 1 (IREE's tensor-core pipeline schedule) needs depth >= 3 and two k16 steps a stage "
+                "(red_k >= 32); IREE silently leaves the loop unpipelined otherwise")
+    pad = 8 * d["pad"]  # halves
+    smem = (d["wg_m"] * (d["red_k"] + pad) + d["red_k"] * (d["wg_n"] + pad)) * 2 * max(1, d["depth"])
+    if smem > 160 * 1024:  # sm_80's max_workgroup_memory_bytes is 166912 (IREE uses dynamic shared memory)
+        return f"shared memory {smem} B exceeds 160 KiB"
+    # accumulators (warp_m*warp_n/32 floats a thread) + A/B fragments of one k16 step + addressing
+    regs = d["warp_m"] * d["warp_n"] // 32 + d["warp_m"] // 4 + d["warp_n"] // 4 + 40
+    if regs > 255 or lay["threads"] * regs > 65536:
+        return f"{lay['threads']} threads x ~{regs} registers exceed the SM's register file (launch would fail)"
+    return None
+
+
 #: SPIR-V cooperative-matrix shape IREE uses for f16 on NVIDIA Vulkan targets (16x16x16).
 COOPMAT = 16
 
@@ -472,10 +514,31 @@ def _gpu_script(w: Workload) -> Sketch:
     ))
 
 
+def _gpu_script_mma(w: Workload) -> Sketch:
+    """CUDA f16 x f16 -> f32 matmul as a transform-dialect mma.sync strategy
+    (see transform_scripts/gpu_mma_strategy.mlir): workgroup and warp tiles, reduction step, ``depth``
+    (0: plain staging, 1: register prefetch of the next step, 2-4: that many cp.async shared buffers,
+    software-pipelined), ``sched`` (0: IREE's generic pipeline schedule, 1: its tensor-core schedule) and
+    ``pad`` (16-byte row padding of the staged tiles against ldmatrix bank conflicts) and ``wg_order``
+    (1: consecutive workgroups walk M instead of N)."""
+    return Sketch("gpu_script_mma", w, (
+        Knob("wg_m", (64, 128, 256)),
+        Knob("wg_n", (64, 128, 256)),
+        Knob("warp_m", (32, 64)),
+        Knob("warp_n", (32, 64)),
+        Knob("red_k", (16, 32, 64)),
+        Knob("depth", (0, 1, 2, 3, 4)),
+        Knob("sched", (0, 1)),
+        Knob("pad", (0, 1)),
+        Knob("wg_order", (0, 1)),
+    ))
+
+
 def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
     """The sketches for a workload on ``target``.
 
-    CUDA: ``gpu_mma`` (f16 operands: mma.sync through TileAndFuse or VectorDistribute) or
+    CUDA: ``gpu_mma`` (f16 operands: mma.sync through TileAndFuse or VectorDistribute) and, for an
+    f16 x f16 -> f32 ``linalg.matmul``, ``gpu_script_mma`` (a transform-dialect mma.sync strategy), or
     ``gpu_simt`` (TileAndFuse SIMT) and ``gpu_script`` (a transform-dialect SIMT strategy, f32).
     Vulkan (SPIR-V): ``spirv_coopmat`` (f16, cooperative matrix)
     or ``spirv_simt`` (MatmulPromoteVectorize). CPU: double tiling and data tiling; convolutions: see :func:`_conv_sketches`.
@@ -506,7 +569,7 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
             Knob("red_k", (1, 2, 4, 8)),
             Knob("prefetch", (0, 2, 3)),
             Knob("pipeline", ("TileAndFuse", "VectorDistribute")),
-        ))]
+        ))] + ([_gpu_script_mma(w)] if w.op == "linalg.matmul" and w.types[2] == "f32" else [])
     if target == "cuda":
         return [Sketch("default", w, ()), Sketch("gpu_simt", w, (
             Knob("wg_m", (16, 32, 64, 128, 256, 512)),

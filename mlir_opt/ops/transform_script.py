@@ -32,10 +32,10 @@ from typing import Iterable
 from .dispatches import ConvWorkload, Workload
 
 __all__ = ["TEMPLATES", "SCRIPT_SKETCHES", "render_schedule_sequence", "render_transform_library",
-           "interpreter_module", "script_supported", "gpu_script_layout"]
+           "interpreter_module", "script_supported", "gpu_script_layout", "gpu_mma_layout"]
 
 #: Sketches rendered as transform-dialect strategies (passed with --iree-codegen-transform-dialect-library).
-SCRIPT_SKETCHES = ("transform_script", "gpu_script")
+SCRIPT_SKETCHES = ("transform_script", "gpu_script", "gpu_script_mma")
 
 #: The template directory (installed with the package).
 TEMPLATES = Path(__file__).parent / "transform_scripts"
@@ -287,6 +287,107 @@ def _gpu_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     return text, matcher, setter
 
 
+def gpu_mma_layout(w: Workload, d: dict) -> dict:
+    """Thread layout of a ``gpu_script_mma`` schedule: ``warps`` ([along M, along N]), ``threads``,
+    ``workgroup_size`` ([32 * warps along N, warps along M, 1]) and the thread grids of the two staging
+    copies (``a_threads`` over the [wg_m, red_k] slice of A, ``b_threads`` over the [red_k, wg_n] slice
+    of B; 8 halves = 16 bytes per thread along the contiguous dim, rows over the remaining threads)."""
+    warps = [d["wg_m"] // d["warp_m"], d["wg_n"] // d["warp_n"]]
+    threads = 32 * warps[0] * warps[1]
+    a_k = max(1, d["red_k"] // 8)
+    b_n = max(1, d["wg_n"] // 8)
+    return {"warps": warps, "threads": threads, "workgroup_size": [32 * warps[1], warps[0], 1],
+            "a_threads": [min(d["wg_m"], max(1, threads // a_k)), a_k],
+            "b_threads": [min(d["red_k"], max(1, threads // b_n)), b_n]}
+
+
+def _gpu_mma_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
+    """(text, matcher name, setter name) of the f16 mma.sync script entry ``i`` (``gpu_script_mma``)."""
+    matcher, setter, strat = f"match_gpu_mma_{i}", f"set_gpu_mma_{i}", f"gpu_mma_strategy_{i}"
+    lay = gpu_mma_layout(w, d)
+    batch = False  # linalg.matmul only (validated): no batch dim in the tiles and mappings
+    b1 = b0 = []
+    depth = d.get("depth", 0)
+    pipeline = ""
+    if depth == 1:  # register prefetch: next step's global loads before this step's products (one buffer)
+        pipeline = (
+            "    %kfor1 = transform.structured.match ops{[\"scf.for\"]} in %bfunc"
+            " : (!transform.any_op) -> !transform.op<\"scf.for\">\n"
+            "    %pfor1 = transform.iree.prefetch_shared_memory_copies %kfor1"
+            " : (!transform.op<\"scf.for\">) -> !transform.op<\"scf.for\">\n"
+            "    transform.apply_patterns to %bfunc {\n      transform.apply_patterns.canonicalization\n"
+            "    } : !transform.any_op\n"
+            "    // its AMDGPU scheduling barriers cannot be lowered by NVVM: workgroup barriers instead\n"
+            "    %sched = transform.structured.match ops{[\"amdgpu.sched_barrier\"]} in %bfunc"
+            " : (!transform.any_op) -> !transform.any_op\n"
+            "    %nosched = transform.structured.replace %sched {\n      gpu.barrier\n"
+            "    } : (!transform.any_op) -> !transform.any_op\n")
+    if depth >= 2:  # cp.async into `depth` rotating shared buffers, the reduction loop software-pipelined
+        cleanup = ("    transform.apply_patterns to %bfunc {\n"
+                   "      transform.apply_patterns.memref.fold_memref_alias_ops\n"
+                   "      transform.apply_patterns.canonicalization\n"
+                   "    } : !transform.any_op\n"
+                   "    transform.apply_cse to %bfunc : !transform.any_op\n")
+        # rows padded after multi-buffering and a cleanup: padding first leaves the buffer's dealloc on a
+        # subview, which makes memref.multibuffer silently keep one buffer (a race: wrong results);
+        # padding right after multibuffer, without the cleanup, crashes iree-compile 3.13
+        pad = ("    transform.apply_patterns to %bfunc {\n      transform.apply_patterns.canonicalization\n"
+               "    } : !transform.any_op\n"
+               "    transform.apply_cse to %bfunc : !transform.any_op\n"
+               "    transform.iree.reduce_shared_memory_bank_conflicts %bfunc <{padding_size_bits = 128 : i64}>"
+               " : (!transform.any_op) -> ()\n" + cleanup) if d.get("pad") else ""
+        pipeline = (
+            "    // multi-buffered staging: cp.async copies issued depth-1 steps ahead (sched 1: IREE's\n"
+            "    // tensor-core schedule, which also moves the next k16 step's ldmatrix ahead of the mma.sync)\n"
+            f"    transform.include @{strat}_multibuffer failures(propagate) (%bfunc) : (!transform.any_op) -> ()\n"
+            + pad +
+            "    transform.apply_patterns to %bfunc {\n"
+            "      transform.apply_patterns.vector.transfer_to_scf max_transfer_rank = 1 full_unroll = true\n"
+            "    } : !transform.any_op\n"
+            "    transform.apply_patterns to %bfunc {\n      transform.apply_patterns.canonicalization\n"
+            "    } : !transform.any_op\n"
+            "    transform.apply_cse to %bfunc : !transform.any_op\n"
+            "    transform.iree.create_async_groups %bfunc <{use_mma_sync}> : (!transform.any_op) -> ()\n"
+            + cleanup +
+            "    %mma = transform.structured.match ops{[\"nvgpu.mma.sync\"]} in %bfunc"
+            " : (!transform.any_op) -> !transform.any_op\n"
+            "    %kfor = transform.get_parent_op %mma <{deduplicate, op_name = \"scf.for\"}>"
+            " : (!transform.any_op) -> !transform.any_op\n"
+            f"    %pfor = transform.iree.pipeline_shared_memory_copies %kfor <{{depth = {depth} : i64"
+            + (", use_mma_sync" if d.get("sched") else "") + "}>"
+            " : (!transform.any_op) -> !transform.any_op\n"
+            "    transform.apply_patterns to %bfunc {\n"
+            "      transform.apply_patterns.vector.lower_masks\n"
+            "      transform.apply_patterns.vector.materialize_masks\n"
+            "      transform.apply_patterns.canonicalization\n"
+            "    } : !transform.any_op\n")
+    # multibuffer in its own sequence, so that no handle to the buffers outlives it: the padding below
+    # replaces them without telling the transform interpreter (a dangling handle crashed iree-compile)
+    mbuf = (f"  transform.named_sequence @{strat}_multibuffer(%f: !transform.any_op {{transform.readonly}}) {{\n"
+            "    %allocs = transform.structured.match ops{[\"memref.alloc\"]} in %f"
+            " : (!transform.any_op) -> !transform.op<\"memref.alloc\">\n"
+            f"    %mbuf = transform.memref.multibuffer %allocs <{{factor = {depth} : i64, skip_analysis}}>"
+            " : (!transform.op<\"memref.alloc\">) -> !transform.any_op\n"
+            "    transform.yield\n  }\n") if depth >= 2 else ""
+    warp_map = "[#gpu.warp<z>, #gpu.warp<y>, #gpu.warp<x>]" if batch else "[#gpu.warp<y>, #gpu.warp<x>]"
+    # staged rows padded by 16 bytes: the 8 rows an ldmatrix reads fall in distinct banks (unpadded, the
+    # 64-byte A rows give 4-way and the 256-byte B rows 8-way conflicts); 16-byte cp.async alignment kept
+    bank = ("    transform.iree.reduce_shared_memory_bank_conflicts %mfunc <{padding_size_bits = 128 : i64}>"
+            " : (!transform.any_op) -> ()\n" if d.get("pad") and depth < 2 else "")
+    text = (_script_matcher(matcher, w, gpu=True) + mbuf
+            + _tpl("gpu_mma_strategy.mlir").substitute(
+                key=w.key, name=strat, matcher=matcher, setter=setter,
+                wg_tiles=_fmt(b1 + [d["wg_m"], d["wg_n"]]),
+                wg_mapping=_fmt(["#gpu.block<x>", "#gpu.block<y>"] if d.get("wg_order")
+                                else ["#gpu.block<y>", "#gpu.block<x>"]),
+                red_tiles=_fmt(b0 + [0, 0, d["red_k"]]), pad_dims=_fmt(list(range(4 if batch else 3))),
+                a_threads=_fmt(b0 + lay["a_threads"]), b_threads=_fmt(b0 + lay["b_threads"]),
+                lin_mapping="[#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]",
+                warp_tiles=_fmt(b1 + [d["warp_m"], d["warp_n"]]), warp_mapping=warp_map,
+                wg_dims=_fmt(lay["workgroup_size"]), pipeline_op=pipeline, bank_op=bank))
+    return text, matcher, setter
+
+
 def render_transform_library(schedules: Iterable) -> str | None:
     """One transform library for ``schedules`` (script form and config form); None if none applies."""
     from .schedule import _conv_matcher, _matcher
@@ -294,7 +395,9 @@ def render_transform_library(schedules: Iterable) -> str | None:
     entries, pairs = [], []
     for i, s in enumerate(schedules):
         if s.sketch in SCRIPT_SKETCHES:
-            text, m, st = (_strategy if s.sketch == "transform_script" else _gpu_strategy)(i, s.workload, s.decisions)
+            render = {"transform_script": _strategy, "gpu_script": _gpu_strategy,
+                      "gpu_script_mma": _gpu_mma_strategy}[s.sketch]
+            text, m, st = render(i, s.workload, s.decisions)
             entries.append(text)
             pairs.append(f"@{m} -> @{st}")
             continue

@@ -1,0 +1,70 @@
+"""Bundle of hand-picked ``gpu_script_mma`` candidates for fp16 4096^3 (f16 x f16 -> f32) on CUDA.
+
+Usage (from the repository root)::
+
+    python benchmarks/gpu_f16_script_batch.py OUT_DIR [REPS] [INDICES]
+
+writes a bundle (IREE default and the best ``gpu_mma`` TileAndFuse config first unless INDICES, a comma
+list into CANDIDATES, is given; the cuBLAS peer last) to run on the GPU host with
+``python3 OUT_DIR/runner.py OUT_DIR --out results.json``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from mlir_opt.ops.dispatches import Workload
+from mlir_opt.ops.schedule import Schedule
+from mlir_opt.remote import write_bundle
+
+__all__ = ["CANDIDATES", "GPU_MMA_BEST", "main"]
+
+W = Workload.from_key("matmul_4096x4096x4096_f16xf16xf32")
+#: The best IREE TileAndFuse config of the 2026-11-26 runs (docs/gpu.md).
+GPU_MMA_BEST = dict(wg_m=128, wg_n=128, sub_m=4, sub_n=8, red_k=4, prefetch=3, pipeline="TileAndFuse")
+B = dict(wg_m=128, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=0, sched=0, pad=0, wg_order=0)
+#: Run g13 (2026-11-26, unpadded staging: 4-way / 8-way ldmatrix bank conflicts): 1.28-1.97 ms.
+RUN_G13 = [B, dict(B, depth=2), dict(B, depth=3, sched=1), dict(B, depth=3),
+           dict(B, wg_n=256, depth=2), dict(B, wg_m=256, depth=2),
+           dict(B, warp_n=32, depth=3, sched=1), dict(B, warp_m=32, depth=3, sched=1),
+           dict(B, wg_m=64, warp_m=32, depth=3, sched=1), dict(B, wg_n=256, red_k=16, depth=3),
+           dict(B, wg_m=256, red_k=16, depth=3)]
+P = dict(B, pad=1)
+#: Run g14: padded + cp.async (depth >= 2) all wrong (multibuffer silently skipped), padded depth 0 0.947 ms.
+RUN_G14 = [P, dict(P, depth=2), dict(P, depth=3, sched=1), dict(P, depth=3), dict(P, depth=4, sched=1),
+              dict(P, wg_n=256, depth=2), dict(P, wg_n=256, depth=3, sched=1), dict(P, wg_m=256, depth=3, sched=1),
+              dict(P, red_k=64, depth=2), dict(P, red_k=16, depth=4), dict(P, warp_n=32, depth=3, sched=1),
+              dict(B, depth=3)]
+#: Run g15: padded staging with no or register prefetch (depth 0/1), tiles and reduction steps.
+RUN_G15 = [P, dict(P, depth=1), dict(P, wg_n=256, depth=1), dict(P, wg_m=256, depth=1),
+              dict(P, red_k=64, depth=1), dict(P, red_k=16, depth=1), dict(P, wg_n=256),
+              dict(P, warp_n=32, depth=1), dict(P, wg_m=256, red_k=64, depth=1),
+              dict(P, wg_n=256, red_k=64, depth=1)]
+#: Run g16: padded staging with cp.async buffers (padding after multi-buffering), the g15 best last.
+RUN_G16 = [dict(P, depth=2), dict(P, depth=3, sched=1), dict(P, depth=3), dict(P, depth=4, sched=1),
+              dict(P, red_k=64, depth=2), dict(P, wg_n=256, depth=3, sched=1), dict(P, wg_m=256, depth=3, sched=1),
+              dict(P, warp_n=32, depth=3, sched=1), dict(P, wg_n=256, depth=2), dict(P, depth=4),
+              dict(P, red_k=16, depth=4), dict(P, red_k=64, depth=1)]
+W2 = dict(P, wg_n=256, depth=3, sched=1)  # the g16 best (0.657 ms)
+#: Run g17: around the g16 best: deeper pipelines and longer steps with more shared memory (> 96 KiB).
+RUN_G17 = [W2, dict(W2, depth=4), dict(W2, wg_m=256, wg_n=128, depth=4), dict(W2, red_k=64),
+              dict(W2, red_k=64, depth=2, sched=0), dict(W2, wg_m=256, wg_n=128, red_k=64, depth=2, sched=0),
+              dict(W2, sched=0), dict(W2, wg_m=256, wg_n=128), dict(W2, depth=4, sched=0),
+              dict(W2, red_k=16, depth=4, sched=0)]
+#: Run g20: workgroup order (wg_order 1: consecutive workgroups walk M) on the two best, depth 4 on 128x256.
+CANDIDATES = [W2, dict(W2, wg_order=1), dict(W2, wg_m=256, wg_n=128, depth=4),
+              dict(W2, wg_m=256, wg_n=128, depth=4, wg_order=1), dict(W2, depth=4, sched=0, wg_order=1)]
+
+
+def main(argv: list[str]) -> None:
+    """Write the bundle (see the module docstring) and print what failed to compile."""
+    out, reps = argv[0], int(argv[1]) if len(argv) > 1 else 50
+    cands = [CANDIDATES[int(i)] for i in argv[2].split(",")] if len(argv) > 2 else CANDIDATES
+    scheds = ([] if len(argv) > 2 else [Schedule(W, "default", {}, "cuda"), Schedule(W, "gpu_mma", GPU_MMA_BEST, "cuda")]) + \
+        [Schedule(W, "gpu_script_mma", c, "cuda") for c in cands]
+    man = write_bundle(scheds, out, target="cuda", reps=reps, jobs=1)
+    print(len(man["entries"]), "entries; failed:", json.dumps(man["failed"]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
