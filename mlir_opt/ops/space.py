@@ -18,10 +18,18 @@ CPU contraction sketches (matmul / batch_matmul root ops):
   decomposition to 1-D convs and vectorization.
 * ``data_tiling``  — ``--iree-opt-data-tiling`` (pack to a blocked layout + mmt4d), optionally with
   IREE's mmt4d micro-kernels (``ukernels`` knob), vector-contract lowering with intrinsics instead
-  of inline asm (``mmt4d_intrinsics``: ``--iree-codegen-mmt4d-use-intrinsics``) and LLVM loop
-  unrolling (``llvm_unroll``: ``--iree-llvmcpu-loop-unrolling``). A module-level choice: IREE 3.13
-  applies tuning specs before encodings are materialized, so mmt4d tiles cannot be set per op
-  (verified), and no flag sets mmt4d tile sizes.
+  of inline asm (``mmt4d_intrinsics``: ``--iree-codegen-mmt4d-use-intrinsics``), LLVM loop
+  unrolling (``llvm_unroll``: ``--iree-llvmcpu-loop-unrolling``), the distribution tile budget of
+  data-tiled matmuls (``tile_bytes``: ``--iree-llvmcpu-matmul-tile-bytes``, 0 = IREE's 256 KiB;
+  it sets the mmt4d workgroup tiles, e.g. [2, 4] at 256 KiB, [8, 16] at 1 MiB for 1024³) and the
+  lowering of the encoded matmul (``inner_tiled``: 0 = ``linalg.mmt4d`` with 8×8×1 register tiles
+  on AVX2; 1 = ``--iree-llvmcpu-enable-inner-tiled``, ``iree_codegen.inner_tiled`` with
+  ``MMA_X86_AVX2_FMA_1x8x1`` × ``intrinsics_m = 13``, a 13×8 register tile; 2 = that plus IREE's
+  LLVM-bitcode ukernel for it, ``--iree-llvmcpu-enable-llvm-ukernels=inner_tiled``). A
+  module-level choice: IREE 3.13 applies tuning specs before encodings are materialized, so mmt4d
+  tiles cannot be set per op (verified), and no flag sets mmt4d inner tile sizes. It is measured
+  once per contraction workload in a few fixed decision sets (:data:`FIXED_SCHEDULES`) besides the
+  searched sketch, and can be searched itself (``--sketch data_tiling``).
 
 CPU convolution sketches (``linalg.conv_2d_nhwc_hwcf`` / ``conv_2d_nchw_fchw`` root ops):
 
@@ -46,7 +54,8 @@ from dataclasses import dataclass
 
 from .dispatches import ConvWorkload, Workload
 
-__all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "SKETCH_FLAGS", "IMG2COL_FLAG",
+__all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "fixed_schedules", "FIXED_SCHEDULES",
+           "SKETCH_FLAGS", "IMG2COL_FLAG", "DATA_TILING_KNOB_FLAGS",
            "SKETCH_SEEDS",
            "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON",
            "KNOB_DEFAULTS", "complete"]
@@ -69,7 +78,7 @@ SCRIPT_UNSUPPORTED: dict[str, str] = {}
 
 #: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
-KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
+KNOB_DEFAULTS = {"data_tiling": {"tile_bytes": 0, "inner_tiled": 0}, "gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
                  "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0, "one_group": 0}}
 
 
@@ -175,6 +184,8 @@ class Sketch:
             return _validate_spirv_simt(self.workload, d)
         if self.name == "spirv_coopmat":
             return _validate_spirv_coopmat(self.workload, d)
+        if self.name == "data_tiling":
+            return _validate_data_tiling(self.workload, d)
         if self.name != "double_tiling":
             return None
         return _validate_double_tiling(self.workload, d)
@@ -182,13 +193,43 @@ class Sketch:
     def flags(self, d: dict) -> list[str]:
         """Module-level iree-compile flags for these decisions."""
         fl = list(SKETCH_FLAGS[self.name])
-        if self.name == "data_tiling" and d.get("ukernels"):
-            fl.append("--iree-llvmcpu-enable-ukernels=mmt4d")
-        if self.name == "data_tiling" and d.get("mmt4d_intrinsics"):
-            fl.append("--iree-codegen-mmt4d-use-intrinsics")
-        if self.name == "data_tiling" and d.get("llvm_unroll"):
-            fl.append("--iree-llvmcpu-loop-unrolling")
+        if self.name == "data_tiling":
+            for knob, render in DATA_TILING_KNOB_FLAGS.items():
+                if d.get(knob):
+                    fl.extend(render(d[knob]))
         return fl
+
+
+#: data_tiling knob -> the iree-compile flags a true / non-zero value adds (verified on IREE 3.13).
+DATA_TILING_KNOB_FLAGS = {
+    "ukernels": lambda v: ["--iree-llvmcpu-enable-ukernels=mmt4d"],
+    "mmt4d_intrinsics": lambda v: ["--iree-codegen-mmt4d-use-intrinsics"],
+    "llvm_unroll": lambda v: ["--iree-llvmcpu-loop-unrolling"],
+    "tile_bytes": lambda v: [f"--iree-llvmcpu-matmul-tile-bytes={v}"],
+    "inner_tiled": lambda v: ["--iree-llvmcpu-enable-inner-tiled"]
+    + (["--iree-llvmcpu-enable-llvm-ukernels=inner_tiled"] if v == 2 else []),
+}
+
+
+def _validate_data_tiling(w: Workload, d: dict) -> str | None:
+    if d.get("inner_tiled") and w.op != "linalg.matmul":
+        # "failed to legalize operation 'linalg.batch_matmul'" in encoding materialization (verified)
+        return f"inner_tiled: IREE 3.13 does not materialize encodings of {w.op} to inner_tiled (compile error)"
+    if d.get("inner_tiled") and d.get("mmt4d_intrinsics"):
+        # same .vmfb byte for byte with and without the flag (1024³ f32, znver3, 2026-11-26)
+        return "mmt4d_intrinsics acts on linalg.mmt4d, which inner_tiled does not produce (identical code)"
+    return None
+
+
+#: Decision sets measured once per workload besides its searched sketch (CPU contractions): module-level
+#: routes the per-op search space cannot express (see docs/op-level.md, "Closing the 1024³ gap").
+FIXED_SCHEDULES: dict[str, list[dict]] = {
+    "data_tiling": [
+        dict(ukernels=False, mmt4d_intrinsics=False, llvm_unroll=False, tile_bytes=0, inner_tiled=0),
+        dict(ukernels=True, mmt4d_intrinsics=False, llvm_unroll=False, tile_bytes=0, inner_tiled=0),
+        dict(ukernels=False, mmt4d_intrinsics=False, llvm_unroll=False, tile_bytes=0, inner_tiled=1),
+    ],
+}
 
 
 #: Why per-op conv configs are refused at batch 1 (verified on IREE 3.13, see docs/op-level.md).
@@ -444,6 +485,21 @@ def fixed_sketches(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
             and isinstance(w, ConvWorkload)]
 
 
+def fixed_schedules(w: Workload, target: str = "llvm-cpu") -> list[tuple[str, dict]]:
+    """``(sketch, decisions)`` measured once per workload besides the default: the knob-less
+    sketches of :func:`fixed_sketches` (img2col for convs) and, for CPU contractions, the data
+    tiling routes of :data:`FIXED_SCHEDULES` (module-level flags; a winner among them is carried
+    to the model as a module-level variant, not by the tuning spec)."""
+    out = [(s.name, {}) for s in fixed_sketches(w, target)]
+    if isinstance(w, ConvWorkload):
+        return out
+    sks = {s.name: s for s in sketches_for(w, target)}
+    for name, sets in FIXED_SCHEDULES.items():
+        if name in sks:
+            out += [(name, dict(d)) for d in sets if sks[name].validate(d) is None]
+    return out
+
+
 def _spirv_simt(w: Workload) -> Sketch:
     return Sketch("spirv_simt", w, (
         Knob("wg_m", (8, 16, 32, 64, 128, 256)),
@@ -539,4 +595,6 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         # IREE 3.13 has no flag for mmt4d tile sizes; these are the mmt4d lowering knobs it exposes
         Knob("mmt4d_intrinsics", (False, True)),
         Knob("llvm_unroll", (False, True)),
+        Knob("tile_bytes", (0, 65536, 1048576, 4194304)),
+        Knob("inner_tiled", (0, 1, 2)),
     )), script]

@@ -20,6 +20,7 @@ are already in the database).
 from __future__ import annotations
 
 import random
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from .evaluate import Evaluator, MeasureResult
 from .schedule import Schedule, render_tuning_spec
 from .transform_script import SCRIPT_SKETCHES, render_transform_library
 from .search import get_strategy
-from .space import IMG2COL_FLAG, fixed_sketches, search_sketch, sketches_for
+from .space import IMG2COL_FLAG, fixed_schedules, search_sketch, sketches_for
 
 __all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "confirm_bests", "GLOBAL_VARIANTS",
            "MIN_GAIN"]
@@ -186,9 +187,9 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
             named = [s_ for s_ in sketches_for(r.workload, ev.target.name) if s_.name == wanted and s_.knobs]
             sketch[k] = named[0] if named else search_sketch(r.workload, ev.target.name)
         for k, r in results.items():  # IREE's default first: the bar every schedule must clear
-            # plus knob-less alternatives (e.g. img2col for a conv), measured once
+            # plus fixed alternatives (img2col for a conv, data tiling routes for a matmul), measured once
             first = [Schedule(r.workload, "default", {})] + \
-                [Schedule(r.workload, f.name, {}) for f in fixed_sketches(r.workload, ev.target.name)]
+                [Schedule(r.workload, n, d, ev.target.name) for n, d in fixed_schedules(r.workload, ev.target.name)]
             _measure(ev, r, first[: max(1, budget - done)], sketch[k].name)
             done += min(len(first), max(1, budget - done))
             if progress:
@@ -308,6 +309,9 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         variants["default+library"] = ([], "library")
         if "img2col+spec" in variants:
             variants["img2col+library"] = ([IMG2COL_FLAG], "library")
+    for w in winners:  # flag-form winners (data tiling routes): module-level, not in the spec
+        if w.sketch == "data_tiling":
+            variants[w.describe()] = (w.flags(), False)
     if global_variants:
         variants.update({k: v for k, v in GLOBAL_VARIANTS.items() if k.startswith("data_tiling")})
         if any(d.kind.startswith("conv") or d.root_op.startswith("linalg.conv") for d in dispatches):
@@ -339,7 +343,7 @@ def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: 
             fl = list(flags) + ([f"--iree-codegen-tuning-spec-path={tmp / 'spec.mlir'}"] if use_spec is True else [])
             if use_spec == "library":
                 fl.append(f"--iree-codegen-transform-dialect-library={tmp / 'lib.mlir'}")
-            res = compile_module(src, tgt, output=tmp / f"{name.replace('+', '_')}.vmfb", flags=fl,
+            res = compile_module(src, tgt, output=tmp / (re.sub(r'[^A-Za-z0-9_.-]', '_', name) + '.vmfb'), flags=fl,
                                  raise_on_error=False)
             if res.ok:
                 vmfbs[name] = res.vmfb
