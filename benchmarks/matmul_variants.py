@@ -60,6 +60,9 @@ def main(argv=None) -> int:
     ap.add_argument("--source", action="append", default=[],
                     help="NAME=FILE[;FLAG...]: a variant compiled from another MLIR file with the same signature "
                          "(e.g. the contraction written as pack + mmt4d + unpack)")
+    ap.add_argument("--schedule", action="append", default=[],
+                    help="NAME=SKETCH:JSON: a variant built from a schedule of the workload (tuning spec or transform "
+                         "library as the tuner builds it), e.g. 'ts=transform_script:{\"wg_m\": 64, ...}'")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--min-time", type=float, default=0.3, help="seconds per sample")
     ap.add_argument("--threads", type=int, default=0, help="IREE workers and torch threads (default: the cores)")
@@ -107,6 +110,24 @@ def main(argv=None) -> int:
         else:
             errors[name] = res.error
             print(f"{name}: compile failed: {res.error}", file=sys.stderr)
+
+    from mlir_opt.ops.evaluate import build_schedule
+    from mlir_opt.ops.schedule import Schedule
+
+    for e in args.schedule:
+        name, _, rest = e.partition("=")
+        sketch, _, js = rest.partition(":")
+        sch = Schedule(w, sketch, json.loads(js) if js else {})
+        variants[name] = [sch.describe()]
+        if why := sch.validate():
+            errors[name] = f"invalid: {why}"
+            continue
+        res = build_schedule(sch, tmp / name)
+        compile_s[name] = res.seconds
+        if res.ok:
+            vmfbs[name] = res.vmfb
+        else:
+            errors[name] = res.error
 
     _set_threads(threads)
     cfg = rt.Config(get_target("llvm-cpu").driver)

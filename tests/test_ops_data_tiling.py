@@ -18,9 +18,11 @@ BASE = dict(ukernels=False, mmt4d_intrinsics=False, llvm_unroll=False, tile_byte
 
 def test_data_tiling_knob_flags_and_validation():
     dt = next(s for s in sketches_for(MM) if s.name == "data_tiling")
-    assert dt.flags(dict(BASE, inner_tiled=2, tile_bytes=65536)) == [
-        "--iree-opt-data-tiling", "--iree-llvmcpu-matmul-tile-bytes=65536", "--iree-llvmcpu-enable-inner-tiled",
+    assert dt.flags(dict(BASE, inner_tiled=2, llvm_unroll=True)) == [
+        "--iree-opt-data-tiling", "--iree-llvmcpu-loop-unrolling", "--iree-llvmcpu-enable-inner-tiled",
         "--iree-llvmcpu-enable-llvm-ukernels=inner_tiled"]
+    assert dt.flags(dict(BASE, tile_bytes=65536)) == ["--iree-opt-data-tiling", "--iree-llvmcpu-matmul-tile-bytes=65536"]
+    assert "inner_tiled's workgroup tiles" in dt.validate(dict(BASE, inner_tiled=1, tile_bytes=65536))
     assert "inner_tiled does not produce" in dt.validate(dict(BASE, inner_tiled=1, mmt4d_intrinsics=True))
     assert dt.validate(dict(BASE, inner_tiled=1, ukernels=True)) is None
     bdt = next(s for s in sketches_for(BMM) if s.name == "data_tiling")
@@ -43,7 +45,8 @@ def test_fixed_schedules_cover_data_tiling_routes_for_contractions_only():
 def test_inner_tiled_and_tile_bytes_compile_and_check():
     ev = Evaluator(db=Database(":memory:"), reps=2)
     res = ev.evaluate([Schedule(MM, "data_tiling", dict(BASE, inner_tiled=1)),
-                       Schedule(MM, "data_tiling", dict(BASE, inner_tiled=2, tile_bytes=65536)),
+                       Schedule(MM, "data_tiling", dict(BASE, inner_tiled=2)),
+                       Schedule(MM, "data_tiling", dict(BASE, tile_bytes=65536)),
                        Schedule(BMM, "data_tiling", dict(BASE, ukernels=True, tile_bytes=1048576))])
     ev.close()
     for r in res:

@@ -12,7 +12,8 @@ CPU contraction sketches (matmul / batch_matmul root ops):
 * ``transform_script`` — a transform-dialect codegen script IREE executes instead of its pipeline
   (see :mod:`.transform_script`): workgroup tiles ``wg_m``×``wg_n``, register tiles ``vec_m``×
   ``vec_n`` in loop ``order`` (0: m outer, 1: n outer), reduction tile ``vec_k`` unrolled
-  ``unroll`` times, then vectorization. f32 matmul / batch_matmul; for convolutions (batch 1
+  ``unroll`` times, optionally inside a cache-level reduction tile ``cache_k`` (K blocking, the
+  outermost loop of the workgroup; 0: none), then vectorization. f32 matmul / batch_matmul; for convolutions (batch 1
   included, which the config form cannot reach) workgroup tiles ``wg_oh wg_ow wg_oc``, register
   tiles ``vec_ow vec_oc`` (OH = 1), reduction tile ``vec_ic`` (KH = KW = 1), loop ``order``, then
   decomposition to 1-D convs and vectorization.
@@ -78,7 +79,8 @@ SCRIPT_UNSUPPORTED: dict[str, str] = {}
 
 #: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
-KNOB_DEFAULTS = {"data_tiling": {"tile_bytes": 0, "inner_tiled": 0}, "gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
+KNOB_DEFAULTS = {"data_tiling": {"tile_bytes": 0, "inner_tiled": 0}, "transform_script": {"cache_k": 0},
+                 "gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
                  "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0, "one_group": 0}}
 
 
@@ -215,6 +217,9 @@ def _validate_data_tiling(w: Workload, d: dict) -> str | None:
     if d.get("inner_tiled") and w.op != "linalg.matmul":
         # "failed to legalize operation 'linalg.batch_matmul'" in encoding materialization (verified)
         return f"inner_tiled: IREE 3.13 does not materialize encodings of {w.op} to inner_tiled (compile error)"
+    if d.get("inner_tiled") and d.get("tile_bytes"):
+        # inner_tiled's distribution stays [1, 1, 0] from 64 KiB to 16 MiB (1024³ f32, znver3, verified)
+        return "tile_bytes does not change inner_tiled's workgroup tiles (always one register tile)"
     if d.get("inner_tiled") and d.get("mmt4d_intrinsics"):
         # same .vmfb byte for byte with and without the flag (1024³ f32, znver3, 2026-11-26)
         return "mmt4d_intrinsics acts on linalg.mmt4d, which inner_tiled does not produce (identical code)"
@@ -280,6 +285,9 @@ def _validate_transform_script(w: Workload, d: dict) -> str | None:
         return f"vec_k={d['vec_k']} does not divide K={e['K']}"
     if (e["K"] // d["vec_k"]) % d["unroll"]:
         return f"unroll={d['unroll']} does not divide the {e['K'] // d['vec_k']} reduction steps"
+    if d.get("cache_k") and (d["cache_k"] >= e["K"] or e["K"] % d["cache_k"] or d["cache_k"] % (d["vec_k"] * d["unroll"])):
+        return (f"cache_k={d['cache_k']} must divide K={e['K']} (and be smaller) and be a multiple of "
+                f"vec_k*unroll={d['vec_k'] * d['unroll']}")
     if d["vec_m"] * d["vec_n"] > 256:
         return f"vector tile {d['vec_m']}x{d['vec_n']} exceeds 256 accumulators (register spill)"
     return None
@@ -458,6 +466,7 @@ def _conv_sketches(w: ConvWorkload) -> list[Sketch]:
         Knob("vec_oc", tuple(v for v in (4, 8, 16, 32) if e["OC"] % v == 0) or (e["OC"],)),
         Knob("vec_ic", _divisors(e["IC"], 1, 64)),
         Knob("order", (0, 1)),
+        Knob("cache_k", (0,)),  # K blocking is rendered for matmul scripts only (shared knob set)
     )))
     out.append(Sketch("conv_tiling", w, (
         Knob("dist_oh", _divisors(e["OH"], 1, 32)),
@@ -589,6 +598,7 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         Knob("vec_k", (1, 2, 4, 8, 16)),
         Knob("order", (0, 1)),
         Knob("unroll", (1, 2, 4)),
+        Knob("cache_k", (0, 128, 256, 512)),
     ))
     return [Sketch("default", w, ()), double, Sketch("data_tiling", w, (
         Knob("ukernels", (False, True)),

@@ -120,10 +120,14 @@ def render_schedule_sequence(w: Workload, d: dict, name: str = "schedule") -> st
     interchange = ([0] + [p + 1 for p in perm]) if batch else perm
     unroll = (f"    transform.loop.unroll %kloop factor = {d['unroll']} : !transform.any_op\n"
               if d["unroll"] > 1 else "")
+    cache = (f"    // cache-level reduction tile (K blocking: A/B panels of cache_k stay in L1/L2), outermost\n"
+             f"    %tc, %kcloop = transform.structured.tile_using_for %op tile_sizes {_fmt(b0 + [0, 0, d['cache_k']])}\n"
+             f"      : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n"
+             if d.get("cache_k") else "")
     return _tpl("matmul_schedule.mlir").substitute(
         name=name, n_par=2, vec_tiles=_fmt(b0 + [d["vec_m"], d["vec_n"], 0]), interchange=_fmt(interchange),
         par_handles=", !transform.any_op" * 2, red_tiles=_fmt(b0 + [0, 0, d["vec_k"]]),
-        unroll=d["unroll"], unroll_op=unroll, pad_op="")
+        unroll=d["unroll"], unroll_op=unroll, pad_op="", cache_op=cache, reg_in="%tc" if cache else "%op")
 
 
 def _script_matcher(name: str, w: Workload, gpu: bool = False) -> str:
