@@ -309,13 +309,13 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         variants["default+library"] = ([], "library")
         if "img2col+spec" in variants:
             variants["img2col+library"] = ([IMG2COL_FLAG], "library")
-    for w in winners:  # flag-form winners (data tiling routes): module-level, not in the spec
-        if w.sketch == "data_tiling":
-            variants[w.describe()] = (w.flags(), False)
     if global_variants:
         variants.update({k: v for k, v in GLOBAL_VARIANTS.items() if k.startswith("data_tiling")})
         if any(d.kind.startswith("conv") or d.root_op.startswith("linalg.conv") for d in dispatches):
             variants.update(CONV_VARIANTS)
+    for w in winners:  # flag-form winners (data tiling routes): module-level, not in the spec
+        if w.sketch == "data_tiling" and (w.flags(), False) not in variants.values():
+            variants[w.describe()] = (w.flags(), False)
     variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget, library)
     flags, use = variants[chosen]
     trials = sum(r.trials for r in results.values())
