@@ -62,3 +62,25 @@ def test_tuner_measures_the_data_tiling_routes_before_searching():
     assert [sk for sk, _, _ in r.log] == ["default"] + ["data_tiling"] * (n - 1)
     assert all(t is not None and t > 0 for _, _, t in r.log)
     assert r.best is not None and r.best.sketch == "data_tiling"  # only data tiling was measured besides default
+
+
+def test_mmt4d_script_packs_and_computes_right():
+    from mlir_opt.ops.transform_script import packed_module, render_transform_library
+
+    mm = Workload.from_key("matmul_40x72x64_f32xf32xf32")
+    d = dict(m0=6, n0=16, wg_m1=4, wg_n1=4, cache_k=32, unroll=2, order=1)
+    sk = next(s for s in sketches_for(mm) if s.name == "mmt4d_script")
+    assert sk.validate(d) is None
+    assert "spills" in sk.validate(dict(d, m0=8, n0=16))
+    assert "f32 linalg.matmul only" in next(s for s in sketches_for(BMM) if s.name == "mmt4d_script").validate(
+        dict(d, cache_k=0))
+    assert "cache_k=24" in sk.validate(dict(d, cache_k=24))
+    mod = packed_module(mm, d)  # 40 = 6*7 - 2 rows and 72 = 16*5 - 8 columns: both packs padded
+    assert "tensor<7x64x6x1xf32>" in mod and "tensor<5x64x16x1xf32>" in mod and mod.count("padding_value") == 2
+    lib = render_transform_library([Schedule(mm, "mmt4d_script", d)])
+    assert 'transform.match.operation_name %op ["linalg.mmt4d"]' in lib and "tile_sizes [0, 0, 32, 0, 0, 0]" in lib
+    ev = Evaluator(db=Database(":memory:"), reps=2)
+    res = ev.evaluate([Schedule(mm, "mmt4d_script", d), Schedule(mm, "mmt4d_script", dict(d, m0=4, cache_k=0))])
+    ev.close()
+    for r in res:
+        assert r.status == "ok" and r.rel_error < 1e-5, (r.schedule.describe(), r.error)

@@ -32,6 +32,16 @@ CPU contraction sketches (matmul / batch_matmul root ops):
   once per contraction workload in a few fixed decision sets (:data:`FIXED_SCHEDULES`) besides the
   searched sketch, and can be searched itself (``--sketch data_tiling``).
 
+* ``mmt4d_script`` — the matmul written as ``linalg.pack`` (A: ``m0``×1 tiles, B: ``n0``×1,
+  N-major) + ``linalg.mmt4d`` + ``linalg.unpack`` (:func:`.transform_script.packed_module`), the
+  mmt4d compiled by a transform-dialect strategy (``transform_scripts/mmt4d_strategy.mlir``):
+  workgroup tiles ``wg_m1``×``wg_n1`` over (M1, N1), optional K blocking ``cache_k``, one
+  ``m0``×``n0`` register tile per (m1, n1) in loop ``order``, unit dims folded so the tile is an
+  outer product per k step, ``unroll``, accumulators hoisted. Register tiles IREE's own mmt4d
+  pipeline does not vectorize (4×16, 6×16; 3.13 scalarizes them) become broadcast + FMA kernels.
+  f32 ``linalg.matmul`` only; searched with ``--sketch mmt4d_script``; not applied to models yet
+  (:data:`NEEDS_MODULE_REWRITE`).
+
 CPU convolution sketches (``linalg.conv_2d_nhwc_hwcf`` / ``conv_2d_nchw_fchw`` root ops):
 
 * ``default``       — IREE's own configuration (``ConvTileAndDecomposeExpert``).
@@ -56,7 +66,7 @@ from dataclasses import dataclass
 from .dispatches import ConvWorkload, Workload
 
 __all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "fixed_schedules", "FIXED_SCHEDULES",
-           "SKETCH_FLAGS", "IMG2COL_FLAG", "DATA_TILING_KNOB_FLAGS",
+           "SKETCH_FLAGS", "IMG2COL_FLAG", "DATA_TILING_KNOB_FLAGS", "NEEDS_MODULE_REWRITE",
            "SKETCH_SEEDS",
            "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON",
            "KNOB_DEFAULTS", "complete"]
@@ -66,7 +76,7 @@ IMG2COL_FLAG = ("--iree-preprocessing-pass-pipeline=builtin.module(util.func("
                 "iree-global-opt-convert-conv2d-to-img2col))")
 SKETCH_FLAGS = {"default": [], "double_tiling": [], "data_tiling": ["--iree-opt-data-tiling"],
                 "gpu_simt": [], "gpu_mma": [], "conv_tiling": [], "img2col": [IMG2COL_FLAG],
-                "img2col_tiling": [IMG2COL_FLAG], "transform_script": [],
+                "img2col_tiling": [IMG2COL_FLAG], "transform_script": [], "mmt4d_script": [],
                 "spirv_simt": [], "spirv_coopmat": [], "gpu_script": []}
 
 #: Op kinds whose script form IREE 3.13 does not execute, and why (as data; docs/op-level.md).
@@ -188,6 +198,8 @@ class Sketch:
             return _validate_spirv_coopmat(self.workload, d)
         if self.name == "data_tiling":
             return _validate_data_tiling(self.workload, d)
+        if self.name == "mmt4d_script":
+            return _validate_mmt4d_script(self.workload, d)
         if self.name != "double_tiling":
             return None
         return _validate_double_tiling(self.workload, d)
@@ -234,6 +246,14 @@ FIXED_SCHEDULES: dict[str, list[dict]] = {
         dict(ukernels=True, mmt4d_intrinsics=False, llvm_unroll=False, tile_bytes=0, inner_tiled=0),
         dict(ukernels=False, mmt4d_intrinsics=False, llvm_unroll=False, tile_bytes=0, inner_tiled=1),
     ],
+}
+
+
+#: Sketches whose payload is a rewritten module (not the model's op): measured on single-op modules
+#: (op_search, ``--sketch``), but a model cannot use them until the graph level performs the rewrite.
+NEEDS_MODULE_REWRITE: dict[str, str] = {
+    "mmt4d_script": "its payload is the matmul rewritten as pack + linalg.mmt4d + unpack "
+                    "(transform_script.packed_module), which models do not contain yet",
 }
 
 
@@ -290,6 +310,20 @@ def _validate_transform_script(w: Workload, d: dict) -> str | None:
                 f"vec_k*unroll={d['vec_k'] * d['unroll']}")
     if d["vec_m"] * d["vec_n"] > 256:
         return f"vector tile {d['vec_m']}x{d['vec_n']} exceeds 256 accumulators (register spill)"
+    return None
+
+
+def _validate_mmt4d_script(w: Workload, d: dict) -> str | None:
+    if w.op != "linalg.matmul" or w.types != ("f32", "f32", "f32"):
+        return f"mmt4d_script packs f32 linalg.matmul only (not {w.op} {'x'.join(w.types)})"
+    e = w.extents
+    if d["m0"] * d["n0"] // 8 > 12:
+        return f"register tile {d['m0']}x{d['n0']} needs {d['m0'] * d['n0'] // 8} of 16 ymm accumulators (> 12: spills)"
+    kc = d["cache_k"] or e["K"]
+    if d["cache_k"] and (d["cache_k"] >= e["K"] or e["K"] % d["cache_k"]):
+        return f"cache_k={d['cache_k']} must divide K={e['K']} and be smaller (0: no K blocking)"
+    if kc % d["unroll"]:
+        return f"unroll={d['unroll']} does not divide the {kc} k steps of a block"
     return None
 
 
@@ -600,7 +634,16 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         Knob("unroll", (1, 2, 4)),
         Knob("cache_k", (0, 128, 256, 512)),
     ))
-    return [Sketch("default", w, ()), double, Sketch("data_tiling", w, (
+    mmt4d = Sketch("mmt4d_script", w, (
+        Knob("m0", (4, 6, 8)),
+        Knob("n0", (8, 16)),
+        Knob("wg_m1", (4, 8, 16)),
+        Knob("wg_n1", (4, 8, 16)),
+        Knob("cache_k", tuple(v for v in (0, 32, 64, 128, 256) if v == 0 or (v < e["K"] and e["K"] % v == 0))),
+        Knob("unroll", (1, 2, 4)),
+        Knob("order", (0, 1)),
+    ))
+    return [Sketch("default", w, ()), double, mmt4d, Sketch("data_tiling", w, (
         Knob("ukernels", (False, True)),
         # IREE 3.13 has no flag for mmt4d tile sizes; these are the mmt4d lowering knobs it exposes
         Knob("mmt4d_intrinsics", (False, True)),

@@ -31,11 +31,11 @@ from typing import Iterable
 
 from .dispatches import ConvWorkload, Workload
 
-__all__ = ["TEMPLATES", "SCRIPT_SKETCHES", "render_schedule_sequence", "render_transform_library",
+__all__ = ["TEMPLATES", "SCRIPT_SKETCHES", "render_schedule_sequence", "render_transform_library", "packed_module",
            "interpreter_module", "script_supported", "gpu_script_layout"]
 
 #: Sketches rendered as transform-dialect strategies (passed with --iree-codegen-transform-dialect-library).
-SCRIPT_SKETCHES = ("transform_script", "gpu_script")
+SCRIPT_SKETCHES = ("transform_script", "gpu_script", "mmt4d_script")
 
 #: The template directory (installed with the package).
 TEMPLATES = Path(__file__).parent / "transform_scripts"
@@ -291,6 +291,51 @@ def _gpu_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     return text, matcher, setter
 
 
+def packed_module(w: Workload, d: dict) -> str:
+    """``w``'s single-op module (a ``linalg.matmul``) written as ``linalg.pack`` of A (inner tiles
+    ``m0`` x 1) and B (``n0`` x 1, N-major), ``linalg.mmt4d`` and ``linalg.unpack`` (the
+    ``mmt4d_script`` sketch's payload; same signature and result as the plain module). Extents that
+    are not multiples of the tiles are padded with zeros (and cut off again by the unpack)."""
+    e = w.extents
+    m, n, k = e["M"], e["N"], e["K"]
+    m0, n0 = d["m0"], d["n0"]
+    mo, no = -(-m // m0), -(-n // n0)
+    pa = " padding_value(%zero : f32)" if m % m0 else ""
+    pb = " padding_value(%zero : f32)" if n % n0 else ""
+    ta, tb, tc = f"tensor<{mo}x{k}x{m0}x1xf32>", f"tensor<{no}x{k}x{n0}x1xf32>", f"tensor<{mo}x{no}x{m0}x{n0}xf32>"
+    return (f"func.func @main(%lhs: tensor<{m}x{k}xf32>, %rhs: tensor<{k}x{n}xf32>) -> tensor<{m}x{n}xf32> {{\n"
+            "  %zero = arith.constant 0.0 : f32\n"
+            f"  %ea = tensor.empty() : {ta}\n"
+            f"  %pa = linalg.pack %lhs{pa} inner_dims_pos = [0, 1] inner_tiles = [{m0}, 1] into %ea"
+            f" : tensor<{m}x{k}xf32> -> {ta}\n"
+            f"  %eb = tensor.empty() : {tb}\n"
+            f"  %pb = linalg.pack %rhs{pb} outer_dims_perm = [1, 0] inner_dims_pos = [1, 0] inner_tiles = [{n0}, 1]"
+            f" into %eb : tensor<{k}x{n}xf32> -> {tb}\n"
+            f"  %ec = tensor.empty() : {tc}\n"
+            f"  %c0 = linalg.fill ins(%zero : f32) outs(%ec : {tc}) -> {tc}\n"
+            f"  %pc = linalg.mmt4d ins(%pa, %pb : {ta}, {tb}) outs(%c0 : {tc}) -> {tc}\n"
+            f"  %e = tensor.empty() : tensor<{m}x{n}xf32>\n"
+            f"  %r = linalg.unpack %pc inner_dims_pos = [0, 1] inner_tiles = [{m0}, {n0}] into %e"
+            f" : {tc} -> tensor<{m}x{n}xf32>\n"
+            f"  return %r : tensor<{m}x{n}xf32>\n}}\n")
+
+
+def _mmt4d_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
+    """(text, matcher name, setter name) of an ``mmt4d_script`` entry (matches any ``linalg.mmt4d``)."""
+    matcher, setter = f"match_mmt4d_script_{i}", f"set_mmt4d_strategy_{i}"
+    cache = (f"    // cache-level reduction tile over k1 (K blocking), outermost\n"
+             f"    %tc, %kcloop = transform.structured.tile_using_for %op tile_sizes [0, 0, {d['cache_k']}, 0, 0, 0]\n"
+             f"      : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n" if d.get("cache_k") else "")
+    unroll = (f"    transform.loop.unroll %kloop factor = {d['unroll']} : !transform.any_op\n"
+              if d["unroll"] > 1 else "")
+    text = _tpl("mmt4d_strategy.mlir").substitute(
+        key=w.key, name=f"mmt4d_strategy_{i}", matcher=matcher, setter=setter, schedule=f"mmt4d_schedule_{i}",
+        m0=d["m0"], n0=d["n0"], wg_tiles=_fmt([d["wg_m1"], d["wg_n1"]]), cache_op=cache,
+        reg_in="%tc" if cache else "%op", interchange=_fmt([1, 0, 2, 3, 4, 5] if d["order"] else list(range(6))),
+        unroll_op=unroll)
+    return text, matcher, setter
+
+
 def render_transform_library(schedules: Iterable) -> str | None:
     """One transform library for ``schedules`` (script form and config form); None if none applies."""
     from .schedule import _conv_matcher, _matcher
@@ -298,7 +343,8 @@ def render_transform_library(schedules: Iterable) -> str | None:
     entries, pairs = [], []
     for i, s in enumerate(schedules):
         if s.sketch in SCRIPT_SKETCHES:
-            text, m, st = (_strategy if s.sketch == "transform_script" else _gpu_strategy)(i, s.workload, s.decisions)
+            render = {"transform_script": _strategy, "mmt4d_script": _mmt4d_strategy}.get(s.sketch, _gpu_strategy)
+            text, m, st = render(i, s.workload, s.decisions)
             entries.append(text)
             pairs.append(f"@{m} -> @{st}")
             continue

@@ -37,7 +37,7 @@ from .evaluate import Evaluator, MeasureResult
 from .schedule import Schedule, render_tuning_spec
 from .transform_script import SCRIPT_SKETCHES, render_transform_library
 from .search import get_strategy
-from .space import IMG2COL_FLAG, fixed_schedules, search_sketch, sketches_for
+from .space import IMG2COL_FLAG, NEEDS_MODULE_REWRITE, fixed_schedules, search_sketch, sketches_for
 
 __all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "confirm_bests", "GLOBAL_VARIANTS",
            "MIN_GAIN"]
@@ -293,7 +293,7 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
                           progress=(lambda msg, _d, _t: progress(msg, budget, budget)) if progress else None)
         except KeyboardInterrupt:
             interrupted = True
-    winners = [r.best for r in results.values() if r.kept]
+    winners = [r.best for r in results.values() if r.kept and r.best.sketch not in NEEDS_MODULE_REWRITE]
     spec = render_tuning_spec(winners)
     library = render_transform_library(winners) if any(w.sketch in SCRIPT_SKETCHES for w in winners) else None
     history: list[float] = []
