@@ -137,7 +137,7 @@ def main(argv=None) -> int:
         w = Workload.from_key(key)
         conv = isinstance(w, ConvWorkload)
         found, runs[key] = {}, {}
-        n_fixed[key] = 1 + len(fixed_schedules(w))
+        n_fixed[key] = 1 + len(fixed_schedules(w, searched=args.sketch))
         for strat in strats:
             seeds = [args.seed + i for i in range(args.random_seeds)] if strat == "random" else [args.seed]
             for sd in seeds:

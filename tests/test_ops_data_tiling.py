@@ -6,7 +6,7 @@ from mlir_opt.db import Database
 from mlir_opt.ops.dispatches import Workload
 from mlir_opt.ops.evaluate import Evaluator
 from mlir_opt.ops.schedule import Schedule
-from mlir_opt.ops.space import FIXED_SCHEDULES, fixed_schedules, sketches_for
+from mlir_opt.ops.space import FIXED_SCHEDULES, SEARCH_SEEDS, fixed_schedules, sketches_for
 from mlir_opt.ops.tuner import tune_workloads
 
 # extents that are not multiples of the 8x8 mmt4d tile or of the 13x8 inner_tiled tile (padding paths)
@@ -72,8 +72,12 @@ def test_mmt4d_script_packs_and_computes_right():
     sk = next(s for s in sketches_for(mm) if s.name == "mmt4d_script")
     assert sk.validate(d) is None
     assert "spills" in sk.validate(dict(d, m0=8, n0=16))
-    assert "f32 linalg.matmul only" in next(s for s in sketches_for(BMM) if s.name == "mmt4d_script").validate(
-        dict(d, cache_k=0))
+    assert "mmt4d_script" not in [s.name for s in sketches_for(BMM)]
+    assert "does not apply to batch_matmul" in Schedule(BMM, "mmt4d_script", dict(d, cache_k=0)).validate()
+    # a search of this sketch measures its seed first
+    assert ("mmt4d_script", SEARCH_SEEDS["mmt4d_script"][0]) in fixed_schedules(
+        Workload.from_key("matmul_64x64x64_f32xf32xf32"), searched="mmt4d_script")
+    assert all(n != "mmt4d_script" for n, _ in fixed_schedules(mm))
     assert "cache_k=24" in sk.validate(dict(d, cache_k=24))
     mod = packed_module(mm, d)  # 40 = 6*7 - 2 rows and 72 = 16*5 - 8 columns: both packs padded
     assert "tensor<7x64x6x1xf32>" in mod and "tensor<5x64x16x1xf32>" in mod and mod.count("padding_value") == 2

@@ -66,7 +66,7 @@ from dataclasses import dataclass
 from .dispatches import ConvWorkload, Workload
 
 __all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "fixed_schedules", "FIXED_SCHEDULES",
-           "SKETCH_FLAGS", "IMG2COL_FLAG", "DATA_TILING_KNOB_FLAGS", "NEEDS_MODULE_REWRITE",
+           "SKETCH_FLAGS", "IMG2COL_FLAG", "DATA_TILING_KNOB_FLAGS", "NEEDS_MODULE_REWRITE", "SEARCH_SEEDS",
            "SKETCH_SEEDS",
            "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON",
            "KNOB_DEFAULTS", "complete"]
@@ -246,6 +246,11 @@ FIXED_SCHEDULES: dict[str, list[dict]] = {
         dict(ukernels=True, mmt4d_intrinsics=False, llvm_unroll=False, tile_bytes=0, inner_tiled=0),
         dict(ukernels=False, mmt4d_intrinsics=False, llvm_unroll=False, tile_bytes=0, inner_tiled=1),
     ],
+}
+#: Known good decision sets measured first when a search explores that sketch (``--sketch``): the
+#: 4x16 packed kernel matched torch single-threaded on 1024³ (docs/op-level.md, 2026-11-26).
+SEARCH_SEEDS: dict[str, list[dict]] = {
+    "mmt4d_script": [dict(m0=4, n0=16, wg_m1=8, wg_n1=8, cache_k=0, unroll=4, order=0)],
 }
 
 
@@ -528,18 +533,22 @@ def fixed_sketches(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
             and isinstance(w, ConvWorkload)]
 
 
-def fixed_schedules(w: Workload, target: str = "llvm-cpu") -> list[tuple[str, dict]]:
+def fixed_schedules(w: Workload, target: str = "llvm-cpu", searched: str | None = None) -> list[tuple[str, dict]]:
     """``(sketch, decisions)`` measured once per workload besides the default: the knob-less
     sketches of :func:`fixed_sketches` (img2col for convs) and, for CPU contractions, the data
     tiling routes of :data:`FIXED_SCHEDULES` (module-level flags; a winner among them is carried
-    to the model as a module-level variant, not by the tuning spec)."""
+    to the model as a module-level variant, not by the tuning spec), plus the
+    :data:`SEARCH_SEEDS` of the ``searched`` sketch."""
     out = [(s.name, {}) for s in fixed_sketches(w, target)]
     if isinstance(w, ConvWorkload):
         return out
     sks = {s.name: s for s in sketches_for(w, target)}
-    for name, sets in FIXED_SCHEDULES.items():
+    sets = dict(FIXED_SCHEDULES)
+    if searched in SEARCH_SEEDS:
+        sets[searched] = SEARCH_SEEDS[searched]
+    for name, ds in sets.items():
         if name in sks:
-            out += [(name, dict(d)) for d in sets if sks[name].validate(d) is None]
+            out += [(name, dict(d)) for d in ds if sks[name].validate(d) is None]
     return out
 
 
@@ -643,7 +652,8 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         Knob("unroll", (1, 2, 4)),
         Knob("order", (0, 1)),
     ))
-    return [Sketch("default", w, ()), double, mmt4d, Sketch("data_tiling", w, (
+    packed = [mmt4d] if w.op == "linalg.matmul" and w.types == ("f32", "f32", "f32") else []
+    return [Sketch("default", w, ()), double, *packed, Sketch("data_tiling", w, (
         Knob("ukernels", (False, True)),
         # IREE 3.13 has no flag for mmt4d tile sizes; these are the mmt4d lowering knobs it exposes
         Knob("mmt4d_intrinsics", (False, True)),

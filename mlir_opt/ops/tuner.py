@@ -189,7 +189,8 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
         for k, r in results.items():  # IREE's default first: the bar every schedule must clear
             # plus fixed alternatives (img2col for a conv, data tiling routes for a matmul), measured once
             first = [Schedule(r.workload, "default", {})] + \
-                [Schedule(r.workload, n, d, ev.target.name) for n, d in fixed_schedules(r.workload, ev.target.name)]
+                [Schedule(r.workload, n, d, ev.target.name)
+                 for n, d in fixed_schedules(r.workload, ev.target.name, sketch[k].name)]
             _measure(ev, r, first[: max(1, budget - done)], sketch[k].name)
             done += min(len(first), max(1, budget - done))
             if progress:
