@@ -16,6 +16,12 @@ A ``transform_script`` schedule renders to a transform library (templates in
 ``@schedule_i`` uses upstream transform ops only, so it also runs under plain
 ``iree-opt --transform-interpreter`` (the FileCheck test in tests/lit/ops does that).
 
+``mmt4d_script`` schedules (CPU, f32 ``linalg.matmul``) render the matmul as pack + ``linalg.mmt4d``
++ unpack (:func:`packed_module`, the payload the evaluator compiles) and ``@mmt4d_strategy_i`` from
+``transform_scripts/mmt4d_strategy.mlir`` for the mmt4d dispatch: workgroup tiles over (M1, N1),
+optional K blocking, one m0 x n0 register tile per (m1, n1), unit dims folded so the tile is an outer
+product per k step (broadcast + FMA), accumulators hoisted out of the k loop.
+
 ``gpu_script`` schedules (CUDA, f32 contractions) render ``@gpu_strategy_i`` from
 ``transform_scripts/gpu_matmul_strategy.mlir``: workgroup tiles, operands staged in shared memory
 (nofold pads rewritten to copies spread over the threads), register tiles per thread with the
