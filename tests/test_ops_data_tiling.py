@@ -84,7 +84,10 @@ def test_mmt4d_script_packs_and_computes_right():
     lib = render_transform_library([Schedule(mm, "mmt4d_script", d)])
     assert 'transform.match.operation_name %op ["linalg.mmt4d"]' in lib and "tile_sizes [0, 0, 32, 0, 0, 0]" in lib
     ev = Evaluator(db=Database(":memory:"), reps=2)
-    res = ev.evaluate([Schedule(mm, "mmt4d_script", d), Schedule(mm, "mmt4d_script", dict(d, m0=4, cache_k=0))])
+    bmm1 = Workload.from_key("batch_matmul_1x20x24x64_f32xf32xf32")  # unit batch, as BERT's projections
+    assert "tensor.collapse_shape" in packed_module(bmm1, d)
+    res = ev.evaluate([Schedule(mm, "mmt4d_script", d), Schedule(mm, "mmt4d_script", dict(d, m0=4, cache_k=0)),
+                       Schedule(bmm1, "mmt4d_script", d)])
     ev.close()
     for r in res:
         assert r.status == "ok" and r.rel_error < 1e-5, (r.schedule.describe(), r.error)

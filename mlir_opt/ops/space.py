@@ -318,9 +318,15 @@ def _validate_transform_script(w: Workload, d: dict) -> str | None:
     return None
 
 
+def _packable(w: Workload) -> bool:
+    """f32 ``linalg.matmul`` or unit-batch ``linalg.batch_matmul`` with standard operand layouts."""
+    return (w.types == ("f32", "f32", "f32") and not isinstance(w, ConvWorkload)
+            and (w.op == "linalg.matmul" or (w.op == "linalg.batch_matmul" and w.extents.get("B") == 1)))
+
+
 def _validate_mmt4d_script(w: Workload, d: dict) -> str | None:
-    if w.op != "linalg.matmul" or w.types != ("f32", "f32", "f32"):
-        return f"mmt4d_script packs f32 linalg.matmul only (not {w.op} {'x'.join(w.types)})"
+    if not _packable(w):
+        return f"mmt4d_script packs f32 linalg.matmul / unit-batch batch_matmul only (not {w.key})"
     e = w.extents
     if d["m0"] * d["n0"] // 8 > 12:
         return f"register tile {d['m0']}x{d['n0']} needs {d['m0'] * d['n0'] // 8} of 16 ymm accumulators (> 12: spills)"
@@ -652,7 +658,7 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         Knob("unroll", (1, 2, 4)),
         Knob("order", (0, 1)),
     ))
-    packed = [mmt4d] if w.op == "linalg.matmul" and w.types == ("f32", "f32", "f32") else []
+    packed = [mmt4d] if _packable(w) else []
     return [Sketch("default", w, ()), double, *packed, Sketch("data_tiling", w, (
         Knob("ukernels", (False, True)),
         # IREE 3.13 has no flag for mmt4d tile sizes; these are the mmt4d lowering knobs it exposes

@@ -305,6 +305,16 @@ def packed_module(w: Workload, d: dict) -> str:
     e = w.extents
     m, n, k = e["M"], e["N"], e["K"]
     m0, n0 = d["m0"], d["n0"]
+    if e.get("B") == 1:  # a unit-batch batch_matmul (as torch exports BERT's): drop the batch dim around it
+        inner = packed_module(Workload("linalg.matmul", (("M", m), ("N", n), ("K", k)), w.types,
+                                       (f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>")), d)
+        body = inner.split("\n", 1)[1].rsplit("  return", 1)[0]
+        return (f"func.func @main(%lhs3: tensor<1x{m}x{k}xf32>, %rhs3: tensor<1x{k}x{n}xf32>) -> tensor<1x{m}x{n}xf32> {{\n"
+                f"  %lhs = tensor.collapse_shape %lhs3 [[0, 1], [2]] : tensor<1x{m}x{k}xf32> into tensor<{m}x{k}xf32>\n"
+                f"  %rhs = tensor.collapse_shape %rhs3 [[0, 1], [2]] : tensor<1x{k}x{n}xf32> into tensor<{k}x{n}xf32>\n"
+                + body +
+                f"  %r3 = tensor.expand_shape %r [[0, 1], [2]] output_shape [1, {m}, {n}] : tensor<{m}x{n}xf32> into tensor<1x{m}x{n}xf32>\n"
+                f"  return %r3 : tensor<1x{m}x{n}xf32>\n}}\n")
     mo, no = -(-m // m0), -(-n // n0)
     pa = " padding_value(%zero : f32)" if m % m0 else ""
     pb = " padding_value(%zero : f32)" if n % n0 else ""
