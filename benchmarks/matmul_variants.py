@@ -103,7 +103,8 @@ def main(argv=None) -> int:
     src.write_text(w.single_op_module())
     vmfbs, compile_s, errors = {}, {}, {}
     for name, fl in variants.items():
-        res = compile_module(sources.get(name, src), "llvm-cpu", output=tmp / f"{name}.vmfb", flags=fl, raise_on_error=False)
+        res = compile_module(sources.get(name, src), "llvm-cpu", output=tmp / f"{name}.vmfb", flags=fl,
+                             raise_on_error=False)
         compile_s[name] = res.seconds
         if res.ok:
             vmfbs[name] = res.vmfb
@@ -221,7 +222,8 @@ def _time_dispatches(src: Path, flags: list[str], out: Path, threads: int) -> di
                 continue
             data = json.loads(p.stdout)
             scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
-            its = [b["real_time"] * scale[b["time_unit"]] for b in data["benchmarks"] if b.get("run_type") == "iteration"]
+            its = [b["real_time"] * scale[b["time_unit"]] for b in data["benchmarks"]
+                   if b.get("run_type") == "iteration"]
             res[fn] = statistics.median(its)
     return res
 

@@ -21,7 +21,8 @@ def test_data_tiling_knob_flags_and_validation():
     assert dt.flags(dict(BASE, inner_tiled=2, llvm_unroll=True)) == [
         "--iree-opt-data-tiling", "--iree-llvmcpu-loop-unrolling", "--iree-llvmcpu-enable-inner-tiled",
         "--iree-llvmcpu-enable-llvm-ukernels=inner_tiled"]
-    assert dt.flags(dict(BASE, tile_bytes=65536)) == ["--iree-opt-data-tiling", "--iree-llvmcpu-matmul-tile-bytes=65536"]
+    assert dt.flags(dict(BASE, tile_bytes=65536)) == ["--iree-opt-data-tiling",
+                                                      "--iree-llvmcpu-matmul-tile-bytes=65536"]
     assert "inner_tiled's workgroup tiles" in dt.validate(dict(BASE, inner_tiled=1, tile_bytes=65536))
     assert "inner_tiled does not produce" in dt.validate(dict(BASE, inner_tiled=1, mmt4d_intrinsics=True))
     assert dt.validate(dict(BASE, inner_tiled=1, ukernels=True)) is None

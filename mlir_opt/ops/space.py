@@ -310,7 +310,8 @@ def _validate_transform_script(w: Workload, d: dict) -> str | None:
         return f"vec_k={d['vec_k']} does not divide K={e['K']}"
     if (e["K"] // d["vec_k"]) % d["unroll"]:
         return f"unroll={d['unroll']} does not divide the {e['K'] // d['vec_k']} reduction steps"
-    if d.get("cache_k") and (d["cache_k"] >= e["K"] or e["K"] % d["cache_k"] or d["cache_k"] % (d["vec_k"] * d["unroll"])):
+    ck = d.get("cache_k")
+    if ck and (ck >= e["K"] or e["K"] % ck or ck % (d["vec_k"] * d["unroll"])):
         return (f"cache_k={d['cache_k']} must divide K={e['K']} (and be smaller) and be a multiple of "
                 f"vec_k*unroll={d['vec_k'] * d['unroll']}")
     if d["vec_m"] * d["vec_n"] > 256:

@@ -127,7 +127,8 @@ def render_schedule_sequence(w: Workload, d: dict, name: str = "schedule") -> st
     unroll = (f"    transform.loop.unroll %kloop factor = {d['unroll']} : !transform.any_op\n"
               if d["unroll"] > 1 else "")
     cache = (f"    // cache-level reduction tile (K blocking: A/B panels of cache_k stay in L1/L2), outermost\n"
-             f"    %tc, %kcloop = transform.structured.tile_using_for %op tile_sizes {_fmt(b0 + [0, 0, d['cache_k']])}\n"
+             "    %tc, %kcloop = transform.structured.tile_using_for %op tile_sizes "
+             f"{_fmt(b0 + [0, 0, d['cache_k']])}\n"
              f"      : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n"
              if d.get("cache_k") else "")
     return _tpl("matmul_schedule.mlir").substitute(
@@ -309,11 +310,13 @@ def packed_module(w: Workload, d: dict) -> str:
         inner = packed_module(Workload("linalg.matmul", (("M", m), ("N", n), ("K", k)), w.types,
                                        (f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>")), d)
         body = inner.split("\n", 1)[1].rsplit("  return", 1)[0]
-        return (f"func.func @main(%lhs3: tensor<1x{m}x{k}xf32>, %rhs3: tensor<1x{k}x{n}xf32>) -> tensor<1x{m}x{n}xf32> {{\n"
+        return (f"func.func @main(%lhs3: tensor<1x{m}x{k}xf32>, %rhs3: tensor<1x{k}x{n}xf32>)"
+                f" -> tensor<1x{m}x{n}xf32> {{\n"
                 f"  %lhs = tensor.collapse_shape %lhs3 [[0, 1], [2]] : tensor<1x{m}x{k}xf32> into tensor<{m}x{k}xf32>\n"
                 f"  %rhs = tensor.collapse_shape %rhs3 [[0, 1], [2]] : tensor<1x{k}x{n}xf32> into tensor<{k}x{n}xf32>\n"
                 + body +
-                f"  %r3 = tensor.expand_shape %r [[0, 1], [2]] output_shape [1, {m}, {n}] : tensor<{m}x{n}xf32> into tensor<1x{m}x{n}xf32>\n"
+                f"  %r3 = tensor.expand_shape %r [[0, 1], [2]] output_shape [1, {m}, {n}]"
+                f" : tensor<{m}x{n}xf32> into tensor<1x{m}x{n}xf32>\n"
                 f"  return %r3 : tensor<1x{m}x{n}xf32>\n}}\n")
     mo, no = -(-m // m0), -(-n // n0)
     pa = " padding_value(%zero : f32)" if m % m0 else ""
