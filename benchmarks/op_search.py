@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     from mlir_opt.ops.evaluate import Evaluator, build_schedule
     from mlir_opt.ops.schedule import Schedule
     from mlir_opt.ops.search.reuse import ReuseStrategy
-    from mlir_opt.ops.space import IMG2COL_FLAG, fixed_sketches
+    from mlir_opt.ops.space import IMG2COL_FLAG, fixed_schedules
     from mlir_opt.ops.tuner import MIN_GAIN, tune_workloads
     from mlir_opt.report import machine_info
 
@@ -140,7 +140,7 @@ def main(argv=None) -> int:
         w = Workload.from_key(key)
         conv = isinstance(w, ConvWorkload)
         found, runs[key] = {}, {}
-        n_fixed[key] = 1 + len(fixed_sketches(w))
+        n_fixed[key] = 1 + len(fixed_schedules(w, searched=args.sketch))
         for strat in strats:
             seeds = [args.seed + i for i in range(args.random_seeds)] if strat == "random" else [args.seed]
             for sd in seeds:

@@ -42,7 +42,12 @@ def build_schedule(s: Schedule, directory: str | Path, target="llvm-cpu", *, tim
         if spec is not None:
             (d / "spec.mlir").write_text(spec)
             flags = [*flags, f"--iree-codegen-tuning-spec-path={d / 'spec.mlir'}"]
-    return compile_module(s.workload.single_op_module(), target, output=d / "m.vmfb", flags=flags,
+    module = s.workload.single_op_module()
+    if s.sketch == "mmt4d_script":  # its payload: the matmul written as pack + mmt4d + unpack
+        from .transform_script import packed_module
+
+        module = packed_module(s.workload, s.decisions)
+    return compile_module(module, target, output=d / "m.vmfb", flags=flags,
                           timeout=timeout, raise_on_error=False)
 
 

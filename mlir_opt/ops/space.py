@@ -12,16 +12,35 @@ CPU contraction sketches (matmul / batch_matmul root ops):
 * ``transform_script`` — a transform-dialect codegen script IREE executes instead of its pipeline
   (see :mod:`.transform_script`): workgroup tiles ``wg_m``×``wg_n``, register tiles ``vec_m``×
   ``vec_n`` in loop ``order`` (0: m outer, 1: n outer), reduction tile ``vec_k`` unrolled
-  ``unroll`` times, then vectorization. f32 matmul / batch_matmul; for convolutions (batch 1
+  ``unroll`` times, optionally inside a cache-level reduction tile ``cache_k`` (K blocking, the
+  outermost loop of the workgroup; 0: none), then vectorization. f32 matmul / batch_matmul; for convolutions (batch 1
   included, which the config form cannot reach) workgroup tiles ``wg_oh wg_ow wg_oc``, register
   tiles ``vec_ow vec_oc`` (OH = 1), reduction tile ``vec_ic`` (KH = KW = 1), loop ``order``, then
   decomposition to 1-D convs and vectorization.
 * ``data_tiling``  — ``--iree-opt-data-tiling`` (pack to a blocked layout + mmt4d), optionally with
   IREE's mmt4d micro-kernels (``ukernels`` knob), vector-contract lowering with intrinsics instead
-  of inline asm (``mmt4d_intrinsics``: ``--iree-codegen-mmt4d-use-intrinsics``) and LLVM loop
-  unrolling (``llvm_unroll``: ``--iree-llvmcpu-loop-unrolling``). A module-level choice: IREE 3.13
-  applies tuning specs before encodings are materialized, so mmt4d tiles cannot be set per op
-  (verified), and no flag sets mmt4d tile sizes.
+  of inline asm (``mmt4d_intrinsics``: ``--iree-codegen-mmt4d-use-intrinsics``), LLVM loop
+  unrolling (``llvm_unroll``: ``--iree-llvmcpu-loop-unrolling``), the distribution tile budget of
+  data-tiled matmuls (``tile_bytes``: ``--iree-llvmcpu-matmul-tile-bytes``, 0 = IREE's 256 KiB;
+  it sets the mmt4d workgroup tiles, e.g. [2, 4] at 256 KiB, [8, 16] at 1 MiB for 1024³) and the
+  lowering of the encoded matmul (``inner_tiled``: 0 = ``linalg.mmt4d`` with 8×8×1 register tiles
+  on AVX2; 1 = ``--iree-llvmcpu-enable-inner-tiled``, ``iree_codegen.inner_tiled`` with
+  ``MMA_X86_AVX2_FMA_1x8x1`` × ``intrinsics_m = 13``, a 13×8 register tile; 2 = that plus IREE's
+  LLVM-bitcode ukernel for it, ``--iree-llvmcpu-enable-llvm-ukernels=inner_tiled``). A
+  module-level choice: IREE 3.13 applies tuning specs before encodings are materialized, so mmt4d
+  tiles cannot be set per op (verified), and no flag sets mmt4d inner tile sizes. It is measured
+  once per contraction workload in a few fixed decision sets (:data:`FIXED_SCHEDULES`) besides the
+  searched sketch, and can be searched itself (``--sketch data_tiling``).
+
+* ``mmt4d_script`` — the matmul written as ``linalg.pack`` (A: ``m0``×1 tiles, B: ``n0``×1,
+  N-major) + ``linalg.mmt4d`` + ``linalg.unpack`` (:func:`.transform_script.packed_module`), the
+  mmt4d compiled by a transform-dialect strategy (``transform_scripts/mmt4d_strategy.mlir``):
+  workgroup tiles ``wg_m1``×``wg_n1`` over (M1, N1), optional K blocking ``cache_k``, one
+  ``m0``×``n0`` register tile per (m1, n1) in loop ``order``, unit dims folded so the tile is an
+  outer product per k step, ``unroll``, accumulators hoisted. Register tiles IREE's own mmt4d
+  pipeline does not vectorize (4×16, 6×16; 3.13 scalarizes them) become broadcast + FMA kernels.
+  f32 ``linalg.matmul`` only; searched with ``--sketch mmt4d_script``; not applied to models yet
+  (:data:`NEEDS_MODULE_REWRITE`).
 
 CPU convolution sketches (``linalg.conv_2d_nhwc_hwcf`` / ``conv_2d_nchw_fchw`` root ops):
 
@@ -46,7 +65,8 @@ from dataclasses import dataclass
 
 from .dispatches import ConvWorkload, Workload
 
-__all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "SKETCH_FLAGS", "IMG2COL_FLAG",
+__all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "fixed_schedules", "FIXED_SCHEDULES",
+           "SKETCH_FLAGS", "IMG2COL_FLAG", "DATA_TILING_KNOB_FLAGS", "NEEDS_MODULE_REWRITE", "SEARCH_SEEDS",
            "SKETCH_SEEDS",
            "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON",
            "KNOB_DEFAULTS", "complete"]
@@ -56,7 +76,7 @@ IMG2COL_FLAG = ("--iree-preprocessing-pass-pipeline=builtin.module(util.func("
                 "iree-global-opt-convert-conv2d-to-img2col))")
 SKETCH_FLAGS = {"default": [], "double_tiling": [], "data_tiling": ["--iree-opt-data-tiling"],
                 "gpu_simt": [], "gpu_mma": [], "conv_tiling": [], "img2col": [IMG2COL_FLAG],
-                "img2col_tiling": [IMG2COL_FLAG], "transform_script": [],
+                "img2col_tiling": [IMG2COL_FLAG], "transform_script": [], "mmt4d_script": [],
                 "spirv_simt": [], "spirv_coopmat": [], "gpu_script": [], "gpu_script_mma": []}
 
 #: Op kinds whose script form IREE 3.13 does not execute, and why (as data; docs/op-level.md).
@@ -69,7 +89,8 @@ SCRIPT_UNSUPPORTED: dict[str, str] = {}
 
 #: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
-KNOB_DEFAULTS = {"gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
+KNOB_DEFAULTS = {"data_tiling": {"tile_bytes": 0, "inner_tiled": 0}, "transform_script": {"cache_k": 0},
+                 "gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
                  "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0, "one_group": 0},
                  "gpu_script_mma": {"wg_order": 0}}
 
@@ -183,6 +204,10 @@ class Sketch:
             return _validate_spirv_simt(self.workload, d)
         if self.name == "spirv_coopmat":
             return _validate_spirv_coopmat(self.workload, d)
+        if self.name == "data_tiling":
+            return _validate_data_tiling(self.workload, d)
+        if self.name == "mmt4d_script":
+            return _validate_mmt4d_script(self.workload, d)
         if self.name != "double_tiling":
             return None
         return _validate_double_tiling(self.workload, d)
@@ -190,13 +215,59 @@ class Sketch:
     def flags(self, d: dict) -> list[str]:
         """Module-level iree-compile flags for these decisions."""
         fl = list(SKETCH_FLAGS[self.name])
-        if self.name == "data_tiling" and d.get("ukernels"):
-            fl.append("--iree-llvmcpu-enable-ukernels=mmt4d")
-        if self.name == "data_tiling" and d.get("mmt4d_intrinsics"):
-            fl.append("--iree-codegen-mmt4d-use-intrinsics")
-        if self.name == "data_tiling" and d.get("llvm_unroll"):
-            fl.append("--iree-llvmcpu-loop-unrolling")
+        if self.name == "data_tiling":
+            for knob, render in DATA_TILING_KNOB_FLAGS.items():
+                if d.get(knob):
+                    fl.extend(render(d[knob]))
         return fl
+
+
+#: data_tiling knob -> the iree-compile flags a true / non-zero value adds (verified on IREE 3.13).
+DATA_TILING_KNOB_FLAGS = {
+    "ukernels": lambda v: ["--iree-llvmcpu-enable-ukernels=mmt4d"],
+    "mmt4d_intrinsics": lambda v: ["--iree-codegen-mmt4d-use-intrinsics"],
+    "llvm_unroll": lambda v: ["--iree-llvmcpu-loop-unrolling"],
+    "tile_bytes": lambda v: [f"--iree-llvmcpu-matmul-tile-bytes={v}"],
+    "inner_tiled": lambda v: ["--iree-llvmcpu-enable-inner-tiled"]
+    + (["--iree-llvmcpu-enable-llvm-ukernels=inner_tiled"] if v == 2 else []),
+}
+
+
+def _validate_data_tiling(w: Workload, d: dict) -> str | None:
+    if d.get("inner_tiled") and w.op != "linalg.matmul":
+        # "failed to legalize operation 'linalg.batch_matmul'" in encoding materialization (verified)
+        return f"inner_tiled: IREE 3.13 does not materialize encodings of {w.op} to inner_tiled (compile error)"
+    if d.get("inner_tiled") and d.get("tile_bytes"):
+        # inner_tiled's distribution stays [1, 1, 0] from 64 KiB to 16 MiB (1024³ f32, znver3, verified)
+        return "tile_bytes does not change inner_tiled's workgroup tiles (always one register tile)"
+    if d.get("inner_tiled") and d.get("mmt4d_intrinsics"):
+        # same .vmfb byte for byte with and without the flag (1024³ f32, znver3, 2026-11-26)
+        return "mmt4d_intrinsics acts on linalg.mmt4d, which inner_tiled does not produce (identical code)"
+    return None
+
+
+#: Decision sets measured once per workload besides its searched sketch (CPU contractions): module-level
+#: routes the per-op search space cannot express (see docs/op-level.md, "Closing the 1024³ gap").
+FIXED_SCHEDULES: dict[str, list[dict]] = {
+    "data_tiling": [
+        dict(ukernels=False, mmt4d_intrinsics=False, llvm_unroll=False, tile_bytes=0, inner_tiled=0),
+        dict(ukernels=True, mmt4d_intrinsics=False, llvm_unroll=False, tile_bytes=0, inner_tiled=0),
+        dict(ukernels=False, mmt4d_intrinsics=False, llvm_unroll=False, tile_bytes=0, inner_tiled=1),
+    ],
+}
+#: Known good decision sets measured first when a search explores that sketch (``--sketch``): the
+#: 4x16 packed kernel matched torch single-threaded on 1024³ (docs/op-level.md, 2026-11-26).
+SEARCH_SEEDS: dict[str, list[dict]] = {
+    "mmt4d_script": [dict(m0=4, n0=16, wg_m1=8, wg_n1=8, cache_k=0, unroll=4, order=0)],
+}
+
+
+#: Sketches whose payload is a rewritten module (not the model's op): measured on single-op modules
+#: (op_search, ``--sketch``), but a model cannot use them until the graph level performs the rewrite.
+NEEDS_MODULE_REWRITE: dict[str, str] = {
+    "mmt4d_script": "its payload is the matmul rewritten as pack + linalg.mmt4d + unpack "
+                    "(transform_script.packed_module), which models do not contain yet",
+}
 
 
 #: Why per-op conv configs are refused at batch 1 (verified on IREE 3.13, see docs/op-level.md).
@@ -247,8 +318,32 @@ def _validate_transform_script(w: Workload, d: dict) -> str | None:
         return f"vec_k={d['vec_k']} does not divide K={e['K']}"
     if (e["K"] // d["vec_k"]) % d["unroll"]:
         return f"unroll={d['unroll']} does not divide the {e['K'] // d['vec_k']} reduction steps"
+    ck = d.get("cache_k")
+    if ck and (ck >= e["K"] or e["K"] % ck or ck % (d["vec_k"] * d["unroll"])):
+        return (f"cache_k={d['cache_k']} must divide K={e['K']} (and be smaller) and be a multiple of "
+                f"vec_k*unroll={d['vec_k'] * d['unroll']}")
     if d["vec_m"] * d["vec_n"] > 256:
         return f"vector tile {d['vec_m']}x{d['vec_n']} exceeds 256 accumulators (register spill)"
+    return None
+
+
+def _packable(w: Workload) -> bool:
+    """f32 ``linalg.matmul`` or unit-batch ``linalg.batch_matmul`` with standard operand layouts."""
+    return (w.types == ("f32", "f32", "f32") and not isinstance(w, ConvWorkload)
+            and (w.op == "linalg.matmul" or (w.op == "linalg.batch_matmul" and w.extents.get("B") == 1)))
+
+
+def _validate_mmt4d_script(w: Workload, d: dict) -> str | None:
+    if not _packable(w):
+        return f"mmt4d_script packs f32 linalg.matmul / unit-batch batch_matmul only (not {w.key})"
+    e = w.extents
+    if d["m0"] * d["n0"] // 8 > 12:
+        return f"register tile {d['m0']}x{d['n0']} needs {d['m0'] * d['n0'] // 8} of 16 ymm accumulators (> 12: spills)"
+    kc = d["cache_k"] or e["K"]
+    if d["cache_k"] and (d["cache_k"] >= e["K"] or e["K"] % d["cache_k"]):
+        return f"cache_k={d['cache_k']} must divide K={e['K']} and be smaller (0: no K blocking)"
+    if kc % d["unroll"]:
+        return f"unroll={d['unroll']} does not divide the {kc} k steps of a block"
     return None
 
 
@@ -459,6 +554,7 @@ def _conv_sketches(w: ConvWorkload) -> list[Sketch]:
         Knob("vec_oc", tuple(v for v in (4, 8, 16, 32) if e["OC"] % v == 0) or (e["OC"],)),
         Knob("vec_ic", _divisors(e["IC"], 1, 64)),
         Knob("order", (0, 1)),
+        Knob("cache_k", (0,)),  # K blocking is rendered for matmul scripts only (shared knob set)
     )))
     out.append(Sketch("conv_tiling", w, (
         Knob("dist_oh", _divisors(e["OH"], 1, 32)),
@@ -484,6 +580,25 @@ def fixed_sketches(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
     """Knob-less sketches measured once per workload besides the default (e.g. img2col for convs)."""
     return [s for s in sketches_for(w, target) if not s.knobs and s.name != "default"
             and isinstance(w, ConvWorkload)]
+
+
+def fixed_schedules(w: Workload, target: str = "llvm-cpu", searched: str | None = None) -> list[tuple[str, dict]]:
+    """``(sketch, decisions)`` measured once per workload besides the default: the knob-less
+    sketches of :func:`fixed_sketches` (img2col for convs) and, for CPU contractions, the data
+    tiling routes of :data:`FIXED_SCHEDULES` (module-level flags; a winner among them is carried
+    to the model as a module-level variant, not by the tuning spec), plus the
+    :data:`SEARCH_SEEDS` of the ``searched`` sketch."""
+    out = [(s.name, {}) for s in fixed_sketches(w, target)]
+    if isinstance(w, ConvWorkload):
+        return out
+    sks = {s.name: s for s in sketches_for(w, target)}
+    sets = dict(FIXED_SCHEDULES)
+    if searched in SEARCH_SEEDS:
+        sets[searched] = SEARCH_SEEDS[searched]
+    for name, ds in sets.items():
+        if name in sks:
+            out += [(name, dict(d)) for d in ds if sks[name].validate(d) is None]
+    return out
 
 
 def _spirv_simt(w: Workload) -> Sketch:
@@ -596,10 +711,23 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         Knob("vec_k", (1, 2, 4, 8, 16)),
         Knob("order", (0, 1)),
         Knob("unroll", (1, 2, 4)),
+        Knob("cache_k", (0, 128, 256, 512)),
     ))
-    return [Sketch("default", w, ()), double, Sketch("data_tiling", w, (
+    mmt4d = Sketch("mmt4d_script", w, (
+        Knob("m0", (4, 6, 8)),
+        Knob("n0", (8, 16)),
+        Knob("wg_m1", (4, 8, 16)),
+        Knob("wg_n1", (4, 8, 16)),
+        Knob("cache_k", tuple(v for v in (0, 32, 64, 128, 256) if v == 0 or (v < e["K"] and e["K"] % v == 0))),
+        Knob("unroll", (1, 2, 4)),
+        Knob("order", (0, 1)),
+    ))
+    packed = [mmt4d] if _packable(w) else []
+    return [Sketch("default", w, ()), double, *packed, Sketch("data_tiling", w, (
         Knob("ukernels", (False, True)),
         # IREE 3.13 has no flag for mmt4d tile sizes; these are the mmt4d lowering knobs it exposes
         Knob("mmt4d_intrinsics", (False, True)),
         Knob("llvm_unroll", (False, True)),
+        Knob("tile_bytes", (0, 65536, 1048576, 4194304)),
+        Knob("inner_tiled", (0, 1, 2)),
     )), script]

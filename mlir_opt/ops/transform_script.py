@@ -16,6 +16,12 @@ A ``transform_script`` schedule renders to a transform library (templates in
 ``@schedule_i`` uses upstream transform ops only, so it also runs under plain
 ``iree-opt --transform-interpreter`` (the FileCheck test in tests/lit/ops does that).
 
+``mmt4d_script`` schedules (CPU, f32 ``linalg.matmul``) render the matmul as pack + ``linalg.mmt4d``
++ unpack (:func:`packed_module`, the payload the evaluator compiles) and ``@mmt4d_strategy_i`` from
+``transform_scripts/mmt4d_strategy.mlir`` for the mmt4d dispatch: workgroup tiles over (M1, N1),
+optional K blocking, one m0 x n0 register tile per (m1, n1), unit dims folded so the tile is an outer
+product per k step (broadcast + FMA), accumulators hoisted out of the k loop.
+
 ``gpu_script`` schedules (CUDA, f32 contractions) render ``@gpu_strategy_i`` from
 ``transform_scripts/gpu_matmul_strategy.mlir``: workgroup tiles, operands staged in shared memory
 (nofold pads rewritten to copies spread over the threads), register tiles per thread with the
@@ -31,11 +37,11 @@ from typing import Iterable
 
 from .dispatches import ConvWorkload, Workload
 
-__all__ = ["TEMPLATES", "SCRIPT_SKETCHES", "render_schedule_sequence", "render_transform_library",
+__all__ = ["TEMPLATES", "SCRIPT_SKETCHES", "render_schedule_sequence", "render_transform_library", "packed_module",
            "interpreter_module", "script_supported", "gpu_script_layout", "gpu_mma_layout"]
 
 #: Sketches rendered as transform-dialect strategies (passed with --iree-codegen-transform-dialect-library).
-SCRIPT_SKETCHES = ("transform_script", "gpu_script", "gpu_script_mma")
+SCRIPT_SKETCHES = ("transform_script", "gpu_script", "gpu_script_mma", "mmt4d_script")
 
 #: The template directory (installed with the package).
 TEMPLATES = Path(__file__).parent / "transform_scripts"
@@ -120,10 +126,15 @@ def render_schedule_sequence(w: Workload, d: dict, name: str = "schedule") -> st
     interchange = ([0] + [p + 1 for p in perm]) if batch else perm
     unroll = (f"    transform.loop.unroll %kloop factor = {d['unroll']} : !transform.any_op\n"
               if d["unroll"] > 1 else "")
+    cache = (f"    // cache-level reduction tile (K blocking: A/B panels of cache_k stay in L1/L2), outermost\n"
+             "    %tc, %kcloop = transform.structured.tile_using_for %op tile_sizes "
+             f"{_fmt(b0 + [0, 0, d['cache_k']])}\n"
+             f"      : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n"
+             if d.get("cache_k") else "")
     return _tpl("matmul_schedule.mlir").substitute(
         name=name, n_par=2, vec_tiles=_fmt(b0 + [d["vec_m"], d["vec_n"], 0]), interchange=_fmt(interchange),
         par_handles=", !transform.any_op" * 2, red_tiles=_fmt(b0 + [0, 0, d["vec_k"]]),
-        unroll=d["unroll"], unroll_op=unroll, pad_op="")
+        unroll=d["unroll"], unroll_op=unroll, pad_op="", cache_op=cache, reg_in="%tc" if cache else "%op")
 
 
 def _script_matcher(name: str, w: Workload, gpu: bool = False) -> str:
@@ -388,6 +399,63 @@ def _gpu_mma_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     return text, matcher, setter
 
 
+def packed_module(w: Workload, d: dict) -> str:
+    """``w``'s single-op module (a ``linalg.matmul``) written as ``linalg.pack`` of A (inner tiles
+    ``m0`` x 1) and B (``n0`` x 1, N-major), ``linalg.mmt4d`` and ``linalg.unpack`` (the
+    ``mmt4d_script`` sketch's payload; same signature and result as the plain module). Extents that
+    are not multiples of the tiles are padded with zeros (and cut off again by the unpack)."""
+    e = w.extents
+    m, n, k = e["M"], e["N"], e["K"]
+    m0, n0 = d["m0"], d["n0"]
+    if e.get("B") == 1:  # a unit-batch batch_matmul (as torch exports BERT's): drop the batch dim around it
+        inner = packed_module(Workload("linalg.matmul", (("M", m), ("N", n), ("K", k)), w.types,
+                                       (f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>")), d)
+        body = inner.split("\n", 1)[1].rsplit("  return", 1)[0]
+        return (f"func.func @main(%lhs3: tensor<1x{m}x{k}xf32>, %rhs3: tensor<1x{k}x{n}xf32>)"
+                f" -> tensor<1x{m}x{n}xf32> {{\n"
+                f"  %lhs = tensor.collapse_shape %lhs3 [[0, 1], [2]] : tensor<1x{m}x{k}xf32> into tensor<{m}x{k}xf32>\n"
+                f"  %rhs = tensor.collapse_shape %rhs3 [[0, 1], [2]] : tensor<1x{k}x{n}xf32> into tensor<{k}x{n}xf32>\n"
+                + body +
+                f"  %r3 = tensor.expand_shape %r [[0, 1], [2]] output_shape [1, {m}, {n}]"
+                f" : tensor<{m}x{n}xf32> into tensor<1x{m}x{n}xf32>\n"
+                f"  return %r3 : tensor<1x{m}x{n}xf32>\n}}\n")
+    mo, no = -(-m // m0), -(-n // n0)
+    pa = " padding_value(%zero : f32)" if m % m0 else ""
+    pb = " padding_value(%zero : f32)" if n % n0 else ""
+    ta, tb, tc = f"tensor<{mo}x{k}x{m0}x1xf32>", f"tensor<{no}x{k}x{n0}x1xf32>", f"tensor<{mo}x{no}x{m0}x{n0}xf32>"
+    return (f"func.func @main(%lhs: tensor<{m}x{k}xf32>, %rhs: tensor<{k}x{n}xf32>) -> tensor<{m}x{n}xf32> {{\n"
+            "  %zero = arith.constant 0.0 : f32\n"
+            f"  %ea = tensor.empty() : {ta}\n"
+            f"  %pa = linalg.pack %lhs{pa} inner_dims_pos = [0, 1] inner_tiles = [{m0}, 1] into %ea"
+            f" : tensor<{m}x{k}xf32> -> {ta}\n"
+            f"  %eb = tensor.empty() : {tb}\n"
+            f"  %pb = linalg.pack %rhs{pb} outer_dims_perm = [1, 0] inner_dims_pos = [1, 0] inner_tiles = [{n0}, 1]"
+            f" into %eb : tensor<{k}x{n}xf32> -> {tb}\n"
+            f"  %ec = tensor.empty() : {tc}\n"
+            f"  %c0 = linalg.fill ins(%zero : f32) outs(%ec : {tc}) -> {tc}\n"
+            f"  %pc = linalg.mmt4d ins(%pa, %pb : {ta}, {tb}) outs(%c0 : {tc}) -> {tc}\n"
+            f"  %e = tensor.empty() : tensor<{m}x{n}xf32>\n"
+            f"  %r = linalg.unpack %pc inner_dims_pos = [0, 1] inner_tiles = [{m0}, {n0}] into %e"
+            f" : {tc} -> tensor<{m}x{n}xf32>\n"
+            f"  return %r : tensor<{m}x{n}xf32>\n}}\n")
+
+
+def _mmt4d_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
+    """(text, matcher name, setter name) of an ``mmt4d_script`` entry (matches any ``linalg.mmt4d``)."""
+    matcher, setter = f"match_mmt4d_script_{i}", f"set_mmt4d_strategy_{i}"
+    cache = (f"    // cache-level reduction tile over k1 (K blocking), outermost\n"
+             f"    %tc, %kcloop = transform.structured.tile_using_for %op tile_sizes [0, 0, {d['cache_k']}, 0, 0, 0]\n"
+             f"      : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n" if d.get("cache_k") else "")
+    unroll = (f"    transform.loop.unroll %kloop factor = {d['unroll']} : !transform.any_op\n"
+              if d["unroll"] > 1 else "")
+    text = _tpl("mmt4d_strategy.mlir").substitute(
+        key=w.key, name=f"mmt4d_strategy_{i}", matcher=matcher, setter=setter, schedule=f"mmt4d_schedule_{i}",
+        m0=d["m0"], n0=d["n0"], wg_tiles=_fmt([d["wg_m1"], d["wg_n1"]]), cache_op=cache,
+        reg_in="%tc" if cache else "%op", interchange=_fmt([1, 0, 2, 3, 4, 5] if d["order"] else list(range(6))),
+        unroll_op=unroll)
+    return text, matcher, setter
+
+
 def render_transform_library(schedules: Iterable) -> str | None:
     """One transform library for ``schedules`` (script form and config form); None if none applies."""
     from .schedule import _conv_matcher, _matcher
@@ -396,7 +464,7 @@ def render_transform_library(schedules: Iterable) -> str | None:
     for i, s in enumerate(schedules):
         if s.sketch in SCRIPT_SKETCHES:
             render = {"transform_script": _strategy, "gpu_script": _gpu_strategy,
-                      "gpu_script_mma": _gpu_mma_strategy}[s.sketch]
+                      "gpu_script_mma": _gpu_mma_strategy, "mmt4d_script": _mmt4d_strategy}[s.sketch]
             text, m, st = render(i, s.workload, s.decisions)
             entries.append(text)
             pairs.append(f"@{m} -> @{st}")

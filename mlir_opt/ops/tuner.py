@@ -20,6 +20,7 @@ are already in the database).
 from __future__ import annotations
 
 import random
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from .evaluate import Evaluator, MeasureResult
 from .schedule import Schedule, render_tuning_spec
 from .transform_script import SCRIPT_SKETCHES, render_transform_library
 from .search import get_strategy
-from .space import IMG2COL_FLAG, fixed_sketches, search_sketch, sketches_for
+from .space import IMG2COL_FLAG, NEEDS_MODULE_REWRITE, fixed_schedules, search_sketch, sketches_for
 
 __all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "confirm_bests", "GLOBAL_VARIANTS",
            "MIN_GAIN"]
@@ -186,9 +187,10 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
             named = [s_ for s_ in sketches_for(r.workload, ev.target.name) if s_.name == wanted and s_.knobs]
             sketch[k] = named[0] if named else search_sketch(r.workload, ev.target.name)
         for k, r in results.items():  # IREE's default first: the bar every schedule must clear
-            # plus knob-less alternatives (e.g. img2col for a conv), measured once
+            # plus fixed alternatives (img2col for a conv, data tiling routes for a matmul), measured once
             first = [Schedule(r.workload, "default", {})] + \
-                [Schedule(r.workload, f.name, {}) for f in fixed_sketches(r.workload, ev.target.name)]
+                [Schedule(r.workload, n, d, ev.target.name)
+                 for n, d in fixed_schedules(r.workload, ev.target.name, sketch[k].name)]
             _measure(ev, r, first[: max(1, budget - done)], sketch[k].name)
             done += min(len(first), max(1, budget - done))
             if progress:
@@ -306,7 +308,7 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
                           progress=(lambda msg, _d, _t: progress(msg, budget, budget)) if progress else None)
         except KeyboardInterrupt:
             interrupted = True
-    winners = [r.best for r in results.values() if r.kept]
+    winners = [r.best for r in results.values() if r.kept and r.best.sketch not in NEEDS_MODULE_REWRITE]
     spec = render_tuning_spec(winners)
     library = render_transform_library(winners) if any(w.sketch in SCRIPT_SKETCHES for w in winners) else None
     history: list[float] = []
@@ -326,6 +328,9 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         variants.update({k: v for k, v in GLOBAL_VARIANTS.items() if k.startswith("data_tiling")})
         if any(d.kind.startswith("conv") or d.root_op.startswith("linalg.conv") for d in dispatches):
             variants.update(CONV_VARIANTS)
+    for w in winners:  # flag-form winners (data tiling routes): module-level, not in the spec
+        if w.sketch == "data_tiling" and (w.flags(), False) not in variants.values():
+            variants[w.describe()] = (w.flags(), False)
     variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget, library)
     flags, use = variants[chosen]
     trials = sum(r.trials for r in results.values())
@@ -353,7 +358,7 @@ def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: 
             fl = list(flags) + ([f"--iree-codegen-tuning-spec-path={tmp / 'spec.mlir'}"] if use_spec is True else [])
             if use_spec == "library":
                 fl.append(f"--iree-codegen-transform-dialect-library={tmp / 'lib.mlir'}")
-            res = compile_module(src, tgt, output=tmp / f"{name.replace('+', '_')}.vmfb", flags=fl,
+            res = compile_module(src, tgt, output=tmp / (re.sub(r'[^A-Za-z0-9_.-]', '_', name) + '.vmfb'), flags=fl,
                                  raise_on_error=False)
             if res.ok:
                 vmfbs[name] = res.vmfb
