@@ -21,9 +21,12 @@ result stream-ordered, ``cuMemAllocAsync``), ``cached`` (``--device_allocator=ca
 as torch's launches are; this pipelines only modules compiled with
 ``--iree-execution-model=async-external``, a synchronous module waits inside every call)
 or ``all`` (all three, ``median_ms`` from ``cached``, plus the kernel time from
-``--dispatch_statistics`` where the HAL driver implements it: not CUDA in 3.13). In ``plain`` and ``cached`` each call ends in a host wait; torch peers record both the
-CUDA-event time of back-to-back launches (``median_ms``, as before) and the wall time of one call
-followed by a synchronisation (``call_ms``), the counterpart of IREE's call time.
+``--dispatch_statistics`` where the HAL driver implements it: not CUDA in 3.13). In ``plain`` and
+``cached`` each call ends in a host wait; torch peers record both the CUDA-event time of back-to-back
+launches (``median_ms``, as before) and the wall time of one call followed by a synchronisation
+(``call_ms``), the counterpart of IREE's call time. With ``--batch_size=N``, iree-benchmark-module
+3.13 reports 1/N of a synchronous module's call time (checked by wall clock on an H100); the runner
+multiplies back.
 """
 
 from __future__ import annotations
@@ -158,7 +161,7 @@ def time_torch_matmul(ins, reps: int) -> tuple[list[float], list[float]]:
     return out, calls
 
 
-#: --timing choices: the HAL flags (per driver) and calls per timed iteration of each.
+#: --timing choices (HAL flags per driver: :func:`hal_flags`) and the calls a ``batched`` iteration issues.
 TIMING_MODES = ("plain", "cached", "batched")
 BATCH = 10
 
