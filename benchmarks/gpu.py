@@ -6,7 +6,8 @@ The GPU host has no compiler, so GPU benchmarks run as bundles. Three steps:
     #    (top 3 per workload, re-measured together; CUDA f16 also at sm_89), + cuBLAS via torch
     python benchmarks/gpu.py bundle out/final --db tuning.sqlite
     # 2. on the GPU host (iree-base-runtime installed; Vulkan needs the loader, see docs/gpu.md)
-    for b in out/final/*/; do python3 $b/runner.py $b --out $b/results.json; done
+    #    (--timing cached: caching allocator + synchronous allocations for every IREE module, docs/gpu.md)
+    for b in out/final/*/; do python3 $b/runner.py $b --out $b/results.json --timing cached; done
     # 3. here: write the record and print the table
     python benchmarks/gpu.py collect out/final benchmarks/results/gpu-matmul-4096-h100-DATE.json --card "NVIDIA H100 ..."
     python benchmarks/gpu.py            # the table of every benchmarks/results/gpu-*.json
@@ -68,6 +69,7 @@ def collect(bundle_root: Path, dest: Path, card: str, extra: dict | None = None)
         device = device or res.get("device")
         by = {e["id"]: e for e in man["entries"]}
         peers = {by[r["id"]]["workload"]: r.get("median_ms") for r in res["results"] if by[r["id"]].get("peer")}
+        peer_calls = {by[r["id"]]["workload"]: r.get("call_ms") for r in res["results"] if by[r["id"]].get("peer")}
         for key in sorted({e["workload"] for e in man["entries"]}):
             mine = [(by[r["id"]], r) for r in res["results"] if by[r["id"]]["workload"] == key and not by[r["id"]].get("peer")]
             dflt = [r for e, r in mine if e["sketch"] == "default"]
@@ -81,8 +83,11 @@ def collect(bundle_root: Path, dest: Path, card: str, extra: dict | None = None)
                    "tuned": {"sketch": tuned[0][0]["sketch"], "decisions": tuned[0][0]["decisions"]} if tuned else None,
                    "tuned_rel_error": tuned[0][1].get("rel_error") if tuned else None,
                    "torch_cublas_ms": peers.get(key),
+                   "torch_cublas_call_ms": peer_calls.get(key),  # one call + synchronize (runner --timing)
+                   "timing": res.get("timing", {}).get("mode", "plain"),
                    "all": [{"sketch": e["sketch"], "decisions": e.get("decisions"), "status": r["status"],
-                            "median_ms": r.get("median_ms"), "rel_error": r.get("rel_error")} for e, r in mine]}
+                            "median_ms": r.get("median_ms"), "rel_error": r.get("rel_error"),
+                            "timings": {m: t.get("median_ms") for m, t in r.get("timings", {}).items()}} for e, r in mine]}
             rows[f"{man['target']}:{man['arch']}:{key}"] = row
     rec = {"date": time.strftime("%Y-%m-%d", time.gmtime()), "device": card, "runtime_device": device,
            "iree": "3.13.0 (compile here, run with iree-base-runtime 3.13.0 on the host)", "table": rows, **(extra or {})}

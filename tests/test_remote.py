@@ -220,6 +220,53 @@ def test_tune_remote_searches_gpu_script_when_asked(tmp_path):
     assert [e["decisions"] for e in man["entries"][1:3]] == SKETCH_SEEDS["gpu_script"][:2]
 
 
+def test_runner_timing_modes_apply_to_every_module(tmp_path):
+    """``--timing all``: every module timed plain, cached and batched (the same HAL flags for all, recorded),
+    ``median_ms`` from ``cached``; extra compile flags reach every module and the manifest."""
+    flag = "--iree-execution-model=async-external"
+    scheds = [Schedule(W, "default", {}), Schedule(W, "double_tiling", dict(dist_m=32, dist_n=64, vec_m=8, vec_n=32,
+                                                                           vec_k=4))]
+    man = write_bundle(scheds, tmp_path / "t", target="llvm-cpu", extra_flags=[flag])
+    assert flag in man["compile_flags"] and len(man["entries"]) == 2
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    p = subprocess.run([sys.executable, "runner.py", ".", "--out", "results.json", "--reps", "2", "--timing", "all"],
+                       cwd=tmp_path / "t", capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    res = json.loads((tmp_path / "t" / "results.json").read_text())
+    assert res["timing"]["mode"] == "all" and res["timing"]["median_ms_from"] == "cached"
+    assert res["timing"]["hal_flags"]["plain"] == [] and "--device_allocator=caching" in res["timing"]["hal_flags"]["cached"]
+    for r in res["results"]:
+        assert r["status"] == "ok" and r["rel_error"] < 1e-5, r
+        assert set(r["timings"]) == {"plain", "cached", "batched"}
+        assert all(t["median_ms"] > 0 for t in r["timings"].values())
+        assert r["median_ms"] == r["timings"]["cached"]["median_ms"]
+    # unknown modes are refused by argparse with a one-line usage error
+    p = subprocess.run([sys.executable, "runner.py", ".", "--timing", "fast"], cwd=tmp_path / "t",
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 2 and "invalid choice" in p.stderr
+
+
+def test_tune_remote_f16_searches_gpu_script_mma_by_default(tmp_path):
+    """CUDA f16 x f16 -> f32 matmul: tune-remote searches gpu_script_mma unless --sketch names gpu_mma;
+    other f16 contractions (batch_matmul) keep gpu_mma."""
+    from mlir_opt.cli import main
+    from mlir_opt.ops.space import SKETCH_SEEDS
+
+    f16 = Workload.from_key("matmul_256x256x128_f16xf16xf32")
+    assert [s.name for s in sketches_for(f16, "cuda")] == ["default", "gpu_script_mma", "gpu_mma"]
+    bmm = Workload.from_key("batch_matmul_4x256x256x128_f16xf16xf32")
+    assert [s.name for s in sketches_for(bmm, "cuda")] == ["default", "gpu_mma"]
+    for extra, want in (([], "gpu_script_mma"), (["--sketch", "gpu_mma"], "gpu_mma")):
+        out = tmp_path / want
+        assert main(["tune-remote", f16.key, "--target", "cuda", "--candidates", "1", *extra, "-o", str(out),
+                     "--db", str(tmp_path / "db.sqlite"), "--prepare-only"]) == 0
+        man = json.loads((out / "round0" / "bundle" / "manifest.json").read_text())
+        assert [e.get("sketch", e.get("peer")) for e in man["entries"]] == ["default", want, "torch_matmul"], man
+    assert man["entries"][1]["sketch"] == "gpu_mma"
+    gs = json.loads((tmp_path / "gpu_script_mma" / "round0" / "bundle" / "manifest.json").read_text())
+    assert gs["entries"][1]["decisions"] == SKETCH_SEEDS["gpu_script_mma"][0]
+
+
 def test_broken_transform_library_is_a_compile_error(tmp_path):
     """iree-compile 3.13 exits 0 and falls back to its own codegen when the library does not parse:
     that must not pass for the requested schedule."""

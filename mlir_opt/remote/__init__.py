@@ -53,8 +53,11 @@ def _io(w: Workload, seed: int) -> dict:
 
 def write_bundle(schedules: Iterable[Schedule], out_dir: str | Path, *, target: str = "cuda",
                  arch: str | None = None, seed: int = 0, reps: int = 10, tol: float = 1e-4,
-                 peers: bool = True, jobs: int | None = None) -> dict:
+                 peers: bool = True, jobs: int | None = None, extra_flags: Iterable[str] = ()) -> dict:
     """Compile ``schedules`` for ``target`` and write a self-contained bundle directory.
+
+    ``extra_flags`` are iree-compile flags added to every module alike (recorded in the manifest's
+    ``compile_flags``), e.g. ``--iree-execution-model=async-external`` for pipelined timing.
 
     Candidates that fail to compile are recorded in the manifest's ``failed`` list (with reasons)
     and not shipped. Returns the manifest.
@@ -62,6 +65,7 @@ def write_bundle(schedules: Iterable[Schedule], out_dir: str | Path, *, target: 
     from concurrent.futures import ThreadPoolExecutor
 
     tgt = get_target(target, arch)
+    extra_flags = list(extra_flags)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise MlirOptError(f"bundle directory {out} is not empty")
@@ -75,7 +79,7 @@ def write_bundle(schedules: Iterable[Schedule], out_dir: str | Path, *, target: 
         if reason:
             return i, s, None, f"invalid: {reason}"
         src = s.workload.single_op_module(s.compilation_info())
-        flags = s.flags()
+        flags = [*s.flags(), *extra_flags]
         if s.sketch in SCRIPT_SKETCHES:  # a transform-dialect strategy IREE runs for the dispatch
             lib = scratch / f"c{i}_lib.mlir"
             lib.write_text(render_transform_library([s]))
@@ -98,7 +102,7 @@ def write_bundle(schedules: Iterable[Schedule], out_dir: str | Path, *, target: 
         for w in {s.workload.key: s.workload for s in schedules}.values():
             entries.append({"id": f"torch_{w.key}", "peer": "torch_matmul", "io": _io(w, seed),
                             "workload": w.key, "workload_info": w.to_dict()})
-    return _finish(out, tgt, entries, failed, reps, tol, compile_flags=list(tgt.flags))
+    return _finish(out, tgt, entries, failed, reps, tol, compile_flags=[*tgt.flags, *extra_flags])
 
 
 def write_model_bundle(variants: dict, out_dir: str | Path, *, target: str = "cuda", arch: str | None = None,

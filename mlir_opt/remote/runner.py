@@ -12,6 +12,21 @@ then times it with iree-benchmark-module (warm-up, repetitions, median). Peer en
 ``torch_matmul``: cuBLAS through torch, TF32 off) are timed with CUDA events. A failure of one
 entry is recorded with its reason and never stops the others. This file is copied verbatim into
 each bundle; it must not import mlir_opt.
+
+``--timing`` picks how IREE modules are timed, the same for every module of the run (recorded in
+the results' ``timing``): ``plain`` (IREE's default HAL flags: on CUDA each call allocates its
+result stream-ordered, ``cuMemAllocAsync``), ``cached`` (``--device_allocator=caching``, plus
+``--cuda_async_allocations=false`` on CUDA: results come from a caching allocator as torch's do),
+``batched`` (``cached`` with ``--batch_size`` / ``--batch_concurrency`` 10: calls issued back to back,
+as torch's launches are; this pipelines only modules compiled with
+``--iree-execution-model=async-external``, a synchronous module waits inside every call)
+or ``all`` (all three, ``median_ms`` from ``cached``, plus the kernel time from
+``--dispatch_statistics`` where the HAL driver implements it: not CUDA in 3.13). In ``plain`` and
+``cached`` each call ends in a host wait; torch peers record both the CUDA-event time of back-to-back
+launches (``median_ms``, as before) and the wall time of one call followed by a synchronisation
+(``call_ms``), the counterpart of IREE's call time. With ``--batch_size=N``, iree-benchmark-module
+3.13 reports 1/N of a synchronous module's call time (checked by wall clock on an H100); the runner
+multiplies back.
 """
 
 from __future__ import annotations
@@ -120,7 +135,8 @@ def rel_error(out: np.ndarray, ref: np.ndarray) -> float:
     return float(np.linalg.norm(o - r) / max(np.linalg.norm(r), 1e-30))
 
 
-def time_torch_matmul(ins, reps: int) -> list[float]:
+def time_torch_matmul(ins, reps: int) -> tuple[list[float], list[float]]:
+    """(CUDA-event ms per call over 10 back-to-back launches, wall ms of one call + synchronize) × reps."""
     import torch
 
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -128,7 +144,7 @@ def time_torch_matmul(ins, reps: int) -> list[float]:
     for _ in range(5):
         a @ b
     torch.cuda.synchronize()
-    out = []
+    out, calls = [], []
     for _ in range(reps):
         s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         n = 10
@@ -138,7 +154,48 @@ def time_torch_matmul(ins, reps: int) -> list[float]:
         e.record()
         torch.cuda.synchronize()
         out.append(s.elapsed_time(e) / n)
-    return out
+        t0 = time.perf_counter()
+        a @ b
+        torch.cuda.synchronize()
+        calls.append((time.perf_counter() - t0) * 1e3)
+    return out, calls
+
+
+#: --timing choices (HAL flags per driver: :func:`hal_flags`) and the calls a ``batched`` iteration issues.
+TIMING_MODES = ("plain", "cached", "batched")
+BATCH = 10
+
+
+def hal_flags(mode: str, driver: str) -> list[str]:
+    """The iree-run-module / iree-benchmark-module flags of timing ``mode`` on ``driver``."""
+    if mode == "plain":
+        return []
+    flags = ["--device_allocator=caching"]
+    if driver == "cuda":
+        flags.append("--cuda_async_allocations=false")
+    if mode == "batched":
+        flags += [f"--batch_size={BATCH}", f"--batch_concurrency={BATCH}"]
+    return flags
+
+
+def _bench(bench_tool: str, base: list[str], extra: list[str], reps: int, timeout: float) -> tuple[list[float] | None, dict, str]:
+    """Run iree-benchmark-module: (per-iteration ms or None, {dispatch row name: median ms}, error)."""
+    p = subprocess.run([bench_tool, *base, *extra, f"--benchmark_repetitions={reps}", "--benchmark_min_time=0.05s",
+                        "--benchmark_min_warmup_time=0.1", "--benchmark_format=json"],
+                       capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        return None, {}, p.stderr.strip()[-300:]
+    d = json.loads(p.stdout)
+    scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+    rows = [b for b in d["benchmarks"] if b.get("run_type") == "iteration"]
+    names = [b["name"] for b in rows]
+    main_name = min(names, key=len) if names else ""
+    ts = [b["real_time"] * scale[b["time_unit"]] for b in rows if b["name"] == main_name]
+    disp: dict[str, list[float]] = {}
+    for b in rows:
+        if b["name"] != main_name:
+            disp.setdefault(b["name"], []).append(b["real_time"] * scale[b["time_unit"]])
+    return ts, {k: statistics.median(v) for k, v in disp.items()}, ""
 
 
 def main(argv=None) -> int:
@@ -150,6 +207,9 @@ def main(argv=None) -> int:
                     help="seconds one module may run (check or timing) before it counts as hung (default: manifest's, else 120/300)")
     ap.add_argument("--deadline", type=float, default=None,
                     help="seconds after which no further entry is started (the rest are left out)")
+    ap.add_argument("--timing", choices=(*TIMING_MODES, "all"), default="plain",
+                    help="how every IREE module is timed: plain (IREE's default HAL flags), cached (caching "
+                         "allocator, synchronous allocations), batched (cached, 10 concurrent calls), all")
     args = ap.parse_args(argv)
     start = time.time()
     out_path = args.out or (args.bundle / "results.json")
@@ -159,6 +219,15 @@ def main(argv=None) -> int:
     run_tool, bench_tool = find_tool("iree-run-module"), find_tool("iree-benchmark-module")
     results = {"bundle": man["id"], "target": man["target"], "device": device_info(driver),
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "results": []}
+    modes = list(TIMING_MODES) if args.timing == "all" else [args.timing]
+    async_abi = "--iree-execution-model=async-external" in man.get("compile_flags", [])
+    primary = "cached" if args.timing == "all" else args.timing
+    results["timing"] = {"mode": args.timing, "median_ms_from": primary,
+                         "hal_flags": {m: hal_flags(m, driver) for m in modes}, "batch_size": BATCH,
+                         "kernel_time": args.timing == "all",
+                         "note": "plain/cached: each IREE call ends in a host wait; batched: per call of 10 issued "
+                                 "concurrently (pipelined only for async-external modules); kernel_ms: --dispatch_statistics; torch median_ms: "
+                                 "CUDA events over 10 back-to-back launches, call_ms: one call + synchronize"}
     if not run_tool or not bench_tool:
         results["error"] = "iree-run-module / iree-benchmark-module not found: install iree-base-runtime"
     else:
@@ -197,8 +266,8 @@ def main(argv=None) -> int:
                 cache[key] = (flags, refs, ins)
             flags, refs, ins = cache[key]
             if e.get("peer") == "torch_matmul":
-                ts = time_torch_matmul(ins, reps)
-                rec.update(median_ms=statistics.median(ts), times_ms=ts)
+                ts, calls = time_torch_matmul(ins, reps)
+                rec.update(median_ms=statistics.median(ts), times_ms=ts, call_ms=statistics.median(calls))
                 results["results"].append(rec)
                 continue
             mod = args.bundle / e["module"]
@@ -209,6 +278,7 @@ def main(argv=None) -> int:
             flags = [*params, *flags]
             outs = [tmp / f"out{i}.npy" for i in range(len(refs))]
             p = subprocess.run([run_tool, f"--module={mod}", f"--device={driver}", f"--function={fn}", *flags,
+                                *[x for x in hal_flags(primary, driver) if not x.startswith("--batch")],
                                 *[f"--output=@{o}" for o in outs]], capture_output=True, text=True,
                                timeout=args.timeout or e.get("timeout", 120))
             if p.returncode != 0:
@@ -221,17 +291,28 @@ def main(argv=None) -> int:
                 rec.update(status="wrong_result", error=f"relative error {err:.3g}")
                 results["results"].append(rec)
                 continue
-            p = subprocess.run([bench_tool, f"--module={mod}", f"--device={driver}", f"--function={fn}", *flags,
-                                f"--benchmark_repetitions={reps}", "--benchmark_min_time=0.05s",
-                                "--benchmark_min_warmup_time=0.1", "--benchmark_format=json"],
-                               capture_output=True, text=True, timeout=args.timeout or e.get("timeout", 300))
-            if p.returncode != 0:
-                rec.update(status="run_error", error=p.stderr.strip()[-300:])
+            base = [f"--module={mod}", f"--device={driver}", f"--function={fn}", *flags]
+            tmo = args.timeout or e.get("timeout", 300)
+            timings = {}
+            for m in modes:
+                ts, _, err = _bench(bench_tool, base, hal_flags(m, driver), reps, tmo)
+                if ts is None:
+                    timings[m] = {"error": err}
+                    continue
+                if m == "batched" and not async_abi:  # 3.13 reports 1/BATCH of a synchronous call's time
+                    ts = [t * BATCH for t in ts]
+                timings[m] = {"median_ms": statistics.median(ts), "times_ms": ts}
+            if primary in timings and "median_ms" in timings[primary]:
+                rec.update(median_ms=timings[primary]["median_ms"], times_ms=timings[primary]["times_ms"])
             else:
-                d = json.loads(p.stdout)
-                scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
-                ts = [b["real_time"] * scale[b["time_unit"]] for b in d["benchmarks"] if b.get("run_type") == "iteration"]
-                rec.update(median_ms=statistics.median(ts), times_ms=ts)
+                rec.update(status="run_error", error=timings.get(primary, {}).get("error", "not timed"))
+            if len(modes) > 1:
+                rec["timings"] = {m: {k: v for k, v in t.items() if k != "times_ms"} for m, t in timings.items()}
+            if args.timing == "all" and rec["status"] == "ok":
+                _, disp, err = _bench(bench_tool, base, [*hal_flags("cached", driver), "--dispatch_statistics"], 3, tmo)
+                rec["dispatch_ms"] = disp or {"error": err or "no dispatch rows"}
+                if disp:
+                    rec["kernel_ms"] = sum(disp.values())
         except subprocess.TimeoutExpired:
             rec.update(status="run_timeout", error="timed out")
         except Exception as ex:  # noqa: BLE001
