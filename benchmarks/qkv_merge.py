@@ -20,6 +20,7 @@ steady on a loaded machine) — from interleaved rounds in a shuffled order::
     python benchmarks/qkv_merge.py --size small
     python benchmarks/qkv_merge.py --size base --threads 1 --cpu-time --rounds 6
     python benchmarks/qkv_merge.py --size base --aa      # A/A control: the original timed twice
+    python benchmarks/qkv_merge.py --size base --threads 1 --cpu-time --per-dispatch   # + each dispatch alone
 
 Figures taken while other jobs run are "under load".
 """
@@ -73,6 +74,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--cpu-time", action="store_true", help="process CPU time (steady under load with --threads 1)")
     ap.add_argument("--no-dispatches", action="store_true", help="skip listing IREE's dispatches")
+    ap.add_argument("--per-dispatch", action="store_true",
+                    help="also time every dispatch alone (mlir_opt.graph.measured, at --threads) and print them")
     ap.add_argument("--aa", action="store_true", help="also time the original a second time (its ratio is the noise)")
     args = ap.parse_args(argv)
 
@@ -104,6 +107,17 @@ def main(argv=None) -> int:
     else:
         times = {k: t.median_ms for k, t in benchmark_many(good, m.random_inputs(0), entry=m.entry, reps=args.reps,
                                                             rounds=args.rounds, threads=args.threads).items()}
+    if args.per_dispatch:
+        from mlir_opt.graph.measured import DispatchCostModel
+
+        dcm = DispatchCostModel(threads=args.threads, reps=5)
+        for v in good:
+            if v == "original-again":
+                continue
+            ds = dcm.measure(make_variant(m, v))
+            print(f"-- {v}: {len(ds)} dispatches, sum {sum(d.total_us for d in ds):.1f} us (each timed alone)")
+            for d in ds:
+                print(f"   {d.count:2d} x {d.us if d.us is not None else float('nan'):9.1f} us  {d.name}")
     base = times.get("original", float("nan"))
     mode = f"{'cpu' if args.cpu_time else 'wall'} time, threads={args.threads or 'default'}"
     print(f"BERT {args.size}, {mode}, median of {args.rounds} interleaved rounds")
