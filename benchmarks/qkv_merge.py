@@ -10,7 +10,9 @@ Variants (each checked against ``original`` before it is timed):
   stacked weights ``[3, K, n]``, contiguous slices ``[k]`` of the ``[3, M, n]`` result (IREE
   materializes the broadcast in a dispatch of its own);
 * ``stacked-generic`` — the same contraction written as one ``linalg.generic`` whose LHS map
-  omits the stack dim (no broadcast is materialized; the rule's default form).
+  omits the stack dim (no broadcast is materialized; the rule's default form);
+* ``eqsat``           — what ``optimize --graph-search eqsat`` emits (roofline cost): the merge,
+  restacked into the default form, plus the LayerNorm scale/bias folds.
 
 It prints per variant the dispatches IREE forms per call (``--compile-to=executable-sources``),
 how many of them are copies (``slow_memcpy``) or broadcasts, and the median time — wall time at
@@ -35,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-VARIANTS = ("original", "concat", "stacked", "stacked-generic")
+VARIANTS = ("original", "concat", "stacked", "stacked-generic", "eqsat")
 
 
 def make_variant(model, form: str):
@@ -45,6 +47,13 @@ def make_variant(model, form: str):
 
     if form == "original":
         return model
+    if form == "eqsat":
+        from mlir_opt.graph.search.eqsat import EqSatSearch
+
+        r = EqSatSearch().run(model.clone())
+        if "merge-parallel-matmuls" not in r.applied:
+            raise SystemExit(f"{model.name}: eqsat did not merge: {r.stats}")
+        return r.model
     old, merge.FORM = merge.FORM, form
     try:
         r = apply_rules(model, ["merge-parallel-matmuls"])
