@@ -23,6 +23,7 @@ steady on a loaded machine) — from interleaved rounds in a shuffled order::
     python benchmarks/qkv_merge.py --size base --threads 1 --cpu-time --rounds 6
     python benchmarks/qkv_merge.py --size base --aa      # A/A control: the original timed twice
     python benchmarks/qkv_merge.py --size base --threads 1 --cpu-time --per-dispatch   # + each dispatch alone
+    python benchmarks/qkv_merge.py --model nasrnn --size small --threads 1 --cpu-time  # another merging model
 
 Figures taken while other jobs run are "under load".
 """
@@ -76,6 +77,7 @@ def dispatch_summary(model) -> tuple[int, int]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="bert", help="bundled model (default bert; nasrnn merges too)")
     ap.add_argument("--size", default="small", choices=["tiny", "small", "base"])
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--reps", type=int, default=6)
@@ -95,7 +97,7 @@ def main(argv=None) -> int:
 
     names = [v for v in args.variants.split(",") if v]
     tmp = Path(tempfile.mkdtemp(prefix="qkv_merge_"))
-    m = mlir_opt.load("bert", size=args.size)
+    m = mlir_opt.load(args.model, size=args.size)
     vmfbs, info = {}, {}
     for v in names:
         mv = make_variant(m, v)
@@ -129,7 +131,7 @@ def main(argv=None) -> int:
                 print(f"   {d.count:2d} x {d.us if d.us is not None else float('nan'):9.1f} us  {d.name}")
     base = times.get("original", float("nan"))
     mode = f"{'cpu' if args.cpu_time else 'wall'} time, threads={args.threads or 'default'}"
-    print(f"BERT {args.size}, {mode}, median of {args.rounds} interleaved rounds")
+    print(f"{args.model} {args.size}, {mode}, median of {args.rounds} interleaved rounds")
     print(f"{'variant':16s} {'disp':>5s} {'copy':>5s} {'ms':>9s} {'vs orig':>8s}  rel.err")
     for v in names + ["original-again"] * args.aa:
         if v not in info:
