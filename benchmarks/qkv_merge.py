@@ -115,9 +115,18 @@ def main(argv=None) -> int:
     if args.cpu_time:
         times = time_cpu(good, m.random_inputs(0), entry=m.entry, reps=args.reps, rounds=args.rounds,
                          threads=args.threads, shuffle=True)
-    else:
-        times = {k: t.median_ms for k, t in benchmark_many(good, m.random_inputs(0), entry=m.entry, reps=args.reps,
-                                                            rounds=args.rounds, threads=args.threads).items()}
+    else:  # wall time, one benchmark_many round at a time in a shuffled order (no position bias)
+        import random
+        import statistics
+
+        rng, keys, samples = random.Random(0), list(good), {k: [] for k in good}
+        for _ in range(args.rounds):
+            rng.shuffle(keys)
+            for k, t in benchmark_many({k: good[k] for k in keys}, m.random_inputs(0), entry=m.entry,
+                                       reps=max(1, args.reps // args.rounds), rounds=1,
+                                       threads=args.threads).items():
+                samples[k] += t.samples_ms
+        times = {k: statistics.median(v) for k, v in samples.items()}
     if args.per_dispatch:
         from mlir_opt.graph.measured import DispatchCostModel
 
