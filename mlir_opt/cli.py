@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-slower", action="store_true",
                    help="export the optimized module even if it measures slower than the baseline "
                         "(default: keep the best, i.e. export the baseline then)")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="time by process CPU time per call instead of wall time (steady under load with --threads 1)")
     p.add_argument("--json", action="store_true", help="print report.json instead of the table")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
@@ -298,7 +300,7 @@ def _cmd_optimize(args) -> int:
                    op_search=args.op_search, size=args.size, name=args.name, entry=args.entry,
                    reps=args.reps, tol=args.rtol, threads=args.threads, budget=args.budget, db=args.db,
                    quiet=args.quiet, graph_cost=args.graph_cost, keep_slower=args.keep_slower,
-                   graph_options=_graph_options(args))
+                   graph_options=_graph_options(args), cpu_time=args.cpu_time)
     if args.json:
         print(json.dumps(res.report, indent=2))
     else:

@@ -98,7 +98,7 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
              size: str | None = None, name: str | None = None, entry: str | None = None,
              reps: int = 10, rounds: int = 3, tol: float | None = None, threads: int | None = None,
              budget: int = 48, db: Any = None, quiet: bool = False, graph_cost: str = "roofline",
-             keep_slower: bool = False, graph_options: dict | None = None) -> OptimizeResult:
+             keep_slower: bool = False, graph_options: dict | None = None, cpu_time: bool = False) -> OptimizeResult:
     """Optimize a model for a target and (optionally) export the artifacts.
 
     Args:
@@ -121,6 +121,8 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
         threads: CPU threads for IREE (default: all available cores).
         quiet: no progress output.
         keep_slower: export the optimized module even when it measures slower than the baseline.
+        cpu_time: time baseline and optimized by process CPU time per call instead of wall time
+            (steady on a loaded machine with ``threads=1``).
             By default (keep-best) a candidate that is slower by more than :data:`KEEP_MARGIN` in
             two interleaved measurements is not exported: the baseline is, and the candidate goes
             to ``rejected/`` with its figures in the report.
@@ -180,10 +182,11 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
         if not check["optimized"]["ok"]:
             raise NumericsError(f"optimized module does not match the reference ({m.reference_name}): "
                                 f"{check['optimized']['problem']}; nothing exported")
-        with stages.stage("bench", f"time baseline vs optimized ({reps} reps, {threads} threads)"):
+        clock = ", cpu time" if cpu_time else ""
+        with stages.stage("bench", f"time baseline vs optimized ({reps} reps, {threads} threads{clock})"):
             bench = lambda: benchmark_many({"baseline": base_vmfb, "optimized": opt_vmfb},  # noqa: E731
                                            m.random_inputs(0), entry=m.entry, target=tgt, reps=reps,
-                                           rounds=rounds, threads=threads)
+                                           rounds=rounds, threads=threads, cpu_time=cpu_time)
             timings = bench()
             confirmed = False
             if not same and not keep_slower and _slower(timings):
@@ -197,6 +200,7 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
                                    compile_seconds={"baseline": base.seconds, "optimized": opt.seconds},
                                    flags={"baseline": base.flags, "optimized": opt.flags})
         rep["identical_to_baseline"] = same
+        rep["machine"]["clock"] = "cpu time" if cpu_time else "wall time"
         rep["exported"] = "optimized"
         exported_model = o.model
         if confirmed:

@@ -104,7 +104,8 @@ def print_summary(report: dict, console: Console | None = None) -> None:
                     f"'{st['chosen_variant']}' (" + ", ".join(f"{k} {v:.3f} ms" for k, v in st.get("variants_ms", {}).items()) + ")")
     t.add_row("op-level", op_line)
     t.add_row("stages", "  ".join(f"{k} {v:.2f}s" for k, v in report["stages"].items()))
-    t.add_row("machine", f"{report['machine']['cpu']} · {report['machine']['threads']} threads")
+    clock = f" · {report['machine']['clock']}" if report["machine"].get("clock") == "cpu time" else ""
+    t.add_row("machine", f"{report['machine']['cpu']} · {report['machine']['threads']} threads{clock}")
     console.print(t)
     wl = st.get("workloads") or {}
     if wl:

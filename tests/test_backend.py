@@ -42,6 +42,17 @@ def test_benchmark_interleaved(matmul_vmfb):
         assert timing.spread >= 0
 
 
+def test_benchmark_cpu_time_is_recorded(matmul_vmfb):
+    rng = np.random.default_rng(0)
+    ins = [rng.standard_normal((32, 64)).astype(np.float32), rng.standard_normal((64, 16)).astype(np.float32)]
+    kw = dict(reps=2, rounds=1, warmup_s=0.01, min_time_s=0.01, threads=1)
+    cpu = benchmark_many({"x": matmul_vmfb}, ins, cpu_time=True, **kw)["x"]
+    wall = benchmark_many({"x": matmul_vmfb}, ins, **kw)["x"]
+    assert len(cpu.samples_ms) == 2 and cpu.min_ms > 0
+    # the same kernel on one thread: CPU time per call is of the order of its wall time
+    assert 0.1 * wall.median_ms < cpu.median_ms < 10 * wall.median_ms
+
+
 def test_compile_error_is_one_line(tmp_path):
     bad = MATMUL_MLIR.replace("tensor<64x16xf32>) outs", "tensor<64x17xf32>) outs")
     with pytest.raises((CompileError, MlirOptError)) as exc:

@@ -49,6 +49,17 @@ def test_optimize_bundled_models(tmp_path, name):
         assert np.linalg.norm(o - r) / np.linalg.norm(r) < 1e-4
 
 
+def test_optimize_bert_eqsat_merges_qkv_and_times_cpu_time(tmp_path):
+    # the target path: eqsat merges Q/K/V (restacked: contiguous slices), timed by CPU time
+    res = mlir_opt.optimize("bert", tmp_path / "b", size="tiny", graph_search="eqsat", threads=1,
+                            cpu_time=True, keep_slower=True, **FAST)
+    rep = _check_outdir(tmp_path / "b", "bert")
+    assert "merge-parallel-matmuls" in rep["graph"]["applied"] and rep["graph"]["stats"]["restacked"] == 1
+    assert rep["machine"]["clock"] == "cpu time" and rep["machine"]["threads"] == 1
+    assert "tensor<3x16x64xf32>" in (tmp_path / "b" / "optimized.mlir").read_text()
+    assert res.report["speedup"] > 0
+
+
 def test_optimize_onnx_from_bundled_model(tmp_path):
     path = export_onnx("bert", tmp_path / "bert.onnx")
     mlir_opt.optimize(path, tmp_path / "out", **FAST)

@@ -73,7 +73,8 @@ def save_inputs(inputs: Sequence[np.ndarray], directory: str | Path) -> list[str
 
 
 def _run_once(vmfb: Path, entry: str, input_flags: list[str], tgt: Target, reps: int,
-              warmup_s: float, min_time_s: float, threads: int | None, timeout: float) -> list[float]:
+              warmup_s: float, min_time_s: float, threads: int | None, timeout: float,
+              cpu_time: bool = False) -> list[float]:
     cmd = [iree_tool("iree-benchmark-module"), f"--module={vmfb}", f"--function={entry}",
            *tgt.runtime_flags(threads), *input_flags,
            f"--benchmark_repetitions={reps}", f"--benchmark_min_time={min_time_s}s",
@@ -87,7 +88,8 @@ def _run_once(vmfb: Path, entry: str, input_flags: list[str], tgt: Target, reps:
         raise MlirOptError(f"benchmark of {vmfb.name} failed: {msg[-1] if msg else proc.returncode}")
     data = json.loads(proc.stdout)
     scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
-    return [b["real_time"] * scale[b["time_unit"]] for b in data["benchmarks"]
+    clock = "cpu_time" if cpu_time else "real_time"
+    return [b[clock] * scale[b["time_unit"]] for b in data["benchmarks"]
             if b.get("run_type") == "iteration"]
 
 
@@ -95,8 +97,11 @@ def benchmark_many(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.ndarray]
                    entry: str = "main", target: str | Target = "llvm-cpu", reps: int = 10,
                    rounds: int = 3, warmup_s: float = 0.2, min_time_s: float = 0.05,
                    threads: int | None = None, timeout: float = 600,
-                   input_flags: Sequence[str] | None = None) -> dict[str, Timing]:
+                   input_flags: Sequence[str] | None = None, cpu_time: bool = False) -> dict[str, Timing]:
     """Time several modules on the same inputs, interleaved over ``rounds``.
+
+    ``cpu_time``: record iree-benchmark-module's process CPU time per call instead of wall time
+    (with ``threads=1`` this is steady on a loaded machine: time spent descheduled does not count).
 
     Each round runs every module for ``ceil(reps / rounds)`` repetitions (each repetition averages
     as many iterations as fill ``min_time_s``); the samples of all rounds are pooled.
@@ -110,7 +115,7 @@ def benchmark_many(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.ndarray]
         for _ in range(rounds):
             for key, path in vmfbs.items():
                 out[key].samples_ms += _run_once(Path(path), entry, flags, tgt, per_round, warmup_s,
-                                                 min_time_s, threads, timeout)
+                                                 min_time_s, threads, timeout, cpu_time)
     return out
 
 

@@ -41,7 +41,7 @@ from .. import GraphResult, prepare
 from ..cost import CostModel, Roofline, _FREE, _flops, _is_elementwise, _nbytes
 from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
-from ..rules.merge import _DEFAULT_MAPS
+from ..rules.merge import _DEFAULT_MAPS, restack
 from ..rules.base import is_add_body
 from ..rules.algebra import _link as _sb_link, splice_scale_bias
 from ..view import GraphView, _attrs
@@ -1681,6 +1681,10 @@ class EqSatSearch:
             out_model = start.clone()
             real = _Realizer(graph, costs, g, sel, out_model)
             real.run()
+            if "merge-parallel-matmuls" in stats["rules"]:
+                # the e-graph merges along N with last-dim slices; write those in merge.py's
+                # stacked form, whose slices are contiguous (IREE forms no copy dispatches for them)
+                stats["restacked"] = restack(out_model.module, out_model.entry)
             out_model.verify()
             stats["realize_seconds"] = round(time.perf_counter() - t4, 3)
         except KeyboardInterrupt:
