@@ -85,3 +85,48 @@ def test_efficiency_all_trials_and_searched_sketch_only():
     srch = efficiency(runs, ["A", "B"], search_only=True, **kw)  # the two fixed trials are not counted
     assert srch["B"]["random_expected_trials_to_95"] == 2.0 and srch["B"]["reuse_trials_to_95"] == 1
     assert srch["B"]["reuse_charged_trials_to_95"] == 1 + (4 - 2)
+
+
+def test_retime_candidates_window_default_and_searched_group():
+    from mlir_opt.ops.efficiency import retime_candidates
+
+    a = [("default", {}, 3.0), ("img2col", {}, 1.0), ("tiling", {"i": 0}, 1.2), ("tiling", {"i": 1}, 1.3),
+         ("tiling", {"i": 2}, 2.0), ("tiling", {"i": 3}, None)]
+    b = [("default", {}, 3.4), ("tiling", {"i": 2}, 1.1)]  # {"i": 2}: median of 2.0 and 1.1 = 1.55
+    c = retime_candidates([a, b], within=0.8)  # window: ≤ 1.0 / 0.8 = 1.25 of the fastest (img2col)
+    assert c == [("default", {}), ("img2col", {}), ("tiling", {"i": 0})]
+    # the searched sketch's own window (≤ 1.2 / 0.8 = 1.5) adds {"i": 1} but not {"i": 2} (1.55)
+    c = retime_candidates([a, b], searched="tiling", within=0.8)
+    assert c == [("default", {}), ("img2col", {}), ("tiling", {"i": 0}), ("tiling", {"i": 1})]
+    assert retime_candidates([a, b], searched="tiling", within=0.8, max_n=1) == \
+        [("default", {}), ("img2col", {}), ("tiling", {"i": 0})]
+
+
+def test_retimed_metric_lets_only_the_retimed_figures_decide():
+    from mlir_opt.ops.efficiency import apply_retimed, efficiency
+
+    # search figures: random's {"r": 1} is the single luckiest timing (0.5); reuse's {"u": 0} 0.6.
+    # Side by side, {"r": 1} is really 1.0 and {"u": 0} 0.62; {"r": 0} (0.9 in the search) was not
+    # re-timed (outside the window): it cannot reach, whatever its search figure.
+    runs = {"A": {"random": [[("default", {}, 2.0), ("t", {"r": 0}, 0.9), ("t", {"r": 1}, 0.5), ("t", {"r": 2}, None)]],
+                  "reuse": [[("default", {}, 2.2), ("t", {"u": 0}, 0.6), ("t", {"r": 1}, 0.55)]]}}
+    kw = dict(n_fixed={"A": 1}, searched={"A": "t"})
+    single = efficiency(runs, ["A"], **kw)
+    # old metric: {"r": 1} (0.5 and 0.55, one figure 0.525) is the reference; random expects 1 + 4/2
+    assert single["A"]["reference_ms"] == pytest.approx(0.525) and single["A"]["reuse_trials_to_95"] == 3
+    assert single["A"]["random_expected_trials_to_95"] == 3.0
+    retimed = {"A": {("default", ()): 2.5, ("t", (("r", 1),)): 1.0, ("t", (("u", 0),)): 0.62}}
+    new = efficiency(runs, ["A"], retimed=retimed, **kw)
+    assert new["A"]["reference_ms"] == 0.62 and new["A"]["reuse_trials_to_95"] == 2
+    # random's pool {r0: inf, r1: 1.0, r2: failed} has no hit; the same rule for both strategies
+    assert new["A"]["random_trials_to_95"] is None and new["A"]["random_expected_trials_to_95"] is None
+    logs = apply_retimed(runs["A"]["random"], retimed["A"])
+    assert [t for _, _, t in logs[0]] == [2.5, float("inf"), 1.0, None]
+
+
+def test_donor_retiming_is_charged_to_its_users_once():
+    ch = charge_reuse(["A", "B", "C"], {"A": 4, "B": 2, "C": 3}, {"A": 10, "B": 10, "C": 10},
+                      {"B": ["A"], "C": ["A"]}, {"A": 6}, retime_cost={"A": 6})
+    # A's surplus (6 - 4) plus its 6 re-timed schedules, split between B and C
+    assert ch["B"].share == ch["C"].share == pytest.approx(4.0) and ch["A"].share == 0
+    assert sum(c.total for c in ch.values()) == pytest.approx(4 + 2 + 3 + 2 + 6)

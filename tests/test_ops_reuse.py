@@ -48,15 +48,20 @@ def test_reuse_similar_donor_model_and_sequential_tuning():
     searched = [r for r in recs[ATTN.key] if r.sketch == "double_tiling"]
     # sequential: every record of the anchor's search precedes the recipient's proposals
     assert max(r.id for r in recs[PROJ.key]) < min(r.id for r in searched)
-    # the recipient's first proposal is the donor's best, fitted to its extents
+    # the donor's top 6 were rebuilt and re-timed side by side once (charged: one trial each); the
+    # recipient's first proposal is the donor's best by the re-timed medians, fitted to its extents
     sk = search_sketch(ATTN)
-    best = db.top_k(PROJ.key, "llvm-cpu", 1, sketch="double_tiling")[0]
+    pool = db.top_k(PROJ.key, "llvm-cpu", 6, sketch="double_tiling")
+    ms = strat.retimed[f"{PROJ.key}|double_tiling"]["ms"]
+    assert strat.retime_cost == {PROJ.key: len(pool)} and set(ms) == {r.id for r in pool}
+    assert all(m > 0 for m in ms.values())
+    best = min(pool, key=lambda r: ms[r.id])
     assert searched[0].decisions == nearest_valid(sk, best.decisions)
     assert all(sk.validate(r.decisions) is None for r in searched)
     assert res[ATTN.key].best is not None and res[ATTN.key].best_ms > 0
-    # the donor records reuse relied on are its top-k; the model saw only records up to the last of them
+    # the donor records reuse relied on are all the re-timed ones; the model saw only records up to the last
     used = strat.used[PROJ.key]
-    assert 1 <= len(used) <= 2 and (best.sketch, best.decisions) in used
+    assert len(used) == len(pool) and (best.sketch, best.decisions) in used
     last = max(r.id for r in recs[PROJ.key] if (r.sketch, r.decisions) in used)
     n_donor = sum(1 for r in recs[PROJ.key] if r.ok and r.sketch == "double_tiling" and r.id <= last)
     assert sum(1 for key, _ in strat._fed if key == PROJ.key) == n_donor

@@ -5,6 +5,16 @@ Used by ``benchmarks/op_search.py``. Definitions (per workload):
 * **one figure per schedule**: a schedule measured in several runs (IREE's default is measured by
   every strategy) gets the median of its measurements in all of them (:func:`harmonize`), so a
   lucky or unlucky timing of the same module in one run does not decide the comparison.
+* **metric** ``retimed`` (the default of ``benchmarks/op_search.py``; :func:`retime_candidates`,
+  :func:`apply_retimed`): the search's single measurements decide only which schedules *may*
+  count. After all strategies ran on a workload, the distinct schedules whose (harmonized) search
+  time is ≤ fastest / ``RETIME_WITHIN`` — the fastest of all schedules, and separately the fastest
+  of the searched sketch — from every strategy, plus IREE's default, are rebuilt and re-timed side
+  by side (interleaved rounds in one process). In every strategy's log, each such schedule then
+  carries its re-timed median and every other successful trial counts as +inf (slower than
+  anything re-timed: it cannot reach 95 %); failures stay failures. The reference and all
+  trials-to-95 below are computed on these logs, for all strategies alike. Metric ``single`` (the
+  old one) uses the harmonized search measurements as they are.
 * **reference**: the fastest time any strategy measured for the workload (IREE's default and the
   knob-less alternatives included); a search *reaches 95 %* at the first trial whose best-so-far
   time is ≤ reference / 0.95. Trials count everything the search ran for the workload, in order:
@@ -33,11 +43,55 @@ import statistics
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-__all__ = ["LEVEL", "trials_to", "harmonize", "best_so_far", "reference_ms", "expected_random_trials", "Charge",
+__all__ = ["LEVEL", "RETIME_WITHIN", "METRICS", "retime_candidates", "apply_retimed", "trials_to", "harmonize", "best_so_far", "reference_ms", "expected_random_trials", "Charge",
            "charge_reuse", "ratio_summary", "RatioSummary", "efficiency"]
 
 #: The fraction of the best that counts as reached (95 %: time ≤ best / 0.95).
 LEVEL = 0.95
+#: Metric ``retimed``: schedules whose search time is ≤ fastest / RETIME_WITHIN are re-timed.
+RETIME_WITHIN = 0.8
+#: How trials-to-95 % reads times: ``retimed`` (side-by-side re-timing decides) or ``single``.
+METRICS = ("retimed", "single")
+
+
+def _sk(sketch: str, d: dict) -> tuple:
+    return (sketch, tuple(sorted(d.items())))
+
+
+def retime_candidates(logs: Sequence[Sequence[tuple[str, dict, float | None]]], *, searched: str | None = None,
+                      within: float = RETIME_WITHIN, max_n: int | None = None) -> list[tuple[str, dict]]:
+    """The schedules to re-time side by side for metric ``retimed`` (see the module docstring).
+
+    ``logs``: every trial log of the workload, all strategies and seeds. Returns IREE's default
+    (``("default", {})``) first, then every distinct schedule whose harmonized time is ≤ the
+    fastest / ``within``, and those of the ``searched`` sketch ≤ its fastest / ``within``, fastest
+    first; ``max_n`` caps each of the two groups (the fastest kept; None: no cap).
+    """
+    figures: dict[tuple, float] = {}
+    dec: dict[tuple, tuple[str, dict]] = {}
+    for log in harmonize(logs):
+        for sk, d, t in log:
+            if t is not None:
+                figures[_sk(sk, d)] = t
+                dec[_sk(sk, d)] = (sk, dict(d))
+    out = [_sk("default", {})]
+    for group in (list(figures), [k for k in figures if k[0] == searched] if searched else []):
+        if not group:
+            continue
+        best = min(figures[k] for k in group)
+        near = sorted((k for k in group if figures[k] <= best / within), key=lambda k: (figures[k], k))
+        for k in near[:max_n]:
+            if k not in out:
+                out.append(k)
+    return [dec.get(k, ("default", {})) for k in out]
+
+
+def apply_retimed(logs: Sequence[Sequence[tuple[str, dict, float | None]]],
+                  retimed: dict[tuple, float]) -> list[list[tuple[str, dict, float | None]]]:
+    """Logs for metric ``retimed``: a re-timed schedule (key ``(sketch, sorted decision items)``)
+    gets its re-timed time, any other successful trial +inf, a failure stays None."""
+    return [[(sk, d, None if t is None else retimed.get(_sk(sk, d), math.inf)) for sk, d, t in log]
+            for log in logs]
 
 
 def trials_to(curve: Sequence[float], target: float) -> int | None:
@@ -50,7 +104,7 @@ def trials_to(curve: Sequence[float], target: float) -> int | None:
 
 def reference_ms(logs: Iterable[Sequence[tuple[str, dict, float | None]]]) -> float | None:
     """The fastest time in any of the trial logs (``(sketch, decisions, ms or None)`` entries)."""
-    ts = [t for log in logs for _, _, t in log if t is not None]
+    ts = [t for log in logs for _, _, t in log if t is not None and t < math.inf]
     return min(ts) if ts else None
 
 
@@ -119,7 +173,8 @@ class Charge:
 
 
 def charge_reuse(order: Sequence[str], own: dict[str, int | None], trials: dict[str, int],
-                 donors: dict[str, list[str]], last_used: dict[str, int]) -> dict[str, Charge]:
+                 donors: dict[str, list[str]], last_used: dict[str, int],
+                 retime_cost: dict[str, int] | None = None) -> dict[str, Charge]:
     """Charge reuse's trials fairly (see the module docstring).
 
     Args:
@@ -128,7 +183,10 @@ def charge_reuse(order: Sequence[str], own: dict[str, int | None], trials: dict[
         trials: trials each workload's search ran.
         donors: the donors each workload drew on (tuned before it).
         last_used: for each donor, the trial at which the last of its transferred schedules was found.
+        retime_cost: for each donor, the trials spent re-timing its top schedules (each rebuilt and
+            re-timed schedule counts as one), split among its users like the surplus.
     """
+    retime_cost = retime_cost or {}
     users: dict[str, list[str]] = {}
     for k in order:
         for d in donors.get(k, []):
@@ -136,7 +194,7 @@ def charge_reuse(order: Sequence[str], own: dict[str, int | None], trials: dict[
     surplus = {}
     for d, us in users.items():
         needed = own.get(d) if own.get(d) is not None else trials.get(d, 0)
-        surplus[d] = max(0, last_used.get(d, 0) - needed) / len(us)
+        surplus[d] = (max(0, last_used.get(d, 0) - needed) + retime_cost.get(d, 0)) / len(us)
     return {k: Charge(own.get(k), sum(surplus[d] for d in donors.get(k, [])), list(donors.get(k, [])))
             for k in order}
 
@@ -186,7 +244,8 @@ Log = Sequence[tuple[str, dict, "float | None"]]
 def efficiency(runs: dict[str, dict[str, list[Log]]], order: Sequence[str], *, n_fixed: dict[str, int],
                searched: dict[str, str | None], donors: dict[str, list[str]] | None = None,
                transferred: dict[str, list[tuple[str, dict]]] | None = None,
-               search_only: bool = False) -> dict[str, dict]:
+               search_only: bool = False, retimed: dict[str, dict[tuple, float]] | None = None,
+               retime_cost: dict[str, int] | None = None) -> dict[str, dict]:
     """Trials-to-95 % figures for every workload and strategy, by the rules of this module.
 
     Args:
@@ -212,6 +271,8 @@ def efficiency(runs: dict[str, dict[str, list[Log]]], order: Sequence[str], *, n
     for key in order:
         flat = [(s, i) for s, ls in runs[key].items() for i in range(len(ls))]
         hl = harmonize([runs[key][s][i] for s, i in flat])
+        if retimed is not None:
+            hl = apply_retimed(hl, retimed.get(key, {}))
         logs: dict[str, list] = {}
         for (s, _), log in zip(flat, hl):
             if search_only:
@@ -238,8 +299,9 @@ def efficiency(runs: dict[str, dict[str, list[Log]]], order: Sequence[str], *, n
             last_used[d] = max(idx, default=0)
         ks = [k for k in order if "reuse" in runs[k]]
         ch = charge_reuse(ks, {k: out[k]["reuse_trials_to_95"] for k in ks}, {k: out[k]["reuse_trials"] for k in ks},
-                          {k: donors.get(k, []) for k in ks}, last_used)
+                          {k: donors.get(k, []) for k in ks}, last_used, retime_cost)
         for k, c in ch.items():
             out[k].update(reuse_donors=c.donors, reuse_donor_share=c.share, reuse_charged_trials_to_95=c.total,
-                          reuse_donor_last_used=last_used.get(k))
+                          reuse_donor_last_used=last_used.get(k),
+                          reuse_donor_retime_trials=(retime_cost or {}).get(k))
     return out

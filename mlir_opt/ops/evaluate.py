@@ -75,20 +75,24 @@ class Evaluator:
         target: IREE target (llvm-cpu).
         db: tuning database (records are looked up first and committed as measured).
         jobs: parallel compiles (default: cores available).
-        reps: timing repetitions per candidate.
+        reps: timing repetitions per candidate (its figure is their median).
+        min_time_s: seconds each repetition runs at least (as many calls as fill it, averaged);
+            see ``benchmarks/trial_noise.py`` for what longer repetitions buy on a noisy machine.
         tol: relative-error tolerance against the float64 reference.
         compile_timeout, run_timeout: seconds before a build / run counts as hung.
         on_result: callback after each result (progress bars, cost-model updates).
     """
 
     def __init__(self, target: str = "llvm-cpu", db: Database | None = None, *, jobs: int | None = None,
-                 reps: int = 5, tol: float = 1e-4, threads: int | None = None, compile_timeout: float = 300,
+                 reps: int = 5, min_time_s: float = 0.02, tol: float = 1e-4,
+                 threads: int | None = None, compile_timeout: float = 300,
                  run_timeout: float = 120, seed: int = 0,
                  on_result: Callable[[MeasureResult], None] | None = None):
         self.target = get_target(target)
         self.db = db if db is not None else Database(":memory:")
         self.jobs = jobs or default_threads()
         self.reps, self.tol, self.threads = reps, tol, threads or default_threads()
+        self.min_time_s = min_time_s
         self.compile_timeout, self.run_timeout, self.seed = compile_timeout, run_timeout, seed
         self.on_result = on_result
         self.version = compiler_version()
@@ -163,7 +167,7 @@ class Evaluator:
                 continue
             try:
                 t = benchmark_many({"c": b.vmfb}, [], entry="main", target=self.target, reps=self.reps,
-                                   rounds=1, warmup_s=0.05, min_time_s=0.02, threads=self.threads,
+                                   rounds=1, warmup_s=0.05, min_time_s=self.min_time_s, threads=self.threads,
                                    timeout=self.run_timeout, input_flags=in_flags)["c"]
             except Exception as e:  # benchmark failure or timeout is data
                 results[i] = self._record(MeasureResult(s, "run_error", rel_error=err_rel, error=str(e)), flags)

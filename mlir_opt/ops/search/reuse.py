@@ -15,6 +15,14 @@ dominate, or are all dominated by, the new operator's, and prunes the space arou
   (snapped to the nearest valid options, :func:`nearest_valid`), and with *relative* tiling — outer
   (distribution / workgroup) tiles scaled by the ratio of the recipient's extent to the donor's,
   register tiles kept — then measured first, the nearest donor's best (as is) at the very front.
+* **Robust donor figures.** A donor's best by its search measurements is partly a noise winner
+  (the minimum of many single noisy timings). With ``retime=m`` (default 6), the donor's top-``m``
+  records are rebuilt and re-timed side by side (interleaved rounds in one process,
+  :func:`~mlir_opt.backend.benchmark_interleaved`) and its top-``k`` are taken by the re-timed
+  medians. The re-timing is done once per donor (``retimed``, shareable across instances);
+  ``retime_cost[donor]`` counts the schedules re-timed (one trial each), which
+  :mod:`mlir_opt.ops.efficiency` charges to the donor's users, and all ``m`` records count as
+  relied on (``used``).
 * **Ranking.** A learned cost model (:class:`~mlir_opt.ops.cost_model.GBTCostModel`) trained on
   the donors' records — only those up to the last record transferred, so the donor trials reuse
   relies on are exactly the ones :mod:`mlir_opt.ops.efficiency` charges it for — and on this
@@ -136,6 +144,11 @@ class ReuseStrategy:
         relation: ``"similar"`` (any same-kind donor, nearest first) or ``"dominance"`` (ETO's rule).
         max_donors: donors used per workload (nearest first).
         cost_model: rank candidates with a GBT model (True) or keep the transfer order (False).
+        retime: re-time the donor's top-``retime`` records side by side and take its top-``k`` by the
+            re-timed medians (0 or ≤ ``k``: take the top-``k`` by the search measurements).
+        retimed: a dict shared between instances (workloads of one run) holding each donor's
+            re-timing, so a donor is re-timed (and charged) once.
+        rounds: interleaved rounds of the re-timing.
 
     After :meth:`transferred`, ``donors[key]`` lists the donors of workload ``key`` and
     ``used[donor]`` the donor's records (``(sketch, decisions)``) reuse relied on: its transferred
@@ -145,7 +158,8 @@ class ReuseStrategy:
     name = "reuse"
 
     def __init__(self, db=None, target: str = "llvm-cpu", k: int = 3, relation: str = "similar",
-                 max_donors: int = 2, cost_model: bool = True, seed: int = 0):
+                 max_donors: int = 2, cost_model: bool = True, seed: int = 0, retime: int = 6,
+                 retimed: dict | None = None, rounds: int = 7):
         if relation not in ("similar", "dominance"):
             raise ValueError(f"relation must be 'similar' or 'dominance', not {relation!r}")
         self.db, self.target, self.k, self.relation, self.max_donors = db, target, k, relation, max_donors
@@ -155,6 +169,53 @@ class ReuseStrategy:
         self.used: dict[str, list[tuple[str, dict]]] = {}
         self._fed: set = set()
         self._seeds: dict[str, list[dict]] = {}
+        self.retime, self.rounds = retime, rounds
+        self.retimed: dict[str, dict] = retimed if retimed is not None else {}
+        self.retime_cost: dict[str, int] = {}
+
+    def _donor_top(self, key: str, dw: Workload, sketch_name: str) -> list:
+        """The donor's ``k`` best records: by re-timed medians when ``retime`` > ``k`` (see class doc).
+
+        Returns the records relied on first (all the re-timed ones) and the chosen top-``k``."""
+        if self.retime <= self.k:
+            top = self.db.top_k(key, self.target, self.k, sketch=sketch_name)
+            return top, top
+        pool = self.db.top_k(key, self.target, self.retime, sketch=sketch_name)
+        if len(pool) <= 1:
+            return pool, pool
+        tag = f"{key}|{sketch_name}"
+        if tag not in self.retimed:
+            self.retimed[tag] = {"ms": self._retime(dw, pool), "n": len(pool)}
+            self.retime_cost[key] = self.retime_cost.get(key, 0) + len(pool)
+        ms = self.retimed[tag]["ms"]
+        ranked = sorted(pool, key=lambda r: (ms.get(r.id, math.inf), r.median_ms))
+        return pool, ranked[: self.k]
+
+    def _retime(self, dw: Workload, recs: list) -> dict[int, float]:
+        """Rebuild ``recs`` and time them interleaved; ``{record id: median ms}`` (a failure: absent)."""
+        import tempfile
+        from pathlib import Path
+
+        from ...backend import benchmark_interleaved, default_threads
+        from ..confirm import workload_inputs
+        from ..evaluate import build_schedule
+        from ..schedule import Schedule
+
+        with tempfile.TemporaryDirectory(prefix="mlir_opt_reuse_") as tmp:
+            vmfbs = {}
+            for r in recs:
+                b = build_schedule(Schedule(dw, r.sketch, r.decisions, self.target), Path(tmp) / str(r.id),
+                                   self.target)
+                if b.ok:
+                    vmfbs[r.id] = b.vmfb
+            if not vmfbs:
+                return {}
+            try:
+                t = benchmark_interleaved(vmfbs, workload_inputs(dw, 0), target=self.target, rounds=self.rounds,
+                                          threads=default_threads())
+            except Exception:  # a donor that cannot be re-run keeps its search figures
+                return {}
+        return {i: x.median_ms for i, x in t.items()}
 
     # -- donors and transfer ---------------------------------------------------------------------
 
@@ -204,7 +265,7 @@ class ReuseStrategy:
         for rank, key, dw in self._candidates(sketch):
             if len(donors) >= self.max_donors:
                 break
-            top = self.db.top_k(key, self.target, self.k, sketch=sketch.name)
+            relied, top = self._donor_top(key, dw, sketch.name)
             if not top:
                 continue
             src = transfer_extents(sketch.name, dw)
@@ -218,11 +279,11 @@ class ReuseStrategy:
                 continue
             cands += got
             self.used.setdefault(key, [])
-            for rec in top:
+            for rec in relied:
                 if (rec.sketch, rec.decisions) not in self.used[key]:
                     self.used[key].append((rec.sketch, rec.decisions))
-            # the cost model learns from the donor's records up to the last one transferred
-            last = max(rec.id for rec in top)
+            # the cost model learns from the donor's records up to the last one relied on
+            last = max(rec.id for rec in relied)
             for rec in self.db.records(key, self.target):
                 if rec.id <= last and rec.ok and rec.sketch == sketch.name:
                     self._feed(dw, rec.decisions, rec.median_ms)
