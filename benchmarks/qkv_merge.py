@@ -25,6 +25,15 @@ steady on a loaded machine) — from interleaved rounds in a shuffled order::
     python benchmarks/qkv_merge.py --size base --threads 1 --cpu-time --per-dispatch   # + each dispatch alone
     python benchmarks/qkv_merge.py --model nasrnn --size small --threads 1 --cpu-time  # another merging model
 
+On a GPU (the host is remote: a model bundle goes there, see docs/gpu.md)::
+
+    python benchmarks/qkv_merge.py --size base --variants original,stacked-generic --bundle out/qkv/b --target cuda
+    # on the GPU host, a few times: python3 b/runner.py b --timing all --out rN.json
+    python benchmarks/qkv_merge.py --summarize r1.json r2.json r3.json
+
+The bundle ships the weights as parameter archives (``--params``); a base-size pair is ~55 MiB, over
+the 40 MiB bundle guard, which ``--bundle`` raises to 60 MiB (gzip the .irpa files to ship it).
+
 Figures taken while other jobs run are "under load".
 """
 
@@ -75,6 +84,48 @@ def dispatch_summary(model) -> tuple[int, int]:
     return total, copies
 
 
+def write_bundle(args) -> int:
+    """Write the variants of ``args.model`` as one model bundle (weights as parameter archives)."""
+    import mlir_opt
+    import mlir_opt.remote as remote
+
+    m = mlir_opt.load(args.model, size=args.size)
+    variants = {v: (make_variant(m, v), []) for v in args.variants.split(",") if v}
+    remote.MAX_BUNDLE_BYTES = max(remote.MAX_BUNDLE_BYTES, 60 * 2**20)
+    man = remote.write_model_bundle(variants, args.bundle, target=args.target, reps=50, parameters=True)
+    print(f"{args.bundle}: {man['bytes'] / 2**20:.1f} MiB, variants {[e['id'] for e in man['entries']]}, "
+          f"failed {[f['id'] for f in man['failed']]}")
+    return 0
+
+
+def summarize(paths: list[Path]) -> int:
+    """Per variant and timing mode: the median over runs of each run's median, and the ratio to ``original``."""
+    import json
+    import statistics
+
+    runs = [json.loads(p.read_text()) for p in paths]
+    table: dict[str, dict[str, list[float]]] = {}
+    for r in runs:
+        for e in r.get("results", []):
+            if e.get("status") != "ok":
+                print(f"{e['id']}: {e.get('status')} {e.get('error', '')}")
+                continue
+            for mode, t in (e.get("timings") or {"cached": {"median_ms": e["median_ms"]}}).items():
+                table.setdefault(e["id"], {}).setdefault(mode, []).append(t["median_ms"])
+    dev = runs[0].get("device", {})
+    print(f"{len(runs)} runs on {dev.get('name', dev)}; ms = median over runs of each run's median")
+    modes = sorted({m for v in table.values() for m in v})
+    print(f"{'variant':16s} " + " ".join(f"{m + ' ms':>11s} {'vs orig':>8s}" for m in modes))
+    for v, per in table.items():
+        cells = []
+        for mode in modes:
+            t = statistics.median(per.get(mode, [float("nan")]))
+            b = statistics.median(table.get("original", {}).get(mode, [float("nan")]))
+            cells.append(f"{t:11.3f} {b / t:7.3f}×")
+        print(f"{v:16s} " + " ".join(cells))
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="bert", help="bundled model (default bert; nasrnn merges too)")
@@ -88,7 +139,16 @@ def main(argv=None) -> int:
     ap.add_argument("--per-dispatch", action="store_true",
                     help="also time every dispatch alone (mlir_opt.graph.measured, at --threads) and print them")
     ap.add_argument("--aa", action="store_true", help="also time the original a second time (its ratio is the noise)")
+    ap.add_argument("--bundle", type=Path, default=None,
+                    help="write a model bundle of the variants for --target (a remote GPU) instead of timing here")
+    ap.add_argument("--target", default="cuda", help="target of --bundle (default cuda)")
+    ap.add_argument("--summarize", nargs="+", type=Path, default=None,
+                    help="print the table of runner results.json files (one per run) and exit")
     args = ap.parse_args(argv)
+    if args.summarize:
+        return summarize(args.summarize)
+    if args.bundle:
+        return write_bundle(args)
 
     import mlir_opt
     from layout import time_cpu
