@@ -107,3 +107,23 @@ def test_optimize_uses_the_measured_cost(tmp_path):
     assert stats["graph_listings"] >= 1 and stats["dispatch_compiles"] >= 1
     with Database(db_path) as db:
         assert db.count_dispatch_costs() == stats["dispatch_compiles"]
+
+
+def test_conv_dispatches_are_measured_after_reconfiguring(tmp_path):
+    """IREE 3.13 rejects its own dumped NCHW conv benchmarks with the configuration pinned ("large
+    vector sizes"); the cost model recompiles them with the configuration stripped and times them."""
+    from mlir_opt.graph.measured import strip_configurations
+
+    m = mlir_opt.load("cnn", size="small")  # 28x28 NCHW 3x3 convs (at tiny size they compile as pinned)
+    dcm = DispatchCostModel(db=tmp_path / "t.sqlite", threads=1, reps=2)
+    ds = dcm.measure(m)
+    convs = [d for d in ds if "conv" in d.name]
+    assert convs, [d.name for d in ds]
+    assert all(d.error is None and d.us is not None and 0 < d.us < math.inf for d in ds), \
+        [(d.name, d.error) for d in ds if d.error]
+    with Database(tmp_path / "t.sqlite") as db:
+        infos = [db.dispatch_cost(d.signature, dcm.key, dcm.version)["info"] for d in convs]
+    assert any(i.get("reconfigured") for i in infos), infos
+    # the stripping itself: no pinned configuration is left, and a module without one gives None
+    text = "\n".join(["module {", "}"])
+    assert strip_configurations(text) is None

@@ -16,8 +16,14 @@ committed at once. The
 list of (signature, count) of a whole graph is cached too (table ``graph_dispatches``, keyed by the
 module's fingerprint), so re-costing a graph seen in an earlier run compiles nothing at all.
 
-A dispatch that cannot be compiled or timed is recorded as failed (never retried) and makes the
-graph's cost ``inf``: the searches then never prefer that candidate.
+IREE 3.13 cannot always recompile its own dumped benchmark with the configuration pinned: the NCHW
+convolutions' ``ConvTileAndDecomposeExpert`` dispatches fail with "large vector sizes" although the
+same dispatch compiles inside the model. Such a benchmark is recompiled once with its
+``lowering_config`` / ``translation_info`` attributes removed (:func:`strip_configurations`): IREE
+then derives the configuration again, from the same dispatch and target — for the convolutions
+checked, the configuration it pinned — and the record says ``reconfigured``. A dispatch that
+still cannot be compiled or timed is recorded as failed (never retried) and makes the graph's cost
+``inf``: the searches then never prefer that candidate.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from ..db import Database
 from ..errors import MlirOptError
 from ..model import Model
 
-__all__ = ["MeasuredDispatch", "DispatchCostModel", "dispatch_signature", "target_key"]
+__all__ = ["MeasuredDispatch", "DispatchCostModel", "dispatch_signature", "strip_configurations", "target_key"]
 
 log = logging.getLogger("mlir_opt.graph")
 
@@ -102,6 +108,23 @@ def dispatch_signature(bench_text: str) -> str:
     text = re.sub(r"offset\(%[\w]+\)", "offset(_)", text)
     text = re.sub(r"[ \t]+", " ", text)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def strip_configurations(bench_text: str) -> str | None:
+    """``bench_text`` without the ``lowering_config`` / ``translation_info`` attributes IREE chose, so
+    that recompiling it derives them again; ``None`` if the module does not parse or has none."""
+    ctx = _ir.new_context()
+    try:
+        mod = _ir.parse(bench_text, ctx)
+    except Exception:  # noqa: BLE001 -- any parse failure means "cannot strip", not a crash
+        return None
+    n = 0
+    for op in _ir.iter_ops(mod):
+        for name in ("lowering_config", "translation_info", "compilation_info"):
+            if name in op.attributes:
+                del op.attributes[name]
+                n += 1
+    return str(mod) if n else None
 
 
 def target_key(target: Target, threads: int, flags: Sequence[str] = ()) -> str:
@@ -253,6 +276,8 @@ class DispatchCostModel:
         complete = True
         for d in ds:
             row = self.db.dispatch_cost(d.signature, self.key, self.version)
+            if row is not None and "large vector sizes" in (row["error"] or ""):
+                row = None  # recorded before the reconfigured retry existed: measure it again
             if row is None:
                 complete = False
                 continue
@@ -263,11 +288,23 @@ class DispatchCostModel:
     def _measure_missing(self, ds: list[MeasuredDispatch], texts: dict[str, str], tmp: Path) -> None:
         todo = {d.signature: d for d in ds if not d.cached}
         # compile all missing ones first (in parallel), then time them alone, one by one
+        reconfigured: set[str] = set()
+
         def build(sig: str):
             src = tmp / f"{sig}.mlir"
             src.write_text(texts[sig])
-            return sig, compile_module(src, self.target, output=tmp / f"{sig}.vmfb", flags=self.flags,
-                                       raise_on_error=False, retries=0)
+            res = compile_module(src, self.target, output=tmp / f"{sig}.vmfb", flags=self.flags,
+                                 raise_on_error=False, retries=0)
+            if not res.ok and "large vector sizes" in (res.error or ""):
+                stripped = strip_configurations(texts[sig])
+                if stripped is not None:
+                    src.write_text(stripped)
+                    again = compile_module(src, self.target, output=tmp / f"{sig}.vmfb", flags=self.flags,
+                                           raise_on_error=False, retries=0)
+                    if again.ok:
+                        reconfigured.add(sig)
+                        res = again
+            return sig, res
 
         with ThreadPoolExecutor(self.workers) as pool:
             built = dict(pool.map(build, todo))
@@ -285,8 +322,11 @@ class DispatchCostModel:
             us = float(min(times)) if times and err is None else None
             if err:
                 log.info("dispatch %s (%s) not timed: %s", d.name, sig, err)
+            info = {"example_name": d.name}
+            if sig in reconfigured:
+                info["reconfigured"] = True
             self.db.put_dispatch_cost(sig, self.key, self.version, root_op=d.root_op, time_us=us,
-                                      times_us=times, error=err, info={"example_name": d.name})
+                                      times_us=times, error=err, info=info)
             for other in ds:
                 if other.signature == sig:
                     other.us, other.error = us, err
