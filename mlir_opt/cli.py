@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary", "reuse"],
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
+    p.add_argument("--op-sketch", default=None,
+                   help="operator-level sketch to search where it applies, e.g. mmt4d_script (default: per op kind)")
     p.add_argument("--db", default=None, help="tuning database (default: ~/.cache/mlir_opt/tuning.sqlite)")
     p.add_argument("--reps", type=int, default=10, help="timing repetitions per module")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
@@ -300,7 +302,7 @@ def _cmd_optimize(args) -> int:
                    op_search=args.op_search, size=args.size, name=args.name, entry=args.entry,
                    reps=args.reps, tol=args.rtol, threads=args.threads, budget=args.budget, db=args.db,
                    quiet=args.quiet, graph_cost=args.graph_cost, keep_slower=args.keep_slower,
-                   graph_options=_graph_options(args), cpu_time=args.cpu_time)
+                   graph_options=_graph_options(args), cpu_time=args.cpu_time, op_sketch=args.op_sketch)
     if args.json:
         print(json.dumps(res.report, indent=2))
     else:
@@ -347,6 +349,10 @@ def _cmd_tune(args) -> int:
     if res.transform_library and args.output:
         Path(args.output).write_text(res.transform_library)
         print(f"wrote {args.output} (transform library)")
+    if res.model is not None:  # packed+library: compile the rewritten module with the library
+        packed = Path(args.output or f"{m.name}.mlir").with_suffix(".packed.mlirbc")
+        packed.write_bytes(res.model.bytecode())
+        print(f"wrote {packed} (the model with its tuned matmuls packed: compile this module, not the input)")
     elif res.candidate_spec and args.output:
         Path(args.output).write_text(res.candidate_spec)
         note = "" if res.tuning_spec else " (not used by the chosen variant)"

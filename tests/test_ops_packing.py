@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from mlir_opt.backend import compile_module
+from mlir_opt.backend import compile_module, get_target
 from mlir_opt.backend.compile import iree_tool
 from mlir_opt.errors import MlirOptError
 from mlir_opt.ops.dispatches import Workload
@@ -95,3 +95,37 @@ def test_packed_model_with_shape_matched_strategy_is_correct(model, tmp_path):
     chk = check_against_reference(model, vm, reference_key="original", seeds=(0, 1))
     for k in ("packed", "script"):
         assert chk[k]["ok"], (k, chk[k]["problem"])
+
+
+def test_packed_variant_is_compiled_checked_and_timed(model):
+    """tune_model's packed+library variant: built from an mmt4d_script winner, compiled with its
+    library, checked against the reference and timed next to the default; a wrong module in its
+    place is discarded by the check."""
+    from mlir_opt.ops.tuner import _pick_variant, packed_variant
+
+    win = Schedule(BMM1, "mmt4d_script", dict(D, m0=4, cache_k=0))
+    assert packed_variant(model, [], []) == ({}, None)
+    models, lib = packed_variant(model, [], [win])
+    assert set(models) == {"packed+library"} and "linalg.mmt4d" in models["packed+library"].text()
+    assert "tensor<5x64x4x1xf32>" in lib and "cast_compatible_type" in lib
+    wrong = pack_contractions(model.clone(), {"*": D}).model
+    # same signature, wrong numbers: the second matmul accumulates into its zero fill, not into %e
+    import mlir_opt
+
+    bad = mlir_opt.load(_write_tmp(SRC.replace("outs(%e : tensor<40x72xf32>)", "outs(%1 : tensor<40x72xf32>)")))
+    models["wrong"] = bad
+    variants = {"default": ([], False), "packed+library": ([], "packed_library"), "wrong": ([], False),
+                "packed_all": ([], False)}
+    models["packed_all"] = wrong  # packed everywhere, no library: IREE's own mmt4d pipeline, still right
+    ms, chosen = _pick_variant(model, get_target("llvm-cpu"), variants, None, 1, None, 0, None, lib, models)
+    assert set(ms) == {"default", "packed+library", "packed_all"} and chosen in ms
+    assert all(v > 0 for v in ms.values())
+
+
+def _write_tmp(text: str) -> str:
+    import tempfile
+
+    f = tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False)
+    f.write(text)
+    f.close()
+    return f.name

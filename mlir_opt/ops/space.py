@@ -39,8 +39,10 @@ CPU contraction sketches (matmul / batch_matmul root ops):
   ``m0``×``n0`` register tile per (m1, n1) in loop ``order``, unit dims folded so the tile is an
   outer product per k step, ``unroll``, accumulators hoisted. Register tiles IREE's own mmt4d
   pipeline does not vectorize (4×16, 6×16; 3.13 scalarizes them) become broadcast + FMA kernels.
-  f32 ``linalg.matmul`` only; searched with ``--sketch mmt4d_script``; not applied to models yet
-  (:data:`NEEDS_MODULE_REWRITE`).
+  f32 ``linalg.matmul`` (and unit-batch ``batch_matmul``) only; searched with ``--sketch
+  mmt4d_script``; in a model, confirmed winners are applied by the ``packed+library`` module
+  variant of :func:`.tuner.tune_model` (:mod:`.packing` rewrites those contractions;
+  :data:`NEEDS_MODULE_REWRITE` keeps them out of the spec and the plain library).
 
 CPU convolution sketches (``linalg.conv_2d_nhwc_hwcf`` / ``conv_2d_nchw_fchw`` root ops):
 
@@ -265,8 +267,9 @@ SEARCH_SEEDS: dict[str, list[dict]] = {
 #: Sketches whose payload is a rewritten module (not the model's op): measured on single-op modules
 #: (op_search, ``--sketch``), but a model cannot use them until the graph level performs the rewrite.
 NEEDS_MODULE_REWRITE: dict[str, str] = {
-    "mmt4d_script": "its payload is the matmul rewritten as pack + linalg.mmt4d + unpack "
-                    "(transform_script.packed_module), which models do not contain yet",
+    "mmt4d_script": "its payload is the matmul rewritten as pack + linalg.mmt4d + unpack: a model "
+                    "gets it as the packed+library module variant (packing.pack_contractions), "
+                    "not through the spec or the plain library",
 }
 
 
