@@ -346,13 +346,13 @@ def _cmd_tune(args) -> int:
     Console(width=180).print(t)
     print("module variants (end to end, ms): " + ", ".join(f"{k} {v:.3f}" for k, v in res.variants_ms.items())
           + f" -> '{res.chosen}'" + (" (interrupted)" if res.interrupted else ""))
-    if res.transform_library and args.output:
-        Path(args.output).write_text(res.transform_library)
-        print(f"wrote {args.output} (transform library)")
     if res.model is not None:  # packed+library: compile the rewritten module with the library
         packed = Path(args.output or f"{m.name}.mlir").with_suffix(".packed.mlirbc")
         packed.write_bytes(res.model.bytecode())
         print(f"wrote {packed} (the model with its tuned matmuls packed: compile this module, not the input)")
+    if res.transform_library and args.output:
+        Path(args.output).write_text(res.transform_library)
+        print(f"wrote {args.output} (transform library)")
     elif res.candidate_spec and args.output:
         Path(args.output).write_text(res.candidate_spec)
         note = "" if res.tuning_spec else " (not used by the chosen variant)"

@@ -335,6 +335,10 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         variants["packed+library"] = ([], "packed_library")
     if global_variants:
         variants.update({k: v for k, v in GLOBAL_VARIANTS.items() if k.startswith("data_tiling")})
+        if packed_library is not None:  # data tiling for the contractions left unpacked (verified: the
+            # pre-packed mmt4d ops keep their strategy under --iree-opt-data-tiling)
+            variants["packed+library+data_tiling"] = (["--iree-opt-data-tiling"], "packed_library")
+            models["packed+library+data_tiling"] = models["packed+library"]
         if any(d.kind.startswith("conv") or d.root_op.startswith("linalg.conv") for d in dispatches):
             variants.update(CONV_VARIANTS)
     for w in winners:  # flag-form winners (data tiling routes): module-level, not in the spec
