@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 DT = "--iree-opt-data-tiling"
 UK = "--iree-llvmcpu-enable-ukernels=mmt4d"
 #: name -> (module: "model" or "packed", extra iree-compile flags, use the mmt4d transform library)

@@ -129,3 +129,37 @@ def _write_tmp(text: str) -> str:
     f.write(text)
     f.close()
     return f.name
+
+
+class _PackedRoute:
+    """An op search (the OpSearch protocol) returning what tune_model returns when packed+library
+    wins: the rewritten module and its transform library."""
+
+    name = "packed"
+
+    def run(self, model, *, target="llvm-cpu"):
+        from mlir_opt.ops import OpsResult
+
+        packed = pack_contractions(model, {"*": D})
+        scheds = [Schedule(Workload.from_key(k), "mmt4d_script", D) for k in packed.packed]
+        return OpsResult(packed.model, [], None, [], {"trials": 0}, render_transform_library(scheds))
+
+
+def test_optimize_exports_checked_packed_module(tmp_path):
+    """optimize compiles the op search's rewritten module with its library, checks it end to end
+    against the reference and exports module + library."""
+    import json
+
+    import mlir_opt
+
+    src = tmp_path / "m.mlir"
+    src.write_text(SRC)
+    res = mlir_opt.optimize(str(src), tmp_path / "out", op_search=_PackedRoute(), reps=2, rounds=1, quiet=True,
+                            keep_slower=True)
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert rep["exported"] == "optimized" and rep["max_rel_error"] < 1e-4 and not rep["identical_to_baseline"]
+    assert (tmp_path / "out" / "optimized.mlir").read_text().count("linalg.mmt4d") == 3
+    lib = (tmp_path / "out" / "transform_library.mlir").read_text()
+    assert lib.count("transform.iree.match.cast_compatible_type") == 2 * 3  # two workloads, A/B/C each
+    assert any("transform-dialect-library" in f for f in rep["compile"]["flags"]["optimized"])
+    assert res.report["speedup"] > 0
