@@ -108,7 +108,7 @@ def test_packed_variant_is_compiled_checked_and_timed(model):
     models, lib = packed_variant(model, [], [win])
     assert set(models) == {"packed+library"} and "linalg.mmt4d" in models["packed+library"].text()
     assert "tensor<5x64x4x1xf32>" in lib and "cast_compatible_type" in lib
-    wrong = pack_contractions(model.clone(), {"*": D}).model
+    packed_all = pack_contractions(model.clone(), {"*": D}).model
     # same signature, wrong numbers: the second matmul accumulates into its zero fill, not into %e
     import mlir_opt
 
@@ -116,7 +116,7 @@ def test_packed_variant_is_compiled_checked_and_timed(model):
     models["wrong"] = bad
     variants = {"default": ([], False), "packed+library": ([], "packed_library"), "wrong": ([], False),
                 "packed_all": ([], False)}
-    models["packed_all"] = wrong  # packed everywhere, no library: IREE's own mmt4d pipeline, still right
+    models["packed_all"] = packed_all  # packed everywhere, no library: IREE's own mmt4d pipeline, still right
     ms, chosen = _pick_variant(model, get_target("llvm-cpu"), variants, None, 1, None, 0, None, lib, models)
     assert set(ms) == {"default", "packed+library", "packed_all"} and chosen in ms
     assert all(v > 0 for v in ms.values())
