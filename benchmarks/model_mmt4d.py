@@ -14,7 +14,8 @@ every other round); the table gives medians and paired per-round ratios to IREE'
     python benchmarks/model_mmt4d.py                                  # BERT encoder layer, size small
     python benchmarks/model_mmt4d.py --rounds 3 --min-time 0.1        # quick check
     python benchmarks/model_mmt4d.py --decisions '{"m0": 6, "n0": 16, "wg_m1": 4, "wg_n1": 8, "cache_k": 0, "unroll": 2, "order": 1}'
-    python benchmarks/model_mmt4d.py --model bert --size base --threads 1 --json out.json
+    python benchmarks/model_mmt4d.py --threads 1 --cpu-time                # steadier under load
+    python benchmarks/model_mmt4d.py --model bert --size base --json out.json
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--min-time", type=float, default=0.2, help="seconds per sample")
     ap.add_argument("--threads", type=int, default=0, help="IREE workers (default: the cores)")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="time samples in process CPU time (steadier on a loaded machine; use with --threads 1)")
     ap.add_argument("--label", default="", help="note printed in the header (e.g. 'under load')")
     ap.add_argument("--json", type=Path, help="write the figures here")
     args = ap.parse_args(argv)
@@ -101,8 +104,11 @@ def main(argv=None) -> int:
         if not chk[name]["ok"]:
             errors[name] = f"wrong result: {chk[name]['problem']}"
             del vmfbs[name]
-    times = benchmark_interleaved(vmfbs, model.random_inputs(0), entry=model.entry, rounds=args.rounds,
-                                  min_time_s=args.min_time, threads=threads)
+    if args.cpu_time:
+        times = _interleaved_cpu(vmfbs, model.random_inputs(0), model.entry, args.rounds, args.min_time, threads)
+    else:
+        times = benchmark_interleaved(vmfbs, model.random_inputs(0), entry=model.entry, rounds=args.rounds,
+                                      min_time_s=args.min_time, threads=threads)
     med = {k: t.median_ms for k, t in times.items()}
     base = "default" if "default" in times else None
     ratio = {k: paired_ratio(t, times[base]) if base else float("nan") for k, t in times.items()}
@@ -110,7 +116,7 @@ def main(argv=None) -> int:
         load = f.read().split()[0]
     print(f"# {model.name} ({args.size}), {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
           f"{machine_info(threads)['cpu']}, {threads} threads, {args.rounds} interleaved rounds x {args.min_time}s "
-          f"wall time, load avg {load} at end{', ' + args.label if args.label else ''}")
+          f"{'CPU' if args.cpu_time else 'wall'} time, load avg {load} at end{', ' + args.label if args.label else ''}")
     print(f"# mmt4d_script decisions: {json.dumps(d)}; not packed: "
           + ("; ".join(f"{k} ({why.split(': ', 1)[-1]})" for k, why in dict(packed.skipped).items()) or "none"))
     print(f"{'variant':<10} {'median ms':>10} {'/default':>9} {'compile s':>10}  module / flags")
@@ -126,6 +132,47 @@ def main(argv=None) -> int:
                                          "flags": flags, "compile_s": compile_s, "label": args.label,
                                          "machine": machine_info(threads)}, indent=1))
     return 0
+
+
+def _interleaved_cpu(vmfbs, inputs, entry, rounds, min_time, threads):
+    """As ``benchmark_interleaved``, with samples in process CPU time (``time.process_time``)."""
+    import time
+
+    import numpy as np
+
+    import iree.runtime as rt
+
+    from mlir_opt.backend import get_target
+    from mlir_opt.backend.bench import Timing
+    from mlir_opt.backend.runtime import _set_threads
+
+    _set_threads(threads)
+    cfg = rt.Config(get_target("llvm-cpu").driver)
+    args = [rt.asdevicearray(cfg.device, np.ascontiguousarray(a)) for a in inputs]
+    fns = {}
+    for key, path in vmfbs.items():
+        ctx = rt.SystemContext(config=cfg)
+        vm = rt.VmModule.mmap(ctx.instance, str(path))
+        ctx.add_vm_module(vm)
+        fns[key] = ctx.modules[vm.name][entry]
+
+    def sample(fn, budget):
+        n, t0 = 0, time.process_time()
+        while True:
+            fn(*args)
+            n += 1
+            dt_ = time.process_time() - t0
+            if dt_ >= budget:
+                return dt_ / n * 1e3
+
+    for fn in fns.values():
+        sample(fn, 0.1)
+    out = {k: Timing() for k in fns}
+    keys = list(fns)
+    for r in range(rounds):
+        for k in (keys if r % 2 == 0 else keys[::-1]):
+            out[k].samples_ms.append(sample(fns[k], min_time))
+    return out
 
 
 if __name__ == "__main__":
