@@ -117,7 +117,8 @@ def test_packed_variant_is_compiled_checked_and_timed(model):
     variants = {"default": ([], False), "packed+library": ([], "packed_library"), "wrong": ([], False),
                 "packed_all": ([], False)}
     models["packed_all"] = packed_all  # packed everywhere, no library: IREE's own mmt4d pipeline, still right
-    ms, chosen = _pick_variant(model, get_target("llvm-cpu"), variants, None, 1, None, 0, None, lib, models)
+    ms, chosen = _pick_variant(model, get_target("llvm-cpu"), variants, None, 1, None, 0, None,
+                               {"packed_library": lib}, models)
     assert set(ms) == {"default", "packed+library", "packed_all"} and chosen in ms
     assert all(v > 0 for v in ms.values())
 
@@ -163,3 +164,21 @@ def test_optimize_exports_checked_packed_module(tmp_path):
     assert lib.count("transform.iree.match.cast_compatible_type") == 2 * 3  # two workloads, A/B/C each
     assert any("transform-dialect-library" in f for f in rep["compile"]["flags"]["optimized"])
     assert res.report["speedup"] > 0
+
+
+@pytest.mark.slow
+def test_tune_model_measures_the_packed_route(model):
+    """tune_model with the mmt4d_script sketch: the seed is measured for each packable workload, and
+    the packed module variant(s) are compiled, checked and timed end to end; if one is chosen, the
+    result carries the packed module and its library."""
+    from mlir_opt.db import Database
+    from mlir_opt.ops.tuner import tune_model
+
+    res = tune_model(model, strategy="random", budget=15, db=Database(":memory:"), reps=2, sketch="mmt4d_script")
+    assert any(sk == "mmt4d_script" and t is not None for sk, _, t in res.workloads[MM.key].log)
+    packed = [k for k in res.variants_ms if k.startswith("packed")]
+    assert packed, res.variants_ms  # at least one packed variant compiled and passed the check
+    if res.chosen.startswith("packed"):
+        assert "linalg.mmt4d" in res.model.text() and "cast_compatible_type" in res.transform_library
+    else:
+        assert res.model is None

@@ -41,7 +41,7 @@ from .transform_script import SCRIPT_SKETCHES, render_transform_library
 from .search import get_strategy
 from .space import IMG2COL_FLAG, NEEDS_MODULE_REWRITE, fixed_schedules, search_sketch, sketches_for
 
-__all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "confirm_bests", "packed_variant",
+__all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "confirm_bests", "packed_variant", "best_measured",
            "GLOBAL_VARIANTS", "MIN_GAIN"]
 
 #: Module-level variants measured end to end: name -> (extra flags, use the tuning spec).
@@ -318,6 +318,17 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
     spec = render_tuning_spec(winners)
     library = render_transform_library(winners) if any(w.sketch in SCRIPT_SKETCHES for w in winners) else None
     models, packed_library = packed_variant(model, winners, packed_winners)
+    libraries = {"packed_library": packed_library} if packed_library else {}
+    if sketch == "mmt4d_script":
+        # The search times single-op modules whose B is an argument, packed on every call; in a model
+        # a constant weight is packed once at compile time. So the route is also measured end to end
+        # for every packable contraction, each with its best measured mmt4d_script schedule.
+        best = {k: b for k, r in results.items() if (b := best_measured(r, "mmt4d_script")) is not None}
+        if best and set(best) != {w.workload.key for w in packed_winners}:
+            all_models, all_library = packed_variant(model, winners, list(best.values()))
+            if all_library is not None:
+                models["packed_all+library"] = all_models["packed+library"]
+                libraries["packed_all_library"] = all_library
     history: list[float] = []
     for r in results.values():
         history.extend(r.best_so_far)
@@ -333,6 +344,8 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
             variants["img2col+library"] = ([IMG2COL_FLAG], "library")
     if packed_library is not None:
         variants["packed+library"] = ([], "packed_library")
+    if "packed_all_library" in libraries:
+        variants["packed_all+library"] = ([], "packed_all_library")
     if global_variants:
         variants.update({k: v for k, v in GLOBAL_VARIANTS.items() if k.startswith("data_tiling")})
         if packed_library is not None:  # data tiling for the contractions left unpacked (verified: the
@@ -345,13 +358,21 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         if w.sketch == "data_tiling" and (w.flags(), False) not in variants.values():
             variants[w.describe()] = (w.flags(), False)
     variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget, library,
-                                        packed_library, models)
+                                        libraries, models)
     flags, use = variants[chosen]
     trials = sum(r.trials for r in results.values())
-    chosen_library = library if use == "library" else packed_library if use == "packed_library" else None
+    chosen_library = library if use == "library" else libraries.get(use) if isinstance(use, str) else None
     return TuneResult(list(flags), spec if use is True else None, chosen, results, dispatches, variants_ms,
                       trials, time.perf_counter() - t0, interrupted, history, spec,
                       chosen_library, packed_library or library, models.get(chosen))
+
+
+def best_measured(r: WorkloadResult, sketch: str) -> Schedule | None:
+    """The fastest correct schedule of ``sketch`` measured for ``r``'s workload (None: none)."""
+    ok = [(t, d) for sk, d, t in r.log if sk == sketch and t is not None]
+    if not ok:
+        return None
+    return Schedule(r.workload, sketch, dict(min(ok, key=lambda x: x[0])[1]))
 
 
 def packed_variant(model: Model, winners: list[Schedule],
@@ -370,13 +391,14 @@ def packed_variant(model: Model, winners: list[Schedule],
 
 
 def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: int, progress, budget,
-                  library: str | None = None, packed_library: str | None = None,
+                  library: str | None = None, libraries: dict[str, str] | None = None,
                   models: dict[str, Model] | None = None):
     """Compile every variant (``models`` maps a variant to the module it compiles instead of
-    ``model``), check each against the reference, time the correct ones end to end, interleaved."""
+    ``model``; a variant whose use tag is a key of ``libraries`` compiles with that transform
+    library), check each against the reference, time the correct ones end to end, interleaved."""
     from ..pipeline import check_against_reference
 
-    models = models or {}
+    models, libraries = models or {}, libraries or {}
     with tempfile.TemporaryDirectory(prefix="mlir_opt_variants_") as tmp:
         tmp = Path(tmp)
         src = tmp / "model.mlirbc"
@@ -385,8 +407,8 @@ def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: 
             (tmp / "spec.mlir").write_text(spec)
         if library is not None:
             (tmp / "lib.mlir").write_text(library)
-        if packed_library is not None:
-            (tmp / "packed_lib.mlir").write_text(packed_library)
+        for tag, text in libraries.items():
+            (tmp / f"{tag}.mlir").write_text(text)
         vmfbs = {}
         for name, (flags, use_spec) in variants.items():
             if progress:
@@ -394,8 +416,8 @@ def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: 
             fl = list(flags) + ([f"--iree-codegen-tuning-spec-path={tmp / 'spec.mlir'}"] if use_spec is True else [])
             if use_spec == "library":
                 fl.append(f"--iree-codegen-transform-dialect-library={tmp / 'lib.mlir'}")
-            if use_spec == "packed_library":
-                fl.append(f"--iree-codegen-transform-dialect-library={tmp / 'packed_lib.mlir'}")
+            if isinstance(use_spec, str) and use_spec in libraries:
+                fl.append(f"--iree-codegen-transform-dialect-library={tmp / (use_spec + '.mlir')}")
             vsrc = src
             if name in models:
                 vsrc = tmp / (re.sub(r'[^A-Za-z0-9_.-]', '_', name) + '.mlirbc')
