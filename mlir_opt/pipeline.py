@@ -139,6 +139,11 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
     if not tgt.is_cpu:
         raise MlirOptError(f"optimize runs and times on this machine; target '{tgt.name}' needs a GPU host: "
                            f"use `python -m mlir_opt bundle` / `bundle-model --target {tgt.name}` and `ingest`")
+    if op_sketch is not None:
+        from .ops.space import SKETCH_FLAGS
+
+        if op_sketch not in SKETCH_FLAGS:
+            raise MlirOptError(f"unknown op sketch {op_sketch!r} (available: {', '.join(SKETCH_FLAGS)})")
     threads = threads or default_threads()
     out_path = Path(out_dir) if out_dir is not None else None
     if out_path is not None:

@@ -182,3 +182,10 @@ def test_tune_model_measures_the_packed_route(model):
         assert "linalg.mmt4d" in res.model.text() and "cast_compatible_type" in res.transform_library
     else:
         assert res.model is None
+
+
+def test_optimize_rejects_unknown_op_sketch():
+    import mlir_opt
+
+    with pytest.raises(MlirOptError, match="unknown op sketch 'mmt4d'.*mmt4d_script"):
+        mlir_opt.optimize("mlp", op_search="random", op_sketch="mmt4d", quiet=True)
