@@ -71,9 +71,11 @@ class TuneSearch:
     """
 
     def __init__(self, strategy: str = "evolutionary", *, budget: int = 48, db: Any = None, seed: int = 0,
-                 reps: int = 5, threads: int | None = None, progress=None, sketch: str | None = None):
+                 reps: int = 5, threads: int | None = None, progress=None, sketch: str | None = None,
+                 cpu_time: bool = False):
         self.name = strategy
         self.sketch = sketch  # search this sketch where it applies (e.g. mmt4d_script), as tune --sketch
+        self.cpu_time = cpu_time  # module variants timed by CPU time (optimize --cpu-time)
         self.strategy, self.budget, self.seed, self.reps, self.threads = strategy, budget, seed, reps, threads
         self.db, self.progress = db, progress
         self.result = None
@@ -85,7 +87,7 @@ class TuneSearch:
         db = self.db if isinstance(self.db, Database) else Database(self.db)
         res = tune_model(model, strategy=self.strategy, budget=self.budget, db=db, target=target,
                          seed=self.seed, reps=self.reps, threads=self.threads, progress=self.progress,
-                         sketch=self.sketch)
+                         sketch=self.sketch, cpu_time=self.cpu_time)
         self.result = res
         disp = []
         for d in res.dispatches:

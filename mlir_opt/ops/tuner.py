@@ -276,7 +276,7 @@ def confirm_bests(results: dict[str, WorkloadResult], *, target: str = "llvm-cpu
 def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: Database | None = None,
                target: str = "llvm-cpu", seed: int = 0, reps: int = 5, threads: int | None = None,
                progress: Callable[[str, int, int], None] | None = None, global_variants: bool = True,
-               sketch: str | None = None, confirm: bool = True) -> TuneResult:
+               sketch: str | None = None, confirm: bool = True, cpu_time: bool = False) -> TuneResult:
     """Tune every tunable dispatch of ``model`` and pick the fastest module-level variant.
 
     Args:
@@ -291,6 +291,8 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
             measured end to end as the ``default+library`` variant.
         confirm: re-time each best against IREE's default before it enters the spec
             (:func:`confirm_bests`); unconfirmed workloads keep the default.
+        cpu_time: time the module variants by process CPU time per call (steadier under load
+            with ``threads=1``), as ``optimize --cpu-time`` does for its final figures.
     """
     t0 = time.perf_counter()
     tgt = get_target(target)
@@ -358,7 +360,7 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         if w.sketch == "data_tiling" and (w.flags(), False) not in variants.values():
             variants[w.describe()] = (w.flags(), False)
     variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget, library,
-                                        libraries, models)
+                                        libraries, models, cpu_time)
     flags, use = variants[chosen]
     trials = sum(r.trials for r in results.values())
     chosen_library = library if use == "library" else libraries.get(use) if isinstance(use, str) else None
@@ -392,7 +394,7 @@ def packed_variant(model: Model, winners: list[Schedule],
 
 def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: int, progress, budget,
                   library: str | None = None, libraries: dict[str, str] | None = None,
-                  models: dict[str, Model] | None = None):
+                  models: dict[str, Model] | None = None, cpu_time: bool = False):
     """Compile every variant (``models`` maps a variant to the module it compiles instead of
     ``model``; a variant whose use tag is a key of ``libraries`` compiles with that transform
     library), check each against the reference, time the correct ones end to end, interleaved."""
@@ -436,7 +438,7 @@ def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: 
         if progress:
             progress("timing variants end to end", budget, budget)
         times = benchmark_many(good, model.random_inputs(0), entry=model.entry, target=tgt, reps=6, rounds=3,
-                               threads=threads)
+                               threads=threads, cpu_time=cpu_time)
     ms = {k: t.median_ms for k, t in times.items()}
     chosen = min(ms, key=ms.get)
     return ms, chosen
