@@ -37,6 +37,13 @@ SRC = """func.func @main(%a: tensor<40x64xf32>, %b: tensor<64x72xf32>, %c: tenso
   return %2, %5, %6, %10 : tensor<40x72xf32>, tensor<1x20x24xf32>, tensor<40x72xf32>, tensor<2x8x8xf32>
 }
 """
+TRANSPOSED_B = """func.func @main(%a: tensor<8x16xf32>, %b: tensor<24x16xf32>, %c: tensor<8x24xf32>) -> tensor<8x24xf32> {
+  %r = linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>,
+                                      affine_map<(d0, d1, d2) -> (d0, d1)>]
+      ins(%a, %b : tensor<8x16xf32>, tensor<24x16xf32>) outs(%c : tensor<8x24xf32>) -> tensor<8x24xf32>
+  return %r : tensor<8x24xf32>
+}
+"""
 MM = Workload.from_key("matmul_40x72x64_f32xf32xf32")
 BMM1 = Workload.from_key("batch_matmul_1x20x24x64_f32xf32xf32")
 D = dict(m0=6, n0=16, wg_m1=4, wg_n1=4, cache_k=32, unroll=2, order=1)
@@ -67,6 +74,11 @@ def test_pack_plan_selects_and_skips(model, caplog):
     assert packable_reason(Workload.from_key("matmul_8x8x8_f16xf16xf32")) is not None
     with pytest.raises(MlirOptError, match="needs positive m0 and n0"):
         pack_contractions(model, {MM.key: dict(m0=0, n0=16)})
+    import mlir_opt
+
+    tb = mlir_opt.load(_write_tmp(TRANSPOSED_B))  # a transposed-B matmul is left alone, with the reason
+    r = pack_contractions(tb, {"*": D})
+    assert r.packed == {} and "non-standard indexing maps" in r.skipped[0][1] and "linalg.mmt4d" not in r.model.text()
 
 
 def test_packed_model_with_shape_matched_strategy_is_correct(model, tmp_path):
