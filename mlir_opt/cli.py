@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary", "reuse"],
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
+    p.add_argument("--op-sketch", default=None,
+                   help="operator-level sketch to search where it applies, e.g. mmt4d_script (default: per op kind)")
     p.add_argument("--db", default=None, help="tuning database (default: ~/.cache/mlir_opt/tuning.sqlite)")
     p.add_argument("--reps", type=int, default=10, help="timing repetitions per module")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
@@ -112,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the tuning spec here (the transform library, when a script-form variant wins)")
     p.add_argument("--sketch", default=None,
                    help="search this sketch where it applies, e.g. transform_script (default: per op kind)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="time the module variants by process CPU time (steady under load with --threads 1)")
 
     p = sub.add_parser("render-spec", help="print the tuning spec of one schedule (for tests and debugging)")
     p.add_argument("workload", help="workload key, e.g. matmul_64x128x32_f32xf32xf32")
@@ -300,7 +305,7 @@ def _cmd_optimize(args) -> int:
                    op_search=args.op_search, size=args.size, name=args.name, entry=args.entry,
                    reps=args.reps, tol=args.rtol, threads=args.threads, budget=args.budget, db=args.db,
                    quiet=args.quiet, graph_cost=args.graph_cost, keep_slower=args.keep_slower,
-                   graph_options=_graph_options(args), cpu_time=args.cpu_time)
+                   graph_options=_graph_options(args), cpu_time=args.cpu_time, op_sketch=args.op_sketch)
     if args.json:
         print(json.dumps(res.report, indent=2))
     else:
@@ -327,7 +332,7 @@ def _cmd_tune(args) -> int:
             bar.update(task, completed=done, total=total, description=msg[:60])
 
         res = tune_model(m, strategy=args.strategy, budget=args.budget, db=db, seed=args.seed,
-                         progress=progress, sketch=args.sketch)
+                         progress=progress, sketch=args.sketch, threads=args.threads, cpu_time=args.cpu_time)
     from rich.markup import escape
     from rich.table import Table
 
@@ -344,6 +349,10 @@ def _cmd_tune(args) -> int:
     Console(width=180).print(t)
     print("module variants (end to end, ms): " + ", ".join(f"{k} {v:.3f}" for k, v in res.variants_ms.items())
           + f" -> '{res.chosen}'" + (" (interrupted)" if res.interrupted else ""))
+    if res.model is not None:  # packed+library: compile the rewritten module with the library
+        packed = Path(args.output or f"{m.name}.mlir").with_suffix(".packed.mlirbc")
+        packed.write_bytes(res.model.bytecode())
+        print(f"wrote {packed} (the model with its tuned matmuls packed: compile this module, not the input)")
     if res.transform_library and args.output:
         Path(args.output).write_text(res.transform_library)
         print(f"wrote {args.output} (transform library)")

@@ -98,7 +98,8 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
              size: str | None = None, name: str | None = None, entry: str | None = None,
              reps: int = 10, rounds: int = 3, tol: float | None = None, threads: int | None = None,
              budget: int = 48, db: Any = None, quiet: bool = False, graph_cost: str = "roofline",
-             keep_slower: bool = False, graph_options: dict | None = None, cpu_time: bool = False) -> OptimizeResult:
+             keep_slower: bool = False, graph_options: dict | None = None, cpu_time: bool = False,
+             op_sketch: str | None = None) -> OptimizeResult:
     """Optimize a model for a target and (optionally) export the artifacts.
 
     Args:
@@ -114,6 +115,8 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
             incremental graph views; both only change the search's speed).
         op_search: operator-level strategy name (``none``, ``random``, ``evolutionary``) or object.
         budget: trials for the operator-level search.
+        op_sketch: the operator-level search's sketch where it applies (e.g. ``mmt4d_script``: its
+            confirmed winners become the ``packed+library`` module variant), as ``tune --sketch``.
         db: tuning database (a Database or path; default ``~/.cache/mlir_opt/tuning.sqlite``).
         size: preset for bundled models.
         reps: timing repetitions per module; rounds: interleaved rounds they are split into.
@@ -136,6 +139,11 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
     if not tgt.is_cpu:
         raise MlirOptError(f"optimize runs and times on this machine; target '{tgt.name}' needs a GPU host: "
                            f"use `python -m mlir_opt bundle` / `bundle-model --target {tgt.name}` and `ingest`")
+    if op_sketch is not None:
+        from .ops.space import SKETCH_FLAGS
+
+        if op_sketch not in SKETCH_FLAGS:
+            raise MlirOptError(f"unknown op sketch {op_sketch!r} (available: {', '.join(SKETCH_FLAGS)})")
     threads = threads or default_threads()
     out_path = Path(out_dir) if out_dir is not None else None
     if out_path is not None:
@@ -152,7 +160,8 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
         g = optimize_graph(m.clone(), graph_search, target=tgt.name, cost=cost, options=graph_options)
     with stages.stage("ops", f"operator-level search ({getattr(op_search, 'name', op_search)})"):
         opts = {} if not isinstance(op_search, str) or op_search == "none" else \
-            {"budget": budget, "db": db, "threads": threads, "progress": stages.update}
+            {"budget": budget, "db": db, "threads": threads, "progress": stages.update,
+             **({"sketch": op_sketch} if op_sketch else {}), **({"cpu_time": True} if cpu_time else {})}
         o = optimize_ops(g.model, op_search, target=tgt.name, **opts)
 
     work = Path(tempfile.mkdtemp(prefix="mlir_opt_"))

@@ -76,8 +76,9 @@ def test_mmt4d_script_packs_and_computes_right():
     assert "mmt4d_script" not in [s.name for s in sketches_for(BMM)]
     assert "does not apply to batch_matmul" in Schedule(BMM, "mmt4d_script", dict(d, cache_k=0)).validate()
     # a search of this sketch measures its seed first
-    assert ("mmt4d_script", SEARCH_SEEDS["mmt4d_script"][0]) in fixed_schedules(
-        Workload.from_key("matmul_64x64x64_f32xf32xf32"), searched="mmt4d_script")
+    seeded = fixed_schedules(Workload.from_key("matmul_64x64x64_f32xf32xf32"), searched="mmt4d_script")
+    assert seeded[0] == ("mmt4d_script", SEARCH_SEEDS["mmt4d_script"][0])  # before the data tiling routes
+    assert [n for n, _ in seeded[1:]] == ["data_tiling"] * len(FIXED_SCHEDULES["data_tiling"])
     assert all(n != "mmt4d_script" for n, _ in fixed_schedules(mm))
     assert "cache_k=24" in sk.validate(dict(d, cache_k=24))
     mod = packed_module(mm, d)  # 40 = 6*7 - 2 rows and 72 = 16*5 - 8 columns: both packs padded

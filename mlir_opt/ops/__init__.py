@@ -71,8 +71,11 @@ class TuneSearch:
     """
 
     def __init__(self, strategy: str = "evolutionary", *, budget: int = 48, db: Any = None, seed: int = 0,
-                 reps: int = 5, threads: int | None = None, progress=None):
+                 reps: int = 5, threads: int | None = None, progress=None, sketch: str | None = None,
+                 cpu_time: bool = False):
         self.name = strategy
+        self.sketch = sketch  # search this sketch where it applies (e.g. mmt4d_script), as tune --sketch
+        self.cpu_time = cpu_time  # module variants timed by CPU time (optimize --cpu-time)
         self.strategy, self.budget, self.seed, self.reps, self.threads = strategy, budget, seed, reps, threads
         self.db, self.progress = db, progress
         self.result = None
@@ -83,7 +86,8 @@ class TuneSearch:
 
         db = self.db if isinstance(self.db, Database) else Database(self.db)
         res = tune_model(model, strategy=self.strategy, budget=self.budget, db=db, target=target,
-                         seed=self.seed, reps=self.reps, threads=self.threads, progress=self.progress)
+                         seed=self.seed, reps=self.reps, threads=self.threads, progress=self.progress,
+                         sketch=self.sketch, cpu_time=self.cpu_time)
         self.result = res
         disp = []
         for d in res.dispatches:
@@ -98,7 +102,9 @@ class TuneSearch:
                  "budget": self.budget, "chosen_variant": res.chosen, "variants_ms": res.variants_ms,
                  "interrupted": res.interrupted, "db": db.path,
                  "workloads": {k: w.to_dict() for k, w in res.workloads.items()}}
-        return OpsResult(model, res.flags, res.tuning_spec, disp, stats, res.transform_library)
+        # a packed variant (mmt4d_script winners) compiles the rewritten module, not the input
+        return OpsResult(res.model if res.model is not None else model, res.flags, res.tuning_spec, disp, stats,
+                         res.transform_library)
 
 
 STRATEGIES: dict[str, Any] = {"none": NoOpSearch, "random": lambda **kw: TuneSearch("random", **kw),

@@ -39,8 +39,10 @@ CPU contraction sketches (matmul / batch_matmul root ops):
   ``m0``×``n0`` register tile per (m1, n1) in loop ``order``, unit dims folded so the tile is an
   outer product per k step, ``unroll``, accumulators hoisted. Register tiles IREE's own mmt4d
   pipeline does not vectorize (4×16, 6×16; 3.13 scalarizes them) become broadcast + FMA kernels.
-  f32 ``linalg.matmul`` only; searched with ``--sketch mmt4d_script``; not applied to models yet
-  (:data:`NEEDS_MODULE_REWRITE`).
+  f32 ``linalg.matmul`` (and unit-batch ``batch_matmul``) only; searched with ``--sketch
+  mmt4d_script``; in a model, confirmed winners are applied by the ``packed+library`` module
+  variant of :func:`.tuner.tune_model` (:mod:`.packing` rewrites those contractions;
+  :data:`NEEDS_MODULE_REWRITE` keeps them out of the spec and the plain library).
 
 CPU convolution sketches (``linalg.conv_2d_nhwc_hwcf`` / ``conv_2d_nchw_fchw`` root ops):
 
@@ -263,10 +265,12 @@ SEARCH_SEEDS: dict[str, list[dict]] = {
 
 
 #: Sketches whose payload is a rewritten module (not the model's op): measured on single-op modules
-#: (op_search, ``--sketch``), but a model cannot use them until the graph level performs the rewrite.
+#: (op_search, ``--sketch``); a model gets their winners only through a module variant that performs
+#: the rewrite (``packed+library`` in :func:`.tuner.tune_model`), never through the spec.
 NEEDS_MODULE_REWRITE: dict[str, str] = {
-    "mmt4d_script": "its payload is the matmul rewritten as pack + linalg.mmt4d + unpack "
-                    "(transform_script.packed_module), which models do not contain yet",
+    "mmt4d_script": "its payload is the matmul rewritten as pack + linalg.mmt4d + unpack: a model "
+                    "gets it as the packed+library module variant (packing.pack_contractions), "
+                    "not through the spec or the plain library",
 }
 
 
@@ -587,14 +591,14 @@ def fixed_schedules(w: Workload, target: str = "llvm-cpu", searched: str | None 
     sketches of :func:`fixed_sketches` (img2col for convs) and, for CPU contractions, the data
     tiling routes of :data:`FIXED_SCHEDULES` (module-level flags; a winner among them is carried
     to the model as a module-level variant, not by the tuning spec), plus the
-    :data:`SEARCH_SEEDS` of the ``searched`` sketch."""
+    :data:`SEARCH_SEEDS` of the ``searched`` sketch (those first)."""
     out = [(s.name, {}) for s in fixed_sketches(w, target)]
     if isinstance(w, ConvWorkload):
         return out
     sks = {s.name: s for s in sketches_for(w, target)}
-    sets = dict(FIXED_SCHEDULES)
-    if searched in SEARCH_SEEDS:
-        sets[searched] = SEARCH_SEEDS[searched]
+    # the named sketch's seeds first: with a small budget they are what --sketch asked for
+    sets = {searched: SEARCH_SEEDS[searched]} if searched in SEARCH_SEEDS else {}
+    sets.update((k, v) for k, v in FIXED_SCHEDULES.items() if k not in sets)
     for name, ds in sets.items():
         if name in sks:
             out += [(name, dict(d)) for d in ds if sks[name].validate(d) is None]

@@ -38,6 +38,7 @@ from typing import Iterable
 from .dispatches import ConvWorkload, Workload
 
 __all__ = ["TEMPLATES", "SCRIPT_SKETCHES", "render_schedule_sequence", "render_transform_library", "packed_module",
+           "packed_types",
            "interpreter_module", "script_supported", "gpu_script_layout", "gpu_mma_layout"]
 
 #: Sketches rendered as transform-dialect strategies (passed with --iree-codegen-transform-dialect-library).
@@ -399,6 +400,16 @@ def _gpu_mma_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     return text, matcher, setter
 
 
+def packed_types(w: Workload, d: dict) -> tuple[str, str, str]:
+    """The ``linalg.mmt4d`` operand types of ``w`` packed with inner tiles ``m0`` x 1 (A) and
+    ``n0`` x 1 (B): ``(A, B, C)`` = ``M1xKxm0x1``, ``N1xKxn0x1``, ``M1xN1xm0xn0`` (outer extents
+    rounded up; a unit batch is dropped)."""
+    e = w.extents
+    m, n, k, m0, n0 = e["M"], e["N"], e["K"], d["m0"], d["n0"]
+    mo, no = -(-m // m0), -(-n // n0)
+    return (f"tensor<{mo}x{k}x{m0}x1xf32>", f"tensor<{no}x{k}x{n0}x1xf32>", f"tensor<{mo}x{no}x{m0}x{n0}xf32>")
+
+
 def packed_module(w: Workload, d: dict) -> str:
     """``w``'s single-op module (a ``linalg.matmul``) written as ``linalg.pack`` of A (inner tiles
     ``m0`` x 1) and B (``n0`` x 1, N-major), ``linalg.mmt4d`` and ``linalg.unpack`` (the
@@ -441,15 +452,17 @@ def packed_module(w: Workload, d: dict) -> str:
 
 
 def _mmt4d_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
-    """(text, matcher name, setter name) of an ``mmt4d_script`` entry (matches any ``linalg.mmt4d``)."""
+    """(text, matcher name, setter name) of an ``mmt4d_script`` entry; its matcher takes only the
+    ``linalg.mmt4d`` ops whose operand types are ``w``'s packed types (:func:`packed_types`)."""
     matcher, setter = f"match_mmt4d_script_{i}", f"set_mmt4d_strategy_{i}"
     cache = (f"    // cache-level reduction tile over k1 (K blocking), outermost\n"
              f"    %tc, %kcloop = transform.structured.tile_using_for %op tile_sizes [0, 0, {d['cache_k']}, 0, 0, 0]\n"
              f"      : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n" if d.get("cache_k") else "")
     unroll = (f"    transform.loop.unroll %kloop factor = {d['unroll']} : !transform.any_op\n"
               if d["unroll"] > 1 else "")
+    ta, tb, tc = packed_types(w, d)
     text = _tpl("mmt4d_strategy.mlir").substitute(
-        key=w.key, name=f"mmt4d_strategy_{i}", matcher=matcher, setter=setter, schedule=f"mmt4d_schedule_{i}",
+        lhs_type=ta, rhs_type=tb, acc_type=tc, key=w.key, name=f"mmt4d_strategy_{i}", matcher=matcher, setter=setter, schedule=f"mmt4d_schedule_{i}",
         m0=d["m0"], n0=d["n0"], wg_tiles=_fmt([d["wg_m1"], d["wg_n1"]]), cache_op=cache,
         reg_in="%tc" if cache else "%op", interchange=_fmt([1, 0, 2, 3, 4, 5] if d["order"] else list(range(6))),
         unroll_op=unroll)

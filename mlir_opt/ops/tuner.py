@@ -9,7 +9,9 @@
    faster by :data:`MIN_GAIN` enter the tuning spec (or transform library); the others keep IREE's
    default and are reported as "not confirmed" with both figures.
 4. Module-level choices (data tiling, micro-kernels; for models with convolutions also the
-   channels-last and img2col layout pre-passes) cannot be set per op in IREE 3.13, so they are
+   channels-last and img2col layout pre-passes; ``packed+library``, the model with the confirmed
+   ``mmt4d_script`` winners' contractions rewritten as pack + mmt4d + unpack and their strategies
+   in the transform library) cannot be set per op in IREE 3.13, so they are
    measured end to end on the whole model, next to "default" and "default + spec", interleaved in
    one run; every variant is checked against the reference first. The fastest correct one wins.
 
@@ -39,8 +41,8 @@ from .transform_script import SCRIPT_SKETCHES, render_transform_library
 from .search import get_strategy
 from .space import IMG2COL_FLAG, NEEDS_MODULE_REWRITE, fixed_schedules, search_sketch, sketches_for
 
-__all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "confirm_bests", "GLOBAL_VARIANTS",
-           "MIN_GAIN"]
+__all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "confirm_bests", "packed_variant", "best_measured",
+           "GLOBAL_VARIANTS", "MIN_GAIN"]
 
 #: Module-level variants measured end to end: name -> (extra flags, use the tuning spec).
 GLOBAL_VARIANTS = {
@@ -126,6 +128,9 @@ class TuneResult:
     #: transform library (script-form winners + config entries) when the chosen variant uses it
     transform_library: str | None = None
     candidate_library: str | None = None
+    #: the module to compile instead of the input when the chosen variant rewrites it
+    #: (``packed+library``: the ``mmt4d_script`` winners' contractions packed, :mod:`.packing`)
+    model: Model | None = None
 
 
 def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule],
@@ -271,7 +276,7 @@ def confirm_bests(results: dict[str, WorkloadResult], *, target: str = "llvm-cpu
 def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: Database | None = None,
                target: str = "llvm-cpu", seed: int = 0, reps: int = 5, threads: int | None = None,
                progress: Callable[[str, int, int], None] | None = None, global_variants: bool = True,
-               sketch: str | None = None, confirm: bool = True) -> TuneResult:
+               sketch: str | None = None, confirm: bool = True, cpu_time: bool = False) -> TuneResult:
     """Tune every tunable dispatch of ``model`` and pick the fastest module-level variant.
 
     Args:
@@ -286,6 +291,8 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
             measured end to end as the ``default+library`` variant.
         confirm: re-time each best against IREE's default before it enters the spec
             (:func:`confirm_bests`); unconfirmed workloads keep the default.
+        cpu_time: time the module variants by process CPU time per call (steadier under load
+            with ``threads=1``), as ``optimize --cpu-time`` does for its final figures.
     """
     t0 = time.perf_counter()
     tgt = get_target(target)
@@ -309,8 +316,21 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         except KeyboardInterrupt:
             interrupted = True
     winners = [r.best for r in results.values() if r.kept and r.best.sketch not in NEEDS_MODULE_REWRITE]
+    packed_winners = [r.best for r in results.values() if r.kept and r.best.sketch == "mmt4d_script"]
     spec = render_tuning_spec(winners)
     library = render_transform_library(winners) if any(w.sketch in SCRIPT_SKETCHES for w in winners) else None
+    models, packed_library = packed_variant(model, winners, packed_winners)
+    libraries = {"packed_library": packed_library} if packed_library else {}
+    if sketch == "mmt4d_script":
+        # The search times single-op modules whose B is an argument, packed on every call; in a model
+        # a constant weight is packed once at compile time. So the route is also measured end to end
+        # for every packable contraction, each with its best measured mmt4d_script schedule.
+        best = {k: b for k, r in results.items() if (b := best_measured(r, "mmt4d_script")) is not None}
+        if best and set(best) != {w.workload.key for w in packed_winners}:
+            all_models, all_library = packed_variant(model, winners, list(best.values()))
+            if all_library is not None:
+                models["packed_all+library"] = all_models["packed+library"]
+                libraries["packed_all_library"] = all_library
     history: list[float] = []
     for r in results.values():
         history.extend(r.best_so_far)
@@ -324,25 +344,63 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         variants["default+library"] = ([], "library")
         if "img2col+spec" in variants:
             variants["img2col+library"] = ([IMG2COL_FLAG], "library")
+    if packed_library is not None:
+        variants["packed+library"] = ([], "packed_library")
+    if "packed_all_library" in libraries:
+        variants["packed_all+library"] = ([], "packed_all_library")
     if global_variants:
         variants.update({k: v for k, v in GLOBAL_VARIANTS.items() if k.startswith("data_tiling")})
+        if packed_library is not None:  # data tiling for the contractions left unpacked (verified: the
+            # pre-packed mmt4d ops keep their strategy under --iree-opt-data-tiling)
+            variants["packed+library+data_tiling"] = (["--iree-opt-data-tiling"], "packed_library")
+            models["packed+library+data_tiling"] = models["packed+library"]
         if any(d.kind.startswith("conv") or d.root_op.startswith("linalg.conv") for d in dispatches):
             variants.update(CONV_VARIANTS)
     for w in winners:  # flag-form winners (data tiling routes): module-level, not in the spec
         if w.sketch == "data_tiling" and (w.flags(), False) not in variants.values():
             variants[w.describe()] = (w.flags(), False)
-    variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget, library)
+    variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget, library,
+                                        libraries, models, cpu_time)
     flags, use = variants[chosen]
     trials = sum(r.trials for r in results.values())
+    chosen_library = library if use == "library" else libraries.get(use) if isinstance(use, str) else None
     return TuneResult(list(flags), spec if use is True else None, chosen, results, dispatches, variants_ms,
                       trials, time.perf_counter() - t0, interrupted, history, spec,
-                      library if use == "library" else None, library)
+                      chosen_library, packed_library or library, models.get(chosen))
+
+
+def best_measured(r: WorkloadResult, sketch: str) -> Schedule | None:
+    """The fastest correct schedule of ``sketch`` measured for ``r``'s workload (None: none)."""
+    ok = [(t, d) for sk, d, t in r.log if sk == sketch and t is not None]
+    if not ok:
+        return None
+    return Schedule(r.workload, sketch, dict(min(ok, key=lambda x: x[0])[1]))
+
+
+def packed_variant(model: Model, winners: list[Schedule],
+                   packed_winners: list[Schedule]) -> tuple[dict[str, Model], str | None]:
+    """The ``packed+library`` module variant for ``mmt4d_script`` winners: ``({"packed+library":
+    model with their contractions packed}, transform library of all winners)``, or ``({}, None)``
+    when there are none or none of their contractions could be packed (reasons logged)."""
+    if not packed_winners:
+        return {}, None
+    from .packing import pack_contractions
+
+    packed = pack_contractions(model, {w.workload.key: w.decisions for w in packed_winners})
+    if not packed.packed:
+        return {}, None
+    return {"packed+library": packed.model}, render_transform_library(list(winners) + list(packed_winners))
 
 
 def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: int, progress, budget,
-                  library: str | None = None):
+                  library: str | None = None, libraries: dict[str, str] | None = None,
+                  models: dict[str, Model] | None = None, cpu_time: bool = False):
+    """Compile every variant (``models`` maps a variant to the module it compiles instead of
+    ``model``; a variant whose use tag is a key of ``libraries`` compiles with that transform
+    library), check each against the reference, time the correct ones end to end, interleaved."""
     from ..pipeline import check_against_reference
 
+    models, libraries = models or {}, libraries or {}
     with tempfile.TemporaryDirectory(prefix="mlir_opt_variants_") as tmp:
         tmp = Path(tmp)
         src = tmp / "model.mlirbc"
@@ -351,6 +409,8 @@ def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: 
             (tmp / "spec.mlir").write_text(spec)
         if library is not None:
             (tmp / "lib.mlir").write_text(library)
+        for tag, text in libraries.items():
+            (tmp / f"{tag}.mlir").write_text(text)
         vmfbs = {}
         for name, (flags, use_spec) in variants.items():
             if progress:
@@ -358,7 +418,13 @@ def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: 
             fl = list(flags) + ([f"--iree-codegen-tuning-spec-path={tmp / 'spec.mlir'}"] if use_spec is True else [])
             if use_spec == "library":
                 fl.append(f"--iree-codegen-transform-dialect-library={tmp / 'lib.mlir'}")
-            res = compile_module(src, tgt, output=tmp / (re.sub(r'[^A-Za-z0-9_.-]', '_', name) + '.vmfb'), flags=fl,
+            if isinstance(use_spec, str) and use_spec in libraries:
+                fl.append(f"--iree-codegen-transform-dialect-library={tmp / (use_spec + '.mlir')}")
+            vsrc = src
+            if name in models:
+                vsrc = tmp / (re.sub(r'[^A-Za-z0-9_.-]', '_', name) + '.mlirbc')
+                vsrc.write_bytes(models[name].bytecode())
+            res = compile_module(vsrc, tgt, output=tmp / (re.sub(r'[^A-Za-z0-9_.-]', '_', name) + '.vmfb'), flags=fl,
                                  raise_on_error=False)
             if res.ok:
                 vmfbs[name] = res.vmfb
@@ -372,7 +438,7 @@ def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: 
         if progress:
             progress("timing variants end to end", budget, budget)
         times = benchmark_many(good, model.random_inputs(0), entry=model.entry, target=tgt, reps=6, rounds=3,
-                               threads=threads)
+                               threads=threads, cpu_time=cpu_time)
     ms = {k: t.median_ms for k, t in times.items()}
     chosen = min(ms, key=ms.get)
     return ms, chosen

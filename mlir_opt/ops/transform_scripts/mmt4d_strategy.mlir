@@ -1,7 +1,14 @@
   // mmt4d_script schedule for $key: the matmul written as pack + linalg.mmt4d ($m0 x $n0 x 1 inner
-  // tiles) + unpack (transform_script.packed_module); IREE runs this strategy on the mmt4d dispatch.
+  // tiles) + unpack (transform_script.packed_module / packing.pack_contractions); IREE runs this
+  // strategy on the mmt4d dispatches of exactly these packed shapes (others keep IREE's default).
   transform.named_sequence @$matcher(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
     transform.match.operation_name %op ["linalg.mmt4d"] : !transform.any_op
+    %lhs = transform.get_operand %op[0] : (!transform.any_op) -> !transform.any_value
+    transform.iree.match.cast_compatible_type %lhs = $lhs_type : !transform.any_value
+    %rhs = transform.get_operand %op[1] : (!transform.any_op) -> !transform.any_value
+    transform.iree.match.cast_compatible_type %rhs = $rhs_type : !transform.any_value
+    %acc = transform.get_operand %op[2] : (!transform.any_op) -> !transform.any_value
+    transform.iree.match.cast_compatible_type %acc = $acc_type : !transform.any_value
     transform.yield %op : !transform.any_op
   }
   transform.named_sequence @$schedule(%op: !transform.any_op {transform.consumed}) {

@@ -1,0 +1,179 @@
+"""Module-level packing: a model's f32 contractions rewritten as pack + ``linalg.mmt4d`` + unpack.
+
+The ``mmt4d_script`` schedule compiles a ``linalg.mmt4d`` with a transform-dialect strategy
+(``transform_scripts/mmt4d_strategy.mlir``). IREE's own data tiling makes its mmt4d ops only after
+tuning specs and transform libraries have run (encodings are materialized later), so the strategy
+can only reach an mmt4d that is already in the input. :func:`pack_contractions` puts it there:
+each selected ``linalg.matmul`` (or unit-batch ``linalg.batch_matmul``, collapsed to a matmul
+around the packed form) becomes
+
+* ``linalg.pack`` of A into ``M1 x K x m0 x 1`` tiles and of B into ``N1 x K x n0 x 1`` (N-major),
+  with ``padding_value`` zero when ``M`` / ``N`` are not multiples of ``m0`` / ``n0``;
+* the accumulator: a ``linalg.fill`` of the packed shape when the original init is a fill (the
+  usual zero init), else the init packed like C (``M1 x N1 x m0 x n0``);
+* ``linalg.mmt4d`` and ``linalg.unpack`` back to ``M x N`` (padding cut off).
+
+IREE const-evaluates the pack of a constant weight (B) into a global initializer, so weights are
+packed once at load time, as with data tiling. Ops are selected by workload key (the key
+:mod:`.dispatches` gives IREE's dispatch of that op); those that cannot be packed are left as they
+are, with the reason logged and returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from .. import ir as _ir
+from ..errors import MlirOptError
+from ..model import Model
+from .dispatches import Workload
+from .transform_script import packed_types
+
+__all__ = ["PackResult", "pack_contractions", "packable_reason"]
+
+log = logging.getLogger("mlir_opt.ops")
+
+
+@dataclass
+class PackResult:
+    """The packed model, the workloads rewritten (``key -> count``) and the ops left alone."""
+
+    model: Model
+    packed: dict[str, int] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (op / key, reason)
+
+
+def packable_reason(w: Workload) -> str | None:
+    """None if :func:`pack_contractions` can rewrite ``w``'s op, else why not."""
+    if w.op not in ("linalg.matmul", "linalg.batch_matmul"):
+        return f"{w.op} is not a matmul"
+    if w.types != ("f32", "f32", "f32"):
+        return f"{w.key}: the mmt4d strategy is for f32 x f32 -> f32"
+    if w.op == "linalg.batch_matmul" and w.extents["B"] != 1:
+        return f"{w.key}: batch {w.extents['B']} > 1 (only a unit batch collapses to a matmul)"
+    return None
+
+
+def _workload_of(op) -> tuple[Workload | None, str | None]:
+    from .dispatches import _standard_maps
+
+    if len(op.operands) != 3 or len(op.results) != 1:
+        return None, f"{op.name} with {len(op.operands)} operands"
+    if "indexing_maps" in op.attributes and not _standard_maps(op):
+        return None, f"{op.name} with transposed / broadcast operands (non-standard indexing maps)"
+    try:
+        w = Workload.from_types(op.name, *(str(v.type) for v in op.operands))
+    except ValueError as err:
+        return None, f"{op.name}: {err}"
+    return w, packable_reason(w)
+
+
+def _fill_value(init):
+    """The scalar fill value when ``init`` is the result of a ``linalg.fill``, else None."""
+    try:
+        owner = init.owner
+    except AttributeError:
+        return None
+    if not isinstance(owner, _ir.ir.Operation) and hasattr(owner, "operation"):
+        owner = owner.operation
+    if getattr(owner, "name", None) == "linalg.fill":
+        return owner.operands[0]
+    return None
+
+
+def _snippet(w: Workload, tiles: dict, fill: bool) -> str:
+    e = w.extents
+    m, n, k, m0, n0 = e["M"], e["N"], e["K"], tiles["m0"], tiles["n0"]
+    ta, tb, tc = packed_types(w, tiles)
+    lt, rt, ot = w.operand_types
+    batch = "B" in e
+    pad_a = " padding_value(%zero : f32)" if m % m0 else ""
+    pad_b = " padding_value(%zero : f32)" if n % n0 else ""
+    pad_c = " padding_value(%zero : f32)" if (m % m0 or n % n0) else ""
+    names = ("%a3", "%b3", "%c3") if batch else ("%a", "%b", "%c")
+    acc_arg = "%v: f32" if fill else f"{names[2]}: {ot}"
+    lines = [f"func.func @s({names[0]}: {lt}, {names[1]}: {rt}, {acc_arg}) -> {ot} {{",
+             "  %zero = arith.constant 0.0 : f32"]
+    if batch:
+        lines += [f"  %a = tensor.collapse_shape %a3 [[0, 1], [2]] : {lt} into tensor<{m}x{k}xf32>",
+                  f"  %b = tensor.collapse_shape %b3 [[0, 1], [2]] : {rt} into tensor<{k}x{n}xf32>"]
+        if not fill:
+            lines.append(f"  %c = tensor.collapse_shape %c3 [[0, 1], [2]] : {ot} into tensor<{m}x{n}xf32>")
+    lines += [f"  %ea = tensor.empty() : {ta}",
+              f"  %pa = linalg.pack %a{pad_a} inner_dims_pos = [0, 1] inner_tiles = [{m0}, 1] into %ea"
+              f" : tensor<{m}x{k}xf32> -> {ta}",
+              f"  %eb = tensor.empty() : {tb}",
+              f"  %pb = linalg.pack %b{pad_b} outer_dims_perm = [1, 0] inner_dims_pos = [1, 0]"
+              f" inner_tiles = [{n0}, 1] into %eb : tensor<{k}x{n}xf32> -> {tb}",
+              f"  %ec = tensor.empty() : {tc}"]
+    if fill:
+        lines.append(f"  %pc = linalg.fill ins(%v : f32) outs(%ec : {tc}) -> {tc}")
+    else:
+        lines.append(f"  %pc = linalg.pack %c{pad_c} inner_dims_pos = [0, 1] inner_tiles = [{m0}, {n0}] into %ec"
+                     f" : tensor<{m}x{n}xf32> -> {tc}")
+    lines += [f"  %r4 = linalg.mmt4d ins(%pa, %pb : {ta}, {tb}) outs(%pc : {tc}) -> {tc}",
+              f"  %e = tensor.empty() : tensor<{m}x{n}xf32>",
+              f"  %r = linalg.unpack %r4 inner_dims_pos = [0, 1] inner_tiles = [{m0}, {n0}] into %e"
+              f" : {tc} -> tensor<{m}x{n}xf32>"]
+    if batch:
+        lines += [f"  %r3 = tensor.expand_shape %r [[0, 1], [2]] output_shape [1, {m}, {n}]"
+                  f" : tensor<{m}x{n}xf32> into {ot}", f"  return %r3 : {ot}"]
+    else:
+        lines.append(f"  return %r : {ot}")
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def pack_contractions(model: Model, plan: dict[str, dict], *, clone: bool = True) -> PackResult:
+    """Rewrite the contractions of ``model`` whose workload key is in ``plan`` as pack + mmt4d + unpack.
+
+    Args:
+        model: the model (not modified when ``clone``).
+        plan: ``{workload key: decisions}``; the decisions need ``m0`` and ``n0`` (the inner tiles
+            of A and B; k0 is 1), e.g. an ``mmt4d_script`` schedule's decisions. The key ``"*"``
+            applies to every packable contraction not named otherwise.
+    Returns:
+        :class:`PackResult`: the rewritten model (verified), the keys packed and how often, and the
+        contractions left alone with the reason (also logged at INFO).
+    """
+    for key, d in plan.items():
+        if not {"m0", "n0"} <= set(d) or d["m0"] < 1 or d["n0"] < 1:
+            raise MlirOptError(f"packing plan for {key}: needs positive m0 and n0 (got {d})")
+    out = model.clone() if clone else model
+    res = PackResult(out)
+    for fn in out.module.body.operations:
+        fn = fn.operation
+        if fn.name not in ("func.func", "util.func") or not fn.regions[0].blocks:
+            continue
+        ops = [o.operation for o in _walk_ops(fn) if o.operation.name in ("linalg.matmul", "linalg.batch_matmul")]
+        for op in ops:
+            w, why = _workload_of(op)
+            tiles = (plan.get(w.key) if w is not None else None) or plan.get("*")
+            if tiles is None:
+                continue  # not selected
+            if why is not None:
+                res.skipped.append((w.key if w is not None else op.name, why))
+                log.info("not packed: %s", why)
+                continue
+            key = w.key
+            fillv = _fill_value(op.operands[2])
+            text = _snippet(w, tiles, fillv is not None)
+            new = _ir.splice(op, text, [op.operands[0], op.operands[1], fillv if fillv is not None else op.operands[2]])
+            init = op.operands[2]
+            op.results[0].replace_all_uses_with(new[0])
+            op.erase()
+            owner = init.owner.operation if hasattr(init.owner, "operation") else init.owner
+            if fillv is not None and next(iter(init.uses), None) is None:
+                owner.erase()  # the original zero fill, now unused
+            res.packed[key] = res.packed.get(key, 0) + 1
+    out.verify()
+    log.info("packed %s", ", ".join(f"{k} x{n}" for k, n in res.packed.items()) or "nothing")
+    return res
+
+
+def _walk_ops(op):
+    for region in op.regions:
+        for block in region.blocks:
+            for o in block.operations:
+                yield o
+                yield from _walk_ops(o.operation)

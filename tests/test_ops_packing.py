@@ -1,0 +1,203 @@
+"""Module-level packing (pack + linalg.mmt4d + unpack) and the shape-checked mmt4d_script strategy
+on a module with several contractions: real IREE compiles and runs, checked against the original."""
+
+import logging
+import re
+import subprocess
+
+import pytest
+
+from mlir_opt.backend import compile_module, get_target
+from mlir_opt.backend.compile import iree_tool
+from mlir_opt.errors import MlirOptError
+from mlir_opt.ops.dispatches import Workload
+from mlir_opt.ops.packing import pack_contractions, packable_reason
+from mlir_opt.ops.schedule import Schedule
+from mlir_opt.ops.transform_script import render_transform_library
+from mlir_opt.pipeline import check_against_reference
+
+# a padded matmul (40 = 6*7 - 2, 72 = 16*5 - 8) with a zero init, the same one accumulating into an
+# input, a unit-batch batch_matmul (packed through a collapse) and a batch-2 one (left alone)
+SRC = """func.func @main(%a: tensor<40x64xf32>, %b: tensor<64x72xf32>, %c: tensor<1x20x64xf32>,
+                 %d: tensor<1x64x24xf32>, %e: tensor<40x72xf32>, %f: tensor<2x8x16xf32>)
+    -> (tensor<40x72xf32>, tensor<1x20x24xf32>, tensor<40x72xf32>, tensor<2x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %0 = tensor.empty() : tensor<40x72xf32>
+  %1 = linalg.fill ins(%zero : f32) outs(%0 : tensor<40x72xf32>) -> tensor<40x72xf32>
+  %2 = linalg.matmul ins(%a, %b : tensor<40x64xf32>, tensor<64x72xf32>) outs(%1 : tensor<40x72xf32>) -> tensor<40x72xf32>
+  %3 = tensor.empty() : tensor<1x20x24xf32>
+  %4 = linalg.fill ins(%zero : f32) outs(%3 : tensor<1x20x24xf32>) -> tensor<1x20x24xf32>
+  %5 = linalg.batch_matmul ins(%c, %d : tensor<1x20x64xf32>, tensor<1x64x24xf32>) outs(%4 : tensor<1x20x24xf32>) -> tensor<1x20x24xf32>
+  %6 = linalg.matmul ins(%a, %b : tensor<40x64xf32>, tensor<64x72xf32>) outs(%e : tensor<40x72xf32>) -> tensor<40x72xf32>
+  %ft = tensor.empty() : tensor<2x16x8xf32>
+  %7 = linalg.transpose ins(%f : tensor<2x8x16xf32>) outs(%ft : tensor<2x16x8xf32>) permutation = [0, 2, 1]
+  %8 = tensor.empty() : tensor<2x8x8xf32>
+  %9 = linalg.fill ins(%zero : f32) outs(%8 : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %10 = linalg.batch_matmul ins(%f, %7 : tensor<2x8x16xf32>, tensor<2x16x8xf32>) outs(%9 : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  return %2, %5, %6, %10 : tensor<40x72xf32>, tensor<1x20x24xf32>, tensor<40x72xf32>, tensor<2x8x8xf32>
+}
+"""
+TRANSPOSED_B = """func.func @main(%a: tensor<8x16xf32>, %b: tensor<24x16xf32>, %c: tensor<8x24xf32>) -> tensor<8x24xf32> {
+  %r = linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>,
+                                      affine_map<(d0, d1, d2) -> (d0, d1)>]
+      ins(%a, %b : tensor<8x16xf32>, tensor<24x16xf32>) outs(%c : tensor<8x24xf32>) -> tensor<8x24xf32>
+  return %r : tensor<8x24xf32>
+}
+"""
+MM = Workload.from_key("matmul_40x72x64_f32xf32xf32")
+BMM1 = Workload.from_key("batch_matmul_1x20x24x64_f32xf32xf32")
+D = dict(m0=6, n0=16, wg_m1=4, wg_n1=4, cache_k=32, unroll=2, order=1)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    import mlir_opt
+
+    p = tmp_path_factory.mktemp("pack") / "m.mlir"
+    p.write_text(SRC)
+    return mlir_opt.load(str(p))
+
+
+def test_pack_plan_selects_and_skips(model, caplog):
+    with caplog.at_level(logging.INFO, logger="mlir_opt.ops"):
+        r = pack_contractions(model, {"*": D})
+    assert r.packed == {MM.key: 2, BMM1.key: 1}
+    assert [k for k, _ in r.skipped] == ["batch_matmul_2x8x8x16_f32xf32xf32"]
+    assert "batch 2 > 1" in r.skipped[0][1] and "not packed" in caplog.text
+    text = r.model.text()
+    assert text.count("linalg.mmt4d") == 3 and "linalg.matmul" not in text and text.count("linalg.batch_matmul") == 1
+    assert text.count("padding_value") == 2 * 3 + 1  # A and B of each 40x72 matmul, its packed init, the 20x24 A/B
+    assert "linalg.matmul" in model.text()  # the input model is left alone
+    only = pack_contractions(model, {BMM1.key: dict(m0=4, n0=8)})
+    assert only.packed == {BMM1.key: 1} and only.skipped == []
+    assert "tensor<5x64x4x1xf32>" in only.model.text() and "tensor<3x64x8x1xf32>" in only.model.text()
+    assert packable_reason(Workload.from_key("matmul_8x8x8_f16xf16xf32")) is not None
+    with pytest.raises(MlirOptError, match="needs positive m0 and n0"):
+        pack_contractions(model, {MM.key: dict(m0=0, n0=16)})
+    import mlir_opt
+
+    tb = mlir_opt.load(_write_tmp(TRANSPOSED_B))  # a transposed-B matmul is left alone, with the reason
+    r = pack_contractions(tb, {"*": D})
+    assert r.packed == {} and "non-standard indexing maps" in r.skipped[0][1] and "linalg.mmt4d" not in r.model.text()
+
+
+def test_packed_model_with_shape_matched_strategy_is_correct(model, tmp_path):
+    """Packed with 6x16 tiles everywhere; the library holds the strategy for the 40x72x64 matmul's
+    mmt4d only (both of its instances); the batch_matmul's mmt4d (other shapes) keeps IREE's default.
+    All checked against the original module on two random input sets."""
+    packed = pack_contractions(model, {"*": D}).model
+    lib = tmp_path / "lib.mlir"
+    lib.write_text(render_transform_library([Schedule(MM, "mmt4d_script", D)]))
+    vm = {"original": compile_module(model.bytecode(), "llvm-cpu", output=tmp_path / "o.vmfb").vmfb,
+          "packed": compile_module(packed.bytecode(), "llvm-cpu", output=tmp_path / "p.vmfb").vmfb}
+    src = tmp_path / "packed.mlirbc"
+    src.write_bytes(packed.bytecode())
+    cmd = [iree_tool("iree-compile"), str(src), "--iree-hal-target-device=local",
+           "--iree-hal-local-target-device-backends=llvm-cpu", "--iree-llvmcpu-target-cpu=host",
+           f"--iree-codegen-transform-dialect-library={lib}", "-o", str(tmp_path / "s.vmfb"),
+           "--mlir-print-ir-after=iree-codegen-lower-executable-using-transform-dialect", "--mlir-disable-threading"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    funcs = {m.group(1): m.group(2) for m in re.finditer(r"func\.func @(\w+)\(\) attributes \{translation_info = "
+                                                          r"#iree_codegen\.translation_info<pipeline = ([^>, ]+)", out.stderr)}
+    mmt4d = {f: p for f, p in funcs.items() if "mmt4d" in f}
+    assert sorted(mmt4d.values()) == sorted(["#iree_codegen.no_pipeline"] * 2 + ["#iree_cpu.pipeline<Mmt4dTilingExpert"]), funcs
+    assert all(p == "#iree_cpu.pipeline<Mmt4dTilingExpert" for f, p in mmt4d.items() if "4x2x64x6x16x1" in f), mmt4d
+    vm["script"] = tmp_path / "s.vmfb"
+    chk = check_against_reference(model, vm, reference_key="original", seeds=(0, 1))
+    for k in ("packed", "script"):
+        assert chk[k]["ok"], (k, chk[k]["problem"])
+
+
+def test_packed_variant_is_compiled_checked_and_timed(model):
+    """tune_model's packed+library variant: built from an mmt4d_script winner, compiled with its
+    library, checked against the reference and timed next to the default; a wrong module in its
+    place is discarded by the check."""
+    from mlir_opt.ops.tuner import _pick_variant, packed_variant
+
+    win = Schedule(BMM1, "mmt4d_script", dict(D, m0=4, cache_k=0))
+    assert packed_variant(model, [], []) == ({}, None)
+    models, lib = packed_variant(model, [], [win])
+    assert set(models) == {"packed+library"} and "linalg.mmt4d" in models["packed+library"].text()
+    assert "tensor<5x64x4x1xf32>" in lib and "cast_compatible_type" in lib
+    packed_all = pack_contractions(model.clone(), {"*": D}).model
+    # same signature, wrong numbers: the second matmul accumulates into its zero fill, not into %e
+    import mlir_opt
+
+    bad = mlir_opt.load(_write_tmp(SRC.replace("outs(%e : tensor<40x72xf32>)", "outs(%1 : tensor<40x72xf32>)")))
+    models["wrong"] = bad
+    variants = {"default": ([], False), "packed+library": ([], "packed_library"), "wrong": ([], False),
+                "packed_all": ([], False)}
+    models["packed_all"] = packed_all  # packed everywhere, no library: IREE's own mmt4d pipeline, still right
+    ms, chosen = _pick_variant(model, get_target("llvm-cpu"), variants, None, 1, None, 0, None,
+                               {"packed_library": lib}, models)
+    assert set(ms) == {"default", "packed+library", "packed_all"} and chosen in ms
+    assert all(v > 0 for v in ms.values())
+
+
+def _write_tmp(text: str) -> str:
+    import tempfile
+
+    f = tempfile.NamedTemporaryFile("w", suffix=".mlir", delete=False)
+    f.write(text)
+    f.close()
+    return f.name
+
+
+class _PackedRoute:
+    """An op search (the OpSearch protocol) returning what tune_model returns when packed+library
+    wins: the rewritten module and its transform library."""
+
+    name = "packed"
+
+    def run(self, model, *, target="llvm-cpu"):
+        from mlir_opt.ops import OpsResult
+
+        packed = pack_contractions(model, {"*": D})
+        scheds = [Schedule(Workload.from_key(k), "mmt4d_script", D) for k in packed.packed]
+        return OpsResult(packed.model, [], None, [], {"trials": 0}, render_transform_library(scheds))
+
+
+def test_optimize_exports_checked_packed_module(tmp_path):
+    """optimize compiles the op search's rewritten module with its library, checks it end to end
+    against the reference and exports module + library."""
+    import json
+
+    import mlir_opt
+
+    src = tmp_path / "m.mlir"
+    src.write_text(SRC)
+    res = mlir_opt.optimize(str(src), tmp_path / "out", op_search=_PackedRoute(), reps=2, rounds=1, quiet=True,
+                            keep_slower=True)
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert rep["exported"] == "optimized" and rep["max_rel_error"] < 1e-4 and not rep["identical_to_baseline"]
+    assert (tmp_path / "out" / "optimized.mlir").read_text().count("linalg.mmt4d") == 3
+    lib = (tmp_path / "out" / "transform_library.mlir").read_text()
+    assert lib.count("transform.iree.match.cast_compatible_type") == 2 * 3  # two workloads, A/B/C each
+    assert any("transform-dialect-library" in f for f in rep["compile"]["flags"]["optimized"])
+    assert res.report["speedup"] > 0
+
+
+@pytest.mark.slow
+def test_tune_model_measures_the_packed_route(model):
+    """tune_model with the mmt4d_script sketch: the seed is measured for each packable workload, and
+    the packed module variant(s) are compiled, checked and timed end to end; if one is chosen, the
+    result carries the packed module and its library."""
+    from mlir_opt.db import Database
+    from mlir_opt.ops.tuner import tune_model
+
+    res = tune_model(model, strategy="random", budget=15, db=Database(":memory:"), reps=2, sketch="mmt4d_script")
+    assert any(sk == "mmt4d_script" and t is not None for sk, _, t in res.workloads[MM.key].log)
+    packed = [k for k in res.variants_ms if k.startswith("packed")]
+    assert packed, res.variants_ms  # at least one packed variant compiled and passed the check
+    if res.chosen.startswith("packed"):
+        assert "linalg.mmt4d" in res.model.text() and "cast_compatible_type" in res.transform_library
+    else:
+        assert res.model is None
+
+
+def test_optimize_rejects_unknown_op_sketch():
+    import mlir_opt
+
+    with pytest.raises(MlirOptError, match="unknown op sketch 'mmt4d'.*mmt4d_script"):
+        mlir_opt.optimize("mlp", op_search="random", op_sketch="mmt4d", quiet=True)
