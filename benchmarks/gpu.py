@@ -5,6 +5,7 @@ The GPU host has no compiler, so GPU benchmarks run as bundles. Three steps:
     # 1. here: one bundle per backend with IREE's default and the database's best schedules
     #    (top 3 per workload, re-measured together; CUDA f16 also at sm_89), + cuBLAS via torch
     python benchmarks/gpu.py bundle out/final --db tuning.sqlite
+    #    (or --known: the best schedules of the 2026-11-26 H100 runs, KNOWN below, no database needed)
     # 2. on the GPU host (iree-base-runtime installed; Vulkan needs the loader, see docs/gpu.md)
     #    (--timing cached: caching allocator + synchronous allocations for every IREE module, docs/gpu.md)
     for b in out/final/*/; do python3 $b/runner.py $b --out $b/results.json --timing cached; done
@@ -27,21 +28,46 @@ from pathlib import Path
 WORKLOADS = ("matmul_4096x4096x4096_f32xf32xf32", "matmul_4096x4096x4096_f16xf16xf32")
 
 
-def make_bundles(out: Path, db_path: str | None, top: int = 3, reps: int = 20) -> None:
-    """Bundles for the side-by-side run: per backend, IREE default + the top schedules per workload."""
+F16, F32 = WORKLOADS[1], WORKLOADS[0]
+#: The best schedules measured on the lent H100 (docs/gpu.md, 2026-11-26), per (target, workload):
+#: what ``bundle --known`` ships next to IREE's default when no tuning database holds the runs.
+KNOWN = {
+    ("cuda", F16): [
+        ("gpu_script_mma", dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=64, depth=3, sched=1, pad=1, wg_order=0)),
+        ("gpu_script_mma", dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0)),
+        ("gpu_script_mma", dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=4, sched=1, pad=1, wg_order=0)),
+        ("gpu_mma", dict(wg_m=128, wg_n=128, sub_m=4, sub_n=8, red_k=4, prefetch=3, pipeline="TileAndFuse"))],
+    ("cuda", F32): [
+        ("gpu_script", dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0,
+                            wg_order=0, one_group=0)),
+        ("gpu_simt", dict(wg_m=128, wg_n=64, th_m=16, th_n=4, red_k=32, promote=1, prefetch=2))],
+    ("vulkan", F16): [("spirv_simt", dict(wg_m=64, wg_n=128, th_m=8, th_n=8, red_k=16, depth=2, store_stage=0))],
+    ("vulkan", F32): [("spirv_simt", dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=8, depth=2, store_stage=0))],
+}
+
+
+def make_bundles(out: Path, db_path: str | None, top: int = 3, reps: int = 20, known: bool = False) -> None:
+    """Bundles for the side-by-side run: per backend, IREE default + the top schedules per workload
+    (from the database at ``db_path``, or :data:`KNOWN` with ``known``; then CUDA sm_89 is left out)."""
     from mlir_opt.db import Database
     from mlir_opt.ops.dispatches import Workload
     from mlir_opt.ops.schedule import Schedule
     from mlir_opt.remote import write_bundle
 
-    db = Database(db_path)
+    db = None if known else Database(db_path)
     plan = [("cuda", "sm_80", True), ("cuda", "sm_89", False), ("vulkan", "ampere", False)]
     for target, arch, peers in plan:
+        if known and arch == "sm_89":
+            continue
         scheds = []
         for key in WORKLOADS:
             if arch == "sm_89" and "f16" not in key:
                 continue
             w = Workload.from_key(key)
+            if known:
+                scheds += [Schedule(w, "default", {}, target)] + [Schedule(w, sk, d, target)
+                                                                  for sk, d in KNOWN[(target, key)][:top]]
+                continue
             recs = sorted((r for r in db.records(key, target, any_device=True) if r.ok and r.sketch != "default"),
                           key=lambda r: r.median_ms)
             picked, seen = [], set()
@@ -154,8 +180,9 @@ def main(argv=None) -> int:
         ap.add_argument("--db", default=None)
         ap.add_argument("--top", type=int, default=3)
         ap.add_argument("--reps", type=int, default=20)
+        ap.add_argument("--known", action="store_true", help="ship KNOWN's schedules instead of the database's")
         a = ap.parse_args(argv[1:])
-        make_bundles(a.out, a.db, a.top, a.reps)
+        make_bundles(a.out, a.db, a.top, a.reps, a.known)
         return 0
     if argv[:1] == ["collect"]:
         ap = argparse.ArgumentParser(prog="gpu.py collect")

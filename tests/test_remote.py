@@ -38,6 +38,8 @@ def test_cpu_bundle_roundtrip(tmp_path):
     assert (tmp_path / "b" / "runner.py").exists() and man["bytes"] < 2**20
     res = json.loads(_run_runner(tmp_path / "b").read_text())
     assert res["device"]["driver"] == "local-task"
+    # the runner's default timing is the caching allocator ("cached"; docs/gpu.md, 2026-11-26 sixth session)
+    assert res["timing"]["mode"] == "cached" and res["timing"]["hal_flags"]["cached"] == ["--device_allocator=caching"]
     assert [r["status"] for r in res["results"]] == ["ok", "ok"]
     assert all(r["rel_error"] < 1e-5 and r["median_ms"] > 0 for r in res["results"])
     db = Database(":memory:")
