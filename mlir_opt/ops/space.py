@@ -430,8 +430,8 @@ def _validate_gpu_script(w: Workload, d: dict) -> str | None:
 def _validate_gpu_script_mma(w: Workload, d: dict) -> str | None:
     from .transform_script import gpu_mma_layout
 
-    if w.op != "linalg.matmul" or tuple(w.types) != ("f16", "f16", "f32"):
-        return "the mma.sync script template is for linalg.matmul f16 x f16 -> f32"
+    if w.op not in ("linalg.matmul", "linalg.batch_matmul") or tuple(w.types) != ("f16", "f16", "f32"):
+        return "the mma.sync script template is for linalg.matmul / batch_matmul f16 x f16 -> f32"
     e = w.extents
     if e["M"] % d["wg_m"] or e["N"] % d["wg_n"] or e["K"] % d["red_k"]:
         return f"tiles {d['wg_m']}x{d['wg_n']}x{d['red_k']} do not divide {e['M']}x{e['N']}x{e['K']}"
@@ -678,8 +678,9 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         return [Sketch("default", w, ()), _spirv_simt(w)]
     if target == "cuda" and f16:
         # gpu_script_mma first where it applies: the sketch tune-remote searches unless --sketch names another
-        # (1.5x faster than gpu_mma's best in run g23); gpu_mma for the rest (batch_matmul, f16 results, ...)
-        script = [_gpu_script_mma(w)] if w.op == "linalg.matmul" and w.types[2] == "f32" else []
+        # (1.5x faster than gpu_mma's best in run g23); gpu_mma for the rest (f16 results, ...)
+        script = ([_gpu_script_mma(w)] if w.op in ("linalg.matmul", "linalg.batch_matmul") and w.types[2] == "f32"
+                  else [])
         return [Sketch("default", w, ()), *script, Sketch("gpu_mma", w, (
             Knob("wg_m", (32, 64, 128, 256)),
             Knob("wg_n", (32, 64, 128, 256)),
