@@ -131,7 +131,7 @@ def show(files: list[Path]) -> int:
 
     t = Table(title="IREE on the GPU: default vs tuned vs cuBLAS / torch (median ms)")
     for c in ("run", "card", "backend", "workload / model", "IREE default", "tuned", "torch", "speedup",
-              "tuned/torch", "trials"):
+              "tuned/torch", "torch call", "tuned/call", "trials"):
         t.add_column(c, justify="right")
     for f in files:
         d = json.loads(f.read_text())
@@ -140,34 +140,36 @@ def show(files: list[Path]) -> int:
             dflt = statistics.median(r["iree_default_ms"])
             peer = statistics.median(r["torch_cublas_ms"]) if r.get("torch_cublas_ms") else None
             t.add_row(d["date"], card, "cuda sm_80", key, f"{dflt:.3f}", f"{r['best_ms']:.3f}", _f(peer),
-                      f"{dflt / r['best_ms']:.2f}×", _f(peer and r["best_ms"] / peer, "{:.2f}×"), str(r["trials"]))
+                      f"{dflt / r['best_ms']:.2f}×", _f(peer and r["best_ms"] / peer, "{:.2f}×"), "-", "-", str(r["trials"]))
         for key, r in d.get("workloads", {}).items():
             peer = r.get("torch_cublas_ms")
             t.add_row(d["date"], card, "cuda sm_80", key, f"{r['iree_default_ms']:.3f}", f"{r['best_ms']:.3f}",
                       _f(peer), f"{r['iree_default_ms'] / r['best_ms']:.2f}×", _f(peer and r["best_ms"] / peer, "{:.2f}×"),
-                      str(r["trials"]))
+                      "-", "-", str(r["trials"]))
         peers = {r["workload"]: r["torch_cublas_ms"] for r in d.get("table", {}).values() if r.get("torch_cublas_ms")}
+        calls = {r["workload"]: r["torch_cublas_call_ms"] for r in d.get("table", {}).values()
+                 if r.get("torch_cublas_call_ms")}
         for r in d.get("table", {}).values():
             dflt, tuned = r["iree_default_ms"], r["tuned_ms"]
-            peer = peers.get(r["workload"])
+            peer, call = peers.get(r["workload"]), calls.get(r["workload"])
             dtxt = _f(dflt) if dflt is not None else f"{r['iree_default_status']}"
             trials = d.get("trials", {}).get(f"{r['backend']}:{r['workload']}", "-")
             t.add_row(d["date"], card, f"{r['backend']} {r['arch']}", r["workload"], dtxt, _f(tuned), _f(peer),
                       _f(dflt and tuned and dflt / tuned, "{:.2f}×"), _f(peer and tuned and tuned / peer, "{:.2f}×"),
-                      str(trials))
+                      _f(call), _f(call and tuned and tuned / call, "{:.2f}×"), str(trials))
         if "model_runs" in d:
             dflt = statistics.median(x["median_ms"] for x in d["model_runs"]["bert_default"])
             tuned = statistics.median(x["median_ms"] for x in d["model_runs"]["bert_tuned"])
             peer = d.get("torch_eager_fp32_ms")
             t.add_row(d["date"], card, "cuda sm_80", "BERT-base layer (end to end)", f"{dflt:.3f}", f"{tuned:.3f}",
-                      _f(peer), f"{dflt / tuned:.2f}×", _f(peer and tuned / peer, "{:.2f}×"), "-")
+                      _f(peer), f"{dflt / tuned:.2f}×", _f(peer and tuned / peer, "{:.2f}×"), "-", "-", "-")
         if "cli_loop" in d:
             runs = d["cli_loop"]["model_runs"]
             dflt, tuned = statistics.median(runs["bert_default"]), statistics.median(runs["bert_tuned"])
             peer = d.get("torch_eager_fp32_ms")
             t.add_row(d["date"], card, "cuda sm_80", "BERT-base layer (tune-remote, 1 round)", f"{dflt:.3f}",
                       f"{tuned:.3f}", _f(peer), f"{dflt / tuned:.2f}×", _f(peer and tuned / peer, "{:.2f}×"),
-                      str(len(d["cli_loop"]["round0_all"])))
+                      "-", "-", str(len(d["cli_loop"]["round0_all"])))
     Console(width=190).print(t)
     return 0
 
