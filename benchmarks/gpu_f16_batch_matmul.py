@@ -37,7 +37,8 @@ def schedules() -> list[Schedule]:
     big = Workload.from_key("batch_matmul_8x1024x1024x1024_f16xf16xf32")
     out += [Schedule(big, "default", {}, "cuda"), Schedule(big, "gpu_mma", GPU_MMA_BEST, "cuda")]
     out += [Schedule(big, "gpu_script_mma", d, "cuda")
-            for d in (SCRIPT, dict(SCRIPT, wg_n=256), dict(SCRIPT, wg_n=256, red_k=64), dict(SCRIPT, wg_m=256, depth=4))]
+            for d in (SCRIPT, dict(SCRIPT, wg_n=256), dict(SCRIPT, wg_n=256, red_k=64),
+                      dict(SCRIPT, wg_m=256, depth=4))]
     return out
 
 

@@ -633,7 +633,7 @@ def _gpu_script(w: Workload) -> Sketch:
 
 
 def _gpu_script_mma(w: Workload) -> Sketch:
-    """CUDA f16 x f16 -> f32 matmul as a transform-dialect mma.sync strategy
+    """CUDA f16 x f16 -> f32 matmul or batch_matmul (batch on the grid's z) as a transform-dialect mma.sync strategy
     (see transform_scripts/gpu_mma_strategy.mlir): workgroup and warp tiles, reduction step, ``depth``
     (0: plain staging, 1: register prefetch of the next step, 2-4: that many cp.async shared buffers,
     software-pipelined), ``sched`` (0: IREE's generic pipeline schedule, 1: its tensor-core schedule) and
@@ -655,7 +655,7 @@ def _gpu_script_mma(w: Workload) -> Sketch:
 def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
     """The sketches for a workload on ``target``.
 
-    CUDA, f16 operands: for an f16 x f16 -> f32 ``linalg.matmul`` first ``gpu_script_mma`` (a
+    CUDA, f16 operands: for an f16 x f16 -> f32 ``linalg.matmul`` / ``batch_matmul`` first ``gpu_script_mma`` (a
     transform-dialect mma.sync strategy, the default of ``tune-remote``), then ``gpu_mma`` (mma.sync
     through TileAndFuse or VectorDistribute; the only one for other f16 contractions); f32:
     ``gpu_simt`` (TileAndFuse SIMT) and ``gpu_script`` (a transform-dialect SIMT strategy, f32).
