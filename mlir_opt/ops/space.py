@@ -98,8 +98,8 @@ KNOB_DEFAULTS = {"data_tiling": {"tile_bytes": 0, "inner_tiled": 0}, "transform_
 #: Known good decision sets per sketch, shipped first in a workload's first remote round (where they are
 #: valid for its shape): the best schedules measured on the lent H100 (docs/gpu.md, 2026-11-26).
 SKETCH_SEEDS: dict[str, list[dict]] = {
-    "gpu_script_mma": [  # fp16 4096^3, --timing cached on 4 H100s (sixth session): red_k 64 0.430-0.441 ms a
-        # call (faster than red_k 32 in 7 of 8 paired passes), ncu kernel 355 us; red_k 32 0.436-0.446 ms, 366 us;
+    "gpu_script_mma": [  # fp16 4096^3, --timing cached on 5 H100s (sixth session): red_k 64 0.430-0.441 ms a
+        # call (faster than red_k 32 in 8 of 9 paired passes), ncu kernel 355 us; red_k 32 0.436-0.446 ms, 366 us;
         # cuBLAS kernel 183 us (docs/gpu.md)
         dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=64, depth=3, sched=1, pad=1, wg_order=0),
         dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0),
