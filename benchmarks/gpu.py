@@ -5,6 +5,7 @@ The GPU host has no compiler, so GPU benchmarks run as bundles. Three steps:
     # 1. here: one bundle per backend with IREE's default and the database's best schedules
     #    (top 3 per workload, re-measured together; CUDA f16 also at sm_89), + cuBLAS via torch
     python benchmarks/gpu.py bundle out/final --db tuning.sqlite
+    #    (or --known: the best schedules of the 2026-11-26 H100 runs, KNOWN below, no database needed)
     # 2. on the GPU host (iree-base-runtime installed; Vulkan needs the loader, see docs/gpu.md)
     #    (--timing cached: caching allocator + synchronous allocations for every IREE module, docs/gpu.md)
     for b in out/final/*/; do python3 $b/runner.py $b --out $b/results.json --timing cached; done
@@ -27,21 +28,46 @@ from pathlib import Path
 WORKLOADS = ("matmul_4096x4096x4096_f32xf32xf32", "matmul_4096x4096x4096_f16xf16xf32")
 
 
-def make_bundles(out: Path, db_path: str | None, top: int = 3, reps: int = 20) -> None:
-    """Bundles for the side-by-side run: per backend, IREE default + the top schedules per workload."""
+F16, F32 = WORKLOADS[1], WORKLOADS[0]
+#: The best schedules measured on the lent H100 (docs/gpu.md, 2026-11-26), per (target, workload):
+#: what ``bundle --known`` ships next to IREE's default when no tuning database holds the runs.
+KNOWN = {
+    ("cuda", F16): [
+        ("gpu_script_mma", dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=64, depth=3, sched=1, pad=1, wg_order=0)),
+        ("gpu_script_mma", dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0)),
+        ("gpu_script_mma", dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=4, sched=1, pad=1, wg_order=0)),
+        ("gpu_mma", dict(wg_m=128, wg_n=128, sub_m=4, sub_n=8, red_k=4, prefetch=3, pipeline="TileAndFuse"))],
+    ("cuda", F32): [
+        ("gpu_script", dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0,
+                            wg_order=0, one_group=0)),
+        ("gpu_simt", dict(wg_m=128, wg_n=64, th_m=16, th_n=4, red_k=32, promote=1, prefetch=2))],
+    ("vulkan", F16): [("spirv_simt", dict(wg_m=64, wg_n=128, th_m=8, th_n=8, red_k=16, depth=2, store_stage=0))],
+    ("vulkan", F32): [("spirv_simt", dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=8, depth=2, store_stage=0))],
+}
+
+
+def make_bundles(out: Path, db_path: str | None, top: int = 3, reps: int = 20, known: bool = False) -> None:
+    """Bundles for the side-by-side run: per backend, IREE default + the top schedules per workload
+    (from the database at ``db_path``, or :data:`KNOWN` with ``known``; then CUDA sm_89 is left out)."""
     from mlir_opt.db import Database
     from mlir_opt.ops.dispatches import Workload
     from mlir_opt.ops.schedule import Schedule
     from mlir_opt.remote import write_bundle
 
-    db = Database(db_path)
+    db = None if known else Database(db_path)
     plan = [("cuda", "sm_80", True), ("cuda", "sm_89", False), ("vulkan", "ampere", False)]
     for target, arch, peers in plan:
+        if known and arch == "sm_89":
+            continue
         scheds = []
         for key in WORKLOADS:
             if arch == "sm_89" and "f16" not in key:
                 continue
             w = Workload.from_key(key)
+            if known:
+                scheds += [Schedule(w, "default", {}, target)] + [Schedule(w, sk, d, target)
+                                                                  for sk, d in KNOWN[(target, key)][:top]]
+                continue
             recs = sorted((r for r in db.records(key, target, any_device=True) if r.ok and r.sketch != "default"),
                           key=lambda r: r.median_ms)
             picked, seen = [], set()
@@ -105,7 +131,7 @@ def show(files: list[Path]) -> int:
 
     t = Table(title="IREE on the GPU: default vs tuned vs cuBLAS / torch (median ms)")
     for c in ("run", "card", "backend", "workload / model", "IREE default", "tuned", "torch", "speedup",
-              "tuned/torch", "trials"):
+              "tuned/torch", "torch call", "tuned/call", "trials"):
         t.add_column(c, justify="right")
     for f in files:
         d = json.loads(f.read_text())
@@ -114,34 +140,36 @@ def show(files: list[Path]) -> int:
             dflt = statistics.median(r["iree_default_ms"])
             peer = statistics.median(r["torch_cublas_ms"]) if r.get("torch_cublas_ms") else None
             t.add_row(d["date"], card, "cuda sm_80", key, f"{dflt:.3f}", f"{r['best_ms']:.3f}", _f(peer),
-                      f"{dflt / r['best_ms']:.2f}×", _f(peer and r["best_ms"] / peer, "{:.2f}×"), str(r["trials"]))
+                      f"{dflt / r['best_ms']:.2f}×", _f(peer and r["best_ms"] / peer, "{:.2f}×"), "-", "-", str(r["trials"]))
         for key, r in d.get("workloads", {}).items():
             peer = r.get("torch_cublas_ms")
             t.add_row(d["date"], card, "cuda sm_80", key, f"{r['iree_default_ms']:.3f}", f"{r['best_ms']:.3f}",
                       _f(peer), f"{r['iree_default_ms'] / r['best_ms']:.2f}×", _f(peer and r["best_ms"] / peer, "{:.2f}×"),
-                      str(r["trials"]))
+                      "-", "-", str(r["trials"]))
         peers = {r["workload"]: r["torch_cublas_ms"] for r in d.get("table", {}).values() if r.get("torch_cublas_ms")}
+        calls = {r["workload"]: r["torch_cublas_call_ms"] for r in d.get("table", {}).values()
+                 if r.get("torch_cublas_call_ms")}
         for r in d.get("table", {}).values():
             dflt, tuned = r["iree_default_ms"], r["tuned_ms"]
-            peer = peers.get(r["workload"])
+            peer, call = peers.get(r["workload"]), calls.get(r["workload"])
             dtxt = _f(dflt) if dflt is not None else f"{r['iree_default_status']}"
             trials = d.get("trials", {}).get(f"{r['backend']}:{r['workload']}", "-")
             t.add_row(d["date"], card, f"{r['backend']} {r['arch']}", r["workload"], dtxt, _f(tuned), _f(peer),
                       _f(dflt and tuned and dflt / tuned, "{:.2f}×"), _f(peer and tuned and tuned / peer, "{:.2f}×"),
-                      str(trials))
+                      _f(call), _f(call and tuned and tuned / call, "{:.2f}×"), str(trials))
         if "model_runs" in d:
             dflt = statistics.median(x["median_ms"] for x in d["model_runs"]["bert_default"])
             tuned = statistics.median(x["median_ms"] for x in d["model_runs"]["bert_tuned"])
             peer = d.get("torch_eager_fp32_ms")
             t.add_row(d["date"], card, "cuda sm_80", "BERT-base layer (end to end)", f"{dflt:.3f}", f"{tuned:.3f}",
-                      _f(peer), f"{dflt / tuned:.2f}×", _f(peer and tuned / peer, "{:.2f}×"), "-")
+                      _f(peer), f"{dflt / tuned:.2f}×", _f(peer and tuned / peer, "{:.2f}×"), "-", "-", "-")
         if "cli_loop" in d:
             runs = d["cli_loop"]["model_runs"]
             dflt, tuned = statistics.median(runs["bert_default"]), statistics.median(runs["bert_tuned"])
             peer = d.get("torch_eager_fp32_ms")
             t.add_row(d["date"], card, "cuda sm_80", "BERT-base layer (tune-remote, 1 round)", f"{dflt:.3f}",
                       f"{tuned:.3f}", _f(peer), f"{dflt / tuned:.2f}×", _f(peer and tuned / peer, "{:.2f}×"),
-                      str(len(d["cli_loop"]["round0_all"])))
+                      "-", "-", str(len(d["cli_loop"]["round0_all"])))
     Console(width=190).print(t)
     return 0
 
@@ -154,8 +182,9 @@ def main(argv=None) -> int:
         ap.add_argument("--db", default=None)
         ap.add_argument("--top", type=int, default=3)
         ap.add_argument("--reps", type=int, default=20)
+        ap.add_argument("--known", action="store_true", help="ship KNOWN's schedules instead of the database's")
         a = ap.parse_args(argv[1:])
-        make_bundles(a.out, a.db, a.top, a.reps)
+        make_bundles(a.out, a.db, a.top, a.reps, a.known)
         return 0
     if argv[:1] == ["collect"]:
         ap = argparse.ArgumentParser(prog="gpu.py collect")

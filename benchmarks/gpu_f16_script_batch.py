@@ -52,8 +52,21 @@ RUN_G17 = [W2, dict(W2, depth=4), dict(W2, wg_m=256, wg_n=128, depth=4), dict(W2
               dict(W2, sched=0), dict(W2, wg_m=256, wg_n=128), dict(W2, depth=4, sched=0),
               dict(W2, red_k=16, depth=4, sched=0)]
 #: Run g20: workgroup order (wg_order 1: consecutive workgroups walk M) on the two best, depth 4 on 128x256.
-CANDIDATES = [W2, dict(W2, wg_order=1), dict(W2, wg_m=256, wg_n=128, depth=4),
+RUN_G20 = [W2, dict(W2, wg_order=1), dict(W2, wg_m=256, wg_n=128, depth=4),
               dict(W2, wg_m=256, wg_n=128, depth=4, wg_order=1), dict(W2, depth=4, sched=0, wg_order=1)]
+#: Run g25 (sixth session, --timing cached): occupancy and waves. 128x128 / 64x256 workgroups of 4 warps
+#: (two workgroups an SM at ~232 registers, so one's epilogue overlaps the other's main loop), 16-warp
+#: workgroups of 64x32 / 32x64 warp tiles (fewer registers a thread), longer steps (fewer barriers).
+RUN_G25 = [W2, dict(W2, depth=4), dict(W2, wg_m=256, wg_n=128, depth=4), dict(W2, red_k=64),
+           dict(W2, wg_n=128), dict(W2, wg_n=128, depth=4), dict(W2, wg_n=128, red_k=64),
+           dict(W2, warp_n=32), dict(W2, wg_m=256, wg_n=128, warp_m=32),
+           dict(W2, wg_n=128, warp_n=32), dict(W2, wg_n=128, warp_m=32),
+           dict(W2, wg_m=256, wg_n=128, red_k=64), dict(W2, wg_m=64), dict(W2, wg_m=256, wg_n=64)]
+W3 = dict(W2, red_k=64)  # the g25 best (0.434 / 0.441 ms cached; W2 0.442 / 0.442)
+#: Run g26 (sixth session): around W3 (longer steps): scheduling, workgroup order, 256x128, deeper 128x128.
+RUN_G26 = [W3, W2, dict(W3, sched=0), dict(W3, wg_order=1), dict(W3, wg_m=256, wg_n=128),
+           dict(W3, wg_m=256, wg_n=128, wg_order=1), dict(W3, wg_n=128, depth=4), dict(W3, depth=2, sched=0)]
+CANDIDATES = RUN_G26
 
 
 def main(argv: list[str]) -> None:

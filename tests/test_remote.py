@@ -38,6 +38,8 @@ def test_cpu_bundle_roundtrip(tmp_path):
     assert (tmp_path / "b" / "runner.py").exists() and man["bytes"] < 2**20
     res = json.loads(_run_runner(tmp_path / "b").read_text())
     assert res["device"]["driver"] == "local-task"
+    # the runner's default timing is the caching allocator ("cached"; docs/gpu.md, 2026-11-26 sixth session)
+    assert res["timing"]["mode"] == "cached" and res["timing"]["hal_flags"]["cached"] == ["--device_allocator=caching"]
     assert [r["status"] for r in res["results"]] == ["ok", "ok"]
     assert all(r["rel_error"] < 1e-5 and r["median_ms"] > 0 for r in res["results"])
     db = Database(":memory:")
@@ -248,14 +250,16 @@ def test_runner_timing_modes_apply_to_every_module(tmp_path):
 
 def test_tune_remote_f16_searches_gpu_script_mma_by_default(tmp_path):
     """CUDA f16 x f16 -> f32 matmul: tune-remote searches gpu_script_mma unless --sketch names gpu_mma;
-    other f16 contractions (batch_matmul) keep gpu_mma."""
+    batch_matmul (f32 result) gets it too; other f16 contractions (f16 results) keep gpu_mma only."""
     from mlir_opt.cli import main
     from mlir_opt.ops.space import SKETCH_SEEDS
 
     f16 = Workload.from_key("matmul_256x256x128_f16xf16xf32")
     assert [s.name for s in sketches_for(f16, "cuda")] == ["default", "gpu_script_mma", "gpu_mma"]
     bmm = Workload.from_key("batch_matmul_4x256x256x128_f16xf16xf32")
-    assert [s.name for s in sketches_for(bmm, "cuda")] == ["default", "gpu_mma"]
+    assert [s.name for s in sketches_for(bmm, "cuda")] == ["default", "gpu_script_mma", "gpu_mma"]
+    f16out = Workload.from_key("matmul_256x256x128_f16xf16xf16")
+    assert [s.name for s in sketches_for(f16out, "cuda")] == ["default", "gpu_mma"]
     for extra, want in (([], "gpu_script_mma"), (["--sketch", "gpu_mma"], "gpu_mma")):
         out = tmp_path / want
         assert main(["tune-remote", f16.key, "--target", "cuda", "--candidates", "1", *extra, "-o", str(out),
@@ -411,6 +415,23 @@ def test_gpu_script_mma_keeps_accumulators_in_registers(tmp_path, extra):
         assert "+80]" in ptx
     if extra.get("pad") and extra.get("depth", 0) >= 2:  # depth A buffers of 128 x 40 halves before B's
         assert f"+{extra['depth'] * 128 * 40 * 2}]" in ptx
+
+
+def test_gpu_script_mma_batch_matmul(tmp_path):
+    """gpu_script_mma on a batch_matmul: one batch element per workgroup (grid z = the batch), the same
+    pipelined mma.sync loop as the plain matmul (64 mma.sync and 8 cp.async an iteration at 128x128x32)."""
+    from mlir_opt.ops.transform_script import render_transform_library
+
+    w = Workload.from_key("batch_matmul_4x256x256x128_f16xf16xf32")
+    s = Schedule(w, "gpu_script_mma", dict(GPU_MMA_SCRIPT, depth=3, sched=1, pad=1), "cuda")
+    assert s.validate() is None
+    lib = render_transform_library([s])
+    assert "[1, 128, 128]" in lib and "#gpu.block<z>" in lib and "#gpu.warp<z>" in lib
+    ptx = _gpu_script_ptx(s, tmp_path)
+    assert "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32" in ptx and "%ctaid.z" in ptx
+    loop = ptx[ptx.index("$L__BB0_1:"):]
+    loop = loop[:loop.index("bra")]
+    assert loop.count("mma.sync") == 64 and loop.count("cp.async.cg.shared.global") == 8, loop
 
 
 def test_gpu_script_mma_validation():

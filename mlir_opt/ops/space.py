@@ -100,7 +100,10 @@ KNOB_DEFAULTS = {"data_tiling": {"tile_bytes": 0, "inner_tiled": 0}, "transform_
 #: Known good decision sets per sketch, shipped first in a workload's first remote round (where they are
 #: valid for its shape): the best schedules measured on the lent H100 (docs/gpu.md, 2026-11-26).
 SKETCH_SEEDS: dict[str, list[dict]] = {
-    "gpu_script_mma": [  # fp16 4096^3, runs g16/g17: 0.657-0.688 / 0.658 / 0.670-0.680 ms (cuBLAS 0.19-0.20)
+    "gpu_script_mma": [  # fp16 4096^3, --timing cached on 5 H100s (sixth session): red_k 64 0.430-0.441 ms a
+        # call (faster than red_k 32 in 8 of 9 paired passes), ncu kernel 355 us; red_k 32 0.436-0.446 ms, 366 us;
+        # cuBLAS kernel 183 us (docs/gpu.md)
+        dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=64, depth=3, sched=1, pad=1, wg_order=0),
         dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0),
         dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=4, sched=1, pad=1, wg_order=0),
         dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0),
@@ -434,8 +437,8 @@ def _validate_gpu_script(w: Workload, d: dict) -> str | None:
 def _validate_gpu_script_mma(w: Workload, d: dict) -> str | None:
     from .transform_script import gpu_mma_layout
 
-    if w.op != "linalg.matmul" or tuple(w.types) != ("f16", "f16", "f32"):
-        return "the mma.sync script template is for linalg.matmul f16 x f16 -> f32"
+    if w.op not in ("linalg.matmul", "linalg.batch_matmul") or tuple(w.types) != ("f16", "f16", "f32"):
+        return "the mma.sync script template is for linalg.matmul / batch_matmul f16 x f16 -> f32"
     e = w.extents
     if e["M"] % d["wg_m"] or e["N"] % d["wg_n"] or e["K"] % d["red_k"]:
         return f"tiles {d['wg_m']}x{d['wg_n']}x{d['red_k']} do not divide {e['M']}x{e['N']}x{e['K']}"
@@ -634,7 +637,7 @@ def _gpu_script(w: Workload) -> Sketch:
 
 
 def _gpu_script_mma(w: Workload) -> Sketch:
-    """CUDA f16 x f16 -> f32 matmul as a transform-dialect mma.sync strategy
+    """CUDA f16 x f16 -> f32 matmul or batch_matmul (batch on the grid's z) as a transform-dialect mma.sync strategy
     (see transform_scripts/gpu_mma_strategy.mlir): workgroup and warp tiles, reduction step, ``depth``
     (0: plain staging, 1: register prefetch of the next step, 2-4: that many cp.async shared buffers,
     software-pipelined), ``sched`` (0: IREE's generic pipeline schedule, 1: its tensor-core schedule) and
@@ -656,7 +659,7 @@ def _gpu_script_mma(w: Workload) -> Sketch:
 def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
     """The sketches for a workload on ``target``.
 
-    CUDA, f16 operands: for an f16 x f16 -> f32 ``linalg.matmul`` first ``gpu_script_mma`` (a
+    CUDA, f16 operands: for an f16 x f16 -> f32 ``linalg.matmul`` / ``batch_matmul`` first ``gpu_script_mma`` (a
     transform-dialect mma.sync strategy, the default of ``tune-remote``), then ``gpu_mma`` (mma.sync
     through TileAndFuse or VectorDistribute; the only one for other f16 contractions); f32:
     ``gpu_simt`` (TileAndFuse SIMT) and ``gpu_script`` (a transform-dialect SIMT strategy, f32).
@@ -682,8 +685,9 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         return [Sketch("default", w, ()), _spirv_simt(w)]
     if target == "cuda" and f16:
         # gpu_script_mma first where it applies: the sketch tune-remote searches unless --sketch names another
-        # (1.5x faster than gpu_mma's best in run g23); gpu_mma for the rest (batch_matmul, f16 results, ...)
-        script = [_gpu_script_mma(w)] if w.op == "linalg.matmul" and w.types[2] == "f32" else []
+        # (1.5x faster than gpu_mma's best in run g23); gpu_mma for the rest (f16 results, ...)
+        script = ([_gpu_script_mma(w)] if w.op in ("linalg.matmul", "linalg.batch_matmul") and w.types[2] == "f32"
+                  else [])
         return [Sketch("default", w, ()), *script, Sketch("gpu_mma", w, (
             Knob("wg_m", (32, 64, 128, 256)),
             Knob("wg_n", (32, 64, 128, 256)),

@@ -317,8 +317,8 @@ def _gpu_mma_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     """(text, matcher name, setter name) of the f16 mma.sync script entry ``i`` (``gpu_script_mma``)."""
     matcher, setter, strat = f"match_gpu_mma_{i}", f"set_gpu_mma_{i}", f"gpu_mma_strategy_{i}"
     lay = gpu_mma_layout(w, d)
-    batch = False  # linalg.matmul only (validated): no batch dim in the tiles and mappings
-    b1 = b0 = []
+    batch = "B" in w.extents  # batch_matmul: one batch element per workgroup (block z) and per warp grid
+    b1, b0 = ([1], [0]) if batch else ([], [])
     depth = d.get("depth", 0)
     pipeline = ""
     if depth == 1:  # register prefetch: next step's global loads before this step's products (one buffer)
@@ -390,8 +390,9 @@ def _gpu_mma_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
             + _tpl("gpu_mma_strategy.mlir").substitute(
                 key=w.key, name=strat, matcher=matcher, setter=setter,
                 wg_tiles=_fmt(b1 + [d["wg_m"], d["wg_n"]]),
-                wg_mapping=_fmt(["#gpu.block<x>", "#gpu.block<y>"] if d.get("wg_order")
-                                else ["#gpu.block<y>", "#gpu.block<x>"]),
+                wg_mapping=_fmt((["#gpu.block<z>"] if batch else [])
+                                + (["#gpu.block<x>", "#gpu.block<y>"] if d.get("wg_order")
+                                   else ["#gpu.block<y>", "#gpu.block<x>"])),
                 red_tiles=_fmt(b0 + [0, 0, d["red_k"]]), pad_dims=_fmt(list(range(4 if batch else 3))),
                 a_threads=_fmt(b0 + lay["a_threads"]), b_threads=_fmt(b0 + lay["b_threads"]),
                 lin_mapping="[#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]",

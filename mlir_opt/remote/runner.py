@@ -14,9 +14,10 @@ entry is recorded with its reason and never stops the others. This file is copie
 each bundle; it must not import mlir_opt.
 
 ``--timing`` picks how IREE modules are timed, the same for every module of the run (recorded in
-the results' ``timing``): ``plain`` (IREE's default HAL flags: on CUDA each call allocates its
+the results' ``timing``; ``cached`` unless told otherwise): ``plain`` (IREE's default HAL flags: on CUDA each call allocates its
 result stream-ordered, ``cuMemAllocAsync``), ``cached`` (``--device_allocator=caching``, plus
-``--cuda_async_allocations=false`` on CUDA: results come from a caching allocator as torch's do),
+``--cuda_async_allocations=false`` on CUDA: results come from a caching allocator as torch's do;
+on Vulkan no flag, as IREE 3.13's caching allocator refuses the result buffer there),
 ``batched`` (``cached`` with ``--batch_size`` / ``--batch_concurrency`` 10: calls issued back to back,
 as torch's launches are; this pipelines only modules compiled with
 ``--iree-execution-model=async-external``, a synchronous module waits inside every call)
@@ -24,7 +25,8 @@ or ``all`` (all three, ``median_ms`` from ``cached``, plus the kernel time from
 ``--dispatch_statistics`` where the HAL driver implements it: not CUDA in 3.13). In ``plain`` and
 ``cached`` each call ends in a host wait; torch peers record both the CUDA-event time of back-to-back
 launches (``median_ms``, as before) and the wall time of one call followed by a synchronisation
-(``call_ms``), the counterpart of IREE's call time. With ``--batch_size=N``, iree-benchmark-module
+(``call_ms``: the mean of 10 consecutive call + synchronize pairs, the counterpart of IREE's call
+time; ``call1_ms``: one isolated call after the event burst, the earlier ``call_ms``). With ``--batch_size=N``, iree-benchmark-module
 3.13 reports 1/N of a synchronous module's call time (checked by wall clock on an H100); the runner
 multiplies back.
 """
@@ -135,8 +137,10 @@ def rel_error(out: np.ndarray, ref: np.ndarray) -> float:
     return float(np.linalg.norm(o - r) / max(np.linalg.norm(r), 1e-30))
 
 
-def time_torch_matmul(ins, reps: int) -> tuple[list[float], list[float]]:
-    """(CUDA-event ms per call over 10 back-to-back launches, wall ms of one call + synchronize) × reps."""
+def time_torch_matmul(ins, reps: int) -> tuple[list[float], list[float], list[float]]:
+    """Per rep: CUDA-event ms per call over 10 back-to-back launches; wall ms per call of 10 consecutive
+    (call + synchronize) pairs (what iree-benchmark-module times for an IREE call: invoke, then a host
+    wait, in a loop); wall ms of one isolated call + synchronize right after the event burst."""
     import torch
 
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -144,10 +148,10 @@ def time_torch_matmul(ins, reps: int) -> tuple[list[float], list[float]]:
     for _ in range(5):
         a @ b
     torch.cuda.synchronize()
-    out, calls = [], []
+    out, calls, ones = [], [], []
+    n = 10
     for _ in range(reps):
         s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        n = 10
         s.record()
         for _ in range(n):
             a @ b
@@ -157,8 +161,13 @@ def time_torch_matmul(ins, reps: int) -> tuple[list[float], list[float]]:
         t0 = time.perf_counter()
         a @ b
         torch.cuda.synchronize()
-        calls.append((time.perf_counter() - t0) * 1e3)
-    return out, calls
+        ones.append((time.perf_counter() - t0) * 1e3)
+        t0 = time.perf_counter()
+        for _ in range(n):
+            a @ b
+            torch.cuda.synchronize()
+        calls.append((time.perf_counter() - t0) * 1e3 / n)
+    return out, calls, ones
 
 
 #: --timing choices (HAL flags per driver: :func:`hal_flags`) and the calls a ``batched`` iteration issues.
@@ -170,7 +179,10 @@ def hal_flags(mode: str, driver: str) -> list[str]:
     """The iree-run-module / iree-benchmark-module flags of timing ``mode`` on ``driver``."""
     if mode == "plain":
         return []
-    flags = ["--device_allocator=caching"]
+    # Vulkan (IREE 3.13, NVIDIA 580 on the H100): the caching allocator refuses the result allocation
+    # ("allocator cannot allocate a Vulkan buffer with the given parameters", hal.device.queue.alloca),
+    # so a cached Vulkan run uses IREE's default allocator
+    flags = [] if driver == "vulkan" else ["--device_allocator=caching"]
     if driver == "cuda":
         flags.append("--cuda_async_allocations=false")
     if mode == "batched":
@@ -207,9 +219,10 @@ def main(argv=None) -> int:
                     help="seconds one module may run (check or timing) before it counts as hung (default: manifest's, else 120/300)")
     ap.add_argument("--deadline", type=float, default=None,
                     help="seconds after which no further entry is started (the rest are left out)")
-    ap.add_argument("--timing", choices=(*TIMING_MODES, "all"), default="plain",
-                    help="how every IREE module is timed: plain (IREE's default HAL flags), cached (caching "
-                         "allocator, synchronous allocations), batched (cached, 10 concurrent calls), all")
+    ap.add_argument("--timing", choices=(*TIMING_MODES, "all"), default="cached",
+                    help="how every IREE module is timed: cached (the default since 2026-11-26: caching "
+                         "allocator, synchronous allocations), plain (IREE's default HAL flags: a stream-ordered "
+                         "allocation every call), batched (cached, 10 concurrent calls), all")
     args = ap.parse_args(argv)
     start = time.time()
     out_path = args.out or (args.bundle / "results.json")
@@ -227,7 +240,8 @@ def main(argv=None) -> int:
                          "kernel_time": args.timing == "all",
                          "note": "plain/cached: each IREE call ends in a host wait; batched: per call of 10 issued "
                                  "concurrently (pipelined only for async-external modules); kernel_ms: --dispatch_statistics; torch median_ms: "
-                                 "CUDA events over 10 back-to-back launches, call_ms: one call + synchronize"}
+                                 "CUDA events over 10 back-to-back launches, call_ms: 10 x (call + synchronize) / 10, "
+                                 "call1_ms: one isolated call + synchronize"}
     if not run_tool or not bench_tool:
         results["error"] = "iree-run-module / iree-benchmark-module not found: install iree-base-runtime"
     else:
@@ -266,8 +280,9 @@ def main(argv=None) -> int:
                 cache[key] = (flags, refs, ins)
             flags, refs, ins = cache[key]
             if e.get("peer") == "torch_matmul":
-                ts, calls = time_torch_matmul(ins, reps)
-                rec.update(median_ms=statistics.median(ts), times_ms=ts, call_ms=statistics.median(calls))
+                ts, calls, ones = time_torch_matmul(ins, reps)
+                rec.update(median_ms=statistics.median(ts), times_ms=ts, call_ms=statistics.median(calls),
+                           call1_ms=statistics.median(ones))
                 results["results"].append(rec)
                 continue
             mod = args.bundle / e["module"]
