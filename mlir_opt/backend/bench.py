@@ -122,7 +122,7 @@ def benchmark_many(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.ndarray]
 def benchmark_interleaved(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.ndarray], *,
                           entry: str = "main", target: str | Target = "llvm-cpu", rounds: int = 7,
                           warmup_s: float = 0.1, min_time_s: float = 0.05,
-                          threads: int | None = None) -> dict[str, Timing]:
+                          threads: int | None = None, cpu_time: bool = False) -> dict[str, Timing]:
     """Time several modules in this process on one device (the same worker threads), interleaved.
 
     All modules are loaded into one IREE runtime device; the inputs are placed on it once. After a
@@ -131,6 +131,9 @@ def benchmark_interleaved(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.n
     (A B C, C B A, ...) so that neither drift nor a neighbour's burst favours one module. Sample
     ``i`` of every module comes from round ``i``: compare modules by the per-round ratios
     (paired), see :func:`paired_ratio`. Includes the Python call overhead (about 10 µs here).
+    ``cpu_time``: a sample is this process's CPU time per call (all threads, ``time.process_time``)
+    instead of wall time; with ``threads=1`` it is steady on a loaded machine (time spent
+    descheduled does not count), like :func:`benchmark_many`'s ``cpu_time``.
     """
     import time
 
@@ -156,13 +159,13 @@ def benchmark_interleaved(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.n
     args = [rt.asdevicearray(cfg.device, np.ascontiguousarray(a)) for a in inputs]
 
     def sample(fn, budget_s: float) -> float:
-        n, t0 = 0, time.perf_counter()
+        n, t0, c0 = 0, time.perf_counter(), time.process_time()
         while True:
             fn(*args)
             n += 1
             dt = time.perf_counter() - t0
             if dt >= budget_s:
-                return dt / n * 1e3
+                return ((time.process_time() - c0) if cpu_time else dt) / n * 1e3
 
     for fn in fns.values():
         sample(fn, warmup_s)

@@ -155,8 +155,13 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
                    db: Database | None = None, target: str = "llvm-cpu", seed: int = 0, batch: int | None = None,
                    reps: int = 5, progress: Callable[[str, int, int], None] | None = None,
                    evaluator: Evaluator | None = None,
-                   sketch: str | None = None) -> tuple[dict[str, WorkloadResult], bool]:
+                   sketch: str | None = None, threads: int | None = None,
+                   cpu_time: bool = False) -> tuple[dict[str, WorkloadResult], bool]:
     """Search schedules for ``{key: (workload, weight)}`` within ``budget`` trials in total.
+
+    ``threads`` / ``cpu_time`` configure the trials' timing when no ``evaluator`` is given
+    (``threads=1, cpu_time=True``: process CPU time per call, steady under load; such records are
+    kept apart from wall-time ones, :func:`~mlir_opt.ops.evaluate.record_target`).
 
     ``sketch`` names the sketch to search where it applies (e.g. ``transform_script`` for f32
     matmuls); elsewhere, and by default, each workload's :func:`search_sketch`.
@@ -166,15 +171,16 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
 
     if sketch is not None and sketch not in SKETCH_FLAGS:
         raise MlirOptError(f"unknown sketch {sketch!r} (available: {', '.join(SKETCH_FLAGS)})")
-    ev = evaluator or Evaluator(target, db, reps=reps, seed=seed)
+    ev = evaluator or Evaluator(target, db, reps=reps, seed=seed, threads=threads, cpu_time=cpu_time)
     if strategy == "reuse":
         from .search.reuse import ReuseStrategy
 
-        strat = ReuseStrategy(ev.db, ev.target.name)
+        strat = ReuseStrategy(ev.db, ev.target.name, db_target=ev.db_target, threads=ev.threads,
+                              cpu_time=ev.cpu_time)
     else:
         strat = get_strategy(strategy)
     if hasattr(strat, "warm_start"):
-        strat.warm_start(ev.db, ev.target.name)
+        strat.warm_start(ev.db, ev.db_target)
     rng = random.Random(seed)
     batch = batch or 2 * ev.jobs
     results = {k: WorkloadResult(w, weight) for k, (w, weight) in workloads.items()}

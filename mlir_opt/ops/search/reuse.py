@@ -149,6 +149,9 @@ class ReuseStrategy:
         retimed: a dict shared between instances (workloads of one run) holding each donor's
             re-timing, so a donor is re-timed (and charged) once.
         rounds: interleaved rounds of the re-timing.
+        db_target: the target string the donors' records are stored under (default ``target``;
+            an evaluator's ``db_target`` when trials are timed by CPU time).
+        threads, cpu_time: the re-timing's threads and clock (match the trials').
 
     After :meth:`transferred`, ``donors[key]`` lists the donors of workload ``key`` and
     ``used[donor]`` the donor's records (``(sketch, decisions)``) reuse relied on: its transferred
@@ -159,7 +162,8 @@ class ReuseStrategy:
 
     def __init__(self, db=None, target: str = "llvm-cpu", k: int = 3, relation: str = "similar",
                  max_donors: int = 2, cost_model: bool = True, seed: int = 0, retime: int = 6,
-                 retimed: dict | None = None, rounds: int = 7):
+                 retimed: dict | None = None, rounds: int = 7, db_target: str | None = None,
+                 threads: int | None = None, cpu_time: bool = False):
         if relation not in ("similar", "dominance"):
             raise ValueError(f"relation must be 'similar' or 'dominance', not {relation!r}")
         self.db, self.target, self.k, self.relation, self.max_donors = db, target, k, relation, max_donors
@@ -172,15 +176,17 @@ class ReuseStrategy:
         self.retime, self.rounds = retime, rounds
         self.retimed: dict[str, dict] = retimed if retimed is not None else {}
         self.retime_cost: dict[str, int] = {}
+        self.db_target = db_target or target
+        self.threads, self.cpu_time = threads, cpu_time
 
     def _donor_top(self, key: str, dw: Workload, sketch_name: str) -> list:
         """The donor's ``k`` best records: by re-timed medians when ``retime`` > ``k`` (see class doc).
 
         Returns the records relied on first (all the re-timed ones) and the chosen top-``k``."""
         if self.retime <= self.k:
-            top = self.db.top_k(key, self.target, self.k, sketch=sketch_name)
+            top = self.db.top_k(key, self.db_target, self.k, sketch=sketch_name)
             return top, top
-        pool = self.db.top_k(key, self.target, self.retime, sketch=sketch_name)
+        pool = self.db.top_k(key, self.db_target, self.retime, sketch=sketch_name)
         if len(pool) <= 1:
             return pool, pool
         tag = f"{key}|{sketch_name}"
@@ -212,7 +218,7 @@ class ReuseStrategy:
                 return {}
             try:
                 t = benchmark_interleaved(vmfbs, workload_inputs(dw, 0), target=self.target, rounds=self.rounds,
-                                          threads=default_threads())
+                                          threads=self.threads or default_threads(), cpu_time=self.cpu_time)
             except Exception:  # a donor that cannot be re-run keeps its search figures
                 return {}
         return {i: x.median_ms for i, x in t.items()}
@@ -284,7 +290,7 @@ class ReuseStrategy:
                     self.used[key].append((rec.sketch, rec.decisions))
             # the cost model learns from the donor's records up to the last one relied on
             last = max(rec.id for rec in relied)
-            for rec in self.db.records(key, self.target):
+            for rec in self.db.records(key, self.db_target):
                 if rec.id <= last and rec.ok and rec.sketch == sketch.name:
                     self._feed(dw, rec.decisions, rec.median_ms)
             donors.append(key)
