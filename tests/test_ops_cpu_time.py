@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mlir_opt.backend import benchmark_interleaved
+from mlir_opt.backend import benchmark_interleaved, get_target
+from mlir_opt.backend.bench import _sync_cpu
 from mlir_opt.db import Database
 from mlir_opt.ops.confirm import workload_inputs
 from mlir_opt.ops.dispatches import Workload
@@ -37,6 +38,9 @@ def test_cpu_time_records_never_mix_with_wall_time(tmp_path):
     finally:
         cpu.close()
         wall.close()
+    # CPU time at one thread runs inline on the local-sync device; wall time or more threads do not
+    cpu = get_target("llvm-cpu")
+    assert _sync_cpu(cpu, 1, True) and not _sync_cpu(cpu, 2, True) and not _sync_cpu(cpu, 1, False)
     # the in-process interleaved timing has the same clock option
     v = build_schedule(Schedule(ATTN, "default", {}), tmp_path / "d").vmfb
     t = benchmark_interleaved({"a": v}, workload_inputs(ATTN, 0), rounds=3, min_time_s=0.01, threads=1,
