@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the tuning spec here (the transform library, when a script-form variant wins)")
     p.add_argument("--sketch", default=None,
                    help="search this sketch where it applies, e.g. transform_script (default: per op kind)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads of the trials (default: all cores)")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="time trials by process CPU time per call (load-robust with --threads 1)")
 
     p = sub.add_parser("render-spec", help="print the tuning spec of one schedule (for tests and debugging)")
     p.add_argument("workload", help="workload key, e.g. matmul_64x128x32_f32xf32xf32")
@@ -327,7 +330,7 @@ def _cmd_tune(args) -> int:
             bar.update(task, completed=done, total=total, description=msg[:60])
 
         res = tune_model(m, strategy=args.strategy, budget=args.budget, db=db, seed=args.seed,
-                         progress=progress, sketch=args.sketch)
+                         progress=progress, sketch=args.sketch, threads=args.threads, cpu_time=args.cpu_time)
     from rich.markup import escape
     from rich.table import Table
 

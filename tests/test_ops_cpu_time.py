@@ -65,3 +65,18 @@ def test_reuse_with_cpu_time_finds_donors_under_the_tagged_target():
     searched = [r for r in db.records(ATTN.key, tag) if r.sketch == "double_tiling"]
     assert searched and searched[0].decisions in seeds
     assert all(r.best is not None for r in res.values())
+
+
+def test_tune_model_threads_cpu_time_reach_the_trials():
+    """``tune --threads 1 --cpu-time`` / ``optimize --op-search … --threads 1 --cpu-time``: the
+    model-level tuner's trials are CPU-time trials at one thread (tagged records only)."""
+    import mlir_opt
+    from mlir_opt.ops.tuner import tune_model
+
+    db = Database(":memory:")
+    res = tune_model(mlir_opt.load("mlp", size="tiny"), strategy="random", budget=2, db=db, reps=2, threads=1,
+                     cpu_time=True, global_variants=False)
+    keys = list(res.workloads)
+    assert keys and res.chosen in res.variants_ms
+    assert all(db.records(k, "llvm-cpu@cpu-time-1t") for k in keys)
+    assert all(db.records(k, "llvm-cpu") == [] for k in keys)

@@ -68,11 +68,13 @@ class TuneSearch:
         budget: total trials across dispatches.
         db: a :class:`~mlir_opt.db.Database` or a path (default: the user's tuning DB).
         progress: callback ``(message, done, total)``.
+        cpu_time: time trials by process CPU time per call (load-robust with ``threads=1``).
     """
 
     def __init__(self, strategy: str = "evolutionary", *, budget: int = 48, db: Any = None, seed: int = 0,
-                 reps: int = 5, threads: int | None = None, progress=None):
+                 reps: int = 5, threads: int | None = None, progress=None, cpu_time: bool = False):
         self.name = strategy
+        self.cpu_time = cpu_time
         self.strategy, self.budget, self.seed, self.reps, self.threads = strategy, budget, seed, reps, threads
         self.db, self.progress = db, progress
         self.result = None
@@ -83,7 +85,8 @@ class TuneSearch:
 
         db = self.db if isinstance(self.db, Database) else Database(self.db)
         res = tune_model(model, strategy=self.strategy, budget=self.budget, db=db, target=target,
-                         seed=self.seed, reps=self.reps, threads=self.threads, progress=self.progress)
+                         seed=self.seed, reps=self.reps, threads=self.threads, progress=self.progress,
+                         cpu_time=self.cpu_time)
         self.result = res
         disp = []
         for d in res.dispatches:

@@ -254,7 +254,7 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
 
 def confirm_bests(results: dict[str, WorkloadResult], *, target: str = "llvm-cpu", threads: int | None = None,
                   margin: float = MIN_GAIN, rounds: int = CONFIRM_ROUNDS,
-                  progress: Callable[[str, int, int], None] | None = None) -> None:
+                  progress: Callable[[str, int, int], None] | None = None, cpu_time: bool = False) -> None:
     """Re-time every best that beat its default in the search against IREE's default (interleaved).
 
     Sets ``confirmation`` on those results; :attr:`WorkloadResult.kept` then holds the verdict. On
@@ -266,7 +266,8 @@ def confirm_bests(results: dict[str, WorkloadResult], *, target: str = "llvm-cpu
         for i, r in enumerate(todo):
             if progress:
                 progress(f"confirming {r.workload.key}", i, len(todo))
-            r.confirmation = confirm_schedule(r.best, margin=margin, target=target, rounds=rounds, threads=threads)
+            r.confirmation = confirm_schedule(r.best, margin=margin, target=target, rounds=rounds, threads=threads,
+                                              cpu_time=cpu_time)
     except KeyboardInterrupt:
         for r in todo:
             if r.confirmation is None:
@@ -277,7 +278,7 @@ def confirm_bests(results: dict[str, WorkloadResult], *, target: str = "llvm-cpu
 def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: Database | None = None,
                target: str = "llvm-cpu", seed: int = 0, reps: int = 5, threads: int | None = None,
                progress: Callable[[str, int, int], None] | None = None, global_variants: bool = True,
-               sketch: str | None = None, confirm: bool = True) -> TuneResult:
+               sketch: str | None = None, confirm: bool = True, cpu_time: bool = False) -> TuneResult:
     """Tune every tunable dispatch of ``model`` and pick the fastest module-level variant.
 
     Args:
@@ -292,6 +293,9 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
             measured end to end as the ``default+library`` variant.
         confirm: re-time each best against IREE's default before it enters the spec
             (:func:`confirm_bests`); unconfirmed workloads keep the default.
+        threads, cpu_time: the trials, the confirmation and the variant timing run at ``threads``;
+            ``cpu_time`` times them by process CPU time per call (load-robust with ``threads=1``;
+            trial records go under :func:`~mlir_opt.ops.evaluate.record_target`).
     """
     t0 = time.perf_counter()
     tgt = get_target(target)
@@ -307,10 +311,11 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         w, acc = wl.get(d.workload.key, (d.workload, 0.0))
         wl[d.workload.key] = (w, acc + d.count * (d.time_ms or 0.0))
     results, interrupted = tune_workloads(wl, strategy=strategy, budget=budget, db=db, target=tgt.name,
-                                          seed=seed, reps=reps, progress=progress, sketch=sketch)
+                                          seed=seed, reps=reps, progress=progress, sketch=sketch,
+                                          threads=threads, cpu_time=cpu_time)
     if confirm:
         try:
-            confirm_bests(results, target=tgt.name, threads=threads,
+            confirm_bests(results, target=tgt.name, threads=threads, cpu_time=cpu_time,
                           progress=(lambda msg, _d, _t: progress(msg, budget, budget)) if progress else None)
         except KeyboardInterrupt:
             interrupted = True
@@ -337,7 +342,8 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
     for w in winners:  # flag-form winners (data tiling routes): module-level, not in the spec
         if w.sketch == "data_tiling" and (w.flags(), False) not in variants.values():
             variants[w.describe()] = (w.flags(), False)
-    variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget, library)
+    variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget, library,
+                                        cpu_time=cpu_time)
     flags, use = variants[chosen]
     trials = sum(r.trials for r in results.values())
     return TuneResult(list(flags), spec if use is True else None, chosen, results, dispatches, variants_ms,
@@ -346,7 +352,7 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
 
 
 def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: int, progress, budget,
-                  library: str | None = None):
+                  library: str | None = None, cpu_time: bool = False):
     from ..pipeline import check_against_reference
 
     with tempfile.TemporaryDirectory(prefix="mlir_opt_variants_") as tmp:
@@ -378,7 +384,7 @@ def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: 
         if progress:
             progress("timing variants end to end", budget, budget)
         times = benchmark_many(good, model.random_inputs(0), entry=model.entry, target=tgt, reps=6, rounds=3,
-                               threads=threads)
+                               threads=threads, cpu_time=cpu_time)
     ms = {k: t.median_ms for k, t in times.items()}
     chosen = min(ms, key=ms.get)
     return ms, chosen
