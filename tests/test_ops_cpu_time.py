@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mlir_opt.backend import benchmark_interleaved, get_target
 from mlir_opt.backend.bench import _sync_cpu
 from mlir_opt.db import Database
@@ -67,6 +69,7 @@ def test_reuse_with_cpu_time_finds_donors_under_the_tagged_target():
     assert all(r.best is not None for r in res.values())
 
 
+@pytest.mark.slow  # about 90 s on the loaded 2 cores (profiling, tuning and variants of the tiny CNN)
 def test_tune_model_threads_cpu_time_reach_the_trials():
     """``tune --threads 1 --cpu-time`` / ``optimize --op-search … --threads 1 --cpu-time``: the
     model-level tuner's trials are CPU-time trials at one thread (tagged records only)."""
@@ -74,7 +77,7 @@ def test_tune_model_threads_cpu_time_reach_the_trials():
     from mlir_opt.ops.tuner import tune_model
 
     db = Database(":memory:")
-    res = tune_model(mlir_opt.load("mlp", size="tiny"), strategy="random", budget=2, db=db, reps=2, threads=1,
+    res = tune_model(mlir_opt.load("cnn", size="tiny"), strategy="random", budget=2, db=db, reps=2, threads=1,
                      cpu_time=True, global_variants=False)
     keys = list(res.workloads)
     assert keys and res.chosen in res.variants_ms
