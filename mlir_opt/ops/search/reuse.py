@@ -133,6 +133,28 @@ def _key(d: dict) -> tuple:
     return tuple(sorted(d.items()))
 
 
+def _spread_knobs(order: list[int], cands: list[dict], best: dict, measured: list[dict]) -> list[int]:
+    """``order`` (indices into ``cands``, best first) re-sorted so that changes of the knobs least
+    varied around ``best`` so far come first (ties keep ``order``): a coordinate sweep.
+
+    A candidate's count is the largest, over the knobs it changes relative to ``best``, of how many
+    measured schedules changed that knob. Without it the cost model kept proposing changes of the
+    same one or two knobs: on BERT's 768x768 matmul (CPU-time run, 2026-11-26) the best schedule
+    was a one-knob (vec_m) neighbour of a transferred one, tried only at trial 24 after fifteen
+    dist / vec_k / vec_n changes."""
+    count: dict[str, int] = {}
+    for d in measured:
+        for k in best:
+            if k in d and d[k] != best[k]:
+                count[k] = count.get(k, 0) + 1
+    rank = {i: r for r, i in enumerate(order)}
+
+    def used(i: int) -> int:
+        return max((count.get(k, 0) for k in best if cands[i].get(k) != best[k]), default=0)
+
+    return sorted(order, key=lambda i: (used(i), rank[i]))
+
+
 @register
 class ReuseStrategy:
     """Transfer schedules from similar tuned workloads, then search their neighbourhood.
@@ -361,6 +383,7 @@ class ReuseStrategy:
         else:
             order = list(range(len(uniq)))
             rng.shuffle(order)
+        order = _spread_knobs(order, uniq, bases[0], [d for d, _ in history])
         n_explore = 1 if need >= 3 and len(order) > need else 0
         chosen = order[: need - n_explore]
         chosen += rng.sample(order[need - n_explore:], n_explore)
