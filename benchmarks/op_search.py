@@ -26,6 +26,13 @@ batch 1, NCHW as torch exports them, input extents after padding):
     python benchmarks/op_search.py --set bert,resnet50 --quick --limit 2 --budget 6    # smoke run
     python benchmarks/op_search.py --set resnet50 --sketch transform_script
     python benchmarks/op_search.py --workloads matmul_512x512x512_f32xf32xf32 --budget 12
+    python benchmarks/op_search.py --set bert,resnet50 --quick --threads 1 --cpu-time   # load-robust clock
+
+``--threads 1 --cpu-time``: every IREE timing (search trials, reuse's donor re-timing, the final
+side-by-side timing that the retimed metric uses) runs one worker thread and records process CPU
+time per call, which time spent descheduled by other jobs does not inflate; torch is still timed
+by wall time at the same threads. The trials are stored under a clock-tagged target
+(:func:`mlir_opt.ops.evaluate.record_target`), never mixed with wall-time records.
 
 Random and evolutionary get a fresh in-memory database per workload. ``reuse`` (ETO-style) shares
 one database across the workloads in the order given, so each workload can start from schedules of
@@ -115,6 +122,10 @@ def main(argv=None) -> int:
                     help="metric retimed: re-time schedules whose search time is ≤ fastest / this")
     ap.add_argument("--retime-max", type=int, default=8,
                     help="metric retimed: at most this many per group (all / searched sketch), fastest first")
+    ap.add_argument("--threads", type=int, default=None, help="IREE (and torch) threads (default: all cores)")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="time IREE by process CPU time per call instead of wall time (steady under load "
+                         "with --threads 1)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -146,7 +157,8 @@ def main(argv=None) -> int:
     from mlir_opt.ops.tuner import MIN_GAIN, tune_workloads
     from mlir_opt.report import machine_info
 
-    threads = default_threads()
+    threads = args.threads or default_threads()
+    clock = "cpu time" if args.cpu_time else "wall time"
     torch.set_num_threads(threads)
     console = Console(stderr=True)
     rows = {}
@@ -162,10 +174,12 @@ def main(argv=None) -> int:
         for strat in strats:
             seeds = [args.seed + i for i in range(args.random_seeds)] if strat == "random" else [args.seed]
             for sd in seeds:
-                ev = Evaluator(db=reuse_db if strat == "reuse" else Database(":memory:"), reps=5, seed=args.seed)
+                ev = Evaluator(db=reuse_db if strat == "reuse" else Database(":memory:"), reps=5, seed=args.seed,
+                               threads=threads, cpu_time=args.cpu_time)
                 st = ReuseStrategy(reuse_db, ev.target.name, relation=args.reuse_relation,
                                    cost_model=not args.reuse_no_model, retime=args.reuse_retime,
-                                   retimed=reuse_retimed, rounds=args.rounds) if strat == "reuse" else strat
+                                   retimed=reuse_retimed, rounds=args.rounds, db_target=ev.db_target,
+                                   threads=threads, cpu_time=args.cpu_time) if strat == "reuse" else strat
                 t0 = time.perf_counter()
                 with console.status(f"{key}: {strat} search, seed {sd} ({args.budget} trials)"):
                     res, _ = tune_workloads({key: (w, 1.0)}, strategy=st, budget=args.budget, seed=sd,
@@ -216,7 +230,7 @@ def main(argv=None) -> int:
                 if v:
                     cand_names[(sk, tuple(sorted(dec.items())))] = next(n for n, x in vmfbs.items() if x == v)
             ins = workload_inputs(w, 0)
-            times = benchmark_interleaved(vmfbs, ins, rounds=args.rounds, threads=threads)
+            times = benchmark_interleaved(vmfbs, ins, rounds=args.rounds, threads=threads, cpu_time=args.cpu_time)
             retimed[key] = {k: times[n].median_ms for k, n in cand_names.items()}
             retimed_info[key] = [[k[0], dict(k[1]), times[n].median_ms, times[n].spread]
                                  for k, n in cand_names.items()]
@@ -265,7 +279,7 @@ def main(argv=None) -> int:
             n95, secs, n = rows[k].get(f"{s}_trials_to_95"), rows[k].get(f"{s}_seconds"), rows[k].get(f"{s}_trials")
             rows[k][f"{s}_seconds_to_95"] = secs * n95 / max(1, n) if n95 and secs else None
 
-    t = Table(title=f"Operator-level search, fp32, {machine_info(threads)['cpu']}, {threads} threads, "
+    t = Table(title=f"Operator-level search, fp32, {machine_info(threads)['cpu']}, {threads} threads, {clock}, "
                     f"budget {args.budget}/strategy (median ms, side by side, {args.rounds} interleaved rounds)")
     cols = ["workload", "IREE default", "data tiling / img2col"] + [f"tuned ({s})" for s in strats] + \
            ["torch", "best/default", "best/torch"] + [f"trials→95% {s}" for s in strats]
@@ -319,7 +333,7 @@ def main(argv=None) -> int:
         out.print(st)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"date": dt.date.today().isoformat(), "machine": machine_info(threads),
+        args.json.write_text(json.dumps({"date": dt.date.today().isoformat(), "machine": {**machine_info(threads), "clock": clock},
                                          "budget": args.budget, "random_seeds": args.random_seeds,
                                          "rows": list(rows.values()), "efficiency": summary,
                                          # every trial (sketch, decisions, ms) per workload / strategy / run,

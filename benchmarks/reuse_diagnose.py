@@ -5,7 +5,9 @@ measured, one figure per schedule as in :mod:`mlir_opt.ops.efficiency`), and for
 batch of proposals (the transferred schedules) and its best: the time, the ratio to the reference,
 and the *percentile among random search's samples* of the same workload (the share of random
 samples that were faster) — a figure that does not depend on the single luckiest timing that sets
-the reference. Also how many random samples reached 95 % of the reference.
+the reference. Also how many random samples reached 95 % of the reference. With metric
+``retimed`` data (op_search.py since 2026-11-26), also the re-timed schedules, fastest first, and
+the trial at which each strategy run first measured each of them.
 
     python benchmarks/reuse_diagnose.py benchmarks/results/op-search-….json
 """
@@ -60,7 +62,28 @@ def main(argv=None) -> int:
             ts = "failed" if t is None else f"{t:.3f} ms = {ref / t:5.1%} of best, faster than {100 - pct(t):.0f} % " \
                                             f"of random samples"
             print(f"  trial {i + 1:2d} [{tag}] {sk} {d}: {ts}")
+        if key in data.get("retimed", {}):
+            _retimed_view(data["retimed"][key], by)
     return 0
+
+
+def _retimed_view(retimed: list, by: dict) -> None:
+    """Metric ``retimed``: the schedules re-timed side by side (fastest first), each with its ratio
+    to the re-timed best, whether it reaches 95 %, and the trial at which each strategy run first
+    measured it (``-``: never) — so one sees which schedule decides trials-to-95 and who found it when."""
+    best = min(ms for *_, ms, _ in retimed)
+    print(f"  re-timed (metric retimed): best {best:.3f} ms; first trial per run "
+          f"({', '.join(f'{s}#{j}' for s, ls in by.items() for j in range(len(ls)))})")
+    for sk, d, ms, spread in sorted(retimed, key=lambda r: r[2]):
+        key = (sk, json.dumps(d, sort_keys=True))
+        firsts = []
+        for s, ls in by.items():
+            for log in ls:
+                idx = next((i + 1 for i, (k, dd, _) in enumerate(log)
+                            if (k, json.dumps(dd, sort_keys=True)) == key), None)
+                firsts.append("-" if idx is None else str(idx))
+        hit = "≥95%" if ms <= best / LEVEL else "    "
+        print(f"    {ms:9.3f} ms {best / ms:6.1%} {hit} ±{spread:4.0%} {sk} {d}: {' '.join(firsts)}")
 
 
 if __name__ == "__main__":

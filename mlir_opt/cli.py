@@ -114,9 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the tuning spec here (the transform library, when a script-form variant wins)")
     p.add_argument("--sketch", default=None,
                    help="search this sketch where it applies, e.g. transform_script (default: per op kind)")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads of the trials (default: all cores)")
     p.add_argument("--cpu-time", action="store_true",
-                   help="time the module variants by process CPU time (steady under load with --threads 1)")
+                   help="time trials and module variants by process CPU time per call (load-robust with --threads 1)")
 
     p = sub.add_parser("render-spec", help="print the tuning spec of one schedule (for tests and debugging)")
     p.add_argument("workload", help="workload key, e.g. matmul_64x128x32_f32xf32xf32")

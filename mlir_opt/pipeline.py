@@ -160,8 +160,8 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
         g = optimize_graph(m.clone(), graph_search, target=tgt.name, cost=cost, options=graph_options)
     with stages.stage("ops", f"operator-level search ({getattr(op_search, 'name', op_search)})"):
         opts = {} if not isinstance(op_search, str) or op_search == "none" else \
-            {"budget": budget, "db": db, "threads": threads, "progress": stages.update,
-             **({"sketch": op_sketch} if op_sketch else {}), **({"cpu_time": True} if cpu_time else {})}
+            {"budget": budget, "db": db, "threads": threads, "progress": stages.update, "cpu_time": cpu_time,
+             **({"sketch": op_sketch} if op_sketch else {})}
         o = optimize_ops(g.model, op_search, target=tgt.name, **opts)
 
     work = Path(tempfile.mkdtemp(prefix="mlir_opt_"))

@@ -85,6 +85,14 @@ def test_efficiency_all_trials_and_searched_sketch_only():
     srch = efficiency(runs, ["A", "B"], search_only=True, **kw)  # the two fixed trials are not counted
     assert srch["B"]["random_expected_trials_to_95"] == 2.0 and srch["B"]["reuse_trials_to_95"] == 1
     assert srch["B"]["reuse_charged_trials_to_95"] == 1 + (4 - 2)
+    # a recipient that reaches 95 % at a fixed trial (here img2col at trial 2, before any transferred
+    # schedule) relied on no donor trial: no share, and the donor's surplus is charged to nobody
+    runs["B"] = {"random": [L(1.7, 1.1, 0.7, tag="r", fixed=(("default", 2.0), ("img2col", 0.5)))],
+                 "reuse": [L(0.72, 1.9, fixed=(("default", 2.0), ("img2col", 0.5)))]}
+    fx = efficiency(runs, ["A", "B"], **kw)
+    assert fx["B"]["reuse_trials_to_95"] == 2 and fx["B"]["reuse_reached_at_fixed_trial"]
+    assert fx["B"]["reuse_donor_share"] == 0 and fx["B"]["reuse_charged_trials_to_95"] == 2
+    assert fx["B"]["random_expected_trials_to_95"] == 2 and not fx["A"]["reuse_reached_at_fixed_trial"]
 
 
 def test_retime_candidates_window_default_and_searched_group():

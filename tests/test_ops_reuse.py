@@ -73,3 +73,21 @@ def test_reuse_similar_donor_model_and_sequential_tuning():
     props = strat.propose(sk, hist, 3, random.Random(0))
     assert props and all(sk.validate(p) is None for p in props)
     assert not {tuple(sorted(p.items())) for p in props} & {tuple(sorted(d.items())) for d, _ in hist}
+
+
+def test_neighbourhood_spreads_over_knobs():
+    """Around the best, changes of knobs not yet varied come before more changes of varied ones."""
+    from mlir_opt.ops.search.reuse import _spread_knobs
+
+    sk = search_sketch(Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"))
+    best = dict(dist_m=128, dist_n=32, vec_m=16, vec_n=16, vec_k=2)
+    measured = [dict(best, dist_m=32), dict(best, dist_m=64), dict(best, vec_k=4), dict(best, vec_n=8)]
+    cands = [dict(best, dist_m=16), dict(best, vec_k=8), dict(best, vec_n=32), dict(best, vec_m=8),
+             dict(best, dist_m=16, vec_m=8)]
+    assert all(sk.validate(d) is None for d in cands)
+    order = _spread_knobs(list(range(len(cands))), cands, best, measured)
+    # vec_m (never varied) first; then vec_k / vec_n (varied once), by the given order; dist_m last
+    assert [cands[i] for i in order[:3]] == [cands[3], cands[1], cands[2]]
+    assert set(order[3:]) == {0, 4}
+    # with nothing measured the given order stands
+    assert _spread_knobs([4, 2, 0], cands, best, []) == [4, 2, 0]

@@ -72,12 +72,21 @@ def save_inputs(inputs: Sequence[np.ndarray], directory: str | Path) -> list[str
     return flags
 
 
+def _sync_cpu(tgt: Target, threads: int | None, cpu_time: bool) -> bool:
+    """CPU-time timing at one thread runs on IREE's ``local-sync`` device: the dispatches execute
+    inline on the calling thread, so the process CPU time is the work alone. (``local-task`` with one
+    worker adds the caller's waits and wake-ups: measured under load with benchmarks/trial_noise.py,
+    a trial's CPU time had a median CV of 22 % there against 9 % on ``local-sync``, and read about
+    1.5x higher, docs/op-level.md.)"""
+    return cpu_time and tgt.is_cpu and (threads or _default_threads()) == 1
+
+
 def _run_once(vmfb: Path, entry: str, input_flags: list[str], tgt: Target, reps: int,
               warmup_s: float, min_time_s: float, threads: int | None, timeout: float,
               cpu_time: bool = False) -> list[float]:
     cmd = [iree_tool("iree-benchmark-module"), f"--module={vmfb}", f"--function={entry}",
-           *tgt.runtime_flags(threads), *input_flags,
-           f"--benchmark_repetitions={reps}", f"--benchmark_min_time={min_time_s}s",
+           *(["--device=local-sync"] if _sync_cpu(tgt, threads, cpu_time) else tgt.runtime_flags(threads)),
+           *input_flags, f"--benchmark_repetitions={reps}", f"--benchmark_min_time={min_time_s}s",
            f"--benchmark_min_warmup_time={warmup_s}", "--benchmark_format=json"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -101,7 +110,8 @@ def benchmark_many(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.ndarray]
     """Time several modules on the same inputs, interleaved over ``rounds``.
 
     ``cpu_time``: record iree-benchmark-module's process CPU time per call instead of wall time
-    (with ``threads=1`` this is steady on a loaded machine: time spent descheduled does not count).
+    (with ``threads=1`` this is steady on a loaded machine: time spent descheduled does not count;
+    the modules then run on the ``local-sync`` device, inline on one thread).
 
     Each round runs every module for ``ceil(reps / rounds)`` repetitions (each repetition averages
     as many iterations as fill ``min_time_s``); the samples of all rounds are pooled.
@@ -122,7 +132,7 @@ def benchmark_many(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.ndarray]
 def benchmark_interleaved(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.ndarray], *,
                           entry: str = "main", target: str | Target = "llvm-cpu", rounds: int = 7,
                           warmup_s: float = 0.1, min_time_s: float = 0.05,
-                          threads: int | None = None) -> dict[str, Timing]:
+                          threads: int | None = None, cpu_time: bool = False) -> dict[str, Timing]:
     """Time several modules in this process on one device (the same worker threads), interleaved.
 
     All modules are loaded into one IREE runtime device; the inputs are placed on it once. After a
@@ -131,6 +141,10 @@ def benchmark_interleaved(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.n
     (A B C, C B A, ...) so that neither drift nor a neighbour's burst favours one module. Sample
     ``i`` of every module comes from round ``i``: compare modules by the per-round ratios
     (paired), see :func:`paired_ratio`. Includes the Python call overhead (about 10 µs here).
+    ``cpu_time``: a sample is this process's CPU time per call (all threads, ``time.process_time``)
+    instead of wall time; with ``threads=1`` it is steady on a loaded machine (time spent
+    descheduled does not count; the modules then run on the ``local-sync`` device, inline on the
+    calling thread), like :func:`benchmark_many`'s ``cpu_time``.
     """
     import time
 
@@ -139,10 +153,11 @@ def benchmark_interleaved(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.n
     from .runtime import _set_threads
 
     tgt = get_target(target)
-    if tgt.is_cpu:
+    sync = _sync_cpu(tgt, threads, cpu_time)
+    if tgt.is_cpu and not sync:
         _set_threads(threads or _default_threads())
     try:
-        cfg = rt.Config(tgt.driver)
+        cfg = rt.Config("local-sync" if sync else tgt.driver)
     except Exception as err:
         raise MlirOptError(f"IREE runtime driver '{tgt.driver}' is not available here: {err}") from None
     fns = {}
@@ -156,13 +171,13 @@ def benchmark_interleaved(vmfbs: Mapping[str, str | Path], inputs: Sequence[np.n
     args = [rt.asdevicearray(cfg.device, np.ascontiguousarray(a)) for a in inputs]
 
     def sample(fn, budget_s: float) -> float:
-        n, t0 = 0, time.perf_counter()
+        n, t0, c0 = 0, time.perf_counter(), time.process_time()
         while True:
             fn(*args)
             n += 1
             dt = time.perf_counter() - t0
             if dt >= budget_s:
-                return dt / n * 1e3
+                return ((time.process_time() - c0) if cpu_time else dt) / n * 1e3
 
     for fn in fns.values():
         sample(fn, warmup_s)

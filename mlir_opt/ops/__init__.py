@@ -68,6 +68,7 @@ class TuneSearch:
         budget: total trials across dispatches.
         db: a :class:`~mlir_opt.db.Database` or a path (default: the user's tuning DB).
         progress: callback ``(message, done, total)``.
+        cpu_time: time trials by process CPU time per call (load-robust with ``threads=1``).
     """
 
     def __init__(self, strategy: str = "evolutionary", *, budget: int = 48, db: Any = None, seed: int = 0,

@@ -78,7 +78,8 @@ def workload_inputs(w: Workload, seed: int = 0) -> list[np.ndarray]:
 
 def confirm_schedule(best: Schedule, *, margin: float, target="llvm-cpu", rounds: int = CONFIRM_ROUNDS,
                      threads: int | None = None, min_time_s: float = 0.05, seed: int = 0,
-                     compile_timeout: float = 300, baseline: Schedule | None = None) -> Confirmation:
+                     compile_timeout: float = 300, baseline: Schedule | None = None,
+                     cpu_time: bool = False) -> Confirmation:
     """Rebuild ``best`` and IREE's default for its workload and time them interleaved.
 
     Args:
@@ -86,6 +87,7 @@ def confirm_schedule(best: Schedule, *, margin: float, target="llvm-cpu", rounds
         margin: ratio best/default it must stay below (e.g. :data:`~mlir_opt.ops.tuner.MIN_GAIN`).
         rounds: alternating timing rounds; min_time_s: length of one sample.
         baseline: the schedule to beat instead of IREE's default (reported as ``default_ms``).
+        cpu_time: time by process CPU time per call (see :func:`~mlir_opt.backend.benchmark_interleaved`).
     Returns:
         a :class:`Confirmation` (``confirmed`` False on any build or run failure, with ``error``).
     """
@@ -103,7 +105,7 @@ def confirm_schedule(best: Schedule, *, margin: float, target="llvm-cpu", rounds
             try:
                 t = benchmark_interleaved({k: b.vmfb for k, b in builds.items()}, workload_inputs(w, seed),
                                           target=target, rounds=rounds, min_time_s=min_time_s,
-                                          threads=threads or default_threads())
+                                          threads=threads or default_threads(), cpu_time=cpu_time)
                 c = decide(t["best"].samples_ms, t["default"].samples_ms, margin)
             except Exception as e:  # a run failure is a verdict, not a crash
                 c = Confirmation(None, None, None, 0, margin, False, error=f"timing failed ({str(e)[:200]})")

@@ -29,8 +29,11 @@ Used by ``benchmarks/op_search.py``. Definitions (per workload):
   trials it relied on: a donor whose top schedules (those reuse transferred) were found only at
   its trial ``L`` must have run ``L`` trials, while its own search needed only its own
   trials-to-95 ``t``; the surplus ``max(0, L - t)`` is split evenly among the workloads that used
-  that donor. Summed over a set, the charges are the set's own trials-to-95 plus every donor
-  surplus, so nothing is counted twice or left out. ``L`` covers everything reuse learned from a
+  that donor. A workload whose 95 % came at one of the fixed trials (IREE's default or a knob-less
+  alternative, identical for every strategy and measured before any transferred schedule) relied
+  on no donor trial and is charged none (it is not counted among the donor's users). Summed over a
+  set, the charges are the set's own trials-to-95 plus the surplus of every donor that a workload
+  relied on, so nothing is counted twice or left out. ``L`` covers everything reuse learned from a
   donor: :class:`~mlir_opt.ops.search.reuse.ReuseStrategy` trains its cost model only on the donor
   records measured up to the last schedule it transferred (``ReuseStrategy.used``). Evolutionary search (a fresh database per
   workload) uses no other workload's trials and is charged its own trials only.
@@ -298,10 +301,16 @@ def efficiency(runs: dict[str, dict[str, list[Log]]], order: Sequence[str], *, n
             idx = [i + 1 for i, (sk, dec, _) in enumerate(log) if (sk, tuple(sorted(dec.items()))) in want]
             last_used[d] = max(idx, default=0)
         ks = [k for k in order if "reuse" in runs[k]]
+
+        def at_fixed(k: str) -> bool:  # 95 % reached before any proposal (the fixed trials): no donor relied on
+            t = out[k]["reuse_trials_to_95"]
+            return t is not None and t <= (0 if search_only else n_fixed.get(k, 1))
+
         ch = charge_reuse(ks, {k: out[k]["reuse_trials_to_95"] for k in ks}, {k: out[k]["reuse_trials"] for k in ks},
-                          {k: donors.get(k, []) for k in ks}, last_used, retime_cost)
+                          {k: [] if at_fixed(k) else donors.get(k, []) for k in ks}, last_used, retime_cost)
         for k, c in ch.items():
             out[k].update(reuse_donors=c.donors, reuse_donor_share=c.share, reuse_charged_trials_to_95=c.total,
+                          reuse_reached_at_fixed_trial=at_fixed(k),
                           reuse_donor_last_used=last_used.get(k),
                           reuse_donor_retime_trials=(retime_cost or {}).get(k))
     return out

@@ -25,7 +25,14 @@ from .schedule import Schedule, render_tuning_spec
 from .space import SKETCH_FLAGS
 from .transform_script import SCRIPT_SKETCHES, render_transform_library
 
-__all__ = ["MeasureResult", "Evaluator", "build_schedule"]
+__all__ = ["MeasureResult", "Evaluator", "build_schedule", "record_target"]
+
+
+def record_target(target: str, cpu_time: bool = False, threads: int | None = None) -> str:
+    """The target string records are stored under: ``target`` for wall-time trials (the default),
+    ``target@cpu-time-<threads>t`` for CPU-time trials, so the tuning database never mixes
+    the two clocks (nor CPU-time figures of different thread counts) in one ranking."""
+    return f"{target}@cpu-time-{threads or default_threads()}t" if cpu_time else target
 
 
 def build_schedule(s: Schedule, directory: str | Path, target="llvm-cpu", *, timeout: float = 300):
@@ -81,18 +88,23 @@ class Evaluator:
         tol: relative-error tolerance against the float64 reference.
         compile_timeout, run_timeout: seconds before a build / run counts as hung.
         on_result: callback after each result (progress bars, cost-model updates).
+        cpu_time: time trials by process CPU time per call instead of wall time (steady under
+            load with ``threads=1``); the records go under :func:`record_target` (``db_target``).
     """
 
     def __init__(self, target: str = "llvm-cpu", db: Database | None = None, *, jobs: int | None = None,
                  reps: int = 5, min_time_s: float = 0.02, tol: float = 1e-4,
                  threads: int | None = None, compile_timeout: float = 300,
                  run_timeout: float = 120, seed: int = 0,
-                 on_result: Callable[[MeasureResult], None] | None = None):
+                 on_result: Callable[[MeasureResult], None] | None = None, cpu_time: bool = False):
         self.target = get_target(target)
         self.db = db if db is not None else Database(":memory:")
         self.jobs = jobs or default_threads()
         self.reps, self.tol, self.threads = reps, tol, threads or default_threads()
         self.min_time_s = min_time_s
+        self.cpu_time = cpu_time
+        #: target string of this evaluator's records in the database (clock and threads tagged)
+        self.db_target = record_target(self.target.name, cpu_time, self.threads)
         self.compile_timeout, self.run_timeout, self.seed = compile_timeout, run_timeout, seed
         self.on_result = on_result
         self.version = compiler_version()
@@ -115,7 +127,7 @@ class Evaluator:
 
     def _record(self, res: MeasureResult, flags: list[str]) -> MeasureResult:
         s = res.schedule
-        self.db.commit(Record(s.workload.key, self.target.name, s.sketch, s.decisions, flags, self.version,
+        self.db.commit(Record(s.workload.key, self.db_target, s.sketch, s.decisions, flags, self.version,
                               res.status, res.median_ms, res.times_ms, res.rel_error, res.error))
         self.trials += 1
         if self.on_result:
@@ -137,7 +149,7 @@ class Evaluator:
                 flags = s.flags() if s.sketch in SKETCH_FLAGS else []
                 results[i] = self._record(MeasureResult(s, "invalid", error=reason), flags)
                 continue
-            old = self.db.lookup(s.workload.key, self.target.name, s.sketch, s.decisions, s.flags(), self.version)
+            old = self.db.lookup(s.workload.key, self.db_target, s.sketch, s.decisions, s.flags(), self.version)
             if old is not None:
                 results[i] = MeasureResult(s, old.status, old.median_ms, old.times_ms, old.rel_error, old.error,
                                            cached=True)
@@ -168,7 +180,7 @@ class Evaluator:
             try:
                 t = benchmark_many({"c": b.vmfb}, [], entry="main", target=self.target, reps=self.reps,
                                    rounds=1, warmup_s=0.05, min_time_s=self.min_time_s, threads=self.threads,
-                                   timeout=self.run_timeout, input_flags=in_flags)["c"]
+                                   timeout=self.run_timeout, input_flags=in_flags, cpu_time=self.cpu_time)["c"]
             except Exception as e:  # benchmark failure or timeout is data
                 results[i] = self._record(MeasureResult(s, "run_error", rel_error=err_rel, error=str(e)), flags)
                 continue

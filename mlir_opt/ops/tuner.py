@@ -160,8 +160,13 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
                    db: Database | None = None, target: str = "llvm-cpu", seed: int = 0, batch: int | None = None,
                    reps: int = 5, progress: Callable[[str, int, int], None] | None = None,
                    evaluator: Evaluator | None = None,
-                   sketch: str | None = None) -> tuple[dict[str, WorkloadResult], bool]:
+                   sketch: str | None = None, threads: int | None = None,
+                   cpu_time: bool = False) -> tuple[dict[str, WorkloadResult], bool]:
     """Search schedules for ``{key: (workload, weight)}`` within ``budget`` trials in total.
+
+    ``threads`` / ``cpu_time`` configure the trials' timing when no ``evaluator`` is given
+    (``threads=1, cpu_time=True``: process CPU time per call, steady under load; such records are
+    kept apart from wall-time ones, :func:`~mlir_opt.ops.evaluate.record_target`).
 
     ``sketch`` names the sketch to search where it applies (e.g. ``transform_script`` for f32
     matmuls); elsewhere, and by default, each workload's :func:`search_sketch`.
@@ -171,15 +176,16 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
 
     if sketch is not None and sketch not in SKETCH_FLAGS:
         raise MlirOptError(f"unknown sketch {sketch!r} (available: {', '.join(SKETCH_FLAGS)})")
-    ev = evaluator or Evaluator(target, db, reps=reps, seed=seed)
+    ev = evaluator or Evaluator(target, db, reps=reps, seed=seed, threads=threads, cpu_time=cpu_time)
     if strategy == "reuse":
         from .search.reuse import ReuseStrategy
 
-        strat = ReuseStrategy(ev.db, ev.target.name)
+        strat = ReuseStrategy(ev.db, ev.target.name, db_target=ev.db_target, threads=ev.threads,
+                              cpu_time=ev.cpu_time)
     else:
         strat = get_strategy(strategy)
     if hasattr(strat, "warm_start"):
-        strat.warm_start(ev.db, ev.target.name)
+        strat.warm_start(ev.db, ev.db_target)
     rng = random.Random(seed)
     batch = batch or 2 * ev.jobs
     results = {k: WorkloadResult(w, weight) for k, (w, weight) in workloads.items()}
@@ -253,7 +259,7 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
 
 def confirm_bests(results: dict[str, WorkloadResult], *, target: str = "llvm-cpu", threads: int | None = None,
                   margin: float = MIN_GAIN, rounds: int = CONFIRM_ROUNDS,
-                  progress: Callable[[str, int, int], None] | None = None) -> None:
+                  progress: Callable[[str, int, int], None] | None = None, cpu_time: bool = False) -> None:
     """Re-time every best that beat its default in the search against IREE's default (interleaved).
 
     Sets ``confirmation`` on those results; :attr:`WorkloadResult.kept` then holds the verdict. On
@@ -265,7 +271,8 @@ def confirm_bests(results: dict[str, WorkloadResult], *, target: str = "llvm-cpu
         for i, r in enumerate(todo):
             if progress:
                 progress(f"confirming {r.workload.key}", i, len(todo))
-            r.confirmation = confirm_schedule(r.best, margin=margin, target=target, rounds=rounds, threads=threads)
+            r.confirmation = confirm_schedule(r.best, margin=margin, target=target, rounds=rounds, threads=threads,
+                                              cpu_time=cpu_time)
     except KeyboardInterrupt:
         for r in todo:
             if r.confirmation is None:
@@ -291,8 +298,9 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
             measured end to end as the ``default+library`` variant.
         confirm: re-time each best against IREE's default before it enters the spec
             (:func:`confirm_bests`); unconfirmed workloads keep the default.
-        cpu_time: time the module variants by process CPU time per call (steadier under load
-            with ``threads=1``), as ``optimize --cpu-time`` does for its final figures.
+        threads, cpu_time: the trials, the confirmation and the variant timing run at ``threads``;
+            ``cpu_time`` times them by process CPU time per call (load-robust with ``threads=1``;
+            trial records go under :func:`~mlir_opt.ops.evaluate.record_target`).
     """
     t0 = time.perf_counter()
     tgt = get_target(target)
@@ -308,10 +316,11 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         w, acc = wl.get(d.workload.key, (d.workload, 0.0))
         wl[d.workload.key] = (w, acc + d.count * (d.time_ms or 0.0))
     results, interrupted = tune_workloads(wl, strategy=strategy, budget=budget, db=db, target=tgt.name,
-                                          seed=seed, reps=reps, progress=progress, sketch=sketch)
+                                          seed=seed, reps=reps, progress=progress, sketch=sketch,
+                                          threads=threads, cpu_time=cpu_time)
     if confirm:
         try:
-            confirm_bests(results, target=tgt.name, threads=threads,
+            confirm_bests(results, target=tgt.name, threads=threads, cpu_time=cpu_time,
                           progress=(lambda msg, _d, _t: progress(msg, budget, budget)) if progress else None)
         except KeyboardInterrupt:
             interrupted = True

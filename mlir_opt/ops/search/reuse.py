@@ -133,6 +133,28 @@ def _key(d: dict) -> tuple:
     return tuple(sorted(d.items()))
 
 
+def _spread_knobs(order: list[int], cands: list[dict], best: dict, measured: list[dict]) -> list[int]:
+    """``order`` (indices into ``cands``, best first) re-sorted so that changes of the knobs least
+    varied around ``best`` so far come first (ties keep ``order``): a coordinate sweep.
+
+    A candidate's count is the largest, over the knobs it changes relative to ``best``, of how many
+    measured schedules changed that knob. Without it the cost model kept proposing changes of the
+    same one or two knobs: on BERT's 768x768 matmul (CPU-time run, 2026-11-26) the best schedule
+    was a one-knob (vec_m) neighbour of a transferred one, tried only at trial 24 after fifteen
+    dist / vec_k / vec_n changes."""
+    count: dict[str, int] = {}
+    for d in measured:
+        for k in best:
+            if k in d and d[k] != best[k]:
+                count[k] = count.get(k, 0) + 1
+    rank = {i: r for r, i in enumerate(order)}
+
+    def used(i: int) -> int:
+        return max((count.get(k, 0) for k in best if cands[i].get(k) != best[k]), default=0)
+
+    return sorted(order, key=lambda i: (used(i), rank[i]))
+
+
 @register
 class ReuseStrategy:
     """Transfer schedules from similar tuned workloads, then search their neighbourhood.
@@ -149,6 +171,9 @@ class ReuseStrategy:
         retimed: a dict shared between instances (workloads of one run) holding each donor's
             re-timing, so a donor is re-timed (and charged) once.
         rounds: interleaved rounds of the re-timing.
+        db_target: the target string the donors' records are stored under (default ``target``;
+            an evaluator's ``db_target`` when trials are timed by CPU time).
+        threads, cpu_time: the re-timing's threads and clock (match the trials').
 
     After :meth:`transferred`, ``donors[key]`` lists the donors of workload ``key`` and
     ``used[donor]`` the donor's records (``(sketch, decisions)``) reuse relied on: its transferred
@@ -159,7 +184,8 @@ class ReuseStrategy:
 
     def __init__(self, db=None, target: str = "llvm-cpu", k: int = 3, relation: str = "similar",
                  max_donors: int = 2, cost_model: bool = True, seed: int = 0, retime: int = 6,
-                 retimed: dict | None = None, rounds: int = 7):
+                 retimed: dict | None = None, rounds: int = 7, db_target: str | None = None,
+                 threads: int | None = None, cpu_time: bool = False):
         if relation not in ("similar", "dominance"):
             raise ValueError(f"relation must be 'similar' or 'dominance', not {relation!r}")
         self.db, self.target, self.k, self.relation, self.max_donors = db, target, k, relation, max_donors
@@ -172,15 +198,17 @@ class ReuseStrategy:
         self.retime, self.rounds = retime, rounds
         self.retimed: dict[str, dict] = retimed if retimed is not None else {}
         self.retime_cost: dict[str, int] = {}
+        self.db_target = db_target or target
+        self.threads, self.cpu_time = threads, cpu_time
 
     def _donor_top(self, key: str, dw: Workload, sketch_name: str) -> list:
         """The donor's ``k`` best records: by re-timed medians when ``retime`` > ``k`` (see class doc).
 
         Returns the records relied on first (all the re-timed ones) and the chosen top-``k``."""
         if self.retime <= self.k:
-            top = self.db.top_k(key, self.target, self.k, sketch=sketch_name)
+            top = self.db.top_k(key, self.db_target, self.k, sketch=sketch_name)
             return top, top
-        pool = self.db.top_k(key, self.target, self.retime, sketch=sketch_name)
+        pool = self.db.top_k(key, self.db_target, self.retime, sketch=sketch_name)
         if len(pool) <= 1:
             return pool, pool
         tag = f"{key}|{sketch_name}"
@@ -212,7 +240,7 @@ class ReuseStrategy:
                 return {}
             try:
                 t = benchmark_interleaved(vmfbs, workload_inputs(dw, 0), target=self.target, rounds=self.rounds,
-                                          threads=default_threads())
+                                          threads=self.threads or default_threads(), cpu_time=self.cpu_time)
             except Exception:  # a donor that cannot be re-run keeps its search figures
                 return {}
         return {i: x.median_ms for i, x in t.items()}
@@ -284,7 +312,7 @@ class ReuseStrategy:
                     self.used[key].append((rec.sketch, rec.decisions))
             # the cost model learns from the donor's records up to the last one relied on
             last = max(rec.id for rec in relied)
-            for rec in self.db.records(key, self.target):
+            for rec in self.db.records(key, self.db_target):
                 if rec.id <= last and rec.ok and rec.sketch == sketch.name:
                     self._feed(dw, rec.decisions, rec.median_ms)
             donors.append(key)
@@ -355,6 +383,7 @@ class ReuseStrategy:
         else:
             order = list(range(len(uniq)))
             rng.shuffle(order)
+        order = _spread_knobs(order, uniq, bases[0], [d for d, _ in history])
         n_explore = 1 if need >= 3 and len(order) > need else 0
         chosen = order[: need - n_explore]
         chosen += rng.sample(order[need - n_explore:], n_explore)
