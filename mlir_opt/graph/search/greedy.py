@@ -31,8 +31,9 @@ class GreedySearch:
     name = "greedy"
 
     def __init__(self, *, rules=None, cost: CostModel | None = None, max_steps: int = 50,
-                 time_limit_s: float = 120.0, verify: bool = True, incremental: bool = True):
+                 time_limit_s: float = 120.0, verify: bool = True, incremental: bool = True, incremental_match: bool = True):
         self.incremental = incremental
+        self.incremental_match = incremental_match
         self.rule_names = rules
         self.cost = cost
         self.max_steps = max_steps
@@ -44,6 +45,7 @@ class GreedySearch:
         t0 = time.perf_counter()
         rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
         ex = Expander(rules, cost)
+        ex.incremental_match = self.incremental_match
         ex.incremental = self.incremental
         ex.limit(time_limit_s=self.time_limit_s, t0=t0)
         start = cur = ex.start(prepare(model))

@@ -50,8 +50,9 @@ class OCGGSSearch:
 
     def __init__(self, *, budget: int = 8, quota: int | None = None, explore: int = 1, max_graphs: int = 500,
                  time_limit_s: float = 60.0, seed: int = 0, rules=None, cost: CostModel | None = None,
-                 verify: bool = True, prune: bool = True, incremental: bool = True):
+                 verify: bool = True, prune: bool = True, incremental: bool = True, incremental_match: bool = True):
         self.prune, self.incremental = prune, incremental
+        self.incremental_match = incremental_match
         self.K, self.quota, self.explore = budget, quota, explore
         self.max_graphs, self.time_limit_s, self.seed = max_graphs, time_limit_s, seed
         self.rule_names, self.cost, self.verify = rules, cost, verify
@@ -60,6 +61,7 @@ class OCGGSSearch:
         t0 = time.perf_counter()
         rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
         ex = Expander(rules, cost)
+        ex.incremental_match = self.incremental_match
         ex.incremental, ex.track = self.incremental, self.prune
         ex.limit(time_limit_s=self.time_limit_s, t0=t0, max_graphs=self.max_graphs)
         rng = random.Random(self.seed)
