@@ -279,10 +279,14 @@ class GraphView:
         capture), computed once per view: what :mod:`mlir_opt.graph.search.matching` compares to
         find the ops whose operands or users a rewrite changed."""
         if self._opnd is None:
+            refs = {a: ("a", n) for n, a in enumerate(self.block.arguments)}
+            for i, op in enumerate(self.ops):
+                for r, v in enumerate(op.results):
+                    refs[v] = (i, r)
             out = []
             for i, op in enumerate(self.ops):
                 vals = op.operands if not len(op.regions) or i in self._no_capture else self.all_operands(op)
-                out.append(tuple(self.value_ref(v) for v in vals))
+                out.append(tuple(refs.get(v) for v in vals))
             self._opnd = out
         return self._opnd
 

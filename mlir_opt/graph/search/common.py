@@ -112,7 +112,7 @@ class Expander:
     def matches(self, cand: Candidate) -> list:
         """Every ``(rule, match)`` on ``cand``, rules in order (enumerated once per candidate)."""
         if cand.matches is None:
-            if self.incremental_match:
+            if self.incremental_match and (self.incremental or self.track):  # needs view.origin
                 cand.matches, cand.mstate = match_all(self.rules, cand.view, cand.pstate)
                 cand.pstate = None
                 self.match_reused += cand.mstate.stats["reused"]
