@@ -16,7 +16,14 @@ import mlir_opt
 from mlir_opt.graph import optimize_graph
 from mlir_opt.graph.search import common, matching
 
-CHECKED = {"candidates": 0, "reused": 0, "applied": 0}
+CHECKED = {"candidates": 0, "reused": 0}
+_MODELS: dict = {}
+
+
+def _model(name):
+    if name not in _MODELS:  # imported once per model (the searches do not change their input)
+        _MODELS[name] = mlir_opt.load(name, size="tiny")
+    return _MODELS[name]
 
 
 def _checking_match_all(orig):
@@ -54,12 +61,12 @@ def _search(model, strategy, options, monkeypatch):
 ])
 def test_incremental_matches_equal_from_scratch(name, strategy, options, monkeypatch):
     before = dict(CHECKED)
-    res = _search(mlir_opt.load(name, size="tiny"), strategy, options, monkeypatch)
+    res = _search(_model(name), strategy, options, monkeypatch)
     n = CHECKED["candidates"] - before["candidates"]
     assert n >= 2 and n >= res.stats["graphs_explored"]
     assert CHECKED["reused"] > before["reused"]  # matches were taken over, not all re-matched
     monkeypatch.undo()
-    off = optimize_graph(mlir_opt.load(name, size="tiny"), strategy,
+    off = optimize_graph(_model(name), strategy,
                          options={"verify": False, "incremental_match": False, **options})
     assert res.applied == off.applied and res.cost_after == off.cost_after
     assert res.stats["graphs_explored"] == off.stats["graphs_explored"]
