@@ -126,6 +126,7 @@ class OCGGSSearch:
         stats = ex.stats(t0, t_verify) | {"budget_K": self.K, "quota": self.quota, "dp_reuses": reused,
                                           "distinct_graphs": len(memo), "prune": self.prune,
                                           "incremental": self.incremental,
+                                          "incremental_match": self.incremental_match,
                                           "pruned_rewrites": pruned}
         if interrupted:
             stats["interrupted"] = True
