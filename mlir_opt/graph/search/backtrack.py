@@ -30,12 +30,14 @@ __all__ = ["BacktrackingSearch"]
 class BacktrackingSearch:
     """Args: alpha (relaxation), max_graphs, time_limit_s, rules, cost, verify (as greedy), prune
     (skip rebuilding duplicates, see the module docs), incremental (build each child's graph view
-    from its parent's); both only change speed."""
+    from its parent's), incremental_match (re-match only around each rewrite, :mod:`.matching`);
+    all three only change speed."""
 
     name = "backtrack"
 
     def __init__(self, *, alpha: float = 1.05, max_graphs: int = 200, time_limit_s: float = 60.0, rules=None,
-                 cost: CostModel | None = None, verify: bool = True, prune: bool = True, incremental: bool = True, incremental_match: bool = True):
+                 cost: CostModel | None = None, verify: bool = True, prune: bool = True, incremental: bool = True,
+                 incremental_match: bool = True):
         self.prune, self.incremental = prune, incremental
         self.incremental_match = incremental_match
         self.alpha, self.max_graphs, self.time_limit_s = alpha, max_graphs, time_limit_s

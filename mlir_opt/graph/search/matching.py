@@ -134,7 +134,7 @@ def _clean(e: Entry, child: GraphView, inv: dict[int, int], bad: set[int], bad_a
     return True
 
 
-def _remap(e: Entry, inv: dict[int, int], child: GraphView) -> Entry | None:
+def _remap(e: Entry, inv: dict[int, int]) -> Entry | None:
     try:
         ms = [type(m)(m.rule, m.entry, tuple(inv[o] for o in m.ops), m.note) for m in e.matches]
     except KeyError:  # a matched op the matcher did not read through the view: match it again
@@ -168,7 +168,7 @@ def match_all(rules, view: GraphView, parent: MatchState | None = None) -> tuple
                 k = inv.get(j)
                 if k is None or k in redo:
                     continue
-                new = _remap(e, inv, view) if _clean(e, view, inv, bad, bad_args) else None
+                new = _remap(e, inv) if _clean(e, view, inv, bad, bad_args) else None
                 if new is not None:
                     mine[k] = new
                     reused += 1

@@ -21,8 +21,8 @@
   search stays bounded on graphs with many matches.
 * The input graph is always a candidate: the result is never costlier than it.
 
-Rules still match on the whole graph (matching is ~2–5 % of a search); what the pruning saves is
-materializing and costing the redundant children.
+With ``incremental_match`` (default), a child re-matches only the anchors whose recorded reads
+the rewrite changed and takes over its parent's other matches (:mod:`.matching`; exact).
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class OCGGSSearch:
     """Args: budget (K, max sequence length), quota (children per level; None = exhaustive),
     explore (random share of the quota), max_graphs, time_limit_s, seed, rules, cost, verify,
     prune (skip redundant orders of independent rewrites; on by default), incremental (build each
-    child's graph view from its parent's; on by default — both only change speed).
+    child's graph view from its parent's; on by default), incremental_match (re-match only around
+    each rewrite, :mod:`.matching`; on by default) — all three only change speed.
 
     After :meth:`run`, ``visited`` holds the structural hashes of the distinct graphs it explored."""
 
@@ -50,7 +51,8 @@ class OCGGSSearch:
 
     def __init__(self, *, budget: int = 8, quota: int | None = None, explore: int = 1, max_graphs: int = 500,
                  time_limit_s: float = 60.0, seed: int = 0, rules=None, cost: CostModel | None = None,
-                 verify: bool = True, prune: bool = True, incremental: bool = True, incremental_match: bool = True):
+                 verify: bool = True, prune: bool = True, incremental: bool = True,
+                 incremental_match: bool = True):
         self.prune, self.incremental = prune, incremental
         self.incremental_match = incremental_match
         self.K, self.quota, self.explore = budget, quota, explore
