@@ -186,6 +186,7 @@ class GraphView:
         #: anchors :meth:`scan` yields (None: every op), and the read recorder of the anchor being
         #: matched (None: not recording); both set only by :mod:`mlir_opt.graph.search.matching`
         self._scan: "tuple[int, ...] | None" = None
+        self._on_anchor = None
         self._rec = None
         self._opnd: "list[tuple] | None" = None
 
@@ -227,7 +228,14 @@ class GraphView:
         this instead of ``enumerate(view.ops)``)."""
         if self._scan is None:
             return enumerate(self.ops)
-        return ((i, self.ops[i]) for i in self._scan)
+        return self._scan_anchors()
+
+    def _scan_anchors(self):
+        hook = self._on_anchor
+        for i in self._scan:
+            if hook is not None:
+                hook(i)  # matching: what is read from here on belongs to anchor i
+            yield i, self.ops[i]
 
     def producer(self, value: ir.Value) -> ir.Operation | None:
         """The top-level op defining ``value`` (None for function arguments)."""

@@ -34,6 +34,15 @@ class Match:
     ops: tuple[int, ...]
     note: str = ""
 
+    def __post_init__(self):
+        if MATCH_SINK:  # incremental matching: which anchor's iteration created this match
+            MATCH_SINK[-1].append(self)
+
+
+#: set by :mod:`mlir_opt.graph.search.matching` while it records a matcher: the list (last item)
+#: that newly created :class:`Match` objects are appended to
+MATCH_SINK: list[list] = []
+
 
 @dataclass(frozen=True)
 class Example:

@@ -70,17 +70,49 @@ class MatchState:
     stats: dict = field(default_factory=dict)
 
 
-def _run_anchor(rule, view: GraphView, i: int) -> tuple[list, Entry | None]:
+def _entry(view: GraphView, i: int, found: list, rec: Recorder) -> Entry | None:
+    if not found and len(rec.ops) == 1 and not rec.args and not rec.consts:
+        return None
+    consts = tuple((ref, None if ref is None else view._value_key(v), c) for ref, v, c in rec.consts)
+    return Entry(list(found), frozenset(rec.ops), frozenset(rec.args), consts)
+
+
+def _run_anchor(rule, view: GraphView, i: int) -> Entry | None:
+    """Match ``rule`` at anchor ``i`` alone, recording its reads."""
     rec = Recorder(ops={i})
     view._scan, view._rec = (i,), rec
     try:
         found = rule.match(view)
     finally:
         view._scan, view._rec = None, None
-    if not found and len(rec.ops) == 1 and not rec.args and not rec.consts:
-        return found, None
-    consts = tuple((ref, None if ref is None else view._value_key(v), c) for ref, v, c in rec.consts)
-    return found, Entry(list(found), frozenset(rec.ops), frozenset(rec.args), consts)
+    return _entry(view, i, found, rec)
+
+
+def _run_anchors(rule, view: GraphView, anchors: list[int]) -> dict[int, Entry | None]:
+    """Match ``rule`` at ``anchors`` (ascending) in one call of its matcher: :meth:`GraphView.scan`
+    switches the recorder at each anchor, and each :class:`Match` is attributed to the anchor whose
+    iteration created it. If the returned matches are not exactly those, in that order (a matcher
+    that does not follow the ``locality="anchor"`` contract), every anchor is matched alone."""
+    from ..rules import base
+
+    per: list[tuple[int, Recorder, list]] = []
+
+    def on_anchor(i):
+        per.append((i, Recorder(ops={i}), []))
+        view._rec = per[-1][1]
+        base.MATCH_SINK[-1] = per[-1][2]
+
+    base.MATCH_SINK.append([])  # matches created before the first anchor (none, for a local rule)
+    view._scan, view._on_anchor = tuple(anchors), on_anchor
+    try:
+        found = rule.match(view)
+    finally:
+        view._scan, view._on_anchor, view._rec = None, None, None
+        base.MATCH_SINK.pop()
+    made = [m for _, _, ms in per for m in ms]
+    if len(per) != len(anchors) or len(made) != len(found) or any(a is not b for a, b in zip(made, found)):
+        return {i: _run_anchor(rule, view, i) for i in anchors}
+    return {i: _entry(view, i, ms, rec) for i, rec, ms in per}
 
 
 def dirty(parent: GraphView, child: GraphView) -> tuple[set[int], set[int]]:
@@ -175,9 +207,8 @@ def match_all(rules, view: GraphView, parent: MatchState | None = None) -> tuple
                 else:
                     redo.add(k)
             anchors = sorted(redo)
-        for i in anchors:
-            rerun += 1
-            _, e = _run_anchor(rule, view, i)
+        rerun += len(anchors)
+        for i, e in _run_anchors(rule, view, list(anchors)).items():
             if e is not None:
                 mine[i] = e
         entries[rule.name] = mine
