@@ -5,8 +5,9 @@ matches of the child. Reusing one is exact only if the matcher's answer for its 
 nothing the rewrite changed, and several matchers read unbounded parts of the graph (batch-norm and
 scale/bias chains, the weight-only cone behind ``const_value``). So the answer is not assumed
 local: it is *recorded*. A rule with ``locality="anchor"`` (:class:`~mlir_opt.graph.rules.Rule`)
-is run one anchor at a time (:meth:`GraphView.scan` restricted to that op) while the view records
-what the matcher read:
+is run over the anchors to (re-)match (:meth:`GraphView.scan` restricted to them, switching the
+recorder at each anchor; each :class:`~mlir_opt.graph.rules.Match` created in an anchor's
+iteration is attributed to it) while the view records what the matcher read for each anchor:
 
 * ``ops``: the anchor and every op it reached through ``producer``/``users`` (their names,
   attributes, bodies and operand lists), and the ops whose *users* it read (``users``/``num_uses``);
