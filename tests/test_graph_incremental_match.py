@@ -52,7 +52,7 @@ def _search(model, strategy, options, monkeypatch):
 
 
 @pytest.mark.parametrize("name,strategy,options", [
-    ("bert", "ocggs", {"budget": 3}),
+    ("bert", "ocggs", {"budget": 2}),
     ("cnn", "ocggs", {"budget": 3}),
     ("nasrnn", "ocggs", {"budget": 3}),
     ("bert", "greedy", {}),
