@@ -14,6 +14,7 @@ still run.
     python benchmarks/graph_search.py --graph-cost measured            # IREE dispatches timed alone
     python benchmarks/graph_search.py --search-only                    # search s and modelled cost, no IREE
     python benchmarks/graph_search.py --search-only --ab --size tiny   # each search with the speed-ups off, then on
+    python benchmarks/graph_search.py --search-only --ab --ab-off incremental_match --size tiny  # only that one
 
 Published anchors (TENSAT, search s / cost reduction) are printed next to each model: BERT 1.4 s /
 9.2 %, ResNeXt-50 0.7 s / 8.8 %, NasRNN 0.5 s / 68.9 %, Inception-v3 5.1 s / 10.0 %, SqueezeNet
@@ -65,6 +66,9 @@ def _models(arg: str) -> list[str]:
 
 
 AB_OFF = " (off)"
+#: the speed-up switches ``--ab`` turns off (``--ab-off`` picks some of them)
+AB_SWITCHES = ("prune", "incremental", "incremental_match")
+_AB_CHOSEN: list[str] = list(AB_SWITCHES)
 
 
 def _ab_kwargs(strat: str) -> dict:
@@ -74,7 +78,7 @@ def _ab_kwargs(strat: str) -> dict:
     from mlir_opt.graph import STRATEGIES
 
     params = inspect.signature(STRATEGIES[strat]).parameters
-    return {k: False for k in ("prune", "incremental") if k in params}
+    return {k: False for k in _AB_CHOSEN if k in params}
 
 
 def _search(label: str, cost):
@@ -177,8 +181,15 @@ def main(argv=None) -> int:
                     help="skip compiling, checking and timing: search seconds and modelled cost only")
     ap.add_argument("--ab", action="store_true",
                     help="run each search twice back to back, first with its speed-ups (pruning, incremental "
-                         "hashing) switched off — rows labelled '(off)' — then as configured")
+                         "hashing, incremental matching) switched off — rows labelled '(off)' — then as configured")
+    ap.add_argument("--ab-off", default=",".join(AB_SWITCHES),
+                    help=f"with --ab: which switches the '(off)' run turns off (comma-separated of "
+                         f"{', '.join(AB_SWITCHES)}; default all)")
     args = ap.parse_args(argv)
+    chosen = [k.strip() for k in args.ab_off.split(",") if k.strip()]
+    if any(k not in AB_SWITCHES for k in chosen) or not chosen:
+        raise SystemExit(f"error: --ab-off takes some of {', '.join(AB_SWITCHES)}")
+    _AB_CHOSEN[:] = chosen
     strategies, models = _strategies(args.strategies), _models(args.models)
 
     from rich.console import Console

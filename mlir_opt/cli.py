@@ -85,8 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-graph-prune", action="store_true",
                    help="ocggs/backtrack: do not prune redundant orders of independent rewrites (slower, same result)")
     p.add_argument("--no-incremental", action="store_true",
-                   help="greedy/backtrack/ocggs: build every candidate's graph view and matches from scratch "
+                   help="greedy/backtrack/ocggs: build every candidate's graph view from scratch "
                         "(slower, same result)")
+    p.add_argument("--no-incremental-match", action="store_true",
+                   help="greedy/backtrack/ocggs: match every rule on every candidate's whole graph instead of "
+                        "re-matching only around each rewrite (slower, same result)")
     p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary", "reuse"],
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
@@ -289,8 +292,10 @@ def _graph_options(args) -> dict | None:
         opts["prune"] = False
     if args.no_incremental:
         opts["incremental"] = False
+    if args.no_incremental_match:
+        opts["incremental_match"] = False
     if opts and args.graph_search in ("none", "eqsat"):
-        raise MlirOptError(f"--no-graph-prune/--no-incremental apply to greedy, backtrack and ocggs, "
+        raise MlirOptError(f"--no-graph-prune/--no-incremental/--no-incremental-match apply to greedy, backtrack and ocggs, "
                            f"not --graph-search {args.graph_search}")
     return opts or None
 

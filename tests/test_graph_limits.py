@@ -71,6 +71,11 @@ def test_api_graph_options_reach_the_strategy(chain2):
     assert (s.prune, s.incremental, s.K) == (False, False, 1)
     r = optimize_graph(chain, "ocggs", options={"prune": False, "incremental": False, "budget": 1, "verify": False})
     assert r.stats["prune"] is False and r.stats["incremental"] is False and r.stats["pruned_rewrites"] == 0
+    r = optimize_graph(chain, "ocggs", options={"incremental_match": False, "budget": 2, "verify": False})
+    assert r.stats["incremental_match"] is False and "match_anchors_reused" not in r.stats
+    r2 = optimize_graph(chain, "ocggs", options={"budget": 2, "verify": False})
+    assert r2.stats["incremental_match"] is True and r2.stats["match_anchors_reused"] > 0
+    assert (r2.applied, r2.cost_after) == (r.applied, r.cost_after)
     with pytest.raises(MlirOptError, match="'greedy' does not take prune"):
         get_graph_search("greedy", options={"prune": False})
 
@@ -89,20 +94,22 @@ def _cli(*args):
 
 def test_cli_graph_switches_bad_use_is_one_line(chain2, tmp_path):
     for strategy, flag, msg in (("greedy", "--no-graph-prune", "does not take prune"),
-                                ("eqsat", "--no-incremental", "apply to greedy, backtrack and ocggs")):
+                                ("eqsat", "--no-incremental", "apply to greedy, backtrack and ocggs"),
+                                ("none", "--no-incremental-match", "apply to greedy, backtrack and ocggs")):
         p = _cli("optimize", chain2, "-o", tmp_path / strategy, "--graph-search", strategy, flag)
         assert p.returncode != 0 and msg in p.stderr and "Traceback" not in p.stderr, p.stderr
 
 
 @pytest.mark.slow
 def test_cli_no_graph_prune_no_incremental(chain2, tmp_path):
-    """``optimize --graph-search ocggs --no-graph-prune --no-incremental`` reaches OCGGS (the
+    """``optimize --graph-search ocggs --no-graph-prune --no-incremental --no-incremental-match`` reaches OCGGS (the
     report's statistics say so) and finds the same two folds."""
     import json
 
     p = _cli("optimize", chain2, "-o", tmp_path / "out", "--graph-search", "ocggs", "--no-graph-prune",
-             "--no-incremental", "--reps", "2", "--keep-slower", "--json", "-q")
+             "--no-incremental", "--no-incremental-match", "--reps", "2", "--keep-slower", "--json", "-q")
     assert p.returncode == 0, p.stderr
     g = json.loads(p.stdout)["graph"]
     assert g["stats"]["prune"] is False and g["stats"]["incremental"] is False
+    assert g["stats"]["incremental_match"] is False
     assert g["applied"].count("fold-batchnorm-into-conv") == 2

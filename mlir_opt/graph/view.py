@@ -183,6 +183,12 @@ class GraphView:
         self._const: dict[ir.Value, np.ndarray | None] = {}
         self._hash: dict[int, str] = {}
         self._graph_hash: str | None = None
+        #: anchors :meth:`scan` yields (None: every op), and the read recorder of the anchor being
+        #: matched (None: not recording); both set only by :mod:`mlir_opt.graph.search.matching`
+        self._scan: "tuple[int, ...] | None" = None
+        self._on_anchor = None
+        self._rec = None
+        self._opnd: "list[tuple] | None" = None
 
     def release_parent(self) -> None:
         """Forget the parent view (after hashing), so a chain of candidates does not keep every
@@ -216,20 +222,81 @@ class GraphView:
             lst = self._walks[op] = list(_ir._walk(op))
         return lst
 
+    def scan(self):
+        """``(index, op)`` of the anchors a rule's matcher should try: every op in block order,
+        unless an incremental matcher restricted them (rules with ``locality="anchor"`` loop over
+        this instead of ``enumerate(view.ops)``)."""
+        if self._scan is None:
+            return enumerate(self.ops)
+        return self._scan_anchors()
+
+    def _scan_anchors(self):
+        hook = self._on_anchor
+        for i in self._scan:
+            if hook is not None:
+                hook(i)  # matching: what is read from here on belongs to anchor i
+            yield i, self.ops[i]
+
     def producer(self, value: ir.Value) -> ir.Operation | None:
         """The top-level op defining ``value`` (None for function arguments)."""
         if isinstance(value, ir.BlockArgument):
             return None
         owner = value.owner
-        return owner.operation if hasattr(owner, "operation") else owner
+        op = owner.operation if hasattr(owner, "operation") else owner
+        if self._rec is not None:
+            i = self.index.get(op)
+            if i is not None:
+                self._rec.ops.add(i)
+        return op
 
     def users(self, value: ir.Value) -> list[ir.Operation]:
         """Top-level ops that use ``value`` (directly or inside their regions), in block order."""
-        return [self.ops[i] for i in self._users.get(value, [])]
+        idx = self._users.get(value, [])
+        if self._rec is not None:
+            self._record_value(value)
+            self._rec.ops.update(idx)
+        return [self.ops[i] for i in idx]
 
     def num_uses(self, value: ir.Value) -> int:
         """Number of uses of ``value`` (counting each operand slot)."""
+        if self._rec is not None:
+            self._record_value(value)
         return sum(1 for _ in value.uses)
+
+    def value_ref(self, value: ir.Value):
+        """``(producer index, result number)`` of a value defined by a top-level op, ``("a", n)``
+        for argument ``n`` of the function, else None (a value defined inside a region)."""
+        if isinstance(value, ir.BlockArgument):
+            return ("a", value.arg_number) if value.owner == self.block else None
+        owner = value.owner
+        i = self.index.get(owner.operation if hasattr(owner, "operation") else owner)
+        return None if i is None else (i, value.result_number)
+
+    def _record_value(self, value: ir.Value) -> None:
+        """Record (matching) that the users of ``value`` were read: its producer's or argument's."""
+        ref = self.value_ref(value)
+        if ref is None:
+            return
+        if ref[0] == "a":
+            self._rec.args.add(ref[1])
+        else:
+            self._rec.ops.add(ref[0])
+
+    def operand_refs(self) -> list[tuple]:
+        """Per op, the :meth:`value_ref` of every value it reads (operands, then values its regions
+        capture), computed once per view: what :mod:`mlir_opt.graph.search.matching` compares to
+        find the ops whose operands or users a rewrite changed."""
+        if self._opnd is None:
+            refs = {a: ("a", n) for n, a in enumerate(self.block.arguments)}
+            for i, op in enumerate(self.ops):
+                for r, v in enumerate(op.results):
+                    refs[v] = (i, r)
+            out = []
+            for i, op in enumerate(self.ops):
+                vals = op.operands if not len(op.regions) or i in self._no_capture else self.all_operands(op)
+                out.append(tuple(refs.get(v) for v in vals))
+            self._opnd = out
+        return self._opnd
 
     def find(self, name: str) -> list[ir.Operation]:
         """Top-level ops named ``name``, in block order."""
@@ -239,6 +306,15 @@ class GraphView:
 
     def const_value(self, value: ir.Value) -> np.ndarray | None:
         """The value of ``value`` if it is computed from constants only (a weight-only subgraph)."""
+        rec = self._rec
+        if rec is not None:  # matching: one read of the value's whole input cone, not of its ops
+            self._rec = None
+            try:
+                res = self.const_value(value)
+            finally:
+                self._rec = rec
+            rec.consts.append((self.value_ref(value), value, res is not None))
+            return res
         if value in self._const:
             return self._const[value]
         key = self._memo_key(value)
@@ -271,6 +347,15 @@ class GraphView:
 
     def is_constant(self, value: ir.Value) -> bool:
         """Whether ``value`` is computable from constants alone."""
+        rec = self._rec
+        if rec is not None:
+            self._rec = None
+            try:
+                res = self.is_constant(value)
+            finally:
+                self._rec = rec
+            rec.consts.append((self.value_ref(value), value, res))
+            return res
         if value not in self._const:
             key = self._memo_key(value)
             if key is not None and key in self.memo.const_known:

@@ -124,7 +124,7 @@ def _distrib(view: GraphView, g: ir.Operation):
 def match_distrib(view: GraphView) -> list[Match]:
     """Adds of two contractions with the same LHS and weight-only RHS."""
     out = []
-    for i, g in enumerate(view.ops):
+    for i, g in view.scan():
         d = _distrib(view, g)
         if d is not None:
             out.append(Match("distribute-matmul", view.entry, (view.index[d[0][0]], view.index[d[0][1]], i)))
@@ -202,7 +202,7 @@ def _reassoc(view: GraphView, outer: ir.Operation):
 def match_reassoc(view: GraphView) -> list[Match]:
     """Contraction chains whose other association needs fewer runtime FLOPs."""
     out = []
-    for i, op in enumerate(view.ops):
+    for i, op in view.scan():
         r = _reassoc(view, op)
         if r is not None:
             out.append(Match("matmul-reassociate", view.entry, (view.index[r[0]], i),
@@ -270,7 +270,7 @@ def _tim(view: GraphView, op: ir.Operation):
 def match_tim(view: GraphView) -> list[Match]:
     """Contractions with a transposed (last two dims) non-constant operand."""
     out = []
-    for i, op in enumerate(view.ops):
+    for i, op in view.scan():
         r = _tim(view, op)
         if r is not None:
             out.append(Match("transpose-into-matmul", view.entry, (view.index[r[1]], i), "ab"[r[0]]))
@@ -392,7 +392,7 @@ def _compact(arr: np.ndarray) -> tuple[np.ndarray, list[int]]:
 def match_chain(view: GraphView) -> list[Match]:
     """Maximal chains of ≥ 2 elementwise ops with weight-only second operands."""
     out = []
-    for i, g in enumerate(view.ops):
+    for i, g in view.scan():
         ch = _chain(view, g)
         if ch is not None:
             out.append(Match("fold-chained-scale-bias", view.entry, tuple(view.index[lk[0]] for lk in ch[1]),
@@ -602,14 +602,14 @@ def chain_examples() -> list[Example]:
 RULES = [
     Rule("distribute-matmul", "algebra",
          "A·B + A·C with weight-only B, C -> A·(B+C)",
-         match_distrib, apply_distrib, distrib_examples),
+         match_distrib, apply_distrib, distrib_examples, locality="anchor"),
     Rule("matmul-reassociate", "algebra",
          "(A·B)·C <-> A·(B·C) when it lowers runtime FLOPs (weight-only products folded)",
-         match_reassoc, apply_reassoc, reassoc_examples),
+         match_reassoc, apply_reassoc, reassoc_examples, locality="anchor"),
     Rule("transpose-into-matmul", "layout",
          "transpose (last two dims) of a non-constant matmul operand -> permuted indexing_maps",
-         match_tim, apply_tim, tim_examples),
+         match_tim, apply_tim, tim_examples, locality="anchor"),
     Rule("fold-chained-scale-bias", "fold",
          "chain of elementwise ops with weight-only operands -> one x*s + t",
-         match_chain, apply_chain, chain_examples),
+         match_chain, apply_chain, chain_examples, locality="anchor"),
 ]

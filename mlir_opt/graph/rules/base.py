@@ -34,6 +34,15 @@ class Match:
     ops: tuple[int, ...]
     note: str = ""
 
+    def __post_init__(self):
+        if MATCH_SINK:  # incremental matching: which anchor's iteration created this match
+            MATCH_SINK[-1].append(self)
+
+
+#: set by :mod:`mlir_opt.graph.search.matching` while it records a matcher: the list (last item)
+#: that newly created :class:`Match` objects are appended to
+MATCH_SINK: list[list] = []
+
 
 @dataclass(frozen=True)
 class Example:
@@ -71,6 +80,12 @@ class Rule:
         in_search: whether the graph searches use the rule when no rule names are given. Rules
             whose payoff needs long sequences (the NCHW -> NHWC layout rules) are opt-in: they
             widen every search's branching and would crowd out shorter wins under a graph budget.
+        locality: ``"anchor"`` when ``match`` loops over :meth:`GraphView.scan` and decides each
+            anchor op on its own (its matches are emitted in that anchor's iteration and it reads the
+            rest of the graph only through the view's ``users``/``producer``/``num_uses``/
+            ``const_value``/``is_constant``), so the searches may re-match only the anchors whose
+            recorded reads a rewrite changed (:mod:`mlir_opt.graph.search.matching`); ``"global"``
+            (the default: groups across anchors, whole-graph conditions) is always re-matched.
     """
 
     name: str
@@ -81,6 +96,7 @@ class Rule:
     examples: Callable[[], list[Example]] = field(default=lambda: [])
     auto: bool = True
     in_search: bool = True
+    locality: str = "global"
 
 
 def dense(arr: np.ndarray) -> str:

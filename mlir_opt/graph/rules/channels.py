@@ -55,7 +55,7 @@ def _nchw(view: GraphView, op: ir.Operation):
 
 def match_nhwc(view: GraphView) -> list[Match]:
     """NCHW convolutions with a per-channel constant accumulator."""
-    return [Match("conv-nchw-to-nhwc", view.entry, (i,)) for i, op in enumerate(view.ops)
+    return [Match("conv-nchw-to-nhwc", view.entry, (i,)) for i, op in view.scan()
             if op.name == "linalg.conv_2d_nchw_fchw" and _nchw(view, op) is not None]
 
 
@@ -135,7 +135,7 @@ def _through(view: GraphView, g: ir.Operation):
 def match_through(view: GraphView) -> list[Match]:
     """Elementwise generics all of whose inputs are transposes by one permutation."""
     out = []
-    for i, g in enumerate(view.ops):
+    for i, g in view.scan():
         r = _through(view, g)
         if r is not None:
             out.append(Match("transpose-through-elementwise", view.entry, (*(view.index[t] for t in r[1]), i),
@@ -206,7 +206,7 @@ def _top(view: GraphView, t: ir.Operation):
 def match_top(view: GraphView) -> list[Match]:
     """Transposes of a (singly used) static tensor.pad."""
     out = []
-    for i, t in enumerate(view.ops):
+    for i, t in view.scan():
         r = _top(view, t)
         if r is not None:
             out.append(Match("transpose-of-pad", view.entry, (view.index[r[0]], i)))
@@ -317,13 +317,13 @@ def through_examples() -> list[Example]:
 RULES = [
     Rule("conv-nchw-to-nhwc", "layout",
          "conv_2d_nchw_fchw -> transpose + conv_2d_nhwc_hwcf (filter transposed) + transpose back (opt-in)",
-         match_nhwc, apply_nhwc, nhwc_examples, auto=False, in_search=False),
+         match_nhwc, apply_nhwc, nhwc_examples, auto=False, in_search=False, locality="anchor"),
     Rule("transpose-through-elementwise", "layout",
          "elementwise op on transposes by one permutation -> transpose of the op on the inputs (opt-in)",
-         match_through, apply_through, through_examples, auto=False, in_search=False),
+         match_through, apply_through, through_examples, auto=False, in_search=False, locality="anchor"),
     Rule("transpose-of-pad", "layout",
          "transpose of a static pad -> pad (permuted amounts) of the transpose (opt-in)",
-         match_top, apply_top, top_examples, auto=False, in_search=False),
+         match_top, apply_top, top_examples, auto=False, in_search=False, locality="anchor"),
 ]
 
 

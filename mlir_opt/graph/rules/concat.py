@@ -89,7 +89,7 @@ def _soc(view: GraphView, op: ir.Operation):
 
 def match_soc(view: GraphView) -> list[Match]:
     """extract_slices of a concat that read within one concat operand."""
-    return [Match("slice-of-concat", view.entry, (i,)) for i, op in enumerate(view.ops)
+    return [Match("slice-of-concat", view.entry, (i,)) for i, op in view.scan()
             if _soc(view, op) is not None]
 
 
@@ -139,7 +139,7 @@ def _runs(view: GraphView, op: ir.Operation) -> list[list[int]]:
 def match_cos(view: GraphView) -> list[Match]:
     """Concats with runs of adjacent slices of one source; the match lists the concat and the slices."""
     out = []
-    for i, op in enumerate(view.ops):
+    for i, op in view.scan():
         for run in _runs(view, op):
             sl_ops = tuple(view.index[view.producer(op.operands[k])] for k in run)
             out.append(Match("concat-of-slices", view.entry, (i, *sl_ops), f"{len(run)} slices"))
@@ -223,7 +223,7 @@ def _coe(view: GraphView, op: ir.Operation):
 def match_coe(view: GraphView) -> list[Match]:
     """Concats of the same unary elementwise op applied to every operand."""
     out = []
-    for i, op in enumerate(view.ops):
+    for i, op in view.scan():
         r = _coe(view, op)
         if r is not None:
             out.append(Match("concat-of-elementwise", view.entry, (i, *(view.index[u[0]] for u in r[1]))))
@@ -384,11 +384,11 @@ def coe_examples() -> list[Example]:
 RULES = [
     Rule("slice-of-concat", "concat",
          "extract_slice inside one operand of a concat -> that operand (or a slice of it)",
-         match_soc, apply_soc, soc_examples),
+         match_soc, apply_soc, soc_examples, locality="anchor"),
     Rule("concat-of-slices", "concat",
          "concat of adjacent slices of one source -> one slice (or the source itself)",
-         match_cos, apply_cos, cos_examples),
+         match_cos, apply_cos, cos_examples, locality="anchor"),
     Rule("concat-of-elementwise", "concat",
          "concat of the same unary elementwise op on every operand -> the op once on the concat",
-         match_coe, apply_coe, coe_examples),
+         match_coe, apply_coe, coe_examples, locality="anchor"),
 ]

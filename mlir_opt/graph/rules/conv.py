@@ -294,7 +294,7 @@ def _is_1x1(c: ConvInfo | None) -> bool:
 
 def match_1x1(view: GraphView) -> list[Match]:
     """1x1 stride-1 convolutions (NCHW with batch 1, or NHWC)."""
-    return [Match("conv1x1-to-matmul", view.entry, (i,)) for i, op in enumerate(view.ops)
+    return [Match("conv1x1-to-matmul", view.entry, (i,)) for i, op in view.scan()
             if op.name in LAYOUTS and _is_1x1(conv_info(view, op))]
 
 
@@ -464,5 +464,5 @@ RULES = [
          match_enlarge, apply_enlarge, enlarge_examples, auto=False),
     Rule("conv1x1-to-matmul", "algebra",
          "1x1 stride-1 conv -> matmul on collapsed input/filter, expanded result (search-only)",
-         match_1x1, apply_1x1, conv1x1_examples, auto=False),
+         match_1x1, apply_1x1, conv1x1_examples, auto=False, locality="anchor"),
 ]

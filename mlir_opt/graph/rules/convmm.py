@@ -72,7 +72,7 @@ def _im2col_ok(view: GraphView, op: ir.Operation):
 def match_im2col(view: GraphView) -> list[Match]:
     """Named 2-D convolutions with static shapes (1x1 stride-1 ones excepted)."""
     out = []
-    for i, op in enumerate(view.ops):
+    for i, op in view.scan():
         c = _im2col_ok(view, op)
         if c is not None:
             out.append(Match("conv-to-im2col", view.entry, (i,),
@@ -225,7 +225,7 @@ def _mm_to_conv(view: GraphView, mm: ir.Operation):
 def match_mm1x1(view: GraphView) -> list[Match]:
     """``expand(matmul(collapse(x), W))`` (NHWC) / ``expand(matmul(W, collapse(x)))`` (NCHW batch 1)."""
     out = []
-    for i, op in enumerate(view.ops):
+    for i, op in view.scan():
         mc = _mm_to_conv(view, op)
         if mc is not None:
             layout, exp, bias = mc[0], mc[4], mc[5]
@@ -381,8 +381,8 @@ def mm1x1_examples() -> list[Example]:
 RULES = [
     Rule("conv-to-im2col", "algebra",
          "conv (any stride/dilation) -> im2col gather + matmul (batch_matmul for batched NCHW) + expand (opt-in)",
-         match_im2col, apply_im2col, im2col_examples, auto=False, in_search=False),
+         match_im2col, apply_im2col, im2col_examples, auto=False, in_search=False, locality="anchor"),
     Rule("matmul-to-conv1x1", "algebra",
          "expand(matmul(collapse(x), W)) that is a 1x1 conv (NHWC, NCHW batch 1) -> 1x1 conv (search-only)",
-         match_mm1x1, apply_mm1x1, mm1x1_examples, auto=False),
+         match_mm1x1, apply_mm1x1, mm1x1_examples, auto=False, locality="anchor"),
 ]

@@ -137,7 +137,7 @@ def _conv_chain(view: GraphView, conv: ir.Operation):
 def match_bn(view: GraphView) -> list[Match]:
     """Convolutions followed by a per-channel affine elementwise chain."""
     out = []
-    for i, op in enumerate(view.ops):
+    for i, op in view.scan():
         ch = _conv_chain(view, op)
         if ch is not None and not _is_canonical(view, op, *ch):
             gens = list(dict.fromkeys(view.index[g] for g, *_ in ch[2]))
@@ -224,7 +224,7 @@ def apply_bn(module: ir.Module, m: Match) -> None:
 def match_transpose(view: GraphView) -> list[Match]:
     """``linalg.transpose`` of a constant (or of a weight-only subgraph)."""
     return [Match("fold-constant-transpose", view.entry, (i,))
-            for i, op in enumerate(view.ops)
+            for i, op in view.scan()
             if op.name == "linalg.transpose" and view.is_constant(op.operands[0])]
 
 
@@ -315,8 +315,8 @@ def transpose_examples() -> list[Example]:
 RULES = [
     Rule("fold-batchnorm-into-conv", "fold",
          "conv_2d_nchw_fchw + per-channel affine elementwise chain (inference batch-norm) -> new filter and bias",
-         match_bn, apply_bn, bn_examples),
+         match_bn, apply_bn, bn_examples, locality="anchor"),
     Rule("fold-constant-transpose", "fold",
          "linalg.transpose of a constant (weight-only subgraph) -> arith.constant",
-         match_transpose, apply_transpose, transpose_examples),
+         match_transpose, apply_transpose, transpose_examples, locality="anchor"),
 ]

@@ -38,7 +38,7 @@ def _pair(view: GraphView, op: ir.Operation):
 def match(view: GraphView) -> list[Match]:
     """Transposes whose input is another transpose."""
     out = []
-    for i, op in enumerate(view.ops):
+    for i, op in view.scan():
         pr = _pair(view, op)
         if pr is not None:
             out.append(Match("transpose-transpose", view.entry, (view.index[pr[0]], i),
@@ -112,7 +112,7 @@ def _reshape_pair(view: GraphView, op: ir.Operation):
 def match_reshape(view: GraphView) -> list[Match]:
     """Reshape pairs that return to the original type."""
     out = []
-    for i, op in enumerate(view.ops):
+    for i, op in view.scan():
         pr = _reshape_pair(view, op)
         if pr is not None:
             out.append(Match("reshape-reshape", view.entry, (view.index[pr[0]], i),
@@ -165,8 +165,8 @@ def reshape_examples() -> list[Example]:
 RULES = [
     Rule("transpose-transpose", "layout",
          "transpose of a transpose -> nothing (identity) or one transpose (composed permutation)",
-         match, apply, examples),
+         match, apply, examples, locality="anchor"),
     Rule("reshape-reshape", "layout",
          "expand_shape/collapse_shape pair that returns to the original type -> its input",
-         match_reshape, apply_reshape, reshape_examples),
+         match_reshape, apply_reshape, reshape_examples, locality="anchor"),
 ]

@@ -22,6 +22,7 @@ from ...model import Model
 from ..cost import CostModel
 from ... import ir as _ir
 from ..view import GraphView, ViewMemo, op_address, record_erasures
+from .matching import MatchState, match_all
 
 __all__ = ["Candidate", "Step", "Expander", "Family", "setup", "LazyVerifier", "VerifiedRules"]
 
@@ -48,6 +49,9 @@ class Candidate:
     seq: list[str] = field(default_factory=list)
     step: Step | None = None
     matches: list | None = field(default=None, repr=False)  # (rule, Match) pairs, once enumerated
+    #: incremental matching: this graph's per-anchor match state, and its parent's until matched
+    mstate: "MatchState | None" = field(default=None, repr=False)
+    pstate: "MatchState | None" = field(default=None, repr=False)
 
     @property
     def key(self) -> str:
@@ -69,6 +73,9 @@ class Expander:
         self.memo = ViewMemo()  # constant values, digests and FLOPs shared by every graph of the search
         self.incremental = True  # views of children reuse their parent's per-op local keys
         self.track = False  # views of children record which ops survived (view.origin) even if not incremental
+        #: re-match only the anchors a rewrite may have changed (:mod:`.matching`); exact, speed only
+        self.incremental_match = False
+        self.match_reused = self.match_rerun = 0
         #: ``time.perf_counter()`` after which no rewrite is started or costed (None: no limit)
         self.deadline: float | None = None
         #: most graphs to explore (None: no limit); ``expand`` stops yielding once reached
@@ -105,7 +112,13 @@ class Expander:
     def matches(self, cand: Candidate) -> list:
         """Every ``(rule, match)`` on ``cand``, rules in order (enumerated once per candidate)."""
         if cand.matches is None:
-            cand.matches = [(rule, m) for rule in self.rules for m in rule.match(cand.view)]
+            if self.incremental_match and (self.incremental or self.track):  # needs view.origin
+                cand.matches, cand.mstate = match_all(self.rules, cand.view, cand.pstate)
+                cand.pstate = None
+                self.match_reused += cand.mstate.stats["reused"]
+                self.match_rerun += cand.mstate.stats["rerun"]
+            else:
+                cand.matches = [(rule, m) for rule in self.rules for m in rule.match(cand.view)]
         return cand.matches
 
     def expand(self, cand: Candidate, *, dedupe: bool = True, skip=None) -> Iterator[Candidate]:
@@ -145,6 +158,8 @@ class Expander:
             self.explored += 1
             child = Candidate(new, view, self.cost(new, view), cand.seq + [rule.name],
                               step=Step(idx, rule.name, tuple(m.ops)))
+            if self.incremental_match and (self.incremental or self.track):
+                child.pstate = cand.mstate  # view.origin maps the child's ops to cand's
             view.release_parent()
             yield child
 
@@ -161,6 +176,8 @@ class Expander:
                 st["rules_disabled"] = sorted(n for n, ok in lazy.ok.items() if not ok)
         if hasattr(self.cost, "stats"):
             st.update(self.cost.stats())
+        if self.incremental_match:
+            st["match_anchors_reused"], st["match_anchors_rerun"] = self.match_reused, self.match_rerun
         if self.stopped:
             st["stop_reason"] = self.stopped
         if self.skipped:

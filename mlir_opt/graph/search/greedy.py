@@ -26,13 +26,17 @@ class GreedySearch:
             verification count); the best graph so far is returned.
         verify: use only rules that pass numerical verification (cached on disk).
         incremental: build each candidate's graph view from its parent's (only changes speed).
+        incremental_match: re-match only the anchors a rewrite may have changed (:mod:`.matching`;
+            only changes speed).
     """
 
     name = "greedy"
 
     def __init__(self, *, rules=None, cost: CostModel | None = None, max_steps: int = 50,
-                 time_limit_s: float = 120.0, verify: bool = True, incremental: bool = True):
+                 time_limit_s: float = 120.0, verify: bool = True, incremental: bool = True,
+                 incremental_match: bool = True):
         self.incremental = incremental
+        self.incremental_match = incremental_match
         self.rule_names = rules
         self.cost = cost
         self.max_steps = max_steps
@@ -44,6 +48,7 @@ class GreedySearch:
         t0 = time.perf_counter()
         rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
         ex = Expander(rules, cost)
+        ex.incremental_match = self.incremental_match
         ex.incremental = self.incremental
         ex.limit(time_limit_s=self.time_limit_s, t0=t0)
         start = cur = ex.start(prepare(model))
