@@ -465,7 +465,7 @@ class GraphView:
                 for b_i, blk in enumerate(reg):
                     for a_i, a in enumerate(blk.arguments):
                         local[a] = f"n{n}b{b_i}.{a_i}"
-            ops_keys = [local[v] if v in local else "o:" + self._value_key(v) for v in sub.operands]
+            ops_keys = [local[v] if v in local else "o:" + self._outer_key(v) for v in sub.operands]
             captures = captures or any(k.startswith("o:") for k in ops_keys)
             attrs = [self._text(k, a) for k, a in _attrs(sub)]
             parts.append(f"{sub.name}({','.join(ops_keys)}){{{','.join(attrs)}}}->"
@@ -473,6 +473,21 @@ class GraphView:
             for k, r in enumerate(sub.results):
                 local[r] = f"n{n}.{k}"
         return _sha(parts), captures
+
+    def _outer_key(self, v: ir.Value) -> str:
+        """``_value_key`` of a value a region captures. While a matcher is recorded (incremental
+        matching), the key depends on ``v``'s whole input cone: it is recorded as a key read, so a
+        match that compared region keys is reused only while the key is unchanged."""
+        rec = self._rec
+        if rec is None:
+            return self._value_key(v)
+        self._rec = None
+        try:
+            key = self._value_key(v)
+        finally:
+            self._rec = rec
+        rec.consts.append((self.value_ref(v), v, True))  # True: any key change re-matches
+        return key
 
     def structural_hash(self) -> str:
         """Hash of the whole function: independent of SSA names and of the order of independent ops."""
