@@ -1,4 +1,4 @@
-"""Proposed regression test for incremental matching (mlir_opt.graph.search.matching).
+"""Regression test for incremental matching (mlir_opt.graph.search.matching): captured values.
 
 concat-of-elementwise compares the region keys of the generics feeding a concat; a generic whose
 body captures an outer value is keyed by that value's whole input cone (``_value_key``). Folding a
