@@ -57,6 +57,27 @@ def run_lines(path: Path) -> list[str]:
     return lines
 
 
+#: seconds one RUN line may take (they compile single small modules in a few seconds)
+LIT_TIMEOUT_S = 240
+
+
+def _run_line(cmd: str, cwd: Path, env: dict) -> tuple[int | None, str, str]:
+    """Run one expanded RUN line under bash; ``(None, out, err)`` if it timed out. The line runs in
+    its own process group, killed whole on a timeout: killing bash alone would leave a hung
+    iree-compile holding the pipes, and the wait for their end would never return."""
+    import signal
+
+    proc = subprocess.Popen(["bash", "-o", "pipefail", "-c", cmd], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=cwd, env=env, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=LIT_TIMEOUT_S)
+        return proc.returncode, out, err
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return None, out or "", err or ""
+
+
 class LitFile(pytest.File):
     def collect(self):
         if run_lines(self.path):
@@ -72,10 +93,13 @@ class LitItem(pytest.Item):
         tmp = Path(tempfile.mkdtemp(prefix="lit_"))
         for line in run_lines(self.path):
             cmd = expand_run_line(line, self.path, tmp)
-            proc = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True,
-                                  text=True, cwd=self.path.parent, env=env, timeout=600)
-            if proc.returncode != 0:
-                raise LitFailure(line, proc.returncode, proc.stdout, proc.stderr)
+            code, out, err = _run_line(cmd, self.path.parent, env)
+            if code is None:  # iree-compile 3.13 rarely deadlocks (futex wait, 0 % CPU): one retry
+                code, out, err = _run_line(cmd, self.path.parent, env)
+            if code is None:
+                raise LitFailure(line, "timeout", out, err + f"\n(timed out twice after {LIT_TIMEOUT_S} s)")
+            if code != 0:
+                raise LitFailure(line, code, out, err)
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, LitFailure):
