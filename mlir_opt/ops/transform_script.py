@@ -211,6 +211,21 @@ def gpu_script_layout(w: Workload, d: dict) -> dict:
             "a_threads": [a_m, a_k], "b_threads": [b_k, b_n]}
 
 
+def _gpu_tiling_fields(d: dict, lay: dict, b0: list, b1: list, batch: bool) -> dict[str, str]:
+    """Template fields both GPU strategies share: workgroup tiles and their block mapping (batch on
+    z, ``wg_order`` swaps x/y), the reduction tile, the padded dims and the copy thread layouts."""
+    return {
+        "wg_tiles": _fmt(b1 + [d["wg_m"], d["wg_n"]]),
+        "wg_mapping": _fmt((["#gpu.block<z>"] if batch else [])
+                           + (["#gpu.block<x>", "#gpu.block<y>"] if d.get("wg_order")
+                              else ["#gpu.block<y>", "#gpu.block<x>"])),
+        "red_tiles": _fmt(b0 + [0, 0, d["red_k"]]),
+        "pad_dims": _fmt(list(range(4 if batch else 3))),
+        "a_threads": _fmt(b0 + lay["a_threads"]),
+        "b_threads": _fmt(b0 + lay["b_threads"]),
+    }
+
+
 def _gpu_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     """(text, matcher name, setter name) of the GPU script entry ``i`` (``gpu_script`` sketch)."""
     matcher, setter, strat = f"match_gpu_script_{i}", f"set_gpu_strategy_{i}", f"gpu_strategy_{i}"
@@ -287,12 +302,7 @@ def _gpu_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     text = (_script_matcher(matcher, w, gpu=True)
             + _tpl("gpu_matmul_strategy.mlir").substitute(
                 key=w.key, name=strat, matcher=matcher, setter=setter,
-                wg_tiles=_fmt(b1 + [d["wg_m"], d["wg_n"]]),
-                wg_mapping=_fmt((["#gpu.block<z>"] if batch else [])
-                                + (["#gpu.block<x>", "#gpu.block<y>"] if d.get("wg_order")
-                                   else ["#gpu.block<y>", "#gpu.block<x>"])),
-                red_tiles=_fmt(b0 + [0, 0, d["red_k"]]), pad_dims=_fmt(list(range(4 if batch else 3))),
-                a_threads=_fmt(b0 + lay["a_threads"]), b_threads=_fmt(b0 + lay["b_threads"]), lin_mapping=lin,
+                **_gpu_tiling_fields(d, lay, b0, b1, batch), lin_mapping=lin,
                 th_tiles=_fmt(b0 + [d["th_m"], d["th_n"]]), wg_dims=_fmt(lay["workgroup_size"]),
                 prefetch_op=prefetch, thread_tiling=thread_tiling, bank_op=bank,
                 group_op=group))
@@ -389,12 +399,7 @@ def _gpu_mma_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     text = (_script_matcher(matcher, w, gpu=True) + mbuf
             + _tpl("gpu_mma_strategy.mlir").substitute(
                 key=w.key, name=strat, matcher=matcher, setter=setter,
-                wg_tiles=_fmt(b1 + [d["wg_m"], d["wg_n"]]),
-                wg_mapping=_fmt((["#gpu.block<z>"] if batch else [])
-                                + (["#gpu.block<x>", "#gpu.block<y>"] if d.get("wg_order")
-                                   else ["#gpu.block<y>", "#gpu.block<x>"])),
-                red_tiles=_fmt(b0 + [0, 0, d["red_k"]]), pad_dims=_fmt(list(range(4 if batch else 3))),
-                a_threads=_fmt(b0 + lay["a_threads"]), b_threads=_fmt(b0 + lay["b_threads"]),
+                **_gpu_tiling_fields(d, lay, b0, b1, batch),
                 lin_mapping="[#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]",
                 warp_tiles=_fmt(b1 + [d["warp_m"], d["warp_n"]]), warp_mapping=warp_map,
                 wg_dims=_fmt(lay["workgroup_size"]), pipeline_op=pipeline, bank_op=bank))
