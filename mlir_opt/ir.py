@@ -138,8 +138,8 @@ def op_name_attr(op: ir.Operation) -> str | None:
         return None
 
 
-def iter_ops(module: ir.Module) -> Iterator[ir.Operation]:
-    """All operations nested in ``module``, pre-order."""
+def iter_ops(module: ir.Module | ir.Operation) -> Iterator[ir.Operation]:
+    """All operations nested in ``module`` (or in one operation, e.g. a function), pre-order."""
     return _walk(module.operation)
 
 

@@ -145,7 +145,7 @@ def pack_contractions(model: Model, plan: dict[str, dict], *, clone: bool = True
         fn = fn.operation
         if fn.name not in ("func.func", "util.func") or not fn.regions[0].blocks:
             continue
-        ops = [o.operation for o in _walk_ops(fn) if o.operation.name in ("linalg.matmul", "linalg.batch_matmul")]
+        ops = [o for o in _ir.iter_ops(fn) if o.name in ("linalg.matmul", "linalg.batch_matmul")]
         for op in ops:
             w, why = _workload_of(op)
             tiles = (plan.get(w.key) if w is not None else None) or plan.get("*")
@@ -169,11 +169,3 @@ def pack_contractions(model: Model, plan: dict[str, dict], *, clone: bool = True
     out.verify()
     log.info("packed %s", ", ".join(f"{k} x{n}" for k, n in res.packed.items()) or "nothing")
     return res
-
-
-def _walk_ops(op):
-    for region in op.regions:
-        for block in region.blocks:
-            for o in block.operations:
-                yield o
-                yield from _walk_ops(o.operation)
