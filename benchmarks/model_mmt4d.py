@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     ap.add_argument("--min-time", type=float, default=0.2, help="seconds per sample")
     ap.add_argument("--threads", type=int, default=0, help="IREE workers (default: the cores)")
     ap.add_argument("--cpu-time", action="store_true",
-                    help="time samples in process CPU time (steadier on a loaded machine; use with --threads 1)")
+                    help="time samples in process CPU time (steadier on a loaded machine; with --threads 1 the modules run on IREE's local-sync device, like the operator search's CPU-time trials)")
     ap.add_argument("--label", default="", help="note printed in the header (e.g. 'under load')")
     ap.add_argument("--json", type=Path, help="write the figures here")
     args = ap.parse_args(argv)
@@ -104,11 +104,8 @@ def main(argv=None) -> int:
         if not chk[name]["ok"]:
             errors[name] = f"wrong result: {chk[name]['problem']}"
             del vmfbs[name]
-    if args.cpu_time:
-        times = _interleaved_cpu(vmfbs, model.random_inputs(0), model.entry, args.rounds, args.min_time, threads)
-    else:
-        times = benchmark_interleaved(vmfbs, model.random_inputs(0), entry=model.entry, rounds=args.rounds,
-                                      min_time_s=args.min_time, threads=threads)
+    times = benchmark_interleaved(vmfbs, model.random_inputs(0), entry=model.entry, rounds=args.rounds,
+                                  min_time_s=args.min_time, threads=threads, cpu_time=args.cpu_time)
     med = {k: t.median_ms for k, t in times.items()}
     base = "default" if "default" in times else None
     ratio = {k: paired_ratio(t, times[base]) if base else float("nan") for k, t in times.items()}
@@ -132,47 +129,6 @@ def main(argv=None) -> int:
                                          "flags": flags, "compile_s": compile_s, "label": args.label,
                                          "machine": machine_info(threads)}, indent=1))
     return 0
-
-
-def _interleaved_cpu(vmfbs, inputs, entry, rounds, min_time, threads):
-    """As ``benchmark_interleaved``, with samples in process CPU time (``time.process_time``)."""
-    import time
-
-    import numpy as np
-
-    import iree.runtime as rt
-
-    from mlir_opt.backend import get_target
-    from mlir_opt.backend.bench import Timing
-    from mlir_opt.backend.runtime import _set_threads
-
-    _set_threads(threads)
-    cfg = rt.Config(get_target("llvm-cpu").driver)
-    args = [rt.asdevicearray(cfg.device, np.ascontiguousarray(a)) for a in inputs]
-    fns = {}
-    for key, path in vmfbs.items():
-        ctx = rt.SystemContext(config=cfg)
-        vm = rt.VmModule.mmap(ctx.instance, str(path))
-        ctx.add_vm_module(vm)
-        fns[key] = ctx.modules[vm.name][entry]
-
-    def sample(fn, budget):
-        n, t0 = 0, time.process_time()
-        while True:
-            fn(*args)
-            n += 1
-            dt_ = time.process_time() - t0
-            if dt_ >= budget:
-                return dt_ / n * 1e3
-
-    for fn in fns.values():
-        sample(fn, 0.1)
-    out = {k: Timing() for k in fns}
-    keys = list(fns)
-    for r in range(rounds):
-        for k in (keys if r % 2 == 0 else keys[::-1]):
-            out[k].samples_ms.append(sample(fns[k], min_time))
-    return out
 
 
 if __name__ == "__main__":
