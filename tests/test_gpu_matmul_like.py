@@ -94,6 +94,8 @@ def test_bundle_model_takes_script_winners_for_merged_bert(tmp_path):
     assert man["entries"][1]["flags"] == ["--iree-codegen-transform-dialect-library=transform_library.mlir"]
     lib = (out / "transform_library.mlir").read_text()
     assert lib.count('transform.match.operation_name %user ["linalg.generic"]') == 2  # epilogue form, both keys
+    # bufferization's copy of the shared output tile is spread over the threads (not run whole by each)
+    assert lib.count("iree-codegen-gpu-distribute-shared-memory-copy") == 2
     # the user's path: the rewritten model and the shipped library, compiled without mlir_opt
     (tmp_path / "m.mlir").write_text(m.text())
     res = compile_module(tmp_path / "m.mlir", "cuda", output=tmp_path / "m.vmfb",

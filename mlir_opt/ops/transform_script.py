@@ -354,9 +354,22 @@ def _gpu_strategy(i, w: Workload, d: dict, form: str | None = None) -> tuple[str
     # the consumer's workgroup tile over the same thread grid as the product's register tiles
     epi = (f"    %tepi_t, %fepi = transform.structured.tile_using_forall %tepi tile_sizes {th} {thr} : {fa}\n"
            if epilogue else "")
+    # epilogue form: the contraction and its consumer share the output tile, so bufferization gives the product
+    # a workgroup buffer initialized with a copy of that tile (IREE's GPU memcpy, a linalg.generic that every
+    # thread would run whole: ~0.5 ms of BERT-base's layer on the H100) before the fill overwrites it; the copy
+    # cannot be erased by a transform op (structured.replace takes operand-free ops only), so IREE's pass spreads
+    # it over the workgroup's threads (16-byte loads)
+    dead = ("    %bcopies = transform.structured.match ops{[\"linalg.generic\", \"linalg.copy\"]} in %mfunc"
+            " : (!transform.any_op) -> !transform.any_op\n"
+            "    %wgmark = transform.param.constant \"copy_to_workgroup_memory\" -> !transform.any_param\n"
+            "    transform.annotate %bcopies \"__internal_linalg_transform__\" = %wgmark : !transform.any_op, !transform.any_param\n"
+            "    %dfunc = transform.apply_registered_pass \"iree-codegen-gpu-distribute-shared-memory-copy\" to %mfunc"
+            " : (!transform.any_op) -> !transform.any_op\n" if epilogue else "")
+    canon_in = "%dfunc" if epilogue else "%mfunc"
     text = (_script_matcher(matcher, w, gpu=True, consumer=form)
             + _tpl("gpu_matmul_strategy.mlir").substitute(
                 key=w.key, name=strat, matcher=matcher, setter=setter, wg_tiling=wg_tiling, epilogue_threads=epi,
+                dead_copy_op=dead, canon_in=canon_in,
                 **fields, lin_mapping=lin,
                 th_tiles=_fmt(b0 + [d["th_m"], d["th_n"]]), wg_dims=_fmt(lay["workgroup_size"]),
                 prefetch_op=prefetch, thread_tiling=thread_tiling, bank_op=bank,

@@ -47,7 +47,7 @@ $thread_tiling$epilogue_threads    %func = transform.structured.match ops{["func
 $group_op    transform.iree.apply_licm %mfunc : !transform.any_op
     transform.apply_cse to %mfunc : !transform.any_op
     // the pass form of canonicalize also erases bufferization's self-copies
-    %cfunc = transform.apply_registered_pass "canonicalize" to %mfunc : (!transform.any_op) -> !transform.any_op
+$dead_copy_op    %cfunc = transform.apply_registered_pass "canonicalize" to $canon_in : (!transform.any_op) -> !transform.any_op
     transform.iree.hoist_static_alloc %cfunc : (!transform.any_op) -> ()
 $bank_op    transform.apply_patterns to %cfunc {
       transform.apply_patterns.memref.fold_memref_alias_ops
