@@ -13,6 +13,11 @@ shipped as ``*_tuned_plain`` entries: the runner times them next to mlir_opt's o
     #   python3 OUT/original/runner.py OUT/original --out r_original.json
     python benchmarks/gpu_bert_merged.py --summarize r_original.json r_merged.json
 
+Bundle size: the merged graph's stacked Q/K/V weight (7 MiB at base size) stays inline in every merged module
+(IREE 3.13 exports to the archive only weights that pass through a const-eval'ed op; moving it into a
+``util.global`` did not change that), so a base-size pair of graphs is ~65 MiB with ``--xz``: ship
+``*_tuned_plain`` of one graph only, or the graphs in separate runs.
+
 ``--probe`` uses ``gpu_script`` seed schedules for every workload where the strategy applies instead of the
 database (a correctness check of the script forms in a model, before any tuning).
 """
@@ -28,35 +33,6 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-
-def globalize_constants(model, min_bytes: int = 2**20):
-    """``model`` with each inline ``arith.constant`` of at least ``min_bytes`` moved into a ``util.global``.
-
-    IREE 3.13 exports to the parameter archive the globals it creates from weights used through a const-eval'ed
-    op (the original layer's transposed Linear weights), but keeps a weight used as is inline in the module:
-    the merge's stacked Q/K/V weight (7 MiB at base size) would be embedded in every merged variant. As a
-    ``util.global`` it is exported like the others (a bundle-size measure; the computation is unchanged)."""
-    import re
-
-    from mlir_opt import ir as _ir
-
-    text, defs = model.text(), []
-
-    def repl(mo):
-        g = f"__mlir_opt_weight_{len(defs)}"
-        defs.append(f"  util.global private @{g} = {mo.group(2)} : {mo.group(3)}\n")
-        return f"{mo.group(1)} = util.global.load @{g} : {mo.group(3)}"
-
-    pat = r'(%[\w]+) = arith\.constant (dense<"0x[0-9A-F]{' + str(2 * min_bytes) + r',}">) : (tensor<[^>]+>)'
-    text = re.sub(pat, repl, text)
-    if not defs:
-        return model, 0
-    mo = re.search(r"^module\b[^\n]*\{\n", text, re.M)
-    if not mo:
-        raise SystemExit("unexpected module text (no 'module {' line)")
-    text = text[:mo.end()] + "".join(defs) + text[mo.end():]
-    return model.clone(_ir.parse(text, model.module.context)), len(defs)
 
 
 def _probe_winners(dispatches, target):
@@ -93,8 +69,6 @@ def write(args) -> int:
     remote.MAX_BUNDLE_BYTES = max(remote.MAX_BUNDLE_BYTES, 60 * 2**20)
     base = mlir_opt.load("bert", size=args.size)
     graphs = {"original": base, "merged": apply_rules(base, ["merge-parallel-matmuls"]).model}
-    if args.globalize:
-        graphs = {k: globalize_constants(v)[0] for k, v in graphs.items()}
     out = Path(args.out)
     summary = {}
     for gname, m in graphs.items():
@@ -193,8 +167,6 @@ def main(argv=None) -> int:
     ap.add_argument("--plain", action="store_true", help="also compile the tuned variants with plain iree-compile")
     ap.add_argument("--xz", action="store_true",
                     help="xz the parameter archives and modules over 1 MiB (the host restores them with --unpack DIR)")
-    ap.add_argument("--globalize", action="store_true",
-                    help="move inline weights over 1 MiB into util.globals (exported to the parameter archive)")
     ap.add_argument("--config-variant", default=None,
                     help="graphs (original,merged) that also get a config-form-only tuned variant")
     ap.add_argument("--unpack", default=None, help="(on the host) decompress the .xz files under this directory")
