@@ -7,10 +7,8 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
-import pytest
 
 from mlir_opt.backend import compile_module
 from mlir_opt.db import Database, Record

@@ -26,7 +26,8 @@ from ..backend.targets import Target, get_target
 from ..errors import MlirOptError
 from ..model import Model
 
-__all__ = ["Workload", "ConvWorkload", "MatmulLikeWorkload", "MATMUL_LIKE_MAPS", "contraction_workload", "Dispatch", "list_dispatches", "profile_dispatches", "CONTRACTIONS",
+__all__ = ["Workload", "ConvWorkload", "MatmulLikeWorkload", "MATMUL_LIKE_MAPS", "contraction_workload", "epilogue_kind",
+           "Dispatch", "list_dispatches", "profile_dispatches", "CONTRACTIONS",
            "CONVOLUTIONS", "workload_from_info", "model_convolutions"]
 
 #: Root ops the operator-level search tunes today, with their dimension names.
@@ -188,7 +189,8 @@ class MatmulLikeWorkload(Workload):
                 f"  %empty = tensor.empty() : {out}\n"
                 f"  %init = linalg.fill ins(%zero : {et}) outs(%empty : {out}) -> {out}\n"
                 f"  %r = linalg.generic {{indexing_maps = {MATMUL_LIKE_MAPS}, iterator_types = [\"parallel\", "
-                f"\"parallel\", \"parallel\", \"reduction\"]{attr}}} ins(%lhs, %rhs : {lhs}, {rhs}) outs(%init : {out}) {{\n"
+                f"\"parallel\", \"parallel\", \"reduction\"]{attr}}} ins(%lhs, %rhs : {lhs}, {rhs})"
+                f" outs(%init : {out}) {{\n"
                 f"  ^bb0(%a: {self.types[0]}, %b: {self.types[1]}, %c: {et}):\n"
                 f"    %p = {mul} %a, %b : {et}\n"
                 f"    %s = {add} %c, %p : {et}\n"

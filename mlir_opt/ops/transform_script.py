@@ -165,7 +165,8 @@ def _script_matcher(name: str, w: Workload, gpu: bool = False, consumer: str | N
 def _consumer_check(kind: str | None) -> str:
     if kind not in CONSUMER_OP:
         return ""
-    return ("    %user = transform.match.structured failures(propagate) %op : (!transform.any_op) -> !transform.any_op {\n"
+    return ("    %user = transform.match.structured failures(propagate) %op"
+            " : (!transform.any_op) -> !transform.any_op {\n"
             "    ^bb0(%s: !transform.any_op):\n"
             "      %u = transform.match.structured.result %s[0] single : (!transform.any_op) -> !transform.any_op\n"
             "      transform.match.structured.yield %u : !transform.any_op\n"
@@ -257,8 +258,8 @@ WG_TILING = """    // workgroup tiles -> scf.forall mapped to IREE workgroups; t
 #: add, GELU, residual: :func:`.dispatches.epilogue_kind` is ``elementwise``): the consumer is the root,
 #: tiled to workgroups, and the contraction and its fill are fused into its forall (the fill then writes the
 #: forall's output tile, so the contraction accumulates in place and the consumer reads its own tile).
-WG_TILING_EPILOGUE = """    // the dispatch's elementwise consumer of the contraction is the root: its workgroup tiles -> scf.forall,
-    // the contraction and its fill fused into it
+WG_TILING_EPILOGUE = """    // the dispatch's elementwise consumer of the contraction is the root: its workgroup tiles ->
+    // scf.forall, the contraction and its fill fused into it
     %epi = transform.get_consumers_of_result %op[0] : (!transform.any_op) -> !transform.any_op
     %tepi, %forall = transform.structured.tile_using_forall %epi tile_sizes $wg_tiles
         (mapping = $wg_mapping) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
@@ -362,7 +363,8 @@ def _gpu_strategy(i, w: Workload, d: dict, form: str | None = None) -> tuple[str
     dead = ("    %bcopies = transform.structured.match ops{[\"linalg.generic\", \"linalg.copy\"]} in %mfunc"
             " : (!transform.any_op) -> !transform.any_op\n"
             "    %wgmark = transform.param.constant \"copy_to_workgroup_memory\" -> !transform.any_param\n"
-            "    transform.annotate %bcopies \"__internal_linalg_transform__\" = %wgmark : !transform.any_op, !transform.any_param\n"
+            "    transform.annotate %bcopies \"__internal_linalg_transform__\" = %wgmark"
+            " : !transform.any_op, !transform.any_param\n"
             "    %dfunc = transform.apply_registered_pass \"iree-codegen-gpu-distribute-shared-memory-copy\" to %mfunc"
             " : (!transform.any_op) -> !transform.any_op\n" if epilogue else "")
     canon_in = "%dfunc" if epilogue else "%mfunc"
