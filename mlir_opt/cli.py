@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -168,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(target="cuda")
     p.add_argument("--tuned", action="store_true", help="attach the database's best schedules per workload")
     p.add_argument("--both", action="store_true", help="IREE default and tuned variants in one bundle (implies --tuned)")
+    p.add_argument("--rule", action="append", default=[], metavar="NAME",
+                   help="graph rewrite rule applied to the model first (repeatable), e.g. merge-parallel-matmuls")
+    p.add_argument("--config-only", action="store_true",
+                   help="config-form schedules only (no transform library for script-form winners)")
     p.add_argument("--params", action="store_true",
                    help="ship weights once as an IREE parameter archive (.irpa) shared by the variants")
     p.add_argument("--db", default=None)
@@ -198,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, help="seconds the runner command may take per round")
     p.add_argument("--sketch", default=None,
                    help="search this sketch where it applies, e.g. gpu_script for CUDA f32 (default: per op kind)")
+    p.add_argument("--rule", action="append", default=[], metavar="NAME",
+                   help="model subjects: graph rewrite rule applied first (repeatable), e.g. merge-parallel-matmuls")
     step = p.add_mutually_exclusive_group()
     step.add_argument("--prepare-only", action="store_true", help="only write the next round's bundle")
     step.add_argument("--ingest-only", nargs="?", const="", default=None, metavar="RESULTS",
@@ -474,42 +481,60 @@ def _cmd_bundle(args) -> int:
     return 0
 
 
+def _with_rules(m, rules):
+    """``m`` after the graph rewrite ``rules`` (none: ``m``); a rule that does not apply is an error."""
+    if not rules:
+        return m
+    from .graph import apply_rules
+
+    res = apply_rules(m, rules)
+    missing = [r for r in rules if r not in res.applied]
+    if missing:
+        raise MlirOptError(f"rule(s) {', '.join(missing)} did not apply to {m.name}")
+    print(f"applied: {', '.join(res.applied)}")
+    return res.model
+
+
 def _cmd_bundle_model(args) -> int:
+    import tempfile
+
     from .backend import get_target
     from .db import Database
     from .ops.dispatches import list_dispatches
-    from .ops.schedule import Schedule, attach_schedules
-    from .ops.transform_script import SCRIPT_SKETCHES
-    from .ops.tuner import MIN_GAIN
-    from .remote import write_model_bundle
+    from .remote import model_winners, tuned_model, write_model_bundle
 
     tgt = get_target(args.target, args.arch)
-    m = _load(args)
-    variant = m
-    n = 0
+    m = _with_rules(_load(args), args.rule)
+    variant, flags, library = m, [], None
     args.tuned = args.tuned or args.both
+    tmp = Path(tempfile.mkdtemp(prefix="mlir_opt_bundle_model_"))
     if args.tuned:
-        db = Database(args.db)
-        winners = []
-        for d in list_dispatches(m, tgt):
-            if d.workload is None:
-                continue
-            recs = [r for r in db.records(d.workload.key, tgt.name, any_device=True) if r.ok]
-            default = [r.median_ms for r in recs if r.sketch == "default"]
-            # config-form schedules only: a script-form strategy (gpu_script) is written for a dispatch
-            # holding the contraction alone, which a model's fused dispatches are not
-            tuned = sorted((r for r in recs if r.sketch not in ("default", *SCRIPT_SKETCHES)),
-                           key=lambda r: r.median_ms)
-            if default and tuned and tuned[0].median_ms < MIN_GAIN * min(default):
-                winners.append(Schedule(d.workload, tuned[0].sketch, tuned[0].decisions, tgt.name))
-        variant = m.clone()
-        n = attach_schedules(variant, winners)
+        # config-form winners go onto the ops (compilation_info); script-form winners (gpu_script, gpu_script_mma)
+        # through a transform library, where their strategy handles every dispatch of the workload
+        winners, forms, notes = model_winners(list_dispatches(m, tgt), Database(args.db), tgt.name,
+                                              scripts=not args.config_only)
+        for line in notes:
+            print("  " + line)
+        variant, library = tuned_model(m, winners, forms)
+        if library:
+            (tmp / "transform_library.mlir").write_text(library)
+            flags = [f"--iree-codegen-transform-dialect-library={tmp / 'transform_library.mlir'}"]
     name = f"{m.name}_{'tuned' if args.tuned else 'default'}"
     variants = {f"{m.name}_default": (m, [])} if args.both else {}
-    variants[name] = (variant, [])
+    variants[name] = (variant, flags)
     man = write_model_bundle(variants, args.output, target=tgt.name, arch=args.arch, reps=args.reps,
                              parameters=args.params)
-    note = f", {n} ops given tuned schedules" if args.tuned else ""
+    out = Path(args.output)
+    if library:  # shipped with the bundle: iree-compile MODEL --iree-codegen-transform-dialect-library=<it>
+        shutil.copyfile(tmp / "transform_library.mlir", out / "transform_library.mlir")
+        mf = out / "manifest.json"
+        mf.write_text(mf.read_text().replace(str(tmp / "transform_library.mlir"), "transform_library.mlir"))
+    shutil.rmtree(tmp, ignore_errors=True)
+    note = ""
+    if args.tuned:
+        note = (f", {len(winners)} workloads tuned"
+                + (f" ({sum(s.sketch in ('gpu_script', 'gpu_script_mma') for s in winners)} by script: "
+                   f"{out / 'transform_library.mlir'})" if library else ""))
     print(f"wrote {args.output}: {', '.join(variants)} for {tgt.name} ({tgt.arch}), {man['bytes'] / 2**20:.1f} MiB{note}")
     print(f"on the remote machine: cd {Path(args.output).name} && {man['command']}")
     return 0
@@ -548,7 +573,7 @@ def _cmd_tune_remote(args) -> int:
     except MlirOptError:
         from .importers import load
 
-        model = load(args.subject, size=args.size)
+        model = _with_rules(load(args.subject, size=args.size), args.rule)
         workloads = list({d.workload.key: d.workload for d in list_dispatches(model, tgt) if d.workload}.values())
         if not workloads:
             raise MlirOptError(f"{args.subject} has no tunable dispatch for {tgt.name}") from None

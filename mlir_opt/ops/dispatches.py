@@ -26,7 +26,8 @@ from ..backend.targets import Target, get_target
 from ..errors import MlirOptError
 from ..model import Model
 
-__all__ = ["Workload", "ConvWorkload", "Dispatch", "list_dispatches", "profile_dispatches", "CONTRACTIONS",
+__all__ = ["Workload", "ConvWorkload", "MatmulLikeWorkload", "MATMUL_LIKE_MAPS", "contraction_workload", "epilogue_kind",
+           "Dispatch", "list_dispatches", "profile_dispatches", "CONTRACTIONS",
            "CONVOLUTIONS", "workload_from_info", "model_convolutions"]
 
 #: Root ops the operator-level search tunes today, with their dimension names.
@@ -39,6 +40,11 @@ _STANDARD_MAPS = {
                            "affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, "
                            "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>]",
 }
+#: The ``linalg.generic`` contraction IREE names ``matmul_like`` that the Q/K/V merge emits (its stacked-generic
+#: form, benchmarks/qkv_merge.py): one LHS ``MxK`` shared by a stack of ``B`` RHS matrices ``BxKxN``, result
+#: ``BxMxN``; loops (B, M, N, K) in the batch_matmul order, the LHS map omitting the stack dim.
+MATMUL_LIKE_MAPS = ("[affine_map<(d0, d1, d2, d3) -> (d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, "
+                    "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>]")
 #: Convolutions the operator-level search tunes, with their loop (dimension) names.
 CONVOLUTIONS = {"linalg.conv_2d_nhwc_hwcf": ("N", "OH", "OW", "OC", "KH", "KW", "IC"),
                 "linalg.conv_2d_nchw_fchw": ("N", "OH", "OW", "OC", "KH", "KW", "IC")}
@@ -85,6 +91,9 @@ class Workload:
     def from_types(cls, op: str, lhs: str, rhs: str, out: str) -> "Workload":
         """Extents from operand types (standard maps: lhs [B]xMxK, rhs [B]xKxN, out [B]xMxN)."""
         (ls, le), (rs, re_), (_, oe) = _shape_elem(lhs), _shape_elem(rhs), _shape_elem(out)
+        if op == "linalg.generic" and len(ls) == 2 and len(rs) == 3:
+            dims = (("B", rs[0]), ("M", ls[0]), ("N", rs[2]), ("K", ls[1]))
+            return MatmulLikeWorkload(op, dims, (le, re_, oe), (lhs, rhs, out))
         if op == "linalg.matmul" and len(ls) == 2:
             dims = (("M", ls[0]), ("N", rs[1]), ("K", ls[1]))
         elif op == "linalg.batch_matmul" and len(ls) == 3:
@@ -101,10 +110,17 @@ class Workload:
         """
         if key.startswith("conv2d_"):
             return ConvWorkload.from_key(key)
-        m = re.fullmatch(r"(matmul|batch_matmul)_((?:\d+x)*\d+)_(\w+)x(\w+)x(\w+)", key)
+        m = re.fullmatch(r"(matmul|batch_matmul|matmul_like)_((?:\d+x)*\d+)_(\w+)x(\w+)x(\w+)", key)
         if not m:
             raise MlirOptError(f"not a workload key: {key!r} (e.g. matmul_64x128x32_f32xf32xf32)")
         op, ext, lt, rt, ot = m.groups()
+        if op == "matmul_like":
+            vals = [int(v) for v in ext.split("x")]
+            if len(vals) != 4:
+                raise MlirOptError(f"{key}: matmul_like needs 4 extents (BxMxNxK)")
+            b, mm, n, k = vals
+            return cls.from_types("linalg.generic", f"tensor<{mm}x{k}x{lt}>", f"tensor<{b}x{k}x{n}x{rt}>",
+                                  f"tensor<{b}x{mm}x{n}x{ot}>")
         vals = [int(v) for v in ext.split("x")]
         names = CONTRACTIONS["linalg." + op]
         if len(vals) != len(names):
@@ -138,6 +154,49 @@ class Workload:
     def to_dict(self) -> dict:
         return {"op": self.op, "dims": dict(self.dims), "types": list(self.types),
                 "operand_types": list(self.operand_types)}
+
+    @property
+    def contraction_dims(self) -> tuple[list[int], list[int], list[int], list[int]]:
+        """(batch, m, n, k) extents as ``transform.iree.match.contraction`` reports them for this op."""
+        e = self.extents
+        return ([e["B"]] if "B" in e else []), [e["M"]], [e["N"]], [e["K"]]
+
+
+@dataclass(frozen=True)
+class MatmulLikeWorkload(Workload):
+    """The ``linalg.generic`` contraction ``C[b, m, n] += A[m, k] * B[b, k, n]`` (:data:`MATMUL_LIKE_MAPS`):
+    one LHS shared by a stack of RHS matrices, as the Q/K/V merge writes it; IREE names its dispatch
+    ``matmul_like``. Loops and extents are batch_matmul's (B, M, N, K); key ``matmul_like_BxMxNxK_types``."""
+
+    @property
+    def kind(self) -> str:
+        return "matmul_like"
+
+    @property
+    def contraction_dims(self) -> tuple[list[int], list[int], list[int], list[int]]:
+        # the stack dim is not in the LHS, so IREE's contraction inference counts it as an N dim
+        e = self.extents
+        return [], [e["M"]], [e["B"], e["N"]], [e["K"]]
+
+    def single_op_module(self, compilation_info: str | None = None) -> str:
+        lhs, rhs, out = self.operand_types
+        attr = f", compilation_info = {compilation_info}" if compilation_info else ""
+        et = self.types[2]
+        zero = "0" if et.startswith("i") else "0.0"
+        mul, add = ("arith.muli", "arith.addi") if et.startswith("i") else ("arith.mulf", "arith.addf")
+        return (f"func.func @main(%lhs: {lhs}, %rhs: {rhs}) -> {out} {{\n"
+                f"  %zero = arith.constant {zero} : {et}\n"
+                f"  %empty = tensor.empty() : {out}\n"
+                f"  %init = linalg.fill ins(%zero : {et}) outs(%empty : {out}) -> {out}\n"
+                f"  %r = linalg.generic {{indexing_maps = {MATMUL_LIKE_MAPS}, iterator_types = [\"parallel\", "
+                f"\"parallel\", \"parallel\", \"reduction\"]{attr}}} ins(%lhs, %rhs : {lhs}, {rhs})"
+                f" outs(%init : {out}) {{\n"
+                f"  ^bb0(%a: {self.types[0]}, %b: {self.types[1]}, %c: {et}):\n"
+                f"    %p = {mul} %a, %b : {et}\n"
+                f"    %s = {add} %c, %p : {et}\n"
+                f"    linalg.yield %s : {et}\n"
+                f"  }} -> {out}\n"
+                f"  return %r : {out}\n}}\n")
 
 
 _CONV_LAYOUTS = {"nhwc_hwcf": "linalg.conv_2d_nhwc_hwcf", "nchw_fchw": "linalg.conv_2d_nchw_fchw"}
@@ -364,17 +423,72 @@ def list_dispatches(model: Model, target: str | Target = "llvm-cpu", flags=()) -
                 if fn.name != "func.func":
                     continue
                 name = _ir.ir.StringAttr(fn.attributes["sym_name"]).value
-                root, workload = _root_of(fn)
+                root, workload = _root_of(fn, matmul_like=tgt.name == "cuda")
                 if workload is None and "_conv_" in name:
                     workload = next((c for c in convs if re.search(rf"_conv_{c.dispatch_extents()}_", name + "_")),
                                     None)
-                result.append(Dispatch(name, root, counts.get(name, 0), workload))
+                info = {"epilogue": epilogue_kind(fn)} if workload is not None else {}
+                result.append(Dispatch(name, root, counts.get(name, 0), workload, info=info))
     order = {n: i for i, n in enumerate(counts)}
     result.sort(key=lambda d: order.get(d.name, len(order)))
     return result
 
 
-def _root_of(fn) -> tuple[str, Workload | None]:
+def contraction_workload(op, matmul_like: bool = True) -> Workload | None:
+    """The workload of a tunable contraction op (named matmul / batch_matmul with standard maps, or
+    the ``matmul_like`` generic of :data:`MATMUL_LIKE_MAPS` with a multiply-add body), else None."""
+    if op.name in CONTRACTIONS:
+        if not _standard_maps(op):
+            return None
+    elif not (matmul_like and op.name == "linalg.generic" and _is_matmul_like(op)):
+        return None
+    try:
+        return Workload.from_types(op.name, *(str(v.type) for v in op.operands[:3]))
+    except ValueError:
+        return None
+
+
+def epilogue_kind(fn) -> str:
+    """What a contraction dispatch holds besides its contraction (and fill): ``none``; ``elementwise`` (one
+    all-parallel ``linalg.generic`` over the contraction's result space that reads the result and writes its
+    own through identity maps: a bias add, GELU, residual, scale); or ``other`` (a transposing consumer,
+    several ops, ...). The GPU script strategies apply to ``none`` and ``elementwise`` dispatches."""
+    ops = [op for op in _walk(fn) if op.name.startswith(("linalg.", "iree_linalg_ext."))
+           and op.name not in ("linalg.yield", "linalg.fill", "linalg.index")]
+    roots = [op for op in ops if op.name in CONTRACTIONS or (op.name == "linalg.generic" and _is_matmul_like(op))]
+    if len(roots) != 1:
+        return "other"
+    rest = [op for op in ops if op is not roots[0] and op != roots[0]]
+    if not rest:
+        return "none"
+    if len(rest) != 1 or rest[0].name != "linalg.generic":
+        return "other"
+    epi, res = rest[0], roots[0].results[0]
+    rank = len(_shape_elem(str(res.type))[0])
+    iters = str(epi.attributes["iterator_types"])
+    if iters.count("parallel") != rank or "reduction" in iters:
+        return "other"
+    maps = _ir.ir.ArrayAttr(epi.attributes["indexing_maps"])
+    ident = str(_ir.ir.AffineMapAttr.get(_ir.ir.AffineMap.get_identity(rank, context=fn.context)))
+    n_in = len(epi.operands) - len(epi.results)
+    uses = [i for i, v in enumerate(epi.operands[:n_in]) if v == res]
+    if not uses or any(str(maps[i]) != ident for i in uses) or str(maps[len(maps) - 1]) != ident:
+        return "other"
+    if len(epi.results) != 1 or str(epi.results[0].type) != str(res.type):
+        return "other"
+    return "elementwise"
+
+
+def _is_matmul_like(op) -> bool:
+    if "indexing_maps" not in op.attributes or str(op.attributes["indexing_maps"]) != MATMUL_LIKE_MAPS:
+        return False
+    if len(op.operands) != 3:
+        return False
+    body = [o.operation.name for o in op.regions[0].blocks[0].operations]
+    return body in (["arith.mulf", "arith.addf", "linalg.yield"], ["arith.muli", "arith.addi", "linalg.yield"])
+
+
+def _root_of(fn, matmul_like: bool = False) -> tuple[str, Workload | None]:
     linalg_ops = [op for op in _walk(fn) if op.name.startswith(("linalg.", "iree_linalg_ext."))
                   and op.name not in ("linalg.yield", "linalg.fill", "linalg.index")]
     for op in linalg_ops:
@@ -384,6 +498,10 @@ def _root_of(fn) -> tuple[str, Workload | None]:
                 return op.name, Workload.from_types(op.name, types[0], types[1], types[2])
             except ValueError:
                 return op.name, None
+    if matmul_like:  # GPU targets: the Q/K/V merge's stacked generic (sketches in ops/space.py)
+        for op in linalg_ops:
+            if (w := contraction_workload(op)) is not None:
+                return op.name, w
     for op in linalg_ops:
         if op.name.startswith("linalg.conv") or op.name in CONTRACTIONS:
             return op.name, None

@@ -98,7 +98,7 @@ def render_compilation_info(w: Workload, d: dict) -> str:
     ``[dist_m, cache_n, 0]`` between distribution and vector tiles; ``peel`` = 1 sets
     ``{enable_loop_peeling}`` on the translation_info (remainder loops peeled, not masked).
     """
-    batch = [1] if w.op == "linalg.batch_matmul" else []
+    batch = [1] if "B" in w.extents else []
     zb = [0] if batch else []
     dist = batch + [d["dist_m"], d["dist_n"], 0]
     vec = batch + [d["vec_m"], d["vec_n"], 0]
@@ -246,9 +246,9 @@ def render_spirv_coopmat(d: dict, batched: bool = False) -> str:
 
 
 def _matcher(name: str, w: Workload, config: str, gpu: bool = False) -> str:
-    dims = w.extents
     lhs, rhs, out = w.types
-    batch = f"[{dims['B']}]" if "B" in dims else "[]"
+    fmt = lambda xs: "[" + ", ".join(map(str, xs)) + "]"  # noqa: E731
+    batch, m, n, k = map(fmt, w.contraction_dims)
     # On GPU targets IREE generalizes named contractions to linalg.generic before configuration,
     # so the op name is not matched there: the contraction matcher and exact extents suffice.
     name_check = "" if gpu else f'    transform.match.operation_name %op ["{w.op}"] : !transform.any_op\n'
@@ -256,9 +256,9 @@ def _matcher(name: str, w: Workload, config: str, gpu: bool = False) -> str:
       -> (!transform.any_op, !transform.any_param) {{
 {name_check}    %batch, %m, %n, %k = transform.iree.match.contraction %op, lhs_type = {lhs}, rhs_type = {rhs}, output_type = {out} : !transform.any_op -> !transform.param<i64>
     transform.iree.match.dims_equal %batch, {batch} : !transform.param<i64>
-    transform.iree.match.dims_equal %m, [{dims['M']}] : !transform.param<i64>
-    transform.iree.match.dims_equal %n, [{dims['N']}] : !transform.param<i64>
-    transform.iree.match.dims_equal %k, [{dims['K']}] : !transform.param<i64>
+    transform.iree.match.dims_equal %m, {m} : !transform.param<i64>
+    transform.iree.match.dims_equal %n, {n} : !transform.param<i64>
+    transform.iree.match.dims_equal %k, {k} : !transform.param<i64>
     %config = transform.param.constant {config} -> !transform.any_param
     transform.yield %op, %config : !transform.any_op, !transform.any_param
   }}
@@ -307,19 +307,14 @@ def attach_schedules(model, schedules: Iterable[Schedule]) -> int:
     honours the attribute through dispatch formation). Returns how many ops were annotated.
     """
     from .. import ir as _ir
-    from .dispatches import CONTRACTIONS
+    from .dispatches import contraction_workload
 
     by_key = {s.workload.key: s.compilation_info() for s in schedules}
     by_key = {k: v for k, v in by_key.items() if v is not None}
     n = 0
     for op in _ir.iter_ops(model.module):
-        if op.name not in CONTRACTIONS:
-            continue
-        try:
-            w = Workload.from_types(op.name, *(str(v.type) for v in op.operands[:3]))
-        except ValueError:
-            continue
-        if w.key in by_key:
+        w = contraction_workload(op)
+        if w is not None and w.key in by_key:
             op.attributes["compilation_info"] = _ir.ir.Attribute.parse(by_key[w.key], model.module.context)
             n += 1
     return n

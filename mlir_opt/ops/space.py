@@ -437,8 +437,8 @@ def _validate_gpu_script(w: Workload, d: dict) -> str | None:
 def _validate_gpu_script_mma(w: Workload, d: dict) -> str | None:
     from .transform_script import gpu_mma_layout
 
-    if w.op not in ("linalg.matmul", "linalg.batch_matmul") or tuple(w.types) != ("f16", "f16", "f32"):
-        return "the mma.sync script template is for linalg.matmul / batch_matmul f16 x f16 -> f32"
+    if w.kind not in ("matmul", "batch_matmul", "matmul_like") or tuple(w.types) != ("f16", "f16", "f32"):
+        return "the mma.sync script template is for linalg.matmul / batch_matmul / matmul_like f16 x f16 -> f32"
     e = w.extents
     if e["M"] % d["wg_m"] or e["N"] % d["wg_n"] or e["K"] % d["red_k"]:
         return f"tiles {d['wg_m']}x{d['wg_n']}x{d['red_k']} do not divide {e['M']}x{e['N']}x{e['K']}"
@@ -670,6 +670,9 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         if target in ("cuda", "vulkan"):
             return [Sketch("default", w, ())]
         return _conv_sketches(w)
+    if w.kind == "matmul_like" and target != "cuda":
+        # the Q/K/V merge's stacked generic: GPU sketches only (CUDA; verified there, docs/gpu.md)
+        return [Sketch("default", w, ())]
     f16 = w.types[:2] == ("f16", "f16")
     if target == "vulkan" and f16:
         return [Sketch("default", w, ()), _spirv_simt(w), Sketch("spirv_coopmat", w, (
@@ -686,7 +689,7 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
     if target == "cuda" and f16:
         # gpu_script_mma first where it applies: the sketch tune-remote searches unless --sketch names another
         # (1.5x faster than gpu_mma's best in run g23); gpu_mma for the rest (f16 results, ...)
-        script = ([_gpu_script_mma(w)] if w.op in ("linalg.matmul", "linalg.batch_matmul") and w.types[2] == "f32"
+        script = ([_gpu_script_mma(w)] if w.kind in ("matmul", "batch_matmul", "matmul_like") and w.types[2] == "f32"
                   else [])
         return [Sketch("default", w, ()), *script, Sketch("gpu_mma", w, (
             Knob("wg_m", (32, 64, 128, 256)),

@@ -92,7 +92,7 @@ def script_supported(w: Workload) -> str | None:
     if isinstance(w, ConvWorkload):
         if w.dilations != (1, 1):
             return "the conv script template is for dilation 1"
-    elif w.op not in ("linalg.matmul", "linalg.batch_matmul"):
+    elif w.kind not in ("matmul", "batch_matmul", "matmul_like"):
         return f"no transform script template for {w.op}"
     if set(w.types) != {"f32"}:
         return "the script template is for f32 (f32 accumulation, outer-product lowering)"
@@ -138,21 +138,40 @@ def render_schedule_sequence(w: Workload, d: dict, name: str = "schedule") -> st
         unroll=d["unroll"], unroll_op=unroll, pad_op="", cache_op=cache, reg_in="%tc" if cache else "%op")
 
 
-def _script_matcher(name: str, w: Workload, gpu: bool = False) -> str:
-    e = w.extents
+#: The op a dispatch's contraction result feeds, per epilogue kind (:func:`.dispatches.epilogue_kind`): a
+#: matcher with ``consumer`` set fires only in dispatches of that form. ``none`` has no check (at kernel
+#: configuration IREE may have folded a unit batch, so the result reaches the store through a reshape): its
+#: entry comes after the ``elementwise`` one, and a model gets script forms only for keys whose dispatches are
+#: all ``none`` or ``elementwise`` (cli ``bundle-model``).
+CONSUMER_OP = {"elementwise": "linalg.generic"}
+
+
+def _script_matcher(name: str, w: Workload, gpu: bool = False, consumer: str | None = None) -> str:
     lhs, rhs, out = w.types
-    batch = f"[{e['B']}]" if "B" in e else "[]"
+    batch, m, n, k = map(_fmt, w.contraction_dims)
     # GPU targets generalize named contractions before configuration: no op-name check there
     name_check = "" if gpu else f'    transform.match.operation_name %op ["{w.op}"] : !transform.any_op\n'
     return f"""  transform.named_sequence @{name}(%op: !transform.any_op {{transform.readonly}}) -> !transform.any_op {{
 {name_check}    %batch, %m, %n, %k = transform.iree.match.contraction %op, lhs_type = {lhs}, rhs_type = {rhs}, output_type = {out} : !transform.any_op -> !transform.param<i64>
     transform.iree.match.dims_equal %batch, {batch} : !transform.param<i64>
-    transform.iree.match.dims_equal %m, [{e['M']}] : !transform.param<i64>
-    transform.iree.match.dims_equal %n, [{e['N']}] : !transform.param<i64>
-    transform.iree.match.dims_equal %k, [{e['K']}] : !transform.param<i64>
-    transform.yield %op : !transform.any_op
+    transform.iree.match.dims_equal %m, {m} : !transform.param<i64>
+    transform.iree.match.dims_equal %n, {n} : !transform.param<i64>
+    transform.iree.match.dims_equal %k, {k} : !transform.param<i64>
+{_consumer_check(consumer)}    transform.yield %op : !transform.any_op
   }}
 """
+
+
+def _consumer_check(kind: str | None) -> str:
+    if kind not in CONSUMER_OP:
+        return ""
+    return ("    %user = transform.match.structured failures(propagate) %op"
+            " : (!transform.any_op) -> !transform.any_op {\n"
+            "    ^bb0(%s: !transform.any_op):\n"
+            "      %u = transform.match.structured.result %s[0] single : (!transform.any_op) -> !transform.any_op\n"
+            "      transform.match.structured.yield %u : !transform.any_op\n"
+            "    }\n"
+            f'    transform.match.operation_name %user ["{CONSUMER_OP[kind]}"] : !transform.any_op\n')
 
 
 def _conv_script_matchers(name: str, w: ConvWorkload) -> str:
@@ -211,9 +230,10 @@ def gpu_script_layout(w: Workload, d: dict) -> dict:
             "a_threads": [a_m, a_k], "b_threads": [b_k, b_n]}
 
 
-def _gpu_tiling_fields(d: dict, lay: dict, b0: list, b1: list, batch: bool) -> dict[str, str]:
+def _gpu_tiling_fields(d: dict, lay: dict, b0: list, b1: list, batch: bool, lhs_batch: bool = True) -> dict[str, str]:
     """Template fields both GPU strategies share: workgroup tiles and their block mapping (batch on
-    z, ``wg_order`` swaps x/y), the reduction tile, the padded dims and the copy thread layouts."""
+    z, ``wg_order`` swaps x/y), the reduction tile, the padded dims and the copy thread layouts
+    (``lhs_batch`` False: the LHS has no batch dim, as in ``matmul_like``, so its copy is 2-D)."""
     return {
         "wg_tiles": _fmt(b1 + [d["wg_m"], d["wg_n"]]),
         "wg_mapping": _fmt((["#gpu.block<z>"] if batch else [])
@@ -221,13 +241,44 @@ def _gpu_tiling_fields(d: dict, lay: dict, b0: list, b1: list, batch: bool) -> d
                               else ["#gpu.block<y>", "#gpu.block<x>"])),
         "red_tiles": _fmt(b0 + [0, 0, d["red_k"]]),
         "pad_dims": _fmt(list(range(4 if batch else 3))),
-        "a_threads": _fmt(b0 + lay["a_threads"]),
+        "a_threads": _fmt((b0 if lhs_batch else []) + lay["a_threads"]),
         "b_threads": _fmt(b0 + lay["b_threads"]),
     }
 
 
-def _gpu_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
-    """(text, matcher name, setter name) of the GPU script entry ``i`` (``gpu_script`` sketch)."""
+#: Workgroup tiling of a GPU strategy whose dispatch holds the contraction (and its fill) alone.
+WG_TILING = """    // workgroup tiles -> scf.forall mapped to IREE workgroups; the fill fused into it
+    %tiled, %forall = transform.structured.tile_using_forall %op tile_sizes $wg_tiles
+        (mapping = $wg_mapping) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.iree.populate_workgroup_count_region_using_num_threads_slice %forall : (!transform.any_op) -> ()
+    %ffill, %forall2 = transform.structured.fuse_into_containing_op %fill into %forall
+        : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+"""
+#: Workgroup tiling when the dispatch also holds an elementwise consumer of the contraction (a model's bias
+#: add, GELU, residual: :func:`.dispatches.epilogue_kind` is ``elementwise``): the consumer is the root,
+#: tiled to workgroups, and the contraction and its fill are fused into its forall (the fill then writes the
+#: forall's output tile, so the contraction accumulates in place and the consumer reads its own tile).
+WG_TILING_EPILOGUE = """    // the dispatch's elementwise consumer of the contraction is the root: its workgroup tiles ->
+    // scf.forall, the contraction and its fill fused into it
+    %epi = transform.get_consumers_of_result %op[0] : (!transform.any_op) -> !transform.any_op
+    %tepi, %forall = transform.structured.tile_using_forall %epi tile_sizes $wg_tiles
+        (mapping = $wg_mapping) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.iree.populate_workgroup_count_region_using_num_threads_slice %forall : (!transform.any_op) -> ()
+    %tiled, %forall1 = transform.structured.fuse_into_containing_op %op into %forall
+        : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %ffill, %forall2 = transform.structured.fuse_into_containing_op %fill into %forall1
+        : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
+"""
+
+
+def _gpu_strategy(i, w: Workload, d: dict, form: str | None = None) -> tuple[str, str, str]:
+    """(text, matcher name, setter name) of the GPU script entry ``i`` (``gpu_script`` sketch).
+
+    ``form`` (a model's dispatch, :func:`.dispatches.epilogue_kind`): None, any dispatch whose root matches
+    (single-op modules); ``none``, only dispatches where the result goes straight to the output;
+    ``elementwise``, only dispatches whose contraction feeds one elementwise consumer, which is then tiled
+    with the contraction (its workgroup forall is the root; per thread, the register tile's results)."""
+    epilogue = form == "elementwise"
     matcher, setter, strat = f"match_gpu_script_{i}", f"set_gpu_strategy_{i}", f"gpu_strategy_{i}"
     lay = gpu_script_layout(w, d)
     batch = "B" in w.extents
@@ -299,10 +350,29 @@ def _gpu_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
              " : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)\n"
              "    %nobar = transform.structured.replace %bar_ab {\n      arith.constant 0 : index\n"
              "    } : (!transform.any_op) -> !transform.any_op\n" if d.get("one_group") else "")
-    text = (_script_matcher(matcher, w, gpu=True)
+    fields = _gpu_tiling_fields(d, lay, b0, b1, batch, w.kind != "matmul_like")
+    wg_tiling = Template(WG_TILING_EPILOGUE if epilogue else WG_TILING).substitute(fields)
+    # the consumer's workgroup tile over the same thread grid as the product's register tiles
+    epi = (f"    %tepi_t, %fepi = transform.structured.tile_using_forall %tepi tile_sizes {th} {thr} : {fa}\n"
+           if epilogue else "")
+    # epilogue form: the contraction and its consumer share the output tile, so bufferization gives the product
+    # a workgroup buffer initialized with a copy of that tile (IREE's GPU memcpy, a linalg.generic that every
+    # thread would run whole: ~0.5 ms of BERT-base's layer on the H100) before the fill overwrites it; the copy
+    # cannot be erased by a transform op (structured.replace takes operand-free ops only), so IREE's pass spreads
+    # it over the workgroup's threads (16-byte loads)
+    dead = ("    %bcopies = transform.structured.match ops{[\"linalg.generic\", \"linalg.copy\"]} in %mfunc"
+            " : (!transform.any_op) -> !transform.any_op\n"
+            "    %wgmark = transform.param.constant \"copy_to_workgroup_memory\" -> !transform.any_param\n"
+            "    transform.annotate %bcopies \"__internal_linalg_transform__\" = %wgmark"
+            " : !transform.any_op, !transform.any_param\n"
+            "    %dfunc = transform.apply_registered_pass \"iree-codegen-gpu-distribute-shared-memory-copy\" to %mfunc"
+            " : (!transform.any_op) -> !transform.any_op\n" if epilogue else "")
+    canon_in = "%dfunc" if epilogue else "%mfunc"
+    text = (_script_matcher(matcher, w, gpu=True, consumer=form)
             + _tpl("gpu_matmul_strategy.mlir").substitute(
-                key=w.key, name=strat, matcher=matcher, setter=setter,
-                **_gpu_tiling_fields(d, lay, b0, b1, batch), lin_mapping=lin,
+                key=w.key, name=strat, matcher=matcher, setter=setter, wg_tiling=wg_tiling, epilogue_threads=epi,
+                dead_copy_op=dead, canon_in=canon_in,
+                **fields, lin_mapping=lin,
                 th_tiles=_fmt(b0 + [d["th_m"], d["th_n"]]), wg_dims=_fmt(lay["workgroup_size"]),
                 prefetch_op=prefetch, thread_tiling=thread_tiling, bank_op=bank,
                 group_op=group))
@@ -399,7 +469,7 @@ def _gpu_mma_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     text = (_script_matcher(matcher, w, gpu=True) + mbuf
             + _tpl("gpu_mma_strategy.mlir").substitute(
                 key=w.key, name=strat, matcher=matcher, setter=setter,
-                **_gpu_tiling_fields(d, lay, b0, b1, batch),
+                **_gpu_tiling_fields(d, lay, b0, b1, batch, w.kind != "matmul_like"),
                 lin_mapping="[#gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_0>]",
                 warp_tiles=_fmt(b1 + [d["warp_m"], d["warp_n"]]), warp_mapping=warp_map,
                 wg_dims=_fmt(lay["workgroup_size"]), pipeline_op=pipeline, bank_op=bank))
@@ -475,12 +545,23 @@ def _mmt4d_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     return text, matcher, setter
 
 
-def render_transform_library(schedules: Iterable) -> str | None:
-    """One transform library for ``schedules`` (script form and config form); None if none applies."""
+def render_transform_library(schedules: Iterable, dispatch_forms: dict[str, Iterable[str]] | None = None) -> str | None:
+    """One transform library for ``schedules`` (script form and config form); None if none applies.
+
+    ``dispatch_forms`` (for a model): workload key -> the epilogue kinds of its dispatches
+    (:func:`.dispatches.epilogue_kind`, ``none`` / ``elementwise``); a ``gpu_script`` schedule of such a key
+    gets one strategy per form, each matched only in dispatches of its form (:func:`_gpu_strategy`)."""
     from .schedule import _conv_matcher, _matcher
 
+    forms = {k: sorted(v) for k, v in (dispatch_forms or {}).items()}
     entries, pairs = [], []
     for i, s in enumerate(schedules):
+        if s.sketch == "gpu_script" and s.workload.key in forms:
+            for form in forms[s.workload.key]:
+                text, m, st = _gpu_strategy(f"{i}_{form}", s.workload, s.decisions, form=form)
+                entries.append(text)
+                pairs.append(f"@{m} -> @{st}")
+            continue
         if s.sketch in SCRIPT_SKETCHES:
             render = {"transform_script": _strategy, "gpu_script": _gpu_strategy,
                       "gpu_script_mma": _gpu_mma_strategy, "mmt4d_script": _mmt4d_strategy}[s.sketch]

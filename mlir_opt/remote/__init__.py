@@ -25,7 +25,7 @@ from ..ops.dispatches import Workload
 from ..ops.schedule import Schedule
 from ..ops.transform_script import SCRIPT_SKETCHES, render_transform_library
 
-__all__ = ["write_bundle", "write_model_bundle", "ingest", "MAX_BUNDLE_BYTES", "RUNNER"]
+__all__ = ["write_bundle", "write_model_bundle", "ingest", "model_winners", "tuned_model", "MAX_BUNDLE_BYTES", "RUNNER"]
 
 #: What a bundle may weigh (the remote host accepts 64 MiB per run; leave room for the wheel).
 MAX_BUNDLE_BYTES = 40 * 2**20
@@ -161,6 +161,68 @@ def write_model_bundle(variants: dict, out_dir: str | Path, *, target: str = "cu
             entry["parameters"] = [f"model={archives[digest]}"]
         entries.append(entry)
     return _finish(out, tgt, entries, failed, reps, tol, kind="models")
+
+
+#: Script-form sketches a model dispatch can take, with the dispatch forms (:func:`..ops.dispatches.epilogue_kind`)
+#: their strategy handles: ``gpu_script`` fuses an elementwise consumer (bias add, GELU, residual, scale);
+#: ``gpu_script_mma`` has no epilogue form yet (its warp-level accumulators would need the consumer tiled
+#: over warps), so it applies only where the contraction's result goes straight to the output.
+MODEL_SCRIPT_FORMS = {"gpu_script": ("none", "elementwise"), "gpu_script_mma": ("none",)}
+
+
+def model_winners(dispatches, db: Database, target: str, *, scripts: bool = True,
+                  min_gain: float | None = None) -> tuple[list[Schedule], dict[str, set[str]], list[str]]:
+    """The database's best schedule per tunable workload of a model's ``dispatches`` (from
+    :func:`..ops.dispatches.list_dispatches`), where it beats IREE's default by ``min_gain``.
+
+    Config-form schedules always qualify; a script-form one (``scripts``) only where every dispatch of its
+    workload has a form its strategy handles (:data:`MODEL_SCRIPT_FORMS`). Returns ``(winners, forms,
+    notes)``: ``forms`` maps each workload key to its dispatches' epilogue kinds (for
+    :func:`..ops.transform_script.render_transform_library`), ``notes`` says per workload what was chosen
+    and why a faster script form was left out."""
+    from ..ops.tuner import MIN_GAIN
+
+    gain = MIN_GAIN if min_gain is None else min_gain
+    forms: dict[str, set[str]] = {}
+    works: dict[str, Workload] = {}
+    for d in dispatches:
+        if d.workload is not None:
+            forms.setdefault(d.workload.key, set()).add(d.info.get("epilogue", "other"))
+            works[d.workload.key] = d.workload
+    winners, notes = [], []
+    for key, w in works.items():
+        recs = [r for r in db.records(key, target, any_device=True) if r.ok and r.median_ms]
+        default = [r.median_ms for r in recs if r.sketch == "default"]
+        if not default:
+            notes.append(f"{key}: no IREE default measured")
+            continue
+        allowed = [r for r in recs if r.sketch not in ("default", *SCRIPT_SKETCHES)]
+        script = [r for r in recs if r.sketch in MODEL_SCRIPT_FORMS]
+        fits = [r for r in script if scripts and forms[key] <= set(MODEL_SCRIPT_FORMS[r.sketch])]
+        best = min(allowed + fits, key=lambda r: r.median_ms, default=None)
+        left = min((r for r in script if r not in fits), key=lambda r: r.median_ms, default=None)
+        if left is not None and (best is None or left.median_ms < best.median_ms):
+            notes.append(f"{key}: {left.sketch} {left.median_ms:.3f} ms left out (dispatch forms "
+                         f"{sorted(forms[key])}; {left.sketch} handles {list(MODEL_SCRIPT_FORMS[left.sketch])})"
+                         if scripts else f"{key}: {left.sketch} {left.median_ms:.3f} ms left out (config form only)")
+        if best is None or best.median_ms >= gain * min(default):
+            notes.append(f"{key}: IREE default kept ({min(default):.3f} ms)")
+            continue
+        winners.append(Schedule(w, best.sketch, best.decisions, target))
+        notes.append(f"{key}: {best.sketch} {best.median_ms:.3f} ms (IREE default {min(default):.3f} ms)")
+    return winners, forms, notes
+
+
+def tuned_model(model, winners: list[Schedule], forms: dict[str, set[str]]):
+    """``(variant, library)``: a clone of ``model`` whose ops carry the config-form winners'
+    ``compilation_info``, and the transform library text of the script-form winners (None if there are
+    none), to pass with ``--iree-codegen-transform-dialect-library``."""
+    from ..ops.schedule import attach_schedules
+
+    variant = model.clone()
+    attach_schedules(variant, [s for s in winners if s.sketch not in SCRIPT_SKETCHES])
+    scripts = [s for s in winners if s.sketch in SCRIPT_SKETCHES]
+    return variant, (render_transform_library(scripts, dispatch_forms=forms) if scripts else None)
 
 
 def _finish(out: Path, tgt, entries: list, failed: list, reps: int, tol: float, **extra) -> dict:

@@ -5,13 +5,7 @@
   transform.named_sequence @$name(%root: !transform.any_op {transform.readonly}) {
     %op = transform.collect_matching @$matcher in %root : (!transform.any_op) -> !transform.any_op
     %fill = transform.structured.match ops{["linalg.fill"]} in %root : (!transform.any_op) -> !transform.any_op
-    // workgroup tiles -> scf.forall mapped to IREE workgroups; the fill fused into it
-    %tiled, %forall = transform.structured.tile_using_forall %op tile_sizes $wg_tiles
-        (mapping = $wg_mapping) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-    transform.iree.populate_workgroup_count_region_using_num_threads_slice %forall : (!transform.any_op) -> ()
-    %ffill, %forall2 = transform.structured.fuse_into_containing_op %fill into %forall
-        : (!transform.any_op, !transform.any_op) -> (!transform.any_op, !transform.any_op)
-    // reduction loop; both operand slices staged: a nofold pad becomes alloc_tensor + linalg.copy
+$wg_tiling    // reduction loop; both operand slices staged: a nofold pad becomes alloc_tensor + linalg.copy
     %tk, %kloop = transform.structured.tile_using_for %tiled tile_sizes $red_tiles
         : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     %padded, %pad, %copy_back = transform.structured.pad %tk <{padding_values = [0.0 : f32, 0.0 : f32, 0.0 : f32],
@@ -27,7 +21,7 @@
         (mapping = $lin_mapping) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     %fb, %tb = transform.structured.tile_using_forall %copy_b num_threads $b_threads
         (mapping = $lin_mapping) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
-$thread_tiling    %func = transform.structured.match ops{["func.func"]} in %root : (!transform.any_op) -> !transform.any_op
+$thread_tiling$epilogue_threads    %func = transform.structured.match ops{["func.func"]} in %root : (!transform.any_op) -> !transform.any_op
     transform.apply_patterns to %func {
       transform.apply_patterns.linalg.tiling_canonicalization
       transform.apply_patterns.scf.for_loop_canonicalization
@@ -53,7 +47,7 @@ $thread_tiling    %func = transform.structured.match ops{["func.func"]} in %root
 $group_op    transform.iree.apply_licm %mfunc : !transform.any_op
     transform.apply_cse to %mfunc : !transform.any_op
     // the pass form of canonicalize also erases bufferization's self-copies
-    %cfunc = transform.apply_registered_pass "canonicalize" to %mfunc : (!transform.any_op) -> !transform.any_op
+$dead_copy_op    %cfunc = transform.apply_registered_pass "canonicalize" to $canon_in : (!transform.any_op) -> !transform.any_op
     transform.iree.hoist_static_alloc %cfunc : (!transform.any_op) -> ()
 $bank_op    transform.apply_patterns to %cfunc {
       transform.apply_patterns.memref.fold_memref_alias_ops
