@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -46,6 +48,7 @@ from ..rules.base import is_add_body
 from ..rules.algebra import _link as _sb_link, splice_scale_bias
 from ..view import GraphView, _attrs
 from .common import setup
+from .egg_load import bulk_program, parse_schema
 from .egg_rules import ANALYSIS, CONST_CTORS, CTORS, EGG_RULES, SCHEMA
 
 __all__ = ["EqSatSearch", "EGraphGraph", "translate", "extract_ilp", "format_selection"]
@@ -903,8 +906,34 @@ def _sccs(graph: dict[str, list[str]]) -> list[list[str]]:
     return out
 
 
-def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[dict[str, str] | None, dict]:
-    """The cheapest selection (class -> node id) by a 0-1 program; None when the solver fails."""
+def _required(eg: _EG, reach: set[str]) -> set[str]:
+    """The classes every selection must select: the roots, and (transitively) each class that is a
+    child of every selectable node of a required class (a node needing its own class or a class
+    outside ``reach`` is never selectable)."""
+    req, todo = set(), [c for c in eg.roots if c in reach]
+    while todo:
+        c = todo.pop()
+        if c in req:
+            continue
+        req.add(c)
+        common = None
+        for k in eg.classes[c]:
+            kids = set(eg.child_classes(eg.nodes[k]))
+            if c in kids or not kids <= reach:
+                continue
+            common = kids if common is None else common & kids
+        todo.extend(sorted(common or ()))
+    return req
+
+
+def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
+                presolve: bool = True) -> tuple[dict[str, str] | None, dict]:
+    """The cheapest selection (class -> node id) by a 0-1 program; None when the solver fails.
+
+    ``presolve``: state the classes every selection needs (:func:`_required`) as equalities, and
+    fix the node of such a class when it has one selectable node. These are implied by the
+    program's other rows (the same optimum); stated, they tighten the LP relaxation that HiGHS's
+    branch and bound starts from."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
@@ -933,8 +962,9 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[
         lo.append(lb)
         hi.append(ubv)
 
+    required = _required(eg, reach) if presolve else set(eg.roots)
     for c in reach:
-        row([(col[k], 1.0) for k in eg.classes[c]], 1.0 if c in eg.roots else 0.0, 1.0)
+        row([(col[k], 1.0) for k in eg.classes[c]], 1.0 if c in required else 0.0, 1.0)
     n_pen = 0
     parents: dict[str, list[str]] = {}
     for k in nodes:
@@ -1014,12 +1044,22 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[
                         row([(lvl[c], 1.0), (lvl[d], -1.0), (col[k], -(s + 1))], -s, np.inf)
                         n_lvl += 1
     nvar = len(cost)
+    lb = np.zeros(nvar)
+    n_fixed = 0
+    if presolve:
+        for c in required:
+            live = [k for k in eg.classes[c] if ub[col[k]] > 0.0]
+            if len(live) == 1:
+                lb[col[live[0]]] = 1.0
+                n_fixed += 1
     A = coo_matrix((vals, (rows, cols)), shape=(len(lo), nvar)).tocsr()
     res = milp(np.array(cost), constraints=LinearConstraint(A, np.array(lo), np.array(hi)),
-               integrality=np.array(integ), bounds=Bounds(np.zeros(nvar), np.array(ub)),
+               integrality=np.array(integ), bounds=Bounds(lb, np.array(ub)),
                options={"time_limit": max(1.0, time_limit_s), "disp": False})
     info = {"ilp_vars": nvar, "ilp_rows": len(lo), "ilp_status": res.message, "ilp_fusion_terms": n_pen,
             "ilp_cycle_constraints": n_lvl}
+    if presolve:
+        info.update(ilp_required_classes=len(required), ilp_fixed_nodes=n_fixed)
     if res.x is None:
         return None, info
     info["ilp_objective_us"] = round(float(res.fun), 3)
@@ -1585,13 +1625,18 @@ class EqSatSearch:
         cost: the :class:`CostModel` that costs input and result (default: roofline).
         verify: use only rules that pass numerical verification (cached on disk).
         roofline: machine parameters of the extraction's node costs.
+        fast: the fast path (the default): the translation loaded into egglog as tables
+            (:mod:`.egg_load`) and the 0-1 program presolved (forced choices fixed). ``False``
+            runs the earlier path (one egglog command per value, the full program), which finds
+            the same graph; kept for comparison (tests, ``benchmarks/eqsat_speed.py``).
     """
 
     name = "eqsat"
 
     def __init__(self, *, node_limit: int = 50_000, iter_limit: int = 16, time_limit_s: float = 30.0,
                  ilp_time_limit_s: float = 30.0, rules=None, cost: CostModel | None = None, verify: bool = True,
-                 roofline: Roofline = Roofline()):
+                 roofline: Roofline = Roofline(), fast: bool = True):
+        self.fast = fast
         self.node_limit, self.iter_limit, self.time_limit_s = node_limit, iter_limit, time_limit_s
         self.ilp_time_limit_s = ilp_time_limit_s
         self.rule_names, self.cost, self.verify, self.roofline = rules, cost, verify, roofline
@@ -1614,10 +1659,15 @@ class EqSatSearch:
         self._mlir_rules, self._cost = mlir_rules, cost
         egg = [EGG_RULES[r.name] for r in mlir_rules if r.name in EGG_RULES]
         missing = [r.name for r in mlir_rules if r.name not in EGG_RULES]
+        tp = time.perf_counter()
         start = prepare(model)
         view = GraphView(start)
+        t_prepare = time.perf_counter() - tp
+        tc = time.perf_counter()
         cost_before = cost(start, view)
-        stats: dict = {"rules": [r.name for r in egg], "verify_seconds": round(t_verify, 3), "cost_unit": cost.unit}
+        t_cost = time.perf_counter() - tc
+        stats: dict = {"rules": [r.name for r in egg], "verify_seconds": round(t_verify, 3), "cost_unit": cost.unit,
+                       "prepare_seconds": round(t_prepare, 3)}
         if missing:
             stats["no_egglog_counterpart"] = missing
 
@@ -1632,9 +1682,20 @@ class EqSatSearch:
             t1 = time.perf_counter()
             g = translate(view, fold="fold-batchnorm-into-conv" in [r.name for r in egg])
             rulesets = sorted({r.ruleset for r in egg})
-            prog = [SCHEMA, ANALYSIS, *(f"(ruleset {rs})" for rs in rulesets), *(r.program() for r in egg), *g.lines]
+            prog = [SCHEMA, ANALYSIS, *(f"(ruleset {rs})" for rs in rulesets), *(r.program() for r in egg)]
             eg = bindings.EGraph()
-            eg.run_program(*eg.parse_program("\n".join(prog)))
+            if self.fast:  # the commands as tables read in bulk (egg_load: same e-graph, linear time)
+                eg.run_program(*eg.parse_program("\n".join(prog)))
+                with tempfile.TemporaryDirectory(prefix="mlir_opt_eqsat_") as facts:
+                    bulk = bulk_program(parse_schema(SCHEMA), g.lines, Path(facts))
+                    if bulk is not None:
+                        eg.run_program(*eg.parse_program(bulk))
+                    else:
+                        log.debug("eqsat: a translation command has no bulk form; sending the commands")
+                        eg.run_program(*eg.parse_program("\n".join(g.lines)))
+                stats["bulk_load"] = bulk is not None
+            else:  # one command per value (super-linear in egglog 13)
+                eg.run_program(*eg.parse_program("\n".join([*prog, *g.lines])))
             stats["translate_seconds"] = round(time.perf_counter() - t1, 3)
             stats["term_nodes"] = dict(sorted(g.kinds.items()))
             # 2. saturate
@@ -1670,7 +1731,7 @@ class EqSatSearch:
             graph = _EG(data, g)
             costs = _Costs(graph, g, self.roofline)
             stats.update(enodes=len(graph.nodes), eclasses=len(graph.classes), graphs_explored=len(graph.nodes))
-            sel, info = extract_ilp(graph, costs, time_limit_s=self.ilp_time_limit_s)
+            sel, info = extract_ilp(graph, costs, time_limit_s=self.ilp_time_limit_s, presolve=self.fast)
             stats.update(info)
             stats["extraction_seconds"] = round(time.perf_counter() - t3, 3)
             if sel is None:
@@ -1707,8 +1768,10 @@ class EqSatSearch:
         for ctor, rule in (("Rs", "reshape-reshape"), ("Cat", "concat-of-slices"), ("Cat", "concat-of-elementwise"), ("SliceD", "slice-of-concat")):
             if rule in stats["rules"] and not (rule == "concat-of-elementwise" and "concat-of-slices" in stats["rules"]):
                 applied += [rule] * len(_gone(graph, real, ctor))
+        tc = time.perf_counter()
         nv = GraphView(out_model)
         cost_after = cost(out_model, nv)
+        stats["cost_seconds"] = round(t_cost + time.perf_counter() - tc, 3)
         stats["seconds"] = round(time.perf_counter() - t0, 3)
         if not cost_after <= cost_before:
             log.info("eqsat: extracted graph costs %.3f > %.3f; keeping the input", cost_after, cost_before)
