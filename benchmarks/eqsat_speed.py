@@ -72,6 +72,7 @@ def main(argv=None) -> int:
                 o = res["old"]
                 same = "yes" if (sorted(o.applied) == sorted(r.applied)
                                  and abs(o.cost_after - r.cost_after) <= 1e-6 * max(1.0, abs(o.cost_after))) else "NO"
+                same += ", same IR" if o.model.text() == r.model.text() else ", other IR"
             print(f"{name:14} {p:5} {wall:9.2f} " + " ".join(f"{st.get(k, float('nan')):9.3f}" for k in PHASES)
                   + f" {st.get('enodes', 0):7d} {st.get('ilp_vars', 0):8d} {r.cost_before:12.2f} {r.cost_after:12.2f}  {same}",
                   flush=True)

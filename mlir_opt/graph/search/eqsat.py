@@ -27,10 +27,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -294,7 +296,7 @@ def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
                 if str(v.type) == "f32":
                     g.zeros.append(n)
         if s:
-            lead = hash((s[:-1], _elem(v))) & 0xFFFFFFFF
+            lead = zlib.crc32(repr((s[:-1], _elem(v))).encode())  # stable across processes
             lines.append(f"(set (ncols {n}) {s[-1]}) (set (lead {n}) {lead}) (set (wid {n}) {i})")
         g.kinds["Leaf"] = g.kinds.get("Leaf", 0) + 1
         return n
@@ -596,6 +598,7 @@ class _EG:
                    for n in nodes.values() if n["op"] == "Val"}
         self.cls_of_value = {v: val_cls.get(i) for i, v in enumerate(g.values)}
         self.roots = [self.cls_of_value[v] for v in g.roots]
+        self._canonical_order(val_cls)
         # the e-node each original value was translated to
         self.orig_node: dict = {}
         for v, (ctor, items) in g.term_of.items():
@@ -623,6 +626,39 @@ class _EG:
                     self.orig_node[v] = k
                     break
         self.original = set(self.orig_node.values())
+
+    def _canonical_order(self, val_cls: dict[int, str]) -> None:
+        """Order the classes and each class's nodes by a structural label that does not depend on
+        egglog's ids (which follow the order the terms were inserted in): the extraction's 0-1
+        program then has the same rows and columns in the same order however the e-graph was
+        built, and HiGHS picks the same one of several equally cheap selections. Labels: a class's
+        smallest original value index and its nodes' constructors and literals, refined with the
+        children's labels until the number of distinct labels stops growing (Weisfeiler-Lehman);
+        classes still alike keep egglog's order among themselves."""
+        first_val: dict[str, int] = {}
+        for i, c in sorted(val_cls.items()):
+            first_val.setdefault(c, i)
+        lits = {k: tuple(self.prim[c] if c in self.prim else None for c in n.kids) for k, n in self.nodes.items()}
+
+        def digest(x) -> str:
+            return hashlib.sha1(repr(x).encode()).hexdigest()[:16]
+
+        lab = {c: digest((first_val.get(c, -1), sorted((self.nodes[k].op, lits[k]) for k in ks)))
+               for c, ks in self.classes.items()}
+        node_lab: dict[str, str] = {}
+        distinct = len(set(lab.values()))
+        for _ in range(16):
+            node_lab = {k: digest((n.op, tuple(lit if lit is not None else lab.get(self.cls_of_node[c], "")
+                                               for lit, c in zip(lits[k], n.kids))))
+                        for k, n in self.nodes.items()}
+            new = {c: digest((lab[c], sorted(node_lab[k] for k in ks))) for c, ks in self.classes.items()}
+            n_new = len(set(new.values()))
+            lab = new
+            if n_new <= distinct:
+                break
+            distinct = n_new
+        self.classes = {c: sorted(self.classes[c], key=lambda k: node_lab.get(k, ""))
+                        for c in sorted(self.classes, key=lambda c: lab[c])}
 
     def child_classes(self, n: _Node) -> list[str]:
         return [self.cls_of_node[c] for c in n.kids if c not in self.prim]
@@ -946,7 +982,10 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         reach.add(c)
         for k in eg.classes[c]:
             todo.extend(eg.child_classes(eg.nodes[k]))
-    nodes = [k for c in sorted(reach) for k in eg.classes[c]]
+    # eg's canonical order, not a set's (that varies between processes): HiGHS's choice between
+    # equally cheap selections follows the order of the rows and columns
+    order = [c for c in eg.classes if c in reach]
+    nodes = [k for c in order for k in eg.classes[c]]
     col = {k: j for j, k in enumerate(nodes)}
     cost = [0.0] * len(nodes)
     rows, cols, vals, lo, hi = [], [], [], [], []
@@ -963,19 +1002,19 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         hi.append(ubv)
 
     required = _required(eg, reach) if presolve else set(eg.roots)
-    for c in reach:
+    for c in order:
         row([(col[k], 1.0) for k in eg.classes[c]], 1.0 if c in required else 0.0, 1.0)
     n_pen = 0
     parents: dict[str, list[str]] = {}
     for k in nodes:
-        for d in set(eg.child_classes(eg.nodes[k])):
+        for d in dict.fromkeys(eg.child_classes(eg.nodes[k])):
             parents.setdefault(d, []).append(k)
     roots = set(eg.roots)
     for k in nodes:
         n = eg.nodes[k]
         base, extra, xs = costs.node(n)
         cost[col[k]] = base
-        for d in set(eg.child_classes(n)):
+        for d in dict.fromkeys(eg.child_classes(n)):
             if d not in reach:
                 ub[col[k]] = 0.0
                 continue
@@ -1024,7 +1063,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 row([(p, 1.0), (col[k], -1.0)] + [(col[m], 1.0) for m in hosts], 0.0, np.inf)
                 n_pen += 1
     # acyclicity on cyclic components
-    cgraph = {c: [d for k in eg.classes[c] for d in eg.child_classes(eg.nodes[k]) if d in reach] for c in reach}
+    cgraph = {c: [d for k in eg.classes[c] for d in eg.child_classes(eg.nodes[k]) if d in reach] for c in order}
     cyc = [comp for comp in _sccs(cgraph) if len(comp) > 1]
     n_lvl = 0
     for comp in cyc:
@@ -1038,7 +1077,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         inside = set(comp)
         for c in comp:
             for k in eg.classes[c]:
-                for d in set(eg.child_classes(eg.nodes[k])):
+                for d in dict.fromkeys(eg.child_classes(eg.nodes[k])):
                     if d in inside and d != c:
                         # t_c - t_d >= 1 - (s + 1) (1 - x_k)
                         row([(lvl[c], 1.0), (lvl[d], -1.0), (col[k], -(s + 1))], -s, np.inf)
