@@ -628,8 +628,8 @@ class _EG:
         self.original = set(self.orig_node.values())
 
     def _canonical_order(self, val_cls: dict[int, str]) -> None:
-        """Order the classes and each class's nodes by a structural label that does not depend on
-        egglog's ids (which follow the order the terms were inserted in): the extraction's 0-1
+        """Set ``canon_classes`` and ``canon_nodes``: the classes, and each class's nodes, ordered by
+        a structural label that does not depend on egglog's ids (which follow the order the terms were inserted in): the extraction's 0-1
         program then has the same rows and columns in the same order however the e-graph was
         built, and HiGHS picks the same one of several equally cheap selections. Labels: a class's
         smallest original value index and its nodes' constructors and literals, refined with the
@@ -657,8 +657,8 @@ class _EG:
             if n_new <= distinct:
                 break
             distinct = n_new
-        self.classes = {c: sorted(self.classes[c], key=lambda k: node_lab.get(k, ""))
-                        for c in sorted(self.classes, key=lambda c: lab[c])}
+        self.canon_classes = sorted(self.classes, key=lambda c: lab[c])
+        self.canon_nodes = {c: sorted(ks, key=lambda k: node_lab.get(k, "")) for c, ks in self.classes.items()}
 
     def child_classes(self, n: _Node) -> list[str]:
         return [self.cls_of_node[c] for c in n.kids if c not in self.prim]
@@ -943,23 +943,37 @@ def _sccs(graph: dict[str, list[str]]) -> list[list[str]]:
 
 
 def _required(eg: _EG, reach: set[str]) -> set[str]:
-    """The classes every selection must select: the roots, and (transitively) each class that is a
-    child of every selectable node of a required class (a node needing its own class or a class
-    outside ``reach`` is never selectable)."""
-    req, todo = set(), [c for c in eg.roots if c in reach]
-    while todo:
-        c = todo.pop()
-        if c in req:
+    """The classes every selection must select: those every acyclic selection of a root includes.
+
+    ``need(c) = {c} | the intersection over c's selectable nodes of the union of their children's
+    need`` (a node needing its own class or a class outside ``reach`` is never selectable),
+    computed children first over the strongly connected components; a class on a cycle gets
+    ``{c}`` only, which is an under-approximation and therefore sound. Sets are int bitsets."""
+    order = [c for c in eg.canon_classes if c in reach]
+    bit = {c: 1 << i for i, c in enumerate(order)}
+    kids = {c: [[d for d in dict.fromkeys(eg.child_classes(eg.nodes[k]))] for k in eg.classes[c]] for c in order}
+    graph = {c: [d for ks in kids[c] for d in ks if d in reach] for c in order}
+    need: dict[str, int] = {}
+    for comp in _sccs(graph):  # Tarjan yields components children first
+        if len(comp) > 1:
+            for c in comp:
+                need[c] = bit[c]
             continue
-        req.add(c)
+        c = comp[0]
         common = None
-        for k in eg.classes[c]:
-            kids = set(eg.child_classes(eg.nodes[k]))
-            if c in kids or not kids <= reach:
+        for ks in kids[c]:
+            if c in ks or not all(d in reach for d in ks):
                 continue
-            common = kids if common is None else common & kids
-        todo.extend(sorted(common or ()))
-    return req
+            u = 0
+            for d in ks:
+                u |= need[d]
+            common = u if common is None else common & u
+        need[c] = bit[c] | (common or 0)
+    req = 0
+    for r in eg.roots:
+        if r in need:
+            req |= need[r]
+    return {c for c in order if req & bit[c]}
 
 
 def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
@@ -984,8 +998,8 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
             todo.extend(eg.child_classes(eg.nodes[k]))
     # eg's canonical order, not a set's (that varies between processes): HiGHS's choice between
     # equally cheap selections follows the order of the rows and columns
-    order = [c for c in eg.classes if c in reach]
-    nodes = [k for c in order for k in eg.classes[c]]
+    order = [c for c in eg.canon_classes if c in reach]
+    nodes = [k for c in order for k in eg.canon_nodes[c]]
     col = {k: j for j, k in enumerate(nodes)}
     cost = [0.0] * len(nodes)
     rows, cols, vals, lo, hi = [], [], [], [], []
@@ -1048,7 +1062,15 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                     fs.append(f)
                     row([(f, 1.0)] + [(col[m], -1.0) for m in hd], -np.inf, 0.0)
                     row([(f, 1.0), (col[k], -1.0)], -np.inf, 0.0)
-                    if d in shared:
+                    if d in shared and presolve:
+                        # the same condition, one row per other user (a tighter LP relaxation
+                        # than the big-M row below, the same 0-1 solutions): f_d + x_q <= 1
+                        if d in roots:
+                            ub[f] = 0.0
+                        for q in parents.get(d, []):
+                            if q != k:
+                                row([(f, 1.0), (col[q], 1.0)], -np.inf, 1.0)
+                    elif d in shared:
                         us = parents.get(d, [])
                         big = float(len(us) + (d in roots))
                         row([(col[q], 1.0) for q in us] + [(f, big)], -np.inf, 1.0 + big - (d in roots))
@@ -1063,7 +1085,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 row([(p, 1.0), (col[k], -1.0)] + [(col[m], 1.0) for m in hosts], 0.0, np.inf)
                 n_pen += 1
     # acyclicity on cyclic components
-    cgraph = {c: [d for k in eg.classes[c] for d in eg.child_classes(eg.nodes[k]) if d in reach] for c in order}
+    cgraph = {c: [d for k in eg.canon_nodes[c] for d in eg.child_classes(eg.nodes[k]) if d in reach] for c in order}
     cyc = [comp for comp in _sccs(cgraph) if len(comp) > 1]
     n_lvl = 0
     for comp in cyc:
@@ -1076,7 +1098,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
             integ.append(0)
         inside = set(comp)
         for c in comp:
-            for k in eg.classes[c]:
+            for k in eg.canon_nodes[c]:
                 for d in dict.fromkeys(eg.child_classes(eg.nodes[k])):
                     if d in inside and d != c:
                         # t_c - t_d >= 1 - (s + 1) (1 - x_k)
