@@ -12,6 +12,7 @@ search seconds, the phase breakdown from ``stats`` and whether the two results a
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import cProfile
 import io
 import os
@@ -20,7 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# the package of this checkout, or of --root (e.g. another checkout: the code before a change)
+_root = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--root=")), None)
+sys.path.insert(0, _root or str(Path(__file__).resolve().parent.parent))
 
 PHASES = ("prepare_seconds", "translate_seconds", "saturation_seconds", "extraction_seconds", "realize_seconds",
           "cost_seconds")
@@ -43,20 +46,24 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="inception_v3,nasrnn,resnext50")
     ap.add_argument("--size", default="small")
-    ap.add_argument("--only", choices=("old", "fast"), help="run one path only")
+    ap.add_argument("--only", choices=("old", "fast", "base"),
+                    help="run one path only; base: EqSatSearch() with no arguments (for --root=OTHER_CHECKOUT)")
+    ap.add_argument("--root", help="import mlir_opt from this checkout (write --root=DIR)")
+    ap.add_argument("--no-header", action="store_true")
     ap.add_argument("--profile", action="store_true", help="cProfile the (last) run, top 30 by cumulative time")
     args = ap.parse_args(argv)
     from mlir_opt.graph.search import EqSatSearch
 
     paths = [args.only] if args.only else ["old", "fast"]
     EqSatSearch(rules=[]).run(load("bert", "tiny"))  # warm-up: imports, rule verification cache
-    print(f"{'model':14} {'path':5} {'search s':>9} " + " ".join(f"{p.split('_')[0][:9]:>9}" for p in PHASES)
-          + f" {'enodes':>7} {'ilp vars':>8} {'cost before':>12} {'cost after':>12}  same")
+    if not args.no_header:
+        print(f"{'model':14} {'path':5} {'search s':>9} " + " ".join(f"{p.split('_')[0][:9]:>9}" for p in PHASES)
+              + f" {'enodes':>7} {'ilp vars':>8} {'cost before':>12} {'cost after':>12}  same")
     for name in args.models.split(","):
         m = load(name, args.size)
         res = {}
         for p in paths:
-            s = EqSatSearch(fast=(p == "fast"))
+            s = EqSatSearch() if p == "base" else EqSatSearch(fast=(p == "fast"))
             prof = cProfile.Profile() if args.profile else None
             t0 = time.perf_counter()
             if prof:
@@ -80,6 +87,9 @@ def main(argv=None) -> int:
                 out = io.StringIO()
                 pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(30)
                 print(out.getvalue())
+            if p != "old":
+                print(f"  {name} {p}: applied {dict(sorted(Counter(r.applied).items()))}, "
+                      f"ilp objective {st.get('ilp_objective_us')}", flush=True)
         if len(res) == 2 and not (sorted(res["old"].applied) == sorted(res["fast"].applied)):
             print(f"  {name}: applied differ: old {sorted(res['old'].applied)} fast {sorted(res['fast'].applied)}")
     return 0

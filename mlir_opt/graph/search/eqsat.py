@@ -977,13 +977,15 @@ def _required(eg: _EG, reach: set[str]) -> set[str]:
 
 
 def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
-                presolve: bool = True) -> tuple[dict[str, str] | None, dict]:
+                presolve: bool = False) -> tuple[dict[str, str] | None, dict]:
     """The cheapest selection (class -> node id) by a 0-1 program; None when the solver fails.
 
     ``presolve``: state the classes every selection needs (:func:`_required`) as equalities, and
     fix the node of such a class when it has one selectable node. These are implied by the
     program's other rows (the same optimum); stated, they tighten the LP relaxation that HiGHS's
-    branch and bound starts from."""
+    branch and bound starts from. The single-user fusion condition is then written one row per
+    other user instead of one big-M row (the same 0-1 solutions). Off by default: HiGHS may pick
+    another of several equally cheap selections."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
@@ -1687,17 +1689,22 @@ class EqSatSearch:
         verify: use only rules that pass numerical verification (cached on disk).
         roofline: machine parameters of the extraction's node costs.
         fast: the fast path (the default): the translation loaded into egglog as tables
-            (:mod:`.egg_load`) and the 0-1 program presolved (forced choices fixed). ``False``
-            runs the earlier path (one egglog command per value, the full program), which finds
-            the same graph; kept for comparison (tests, ``benchmarks/eqsat_speed.py``).
+            (:mod:`.egg_load`), the same e-graph in linear time. ``False`` sends one egglog
+            command per value as before (super-linear in egglog 13); both extract the same graph
+            (the 0-1 program is built in a canonical order); kept for comparison (tests,
+            ``benchmarks/eqsat_speed.py``).
+        ilp_presolve: state the classes every selection needs and fix their forced nodes, and
+            write the single-user fusion condition one row per user (:func:`extract_ilp`). Same
+            optimum value, but HiGHS may return another of several equally cheap selections (or
+            one within its 0.01 % gap), so it is off by default.
     """
 
     name = "eqsat"
 
     def __init__(self, *, node_limit: int = 50_000, iter_limit: int = 16, time_limit_s: float = 30.0,
                  ilp_time_limit_s: float = 30.0, rules=None, cost: CostModel | None = None, verify: bool = True,
-                 roofline: Roofline = Roofline(), fast: bool = True):
-        self.fast = fast
+                 roofline: Roofline = Roofline(), fast: bool = True, ilp_presolve: bool = False):
+        self.fast, self.ilp_presolve = fast, ilp_presolve
         self.node_limit, self.iter_limit, self.time_limit_s = node_limit, iter_limit, time_limit_s
         self.ilp_time_limit_s = ilp_time_limit_s
         self.rule_names, self.cost, self.verify, self.roofline = rules, cost, verify, roofline
@@ -1792,7 +1799,7 @@ class EqSatSearch:
             graph = _EG(data, g)
             costs = _Costs(graph, g, self.roofline)
             stats.update(enodes=len(graph.nodes), eclasses=len(graph.classes), graphs_explored=len(graph.nodes))
-            sel, info = extract_ilp(graph, costs, time_limit_s=self.ilp_time_limit_s, presolve=self.fast)
+            sel, info = extract_ilp(graph, costs, time_limit_s=self.ilp_time_limit_s, presolve=self.ilp_presolve)
             stats.update(info)
             stats["extraction_seconds"] = round(time.perf_counter() - t3, 3)
             if sel is None:
