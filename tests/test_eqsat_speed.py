@@ -123,3 +123,13 @@ def test_fast_path_on_an_inception_block_and_rule_examples(tmp_path):
 def test_fast_path_finds_what_the_old_path_finds_on_the_zoo_tiny(name):
     old, new = _same(mlir_opt.load(name, size="tiny"))
     assert new.model.text() == old.model.text()  # the same graph, op for op
+
+
+def test_failed_bulk_load_falls_back_to_the_commands(cnn, monkeypatch):
+    from mlir_opt.graph.search import eqsat
+
+    good = EqSatSearch().run(cnn.clone())
+    monkeypatch.setattr(eqsat, "bulk_program", lambda *a, **kw: "(relation Broken (i64))\n(Broken 1 2 3)")
+    r = EqSatSearch().run(cnn.clone())
+    assert r.stats["bulk_load"] is False and "kept_input" not in r.stats
+    assert sorted(r.applied) == sorted(good.applied) and r.cost_after == pytest.approx(good.cost_after, rel=1e-9)

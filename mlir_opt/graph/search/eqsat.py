@@ -1757,9 +1757,15 @@ class EqSatSearch:
                 with tempfile.TemporaryDirectory(prefix="mlir_opt_eqsat_") as facts:
                     bulk = bulk_program(parse_schema(SCHEMA), g.lines, Path(facts))
                     if bulk is not None:
-                        eg.run_program(*eg.parse_program(bulk))
-                    else:
-                        log.debug("eqsat: a translation command has no bulk form; sending the commands")
+                        try:
+                            eg.run_program(*eg.parse_program(bulk))
+                        except bindings.EggSmolError as err:  # a bug here must not cost the search
+                            log.warning("eqsat: bulk loading failed (%s); sending the commands", err)
+                            bulk = None
+                            eg = bindings.EGraph()
+                            eg.run_program(*eg.parse_program("\n".join(prog)))
+                    if bulk is None:
+                        log.debug("eqsat: sending the translation as commands")
                         eg.run_program(*eg.parse_program("\n".join(g.lines)))
                 stats["bulk_load"] = bulk is not None
             else:  # one command per value (super-linear in egglog 13)
