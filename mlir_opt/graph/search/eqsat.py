@@ -27,10 +27,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import tempfile
 import time
+import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -46,6 +50,7 @@ from ..rules.base import is_add_body
 from ..rules.algebra import _link as _sb_link, splice_scale_bias
 from ..view import GraphView, _attrs
 from .common import setup
+from .egg_load import bulk_program, parse_schema
 from .egg_rules import ANALYSIS, CONST_CTORS, CTORS, EGG_RULES, SCHEMA
 
 __all__ = ["EqSatSearch", "EGraphGraph", "translate", "extract_ilp", "format_selection"]
@@ -291,7 +296,7 @@ def translate(view: GraphView, *, fold: bool = True) -> EGraphGraph:
                 if str(v.type) == "f32":
                     g.zeros.append(n)
         if s:
-            lead = hash((s[:-1], _elem(v))) & 0xFFFFFFFF
+            lead = zlib.crc32(repr((s[:-1], _elem(v))).encode())  # stable across processes
             lines.append(f"(set (ncols {n}) {s[-1]}) (set (lead {n}) {lead}) (set (wid {n}) {i})")
         g.kinds["Leaf"] = g.kinds.get("Leaf", 0) + 1
         return n
@@ -593,6 +598,7 @@ class _EG:
                    for n in nodes.values() if n["op"] == "Val"}
         self.cls_of_value = {v: val_cls.get(i) for i, v in enumerate(g.values)}
         self.roots = [self.cls_of_value[v] for v in g.roots]
+        self._canonical_order(val_cls)
         # the e-node each original value was translated to
         self.orig_node: dict = {}
         for v, (ctor, items) in g.term_of.items():
@@ -620,6 +626,39 @@ class _EG:
                     self.orig_node[v] = k
                     break
         self.original = set(self.orig_node.values())
+
+    def _canonical_order(self, val_cls: dict[int, str]) -> None:
+        """Set ``canon_classes`` and ``canon_nodes``: the classes, and each class's nodes, ordered by
+        a structural label that does not depend on egglog's ids (which follow the order the terms were inserted in): the extraction's 0-1
+        program then has the same rows and columns in the same order however the e-graph was
+        built, and HiGHS picks the same one of several equally cheap selections. Labels: a class's
+        smallest original value index and its nodes' constructors and literals, refined with the
+        children's labels until the number of distinct labels stops growing (Weisfeiler-Lehman);
+        classes still alike keep egglog's order among themselves."""
+        first_val: dict[str, int] = {}
+        for i, c in sorted(val_cls.items()):
+            first_val.setdefault(c, i)
+        lits = {k: tuple(self.prim[c] if c in self.prim else None for c in n.kids) for k, n in self.nodes.items()}
+
+        def digest(x) -> str:
+            return hashlib.sha1(repr(x).encode()).hexdigest()[:16]
+
+        lab = {c: digest((first_val.get(c, -1), sorted((self.nodes[k].op, lits[k]) for k in ks)))
+               for c, ks in self.classes.items()}
+        node_lab: dict[str, str] = {}
+        distinct = len(set(lab.values()))
+        for _ in range(16):
+            node_lab = {k: digest((n.op, tuple(lit if lit is not None else lab.get(self.cls_of_node[c], "")
+                                               for lit, c in zip(lits[k], n.kids))))
+                        for k, n in self.nodes.items()}
+            new = {c: digest((lab[c], sorted(node_lab[k] for k in ks))) for c, ks in self.classes.items()}
+            n_new = len(set(new.values()))
+            lab = new
+            if n_new <= distinct:
+                break
+            distinct = n_new
+        self.canon_classes = sorted(self.classes, key=lambda c: lab[c])
+        self.canon_nodes = {c: sorted(ks, key=lambda k: node_lab.get(k, "")) for c, ks in self.classes.items()}
 
     def child_classes(self, n: _Node) -> list[str]:
         return [self.cls_of_node[c] for c in n.kids if c not in self.prim]
@@ -903,8 +942,50 @@ def _sccs(graph: dict[str, list[str]]) -> list[list[str]]:
     return out
 
 
-def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[dict[str, str] | None, dict]:
-    """The cheapest selection (class -> node id) by a 0-1 program; None when the solver fails."""
+def _required(eg: _EG, reach: set[str]) -> set[str]:
+    """The classes every selection must select: those every acyclic selection of a root includes.
+
+    ``need(c) = {c} | the intersection over c's selectable nodes of the union of their children's
+    need`` (a node needing its own class or a class outside ``reach`` is never selectable),
+    computed children first over the strongly connected components; a class on a cycle gets
+    ``{c}`` only, which is an under-approximation and therefore sound. Sets are int bitsets."""
+    order = [c for c in eg.canon_classes if c in reach]
+    bit = {c: 1 << i for i, c in enumerate(order)}
+    kids = {c: [[d for d in dict.fromkeys(eg.child_classes(eg.nodes[k]))] for k in eg.classes[c]] for c in order}
+    graph = {c: [d for ks in kids[c] for d in ks if d in reach] for c in order}
+    need: dict[str, int] = {}
+    for comp in _sccs(graph):  # Tarjan yields components children first
+        if len(comp) > 1:
+            for c in comp:
+                need[c] = bit[c]
+            continue
+        c = comp[0]
+        common = None
+        for ks in kids[c]:
+            if c in ks or not all(d in reach for d in ks):
+                continue
+            u = 0
+            for d in ks:
+                u |= need[d]
+            common = u if common is None else common & u
+        need[c] = bit[c] | (common or 0)
+    req = 0
+    for r in eg.roots:
+        if r in need:
+            req |= need[r]
+    return {c for c in order if req & bit[c]}
+
+
+def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
+                presolve: bool = False) -> tuple[dict[str, str] | None, dict]:
+    """The cheapest selection (class -> node id) by a 0-1 program; None when the solver fails.
+
+    ``presolve``: state the classes every selection needs (:func:`_required`) as equalities, and
+    fix the node of such a class when it has one selectable node. These are implied by the
+    program's other rows (the same optimum); stated, they tighten the LP relaxation that HiGHS's
+    branch and bound starts from. The single-user fusion condition is then written one row per
+    other user instead of one big-M row (the same 0-1 solutions). Off by default: HiGHS may pick
+    another of several equally cheap selections."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
@@ -917,7 +998,10 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[
         reach.add(c)
         for k in eg.classes[c]:
             todo.extend(eg.child_classes(eg.nodes[k]))
-    nodes = [k for c in sorted(reach) for k in eg.classes[c]]
+    # eg's canonical order, not a set's (that varies between processes): HiGHS's choice between
+    # equally cheap selections follows the order of the rows and columns
+    order = [c for c in eg.canon_classes if c in reach]
+    nodes = [k for c in order for k in eg.canon_nodes[c]]
     col = {k: j for j, k in enumerate(nodes)}
     cost = [0.0] * len(nodes)
     rows, cols, vals, lo, hi = [], [], [], [], []
@@ -933,19 +1017,20 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[
         lo.append(lb)
         hi.append(ubv)
 
-    for c in reach:
-        row([(col[k], 1.0) for k in eg.classes[c]], 1.0 if c in eg.roots else 0.0, 1.0)
+    required = _required(eg, reach) if presolve else set(eg.roots)
+    for c in order:
+        row([(col[k], 1.0) for k in eg.classes[c]], 1.0 if c in required else 0.0, 1.0)
     n_pen = 0
     parents: dict[str, list[str]] = {}
     for k in nodes:
-        for d in set(eg.child_classes(eg.nodes[k])):
+        for d in dict.fromkeys(eg.child_classes(eg.nodes[k])):
             parents.setdefault(d, []).append(k)
     roots = set(eg.roots)
     for k in nodes:
         n = eg.nodes[k]
         base, extra, xs = costs.node(n)
         cost[col[k]] = base
-        for d in set(eg.child_classes(n)):
+        for d in dict.fromkeys(eg.child_classes(n)):
             if d not in reach:
                 ub[col[k]] = 0.0
                 continue
@@ -979,7 +1064,15 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[
                     fs.append(f)
                     row([(f, 1.0)] + [(col[m], -1.0) for m in hd], -np.inf, 0.0)
                     row([(f, 1.0), (col[k], -1.0)], -np.inf, 0.0)
-                    if d in shared:
+                    if d in shared and presolve:
+                        # the same condition, one row per other user (a tighter LP relaxation
+                        # than the big-M row below, the same 0-1 solutions): f_d + x_q <= 1
+                        if d in roots:
+                            ub[f] = 0.0
+                        for q in parents.get(d, []):
+                            if q != k:
+                                row([(f, 1.0), (col[q], 1.0)], -np.inf, 1.0)
+                    elif d in shared:
                         us = parents.get(d, [])
                         big = float(len(us) + (d in roots))
                         row([(col[q], 1.0) for q in us] + [(f, big)], -np.inf, 1.0 + big - (d in roots))
@@ -994,7 +1087,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[
                 row([(p, 1.0), (col[k], -1.0)] + [(col[m], 1.0) for m in hosts], 0.0, np.inf)
                 n_pen += 1
     # acyclicity on cyclic components
-    cgraph = {c: [d for k in eg.classes[c] for d in eg.child_classes(eg.nodes[k]) if d in reach] for c in reach}
+    cgraph = {c: [d for k in eg.canon_nodes[c] for d in eg.child_classes(eg.nodes[k]) if d in reach] for c in order}
     cyc = [comp for comp in _sccs(cgraph) if len(comp) > 1]
     n_lvl = 0
     for comp in cyc:
@@ -1007,19 +1100,29 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0) -> tuple[
             integ.append(0)
         inside = set(comp)
         for c in comp:
-            for k in eg.classes[c]:
-                for d in set(eg.child_classes(eg.nodes[k])):
+            for k in eg.canon_nodes[c]:
+                for d in dict.fromkeys(eg.child_classes(eg.nodes[k])):
                     if d in inside and d != c:
                         # t_c - t_d >= 1 - (s + 1) (1 - x_k)
                         row([(lvl[c], 1.0), (lvl[d], -1.0), (col[k], -(s + 1))], -s, np.inf)
                         n_lvl += 1
     nvar = len(cost)
+    lb = np.zeros(nvar)
+    n_fixed = 0
+    if presolve:
+        for c in required:
+            live = [k for k in eg.classes[c] if ub[col[k]] > 0.0]
+            if len(live) == 1:
+                lb[col[live[0]]] = 1.0
+                n_fixed += 1
     A = coo_matrix((vals, (rows, cols)), shape=(len(lo), nvar)).tocsr()
     res = milp(np.array(cost), constraints=LinearConstraint(A, np.array(lo), np.array(hi)),
-               integrality=np.array(integ), bounds=Bounds(np.zeros(nvar), np.array(ub)),
+               integrality=np.array(integ), bounds=Bounds(lb, np.array(ub)),
                options={"time_limit": max(1.0, time_limit_s), "disp": False})
     info = {"ilp_vars": nvar, "ilp_rows": len(lo), "ilp_status": res.message, "ilp_fusion_terms": n_pen,
             "ilp_cycle_constraints": n_lvl}
+    if presolve:
+        info.update(ilp_required_classes=len(required), ilp_fixed_nodes=n_fixed)
     if res.x is None:
         return None, info
     info["ilp_objective_us"] = round(float(res.fun), 3)
@@ -1585,13 +1688,23 @@ class EqSatSearch:
         cost: the :class:`CostModel` that costs input and result (default: roofline).
         verify: use only rules that pass numerical verification (cached on disk).
         roofline: machine parameters of the extraction's node costs.
+        fast: the fast path (the default): the translation loaded into egglog as tables
+            (:mod:`.egg_load`), the same e-graph in linear time. ``False`` sends one egglog
+            command per value as before (super-linear in egglog 13); both extract the same graph
+            (the 0-1 program is built in a canonical order); kept for comparison (tests,
+            ``benchmarks/eqsat_speed.py``).
+        ilp_presolve: state the classes every selection needs and fix their forced nodes, and
+            write the single-user fusion condition one row per user (:func:`extract_ilp`). Same
+            optimum value, but HiGHS may return another of several equally cheap selections (or
+            one within its 0.01 % gap), so it is off by default.
     """
 
     name = "eqsat"
 
     def __init__(self, *, node_limit: int = 50_000, iter_limit: int = 16, time_limit_s: float = 30.0,
                  ilp_time_limit_s: float = 30.0, rules=None, cost: CostModel | None = None, verify: bool = True,
-                 roofline: Roofline = Roofline()):
+                 roofline: Roofline = Roofline(), fast: bool = True, ilp_presolve: bool = False):
+        self.fast, self.ilp_presolve = fast, ilp_presolve
         self.node_limit, self.iter_limit, self.time_limit_s = node_limit, iter_limit, time_limit_s
         self.ilp_time_limit_s = ilp_time_limit_s
         self.rule_names, self.cost, self.verify, self.roofline = rules, cost, verify, roofline
@@ -1614,10 +1727,15 @@ class EqSatSearch:
         self._mlir_rules, self._cost = mlir_rules, cost
         egg = [EGG_RULES[r.name] for r in mlir_rules if r.name in EGG_RULES]
         missing = [r.name for r in mlir_rules if r.name not in EGG_RULES]
+        tp = time.perf_counter()
         start = prepare(model)
         view = GraphView(start)
+        t_prepare = time.perf_counter() - tp
+        tc = time.perf_counter()
         cost_before = cost(start, view)
-        stats: dict = {"rules": [r.name for r in egg], "verify_seconds": round(t_verify, 3), "cost_unit": cost.unit}
+        t_cost = time.perf_counter() - tc
+        stats: dict = {"rules": [r.name for r in egg], "verify_seconds": round(t_verify, 3), "cost_unit": cost.unit,
+                       "prepare_seconds": round(t_prepare, 3)}
         if missing:
             stats["no_egglog_counterpart"] = missing
 
@@ -1632,9 +1750,26 @@ class EqSatSearch:
             t1 = time.perf_counter()
             g = translate(view, fold="fold-batchnorm-into-conv" in [r.name for r in egg])
             rulesets = sorted({r.ruleset for r in egg})
-            prog = [SCHEMA, ANALYSIS, *(f"(ruleset {rs})" for rs in rulesets), *(r.program() for r in egg), *g.lines]
+            prog = [SCHEMA, ANALYSIS, *(f"(ruleset {rs})" for rs in rulesets), *(r.program() for r in egg)]
             eg = bindings.EGraph()
-            eg.run_program(*eg.parse_program("\n".join(prog)))
+            if self.fast:  # the commands as tables read in bulk (egg_load: same e-graph, linear time)
+                eg.run_program(*eg.parse_program("\n".join(prog)))
+                with tempfile.TemporaryDirectory(prefix="mlir_opt_eqsat_") as facts:
+                    bulk = bulk_program(parse_schema(SCHEMA), g.lines, Path(facts))
+                    if bulk is not None:
+                        try:
+                            eg.run_program(*eg.parse_program(bulk))
+                        except bindings.EggSmolError as err:  # a bug here must not cost the search
+                            log.warning("eqsat: bulk loading failed (%s); sending the commands", err)
+                            bulk = None
+                            eg = bindings.EGraph()
+                            eg.run_program(*eg.parse_program("\n".join(prog)))
+                    if bulk is None:
+                        log.debug("eqsat: sending the translation as commands")
+                        eg.run_program(*eg.parse_program("\n".join(g.lines)))
+                stats["bulk_load"] = bulk is not None
+            else:  # one command per value (super-linear in egglog 13)
+                eg.run_program(*eg.parse_program("\n".join([*prog, *g.lines])))
             stats["translate_seconds"] = round(time.perf_counter() - t1, 3)
             stats["term_nodes"] = dict(sorted(g.kinds.items()))
             # 2. saturate
@@ -1670,7 +1805,7 @@ class EqSatSearch:
             graph = _EG(data, g)
             costs = _Costs(graph, g, self.roofline)
             stats.update(enodes=len(graph.nodes), eclasses=len(graph.classes), graphs_explored=len(graph.nodes))
-            sel, info = extract_ilp(graph, costs, time_limit_s=self.ilp_time_limit_s)
+            sel, info = extract_ilp(graph, costs, time_limit_s=self.ilp_time_limit_s, presolve=self.ilp_presolve)
             stats.update(info)
             stats["extraction_seconds"] = round(time.perf_counter() - t3, 3)
             if sel is None:
@@ -1707,8 +1842,10 @@ class EqSatSearch:
         for ctor, rule in (("Rs", "reshape-reshape"), ("Cat", "concat-of-slices"), ("Cat", "concat-of-elementwise"), ("SliceD", "slice-of-concat")):
             if rule in stats["rules"] and not (rule == "concat-of-elementwise" and "concat-of-slices" in stats["rules"]):
                 applied += [rule] * len(_gone(graph, real, ctor))
+        tc = time.perf_counter()
         nv = GraphView(out_model)
         cost_after = cost(out_model, nv)
+        stats["cost_seconds"] = round(t_cost + time.perf_counter() - tc, 3)
         stats["seconds"] = round(time.perf_counter() - t0, 3)
         if not cost_after <= cost_before:
             log.info("eqsat: extracted graph costs %.3f > %.3f; keeping the input", cost_after, cost_before)
