@@ -174,3 +174,13 @@ def test_first_batch_after_transfer_mixes_in_model_ranked_neighbours():
     # first_neighbours=False: the transferred schedules only, in transfer order
     only = ReuseStrategy(db, retime=0, first_neighbours=False).propose(sk, [], 6, random.Random(0))
     assert only == seeds[:6]
+
+
+def test_anchor_keys_first_of_each_kind_without_donor():
+    """tune_workloads gives anchors (the first workload of each kind with no donor) a larger share."""
+    conv = Workload.from_key("conv2d_nchw_fchw_1x30x30x128x3x3x128_s1_f32")
+    items = [(w.key, search_sketch(w)) for w in (PROJ, ATTN, conv)]
+    assert ReuseStrategy(Database(":memory:")).anchor_keys(items) == [PROJ.key, conv.key]
+    # a batch_matmul donor in the database: only the conv is an anchor
+    db = _donor_db(Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"))
+    assert ReuseStrategy(db).anchor_keys(items) == [conv.key]

@@ -229,6 +229,8 @@ class ReuseStrategy:
         threads, cpu_time: the re-timing's threads and clock (match the trials').
         anchor: a workload without a donor starts from :data:`ANCHOR_FAMILY` and is searched by
             the pruned neighbourhood search (``"family"``), or falls back to evolutionary search.
+        anchor_weight: in a multi-workload tune (:func:`~mlir_opt.ops.tuner.tune_workloads`), an
+            anchor's share of the budget is its weight times this (:meth:`anchor_keys`).
         first_neighbours: the first batch after transfer mixes the transferred schedules with their
             one-knob neighbours, ranked by the cost model (False: transferred schedules only).
 
@@ -243,12 +245,12 @@ class ReuseStrategy:
                  max_donors: int = 2, cost_model: bool = True, seed: int = 0, retime: int = 6,
                  retimed: dict | None = None, rounds: int = 7, db_target: str | None = None,
                  threads: int | None = None, cpu_time: bool = False, anchor: str = "family",
-                 first_neighbours: bool = True):
+                 first_neighbours: bool = True, anchor_weight: float = 2.0):
         if relation not in ("similar", "dominance"):
             raise ValueError(f"relation must be 'similar' or 'dominance', not {relation!r}")
         if anchor not in ("family", "evolutionary"):
             raise ValueError(f"anchor must be 'family' or 'evolutionary', not {anchor!r}")
-        self.anchor, self.first_neighbours = anchor, first_neighbours
+        self.anchor, self.first_neighbours, self.anchor_weight = anchor, first_neighbours, anchor_weight
         self.anchors: set[str] = set()
         self.db, self.target, self.k, self.relation, self.max_donors = db, target, k, relation, max_donors
         self.fallback = EvolutionaryStrategy(seed=seed)
@@ -345,6 +347,20 @@ class ReuseStrategy:
             if self.db.top_k(key, self.db_target, 1, sketch=sketch.name):
                 return True
         return False
+
+    def anchor_keys(self, items: list[tuple[str, Sketch]]) -> list[str]:
+        """The keys of ``items`` (``(key, sketch)`` in search order) that will be searched as anchors:
+        no donor in the database now and no earlier item that could be one (same op and element
+        types, same sketch, same extent names). :func:`~mlir_opt.ops.tuner.tune_workloads`
+        multiplies their share of the budget by ``anchor_weight``."""
+        out, groups = [], set()
+        for key, sk in items:
+            w = sk.workload
+            g = (w.kind, tuple(w.types), sk.name, tuple(sorted(transfer_extents(sk.name, w))))
+            if g not in groups and not self.has_donor(sk):
+                out.append(key)
+            groups.add(g)
+        return out
 
     def _feed(self, w: Workload, d: dict, t: float | None) -> None:
         tag = (w.key, _key(d))
