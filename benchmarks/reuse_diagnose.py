@@ -51,7 +51,9 @@ def main(argv=None) -> int:
 
         print(f"{key}: reference {ref:.3f} ms; random: {hits}/{len(rnd)} samples within 95 %, "
               f"best {rnd[0] if rnd else float('nan'):.3f} ms; reuse donors {donors.get(key, [])}"
-              + (f" (anchor: {rows[key].get('reuse_budget')} trials, first batch = the register-tile family)"
+              + (f" (anchor: {rows[key].get('reuse_budget')} trials, "
+                 + ("first batch = the register-tile family)" if data.get("reuse_anchor", "family") == "family"
+                    else "evolutionary fallback)")
                  if rows.get(key, {}).get("reuse_anchor") else ""))
         reuse = logs.get("reuse", [[]])[0]
         fixed = [i for i, (sk, d, _) in enumerate(reuse) if not d]
