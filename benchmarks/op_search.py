@@ -36,8 +36,14 @@ by wall time at the same threads. The trials are stored under a clock-tagged tar
 
 Random and evolutionary get a fresh in-memory database per workload. ``reuse`` (ETO-style) shares
 one database across the workloads in the order given, so each workload can start from schedules of
-the ones tuned before it whose extents dominate or are dominated by its own; the first workload of
-a run has no donor and falls back to evolutionary search.
+the ones tuned before it whose extents dominate or are dominated by its own. A workload with no
+donor (an *anchor*: the first of each kind in a run) starts from a hand-picked register-tile family
+(:data:`mlir_opt.ops.search.reuse.ANCHOR_FAMILY`) and gets ``--reuse-anchor-budget`` (2) times the
+budget; every one of those trials is counted as its own, and the transferred records it found after
+its own 95 % are charged to its users as donor surplus (:mod:`mlir_opt.ops.efficiency`). Two
+tables give trials to 95 %: per workload in both views (all trials | the searched sketch only),
+and per set; read the searched-sketch rows for reuse vs random *search* (the fixed, knob-less trials
+such as data tiling or img2col tie every strategy at trial 2 where they are within 95 %).
 """
 
 from __future__ import annotations
@@ -115,6 +121,15 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse-retime", type=int, default=6,
                     help="reuse: re-time each donor's top N side by side and transfer its top 3 by those "
                          "(0: by the search measurements); the re-timings are charged to the recipients")
+    ap.add_argument("--reuse-anchor-budget", type=float, default=2.0,
+                    help="reuse: a workload with no donor (an anchor) gets this many times --budget trials; "
+                         "they count as its own trials (default 2)")
+    ap.add_argument("--reuse-anchor", choices=["family", "evolutionary"], default="family",
+                    help="reuse: an anchor starts from the hand-picked register-tile family and is searched "
+                         "by the pruned neighbourhood search (family), or by evolutionary search")
+    ap.add_argument("--reuse-first", choices=["neighbours", "transferred"], default="neighbours",
+                    help="reuse: the first batch after transfer mixes in the transferred schedules' one-knob "
+                         "neighbours ranked by the cost model (neighbours), or holds transferred ones only")
     ap.add_argument("--efficiency-metric", choices=["retimed", "single"], default="retimed",
                     help="trials to 95 %%: re-timed side by side near-best schedules (retimed) or the "
                          "single search measurements (single, the old metric); both are saved")
@@ -153,7 +168,7 @@ def main(argv=None) -> int:
     from mlir_opt.ops.evaluate import Evaluator, build_schedule
     from mlir_opt.ops.schedule import Schedule
     from mlir_opt.ops.search.reuse import ReuseStrategy
-    from mlir_opt.ops.space import IMG2COL_FLAG, fixed_schedules
+    from mlir_opt.ops.space import IMG2COL_FLAG, fixed_schedules, search_sketch, sketches_for
     from mlir_opt.ops.tuner import MIN_GAIN, tune_workloads
     from mlir_opt.report import machine_info
 
@@ -166,6 +181,7 @@ def main(argv=None) -> int:
     reuse_db = Database(":memory:")
     runs, reuse_donors, reuse_used, searched, n_fixed = {}, {}, {}, {}, {}
     reuse_retimed, reuse_retime_cost, retimed, retimed_info = {}, {}, {}, {}
+    reuse_budget, reuse_anchor = {}, {}
     for key in keys:
         w = Workload.from_key(key)
         conv = isinstance(w, ConvWorkload)
@@ -179,10 +195,19 @@ def main(argv=None) -> int:
                 st = ReuseStrategy(reuse_db, ev.target.name, relation=args.reuse_relation,
                                    cost_model=not args.reuse_no_model, retime=args.reuse_retime,
                                    retimed=reuse_retimed, rounds=args.rounds, db_target=ev.db_target,
-                                   threads=threads, cpu_time=args.cpu_time) if strat == "reuse" else strat
+                                   threads=threads, cpu_time=args.cpu_time, anchor=args.reuse_anchor,
+                                   first_neighbours=args.reuse_first == "neighbours") \
+                    if strat == "reuse" else strat
+                budget = args.budget
+                if strat == "reuse":  # an anchor (no donor yet) gets a larger budget, counted as its own trials
+                    named = [s_ for s_ in sketches_for(w, ev.target.name) if s_.name == args.sketch and s_.knobs]
+                    anchor = not st.has_donor(named[0] if named else search_sketch(w, ev.target.name))
+                    reuse_anchor[key] = anchor
+                    budget = max(args.budget, round(args.budget * args.reuse_anchor_budget)) if anchor else args.budget
+                    reuse_budget[key] = budget
                 t0 = time.perf_counter()
-                with console.status(f"{key}: {strat} search, seed {sd} ({args.budget} trials)"):
-                    res, _ = tune_workloads({key: (w, 1.0)}, strategy=st, budget=args.budget, seed=sd,
+                with console.status(f"{key}: {strat} search, seed {sd} ({budget} trials)"):
+                    res, _ = tune_workloads({key: (w, 1.0)}, strategy=st, budget=budget, seed=sd,
                                             evaluator=ev, sketch=args.sketch)
                 ev.close()
                 r = res[key]
@@ -258,6 +283,8 @@ def main(argv=None) -> int:
             row[f"{strat}_seconds"] = secs
             row[f"{strat}_best"] = r.best.describe() if r.best else None
             row[f"{strat}_failures"] = r.failures
+        if "reuse" in found:
+            row["reuse_budget"], row["reuse_anchor"] = reuse_budget.get(key), reuse_anchor.get(key)
         rows[key] = row
         console.print(f"{key}: " + ", ".join(f"{k} {v.median_ms:.3f} ms" for k, v in times.items())
                       + f", torch {torch_t.median_ms:.3f} ms")
@@ -303,6 +330,37 @@ def main(argv=None) -> int:
                   f"{r['torch_ms']:.3f}", f"{r['iree_default_ms'] / best:.2f}×", f"{best / r['torch_ms']:.2f}×", *eff)
     out = Console(width=220)
     out.print(t)
+    # trials to 95 % per workload in both views side by side: all trials (IREE's default and the
+    # knob-less alternatives included, identical for every strategy) and the searched sketch only
+    vt = Table(title="Trials to 95 % of the best per workload: all trials | searched sketch only "
+                     f"(metric {args.efficiency_metric}; random = expected over the pooled seeds, "
+                     "reuse = own + donor share; '≥': censored, counted at trials run + 1)")
+    vt.add_column("workload", no_wrap=True)
+    if "reuse" in strats:
+        vt.add_column("reuse budget", justify="right")
+    for s in strats:
+        vt.add_column(f"{s} all", justify="right")
+        vt.add_column(f"{s} searched", justify="right")
+    for key in keys:
+        r, cells = rows[key], []
+        for s in strats:
+            for p in ("", "search_"):
+                if s == "random" and f"{p}random_expected_trials_to_95" in r:
+                    v, cap = r[f"{p}random_expected_trials_to_95"], r.get(f"{p}random_cap")
+                    cells.append(f"{v:.1f}" if v is not None else f"≥{cap}")
+                elif s == "reuse":
+                    v = r.get(f"{p}reuse_charged_trials_to_95")
+                    sh = r.get(f"{p}reuse_donor_share") or 0.0
+                    own = r.get(f"{p}reuse_trials_to_95")
+                    cells.append(f"{own}+{sh:.1f}" if v is not None and sh else
+                                 (f"{own}" if v is not None else f"≥{r.get(f'{p}reuse_trials', 0) + 1}"))
+                else:
+                    v = r.get(f"{p}{s}_trials_to_95")
+                    cells.append(f"{v}" if v is not None else f"≥{r.get(f'{p}{s}_trials', 0) + 1}")
+        head = [key] + ([f"{reuse_budget.get(key, args.budget)}" + (" anchor" if reuse_anchor.get(key) else "")]
+                        if "reuse" in strats else [])
+        vt.add_row(*head, *cells)
+    out.print(vt)
     out.print(f"'d': the tuned pick was not faster than IREE's default by {1 - MIN_GAIN:.0%} (paired median over the "
               "interleaved rounds, or already in the search), so the tuner keeps the default: its time is shown. "
               "trials→95%: random = expected over the pooled random trials (one run's figure in brackets); "
@@ -344,6 +402,8 @@ def main(argv=None) -> int:
                                          "retimed": retimed_info, "reuse_retimed": reuse_retimed,
                                          "reuse_retime_cost": reuse_retime_cost,
                                          "efficiency_metric": args.efficiency_metric,
+                                         "reuse_anchor_budget": args.reuse_anchor_budget,
+                                         "reuse_anchor": args.reuse_anchor, "reuse_first": args.reuse_first,
                                          "retime_within": args.retime_within,
                                          "retime_max": args.retime_max}, indent=2) + "\n")
     return 0

@@ -34,6 +34,7 @@ def main(argv=None) -> int:
         print("no trial logs in this file (written before op_search.py saved them)", file=sys.stderr)
         return 1
     donors = data.get("reuse_donors", {})
+    rows = {r["workload"]: r for r in data.get("rows", [])}
     for key, by in data["logs"].items():
         flat = [(s, i) for s, ls in by.items() for i in range(len(ls))]
         hl = harmonize([by[s][i] for s, i in flat])
@@ -49,7 +50,11 @@ def main(argv=None) -> int:
             return 100.0 * sum(1 for x in rnd if x < t) / max(1, len(rnd))
 
         print(f"{key}: reference {ref:.3f} ms; random: {hits}/{len(rnd)} samples within 95 %, "
-              f"best {rnd[0] if rnd else float('nan'):.3f} ms; reuse donors {donors.get(key, [])}")
+              f"best {rnd[0] if rnd else float('nan'):.3f} ms; reuse donors {donors.get(key, [])}"
+              + (f" (anchor: {rows[key].get('reuse_budget')} trials, "
+                 + ("first batch = the register-tile family)" if data.get("reuse_anchor", "family") == "family"
+                    else "evolutionary fallback)")
+                 if rows.get(key, {}).get("reuse_anchor") else ""))
         reuse = logs.get("reuse", [[]])[0]
         fixed = [i for i, (sk, d, _) in enumerate(reuse) if not d]
         start = max(fixed, default=-1) + 1

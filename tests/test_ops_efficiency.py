@@ -138,3 +138,33 @@ def test_donor_retiming_is_charged_to_its_users_once():
     # A's surplus (6 - 4) plus its 6 re-timed schedules, split between B and C
     assert ch["B"].share == ch["C"].share == pytest.approx(4.0) and ch["A"].share == 0
     assert sum(c.total for c in ch.values()) == pytest.approx(4 + 2 + 3 + 2 + 6)
+
+
+def test_anchor_extra_budget_counts_as_its_own_trials():
+    """An anchor run with twice random's budget (op_search.py --reuse-anchor-budget 2): all its trials
+    count — its own trials-to-95 as they fall, and the transferred records found after its own 95 %
+    as surplus charged to its users; a censored anchor is capped at its (larger) trial count + 1."""
+    from mlir_opt.ops.efficiency import efficiency
+
+    def L(*ts, tag="u"):
+        return [("default", {}, 2.0)] + [("t", {tag: i}, t) for i, t in enumerate(ts)]
+
+    runs = {"A": {"random": [L(1.5, 1.4, 1.3, 1.2, tag="r")],
+                  "reuse": [L(1.9, 1.8, 1.7, 1.6, 1.5, 0.9, 1.1, 1.0)]},  # 8 proposals: 2x the budget
+            "B": {"random": [L(1.5, 1.2, 0.8, 1.4, tag="r")], "reuse": [L(0.8, 1.6, 1.7, 1.9)]}}
+    kw = dict(n_fixed={"A": 1, "B": 1}, searched={"A": "t", "B": "t"}, donors={"B": ["A"]},
+              transferred={"A": [("t", {"u": 5}), ("t", {"u": 7})]})
+    e = efficiency(runs, ["A", "B"], **kw)
+    # A reached 0.9 at trial 7 (1 fixed + 6 proposals), beyond random's 5 trials; random never reached
+    assert e["A"]["reuse_trials"] == 9 and e["A"]["reuse_trials_to_95"] == 7
+    assert e["A"]["random_expected_trials_to_95"] is None and e["A"]["random_cap"] == 6
+    # B used A's {"u": 7}, found at A's trial 9 > 7: a surplus of 2 charged to B
+    assert e["B"]["reuse_trials_to_95"] == 2 and e["B"]["reuse_donor_share"] == 2
+    assert e["B"]["reuse_charged_trials_to_95"] == 4
+    # the anchor censored: capped at its own 9 trials + 1 by op_search's summary, and no surplus
+    runs["A"]["reuse"] = [L(1.9, 1.8, 1.7, 1.6, 1.5, 1.3, 1.1, 1.0)]
+    runs["A"]["random"] = [L(1.5, 0.8, 1.3, 1.2, tag="r")]  # the reference (0.8) now from random
+    e = efficiency(runs, ["A", "B"], **kw)
+    assert e["A"]["reuse_trials_to_95"] is None and e["A"]["reuse_trials"] == 9
+    assert e["A"]["random_expected_trials_to_95"] == pytest.approx(1 + 5 / 2)
+    assert e["B"]["reuse_donor_share"] == 0 and e["B"]["reuse_charged_trials_to_95"] == 2

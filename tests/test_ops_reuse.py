@@ -37,7 +37,7 @@ def test_nearest_valid_and_relative_tiles():
 
 def test_reuse_similar_donor_model_and_sequential_tuning():
     """Two workloads with no dominance relation, tuned by reuse in one call: the heavier one first
-    (no donor: evolutionary fallback), then the lighter one starts from its schedules."""
+    (no donor: an anchor, started from the register-tile family), then the lighter one starts from its schedules."""
     db = Database(":memory:")
     strat = ReuseStrategy(db, k=2)
     assert strat.order([("a", ATTN, 1.0), ("p", PROJ, 3.0)]) == ["p", "a"]
@@ -45,6 +45,12 @@ def test_reuse_similar_donor_model_and_sequential_tuning():
                             reps=2)
     assert strat.donors[PROJ.key] == [] and strat.donors[ATTN.key] == [PROJ.key]
     recs = {k: db.records(k, "llvm-cpu") for k in (PROJ.key, ATTN.key)}
+    # the anchor (no donor) measured the hand-picked register-tile family first
+    from mlir_opt.ops.search.reuse import anchor_seeds
+
+    assert strat.anchors == {PROJ.key}
+    proj = [r.decisions for r in recs[PROJ.key] if r.sketch == "double_tiling"]
+    assert proj[0] == anchor_seeds(search_sketch(PROJ))[0]
     searched = [r for r in recs[ATTN.key] if r.sketch == "double_tiling"]
     # sequential: every record of the anchor's search precedes the recipient's proposals
     assert max(r.id for r in recs[PROJ.key]) < min(r.id for r in searched)
@@ -91,3 +97,90 @@ def test_neighbourhood_spreads_over_knobs():
     assert set(order[3:]) == {0, 4}
     # with nothing measured the given order stands
     assert _spread_knobs([4, 2, 0], cands, best, []) == [4, 2, 0]
+
+
+def _donor_db(donor: Workload, target: str = "llvm-cpu") -> Database:
+    """A database holding a donor's searched-sketch records. The times are a fixed function of the
+    decisions (data for the pure-logic tests below; nothing is compiled or timed)."""
+    from mlir_opt.db import Record
+
+    db = Database(":memory:")
+    db.add_workload(donor.key, donor.kind, donor.to_dict())
+    sk = search_sketch(donor)
+    rng = random.Random(3)
+    for _ in range(12):
+        d = sk.sample(rng)
+        ms = 1.0 + abs(d["vec_n"] - 16) / 16 + abs(d["vec_m"] - 8) / 8 + 0.1 * d["vec_k"]
+        db.commit(Record(donor.key, target, sk.name, d, median_ms=ms, times_ms=[ms]))
+    return db
+
+
+def test_anchor_starts_from_the_register_tile_family():
+    """A workload with no donor (an anchor) measures the hand-picked family first, fitted to its
+    extents, then searches the neighbourhood of its best; anchor="evolutionary" keeps the old fallback."""
+    from mlir_opt.ops.search.reuse import ANCHOR_FAMILY, anchor_seeds
+
+    conv = Workload.from_key("conv2d_nchw_fchw_1x30x30x128x3x3x128_s1_f32")
+    for w in (Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"), conv, ATTN):
+        sk = search_sketch(w)
+        seeds = anchor_seeds(sk)
+        assert seeds and all(sk.validate(d) is None for d in seeds)
+        assert len({tuple(sorted(d.items())) for d in seeds}) == len(seeds)
+        assert seeds[0] == nearest_valid(sk, ANCHOR_FAMILY[sk.name][0])
+    sk = search_sketch(Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"))
+    assert anchor_seeds(sk)[0] == ANCHOR_FAMILY["double_tiling"][0]  # every option exists at 768x768
+    strat = ReuseStrategy(Database(":memory:"), retime=0)
+    assert not strat.has_donor(sk)
+    first = strat.propose(sk, [], 4, random.Random(0))
+    assert first == anchor_seeds(sk)[:4] and strat.anchors == {sk.workload.key}
+    hist = [(d, 1.0 + i) for i, d in enumerate(first)]  # the family's first member measured fastest
+    nxt = strat.propose(sk, hist, 4, random.Random(0))
+    assert len(nxt) == 4 and all(sk.validate(d) is None for d in nxt)
+    assert not {tuple(sorted(d.items())) for d in nxt} & {tuple(sorted(d.items())) for d in first}
+    # all but (at most) the one exploration pick are one knob from a measured schedule or crossovers
+    # of measured ones: each value comes from some measured schedule or differs in one knob
+    near = sum(1 for d in nxt if min(sum(d[k] != b[k] for k in d) for b, _ in hist) == 1)
+    assert near >= 2
+    evo = ReuseStrategy(Database(":memory:"), retime=0, anchor="evolutionary")
+    assert evo.propose(sk, [], 4, random.Random(0)) != first and not evo.anchors
+    with pytest.raises(ValueError):
+        ReuseStrategy(anchor="bogus")
+
+
+def test_first_batch_after_transfer_mixes_in_model_ranked_neighbours():
+    donor = Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32")
+    rec = Workload.from_key("batch_matmul_1x128x3072x768_f32xf32xf32")
+    sk = search_sketch(rec)
+    db = _donor_db(donor)
+    strat = ReuseStrategy(db, retime=0)
+    assert strat.has_donor(sk)
+    seeds = strat.transferred(sk)
+    assert len(seeds) >= 3 and strat.model.trained
+    strat = ReuseStrategy(db, retime=0)
+    batch = strat.propose(sk, [], 6, random.Random(0))
+    assert len(batch) == 6 and all(sk.validate(d) is None for d in batch)
+    assert batch[:3] == seeds[:3] and strat.donors[rec.key] == [donor.key] and not strat.anchors
+    # the rest: the model's best among the other transferred schedules and the head's one-knob neighbours
+    key = lambda d: tuple(sorted(d.items()))  # noqa: E731
+    pool, taken = [], {key(d) for d in seeds[:3]}
+    for d in seeds[3:] + strat._neighbours(sk, seeds[:3]):
+        if key(d) not in taken:
+            taken.add(key(d))
+            pool.append(d)
+    scores = strat.model.predict([rec] * len(pool), pool)
+    want = [pool[i] for i in sorted(range(len(pool)), key=lambda i: scores[i])[:3]]
+    assert batch[3:] == want
+    assert any(key(d) not in {key(s) for s in seeds} for d in batch[3:])  # a neighbour made it in
+    # first_neighbours=False: the transferred schedules only, in transfer order
+    only = ReuseStrategy(db, retime=0, first_neighbours=False).propose(sk, [], 6, random.Random(0))
+    assert only == seeds[:6]
+
+
+def test_anchor_keys_first_of_each_kind_without_donor():
+    """tune_workloads gives anchors (the first workload of each kind with no donor) a larger share."""
+    conv = Workload.from_key("conv2d_nchw_fchw_1x30x30x128x3x3x128_s1_f32")
+    items = [(w.key, search_sketch(w)) for w in (PROJ, ATTN, conv)]
+    assert ReuseStrategy(Database(":memory:")).anchor_keys(items) == [PROJ.key, conv.key]
+    # a batch_matmul donor in the database: only the conv is an anchor
+    db = _donor_db(Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"))
+    assert ReuseStrategy(db).anchor_keys(items) == [conv.key]

@@ -35,7 +35,10 @@ Used by ``benchmarks/op_search.py``. Definitions (per workload):
   set, the charges are the set's own trials-to-95 plus the surplus of every donor that a workload
   relied on, so nothing is counted twice or left out. ``L`` covers everything reuse learned from a
   donor: :class:`~mlir_opt.ops.search.reuse.ReuseStrategy` trains its cost model only on the donor
-  records measured up to the last schedule it transferred (``ReuseStrategy.used``). Evolutionary search (a fresh database per
+  records measured up to the last schedule it transferred (``ReuseStrategy.used``). An anchor
+  run with a larger budget (``op_search.py --reuse-anchor-budget``) is charged the same way: its own
+  trials-to-95 as they fall (a censored anchor at its own, larger trial count + 1), and every
+  transferred record it found after its own 95 % as its users' surplus. Evolutionary search (a fresh database per
   workload) uses no other workload's trials and is charged its own trials only.
 """
 

@@ -208,18 +208,23 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
                 progress(f"default {k}", done, budget)
         start = {k: r.trials for k, r in results.items()}
         left = max(0, budget - done)
-        total_w = sum(max(r.weight, 1e-9) for r in results.values())
-        quota = {k: max(2, round(left * max(r.weight, 1e-9) / total_w)) for k, r in results.items()}
         # Reuse searches one workload after the other (anchors first, :meth:`ReuseStrategy.order`),
         # so that later workloads find the earlier ones in the database as donors; other
         # strategies go round-robin over the workloads.
         seq = strat.order([(k, r.workload, r.weight) for k, r in results.items()]) \
             if callable(getattr(strat, "order", None)) else None
+        wt = {k: max(r.weight, 1e-9) for k, r in results.items()}
+        if seq is not None and callable(getattr(strat, "anchor_keys", None)):
+            # anchors (no donor before them) get a larger share: later workloads inherit their bests
+            for k in strat.anchor_keys([(k, sketch[k]) for k in seq]):
+                wt[k] *= getattr(strat, "anchor_weight", 1.0)
+        total_w = sum(wt.values())
+        quota = {k: max(2, round(left * wt[k] / total_w)) for k in results}
         if seq is not None and sum(quota.values()) > left:
             # one after the other, rounded-up quotas would starve the last (lightest) workloads:
             # each gets 2 (while the budget lasts), the rest is split by weight, rounded down
             spare = max(0, left - 2 * len(seq))
-            quota = {k: min(2, max(0, left - 2 * i)) + int(spare * max(results[k].weight, 1e-9) / total_w)
+            quota = {k: min(2, max(0, left - 2 * i)) + int(spare * wt[k] / total_w)
                      for i, k in enumerate(seq)}
             quota[seq[0]] += max(0, left - sum(quota.values()))  # the rounding remainder to the first
         while done < budget:

@@ -33,8 +33,23 @@ dominate, or are all dominated by, the new operator's, and prunes the space arou
   cost model, one proposal per batch (of three or more) picked at random from that pool so the
   model keeps learning.
 
-With no donor it falls back to evolutionary search. :meth:`ReuseStrategy.order` gives the order
-in which a tuner should search several workloads so that later ones find donors (anchors first).
+* **First batch after transfer** (``first_neighbours``, default on): the first ``ceil(n / 2)``
+  transferred schedules (the nearest donor's best first, the rest by the model), then, competing for
+  the rest of the batch, the other transferred schedules and every one-knob neighbour of the first
+  ones, ranked by the cost model (trained on the donors' records). On BERT's 768x768 matmul
+  (2026-11-26) the best schedule was a one-knob neighbour of a transferred one that the later
+  neighbourhood reached only at trial 24.
+* **Anchor** (a workload with no donor; ``anchor="family"``, the default): instead of the
+  evolutionary fallback, the first batch is a hand-picked *register-tile family*
+  (:data:`ANCHOR_FAMILY`: register tiles sized to the CPU's vector registers, moderate cache-level
+  outer tiles, snapped to the workload's valid options), and the search goes on as the pruned
+  neighbourhood search above, around the best measured. ``anchor="evolutionary"`` restores the
+  old fallback. :meth:`ReuseStrategy.has_donor` tells a caller in advance whether a workload is an
+  anchor (``benchmarks/op_search.py --reuse-anchor-budget`` gives anchors a larger budget, counted
+  as their own trials).
+
+:meth:`ReuseStrategy.order` gives the order in which a tuner should search several workloads so
+that later ones find donors (anchors first).
 """
 
 from __future__ import annotations
@@ -49,11 +64,49 @@ from ..space import Sketch
 from .base import History, register, unseen
 from .evolutionary import EvolutionaryStrategy
 
-__all__ = ["ReuseStrategy", "dominates", "nearest_valid", "scaled_tiles", "transfer_extents", "log_distance"]
+__all__ = ["ANCHOR_FAMILY", "anchor_seeds", "ReuseStrategy", "dominates", "nearest_valid", "scaled_tiles", "transfer_extents", "log_distance"]
 
 #: Knob-name prefixes of outer (distribution / workgroup) tiles: scaled with the extents when a
 #: schedule is transferred relatively; the suffix names the dimension (``dist_m`` tiles ``M``).
 OUTER_TILES = ("dist_", "wg_")
+
+
+#: Hand-picked first schedules for an anchor (a workload with no donor), per sketch: a family of
+#: register tiles sized to the target's vector registers, with moderate outer tiles. The register
+#: tiles: ``vec_n`` = 2 vectors of 8 fp32 lanes (AVX2, this machine; one AVX-512 vector), ``vec_m``
+#: 4–8 rows so that ``vec_m × vec_n / 8`` accumulators fit the 16 vector registers (8x16 exactly
+#: fills them, 16x16 spills), ``vec_k`` 2–8 (reduction unroll); outer tiles 64 x 128 (a 64xK A-panel
+#: and a Kx128 B-panel per workgroup, L2-sized for K ≤ 1024), and a 256-wide ``dist_n`` variant.
+#: Snapped to each workload's valid options by :func:`nearest_valid`, duplicates dropped. The
+#: evidence for the choice (2026-11-26 CPU-time runs, docs/op-level.md): the fastest schedules of
+#: the three ResNet quick convs shared vec_n 16 / vec_k 8; BERT's best were vec 8x16 / 16x16.
+#: This is a prior about the hardware, not about one workload; the neighbourhood search after it
+#: moves every knob.
+ANCHOR_FAMILY: dict[str, tuple[dict, ...]] = {
+    "double_tiling": (
+        dict(dist_m=64, dist_n=128, vec_m=8, vec_n=16, vec_k=8),
+        dict(dist_m=64, dist_n=128, vec_m=4, vec_n=16, vec_k=8),
+        dict(dist_m=128, dist_n=256, vec_m=8, vec_n=16, vec_k=2),
+        dict(dist_m=64, dist_n=256, vec_m=4, vec_n=32, vec_k=4),
+    ),
+    "img2col_tiling": (
+        dict(dist_m=64, dist_n=128, vec_m=8, vec_n=16, vec_k=8, cache_n=0, peel=0),
+        dict(dist_m=64, dist_n=128, vec_m=4, vec_n=16, vec_k=8, cache_n=0, peel=0),
+        dict(dist_m=128, dist_n=256, vec_m=8, vec_n=16, vec_k=2, cache_n=0, peel=0),
+        dict(dist_m=64, dist_n=256, vec_m=4, vec_n=32, vec_k=4, cache_n=0, peel=0),
+    ),
+}
+
+
+def anchor_seeds(sketch: Sketch) -> list[dict]:
+    """:data:`ANCHOR_FAMILY` of ``sketch`` fitted to its workload (valid, distinct; [] if none)."""
+    out, seen = [], set()
+    for want in ANCHOR_FAMILY.get(sketch.name, ()):
+        d = nearest_valid(sketch, want)
+        if d is not None and _key(d) not in seen:
+            seen.add(_key(d))
+            out.append(d)
+    return out
 
 
 def dominates(a: dict[str, int], b: dict[str, int]) -> bool:
@@ -174,8 +227,14 @@ class ReuseStrategy:
         db_target: the target string the donors' records are stored under (default ``target``;
             an evaluator's ``db_target`` when trials are timed by CPU time).
         threads, cpu_time: the re-timing's threads and clock (match the trials').
+        anchor: a workload without a donor starts from :data:`ANCHOR_FAMILY` and is searched by
+            the pruned neighbourhood search (``"family"``), or falls back to evolutionary search.
+        anchor_weight: in a multi-workload tune (:func:`~mlir_opt.ops.tuner.tune_workloads`), an
+            anchor's share of the budget is its weight times this (:meth:`anchor_keys`).
+        first_neighbours: the first batch after transfer mixes the transferred schedules with their
+            one-knob neighbours, ranked by the cost model (False: transferred schedules only).
 
-    After :meth:`transferred`, ``donors[key]`` lists the donors of workload ``key`` and
+    After :meth:`transferred`, ``anchors`` holds the keys searched as anchors, ``donors[key]`` lists the donors of workload ``key`` and
     ``used[donor]`` the donor's records (``(sketch, decisions)``) reuse relied on: its transferred
     schedules; the cost model saw only the donor records measured up to the last of them.
     """
@@ -185,9 +244,14 @@ class ReuseStrategy:
     def __init__(self, db=None, target: str = "llvm-cpu", k: int = 3, relation: str = "similar",
                  max_donors: int = 2, cost_model: bool = True, seed: int = 0, retime: int = 6,
                  retimed: dict | None = None, rounds: int = 7, db_target: str | None = None,
-                 threads: int | None = None, cpu_time: bool = False):
+                 threads: int | None = None, cpu_time: bool = False, anchor: str = "family",
+                 first_neighbours: bool = True, anchor_weight: float = 2.0):
         if relation not in ("similar", "dominance"):
             raise ValueError(f"relation must be 'similar' or 'dominance', not {relation!r}")
+        if anchor not in ("family", "evolutionary"):
+            raise ValueError(f"anchor must be 'family' or 'evolutionary', not {anchor!r}")
+        self.anchor, self.first_neighbours, self.anchor_weight = anchor, first_neighbours, anchor_weight
+        self.anchors: set[str] = set()
         self.db, self.target, self.k, self.relation, self.max_donors = db, target, k, relation, max_donors
         self.fallback = EvolutionaryStrategy(seed=seed)
         self.model = GBTCostModel(seed=seed) if cost_model else None
@@ -274,6 +338,30 @@ class ReuseStrategy:
         out.sort(key=lambda x: (x[0], x[1]))
         return out
 
+    def has_donor(self, sketch: Sketch) -> bool:
+        """Whether ``sketch.workload`` has a donor candidate in the database now (else: an anchor).
+        Does not re-time or transfer anything."""
+        if self.db is None:
+            return False
+        for _, key, _ in self._candidates(sketch):
+            if self.db.top_k(key, self.db_target, 1, sketch=sketch.name):
+                return True
+        return False
+
+    def anchor_keys(self, items: list[tuple[str, Sketch]]) -> list[str]:
+        """The keys of ``items`` (``(key, sketch)`` in search order) that will be searched as anchors:
+        no donor in the database now and no earlier item that could be one (same op and element
+        types, same sketch, same extent names). :func:`~mlir_opt.ops.tuner.tune_workloads`
+        multiplies their share of the budget by ``anchor_weight``."""
+        out, groups = [], set()
+        for key, sk in items:
+            w = sk.workload
+            g = (w.kind, tuple(w.types), sk.name, tuple(sorted(transfer_extents(sk.name, w))))
+            if g not in groups and not self.has_donor(sk):
+                out.append(key)
+            groups.add(g)
+        return out
+
     def _feed(self, w: Workload, d: dict, t: float | None) -> None:
         tag = (w.key, _key(d))
         if self.model is None or t is None or tag in self._fed:
@@ -345,15 +433,22 @@ class ReuseStrategy:
     def propose(self, sketch: Sketch, history: History, n: int, rng: random.Random) -> list[dict]:
         w = sketch.workload
         if w.key not in self._seeds:
-            self._seeds[w.key] = self.transferred(sketch)
+            seeds = self.transferred(sketch)
+            if not seeds and self.anchor == "family":
+                seeds = anchor_seeds(sketch)
+                if seeds:
+                    self.anchors.add(w.key)
+            self._seeds[w.key] = seeds
         seeds = self._seeds[w.key]
         if not seeds:
             return self.fallback.propose(sketch, history, n, rng)
         for d, t in history:
             self._feed(w, d, t)
         seen = {_key(d) for d, _ in history}
-        # the first batch: transferred schedules only (nearest donor's best first)
         picked = [d for d in seeds if _key(d) not in seen][:n] if not history else []
+        if picked and self.first_neighbours and w.key not in self.anchors and len(picked) > 1:
+            return self._first_batch(sketch, seeds, n)
+        # the first batch: the transferred (or anchor-family) schedules only
         if len(picked) == n:
             return picked
         ok = sorted([(t, d) for d, t in history if t is not None], key=lambda x: x[0])
@@ -388,6 +483,26 @@ class ReuseStrategy:
         chosen = order[: need - n_explore]
         chosen += rng.sample(order[need - n_explore:], n_explore)
         return picked + [uniq[i] for i in chosen]
+
+    def _first_batch(self, sketch: Sketch, seeds: list[dict], n: int) -> list[dict]:
+        """The first batch after transfer: the first ``ceil(n / 2)`` transferred schedules, then the
+        other transferred ones and the one-knob neighbours of the first ones, by the cost model
+        (without a trained model: transferred first, then neighbours in knob order)."""
+        w = sketch.workload
+        head = seeds[: (n + 1) // 2]
+        taken = {_key(d) for d in head}
+        pool = []
+        for d in seeds[len(head):] + self._neighbours(sketch, head):
+            if _key(d) not in taken:
+                taken.add(_key(d))
+                pool.append(d)
+        need = n - len(head)
+        if not pool or need <= 0:
+            return head
+        if self.model is not None and self.model.trained:
+            scores = self.model.predict([w] * len(pool), pool)
+            pool = [pool[i] for i in sorted(range(len(pool)), key=lambda i: scores[i])]
+        return head + pool[:need]
 
     # -- ordering across workloads --------------------------------------------------------------
 
