@@ -38,7 +38,7 @@ Random and evolutionary get a fresh in-memory database per workload. ``reuse`` (
 one database across the workloads in the order given, so each workload can start from schedules of
 the ones tuned before it whose extents dominate or are dominated by its own. A workload with no
 donor (an *anchor*: the first of each kind in a run) starts from a hand-picked register-tile family
-(:data:`mlir_opt.ops.search.reuse.ANCHOR_FAMILY`) and gets ``--reuse-anchor-budget`` (2) times the
+(:data:`mlir_opt.ops.search.reuse.ANCHOR_FAMILY`) and gets ``--reuse-anchor-budget`` (default 1) times the
 budget; every one of those trials is counted as its own, and the transferred records it found after
 its own 95 % are charged to its users as donor surplus (:mod:`mlir_opt.ops.efficiency`). Two
 tables give trials to 95 %: per workload in both views (all trials | the searched sketch only),
@@ -121,9 +121,10 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse-retime", type=int, default=6,
                     help="reuse: re-time each donor's top N side by side and transfer its top 3 by those "
                          "(0: by the search measurements); the re-timings are charged to the recipients")
-    ap.add_argument("--reuse-anchor-budget", type=float, default=2.0,
+    ap.add_argument("--reuse-anchor-budget", type=float, default=1.0,
                     help="reuse: a workload with no donor (an anchor) gets this many times --budget trials; "
-                         "they count as its own trials (default 2)")
+                         "they count as its own trials (default 1: in one run under load 2x was worse than the old "
+                         "behaviour on both quick sets, 1x better on resnet50; docs/op-level.md)")
     ap.add_argument("--reuse-anchor", choices=["family", "evolutionary"], default="family",
                     help="reuse: an anchor starts from the hand-picked register-tile family and is searched "
                          "by the pruned neighbourhood search (family), or by evolutionary search")

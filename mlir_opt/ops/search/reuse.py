@@ -230,7 +230,8 @@ class ReuseStrategy:
         anchor: a workload without a donor starts from :data:`ANCHOR_FAMILY` and is searched by
             the pruned neighbourhood search (``"family"``), or falls back to evolutionary search.
         anchor_weight: in a multi-workload tune (:func:`~mlir_opt.ops.tuner.tune_workloads`), an
-            anchor's share of the budget is its weight times this (:meth:`anchor_keys`).
+            anchor's share of the budget is its weight times this (:meth:`anchor_keys`; default 1: a
+            2x anchor budget measured worse, docs/op-level.md).
         first_neighbours: the first batch after transfer mixes the transferred schedules with their
             one-knob neighbours, ranked by the cost model (False: transferred schedules only).
 
@@ -245,7 +246,7 @@ class ReuseStrategy:
                  max_donors: int = 2, cost_model: bool = True, seed: int = 0, retime: int = 6,
                  retimed: dict | None = None, rounds: int = 7, db_target: str | None = None,
                  threads: int | None = None, cpu_time: bool = False, anchor: str = "family",
-                 first_neighbours: bool = True, anchor_weight: float = 2.0):
+                 first_neighbours: bool = True, anchor_weight: float = 1.0):
         if relation not in ("similar", "dominance"):
             raise ValueError(f"relation must be 'similar' or 'dominance', not {relation!r}")
         if anchor not in ("family", "evolutionary"):
