@@ -76,6 +76,10 @@ class Expander:
         #: re-match only the anchors a rewrite may have changed (:mod:`.matching`); exact, speed only
         self.incremental_match = False
         self.match_reused = self.match_rerun = 0
+        #: children take over their parent's node hashes where the input cone is unchanged, and the
+        #: roofline memoizes each op's dispatch FLOPs/bytes by node hash; exact, speed only
+        self.incremental_cost = False
+        self.hashes_inherited = 0
         #: ``time.perf_counter()`` after which no rewrite is started or costed (None: no limit)
         self.deadline: float | None = None
         #: most graphs to explore (None: no limit); ``expand`` stops yielding once reached
@@ -104,6 +108,8 @@ class Expander:
         return True
 
     def start(self, model: Model) -> Candidate:
+        if self.incremental_cost and self.memo.dispatch is None:
+            self.memo.dispatch = {}
         view = GraphView(model, memo=self.memo)
         self.seen.add(view.structural_hash())
         self.explored += 1
@@ -147,6 +153,7 @@ class Expander:
             if self.incremental or self.track:
                 view = GraphView(new, memo=self.memo, parent=cand.view, pre=pre, erased=erased,
                                  reuse=self.incremental)
+                view.inherit_hashes = self.incremental_cost and self.incremental
             else:
                 view = GraphView(new, memo=self.memo)
             h = view.structural_hash()
@@ -156,6 +163,7 @@ class Expander:
                 return
             self.seen.add(h)
             self.explored += 1
+            self.hashes_inherited += view.hashes_inherited
             child = Candidate(new, view, self.cost(new, view), cand.seq + [rule.name],
                               step=Step(idx, rule.name, tuple(m.ops)))
             if self.incremental_match and (self.incremental or self.track):
@@ -178,6 +186,8 @@ class Expander:
             st.update(self.cost.stats())
         if self.incremental_match:
             st["match_anchors_reused"], st["match_anchors_rerun"] = self.match_reused, self.match_rerun
+        if self.incremental_cost:
+            st["hashes_inherited"] = self.hashes_inherited
         if self.stopped:
             st["stop_reason"] = self.stopped
         if self.skipped:
