@@ -36,10 +36,12 @@ class GreedySearch:
 
     def __init__(self, *, rules=None, cost: CostModel | None = None, max_steps: int = 50,
                  time_limit_s: float = 120.0, verify: bool = True, incremental: bool = True,
-                 incremental_match: bool = True, incremental_cost: bool = True):
+                 incremental_match: bool = True, incremental_cost: bool = True,
+                 fast_clone: bool = True):
         self.incremental = incremental
         self.incremental_match = incremental_match
         self.incremental_cost = incremental_cost
+        self.fast_clone = fast_clone
         self.rule_names = rules
         self.cost = cost
         self.max_steps = max_steps
@@ -53,6 +55,7 @@ class GreedySearch:
         ex = Expander(rules, cost)
         ex.incremental_match = self.incremental_match
         ex.incremental_cost = self.incremental_cost
+        ex.fast_clone = self.fast_clone
         ex.incremental = self.incremental
         ex.limit(time_limit_s=self.time_limit_s, t0=t0)
         start = cur = ex.start(prepare(model))
