@@ -128,7 +128,7 @@ class Expander:
         return True
 
     def start(self, model: Model) -> Candidate:
-        if self.incremental_cost and self.memo.dispatch is None:
+        if self.incremental_cost and self.memo is not None and self.memo.dispatch is None:
             self.memo.dispatch = {}
         view = GraphView(model, memo=self.memo)
         self.seen.add(view.structural_hash())

@@ -137,6 +137,7 @@ class OCGGSSearch:
                                           "incremental": self.incremental,
                                           "incremental_match": self.incremental_match,
                                           "incremental_cost": self.incremental_cost,
+                                          "fast_clone": self.fast_clone,
                                           "pruned_rewrites": pruned}
         if interrupted:
             stats["interrupted"] = True
