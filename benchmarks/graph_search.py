@@ -67,7 +67,7 @@ def _models(arg: str) -> list[str]:
 
 AB_OFF = " (off)"
 #: the speed-up switches ``--ab`` turns off (``--ab-off`` picks some of them)
-AB_SWITCHES = ("prune", "incremental", "incremental_match")
+AB_SWITCHES = ("prune", "incremental", "incremental_match", "incremental_cost", "fast_clone")
 _AB_CHOSEN: list[str] = list(AB_SWITCHES)
 
 

@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-incremental-match", action="store_true",
                    help="greedy/backtrack/ocggs: match every rule on every candidate's whole graph instead of "
                         "re-matching only around each rewrite (slower, same result)")
+    p.add_argument("--no-incremental-cost", action="store_true",
+                   help="greedy/backtrack/ocggs: hash and cost every candidate from scratch, and clone it through "
+                        "bytecode (slower, same result)")
     p.add_argument("--op-search", default="none", choices=["none", "random", "evolutionary", "reuse"],
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
@@ -301,8 +304,10 @@ def _graph_options(args) -> dict | None:
         opts["incremental"] = False
     if args.no_incremental_match:
         opts["incremental_match"] = False
+    if args.no_incremental_cost:
+        opts["incremental_cost"] = opts["fast_clone"] = False
     if opts and args.graph_search in ("none", "eqsat"):
-        raise MlirOptError(f"--no-graph-prune/--no-incremental/--no-incremental-match apply to greedy, backtrack and ocggs, "
+        raise MlirOptError(f"--no-graph-prune/--no-incremental/--no-incremental-match/--no-incremental-cost apply to greedy, backtrack and ocggs, "
                            f"not --graph-search {args.graph_search}")
     return opts or None
 

@@ -95,21 +95,24 @@ def _cli(*args):
 def test_cli_graph_switches_bad_use_is_one_line(chain2, tmp_path):
     for strategy, flag, msg in (("greedy", "--no-graph-prune", "does not take prune"),
                                 ("eqsat", "--no-incremental", "apply to greedy, backtrack and ocggs"),
-                                ("none", "--no-incremental-match", "apply to greedy, backtrack and ocggs")):
+                                ("none", "--no-incremental-match", "apply to greedy, backtrack and ocggs"),
+                                ("eqsat", "--no-incremental-cost", "apply to greedy, backtrack and ocggs")):
         p = _cli("optimize", chain2, "-o", tmp_path / strategy, "--graph-search", strategy, flag)
         assert p.returncode != 0 and msg in p.stderr and "Traceback" not in p.stderr, p.stderr
 
 
 @pytest.mark.slow
 def test_cli_no_graph_prune_no_incremental(chain2, tmp_path):
-    """``optimize --graph-search ocggs --no-graph-prune --no-incremental --no-incremental-match`` reaches OCGGS (the
+    """``optimize --graph-search ocggs --no-graph-prune --no-incremental --no-incremental-match
+    --no-incremental-cost`` reaches OCGGS (the
     report's statistics say so) and finds the same two folds."""
     import json
 
     p = _cli("optimize", chain2, "-o", tmp_path / "out", "--graph-search", "ocggs", "--no-graph-prune",
-             "--no-incremental", "--no-incremental-match", "--reps", "2", "--keep-slower", "--json", "-q")
+             "--no-incremental", "--no-incremental-match", "--no-incremental-cost", "--reps", "2", "--keep-slower", "--json", "-q")
     assert p.returncode == 0, p.stderr
     g = json.loads(p.stdout)["graph"]
     assert g["stats"]["prune"] is False and g["stats"]["incremental"] is False
     assert g["stats"]["incremental_match"] is False
+    assert g["stats"]["incremental_cost"] is False and g["stats"]["fast_clone"] is False
     assert g["applied"].count("fold-batchnorm-into-conv") == 2

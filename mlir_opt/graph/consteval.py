@@ -7,6 +7,8 @@ what is understood is evaluated; anything else gives ``None`` and the rule's pre
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import ir as _ir
@@ -82,17 +84,20 @@ def _eval_generic(view, op: ir.Operation) -> list[np.ndarray] | None:
         for e, s in zip(res, shp):
             if e.startswith("d"):
                 loop[int(e[1:])] = s
-    if any(s is None for s in loop) or int(np.prod(loop, dtype=np.int64)) > 1 << 26:
+    if any(s is None for s in loop) or math.prod(loop) > 1 << 26:
         return None
     loop = tuple(loop)
     env: dict = {}
-    for k, v in enumerate(operands):
+    arrs = []
+    for k, v in enumerate(operands):  # every input first: a non-constant one fails before any numpy work
         arg = block.arguments[k]
         if k >= n_in and next(iter(arg.uses), None) is None:
             continue
         arr = view.const_value(v)
         if arr is None:
             return None
+        arrs.append((k, arg, arr))
+    for k, arg, arr in arrs:
         env[arg] = map_to_loops(arr, maps[k][1], n_dims, loop)
     yielded = None
     for sub in block.operations:
@@ -159,7 +164,7 @@ def evaluate(view, op: ir.Operation) -> list[np.ndarray] | None:
         shp = _shape(op.results[0].type)
     except ValueError:
         return None
-    if int(np.prod(shp, dtype=np.int64)) > 1 << 26:
+    if math.prod(shp) > 1 << 26:
         return None
     if name == "linalg.fill":
         s = view.const_value(op.operands[0])

@@ -20,6 +20,7 @@ with ``iree-benchmark-module``).
 
 from __future__ import annotations
 
+import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +90,7 @@ def _nbytes(v: ir.Value) -> float:
     except ValueError:
         return 0.0
     width = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8, "i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8}
-    return float(np.prod(rt.shape, dtype=np.float64)) * width.get(str(rt.element_type), 4)
+    return float(math.prod(rt.shape)) * width.get(str(rt.element_type), 4)
 
 
 def _shape(v: ir.Value) -> list[int]:
@@ -100,23 +101,23 @@ def _flops(op: ir.Operation) -> float:
     n = op.name
     if n in ("linalg.matmul", "linalg.batch_matmul"):
         # from the result and the LHS size, so transposed operands (indexing_maps) count right
-        out = float(np.prod(_shape(op.results[0]), dtype=np.float64))
-        rows = float(np.prod(_shape(op.results[0])[:-1], dtype=np.float64))
-        k = float(np.prod(_shape(op.operands[0]), dtype=np.float64)) / max(1.0, rows)
+        out = float(math.prod(_shape(op.results[0])))
+        rows = float(math.prod(_shape(op.results[0])[:-1]))
+        k = float(math.prod(_shape(op.operands[0]))) / max(1.0, rows)
         return 2.0 * out * k
     if n == "linalg.conv_2d_ngchw_gfchw":  # grouped: out [n, g, f, h, w], filter [g, f, c, kh, kw]
         out, filt = _shape(op.results[0]), _shape(op.operands[1])
-        return 2.0 * float(np.prod(out, dtype=np.float64)) * float(np.prod(filt[2:], dtype=np.float64))
+        return 2.0 * float(math.prod(out)) * float(math.prod(filt[2:]))
     if n.startswith("linalg.pooling_"):  # one op per window element
         out, window = _shape(op.results[0]), _shape(op.operands[1])
-        return float(np.prod(out, dtype=np.float64)) * float(np.prod(window, dtype=np.float64))
+        return float(math.prod(out)) * float(math.prod(window))
     if n.startswith("linalg.conv_2d") or n.startswith("linalg.depthwise_conv"):
         out = _shape(op.results[0])
         filt = _shape(op.operands[1])
-        inner = float(np.prod(filt, dtype=np.float64)) / max(1, out[1] if "nchw" in n else out[-1])
+        inner = float(math.prod(filt)) / max(1, out[1] if "nchw" in n else out[-1])
         if n.startswith("linalg.depthwise"):
-            inner = float(np.prod(filt[-2:] if "nchw" in n else filt[:2], dtype=np.float64))
-        return 2.0 * float(np.prod(out, dtype=np.float64)) * inner
+            inner = float(math.prod(filt[-2:] if "nchw" in n else filt[:2]))
+        return 2.0 * float(math.prod(out)) * inner
     if n == "linalg.generic":
         maps = [_ir.affine_map_results(a) for a in ir.ArrayAttr(op.attributes["indexing_maps"])]
         nd = maps[0][0]
@@ -126,9 +127,9 @@ def _flops(op: ir.Operation) -> float:
                 if e.startswith("d") and e[1:].isdigit():
                     loop[int(e[1:])] = max(loop[int(e[1:])], s)
         body = sum(1 for o in op.regions[0].blocks[0].operations if o.operation.name not in _BODY_FREE)
-        return float(np.prod(loop, dtype=np.float64)) * max(1, body)
+        return float(math.prod(loop)) * max(1, body)
     if op.results:
-        return float(np.prod(_shape(op.results[0]), dtype=np.float64)) if op.name == "linalg.fill" else 0.0
+        return float(math.prod(_shape(op.results[0]))) if op.name == "linalg.fill" else 0.0
     return 0.0
 
 
@@ -168,12 +169,22 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
             op = view.producer(op.operands[0])
         return None if op is None else view.index.get(op)
 
+    # per node hash (the op's input cone): elementwise or not, and (FLOPs, bytes) as a dispatch root
+    dmemo = None if memo is None else memo.dispatch
     for i, op in enumerate(view.ops):
         if op.name in _FREE or not op.results:
             continue
         if all(view.is_constant(r) for r in op.results):
             continue  # hoisted by IREE's const-eval
-        if _is_elementwise(op):
+        if dmemo is not None:
+            h = view.node_hash(i)
+            rec = dmemo.get(h)
+            if rec is None:
+                rec = dmemo[h] = [_is_elementwise(op), None]
+            ew = rec[0]
+        else:
+            ew = _is_elementwise(op)
+        if ew:
             n_out = len(op.results)
             ins = list(op.operands)[: len(op.operands) - n_out]
             host = None
@@ -188,6 +199,11 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
                 host.bytes += sum(nbytes(v) for v in ins if source(v) not in host.fused + [host.root])
                 owner[i] = host
                 continue
+        if dmemo is not None and rec[1] is not None:
+            d = DispatchCost(i, op.name, flops=rec[1][0], bytes=rec[1][1])
+            owner[i] = d
+            dispatches.append(d)
+            continue
         d = DispatchCost(i, op.name, flops=flops(i))
         n_out = len(op.results)
         ins = list(op.operands)[: len(op.operands) - n_out] if op.name.startswith("linalg.") else list(op.operands)
@@ -205,6 +221,8 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
                     init_reads.append(v)
         d.bytes = sum(nbytes(v) for v in ins if not _is_scalar(v)) + sum(map(nbytes, init_reads)) \
             + sum(nbytes(r) for r in op.results)
+        if dmemo is not None:
+            rec[1] = (d.flops, d.bytes)
         owner[i] = d
         dispatches.append(d)
     for d in dispatches:

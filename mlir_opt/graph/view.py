@@ -68,6 +68,9 @@ class ViewMemo:
         self.const_arrays: dict[str, np.ndarray] = {}
         self.flops: dict[str, float] = {}
         self.nbytes: dict = {}
+        #: roofline: per node hash, whether the op is elementwise and a dispatch rooted at it's
+        #: (FLOPs, bytes) before fusion — both depend only on the op's input cone (None: off)
+        self.dispatch: dict | None = None
 
 
 # Largest constant (elements) a ViewMemo keeps; bigger ones are only remembered as constant.
@@ -189,6 +192,11 @@ class GraphView:
         self._on_anchor = None
         self._rec = None
         self._opnd: "list[tuple] | None" = None
+        #: take over the parent's node hash of every op whose input cone the rewrite left alone
+        #: (same local key, operands read from the same producers, themselves taken over); set by
+        #: the searches (``incremental_cost``), needs ``parent`` with ``reuse``
+        self.inherit_hashes = False
+        self.hashes_inherited = 0
 
     def release_parent(self) -> None:
         """Forget the parent view (after hashing), so a chain of candidates does not keep every
@@ -379,10 +387,53 @@ class GraphView:
             return "?"
         return f"{self.node_hash(i)}#{ir.OpResult(v).result_number}"
 
+    def _inherit(self) -> None:
+        """Copy the parent's node hashes of the ops whose hash cannot have changed (exact).
+
+        A node hash is the hash of the op's local key and its operands' keys (producer hash and
+        result number, or argument number). A surviving op (same local key, see the class docs)
+        whose operands — captured values of its regions included — are the same results of
+        surviving producers whose hashes were taken over, or the same arguments, has the parent's
+        hash. Block order is a topological order, so one pass decides every op."""
+        parent = self._parent
+        self.inherit_hashes = False  # once
+        if parent is None or not self.origin or len(parent._hash) < len(parent.ops) - 1:
+            return
+        prefs, crefs, origin, phash = parent.operand_refs(), self.operand_refs(), self.origin, parent._hash
+        clean = [False] * len(self.ops)
+        n = 0
+        for i in range(len(self.ops) - 1):  # not the terminator (not hashed)
+            j = origin.get(i)
+            if j is None or j not in phash:
+                continue
+            cr, pr = crefs[i], prefs[j]
+            if not cr:  # no operands (constants): re-keyed, cheap (attribute texts are memoized)
+                clean[i] = self.node_hash(i) == phash[j]
+                continue
+            if len(cr) != len(pr):
+                continue
+            for a, b in zip(cr, pr):
+                if a is None or b is None:
+                    break
+                if a[0] == "a":
+                    if a != b:
+                        break
+                elif not clean[a[0]] or origin[a[0]] != b[0] or a[1] != b[1]:
+                    break
+            else:
+                clean[i] = True
+                self._hash[i] = phash[j]
+                n += 1
+        self.hashes_inherited = n
+
     def node_hash(self, i: int) -> str:
         """Structural hash of the subgraph that ends at op ``i`` (its cone of inputs)."""
         if i in self._hash:
             return self._hash[i]
+        if self.inherit_hashes:
+            self._inherit()
+            if i in self._hash:
+                return self._hash[i]
         op = self.ops[i]
         head, region = self.local_key(i)
         parts = head + [self._value_key(v) for v in op.operands]

@@ -30,16 +30,20 @@ __all__ = ["BacktrackingSearch"]
 class BacktrackingSearch:
     """Args: alpha (relaxation), max_graphs, time_limit_s, rules, cost, verify (as greedy), prune
     (skip rebuilding duplicates, see the module docs), incremental (build each child's graph view
-    from its parent's), incremental_match (re-match only around each rewrite, :mod:`.matching`);
-    all three only change speed."""
+    from its parent's), incremental_match (re-match only around each rewrite, :mod:`.matching`),
+    incremental_cost (reuse the parent's node hashes and per-op roofline costs where the input cone is
+    unchanged); all four only change speed."""
 
     name = "backtrack"
 
     def __init__(self, *, alpha: float = 1.05, max_graphs: int = 200, time_limit_s: float = 60.0, rules=None,
                  cost: CostModel | None = None, verify: bool = True, prune: bool = True, incremental: bool = True,
-                 incremental_match: bool = True):
+                 incremental_match: bool = True, incremental_cost: bool = True,
+                 fast_clone: bool = True):
         self.prune, self.incremental = prune, incremental
         self.incremental_match = incremental_match
+        self.incremental_cost = incremental_cost
+        self.fast_clone = fast_clone
         self.alpha, self.max_graphs, self.time_limit_s = alpha, max_graphs, time_limit_s
         self.rule_names, self.cost, self.verify = rules, cost, verify
 
@@ -48,6 +52,8 @@ class BacktrackingSearch:
         rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
         ex = Expander(rules, cost)
         ex.incremental_match = self.incremental_match
+        ex.incremental_cost = self.incremental_cost
+        ex.fast_clone = self.fast_clone
         ex.incremental, ex.track = self.incremental, self.prune
         ex.limit(time_limit_s=self.time_limit_s, t0=t0, max_graphs=self.max_graphs)
         start = ex.start(prepare(model))

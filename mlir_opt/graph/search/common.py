@@ -24,7 +24,7 @@ from ... import ir as _ir
 from ..view import GraphView, ViewMemo, op_address, record_erasures
 from .matching import MatchState, match_all
 
-__all__ = ["Candidate", "Step", "Expander", "Family", "setup", "LazyVerifier", "VerifiedRules"]
+__all__ = ["Candidate", "Step", "Expander", "clone_module", "Family", "setup", "LazyVerifier", "VerifiedRules"]
 
 log = logging.getLogger("mlir_opt.graph")
 
@@ -62,6 +62,24 @@ class Candidate:
         return (rule_name, tuple(self.view.node_hash(i) for i in ops))
 
 
+def clone_module(module: "_ir.ir.Module") -> "_ir.ir.Module":
+    """A deep copy of ``module`` made in memory (``Operation.clone`` of each top-level op into a new
+    module with the same attributes), in the same context: the same ops in the same order, and
+    attributes (weights included) shared as uniqued attributes instead of serialized to bytecode
+    and parsed back, which is what :meth:`Model.clone` does."""
+    ir = _ir.ir
+    with module.context, ir.Location.unknown():
+        new = ir.Module.create()
+        attrs = module.operation.attributes
+        for na in attrs:
+            name = na if isinstance(na, str) else na.name
+            new.operation.attributes[name] = attrs[name]
+        ip = ir.InsertionPoint(new.body)
+        for op in module.body.operations:
+            op.operation.clone(ip)
+    return new
+
+
 class Expander:
     """Applies rules to clones of a graph and costs the results; counts what it did."""
 
@@ -76,6 +94,12 @@ class Expander:
         #: re-match only the anchors a rewrite may have changed (:mod:`.matching`); exact, speed only
         self.incremental_match = False
         self.match_reused = self.match_rerun = 0
+        #: children take over their parent's node hashes where the input cone is unchanged, and the
+        #: roofline memoizes each op's dispatch FLOPs/bytes by node hash; exact, speed only
+        self.incremental_cost = False
+        #: clone candidates in memory (:func:`clone_module`) instead of a bytecode round trip
+        self.fast_clone = False
+        self.hashes_inherited = 0
         #: ``time.perf_counter()`` after which no rewrite is started or costed (None: no limit)
         self.deadline: float | None = None
         #: most graphs to explore (None: no limit); ``expand`` stops yielding once reached
@@ -104,6 +128,8 @@ class Expander:
         return True
 
     def start(self, model: Model) -> Candidate:
+        if self.incremental_cost and self.memo is not None and self.memo.dispatch is None:
+            self.memo.dispatch = {}
         view = GraphView(model, memo=self.memo)
         self.seen.add(view.structural_hash())
         self.explored += 1
@@ -131,7 +157,7 @@ class Expander:
                 return
             if skip is not None and skip(idx, rule, m):
                 continue
-            new = cand.model.clone()
+            new = cand.model.clone(clone_module(cand.model.module) if self.fast_clone else None)
             try:
                 if self.incremental or self.track:  # op j of the clone is op j of cand until the rewrite
                     pre = [op_address(op.operation) for op in _ir.entry_block(new.module, new.entry).operations]
@@ -147,6 +173,7 @@ class Expander:
             if self.incremental or self.track:
                 view = GraphView(new, memo=self.memo, parent=cand.view, pre=pre, erased=erased,
                                  reuse=self.incremental)
+                view.inherit_hashes = self.incremental_cost and self.incremental
             else:
                 view = GraphView(new, memo=self.memo)
             h = view.structural_hash()
@@ -156,6 +183,7 @@ class Expander:
                 return
             self.seen.add(h)
             self.explored += 1
+            self.hashes_inherited += view.hashes_inherited
             child = Candidate(new, view, self.cost(new, view), cand.seq + [rule.name],
                               step=Step(idx, rule.name, tuple(m.ops)))
             if self.incremental_match and (self.incremental or self.track):
@@ -178,6 +206,8 @@ class Expander:
             st.update(self.cost.stats())
         if self.incremental_match:
             st["match_anchors_reused"], st["match_anchors_rerun"] = self.match_reused, self.match_rerun
+        if self.incremental_cost:
+            st["hashes_inherited"] = self.hashes_inherited
         if self.stopped:
             st["stop_reason"] = self.stopped
         if self.skipped:

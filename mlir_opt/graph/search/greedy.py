@@ -28,15 +28,20 @@ class GreedySearch:
         incremental: build each candidate's graph view from its parent's (only changes speed).
         incremental_match: re-match only the anchors a rewrite may have changed (:mod:`.matching`;
             only changes speed).
+        incremental_cost: take over the parent's node hashes of ops whose input cone a rewrite left
+            alone, and memoize each op's roofline dispatch FLOPs/bytes by node hash (only changes speed).
     """
 
     name = "greedy"
 
     def __init__(self, *, rules=None, cost: CostModel | None = None, max_steps: int = 50,
                  time_limit_s: float = 120.0, verify: bool = True, incremental: bool = True,
-                 incremental_match: bool = True):
+                 incremental_match: bool = True, incremental_cost: bool = True,
+                 fast_clone: bool = True):
         self.incremental = incremental
         self.incremental_match = incremental_match
+        self.incremental_cost = incremental_cost
+        self.fast_clone = fast_clone
         self.rule_names = rules
         self.cost = cost
         self.max_steps = max_steps
@@ -49,6 +54,8 @@ class GreedySearch:
         rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
         ex = Expander(rules, cost)
         ex.incremental_match = self.incremental_match
+        ex.incremental_cost = self.incremental_cost
+        ex.fast_clone = self.fast_clone
         ex.incremental = self.incremental
         ex.limit(time_limit_s=self.time_limit_s, t0=t0)
         start = cur = ex.start(prepare(model))

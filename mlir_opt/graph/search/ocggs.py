@@ -43,7 +43,9 @@ class OCGGSSearch:
     explore (random share of the quota), max_graphs, time_limit_s, seed, rules, cost, verify,
     prune (skip redundant orders of independent rewrites; on by default), incremental (build each
     child's graph view from its parent's; on by default), incremental_match (re-match only around
-    each rewrite, :mod:`.matching`; on by default) — all three only change speed.
+    each rewrite, :mod:`.matching`; on by default), incremental_cost (take over the parent's node
+    hashes where a rewrite left the input cone alone, memoize each op's roofline dispatch cost by
+    node hash; on by default) — all four only change speed.
 
     After :meth:`run`, ``visited`` holds the structural hashes of the distinct graphs it explored."""
 
@@ -52,9 +54,12 @@ class OCGGSSearch:
     def __init__(self, *, budget: int = 8, quota: int | None = None, explore: int = 1, max_graphs: int = 500,
                  time_limit_s: float = 60.0, seed: int = 0, rules=None, cost: CostModel | None = None,
                  verify: bool = True, prune: bool = True, incremental: bool = True,
-                 incremental_match: bool = True):
+                 incremental_match: bool = True, incremental_cost: bool = True,
+                 fast_clone: bool = True):
         self.prune, self.incremental = prune, incremental
         self.incremental_match = incremental_match
+        self.incremental_cost = incremental_cost
+        self.fast_clone = fast_clone
         self.K, self.quota, self.explore = budget, quota, explore
         self.max_graphs, self.time_limit_s, self.seed = max_graphs, time_limit_s, seed
         self.rule_names, self.cost, self.verify = rules, cost, verify
@@ -64,6 +69,8 @@ class OCGGSSearch:
         rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
         ex = Expander(rules, cost)
         ex.incremental_match = self.incremental_match
+        ex.incremental_cost = self.incremental_cost
+        ex.fast_clone = self.fast_clone
         ex.incremental, ex.track = self.incremental, self.prune
         ex.limit(time_limit_s=self.time_limit_s, t0=t0, max_graphs=self.max_graphs)
         rng = random.Random(self.seed)
@@ -129,6 +136,8 @@ class OCGGSSearch:
                                           "distinct_graphs": len(memo), "prune": self.prune,
                                           "incremental": self.incremental,
                                           "incremental_match": self.incremental_match,
+                                          "incremental_cost": self.incremental_cost,
+                                          "fast_clone": self.fast_clone,
                                           "pruned_rewrites": pruned}
         if interrupted:
             stats["interrupted"] = True
