@@ -99,3 +99,16 @@ def conv_bn_chain_mlir(blocks: int, c: int = 8, hw: int = 6, seed: int = 0) -> s
         cur = f"%r{b}"
     lines += [f"  return {cur} : {t}", "}"]
     return "\n".join(lines) + "\n"
+
+
+_TINY_MODELS: dict = {}
+
+
+def tiny_model(name: str):
+    """Bundled model ``name`` at the tiny preset, imported once per test session (the searches and
+    checks that share it never modify their input model)."""
+    if name not in _TINY_MODELS:
+        import mlir_opt
+
+        _TINY_MODELS[name] = mlir_opt.load(name, size="tiny")
+    return _TINY_MODELS[name]

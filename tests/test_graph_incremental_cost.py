@@ -13,20 +13,14 @@ from __future__ import annotations
 
 import pytest
 
-import mlir_opt
+from helpers import tiny_model
 from mlir_opt.graph import optimize_graph
 from mlir_opt.graph.cost import analyze
 from mlir_opt.graph.search import common
 from mlir_opt.graph.view import GraphView
 
 CHECKED = {"candidates": 0, "inherited": 0}
-_MODELS: dict = {}
-
-
-def _model(name):
-    if name not in _MODELS:  # imported once per model (the searches do not change their input)
-        _MODELS[name] = mlir_opt.load(name, size="tiny")
-    return _MODELS[name]
+_model = tiny_model  # imported once per model (the searches do not change their input)
 
 
 def _checking_expand(expand):

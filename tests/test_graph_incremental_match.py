@@ -12,18 +12,12 @@ from __future__ import annotations
 
 import pytest
 
-import mlir_opt
+from helpers import tiny_model
 from mlir_opt.graph import optimize_graph
 from mlir_opt.graph.search import common, matching
 
 CHECKED = {"candidates": 0, "reused": 0}
-_MODELS: dict = {}
-
-
-def _model(name):
-    if name not in _MODELS:  # imported once per model (the searches do not change their input)
-        _MODELS[name] = mlir_opt.load(name, size="tiny")
-    return _MODELS[name]
+_model = tiny_model  # imported once per model (the searches do not change their input)
 
 
 def _checking_match_all(orig):
