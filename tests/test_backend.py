@@ -49,8 +49,10 @@ def test_benchmark_cpu_time_is_recorded(matmul_vmfb):
     cpu = benchmark_many({"x": matmul_vmfb}, ins, cpu_time=True, **kw)["x"]
     wall = benchmark_many({"x": matmul_vmfb}, ins, **kw)["x"]
     assert len(cpu.samples_ms) == 2 and cpu.min_ms > 0
-    # the same kernel on one thread: CPU time per call is of the order of its wall time
-    assert 0.1 * wall.median_ms < cpu.median_ms < 10 * wall.median_ms
+    # the same kernel on one thread: CPU time per call is of the order of its wall time. For a kernel
+    # this small the wall time (local-task: a worker wakes per call) can be >10x the CPU time
+    # (local-sync: inline), measured 0.072 vs 0.006 ms on a quiet machine; a units slip would be 1000x.
+    assert 0.01 * wall.median_ms < cpu.median_ms < 10 * wall.median_ms
 
 
 def test_compile_error_is_one_line(tmp_path):
