@@ -19,6 +19,7 @@ from iree.compiler import ir, passmanager  # noqa: F401  (re-exported for the re
 from .errors import MlirOptError
 
 __all__ = [
+    "MATMUL_LIKE_MAPS", "matmul_like_generic",
     "ir",
     "passmanager",
     "new_context",
@@ -344,6 +345,32 @@ def _affine_map_results(attr: ir.Attribute) -> tuple[int, tuple[str, ...]]:
     # searches read the same few indexing maps of every candidate graph thousands of times
     amap = ir.AffineMapAttr(attr).value
     return amap.n_dims, tuple(str(e) for e in amap.results)
+
+
+#: ``C[b, m, n] += A[m, k] * B[b, k, n]``: one LHS shared by a stack of RHS matrices (the Q/K/V merge's
+#: contraction; IREE names its dispatch ``matmul_like``).
+MATMUL_LIKE_MAPS = ("[affine_map<(d0, d1, d2, d3) -> (d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, "
+                    "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>]")
+
+
+def matmul_like_generic(result: str, lhs: str, rhs: str, init: str, types: tuple[str, str, str],
+                        elem: tuple[str, str, str], *, attrs: str = "") -> str:
+    """Text of the :data:`MATMUL_LIKE_MAPS` ``linalg.generic`` ``result = lhs · rhs[b] + init``.
+
+    ``types``: the lhs, rhs and init/result tensor types; ``elem``: their element types (the product
+    and sum are taken in the result's; the block arguments are named ``%ml_*``, apart from the
+    enclosing function's values); ``attrs``: extra attributes (``, compilation_info = …``)."""
+    lhs_t, rhs_t, out_t = types
+    et = elem[2]
+    mul, add = ("arith.muli", "arith.addi") if et.startswith("i") else ("arith.mulf", "arith.addf")
+    return (f"  {result} = linalg.generic {{indexing_maps = {MATMUL_LIKE_MAPS}, iterator_types = [\"parallel\", "
+            f"\"parallel\", \"parallel\", \"reduction\"]{attrs}}} ins({lhs}, {rhs} : {lhs_t}, {rhs_t})"
+            f" outs({init} : {out_t}) {{\n"
+            f"  ^bb0(%ml_a: {elem[0]}, %ml_b: {elem[1]}, %ml_c: {et}):\n"
+            f"    %ml_p = {mul} %ml_a, %ml_b : {et}\n"
+            f"    %ml_s = {add} %ml_c, %ml_p : {et}\n"
+            f"    linalg.yield %ml_s : {et}\n"
+            f"  }} -> {out_t}")
 
 
 def int_array_attr(op: ir.Operation, name: str) -> list[int]:

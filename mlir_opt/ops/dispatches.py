@@ -43,8 +43,7 @@ _STANDARD_MAPS = {
 #: The ``linalg.generic`` contraction IREE names ``matmul_like`` that the Q/K/V merge emits (its stacked-generic
 #: form, benchmarks/qkv_merge.py): one LHS ``MxK`` shared by a stack of ``B`` RHS matrices ``BxKxN``, result
 #: ``BxMxN``; loops (B, M, N, K) in the batch_matmul order, the LHS map omitting the stack dim.
-MATMUL_LIKE_MAPS = ("[affine_map<(d0, d1, d2, d3) -> (d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, "
-                    "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>]")
+MATMUL_LIKE_MAPS = _ir.MATMUL_LIKE_MAPS
 #: Convolutions the operator-level search tunes, with their loop (dimension) names.
 CONVOLUTIONS = {"linalg.conv_2d_nhwc_hwcf": ("N", "OH", "OW", "OC", "KH", "KW", "IC"),
                 "linalg.conv_2d_nchw_fchw": ("N", "OH", "OW", "OC", "KH", "KW", "IC")}
@@ -183,19 +182,12 @@ class MatmulLikeWorkload(Workload):
         attr = f", compilation_info = {compilation_info}" if compilation_info else ""
         et = self.types[2]
         zero = "0" if et.startswith("i") else "0.0"
-        mul, add = ("arith.muli", "arith.addi") if et.startswith("i") else ("arith.mulf", "arith.addf")
+        body = _ir.matmul_like_generic("%r", "%lhs", "%rhs", "%init", (lhs, rhs, out), tuple(self.types), attrs=attr)
         return (f"func.func @main(%lhs: {lhs}, %rhs: {rhs}) -> {out} {{\n"
                 f"  %zero = arith.constant {zero} : {et}\n"
                 f"  %empty = tensor.empty() : {out}\n"
                 f"  %init = linalg.fill ins(%zero : {et}) outs(%empty : {out}) -> {out}\n"
-                f"  %r = linalg.generic {{indexing_maps = {MATMUL_LIKE_MAPS}, iterator_types = [\"parallel\", "
-                f"\"parallel\", \"parallel\", \"reduction\"]{attr}}} ins(%lhs, %rhs : {lhs}, {rhs})"
-                f" outs(%init : {out}) {{\n"
-                f"  ^bb0(%a: {self.types[0]}, %b: {self.types[1]}, %c: {et}):\n"
-                f"    %p = {mul} %a, %b : {et}\n"
-                f"    %s = {add} %c, %p : {et}\n"
-                f"    linalg.yield %s : {et}\n"
-                f"  }} -> {out}\n"
+                f"{body}\n"
                 f"  return %r : {out}\n}}\n")
 
 

@@ -124,12 +124,7 @@ def _stacked(res_t, weights, bias, outs, lhs, fill_scalar, anchor):
                   f"  %xb = linalg.broadcast ins(%x2 : {x2}) outs(%eb : {xb}) dimensions = [0]",
                   f"  %m = linalg.batch_matmul ins(%xb, %w : {xb}, {w_t}) outs(%f : {out_t}) -> {out_t}"]
     else:
-        lines.append(f"  %m = linalg.generic {{indexing_maps = [affine_map<(g, i, j, r) -> (i, r)>, "
-                     f"affine_map<(g, i, j, r) -> (g, r, j)>, affine_map<(g, i, j, r) -> (g, i, j)>], "
-                     f"iterator_types = [\"parallel\", \"parallel\", \"parallel\", \"reduction\"]}} "
-                     f"ins(%x2, %w : {x2}, {w_t}) outs(%f : {out_t}) {{\n  ^bb0(%a: {elem}, %c: {elem}, %o: {elem}):\n"
-                     f"    %p = arith.mulf %a, %c : {elem}\n    %q = arith.addf %o, %p : {elem}\n"
-                     f"    linalg.yield %q : {elem}\n  }} -> {out_t}")
+        lines.append(_ir.matmul_like_generic("%m", "%x2", "%w", "%f", (x2, w_t, out_t), (elem, elem, elem)))
     inputs = [lhs, wv, fill_scalar]
     src = "%m"
     if bias is not None:

@@ -80,6 +80,10 @@ def clone_module(module: "_ir.ir.Module") -> "_ir.ir.Module":
     return new
 
 
+#: the switches a sequence search hands to its :class:`Expander`; each changes speed, never the result
+SPEED_SWITCHES = ("incremental", "incremental_match", "incremental_cost", "fast_clone")
+
+
 class Expander:
     """Applies rules to clones of a graph and costs the results; counts what it did."""
 
@@ -106,6 +110,14 @@ class Expander:
         self.max_graphs: int | None = None
         #: why an expansion stopped early (``time_limit``, ``graph_limit``), else None
         self.stopped: str | None = None
+
+    def configure(self, search, *, track: bool = False) -> "Expander":
+        """Take the :data:`SPEED_SWITCHES` from ``search`` (a greedy/backtrack/ocggs search object);
+        ``track``: children's views record which ops survived (pruning needs it)."""
+        for name in SPEED_SWITCHES:
+            setattr(self, name, getattr(search, name))
+        self.track = track
+        return self
 
     def limit(self, *, time_limit_s: float | None, t0: float, max_graphs: int | None = None) -> None:
         """Bound every later expansion: no rewrite is started or costed after ``t0 + time_limit_s``

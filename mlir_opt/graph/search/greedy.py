@@ -52,11 +52,7 @@ class GreedySearch:
         """Search from ``model``; returns the best graph, its cost and the applied sequence."""
         t0 = time.perf_counter()
         rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
-        ex = Expander(rules, cost)
-        ex.incremental_match = self.incremental_match
-        ex.incremental_cost = self.incremental_cost
-        ex.fast_clone = self.fast_clone
-        ex.incremental = self.incremental
+        ex = Expander(rules, cost).configure(self)
         ex.limit(time_limit_s=self.time_limit_s, t0=t0)
         start = cur = ex.start(prepare(model))
         interrupted = False

@@ -67,11 +67,7 @@ class OCGGSSearch:
     def run(self, model: Model, *, target: str = "llvm-cpu") -> GraphResult:
         t0 = time.perf_counter()
         rules, cost, t_verify = setup(self.rule_names, self.cost, self.verify, target)
-        ex = Expander(rules, cost)
-        ex.incremental_match = self.incremental_match
-        ex.incremental_cost = self.incremental_cost
-        ex.fast_clone = self.fast_clone
-        ex.incremental, ex.track = self.incremental, self.prune
+        ex = Expander(rules, cost).configure(self, track=self.prune)
         ex.limit(time_limit_s=self.time_limit_s, t0=t0, max_graphs=self.max_graphs)
         rng = random.Random(self.seed)
         start = ex.start(prepare(model))
