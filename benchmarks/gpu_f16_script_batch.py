@@ -66,7 +66,10 @@ W3 = dict(W2, red_k=64)  # the g25 best (0.434 / 0.441 ms cached; W2 0.442 / 0.4
 #: Run g26 (sixth session): around W3 (longer steps): scheduling, workgroup order, 256x128, deeper 128x128.
 RUN_G26 = [W3, W2, dict(W3, sched=0), dict(W3, wg_order=1), dict(W3, wg_m=256, wg_n=128),
            dict(W3, wg_m=256, wg_n=128, wg_order=1), dict(W3, wg_n=128, depth=4), dict(W3, depth=2, sched=0)]
-CANDIDATES = RUN_G26
+#: Run g32 (seventh session): robustness of the per-call ratio on one more machine (two passes in one run,
+#: cuBLAS in the same run): the g26 best (W3), W2, and the two near-ties of g26 (256x128, wg_order 1).
+RUN_G32 = [W3, W2, dict(W3, wg_m=256, wg_n=128), dict(W3, wg_order=1)]
+CANDIDATES = RUN_G32
 
 
 def main(argv: list[str]) -> None:
