@@ -49,7 +49,7 @@ KNOWN = {
 def make_bundles(out: Path, db_path: str | None, top: int = 3, reps: int = 20, known: bool = False) -> None:
     """Bundles for the side-by-side run: per backend, IREE default + the top schedules per workload
     (from the database at ``db_path``, or :data:`KNOWN` with ``known``; then CUDA sm_89 is left out)."""
-    from mlir_opt.db import Database
+    from mlir_opt.db import Database, like_for_like
     from mlir_opt.ops.dispatches import Workload
     from mlir_opt.ops.schedule import Schedule
     from mlir_opt.remote import write_bundle
@@ -68,8 +68,8 @@ def make_bundles(out: Path, db_path: str | None, top: int = 3, reps: int = 20, k
                 scheds += [Schedule(w, "default", {}, target)] + [Schedule(w, sk, d, target)
                                                                   for sk, d in KNOWN[(target, key)][:top]]
                 continue
-            recs = sorted((r for r in db.records(key, target, any_device=True) if r.ok and r.sketch != "default"),
-                          key=lambda r: r.median_ms)
+            _, timed = like_for_like(db.records(key, target, any_device=True))  # one timing mode's records
+            recs = sorted((r for r in timed if r.sketch != "default"), key=lambda r: r.median_ms)
             picked, seen = [], set()
             for r in recs:
                 tag = json.dumps(r.decisions, sort_keys=True)

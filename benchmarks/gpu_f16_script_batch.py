@@ -66,7 +66,14 @@ W3 = dict(W2, red_k=64)  # the g25 best (0.434 / 0.441 ms cached; W2 0.442 / 0.4
 #: Run g26 (sixth session): around W3 (longer steps): scheduling, workgroup order, 256x128, deeper 128x128.
 RUN_G26 = [W3, W2, dict(W3, sched=0), dict(W3, wg_order=1), dict(W3, wg_m=256, wg_n=128),
            dict(W3, wg_m=256, wg_n=128, wg_order=1), dict(W3, wg_n=128, depth=4), dict(W3, depth=2, sched=0)]
-CANDIDATES = RUN_G26
+#: Run g32 (seventh session): robustness of the per-call ratio on one more machine (two passes in one run,
+#: cuBLAS in the same run): the g26 best (W3), W2, and the two near-ties of g26 (256x128, wg_order 1).
+RUN_G32 = [W3, W2, dict(W3, wg_m=256, wg_n=128), dict(W3, wg_order=1)]
+#: Run g37: deeper cp.async pipelines at red_k 32 (5 and 6 buffers: 133 / 159 KiB; the H200's ncu shows long-scoreboard
+#: stalls and 70 % L2 throughput, g36), next to W3 and W3 with wg_order 1 (the g32 best in both passes).
+#: (The depth knob stops at 4 again after g37: 5 and 6 tied, so this list builds only with the knob widened.)
+RUN_G37 = [W3, dict(W3, wg_order=1), dict(W2, depth=5), dict(W2, depth=6), dict(W2, depth=5, wg_order=1)]
+CANDIDATES = RUN_G32
 
 
 def main(argv: list[str]) -> None:

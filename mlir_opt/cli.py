@@ -462,7 +462,7 @@ def _cmd_bundle(args) -> int:
     import random
 
     from .backend import get_target
-    from .db import Database
+    from .db import Database, like_for_like
     from .ops.dispatches import Workload
     from .ops.schedule import Schedule
     from .ops.search import get_strategy
@@ -474,9 +474,10 @@ def _cmd_bundle(args) -> int:
     sk = search_sketch(w, tgt.name)
     history = []
     if args.db:
-        db = Database(args.db)
+        every = Database(args.db).records(w.key, tgt.name, any_device=True)
+        mode, _ = like_for_like(every)  # times of one timing mode only
         history = [(complete(sk.name, r.decisions), r.median_ms if r.ok else None)
-                   for r in db.records(w.key, tgt.name, any_device=True) if r.sketch == sk.name]
+                   for r in every if r.sketch == sk.name and (not r.ok or r.timing == mode)]
     props = get_strategy(args.strategy).propose(sk, history, args.candidates, random.Random(args.seed))
     scheds = [Schedule(w, "default", {}, tgt.name)] + [Schedule(w, sk.name, d, tgt.name) for d in props]
     man = write_bundle(scheds, args.output, target=tgt.name, arch=args.arch, seed=args.seed, reps=args.reps)
@@ -556,7 +557,8 @@ def _cmd_ingest(args) -> int:
               + (f" ({r['error']})" if r.get("error") else ""))
     if "models" in summ:
         return 0
-    print(f"ingested for {summ['target']}: " + ", ".join(f"{k} {v}" for k, v in summ["statuses"].items()))
+    print(f"ingested for {summ['target']} (timed {summ['timing']}): "
+          + ", ".join(f"{k} {v}" for k, v in summ["statuses"].items()))
     for key, b in summ["best"].items():
         peer = summ["peers"].get(key)
         f = lambda x: "-" if x is None else f"{x:.3f} ms"  # noqa: E731

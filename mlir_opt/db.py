@@ -7,7 +7,8 @@ skips those candidates. Records store decisions, not binaries (as MetaSchedule's
 Tables:
     workload(key, kind, info_json, created)
     record(id, workload_key, target, sketch, decisions_json, flags_json, compiler_version,
-           status, median_ms, times_json, rel_error, error, created)
+           status, median_ms, times_json, rel_error, error, created, timing)
+                                        -- timing: how the time was taken (:data:`TIMING_MODES`)
     dispatch_cost(signature, target, compiler_version, root_op, time_us, times_json, error,
                   info_json, created)   -- graph level: one IREE dispatch timed alone
     graph_dispatches(graph_key, target, compiler_version, dispatches_json, created)
@@ -24,19 +25,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["Database", "Record", "default_db_path", "STATUSES"]
+__all__ = ["Database", "Record", "default_db_path", "STATUSES", "TIMING_MODES", "DEFAULT_TIMING", "like_for_like"]
 
 #: Record statuses: ``ok`` is the only one a search may select.
 STATUSES = ("ok", "invalid", "compile_error", "compile_timeout", "run_error", "run_timeout", "wrong_result")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS workload (
-    key TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    info_json TEXT NOT NULL,
-    created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS record (
+#: How a record's time was taken (the bundle runner's ``--timing``; docs/gpu.md): ``plain`` (IREE's default HAL
+#: flags: on CUDA a stream-ordered result allocation every call; every local measurement and every record
+#: stored before the mode was recorded), ``cached`` (caching allocator, synchronous allocations: the runner's
+#: default since 2026-11-26), ``batched`` (10 calls issued together). Times of different modes are never
+#: compared: the same CUDA module takes 0.65 ms ``plain`` and 0.43 ms ``cached``.
+TIMING_MODES = ("plain", "cached", "batched")
+#: The runner's default mode: the one whose records decide a ranking when several modes qualify.
+DEFAULT_TIMING = "cached"
+_PREFERENCE = (DEFAULT_TIMING, *[m for m in TIMING_MODES if m != DEFAULT_TIMING])
+
+_RECORD_TABLE = """CREATE TABLE IF NOT EXISTS record (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     workload_key TEXT NOT NULL,
     target TEXT NOT NULL,
@@ -50,9 +54,19 @@ CREATE TABLE IF NOT EXISTS record (
     rel_error REAL,
     error TEXT,
     created TEXT NOT NULL,
-    UNIQUE (workload_key, target, sketch, decisions_json, flags_json, compiler_version)
+    timing TEXT NOT NULL DEFAULT 'plain',
+    UNIQUE (workload_key, target, sketch, decisions_json, flags_json, compiler_version, timing)
+)"""
+_RECORD_INDEX = "CREATE INDEX IF NOT EXISTS record_by_workload ON record (workload_key, target, status, median_ms)"
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS workload (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    info_json TEXT NOT NULL,
+    created TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS record_by_workload ON record (workload_key, target, status, median_ms);
+{_RECORD_TABLE};
+{_RECORD_INDEX};
 CREATE TABLE IF NOT EXISTS dispatch_cost (
     signature TEXT NOT NULL,
     target TEXT NOT NULL,
@@ -105,10 +119,35 @@ class Record:
     error: str | None = None
     created: str = ""
     id: int | None = None
+    #: how ``median_ms`` was taken (:data:`TIMING_MODES`); local measurements are ``plain``
+    timing: str = "plain"
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+
+def like_for_like(records, *, need_default: bool = False) -> tuple[str | None, list[Record]]:
+    """``(mode, records)``: the correct, timed records of the one timing mode that decides a ranking.
+
+    Records of different modes are never compared. A mode *qualifies* when it holds IREE's default
+    (sketch ``default``) and at least one other schedule, so a winner and its baseline were timed
+    alike; the first qualifying mode in the order :data:`DEFAULT_TIMING`, then the rest of
+    :data:`TIMING_MODES` wins. Without one, the first mode that holds a default (``need_default``) or any
+    correct record (else). ``(None, [])`` when nothing fits."""
+    groups: dict[str, list[Record]] = {}
+    for r in records:
+        if r.ok and r.median_ms is not None:
+            groups.setdefault(r.timing, []).append(r)
+    order = [m for m in _PREFERENCE if m in groups] + sorted(m for m in groups if m not in _PREFERENCE)
+
+    def has_default(m):
+        return any(r.sketch == "default" for r in groups[m])
+
+    full = [m for m in order if has_default(m) and any(r.sketch != "default" for r in groups[m])]
+    rest = [m for m in order if has_default(m)] if need_default else order
+    mode = (full or rest or [None])[0]
+    return mode, (groups[mode] if mode else [])
 
 
 class Database:
@@ -128,6 +167,33 @@ class Database:
         self._con.execute("PRAGMA synchronous=FULL")
         self._con.executescript(_SCHEMA)
         self._con.commit()
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a database written before the timing mode was stored up to date: its records become
+        ``plain`` (what they were timed with) and the mode joins the unique key, so one schedule may hold
+        a ``plain`` and a ``cached`` record side by side. Done once, in one transaction (a concurrent
+        opener waits and then finds it done)."""
+        def has_timing():
+            return any(c[1] == "timing" for c in self._con.execute("PRAGMA table_info(record)"))
+
+        if has_timing():
+            return
+        cols = ("id, workload_key, target, sketch, decisions_json, flags_json, compiler_version, status, "
+                "median_ms, times_json, rel_error, error, created")
+        self._con.execute("BEGIN IMMEDIATE")
+        try:
+            if not has_timing():
+                self._con.execute("ALTER TABLE record RENAME TO record_before_timing")
+                self._con.execute("DROP INDEX IF EXISTS record_by_workload")
+                self._con.execute(_RECORD_TABLE)
+                self._con.execute(_RECORD_INDEX)
+                self._con.execute(f"INSERT INTO record ({cols}, timing) SELECT {cols}, 'plain' FROM record_before_timing")
+                self._con.execute("DROP TABLE record_before_timing")
+            self._con.execute("COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self._con.close()
@@ -157,29 +223,29 @@ class Database:
         rec.created = rec.created or self._now()
         cur = self._con.execute(
             "INSERT OR REPLACE INTO record (workload_key, target, sketch, decisions_json, flags_json, "
-            "compiler_version, status, median_ms, times_json, rel_error, error, created) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "compiler_version, status, median_ms, times_json, rel_error, error, created, timing) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (rec.workload_key, rec.target, rec.sketch, _canon(rec.decisions), _canon(rec.flags),
              rec.compiler_version, rec.status, rec.median_ms, _canon(rec.times_ms), rec.rel_error,
-             rec.error, rec.created))
+             rec.error, rec.created, rec.timing))
         self._con.commit()
         rec.id = cur.lastrowid
         return rec
 
     def _rows(self, where: str, args: tuple) -> Iterator[Record]:
         q = ("SELECT id, workload_key, target, sketch, decisions_json, flags_json, compiler_version, "
-             "status, median_ms, times_json, rel_error, error, created FROM record WHERE " + where)
+             "status, median_ms, times_json, rel_error, error, created, timing FROM record WHERE " + where)
         for row in self._con.execute(q, args):
             yield Record(row[1], row[2], row[3], json.loads(row[4]), json.loads(row[5]), row[6], row[7],
-                         row[8], json.loads(row[9]), row[10], row[11], row[12], row[0])
+                         row[8], json.loads(row[9]), row[10], row[11], row[12], row[0], row[13])
 
     def lookup(self, workload_key: str, target: str, sketch: str, decisions: dict, flags: list[str],
-               compiler_version: str) -> Record | None:
-        """The stored record of exactly this candidate, if it was measured before."""
+               compiler_version: str, timing: str = "plain") -> Record | None:
+        """The stored record of exactly this candidate, if it was measured before (with ``timing``)."""
         rows = list(self._rows("workload_key=? AND target=? AND sketch=? AND decisions_json=? AND "
-                               "flags_json=? AND compiler_version=?",
+                               "flags_json=? AND compiler_version=? AND timing=?",
                                (workload_key, target, sketch, _canon(decisions), _canon(flags),
-                                compiler_version)))
+                                compiler_version, timing)))
         return rows[0] if rows else None
 
     def records(self, workload_key: str, target: str, *, any_device: bool = False) -> list[Record]:
@@ -193,10 +259,11 @@ class Database:
                                    (workload_key, target, target + ":%")))
         return list(self._rows("workload_key=? AND target=? ORDER BY id", (workload_key, target)))
 
-    def top_k(self, workload_key: str, target: str, k: int = 1, sketch: str | None = None) -> list[Record]:
-        """The ``k`` fastest correct records (status ``ok``)."""
-        where = "workload_key=? AND target=? AND status='ok'"
-        args: tuple = (workload_key, target)
+    def top_k(self, workload_key: str, target: str, k: int = 1, sketch: str | None = None,
+              timing: str = "plain") -> list[Record]:
+        """The ``k`` fastest correct records (status ``ok``) timed with ``timing`` (local ones: ``plain``)."""
+        where = "workload_key=? AND target=? AND status='ok' AND timing=?"
+        args: tuple = (workload_key, target, timing)
         if sketch is not None:
             where += " AND sketch=?"
             args += (sketch,)

@@ -113,7 +113,7 @@ def test_tune_bundle_ingest_verbs(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     p = cli("ingest", tmp_path / "b" / "results.json", "--db", db)
-    assert p.returncode == 0 and "ingested for llvm-cpu: ok 3" in p.stdout, p.stderr
+    assert p.returncode == 0 and "ingested for llvm-cpu (timed cached): ok 3" in p.stdout, p.stderr
     p = cli("bundle", "conv_1x2", "-o", tmp_path / "c")
     assert p.returncode == 2 and "not a workload key" in p.stderr and "Traceback" not in p.stderr
 

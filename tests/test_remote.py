@@ -44,9 +44,10 @@ def test_cpu_bundle_roundtrip(tmp_path):
     assert all(r["rel_error"] < 1e-5 and r["median_ms"] > 0 for r in res["results"])
     db = Database(":memory:")
     summ = ingest(tmp_path / "b" / "results.json", db=db)
-    assert summ["statuses"] == {"ok": 2, "compile_error": 1}
+    assert summ["statuses"] == {"ok": 2, "compile_error": 1} and summ["timing"] == "cached"
     assert summ["best"][W.key]["best_ms"] > 0 and summ["best"][W.key]["default_ms"] > 0
     assert len(db.records(W.key, "llvm-cpu")) == 3
+    assert {r.timing for r in db.records(W.key, "llvm-cpu")} == {"cached"}  # the runner's mode is stored
 
 
 def test_ingest_refuses_other_device(tmp_path):
@@ -242,6 +243,10 @@ def test_runner_timing_modes_apply_to_every_module(tmp_path):
         assert set(r["timings"]) == {"plain", "cached", "batched"}
         assert all(t["median_ms"] > 0 for t in r["timings"].values())
         assert r["median_ms"] == r["timings"]["cached"]["median_ms"]
+    # ingest stores every mode's time under its own mode (median_ms's mode: cached)
+    db = Database(":memory:")
+    assert ingest(tmp_path / "t" / "results.json", db=db)["timing"] == "cached"
+    assert sorted(r.timing for r in db.records(W.key, "llvm-cpu") if r.sketch == "default") == ["batched", "cached", "plain"]
     # unknown modes are refused by argparse with a one-line usage error
     p = subprocess.run([sys.executable, "runner.py", ".", "--timing", "fast"], cwd=tmp_path / "t",
                        capture_output=True, text=True, env=env, timeout=60)

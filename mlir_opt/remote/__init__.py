@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Iterable
 
 from ..backend import compile_module, compiler_version, get_target
-from ..db import Database, Record
+from ..db import TIMING_MODES, Database, Record, like_for_like
 from ..errors import MlirOptError
 from ..ops.dispatches import Workload
 from ..ops.schedule import Schedule
 from ..ops.transform_script import SCRIPT_SKETCHES, render_transform_library
 
-__all__ = ["write_bundle", "write_model_bundle", "ingest", "model_winners", "tuned_model", "MAX_BUNDLE_BYTES", "RUNNER"]
+__all__ = ["write_bundle", "write_model_bundle", "ingest", "results_timing", "model_winners", "tuned_model",
+           "MAX_BUNDLE_BYTES", "RUNNER"]
 
 #: What a bundle may weigh (the remote host accepts 64 MiB per run; leave room for the wheel).
 MAX_BUNDLE_BYTES = 40 * 2**20
@@ -191,7 +192,8 @@ def model_winners(dispatches, db: Database, target: str, *, scripts: bool = True
             works[d.workload.key] = d.workload
     winners, notes = [], []
     for key, w in works.items():
-        recs = [r for r in db.records(key, target, any_device=True) if r.ok and r.median_ms]
+        # one timing mode's records only (a cached winner is never weighed against a plain default)
+        mode, recs = like_for_like(db.records(key, target, any_device=True), need_default=True)
         default = [r.median_ms for r in recs if r.sketch == "default"]
         if not default:
             notes.append(f"{key}: no IREE default measured")
@@ -206,10 +208,11 @@ def model_winners(dispatches, db: Database, target: str, *, scripts: bool = True
                          f"{sorted(forms[key])}; {left.sketch} handles {list(MODEL_SCRIPT_FORMS[left.sketch])})"
                          if scripts else f"{key}: {left.sketch} {left.median_ms:.3f} ms left out (config form only)")
         if best is None or best.median_ms >= gain * min(default):
-            notes.append(f"{key}: IREE default kept ({min(default):.3f} ms)")
+            notes.append(f"{key}: IREE default kept ({min(default):.3f} ms, timed {mode})")
             continue
         winners.append(Schedule(w, best.sketch, best.decisions, target))
-        notes.append(f"{key}: {best.sketch} {best.median_ms:.3f} ms (IREE default {min(default):.3f} ms)")
+        notes.append(f"{key}: {best.sketch} {best.median_ms:.3f} ms (IREE default {min(default):.3f} ms; "
+                     f"timed {mode})")
     return winners, forms, notes
 
 
@@ -242,11 +245,23 @@ def _finish(out: Path, tgt, entries: list, failed: list, reps: int, tol: float, 
     return manifest
 
 
+def results_timing(res: dict) -> str:
+    """The timing mode of a runner's results (``median_ms``'s mode): ``timing.median_ms_from``, else
+    ``timing.mode``; results written before the runner recorded it were timed ``plain``."""
+    t = res.get("timing") or {}
+    mode = t.get("median_ms_from") or t.get("mode") or "plain"
+    if mode not in TIMING_MODES:
+        raise MlirOptError(f"results carry an unknown timing mode '{mode}' (known: {', '.join(TIMING_MODES)})")
+    return mode
+
+
 def ingest(results_path: str | Path, bundle_dir: str | Path | None = None, *, db: Database | None = None) -> dict:
     """Load a runner's results.json (with its bundle's manifest) into the tuning database.
 
-    Returns a summary: records added per status, peers' times, and the best schedule per workload.
-    Refuses results whose device kind does not match the bundle's target.
+    Every record keeps the timing mode it was taken with (:func:`results_timing`); a ``--timing all``
+    run also stores each entry's other modes as records of their own. Returns a summary: records added
+    per status, peers' times, the timing mode, and the best schedule per workload (among records of
+    that mode). Refuses results whose device kind does not match the bundle's target.
     """
     results_path = Path(results_path)
     bundle_dir = Path(bundle_dir) if bundle_dir is not None else results_path.parent
@@ -263,9 +278,10 @@ def ingest(results_path: str | Path, bundle_dir: str | Path | None = None, *, db
     if drv not in _DRIVER_NAMES.get(man["target"], ()):
         raise MlirOptError(f"results come from a '{drv}' device but the bundle targets {man['target']}: refused")
     target_key = man["target"] + (f":{res['device'].get('name')}" if res["device"].get("name") else "")
+    mode = results_timing(res)
     db = db if db is not None else Database()
     by_id = {e["id"]: e for e in man["entries"]}
-    summary: dict = {"target": target_key, "statuses": {}, "peers": {}, "best": {}}
+    summary: dict = {"target": target_key, "timing": mode, "statuses": {}, "peers": {}, "best": {}}
     if man.get("kind") == "models":  # whole-model variants: report, nothing per workload to record
         summary["models"] = {r["id"]: {k: r.get(k) for k in ("status", "median_ms", "rel_error", "error")}
                              for r in res["results"]}
@@ -279,18 +295,25 @@ def ingest(results_path: str | Path, bundle_dir: str | Path | None = None, *, db
             continue
         db.add_workload(e["workload"], e["workload_info"]["op"].split(".", 1)[1], e["workload_info"])
         db.commit(Record(e["workload"], target_key, e["sketch"], e["decisions"], e["flags"], man["compiler_version"],
-                         r["status"], r.get("median_ms"), r.get("times_ms", []), r.get("rel_error"), r.get("error")))
+                         r["status"], r.get("median_ms"), r.get("times_ms", []), r.get("rel_error"), r.get("error"),
+                         timing=mode))
         summary["statuses"][r["status"]] = summary["statuses"].get(r["status"], 0) + 1
+        if r["status"] == "ok":  # --timing all: the other modes' medians, each under its own mode
+            for m, t in (r.get("timings") or {}).items():
+                if m != mode and m in TIMING_MODES and t.get("median_ms"):
+                    db.commit(Record(e["workload"], target_key, e["sketch"], e["decisions"], e["flags"],
+                                     man["compiler_version"], "ok", t["median_ms"], [t["median_ms"]],
+                                     r.get("rel_error"), timing=m))
     for f in man.get("failed", []):
         info = Workload.from_key(f["workload"]).to_dict()
         db.add_workload(f["workload"], info["op"].split(".", 1)[1], info)
         db.commit(Record(f["workload"], target_key, f["sketch"], f["decisions"], [], man["compiler_version"],
                          "compile_error" if not f["error"].startswith("invalid") else "invalid",
-                         None, [], None, f["error"]))
+                         None, [], None, f["error"], timing=mode))
         summary["statuses"]["compile_error"] = summary["statuses"].get("compile_error", 0) + 1
     for key in {e["workload"] for e in man["entries"]}:
-        top = db.top_k(key, target_key, 1)
-        default = [r for r in db.records(key, target_key) if r.sketch == "default" and r.ok]
+        top = db.top_k(key, target_key, 1, timing=mode)
+        default = [r for r in db.records(key, target_key) if r.sketch == "default" and r.ok and r.timing == mode]
         summary["best"][key] = {"best_ms": top[0].median_ms if top else None,
                                 "best": (top[0].sketch, top[0].decisions) if top else None,
                                 "default_ms": default[-1].median_ms if default else None}

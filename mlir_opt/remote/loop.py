@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..backend import get_target
-from ..db import Database
+from ..db import Database, like_for_like
 from ..errors import MlirOptError
 from ..ops.dispatches import Workload
 from ..ops.schedule import Schedule, render_tuning_spec
@@ -58,10 +58,11 @@ def _target_records(db: Database, w: Workload, target: str):
 
 
 def best_schedules(db: Database, workloads, target: str) -> dict[str, tuple[Schedule, float, float | None]]:
-    """Per workload key: (best measured schedule, its ms, IREE default's best ms) from the database."""
+    """Per workload key: (best measured schedule, its ms, IREE default's best ms) from the database,
+    both among the records of one timing mode (:func:`~mlir_opt.db.like_for_like`)."""
     out = {}
     for w in workloads:
-        recs = [r for r in _target_records(db, w, target) if r.ok]
+        _, recs = like_for_like(_target_records(db, w, target))
         if not recs:
             continue
         default = [r.median_ms for r in recs if r.sketch == "default"]
@@ -92,11 +93,15 @@ def prepare_round(workloads, target: str, work_dir: str | Path, *, arch: str | N
     for w in workloads:
         tunable = [s for s in sketches_for(w, tgt.name) if s.name != "default"]
         sk = next((s for s in tunable if s.name == sketch), tunable[0])
-        recs = [r for r in _target_records(db, w, tgt.name) if r.sketch == sk.name]
+        every = _target_records(db, w, tgt.name)
+        # the strategy learns from one timing mode's times (failures count from any mode); a schedule timed
+        # only in another mode may be proposed again, to be re-timed like the rest
+        mode, _ = like_for_like(every)
+        recs = [r for r in every if r.sketch == sk.name and (not r.ok or r.timing == mode)]
         history = [(complete(sk.name, r.decisions), r.median_ms if r.ok else None) for r in recs]
         seen = {tuple(sorted(d.items())) for d, _ in history}
         chosen = []
-        known = SKETCH_SEEDS.get(sk.name, []) if not recs else []  # a workload's first round only
+        known = SKETCH_SEEDS.get(sk.name, []) if not any(r.sketch == sk.name for r in every) else []  # first round only
         for d in [*(seeds or {}).get(w.key, []), *known]:
             d = complete(sk.name, d)
             if tuple(sorted(d.items())) not in seen and sk.validate(d) is None and len(chosen) < candidates:
@@ -107,7 +112,7 @@ def prepare_round(workloads, target: str, work_dir: str | Path, *, arch: str | N
             chosen += strat.propose(sk, history + [(d, None) for d in chosen], want, rng)[:want]
         scheds.append(Schedule(w, "default", {}, tgt.name))
         ok = sorted((r for r in recs if r.ok), key=lambda r: r.median_ms)
-        if ok:  # the incumbent, re-measured next to the challengers
+        if ok:  # the incumbent (of the deciding timing mode), re-measured next to the challengers
             scheds.append(Schedule(w, ok[0].sketch, ok[0].decisions, tgt.name))
         scheds += [Schedule(w, sk.name, d, tgt.name) for d in chosen]
     rdir.mkdir()
