@@ -42,7 +42,7 @@ from ... import ir as _ir
 from ...errors import MlirOptError
 from ...model import Model
 from .. import GraphResult, prepare
-from ..cost import CostModel, Roofline, _FREE, _flops, _is_elementwise, _nbytes
+from ..cost import CostModel, Roofline, _FREE, _flops, _is_elementwise, _is_streaming_matvec, _nbytes
 from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS, restack
@@ -837,7 +837,11 @@ class _Costs:
         if op in ("MM", "MMTB", "MMTA"):
             k = self.shape[kc[0]][-2 if op == "MMTA" else -1]
             size = float(np.prod(self.shape[n.cls], dtype=np.float64))
-            return self.us(2.0 * size * k, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
+            mem = self.nbytes(kc[0]) + self.nbytes(kc[1]) + out
+            if len(self.shape[n.cls]) >= 2 and self.shape[n.cls][-2] == 1 \
+                    and max(self.nbytes(kc[0]), self.nbytes(kc[1])) > self.rf.cache_bytes:
+                mem *= self.rf.matvec_stream_slowdown  # as cost.py: a matvec streaming cold weights
+            return self.us(2.0 * size * k, mem), 0.0, []
         if op == "Add":
             a, b = kc
             fused = self.us(size, self.nbytes(b), launch=False)
@@ -884,7 +888,8 @@ class _Costs:
             xs = [c for c in self.eg.list_classes(kc[0]) if not self._is_const_class(c)]
             # + _TIE: ties between equally costed elementwise forms prefer fewer ops (a folded chain)
             return fused + _TIE, self.us(fl, sum(in_bytes) + res_bytes) - fused, xs
-        return self.us(fl, sum(in_bytes) + res_bytes), 0.0, []
+        slow = self.rf.matvec_stream_slowdown if _is_streaming_matvec(orig, self.rf) else 1.0
+        return self.us(fl, slow * (sum(in_bytes) + res_bytes)), 0.0, []
 
     def _is_const_class(self, c: str) -> bool:
         return any(self.eg.nodes[k].op in CONST_CTORS for k in self.eg.classes.get(c, []))
@@ -1026,9 +1031,38 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         for d in dict.fromkeys(eg.child_classes(eg.nodes[k])):
             parents.setdefault(d, []).append(k)
     roots = set(eg.roots)
+    node_costs = {k: costs.node(eg.nodes[k]) for k in nodes}
+    # elementwise nodes (they have a fusion penalty): an elementwise op whose only selected user is
+    # elementwise joins that user's dispatch (IREE's elementwise fusion, e.g. NasRNN's
+    # add(slice, slice) under its gate tree), so it pays no launch of its own
+    ew_nodes = {k for k, (_, extra, xs) in node_costs.items() if extra > 1e-12 and xs}
+    n_merge = 0
+
+    def merge_down(k: str) -> int | None:
+        """A 0-1 variable: node k's class has one selected user, an elementwise node (None: never)."""
+        nonlocal n_merge
+        c = eg.nodes[k].cls
+        us = parents.get(c, [])
+        ew_us = [q for q in us if q in ew_nodes and eg.nodes[q].cls != c]
+        if c in roots or not ew_us:
+            return None
+        m = len(cost)
+        cost.append(0.0)
+        ub.append(1.0)
+        integ.append(1)
+        row([(m, 1.0), (col[k], -1.0)], -np.inf, 0.0)
+        row([(m, 1.0)] + [(col[q], -1.0) for q in ew_us], -np.inf, 0.0)
+        others = [q for q in us if q not in ew_us]
+        for q in others:
+            row([(m, 1.0), (col[q], 1.0)], -np.inf, 1.0)
+        big = float(len(us))
+        row([(col[q], 1.0) for q in us] + [(m, big)], -np.inf, 1.0 + big)
+        n_merge += 1
+        return m
+
     for k in nodes:
         n = eg.nodes[k]
-        base, extra, xs = costs.node(n)
+        base, extra, xs = node_costs[k]
         cost[col[k]] = base
         for d in dict.fromkeys(eg.child_classes(n)):
             if d not in reach:
@@ -1042,8 +1076,16 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
             hosts = [m for d in xs if d in reach for m in eg.classes[d] if costs.hostable(eg.nodes[m])]
             shared = [d for d in dict.fromkeys(xs) if d in reach and (d in roots or len(
                 {eg.nodes[q].cls for q in parents.get(d, [])}) > 1)]
-            if not hosts:
+            md = merge_down(k)
+            if not hosts and md is None:
                 cost[col[k]] += extra
+            elif not hosts:
+                p = len(cost)
+                cost.append(extra)
+                ub.append(1.0)
+                integ.append(0)
+                row([(p, 1.0), (col[k], -1.0), (md, 1.0)], 0.0, np.inf)
+                n_pen += 1
             elif shared:
                 # cost.py fuses an elementwise op into its producer's dispatch only if it is that
                 # value's single user: binary f_d (hosted by class d) needs a hostable node in d,
@@ -1076,7 +1118,8 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                         us = parents.get(d, [])
                         big = float(len(us) + (d in roots))
                         row([(col[q], 1.0) for q in us] + [(f, big)], -np.inf, 1.0 + big - (d in roots))
-                row([(p, 1.0), (col[k], -1.0)] + [(f, 1.0) for f in fs], 0.0, np.inf)
+                row([(p, 1.0), (col[k], -1.0)] + [(f, 1.0) for f in fs] + ([(md, 1.0)] if md is not None else []),
+                    0.0, np.inf)
                 n_pen += 1
             elif len(hosts) < sum(len(eg.classes[d]) for d in xs if d in reach):
                 # p >= x_n - sum(hostable x_m): the launch and bytes of an unfused elementwise op
@@ -1084,7 +1127,8 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 cost.append(extra)
                 ub.append(1.0)
                 integ.append(0)
-                row([(p, 1.0), (col[k], -1.0)] + [(col[m], 1.0) for m in hosts], 0.0, np.inf)
+                row([(p, 1.0), (col[k], -1.0)] + [(col[m], 1.0) for m in hosts]
+                    + ([(md, 1.0)] if md is not None else []), 0.0, np.inf)
                 n_pen += 1
     # acyclicity on cyclic components
     cgraph = {c: [d for k in eg.canon_nodes[c] for d in eg.child_classes(eg.nodes[k]) if d in reach] for c in order}
@@ -1120,7 +1164,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                integrality=np.array(integ), bounds=Bounds(lb, np.array(ub)),
                options={"time_limit": max(1.0, time_limit_s), "disp": False})
     info = {"ilp_vars": nvar, "ilp_rows": len(lo), "ilp_status": res.message, "ilp_fusion_terms": n_pen,
-            "ilp_cycle_constraints": n_lvl}
+            "ilp_cycle_constraints": n_lvl, "ilp_merge_down_terms": n_merge}
     if presolve:
         info.update(ilp_required_classes=len(required), ilp_fixed_nodes=n_fixed)
     if res.x is None:
@@ -1703,7 +1747,7 @@ class EqSatSearch:
 
     def __init__(self, *, node_limit: int = 50_000, iter_limit: int = 16, time_limit_s: float = 30.0,
                  ilp_time_limit_s: float = 30.0, rules=None, cost: CostModel | None = None, verify: bool = True,
-                 roofline: Roofline = Roofline(), fast: bool = True, ilp_presolve: bool = False):
+                 roofline: Roofline | None = None, fast: bool = True, ilp_presolve: bool = False):
         self.fast, self.ilp_presolve = fast, ilp_presolve
         self.node_limit, self.iter_limit, self.time_limit_s = node_limit, iter_limit, time_limit_s
         self.ilp_time_limit_s = ilp_time_limit_s
@@ -1803,7 +1847,10 @@ class EqSatSearch:
             t3 = time.perf_counter()
             data = json.loads(eg.serialize([]).to_json())
             graph = _EG(data, g)
-            costs = _Costs(graph, g, self.roofline)
+            # the extraction's machine: as given, else the cost model's roofline (the target's preset)
+            rf = self.roofline or getattr(cost, "roofline", None) or Roofline.for_target(target)
+            stats["roofline"] = rf.name
+            costs = _Costs(graph, g, rf)
             stats.update(enodes=len(graph.nodes), eclasses=len(graph.classes), graphs_explored=len(graph.nodes))
             sel, info = extract_ilp(graph, costs, time_limit_s=self.ilp_time_limit_s, presolve=self.ilp_presolve)
             stats.update(info)
