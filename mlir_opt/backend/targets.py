@@ -109,7 +109,7 @@ ROOFLINES: dict[str, dict] = {
                      conv_nchw_1x1_slowdown=2.0, conv_nchw_strided_slowdown=8.0,
                      matvec_stream_slowdown=1.55, cache_bytes=512 * 1024),
     "cuda": dict(peak_gflops=38_000.0, bandwidth_gbs=3000.0, dispatch_us=4.5, conv_nchw_slowdown=1.0,
-                 conv_nchw_1x1_slowdown=1.0, conv_nchw_strided_slowdown=1.0),
+                 conv_nchw_1x1_slowdown=1.0, conv_nchw_strided_slowdown=1.0, matvec_stream_slowdown=1.0),
     "vulkan": dict(peak_gflops=29_000.0, bandwidth_gbs=3000.0, dispatch_us=4.5, conv_nchw_slowdown=1.0,
-                   conv_nchw_1x1_slowdown=1.0, conv_nchw_strided_slowdown=1.0),
+                   conv_nchw_1x1_slowdown=1.0, conv_nchw_strided_slowdown=1.0, matvec_stream_slowdown=1.0),
 }

@@ -375,7 +375,7 @@ _RESHAPES = ("tensor.expand_shape", "tensor.collapse_shape")
 
 def _is_streaming_matvec(op: ir.Operation, roofline: Roofline) -> bool:
     """An M = 1 contraction (matrix-vector product, or a stack of them) whose largest operand does not
-    fit ``roofline.cache_bytes``."""
+    fit ``roofline.cache_bytes`` (a weight as large as the cache does not fit beside the rest)."""
     if op.name not in ("linalg.matmul", "linalg.batch_matmul", "linalg.generic") or not op.results:
         return False
     if op.name == "linalg.generic":
@@ -389,7 +389,7 @@ def _is_streaming_matvec(op: ir.Operation, roofline: Roofline) -> bool:
     if len(out) < 2 or out[-2] != 1:
         return False
     n_in = len(op.operands) - len(op.results)
-    return max((_nbytes(v) for v in list(op.operands)[:n_in]), default=0.0) > roofline.cache_bytes
+    return max((_nbytes(v) for v in list(op.operands)[:n_in]), default=0.0) >= roofline.cache_bytes
 
 
 def _is_nchw_conv(name: str) -> bool:

@@ -713,11 +713,24 @@ class _Costs:
         while changed:
             changed = False
             for n in eg.nodes.values():
-                if n.cls in self.const or n.op in ("Arg", "Op"):
+                if n.cls in self.const or n.op == "Arg":
+                    continue
+                if n.op == "Op":
+                    if self._op_const(n):  # an opaque op on weights only (a matmul of two weights)
+                        self.const.add(n.cls)
+                        changed = True
                     continue
                 if n.op in CONST_CTORS or all(c in self.const for c in eg.child_classes(n)):
                     self.const.add(n.cls)
                     changed = True
+
+    def _op_const(self, n: _Node) -> bool:
+        """An opaque op whose every input is computable from constants (IREE hoists it)."""
+        kc = self.eg.child_classes(n)
+        if not kc:
+            return False
+        ins = self.eg.list_classes(kc[0])
+        return bool(ins) and all(c in self.const for c in ins)
 
     def _infer(self, n: _Node):
         kc = self.eg.child_classes(n)
@@ -831,7 +844,9 @@ class _Costs:
         if op in _LISTS or op == "Arg" or op in CONST_CTORS:
             return 0.0, 0.0, []
         if op != "Op" and kc and all(c in self.const for c in kc):
-            return _TIE, 0.0, []  # constant-folded (by IREE); a numpy-folded constant node ties cheaper
+            return _TIE, 0.0, []
+        if op == "Op" and self._op_const(n):
+            return _TIE, 0.0, []  # weight-only: hoisted by IREE's const-eval (as in cost.py)  # constant-folded (by IREE); a numpy-folded constant node ties cheaper
         out = self.nbytes(n.cls)
         size = out / 4
         if op in ("MM", "MMTB", "MMTA"):
@@ -839,7 +854,7 @@ class _Costs:
             size = float(np.prod(self.shape[n.cls], dtype=np.float64))
             mem = self.nbytes(kc[0]) + self.nbytes(kc[1]) + out
             if len(self.shape[n.cls]) >= 2 and self.shape[n.cls][-2] == 1 \
-                    and max(self.nbytes(kc[0]), self.nbytes(kc[1])) > self.rf.cache_bytes:
+                    and max(self.nbytes(kc[0]), self.nbytes(kc[1])) >= self.rf.cache_bytes:
                 mem *= self.rf.matvec_stream_slowdown  # as cost.py: a matvec streaming cold weights
             return self.us(2.0 * size * k, mem), 0.0, []
         if op == "Add":
@@ -1037,12 +1052,22 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     # add(slice, slice) under its gate tree), so it pays no launch of its own
     ew_nodes = {k for k, (_, extra, xs) in node_costs.items() if extra > 1e-12 and xs}
     n_merge = 0
+    pen_of: list[tuple[int, str]] = []  # (penalty variable, node): the unfused elementwise nodes
 
     def merge_down(k: str) -> int | None:
         """A 0-1 variable: node k's class has one selected user, an elementwise node (None: never)."""
         nonlocal n_merge
         c = eg.nodes[k].cls
-        us = parents.get(c, [])
+        us, todo, seen = [], list(parents.get(c, [])), set()
+        while todo:  # through the operand lists (TCons) of opaque ops to the ops themselves
+            q = todo.pop()
+            if q in seen:
+                continue
+            seen.add(q)
+            if eg.nodes[q].op in _LISTS:
+                todo.extend(parents.get(eg.nodes[q].cls, []))
+            else:
+                us.append(q)
         ew_us = [q for q in us if q in ew_nodes and eg.nodes[q].cls != c]
         if c in roots or not ew_us:
             return None
@@ -1060,6 +1085,15 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         n_merge += 1
         return m
 
+    # a merged-down node hosts nothing: its group's launch is paid where the group ends (so a group
+    # that no contraction hosts pays exactly one launch, as in cost.py)
+    md_of = {k: merge_down(k) for k in nodes if k in ew_nodes}
+
+    def hosting(ms: list[str], sign: float) -> list[tuple[int, float]]:
+        """``sign * sum(x_m - md_m)``: the hosts ``ms`` that are selected and not merged down."""
+        out = [(col[m], sign) for m in ms]
+        return out + [(md_of[m], -sign) for m in ms if md_of.get(m) is not None]
+
     for k in nodes:
         n = eg.nodes[k]
         base, extra, xs = node_costs[k]
@@ -1076,9 +1110,10 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
             hosts = [m for d in xs if d in reach for m in eg.classes[d] if costs.hostable(eg.nodes[m])]
             shared = [d for d in dict.fromkeys(xs) if d in reach and (d in roots or len(
                 {eg.nodes[q].cls for q in parents.get(d, [])}) > 1)]
-            md = merge_down(k)
+            md = md_of.get(k)
             if not hosts and md is None:
                 cost[col[k]] += extra
+                pen_of.append((col[k], k))
             elif not hosts:
                 p = len(cost)
                 cost.append(extra)
@@ -1086,6 +1121,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 integ.append(0)
                 row([(p, 1.0), (col[k], -1.0), (md, 1.0)], 0.0, np.inf)
                 n_pen += 1
+                pen_of.append((p, k))
             elif shared:
                 # cost.py fuses an elementwise op into its producer's dispatch only if it is that
                 # value's single user: binary f_d (hosted by class d) needs a hostable node in d,
@@ -1104,7 +1140,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                     ub.append(1.0)
                     integ.append(1)
                     fs.append(f)
-                    row([(f, 1.0)] + [(col[m], -1.0) for m in hd], -np.inf, 0.0)
+                    row([(f, 1.0)] + hosting(hd, -1.0), -np.inf, 0.0)
                     row([(f, 1.0), (col[k], -1.0)], -np.inf, 0.0)
                     if d in shared and presolve:
                         # the same condition, one row per other user (a tighter LP relaxation
@@ -1121,15 +1157,18 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 row([(p, 1.0), (col[k], -1.0)] + [(f, 1.0) for f in fs] + ([(md, 1.0)] if md is not None else []),
                     0.0, np.inf)
                 n_pen += 1
-            elif len(hosts) < sum(len(eg.classes[d]) for d in xs if d in reach):
-                # p >= x_n - sum(hostable x_m): the launch and bytes of an unfused elementwise op
+                pen_of.append((p, k))
+            elif len(hosts) < sum(len(eg.classes[d]) for d in xs if d in reach) or md is not None \
+                    or any(md_of.get(m) is not None for m in hosts):
+                # p >= x_n - sum(hostable x_m - md_m): the launch and bytes of an unfused elementwise op
                 p = len(cost)
                 cost.append(extra)
                 ub.append(1.0)
                 integ.append(0)
-                row([(p, 1.0), (col[k], -1.0)] + [(col[m], 1.0) for m in hosts]
+                row([(p, 1.0), (col[k], -1.0)] + hosting(hosts, 1.0)
                     + ([(md, 1.0)] if md is not None else []), 0.0, np.inf)
                 n_pen += 1
+                pen_of.append((p, k))
     # acyclicity on cyclic components
     cgraph = {c: [d for k in eg.canon_nodes[c] for d in eg.child_classes(eg.nodes[k]) if d in reach] for c in order}
     cyc = [comp for comp in _sccs(cgraph) if len(comp) > 1]
@@ -1170,6 +1209,13 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     if res.x is None:
         return None, info
     info["ilp_objective_us"] = round(float(res.fun), 3)
+    unfused = [k for v, k in pen_of if res.x[v] > 0.5]
+    info["ilp_unfused"] = len(unfused)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("eqsat ILP: unfused elementwise nodes %s", [
+            (eg.nodes[k].op, md_of.get(k) is not None and round(float(res.x[md_of[k]]), 2),
+             [eg.nodes[q].op + (f"({eg.nodes[q].kids[0]})" if eg.nodes[q].op == "Op" else "") for q in parents.get(eg.nodes[k].cls, [])])
+            for k in unfused])
     sel = {}
     for c in reach:
         best = max(eg.classes[c], key=lambda k: res.x[col[k]])
