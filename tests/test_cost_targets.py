@@ -98,8 +98,10 @@ def test_multi_input_elementwise_fusion():
 
 def test_eqsat_extraction_agrees_with_analyze_on_the_ranking():
     """The ILP's fusion rows (elementwise ops joining their single elementwise user: NasRNN's
-    add(slice, slice)) rank the merged NasRNN below the original under both presets, as analyze()
-    does; the merged graph's objective is within one launch per step of analyze()."""
+    add(slice, slice); weight-only opaque matmuls free) rank the merged NasRNN below the original
+    under both presets, as analyze() does. Known gap: the ILP counts each step's gate-tree dispatch
+    as fused (no operand limit, no launch for a group no contraction hosts): exactly one launch per
+    step below analyze() on both graphs."""
     from mlir_opt.graph.search.eqsat import EqSatSearch
 
     m = _nasrnn("tiny")
@@ -110,7 +112,8 @@ def test_eqsat_extraction_agrees_with_analyze_on_the_ranking():
                for k, f in (("orig", m), ("merged", merged))}
         ana = {k: analyze(GraphView(f), rf).us for k, f in (("orig", m), ("merged", merged))}
         assert ilp["merged"] < ilp["orig"] and ana["merged"] < ana["orig"]
-        assert abs(ilp["merged"] - ana["merged"]) <= 2 * rf.dispatch_us + 1e-6, (t, ilp, ana)
+        for k in ilp:  # 2 steps
+            assert ilp[k] == pytest.approx(ana[k] - 2 * rf.dispatch_us, abs=0.05), (t, ilp, ana)
 
 
 @pytest.mark.slow
@@ -126,3 +129,22 @@ def test_nasrnn_search_per_target():
         assert len(analyze(GraphView(gpu.model), Roofline.for_target("cuda")).dispatches) == 14
         cpu = optimize_graph(m.clone(), s, target="llvm-cpu")
         assert cpu.applied == [] and cpu.stats["roofline"] == "llvm-cpu"
+
+
+def test_optimize_for_cuda_writes_a_bundle(tmp_path):
+    """optimize --target cuda: the graph search with the cuda roofline, then a bundle of the original
+    and the rewritten graph compiled for CUDA (run on a GPU host); the op level is refused."""
+    import json
+
+    from mlir_opt.pipeline import optimize
+
+    with pytest.raises(MlirOptError, match="tune-remote"):
+        optimize("nasrnn", tmp_path / "x", size="tiny", target="cuda", op_search="random", quiet=True)
+    res = optimize("nasrnn", tmp_path / "n", size="tiny", target="cuda", graph_search="greedy", quiet=True)
+    rep = json.loads((tmp_path / "n" / "report.json").read_text())
+    assert rep["roofline"] == "cuda" and rep["graph"]["stats"]["roofline"] == "cuda"
+    assert rep["graph"]["applied"] and set(rep["graph"]["applied"]) == {"merge-parallel-matmuls"}
+    man = json.loads((tmp_path / "n" / "bundle" / "manifest.json").read_text())
+    assert [e["id"] for e in man["entries"]] == ["original", "optimized"] and man["target"] == "cuda"
+    assert all((tmp_path / "n" / "bundle" / e["module"]).stat().st_size > 0 for e in man["entries"])
+    assert res.report["bundle_mib"] < 40
