@@ -325,6 +325,15 @@ def _cmd_optimize(args) -> int:
                    graph_options=_graph_options(args), cpu_time=args.cpu_time, op_sketch=args.op_sketch)
     if args.json:
         print(json.dumps(res.report, indent=2))
+    elif "bundle" in res.report:  # a GPU target: graph search here, the bundle runs on the GPU host
+        g = res.report["graph"]
+        print(f"{res.report['model']} for {res.report['target']} (roofline {res.report['roofline']}): "
+              f"graph cost {g.get('cost_before')} -> {g.get('cost_after')} us, "
+              f"rewrites: {', '.join(g.get('applied') or []) or 'none'}")
+        print(f"wrote {args.output}/optimized.mlir, report.json and {res.report['bundle']} "
+              f"({res.report['bundle_mib']} MiB: {', '.join(res.report['variants'])}); on the GPU host: "
+              f"{res.report['runner_command']}")
+        return 0
     else:
         print_summary(res.report)
         print(f"wrote {args.output}/model.vmfb, optimized.mlir, report.json, report.html"

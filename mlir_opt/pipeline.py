@@ -137,8 +137,15 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
     stages = Stages(console)
     tgt = get_target(target)
     if not tgt.is_cpu:
-        raise MlirOptError(f"optimize runs and times on this machine; target '{tgt.name}' needs a GPU host: "
-                           f"use `python -m mlir_opt bundle` / `bundle-model --target {tgt.name}` and `ingest`")
+        if op_search != "none" or graph_cost != "roofline":
+            raise MlirOptError(f"optimize --target {tgt.name} runs the graph search with the {tgt.name} roofline "
+                               f"and writes a bundle for the GPU host; the operator level and measured graph "
+                               f"costs need that host: use `tune-remote --target {tgt.name}`")
+        if out_dir is None:
+            raise MlirOptError(f"optimize --target {tgt.name} needs an output directory (it writes a bundle)")
+        return _optimize_for_gpu(model, Path(out_dir), tgt, example_inputs=example_inputs, graph_search=graph_search,
+                                 size=size, name=name, entry=entry, reps=reps, quiet=quiet,
+                                 graph_options=graph_options)
     if op_sketch is not None:
         from .ops.space import SKETCH_FLAGS
 
@@ -275,3 +282,35 @@ def _export(out_path: Path, o, vmfb: Path, rep: dict, stages: Stages, *, rejecte
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _optimize_for_gpu(model, out: Path, tgt, *, example_inputs, graph_search, size, name, entry, reps, quiet,
+                      graph_options) -> OptimizeResult:
+    """``optimize`` for a GPU target: import, graph search with the target's roofline preset
+    (``Roofline.for_target``), then a bundle of the original and the rewritten graph compiled for the
+    target, which the GPU host's runner checks against the reference and times
+    (``python3 OUT/bundle/runner.py OUT/bundle --out results.json``; docs/gpu.md)."""
+    from .remote import write_model_bundle
+
+    console = stderr_console(quiet)
+    stages = Stages(console)
+    _prepare_out_dir(out)
+    with stages.stage("import", "import to linalg"):
+        m = load(model, example_inputs, name=name, entry=entry, size=size)
+    with stages.stage("graph", f"graph-level search ({getattr(graph_search, 'name', graph_search)}, "
+                               f"{tgt.name} roofline)"):
+        g = optimize_graph(m.clone(), graph_search, target=tgt.name, options=graph_options)
+    variants = {"original": (m, [])}
+    if g.applied:
+        variants["optimized"] = (g.model, [])
+    with stages.stage("bundle", f"compile for {tgt.name} ({tgt.arch}) and write {out / 'bundle'}"):
+        man = write_model_bundle(variants, out / "bundle", target=tgt.name, arch=tgt.arch, reps=reps)
+    (out / "optimized.mlir").write_text(g.model.text())
+    rep = {"model": m.name, "target": tgt.name, "arch": tgt.arch, "graph": g.to_dict(),
+           "roofline": g.stats.get("roofline"), "bundle": str(out / "bundle"),
+           "bundle_mib": round(man["bytes"] / 2**20, 2), "variants": list(variants),
+           "runner_command": man["command"], "stages": dict(stages.times),
+           "note": "not run here: the bundle's runner checks every variant against the reference and "
+                   "times it on the GPU host"}
+    (out / "report.json").write_text(json.dumps(rep, indent=2, default=str) + "\n")
+    return OptimizeResult(rep, m, g.model, out)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..errors import MlirOptError
 
-__all__ = ["Target", "TARGETS", "get_target", "default_threads"]
+__all__ = ["Target", "TARGETS", "ROOFLINES", "get_target", "default_threads"]
 
 
 def default_threads() -> int:
@@ -82,3 +82,34 @@ def get_target(target: "str | Target", arch: str | None = None) -> Target:
         raise MlirOptError(f"unknown target '{target}' (choose from {', '.join(TARGETS)})")
     builder, default_arch = TARGETS[target]
     return builder(arch or default_arch)
+
+
+#: Graph-level roofline parameters per target (:class:`mlir_opt.graph.cost.Roofline` builds its
+#: presets from these: ``Roofline.for_target(name)``). Units: GFLOP/s, GB/s, µs per dispatch, bytes.
+#: Where each number comes from (docs/models-and-cost.md, "Per-target roofline"):
+#:
+#: * ``llvm-cpu`` — this 2-core AMD EPYC Zen 3 slice, the model's original calibration: 100 GFLOP/s
+#:   (2 cores x AVX2 FMA at ~3 GHz, what IREE's tuned matmuls reach), 20 GB/s, 3 µs per dispatch
+#:   (local-task wake-up and barrier), the NCHW conv factors of benchmarks/conv_layout.py. New:
+#:   ``matvec_stream_slowdown`` 1.55 for an M = 1 contraction whose weight exceeds the 512 KiB L2 of
+#:   a Zen 3 core (NasRNN small at 1 thread CPU time: every x/h matvec group merged 4.40 ms vs the
+#:   original's 2.84 ms, benchmarks/results/nasrnn-forms-small-2026-11-27.txt: the merged 2 MB
+#:   weights stream from memory cold, the separate 256 KB ones do not; docs/graph-rules.md).
+#: * ``cuda`` — an H100/H200-class GPU through IREE's CUDA HAL: 38 TFLOP/s fp32 (IREE's best tuned
+#:   SIMT 4096^3 matmul, 3.64 ms on the lent H100, docs/gpu.md; datasheet 67 TFLOP/s non-tensor),
+#:   3000 GB/s (~90 % of the H100 SXM's 3.35 TB/s HBM3; the H200 has 4.8 TB/s), and 4.5 µs per
+#:   dispatch: NasRNN small on an H200, original 77 dispatches 0.398 ms vs every matvec group merged
+#:   14 dispatches 0.112 ms in one run (benchmarks/results/nasrnn-small-merge-all-cuda-h200-2026-11-27.json:
+#:   0.286 ms / 63 dispatches; the work itself is ~1 µs of HBM traffic), i.e. small dispatches are
+#:   launch-bound, which is what makes merging many small GPU matmuls pay.
+#: * ``vulkan`` — the same GPU class through Vulkan: 29 TFLOP/s (tuned SIMT 4096^3 fp32 4.79 ms on the
+#:   H100, docs/gpu.md), bandwidth and per-dispatch cost assumed as for CUDA (not measured yet).
+ROOFLINES: dict[str, dict] = {
+    "llvm-cpu": dict(peak_gflops=100.0, bandwidth_gbs=20.0, dispatch_us=3.0, conv_nchw_slowdown=1.0,
+                     conv_nchw_1x1_slowdown=2.0, conv_nchw_strided_slowdown=8.0,
+                     matvec_stream_slowdown=1.55, cache_bytes=512 * 1024),
+    "cuda": dict(peak_gflops=38_000.0, bandwidth_gbs=3000.0, dispatch_us=4.5, conv_nchw_slowdown=1.0,
+                 conv_nchw_1x1_slowdown=1.0, conv_nchw_strided_slowdown=1.0, matvec_stream_slowdown=1.0),
+    "vulkan": dict(peak_gflops=29_000.0, bandwidth_gbs=3000.0, dispatch_us=4.5, conv_nchw_slowdown=1.0,
+                   conv_nchw_1x1_slowdown=1.0, conv_nchw_strided_slowdown=1.0, matvec_stream_slowdown=1.0),
+}

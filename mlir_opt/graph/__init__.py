@@ -116,7 +116,8 @@ def apply_rules(model: Model, names=None, *, max_steps: int = 1000) -> GraphResu
     return GraphResult(m, applied, stats=stats)
 
 
-def get_graph_search(strategy: "str | GraphSearch", *, cost=None, options: dict | None = None) -> GraphSearch:
+def get_graph_search(strategy: "str | GraphSearch", *, cost=None, options: dict | None = None,
+                     target: str = "llvm-cpu") -> GraphSearch:
     """A strategy instance from its name, or the instance given.
 
     ``cost``: a :class:`~mlir_opt.graph.cost.CostModel` or a mode name (``roofline``, ``measured``,
@@ -132,7 +133,7 @@ def get_graph_search(strategy: "str | GraphSearch", *, cost=None, options: dict 
             if isinstance(cost, str):
                 from .cost import CostModel
 
-                cost = CostModel(mode=cost)
+                cost = CostModel(mode=cost, target=target)  # the target's roofline preset
             kw["cost"] = cost
         try:
             return STRATEGIES[strategy](**kw)
@@ -149,9 +150,10 @@ def optimize_graph(model: Model, strategy: "str | GraphSearch" = "none", *,
     """Run a graph-level search on ``model``; returns the best equivalent model found.
 
     ``cost``/``options``: cost model (or mode name) and constructor options for a strategy given by
-    name (see :func:`get_graph_search`).
+    name (see :func:`get_graph_search`). The roofline cost uses ``target``'s preset
+    (:meth:`~mlir_opt.graph.cost.Roofline.for_target`).
     """
-    return get_graph_search(strategy, cost=cost, options=options).run(model, target=target)
+    return get_graph_search(strategy, cost=cost, options=options, target=target).run(model, target=target)
 
 
 from .search.greedy import GreedySearch  # noqa: E402  (needs GraphResult and prepare above)

@@ -31,7 +31,7 @@ from .. import ir as _ir
 from ..model import Model
 from .view import GraphView
 
-__all__ = ["Roofline", "DispatchCost", "GraphCost", "analyze", "roofline_cost", "CostModel", "COST_MODES"]
+__all__ = ["Roofline", "MAX_DISPATCH_OPERANDS", "DispatchCost", "GraphCost", "analyze", "roofline_cost", "CostModel", "COST_MODES"]
 
 ir = _ir.ir
 
@@ -42,7 +42,9 @@ _BODY_FREE = {"linalg.yield", "cf.assert", "linalg.index", "arith.constant", "ar
 
 @dataclass(frozen=True)
 class Roofline:
-    """Machine parameters of the analytic model (defaults: a 2-core AVX2/AVX-512 server slice)."""
+    """Machine parameters of the analytic model. The defaults are the ``llvm-cpu`` preset (a 2-core
+    AVX2 server slice); :meth:`for_target` gives the preset of a target (``cuda``, ``vulkan``), whose
+    numbers live with the target's other settings in :data:`mlir_opt.backend.targets.ROOFLINES`."""
 
     peak_gflops: float = 100.0
     bandwidth_gbs: float = 20.0
@@ -54,6 +56,22 @@ class Roofline:
     conv_nchw_slowdown: float = 1.0
     conv_nchw_1x1_slowdown: float = 2.0
     conv_nchw_strided_slowdown: float = 8.0
+    #: a factor on the memory term of an M = 1 contraction (a matrix-vector product, stacked or not)
+    #: whose largest operand exceeds ``cache_bytes``: such weights stream from memory cold (measured on
+    #: NasRNN's merged matvecs on the CPU, see ROOFLINES); 1.0 turns it off.
+    matvec_stream_slowdown: float = 1.55
+    cache_bytes: float = 512 * 1024
+    #: the preset's name (the target it models), shown in reports
+    name: str = "llvm-cpu"
+
+    @classmethod
+    def for_target(cls, target) -> "Roofline":
+        """The preset of ``target`` (a name or :class:`~mlir_opt.backend.Target`; ``cpu``/``host``
+        mean ``llvm-cpu``)."""
+        from ..backend.targets import ROOFLINES, get_target
+
+        name = get_target(target).name
+        return cls(**{**ROOFLINES[name], "name": name})
 
 
 @dataclass
@@ -140,13 +158,32 @@ def _is_elementwise(op: ir.Operation) -> bool:
     return all("parallel" in s for s in iters)
 
 
+#: IREE's limit on a dispatch's operands plus results (``kIreeMaxOperandCount`` in
+#: DispatchCreation, from CUDA's 16 bindings): a consumer that would push its root's dispatch past it
+#: is not fused into it. Verified on NasRNN's cell: its sixteen matmul results meet in one
+#: elementwise tree, which IREE 3.13 dispatches alone (tests/test_cost_targets.py).
+MAX_DISPATCH_OPERANDS = 16
+
+
 def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
-    """Group the ops of ``view`` into modelled dispatches and cost them (see module docs)."""
-    owner: dict[int, DispatchCost] = {}  # op index -> its dispatch
-    dispatches: list[DispatchCost] = []
+    """Group the ops of ``view`` into modelled dispatches and cost them (see module docs).
+
+    Dispatches are formed the way IREE's DispatchCreation does (checked against ``iree-compile`` on
+    NasRNN and BERT, tests/test_cost_targets.py):
+
+    1. elementwise fusion: an all-parallel ``linalg.generic`` is merged with every elementwise
+       producer whose result it is the only user of (through reshapes), so a tree of elementwise ops
+       with many inputs (NasRNN's gate mixing) becomes one multi-input elementwise op;
+    2. dispatch formation: every other op is a root; walking the roots from last to first, a root
+       whose result has a single user takes that user's elementwise group into its dispatch, unless
+       that would give the dispatch more than :data:`MAX_DISPATCH_OPERANDS` operands + results;
+       groups no root takes are dispatches of their own.
+    """
+    ops = view.ops
+    owner_key: dict[int, int] = {}
     memo = view.memo
     if memo is None:
-        nbytes, flops = _nbytes, lambda i: _flops(view.ops[i])
+        nbytes, flops = _nbytes, lambda i: _flops(ops[i])
     else:  # per-search caches (exact: FLOPs by the op's node hash, bytes by the uniqued type)
         def nbytes(v: ir.Value) -> float:
             t = v.type
@@ -159,51 +196,126 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
             h = view.node_hash(i)
             f = memo.flops.get(h)
             if f is None:
-                f = memo.flops[h] = _flops(view.ops[i])
+                f = memo.flops[h] = _flops(ops[i])
             return f
+
+    index = view.index
 
     def source(v: ir.Value) -> int | None:
         """Index of the op producing ``v``, looking through free reshapes."""
         op = view.producer(v)
-        while op is not None and op.name in ("tensor.expand_shape", "tensor.collapse_shape"):
+        while op is not None and op.name in _RESHAPES:
             op = view.producer(op.operands[0])
-        return None if op is None else view.index.get(op)
+        return None if op is None else index.get(op)
 
-    # per node hash (the op's input cone): elementwise or not, and (FLOPs, bytes) as a dispatch root
+    def sole_user(i: int) -> int | None:
+        """The one op reading op ``i``'s results (through reshapes), or None."""
+        users = []
+        for r in ops[i].results:
+            users.extend(view.users(r))
+        while len(users) == 1 and users[0].name in _RESHAPES:
+            users = list(view.users(users[0].results[0]))
+        if len(users) != 1 or users[0].name == "func.return" or users[0].name == "util.return":
+            return None
+        return index.get(users[0])
+
     dmemo = None if memo is None else memo.dispatch
-    for i, op in enumerate(view.ops):
+    active: list[int] = []
+    ew: dict[int, bool] = {}
+    recs: dict[int, list] = {}
+    weights: set[int] = set()  # ops computed from constants alone (structurally)
+    for i, op in enumerate(ops):
+        if op.name in ("func.return", "util.return"):
+            continue
+        if op.name in ("arith.constant", "tensor.empty") or all(
+                not isinstance(v, ir.BlockArgument) and index.get(view.producer(v)) in weights for v in op.operands):
+            weights.add(i)
         if op.name in _FREE or not op.results:
             continue
-        if all(view.is_constant(r) for r in op.results):
-            continue  # hoisted by IREE's const-eval
+        if i in weights or all(view.is_constant(r) for r in op.results):
+            continue  # hoisted by IREE's const-eval (numpy cannot evaluate every weight-only op: test both)
         if dmemo is not None:
             h = view.node_hash(i)
             rec = dmemo.get(h)
             if rec is None:
                 rec = dmemo[h] = [_is_elementwise(op), None]
-            ew = rec[0]
+            recs[i] = rec
+            ew[i] = rec[0]
         else:
-            ew = _is_elementwise(op)
-        if ew:
-            n_out = len(op.results)
-            ins = list(op.operands)[: len(op.operands) - n_out]
-            host = None
-            for v in ins:
-                j = source(v)
-                if j is not None and j in owner and len(view.users(view.ops[j].results[0])) == 1:
-                    host = owner[j]
-                    break
-            if host is not None:
-                host.fused.append(i)
-                host.flops += flops(i)
-                host.bytes += sum(nbytes(v) for v in ins if source(v) not in host.fused + [host.root])
-                owner[i] = host
-                continue
-        if dmemo is not None and rec[1] is not None:
-            d = DispatchCost(i, op.name, flops=rec[1][0], bytes=rec[1][1])
-            owner[i] = d
-            dispatches.append(d)
+            ew[i] = _is_elementwise(op)
+        active.append(i)
+
+    # 1. elementwise groups (union-find over elementwise producer -> sole elementwise consumer)
+    parent: dict[int, int] = {i: i for i in active if ew[i]}
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    users_of: dict[int, int | None] = {}
+    for i in active:
+        users_of[i] = sole_user(i)
+    for i in active:
+        if not ew[i]:
             continue
+        u = users_of[i]
+        if u is not None and u in parent:
+            a, b = find(i), find(u)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = {}
+    for i in active:
+        if ew[i]:
+            groups.setdefault(find(i), []).append(i)
+
+    # 2. roots take the elementwise group of their sole user (last root first), within IREE's limit
+    taken: dict[int, int] = {}  # group key -> root
+
+    def n_operands(members: set[int]) -> int:
+        ext, n_res = set(), 0
+        for k in members:
+            op = ops[k]
+            for v in op.operands:
+                if _is_scalar(v):
+                    continue
+                src = view.producer(v)
+                while src is not None and src.name in _RESHAPES:
+                    src = view.producer(src.operands[0])
+                if src is None or src.name in ("linalg.fill", "tensor.empty"):
+                    continue
+                j = index.get(src)
+                if j in members:
+                    continue
+                ext.add(j if j is not None else id(src))
+            for r in op.results:
+                if any(index.get(u) not in members for u in view.users(r)):
+                    n_res += 1
+        return len(ext) + n_res
+
+    for i in reversed(active):
+        if ew[i]:
+            continue
+        u = users_of[i]
+        if u is None or u not in parent:
+            continue
+        key = find(u)
+        if key in taken:
+            continue
+        if n_operands({i, *groups[key]}) <= MAX_DISPATCH_OPERANDS:
+            taken[key] = i
+
+    # 3. cost: a root's FLOPs and bytes (reads, accumulator reads, writes), plus for every op fused
+    # into it its FLOPs and the bytes of the inputs it reads from outside the dispatch
+    dispatches: list[DispatchCost] = []
+    by_root: dict[int, DispatchCost] = {}
+
+    def root_cost(i: int) -> DispatchCost:
+        op = ops[i]
+        rec = recs.get(i)
+        if rec is not None and rec[1] is not None:
+            return DispatchCost(i, op.name, flops=rec[1][0], bytes=rec[1][1])
         d = DispatchCost(i, op.name, flops=flops(i))
         n_out = len(op.results)
         ins = list(op.operands)[: len(op.operands) - n_out] if op.name.startswith("linalg.") else list(op.operands)
@@ -221,15 +333,63 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
                     init_reads.append(v)
         d.bytes = sum(nbytes(v) for v in ins if not _is_scalar(v)) + sum(map(nbytes, init_reads)) \
             + sum(nbytes(r) for r in op.results)
-        if dmemo is not None:
+        if rec is not None:
             rec[1] = (d.flops, d.bytes)
-        owner[i] = d
-        dispatches.append(d)
+        return d
+
+    for i in active:
+        if not ew[i]:
+            d = root_cost(i)
+            by_root[i] = d
+            dispatches.append(d)
+            owner_key[i] = i
+        elif i == groups[find(i)][0] and find(i) not in taken:
+            d = root_cost(i)  # an elementwise group of its own: its first op stands as the root
+            by_root[i] = d
+            dispatches.append(d)
+            owner_key[i] = i
+    for key, members in groups.items():
+        host = by_root[taken[key]] if key in taken else by_root[members[0]]
+        inside = {host.root, *members}
+        for k in members:
+            if k == host.root:
+                continue
+            host.fused.append(k)
+            host.flops += flops(k)
+            op = ops[k]
+            ins = list(op.operands)[: len(op.operands) - len(op.results)]
+            host.bytes += sum(nbytes(v) for v in ins if not _is_scalar(v) and source(v) not in inside)
     for d in dispatches:
-        slow = _nchw_slowdown(view.ops[d.root], roofline) if _is_nchw_conv(d.name) else 1.0
-        d.us = max(slow * d.flops / (roofline.peak_gflops * 1e3), d.bytes / (roofline.bandwidth_gbs * 1e3)) \
+        slow = _nchw_slowdown(ops[d.root], roofline) if _is_nchw_conv(d.name) else 1.0
+        mem = d.bytes
+        if roofline.matvec_stream_slowdown != 1.0 and _is_streaming_matvec(ops[d.root], roofline):
+            mem *= roofline.matvec_stream_slowdown
+        d.us = max(slow * d.flops / (roofline.peak_gflops * 1e3), mem / (roofline.bandwidth_gbs * 1e3)) \
             + roofline.dispatch_us
+    dispatches.sort(key=lambda d: d.root)
     return GraphCost(sum(d.us for d in dispatches), dispatches)
+
+
+_RESHAPES = ("tensor.expand_shape", "tensor.collapse_shape")
+
+
+def _is_streaming_matvec(op: ir.Operation, roofline: Roofline) -> bool:
+    """An M = 1 contraction (matrix-vector product, or a stack of them) whose largest operand does not
+    fit ``roofline.cache_bytes`` (a weight as large as the cache does not fit beside the rest)."""
+    if op.name not in ("linalg.matmul", "linalg.batch_matmul", "linalg.generic") or not op.results:
+        return False
+    if op.name == "linalg.generic":
+        iters = [str(a) for a in ir.ArrayAttr(op.attributes["iterator_types"])]
+        if not any("reduction" in s for s in iters) or len(op.regions[0].blocks[0].operations) != 3:
+            return False  # not a multiply-add contraction
+    try:
+        out = _shape(op.results[0])
+    except ValueError:
+        return False
+    if len(out) < 2 or out[-2] != 1:
+        return False
+    n_in = len(op.operands) - len(op.results)
+    return max((_nbytes(v) for v in list(op.operands)[:n_in]), default=0.0) >= roofline.cache_bytes
 
 
 def _is_nchw_conv(name: str) -> bool:
@@ -278,12 +438,13 @@ class CostModel:
         target: IREE target for measuring.
         reps: timing repetitions when measuring.
         threads: CPU threads when measuring.
-        roofline: machine parameters of the analytic model.
+        roofline: machine parameters of the analytic model (default: the preset of ``target``,
+            :meth:`Roofline.for_target`).
         db: tuning database (a :class:`~mlir_opt.db.Database` or path) for ``measured``.
     """
 
     def __init__(self, *, mode: str | None = None, measure: bool = False, target: str = "llvm-cpu", reps: int = 5,
-                 threads: int | None = None, roofline: Roofline = Roofline(), db=None):
+                 threads: int | None = None, roofline: Roofline | None = None, db=None):
         from ..errors import MlirOptError
 
         mode = mode or ("whole" if measure else "roofline")
@@ -294,7 +455,7 @@ class CostModel:
         self.target = target
         self.reps = reps
         self.threads = threads
-        self.roofline = roofline
+        self.roofline = roofline if roofline is not None else Roofline.for_target(target)
         self.cache: dict[str, float] = {}
         self.hits = 0
         self.failures: list[str] = []
@@ -306,6 +467,8 @@ class CostModel:
 
     @property
     def unit(self) -> str:
+        if self.mode == "roofline":
+            return f"us (roofline {self.roofline.name})"
         return {"roofline": "us (roofline)", "measured": "us (measured dispatches)",
                 "whole": "us (measured median)"}[self.mode]
 
@@ -336,6 +499,8 @@ class CostModel:
     def stats(self) -> dict:
         """Counters for search statistics (dispatch compiles and database hits when measuring)."""
         st = {"cost_mode": self.mode, "cost_cache_hits": self.hits}
+        if self.mode == "roofline":
+            st["roofline"] = self.roofline.name
         if self.dispatch_model is not None:
             st.update(self.dispatch_model.stats())
         if self.failures:

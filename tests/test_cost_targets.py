@@ -1,0 +1,150 @@
+"""Per-target roofline presets and IREE-like dispatch formation in the graph cost (issue #4)."""
+
+import pytest
+
+import mlir_opt
+from mlir_opt.errors import MlirOptError
+from mlir_opt.graph import apply_rules, prepare
+from mlir_opt.graph.cost import CostModel, Roofline, analyze
+from mlir_opt.graph.rules import RULES
+from mlir_opt.graph.view import GraphView
+from mlir_opt.models.nasrnn import NasCell, build_nasrnn
+
+
+def _nasrnn(size="tiny", **kw):
+    mod, ex = build_nasrnn(size, **kw)
+    return prepare(mlir_opt.load(mod, ex, name="nasrnn"))
+
+
+def _x_only(m):
+    """merge-parallel-matmuls on the groups that share an x_t (a slice of the input) only."""
+    m = m.clone()
+    while True:
+        view = GraphView(m)
+        rule = RULES["merge-parallel-matmuls"]
+        xs = []
+        for match in rule.match(view):
+            src = view.producer(view.ops[match.ops[0]].operands[0])
+            while src is not None and src.name in ("tensor.collapse_shape", "tensor.expand_shape"):
+                src = view.producer(src.operands[0])
+            if src is not None and src.name == "tensor.extract_slice":
+                xs.append(match)
+        if not xs:
+            return m
+        rule.apply(m.module, xs[0])
+
+
+def test_roofline_presets_follow_the_target():
+    assert Roofline() == Roofline.for_target("llvm-cpu") == Roofline.for_target("cpu")
+    cuda, vk = Roofline.for_target("cuda"), Roofline.for_target("vulkan")
+    assert (cuda.name, vk.name) == ("cuda", "vulkan")
+    assert cuda.dispatch_us > Roofline().dispatch_us and cuda.bandwidth_gbs > 100 * Roofline().bandwidth_gbs
+    assert cuda.matvec_stream_slowdown == 1.0 and Roofline().matvec_stream_slowdown > 1.0
+    with pytest.raises(MlirOptError, match="unknown target"):
+        Roofline.for_target("tpu")
+    cm = CostModel(target="cuda")
+    assert cm.roofline == cuda and "cuda" in cm.unit and cm.stats()["roofline"] == "cuda"
+    assert CostModel().roofline.name == "llvm-cpu"
+
+
+def test_presets_rank_the_nasrnn_forms_like_the_measurements():
+    """hidden 256 (NasRNN small), 2 steps: on CUDA every group merged < x merged < original (H200:
+    0.112 / 0.227 / 0.40 ms); on the CPU the original is cheapest (1 thread CPU time: every group
+    merged 0.65x, the x-merged eqsat result 0.80-0.88x; benchmarks/results/nasrnn-forms-small-*)."""
+    m = _nasrnn("small", steps=2)
+    forms = {"orig": m, "x": _x_only(m), "all": apply_rules(m, ["merge-parallel-matmuls"]).model}
+    n = {k: len(analyze(GraphView(f)).dispatches) for k, f in forms.items()}
+    assert n == {"orig": 26, "x": 12, "all": 5}  # what IREE forms (test below on the tiny size)
+    cuda = {k: analyze(GraphView(f), Roofline.for_target("cuda")).us for k, f in forms.items()}
+    cpu = {k: analyze(GraphView(f), Roofline.for_target("llvm-cpu")).us for k, f in forms.items()}
+    assert cuda["all"] < cuda["x"] < cuda["orig"]
+    assert cpu["orig"] < cpu["x"] and cpu["orig"] < cpu["all"]
+
+
+def test_dispatch_count_matches_iree_on_nasrnn(tmp_path):
+    """analyze() forms the dispatches IREE 3.13 forms (real compiles): NasRNN tiny (2 steps) as
+    written (the gate tree of 16 matmul results exceeds IREE's 16 operands: its own dispatch; step
+    0's h matmuls are weight-only: hoisted), every group merged (the adds of two slices join the
+    gate tree), and one cell with h an argument."""
+    import torch
+
+    from mlir_opt.ops.dispatches import list_dispatches
+
+    torch.manual_seed(0)
+    m = _nasrnn("tiny")
+    cell = prepare(mlir_opt.load(NasCell(32), (torch.randn(1, 32), torch.randn(1, 32)), name="cell"))
+    for g in (m, apply_rules(m, ["merge-parallel-matmuls"]).model, cell):
+        iree = sum(d.count for d in list_dispatches(g, "llvm-cpu"))
+        assert len(analyze(GraphView(g)).dispatches) == iree, g.name
+    assert len(analyze(GraphView(cell)).dispatches) == 17  # 16 matmuls + the gate tree
+
+
+def test_multi_input_elementwise_fusion():
+    """An elementwise op on an argument that feeds the consumer of a matmul joins its dispatch
+    (tanh(x·W) * sigmoid(h): one dispatch in IREE), and the operand limit keeps a 16-input tree out."""
+    import torch
+    from torch import nn
+
+    w = torch.randn(8, 8)
+
+    class D(nn.Module):
+        def forward(self, x, h):
+            return torch.tanh(x @ w) * torch.sigmoid(h)
+
+    d = prepare(mlir_opt.load(D(), (torch.randn(1, 8), torch.randn(1, 8)), name="d"))
+    (only,) = analyze(GraphView(d)).dispatches
+    assert only.name == "linalg.matmul" and len(only.fused) == 3
+
+
+def test_eqsat_extraction_agrees_with_analyze_on_the_ranking():
+    """The ILP's fusion rows (elementwise ops joining their single elementwise user: NasRNN's
+    add(slice, slice); weight-only opaque matmuls free) rank the merged NasRNN below the original
+    under both presets, as analyze() does. Known gap: the ILP counts each step's gate-tree dispatch
+    as fused (no operand limit, no launch for a group no contraction hosts): exactly one launch per
+    step below analyze() on both graphs."""
+    from mlir_opt.graph.search.eqsat import EqSatSearch
+
+    m = _nasrnn("tiny")
+    merged = apply_rules(m, ["merge-parallel-matmuls"]).model
+    for t in ("llvm-cpu", "cuda"):
+        rf = Roofline.for_target(t)
+        ilp = {k: EqSatSearch(rules=[], verify=False, roofline=rf).run(f).stats["ilp_objective_us"]
+               for k, f in (("orig", m), ("merged", merged))}
+        ana = {k: analyze(GraphView(f), rf).us for k, f in (("orig", m), ("merged", merged))}
+        assert ilp["merged"] < ilp["orig"] and ana["merged"] < ana["orig"]
+        for k in ilp:  # 2 steps
+            assert ilp[k] == pytest.approx(ana[k] - 2 * rf.dispatch_us, abs=0.05), (t, ilp, ana)
+
+
+@pytest.mark.slow
+def test_nasrnn_search_per_target():
+    """NasRNN small: for cuda, eqsat and greedy merge every matvec group (x and h side, 14
+    dispatches); for llvm-cpu they keep the original (the merged matvecs stream cold weights)."""
+    from mlir_opt.graph import optimize_graph
+
+    m = mlir_opt.load("nasrnn", size="small")
+    for s in ("eqsat", "greedy"):
+        gpu = optimize_graph(m.clone(), s, target="cuda")
+        assert gpu.applied == ["merge-parallel-matmuls"] * 9 and gpu.stats["roofline"] == "cuda"
+        assert len(analyze(GraphView(gpu.model), Roofline.for_target("cuda")).dispatches) == 14
+        cpu = optimize_graph(m.clone(), s, target="llvm-cpu")
+        assert cpu.applied == [] and cpu.stats["roofline"] == "llvm-cpu"
+
+
+def test_optimize_for_cuda_writes_a_bundle(tmp_path):
+    """optimize --target cuda: the graph search with the cuda roofline, then a bundle of the original
+    and the rewritten graph compiled for CUDA (run on a GPU host); the op level is refused."""
+    import json
+
+    from mlir_opt.pipeline import optimize
+
+    with pytest.raises(MlirOptError, match="tune-remote"):
+        optimize("nasrnn", tmp_path / "x", size="tiny", target="cuda", op_search="random", quiet=True)
+    res = optimize("nasrnn", tmp_path / "n", size="tiny", target="cuda", graph_search="greedy", quiet=True)
+    rep = json.loads((tmp_path / "n" / "report.json").read_text())
+    assert rep["roofline"] == "cuda" and rep["graph"]["stats"]["roofline"] == "cuda"
+    assert rep["graph"]["applied"] and set(rep["graph"]["applied"]) == {"merge-parallel-matmuls"}
+    man = json.loads((tmp_path / "n" / "bundle" / "manifest.json").read_text())
+    assert [e["id"] for e in man["entries"]] == ["original", "optimized"] and man["target"] == "cuda"
+    assert all((tmp_path / "n" / "bundle" / e["module"]).stat().st_size > 0 for e in man["entries"])
+    assert res.report["bundle_mib"] < 40
