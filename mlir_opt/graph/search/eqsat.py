@@ -42,7 +42,7 @@ from ... import ir as _ir
 from ...errors import MlirOptError
 from ...model import Model
 from .. import GraphResult, prepare
-from ..cost import CostModel, Roofline, _FREE, _flops, _is_elementwise, _nbytes
+from ..cost import CostModel, Roofline, _FREE, _flops, _is_elementwise, _nbytes, analyze
 from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS, restack
@@ -994,7 +994,7 @@ def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str]]:
     impossible = {k for c in order for k in eg.classes[c] if c in kids[k] or not all(d in reach for d in kids[k])}
     need: dict[str, int] = {}
     while True:
-        graph = {c: [d for k in eg.classes[c] if k not in impossible for d in kids[k]] for c in order}
+        graph = {c: list(dict.fromkeys(d for k in eg.classes[c] if k not in impossible for d in kids[k])) for c in order}
         need = {}
         for comp in _sccs(graph):  # children first
             for c in comp:
@@ -1328,8 +1328,8 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 row([(p, 1.0), (col[k], -1.0)] + [(col[m], 1.0) for m in hosts], 0.0, np.inf)
                 n_pen += 1
     # acyclicity on cyclic components
-    cgraph = {c: [d for k in eg.canon_nodes[c] if k not in impossible for d in eg.child_classes(eg.nodes[k])
-                  if d in reach] for c in order}
+    cgraph = {c: list(dict.fromkeys(d for k in eg.canon_nodes[c] if k not in impossible
+                                    for d in eg.child_classes(eg.nodes[k]) if d in reach)) for c in order}
     cyc = [comp for comp in _sccs(cgraph) if len(comp) > 1]
     n_lvl = 0
     for comp in cyc:
@@ -1920,6 +1920,15 @@ class _Realizer:
 # The search
 
 
+def _graph_cost(cost: CostModel, model: Model, view: GraphView | None = None) -> float:
+    """``cost(model, view)``; for the roofline, :func:`..cost.analyze` directly (the same value:
+    each graph is costed once here, so the cost model's cache, keyed by a structural hash of the
+    whole graph, would only cost the hashing)."""
+    if cost.mode == "roofline":
+        return analyze(view or GraphView(model), cost.roofline).us
+    return cost(model, view)
+
+
 def _gone(graph: _EG, real, ctor: str) -> set:
     """Classes of original ``ctor`` nodes that the realized graph computes without that op."""
     out = set()
@@ -1995,7 +2004,7 @@ class EqSatSearch:
         view = GraphView(start)
         t_prepare = time.perf_counter() - tp
         tc = time.perf_counter()
-        cost_before = cost(start, view)
+        cost_before = _graph_cost(cost, start, view)
         t_cost = time.perf_counter() - tc
         stats: dict = {"rules": [r.name for r in egg], "verify_seconds": round(t_verify, 3), "cost_unit": cost.unit,
                        "prepare_seconds": round(t_prepare, 3)}
@@ -2108,7 +2117,7 @@ class EqSatSearch:
                 applied += [rule] * len(_gone(graph, real, ctor))
         tc = time.perf_counter()
         nv = GraphView(out_model)
-        cost_after = cost(out_model, nv)
+        cost_after = _graph_cost(cost, out_model, nv)
         stats["cost_seconds"] = round(t_cost + time.perf_counter() - tc, 3)
         stats["seconds"] = round(time.perf_counter() - t0, 3)
         if not cost_after <= cost_before:
@@ -2148,8 +2157,8 @@ def _layout_stage(res: GraphResult, mlir_rules, cost: CostModel) -> GraphResult:
         return res
     if not n:
         return res
-    before = res.cost_after if res.cost_after is not None else cost(res.model)
-    after = cost(m)
+    before = res.cost_after if res.cost_after is not None else _graph_cost(cost, res.model)
+    after = _graph_cost(cost, m)
     res.stats["layout"] = {"ops_converted": n, "cost_nchw": before, "cost_nhwc": after,
                            "seconds": round(time.perf_counter() - t0, 3)}
     res.stats["seconds"] = round(res.stats.get("seconds", 0.0) + time.perf_counter() - t0, 3)
