@@ -1223,6 +1223,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
+    t_build = time.perf_counter()
     # classes reachable from the roots
     reach, todo = set(), list(eg.roots)
     while todo:
@@ -1362,6 +1363,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     A = coo_matrix((vals, (rows, cols)), shape=(len(lo), nvar)).tocsr()
     if decompose:
         info = {"ilp_vars": nvar, "ilp_rows": len(lo), "ilp_fusion_terms": n_pen, "ilp_cycle_constraints": n_lvl,
+                "ilp_build_seconds": round(time.perf_counter() - t_build, 3),
                 "ilp_required_classes": len(required), "ilp_fixed_nodes": n_fixed,
                 "ilp_impossible_nodes": len(impossible)}
         x, fun, more = _solve_components(np.array(cost), A, np.array(lo), np.array(hi), lb, np.array(ub),
@@ -2074,8 +2076,10 @@ class EqSatSearch:
             # 3. extract
             t3 = time.perf_counter()
             data = json.loads(eg.serialize([]).to_json())
+            stats["serialize_seconds"] = round(time.perf_counter() - t3, 3)
             graph = _EG(data, g)
             costs = _Costs(graph, g, self.roofline)
+            stats["egraph_seconds"] = round(time.perf_counter() - t3 - stats["serialize_seconds"], 3)
             stats.update(enodes=len(graph.nodes), eclasses=len(graph.classes), graphs_explored=len(graph.nodes))
             sel, info = extract_ilp(graph, costs, time_limit_s=self.ilp_time_limit_s, presolve=self.ilp_presolve,
                                     decompose=self.ilp_decompose and not self.ilp_presolve)
