@@ -29,6 +29,7 @@ from pathlib import Path
 _root = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--root=")), None)
 sys.path.insert(0, _root or str(Path(__file__).resolve().parent.parent))
 
+SUBPHASES = ("serialize_seconds", "egraph_seconds", "ilp_build_seconds", "ilp_solve_seconds")
 PHASES = ("prepare_seconds", "translate_seconds", "saturation_seconds", "extraction_seconds", "realize_seconds",
           "cost_seconds")
 
@@ -64,7 +65,7 @@ def main(argv=None) -> int:
     EqSatSearch(rules=[]).run(load("bert", "tiny"))  # warm-up: imports, rule verification cache
     if not args.no_header:
         print(f"{'model':14} {'path':5} {'search s':>9} " + " ".join(f"{p.split('_')[0][:9]:>9}" for p in PHASES)
-              + f" {'enodes':>7} {'ilp vars':>8} {'ilp obj':>10} {'cost before':>12} {'cost after':>12}  same as {paths[0]}")
+              + f" {'enodes':>7} {'ilp vars':>8} {'ilp obj':>10} {'cost before':>12} {'cost after':>12}  same as the first path")
     for name in args.models.split(","):
         m = load(name, args.size)
         res = {}
@@ -88,15 +89,17 @@ def main(argv=None) -> int:
                 same += ", same IR" if o.model.text() == r.model.text() else ", other IR"
             print(f"{name:14} {p:5} {wall:9.2f} " + " ".join(f"{st.get(k, float('nan')):9.3f}" for k in PHASES)
                   + f" {st.get('enodes', 0):7d} {st.get('ilp_vars', 0):8d} {st.get('ilp_objective_us', float('nan')):10.3f}"
-                  + f" {r.cost_before:12.2f} {r.cost_after:12.2f}  {same}",
-                  flush=True)
+                  + f" {r.cost_before:12.2f} {r.cost_after:12.2f}  {same}", flush=True)
+            print(f"  {name} {p}: extraction = " + ", ".join(f"{k.replace('_seconds', '')} {st[k]}" for k in SUBPHASES
+                                                             if k in st) + " s", flush=True)
             if prof:
                 out = io.StringIO()
                 pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(30)
                 print(out.getvalue())
             print(f"  {name} {p}: applied {dict(sorted(Counter(r.applied).items()))}"
-                  + (f", ilp parts {st['ilp_components']} ({st['ilp_component_milps']} solved, "
-                     f"{st['ilp_components_reused']} reused, largest {st['ilp_largest_component']} vars), "
+                  + (f", ilp parts {st['ilp_components']} ({st['ilp_component_milps']} HiGHS calls, "
+                     f"{st.get('ilp_components_batched', 0)} small ones in one call, {st['ilp_components_reused']} reused, "
+                     f"largest {st['ilp_largest_component']} vars), "
                      f"HiGHS {st['ilp_solve_seconds']} s" if "ilp_components" in st else ""), flush=True)
     return 0
 

@@ -184,12 +184,15 @@ def test_solve_components_splits_fixes_and_reuses():
     lo = np.array([1.0, -np.inf] * 3 + [1.0])
     hi = np.array([np.inf, 0.0] * 3 + [np.inf])
     lb, ub, integ = np.zeros(10), np.ones(10), np.ones(10)
-    x, obj, info = _solve_components(cost, A, lo, hi, lb, ub, integ, 10.0)
     ref = milp(cost, constraints=LinearConstraint(A, lo, hi), integrality=integ, bounds=Bounds(lb, ub))
-    assert obj == pytest.approx(ref.fun) and obj == pytest.approx(4 + 4 + 5 + 2)
-    assert np.allclose(np.round(x), np.round(ref.x))
+    assert ref.fun == pytest.approx(4 + 4 + 5 + 2)
+    x, obj, info = _solve_components(cost, A, lo, hi, lb, ub, integ, 10.0, batch_vars=0)  # one call per part
+    assert obj == pytest.approx(ref.fun) and np.allclose(np.round(x), np.round(ref.x))
     assert info["ilp_components"] == 3 and info["ilp_components_reused"] == 1 and info["ilp_component_milps"] == 2
     assert info["ilp_free_vars"] == 9
+    x, obj, info = _solve_components(cost, A, lo, hi, lb, ub, integ, 10.0)  # small parts: one call together
+    assert obj == pytest.approx(ref.fun) and np.allclose(np.round(x), np.round(ref.x))
+    assert info["ilp_components"] == 3 and info["ilp_component_milps"] == 1
 
 
 def test_decomposed_extraction_on_nasrnn_merges():

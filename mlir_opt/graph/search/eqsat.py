@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import tempfile
 import time
 import zlib
@@ -49,7 +50,7 @@ from ..rules.merge import _DEFAULT_MAPS, restack
 from ..rules.base import is_add_body
 from ..rules.algebra import _link as _sb_link, splice_scale_bias
 from ..view import GraphView, _attrs
-from .common import setup
+from .common import clone_module, setup
 from .egg_load import bulk_program, parse_schema
 from .egg_rules import ANALYSIS, CONST_CTORS, CTORS, EGG_RULES, SCHEMA
 
@@ -816,7 +817,7 @@ class _Costs:
         if not s:
             return 0.0
         w = {"f16": 2, "bf16": 2, "f64": 8, "i64": 8, "i8": 1, "i1": 1}.get(self.elem.get(c, "f32"), 4)
-        return float(np.prod(s, dtype=np.float64)) * w
+        return float(math.prod(s)) * w
 
     def us(self, flops: float, nbytes: float, launch: bool = True) -> float:
         rf = self.rf
@@ -836,7 +837,7 @@ class _Costs:
         size = out / 4
         if op in ("MM", "MMTB", "MMTA"):
             k = self.shape[kc[0]][-2 if op == "MMTA" else -1]
-            size = float(np.prod(self.shape[n.cls], dtype=np.float64))
+            size = float(math.prod(self.shape[n.cls]))
             return self.us(2.0 * size * k, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
         if op == "Add":
             a, b = kc
@@ -845,8 +846,8 @@ class _Costs:
         if op == "Conv":
             fs = self.shape[kc[1]]
             f_out = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["f_out"]
-            size = float(np.prod(self.shape[n.cls], dtype=np.float64))
-            fl = 2.0 * size * float(np.prod(fs, dtype=np.float64)) / fs[f_out]
+            size = float(math.prod(self.shape[n.cls]))
+            fl = 2.0 * size * float(math.prod(fs)) / fs[f_out]
             return self.us(fl, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
         if op == "Pad":
             return self.us(0.0, self.nbytes(kc[0]) + out), 0.0, []
@@ -854,8 +855,8 @@ class _Costs:
             return self.us(0.0, 2 * out), 0.0, []
         if op == "Ew":
             rep = self.g.view.ops[self.g.bodies[self.eg.lit(n, 0)][1]]
-            per = _flops(rep) / max(1.0, float(np.prod(_shape(rep.results[0]), dtype=np.float64)))
-            fl = per * float(np.prod(self.shape[n.cls], dtype=np.float64))
+            per = _flops(rep) / max(1.0, float(math.prod(_shape(rep.results[0]))))
+            fl = per * float(math.prod(self.shape[n.cls]))
             fused = self.us(fl, 0.0, launch=False)
             # + _TIE like an opaque elementwise op: of equally costed forms, fewer elementwise ops
             return fused + _TIE, self.us(fl, self.nbytes(kc[0]) + out) - fused, [kc[0]]
@@ -1125,13 +1126,15 @@ def _part_order(S, c, rlo, rhi, lb, ub, integ):
         vl, rl = refine(vl, rl)
     return np.argsort(vl, kind="stable"), np.argsort(rl, kind="stable")
 
-def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float):
+def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_vars: int = 100):
     """Solve ``min c x`` over ``lo <= A x <= hi``, bounds, integrality, split into the independent
     parts that bound propagation leaves: the free variables and the rows still constraining them,
     one connected component at a time (rows and variables of two components share nothing, so
     the sum of their optima is the optimum). A component whose lower bounds are feasible and whose
-    costs are non-negative is solved by them; the others by HiGHS with a zero gap. Returns ``(x,
-    objective, info)`` or ``(None, None, info)``."""
+    costs are non-negative is solved by them; the others by HiGHS with a zero gap: parts of at
+    most ``batch_vars`` variables together in one call (HiGHS has a fixed cost per call), each
+    larger part in a call of its own unless an equal part was solved before (then its solution
+    is reused). Returns ``(x, objective, info)`` or ``(None, None, info)``."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import bmat
     from scipy.sparse.csgraph import connected_components
@@ -1161,6 +1164,23 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float):
     n_milp, n_comp, n_reused, biggest, status = 0, 0, 0, 0, "Optimal"
     integ = np.asarray(integ, dtype=np.float64)
     solved: dict[bytes, np.ndarray] = {}
+    small_v: list[int] = []
+    small_r: list[int] = []
+    n_small = 0
+
+    def solve(vs, rs):
+        nonlocal n_milp, status
+        n_milp += 1
+        cols = fi[vs]
+        S = sub[rs][:, vs]
+        left = time_limit_s - (time.perf_counter() - t0)
+        res = milp(c[cols], constraints=LinearConstraint(S, rlo[rs], rhi[rs]) if len(rs) else (),
+                   integrality=integ[cols], bounds=Bounds(lb[cols], ub[cols]),
+                   options={"time_limit": max(1.0, left), "disp": False, "mip_rel_gap": 0.0})
+        if res.x is not None and res.status != 0:
+            status = res.message
+        return res
+
     for comp in range(ncomp):
         vs = vmembers[comp]
         if not vs:
@@ -1173,6 +1193,11 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float):
         act = S @ lb[cols] if rs else np.zeros(0)
         if (cv >= 0).all() and (act >= rlo[rs] - 1e-9).all() and (act <= rhi[rs] + 1e-9).all():
             continue  # every variable at its lower bound: feasible and cheapest
+        if len(vs) <= batch_vars:  # small parts: one HiGHS call for all (each call has a fixed cost)
+            n_small += 1
+            small_v += vs
+            small_r += rs
+            continue
         # repeated structure (one part per RNN step or per identical block): a part equal to one
         # solved before, in the same column and row order, has the same solution
         vp, rp = _part_order(S, cv, rlo[rs], rhi[rs], lb[cols], ub[cols], integ[cols])
@@ -1185,21 +1210,21 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float):
             x[cols[vp]] = solved[key]
             n_reused += 1
             continue
-        n_milp += 1
         biggest = max(biggest, len(vs))
-        left = time_limit_s - (time.perf_counter() - t0)
-        res = milp(cv, constraints=LinearConstraint(S, rlo[rs], rhi[rs]) if rs else (),
-                   integrality=integ[cols], bounds=Bounds(lb[cols], ub[cols]),
-                   options={"time_limit": max(1.0, left), "disp": False, "mip_rel_gap": 0.0})
+        res = solve(vs, rs)
         if res.x is None:
             info.update(ilp_components=n_comp, ilp_component_milps=n_milp)
             return None, None, {**info, "ilp_status": res.message}
-        if res.status != 0:
-            status = res.message
         x[cols] = res.x
         solved[key] = res.x[vp]
+    if small_v:  # independent parts side by side: the sum of their optima is the joint optimum
+        res = solve(small_v, small_r)
+        if res.x is None:
+            info.update(ilp_components=n_comp, ilp_component_milps=n_milp)
+            return None, None, {**info, "ilp_status": res.message}
+        x[fi[small_v]] = res.x
     info.update(ilp_components=n_comp, ilp_component_milps=n_milp, ilp_components_reused=n_reused,
-                ilp_largest_component=biggest, ilp_status=status, ilp_solve_seconds=round(time.perf_counter() - t0, 3))
+                ilp_components_batched=n_small, ilp_largest_component=biggest, ilp_status=status, ilp_solve_seconds=round(time.perf_counter() - t0, 3))
     return x, float(c @ x), info
 
 
@@ -2090,7 +2115,7 @@ class EqSatSearch:
             self.extracted = format_selection(graph, g, sel)
             # 4. realize
             t4 = time.perf_counter()
-            out_model = start.clone()
+            out_model = start.clone(clone_module(start.module))  # in memory: weights shared, not re-serialized
             real = _Realizer(graph, costs, g, sel, out_model)
             real.run()
             if "merge-parallel-matmuls" in stats["rules"]:
@@ -2150,7 +2175,7 @@ def _layout_stage(res: GraphResult, mlir_rules, cost: CostModel) -> GraphResult:
         res.stats["no_egglog_counterpart"] = missing
 
     t0 = time.perf_counter()
-    m = res.model.clone()
+    m = res.model.clone(clone_module(res.model.module))
     try:
         n = convert_to_nhwc(m.module, m.entry)
         if n:
