@@ -90,8 +90,9 @@ def main(argv=None) -> int:
             print(f"{name:14} {p:5} {wall:9.2f} " + " ".join(f"{st.get(k, float('nan')):9.3f}" for k in PHASES)
                   + f" {st.get('enodes', 0):7d} {st.get('ilp_vars', 0):8d} {st.get('ilp_objective_us', float('nan')):10.3f}"
                   + f" {r.cost_before:12.2f} {r.cost_after:12.2f}  {same}", flush=True)
-            print(f"  {name} {p}: extraction = " + ", ".join(f"{k.replace('_seconds', '')} {st[k]}" for k in SUBPHASES
-                                                             if k in st) + " s", flush=True)
+            if any(k in st for k in SUBPHASES):
+                print(f"  {name} {p}: extraction = " + ", ".join(f"{k.replace('_seconds', '')} {st[k]}" for k in SUBPHASES
+                                                                 if k in st) + " s", flush=True)
             if prof:
                 out = io.StringIO()
                 pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(30)
