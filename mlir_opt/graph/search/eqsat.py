@@ -16,7 +16,8 @@
    launch``, an elementwise op is fused into its producer's dispatch (no launch, only its extra
    bytes) when the producer it reads is a dispatch — a linear penalty models the other case —,
    constants, reshapes and slices are free. Cycles (``transpose∘transpose = id``) are excluded by
-   level constraints on the classes of cyclic components.
+   level constraints on the classes of cyclic components. By default the program is solved in
+   independent parts after fixing what every acyclic selection implies (``ilp_decompose``).
 4. **Realize** the extracted term as MLIR: nodes identical to an original op (same constructor,
    literals and realized operands) reuse it; opaque and affine ops whose operands changed are
    cloned with remapped operands; new contractions, convolutions, bias-adds, slices and
