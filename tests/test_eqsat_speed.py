@@ -212,3 +212,15 @@ def test_decomposed_extraction_on_the_zoo_tiny(name):
     whole, parts = _whole_vs_parts(mlir_opt.load(name, size="tiny"))
     assert sorted(parts.applied) == sorted(whole.applied)
     assert parts.model.text() == whole.model.text()
+
+
+def test_solve_components_reports_an_infeasible_program():
+    """Bounds that propagation proves contradictory give no solution (the search then keeps its
+    input), not a selection that breaks a row."""
+    from scipy.sparse import csr_matrix
+    from mlir_opt.graph.search.eqsat import _solve_components
+
+    A = csr_matrix(np.array([[1.0, 1.0], [1.0, 1.0]]))  # x + y >= 2 and x + y <= 1
+    x, obj, info = _solve_components(np.ones(2), A, np.array([2.0, -np.inf]), np.array([np.inf, 1.0]),
+                                     np.zeros(2), np.ones(2), np.ones(2), 10.0)
+    assert x is None and obj is None and "infeasible" in info["ilp_status"]

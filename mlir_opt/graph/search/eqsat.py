@@ -1224,6 +1224,10 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
             info.update(ilp_components=n_comp, ilp_component_milps=n_milp)
             return None, None, {**info, "ilp_status": res.message}
         x[fi[small_v]] = res.x
+    ax = A @ x
+    if not ((ax >= lo - 1e-6).all() and (ax <= hi + 1e-6).all() and (x >= lb - 1e-6).all() and (x <= ub + 1e-6).all()):
+        info.update(ilp_components=n_comp, ilp_component_milps=n_milp)  # e.g. a root class with no possible node
+        return None, None, {**info, "ilp_status": "infeasible (after fixing what every selection implies)"}
     info.update(ilp_components=n_comp, ilp_component_milps=n_milp, ilp_components_reused=n_reused,
                 ilp_components_batched=n_small, ilp_largest_component=biggest, ilp_status=status, ilp_solve_seconds=round(time.perf_counter() - t0, 3))
     return x, float(c @ x), info
