@@ -1999,7 +1999,7 @@ class EqSatSearch:
             gap, with a part equal to one solved before reusing its solution. The same optimum
             (or a better one than a whole solve stopped at HiGHS's 0.01 % gap), several times
             faster on the big graphs; among equally cheap selections it may pick another one.
-            ``False`` solves the whole program at once as before.
+            ``False`` solves the whole program at once as before (as does ``ilp_presolve=True``).
     """
 
     name = "eqsat"
