@@ -1233,6 +1233,41 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
     return x, float(c @ x), info
 
 
+_VIEWS = ("Slice", "SliceD")
+
+
+def _redundant_views(eg: _EG, costs: _Costs, k: str, d: str, direct: dict, impossible: set) -> set[str]:
+    """The view nodes ``m`` of class ``d`` that the view node ``k`` (of class ``c``, reading ``d``)
+    never needs to be combined with: ``m`` reads a class ``e`` that ``c`` also reads through a view
+    node ``k2`` of its own, no dearer than ``k``.
+
+    Exchange argument: in a selection where ``c`` takes ``k`` and ``d`` takes ``m``, ``c`` can take
+    ``k2`` instead. ``e`` is selected already (``m`` reads it); views are never fusion hosts and
+    carry no fusion terms, so no fusion changes (``e`` already has the user ``m``, so nothing is
+    fused into ``e``'s producer); no cycle appears (``e`` is below ``d`` below ``c``); the cost does
+    not grow (and drops when ``d`` is left unused). Repeating this ends (``c``'s child moves down
+    each time), so some optimal selection never has ``k`` with such an ``m``, and the child row of
+    ``k`` may leave them out: ``x_k <= sum of d's other nodes``. This is what removes NasRNN's weak
+    LP relaxation: a slice of a merge run that is itself a slice of a longer run, next to the slice
+    of the longer run, counted as two shares of it."""
+    c = eg.nodes[k].cls
+    mine = direct.get(c)
+    if not mine:
+        return set()
+    ck = costs.node(eg.nodes[k])
+    out = set()
+    for m in eg.classes[d]:
+        nm = eg.nodes[m]
+        if nm.op not in _VIEWS or m in impossible:
+            continue
+        for e in dict.fromkeys(eg.child_classes(nm)):
+            if any(k2 != k and costs.node(eg.nodes[k2])[0] <= ck[0] and not costs.node(eg.nodes[k2])[1]
+                   for k2 in mine.get(e, ())):
+                out.add(m)
+                break
+    return out
+
+
 def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 presolve: bool = False, decompose: bool = False) -> tuple[dict[str, str] | None, dict]:
     """The cheapest selection (class -> node id) by a 0-1 program; None when the solver fails.
@@ -1296,6 +1331,12 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         for d in dict.fromkeys(eg.child_classes(eg.nodes[k])):
             parents.setdefault(d, []).append(k)
     roots = set(eg.roots)
+    direct: dict[str, dict[str, list[str]]] = {}  # class -> child class -> its view nodes reading it
+    if decompose:
+        for k in nodes:
+            if eg.nodes[k].op in _VIEWS and k not in impossible:
+                for e in dict.fromkeys(eg.child_classes(eg.nodes[k])):
+                    direct.setdefault(eg.nodes[k].cls, {}).setdefault(e, []).append(k)
     for k in nodes:
         n = eg.nodes[k]
         base, extra, xs = costs.node(n)
@@ -1309,7 +1350,8 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
             if d == n.cls:
                 ub[col[k]] = 0.0  # a node that needs its own class
                 continue
-            row([(col[k], 1.0)] + [(col[m], -1.0) for m in eg.classes[d]], -np.inf, 0.0)
+            skip = _redundant_views(eg, costs, k, d, direct, impossible) if decompose and n.op in _VIEWS else ()
+            row([(col[k], 1.0)] + [(col[m], -1.0) for m in eg.classes[d] if m not in skip], -np.inf, 0.0)
         if extra > 1e-12 and xs:
             hosts = [m for d in xs if d in reach for m in eg.classes[d] if costs.hostable(eg.nodes[m])]
             shared = [d for d in dict.fromkeys(xs) if d in reach and (d in roots or len(
