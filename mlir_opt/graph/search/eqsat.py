@@ -1282,9 +1282,10 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     ``decompose``: the same program with what every acyclic selection implies stated first
     (:func:`_needs`: the required classes as equalities, with their only possible node fixed;
     nodes that would close a cycle fixed to 0; level constraints only on components still cyclic
-    without those nodes), then solved in independent parts (:func:`_solve_components`), each to
-    a zero gap. The optimum is the same program's (or better than a whole solve stopped at its
-    gap); among several equally cheap selections the parts may pick another one."""
+    without those nodes; the child row of a view without the view pairs :func:`_redundant_views`
+    finds), then solved in independent parts (:func:`_solve_components`), each to a zero gap. The
+    optimum value is the same program's (or better than a whole solve stopped at its gap); among
+    several equally cheap selections the parts may pick another one."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
