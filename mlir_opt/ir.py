@@ -241,6 +241,7 @@ def inline_immutable_globals(module: ir.Module) -> int:
 # Helpers for the graph level (mlir_opt/graph): constants, affine maps, splicing and dead code.
 
 _RESOURCE_RE = re.compile(r'^\s*([\w.$\-]+|"[^"]*"): "0x([0-9A-Fa-f]*)"', re.M)
+_RESOURCE_NAME_RE = re.compile(r'[\w.$\-]+|"[^"]*"')
 
 
 def resource_blobs(module: ir.Module) -> dict[str, bytes]:
@@ -254,8 +255,18 @@ def resource_blobs(module: ir.Module) -> dict[str, bytes]:
     if start < 0:
         return {}
     out = {}
-    for m in _RESOURCE_RE.finditer(text, start):
-        out[m.group(1).strip('"')] = bytes.fromhex(m.group(2))[4:]
+    # line by line, the regex only on the short name part: a regex scan of the hex digits of
+    # every blob took most of the time on models with large weights
+    for line in text[start:].split("\n"):
+        s = line.lstrip()
+        i = s.find(': "0x')
+        j = s.find('"', i + 5) if i > 0 else -1
+        if j < 0 or not _RESOURCE_NAME_RE.fullmatch(s[:i]):
+            continue
+        try:
+            out[s[:i].strip('"')] = bytes.fromhex(s[i + 5:j])[4:]
+        except ValueError:
+            continue
     return out
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import numpy as np
 import pytest
 
 import mlir_opt
@@ -133,3 +134,93 @@ def test_failed_bulk_load_falls_back_to_the_commands(cnn, monkeypatch):
     r = EqSatSearch().run(cnn.clone())
     assert r.stats["bulk_load"] is False and "kept_input" not in r.stats
     assert sorted(r.applied) == sorted(good.applied) and r.cost_after == pytest.approx(good.cost_after, rel=1e-9)
+
+
+# -- decomposed extraction (ilp_decompose, the default) ------------------------------------------
+
+def _whole_vs_parts(m, **kw):
+    whole = EqSatSearch(ilp_decompose=False, **kw).run(m.clone())
+    parts = EqSatSearch(**kw).run(m.clone())
+    assert "ilp_components" in parts.stats and "ilp_components" not in whole.stats
+    # the same optimum (the whole program stops at HiGHS's 0.01 % gap; the parts at a zero gap)
+    assert parts.stats["ilp_objective_us"] <= whole.stats["ilp_objective_us"] * (1 + 1e-4) + 1e-6
+    assert parts.stats["ilp_objective_us"] == pytest.approx(whole.stats["ilp_objective_us"], rel=1e-4)
+    assert parts.cost_after <= whole.cost_after * (1 + 1e-9)
+    return whole, parts
+
+
+def test_decomposed_extraction_finds_what_the_whole_program_finds(cnn, tmp_path):
+    """The CNN, a five-branch Inception block (merge + enlarge) and three rule examples: the same
+    objective, rewrites, modelled cost and IR as the whole 0-1 program; IREE agrees on the CNN."""
+    whole, parts = _whole_vs_parts(cnn)
+    assert parts.model.text() == whole.model.text()
+    assert check_iree(cnn, parts.model, tmp_path) < 1e-4
+    src = tmp_path / "incep.mlir"
+    ks = [(1, 0), (3, 1), (1, 0), (5, 2), (3, 1)]
+    src.write_text(conv_graph(1, 4, 6, [B(2 + j % 3, k, p, j % 2 == 0) for j, (k, p) in enumerate(ks)], seed=3))
+    whole, parts = _whole_vs_parts(load_mlir(src, name="incep"), rules=["merge-parallel-convs", "enlarge-conv-kernel"],
+                                   verify=False)
+    assert "merge-parallel-convs" in parts.applied and parts.model.text() == whole.model.text()
+    for name, k in (("concat-of-elementwise", 0), ("transpose-transpose", 0), ("merge-parallel-matmuls", 0)):
+        ex = tmp_path / f"{name}-{k}.mlir"
+        ex.write_text(RULES[name].examples()[k].mlir)
+        whole, parts = _whole_vs_parts(load_mlir(ex, name=name))
+        assert sorted(parts.applied) == sorted(whole.applied) and parts.model.text() == whole.model.text()
+
+
+def test_solve_components_splits_fixes_and_reuses():
+    """A program of two equal independent parts, a third one with another cost, and a part the
+    bounds already decide: solved part by part (the equal part once), the same optimum as one
+    HiGHS solve of the whole program."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import block_diag, csr_matrix
+    from mlir_opt.graph.search.eqsat import _solve_components
+
+    # a part: pick one of a, b (a + b >= 1); b needs c (b - c <= 0); a costs 5, b 1, c 3
+    part = csr_matrix(np.array([[1.0, 1.0, 0.0], [0.0, 1.0, -1.0]]))
+    cost = np.array([5.0, 1.0, 3.0, 5.0, 1.0, 3.0, 5.0, 1.0, 9.0, 2.0])
+    # last variable: x >= 1 alone (fixed by propagation)
+    A = block_diag([part, part, part, csr_matrix(np.array([[1.0]]))]).tocsr()
+    lo = np.array([1.0, -np.inf] * 3 + [1.0])
+    hi = np.array([np.inf, 0.0] * 3 + [np.inf])
+    lb, ub, integ = np.zeros(10), np.ones(10), np.ones(10)
+    ref = milp(cost, constraints=LinearConstraint(A, lo, hi), integrality=integ, bounds=Bounds(lb, ub))
+    assert ref.fun == pytest.approx(4 + 4 + 5 + 2)
+    x, obj, info = _solve_components(cost, A, lo, hi, lb, ub, integ, 10.0, batch_vars=0)  # one call per part
+    assert obj == pytest.approx(ref.fun) and np.allclose(np.round(x), np.round(ref.x))
+    assert info["ilp_components"] == 3 and info["ilp_components_reused"] == 1 and info["ilp_component_milps"] == 2
+    assert info["ilp_free_vars"] == 9
+    x, obj, info = _solve_components(cost, A, lo, hi, lb, ub, integ, 10.0)  # small parts: one call together
+    assert obj == pytest.approx(ref.fun) and np.allclose(np.round(x), np.round(ref.x))
+    assert info["ilp_components"] == 3 and info["ilp_component_milps"] == 1
+
+
+def test_decomposed_extraction_on_nasrnn_merges():
+    """NasRNN (tiny): the parts holding the merge runs of each step (the hardest parts: a weak LP
+    relaxation) give the same objective, rewrites and cost as the whole program. (At ``small`` its
+    three middle steps are equal parts, solved once: benchmarks/eqsat_speed.py prints the count.)"""
+    m = mlir_opt.load("nasrnn", size="tiny")
+    whole, parts = _whole_vs_parts(m)
+    assert parts.stats["ilp_component_milps"] >= 2 and parts.stats["ilp_largest_component"] > 100
+    assert sorted(parts.applied) == sorted(whole.applied) and "merge-parallel-matmuls" in parts.applied
+    assert parts.cost_after == pytest.approx(whole.cost_after, rel=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["bert", "squeezenet", "inception_v3", "resnext50", "vgg19"])
+def test_decomposed_extraction_on_the_zoo_tiny(name):
+    whole, parts = _whole_vs_parts(mlir_opt.load(name, size="tiny"))
+    assert sorted(parts.applied) == sorted(whole.applied)
+    assert parts.model.text() == whole.model.text()
+
+
+def test_solve_components_reports_an_infeasible_program():
+    """Bounds that propagation proves contradictory give no solution (the search then keeps its
+    input), not a selection that breaks a row."""
+    from scipy.sparse import csr_matrix
+    from mlir_opt.graph.search.eqsat import _solve_components
+
+    A = csr_matrix(np.array([[1.0, 1.0], [1.0, 1.0]]))  # x + y >= 2 and x + y <= 1
+    x, obj, info = _solve_components(np.ones(2), A, np.array([2.0, -np.inf]), np.array([np.inf, 1.0]),
+                                     np.zeros(2), np.ones(2), np.ones(2), 10.0)
+    assert x is None and obj is None and "infeasible" in info["ilp_status"]
