@@ -131,6 +131,9 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse-first", choices=["neighbours", "transferred"], default="neighbours",
                     help="reuse: the first batch after transfer mixes in the transferred schedules' one-knob "
                          "neighbours ranked by the cost model (neighbours), or holds transferred ones only")
+    ap.add_argument("--reuse-donor-pool", choices=("best", "early"), default="best",
+                    help="reuse: transfer a donor's best schedules overall (best), or its best among its trials "
+                         "up to the first within 95 %% of its best (early: fewer donor trials relied on)")
     ap.add_argument("--efficiency-metric", choices=["retimed", "single"], default="retimed",
                     help="trials to 95 %%: re-timed side by side near-best schedules (retimed) or the "
                          "single search measurements (single, the old metric); both are saved")
@@ -197,7 +200,8 @@ def main(argv=None) -> int:
                                    cost_model=not args.reuse_no_model, retime=args.reuse_retime,
                                    retimed=reuse_retimed, rounds=args.rounds, db_target=ev.db_target,
                                    threads=threads, cpu_time=args.cpu_time, anchor=args.reuse_anchor,
-                                   first_neighbours=args.reuse_first == "neighbours") \
+                                   first_neighbours=args.reuse_first == "neighbours",
+                                   donor_pool=args.reuse_donor_pool) \
                     if strat == "reuse" else strat
                 budget = args.budget
                 if strat == "reuse":  # an anchor (no donor yet) gets a larger budget, counted as its own trials
@@ -404,7 +408,7 @@ def main(argv=None) -> int:
                                          "reuse_retime_cost": reuse_retime_cost,
                                          "efficiency_metric": args.efficiency_metric,
                                          "reuse_anchor_budget": args.reuse_anchor_budget,
-                                         "reuse_anchor": args.reuse_anchor, "reuse_first": args.reuse_first,
+                                         "reuse_anchor": args.reuse_anchor, "reuse_first": args.reuse_first, "reuse_donor_pool": args.reuse_donor_pool,
                                          "retime_within": args.retime_within,
                                          "retime_max": args.retime_max}, indent=2) + "\n")
     return 0

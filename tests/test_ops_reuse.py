@@ -184,3 +184,37 @@ def test_anchor_keys_first_of_each_kind_without_donor():
     # a batch_matmul donor in the database: only the conv is an anchor
     db = _donor_db(Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"))
     assert ReuseStrategy(db).anchor_keys(items) == [conv.key]
+
+
+def test_early_donor_pool_stops_at_the_donors_own_95_percent():
+    """donor_pool="early" takes a donor's best records only among those up to its first record within
+    95 % of its best, so the donor trials relied on (``used``) end there; "best" takes the best overall."""
+    from mlir_opt.db import Record
+    from mlir_opt.ops.search.reuse import ReuseStrategy
+
+    donor = Workload.from_key("batch_matmul_1x128x3072x768_f32xf32xf32")
+    sk = search_sketch(donor)
+    db = Database(":memory:")
+    db.add_workload(donor.key, donor.kind, donor.to_dict())
+    rng = random.Random(5)
+    seen, ds = set(), []
+    while len(ds) < 10:
+        d = sk.sample(rng)
+        if tuple(sorted(d.items())) not in seen:
+            seen.add(tuple(sorted(d.items())))
+            ds.append(d)
+    # trial order: slow, slow, 1.04 (within 95 % of the best 1.0), slower, ..., 1.0 found at trial 9
+    times = [3.0, 2.5, 1.04, 1.8, 1.06, 2.2, 1.9, 1.5, 1.0, 1.02]
+    for d, ms in zip(ds, times):
+        db.commit(Record(donor.key, "llvm-cpu", sk.name, d, median_ms=ms, times_ms=[ms]))
+    best = ReuseStrategy(db, "llvm-cpu", retime=0, k=3)
+    early = ReuseStrategy(db, "llvm-cpu", retime=0, k=3, donor_pool="early")
+    assert [r.median_ms for r in best._donor_pool(donor.key, sk.name, 3)] == [1.0, 1.02, 1.04]
+    assert [r.median_ms for r in early._donor_pool(donor.key, sk.name, 3)] == [1.04, 2.5, 3.0]
+    assert max(r.id for r in early._donor_pool(donor.key, sk.name, 3)) == 3  # nothing after trial 3
+    recipient = search_sketch(Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"))
+    early.transferred(recipient)
+    assert early.donors[recipient.workload.key] == [donor.key]
+    assert all(d in ds[:3] for _, d in early.used[donor.key])
+    with pytest.raises(ValueError, match="donor_pool"):
+        ReuseStrategy(db, "llvm-cpu", donor_pool="latest")

@@ -23,6 +23,12 @@ dominate, or are all dominated by, the new operator's, and prunes the space arou
   ``retime_cost[donor]`` counts the schedules re-timed (one trial each), which
   :mod:`mlir_opt.ops.efficiency` charges to the donor's users, and all ``m`` records count as
   relied on (``used``).
+* **Early donor pool** (``donor_pool="early"``): the donor's candidates for transfer (its top-``k``,
+  or the top-``retime`` re-timed) are taken only among its records up to the first one within 95 %
+  of its best (by its own search measurements), not among all of them. A donor keeps finding
+  schedules a few per cent better long after that point, and the late ones, when transferred, are
+  what the recipients are charged for (:mod:`mlir_opt.ops.efficiency`: the donor's trials between
+  its own 95 % and the last transferred record). ``"best"`` (default) takes the donor's best overall.
 * **Ranking.** A learned cost model (:class:`~mlir_opt.ops.cost_model.GBTCostModel`) trained on
   the donors' records — only those up to the last record transferred, so the donor trials reuse
   relies on are exactly the ones :mod:`mlir_opt.ops.efficiency` charges it for — and on this
@@ -64,7 +70,7 @@ from ..space import Sketch
 from .base import History, register, unseen
 from .evolutionary import EvolutionaryStrategy
 
-__all__ = ["ANCHOR_FAMILY", "anchor_seeds", "ReuseStrategy", "dominates", "nearest_valid", "scaled_tiles", "transfer_extents", "log_distance"]
+__all__ = ["ANCHOR_FAMILY", "DONOR_POOLS", "EARLY_LEVEL", "anchor_seeds", "ReuseStrategy", "dominates", "nearest_valid", "scaled_tiles", "transfer_extents", "log_distance"]
 
 #: Knob-name prefixes of outer (distribution / workgroup) tiles: scaled with the extents when a
 #: schedule is transferred relatively; the suffix names the dimension (``dist_m`` tiles ``M``).
@@ -208,6 +214,12 @@ def _spread_knobs(order: list[int], cands: list[dict], best: dict, measured: lis
     return sorted(order, key=lambda i: (used(i), rank[i]))
 
 
+#: ``ReuseStrategy(donor_pool=…)``: where a donor's transferred schedules come from.
+DONOR_POOLS = ("best", "early")
+#: ``donor_pool="early"``: a donor's pool ends at its first record within this fraction of its best.
+EARLY_LEVEL = 0.95
+
+
 @register
 class ReuseStrategy:
     """Transfer schedules from similar tuned workloads, then search their neighbourhood.
@@ -234,6 +246,8 @@ class ReuseStrategy:
             2x anchor budget measured worse, docs/op-level.md).
         first_neighbours: the first batch after transfer mixes the transferred schedules with their
             one-knob neighbours, ranked by the cost model (False: transferred schedules only).
+        donor_pool: ``"best"`` (a donor's best records overall) or ``"early"`` (its best records up to
+            the first within 95 % of its best; see the module doc).
 
     After :meth:`transferred`, ``anchors`` holds the keys searched as anchors, ``donors[key]`` lists the donors of workload ``key`` and
     ``used[donor]`` the donor's records (``(sketch, decisions)``) reuse relied on: its transferred
@@ -246,9 +260,12 @@ class ReuseStrategy:
                  max_donors: int = 2, cost_model: bool = True, seed: int = 0, retime: int = 6,
                  retimed: dict | None = None, rounds: int = 7, db_target: str | None = None,
                  threads: int | None = None, cpu_time: bool = False, anchor: str = "family",
-                 first_neighbours: bool = True, anchor_weight: float = 1.0):
+                 first_neighbours: bool = True, anchor_weight: float = 1.0, donor_pool: str = "best"):
         if relation not in ("similar", "dominance"):
             raise ValueError(f"relation must be 'similar' or 'dominance', not {relation!r}")
+        if donor_pool not in DONOR_POOLS:
+            raise ValueError(f"donor_pool must be one of {', '.join(DONOR_POOLS)}, not {donor_pool!r}")
+        self.donor_pool = donor_pool
         if anchor not in ("family", "evolutionary"):
             raise ValueError(f"anchor must be 'family' or 'evolutionary', not {anchor!r}")
         self.anchor, self.first_neighbours, self.anchor_weight = anchor, first_neighbours, anchor_weight
@@ -271,9 +288,9 @@ class ReuseStrategy:
 
         Returns the records relied on first (all the re-timed ones) and the chosen top-``k``."""
         if self.retime <= self.k:
-            top = self.db.top_k(key, self.db_target, self.k, sketch=sketch_name)
+            top = self._donor_pool(key, sketch_name, self.k)
             return top, top
-        pool = self.db.top_k(key, self.db_target, self.retime, sketch=sketch_name)
+        pool = self._donor_pool(key, sketch_name, self.retime)
         if len(pool) <= 1:
             return pool, pool
         tag = f"{key}|{sketch_name}"
@@ -283,6 +300,19 @@ class ReuseStrategy:
         ms = self.retimed[tag]["ms"]
         ranked = sorted(pool, key=lambda r: (ms.get(r.id, math.inf), r.median_ms))
         return pool, ranked[: self.k]
+
+    def _donor_pool(self, key: str, sketch_name: str, m: int) -> list:
+        """The donor's ``m`` fastest correct records of ``sketch_name``: overall (``donor_pool="best"``)
+        or among those up to its first record within :data:`EARLY_LEVEL` of its best (``"early"``)."""
+        if self.donor_pool == "best":
+            return self.db.top_k(key, self.db_target, m, sketch=sketch_name)
+        recs = [r for r in self.db.records(key, self.db_target) if r.ok and r.sketch == sketch_name
+                and r.timing == "plain" and r.median_ms is not None]
+        if not recs:
+            return []
+        best = min(r.median_ms for r in recs)
+        cut = next(i for i, r in enumerate(recs) if r.median_ms <= best / EARLY_LEVEL)
+        return sorted(recs[: cut + 1], key=lambda r: (r.median_ms, r.id))[:m]
 
     def _retime(self, dw: Workload, recs: list) -> dict[int, float]:
         """Rebuild ``recs`` and time them interleaved; ``{record id: median ms}`` (a failure: absent)."""
