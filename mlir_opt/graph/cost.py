@@ -159,7 +159,7 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
             h = view.node_hash(i)
             f = memo.flops.get(h)
             if f is None:
-                f = memo.flops[h] = _flops(view.ops[i])
+                f = memo.flops[h] = view.by_local_key(i, "flops", _flops)
             return f
 
     def source(v: ir.Value) -> int | None:
@@ -180,7 +180,7 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
             h = view.node_hash(i)
             rec = dmemo.get(h)
             if rec is None:
-                rec = dmemo[h] = [_is_elementwise(op), None]
+                rec = dmemo[h] = [view.by_local_key(i, "ew", _is_elementwise), None]
             ew = rec[0]
         else:
             ew = _is_elementwise(op)
