@@ -470,17 +470,46 @@ def copy_body(src: ir.Operation, dst: ir.Operation, *, before: ir.Operation) -> 
 
 
 def erase_dead(block: ir.Block) -> int:
-    """Erase ops of ``block`` whose results are all unused (terminators kept); returns the count."""
+    """Erase ops of ``block`` whose results are all unused (terminators kept); returns the count.
+
+    Erases until no op is dead (the same ops whatever the order). One pass in reverse block order
+    usually suffices: an op visited after its users (it precedes them) sees their erasure. A
+    further full pass is made only when an op that lost a use to an erasure *after* it was visited
+    (a producer placed after its user, mid-rewrite) is dead by then: the producers of what each
+    erased op read are checked at the end of the pass."""
     n = 0
-    changed = True
-    while changed:
-        changed = False
+    while True:
+        lost: list[ir.Operation] = []  # producers (in ``block``) of the values erased ops read
+        erased: set[int] = set()
         for op in reversed(list(block.operations)):
             op = op.operation
             if op.name in _KEEP or len(op.results) == 0:
                 continue
             if all(next(iter(r.uses), None) is None for r in op.results):
+                _producers_in(op, block, lost)
+                erased.add(_address(op))
                 op.erase()
                 n += 1
-                changed = True
-    return n
+        if not any(_address(p) not in erased and p.name not in _KEEP and len(p.results)
+                   and all(next(iter(r.uses), None) is None for r in p.results) for p in lost):
+            return n
+
+
+def _producers_in(op: ir.Operation, block: ir.Block, out: list) -> None:
+    """Append the ops of ``block`` that define values ``op`` reads (its operands and the outer
+    values its nested ops use)."""
+    for src in [op, *_walk(op)] if len(op.regions) else (op,):
+        for v in src.operands:
+            if isinstance(v, ir.BlockArgument):
+                continue
+            owner = v.owner
+            owner = owner.operation if hasattr(owner, "operation") else owner
+            if owner.block == block:
+                out.append(owner)
+
+
+def _address(op: ir.Operation) -> int:
+    """The address of the C++ op behind ``op`` (``mlir_opt.graph.view.op_address``)."""
+    from .graph.view import op_address
+
+    return op_address(op)

@@ -69,6 +69,11 @@ def map_to_loops(arr: np.ndarray, results: list[str], n_dims: int, loop_shape: t
 
 
 def _eval_generic(view, op: ir.Operation) -> list[np.ndarray] | None:
+    known = view._const
+    n_in = len(op.operands) - len(op.results)
+    for v in list(op.operands)[:n_in]:  # an input already known not constant: no attribute parsing
+        if v in known and known[v] is None:
+            return None
     iters = [str(a) for a in ir.ArrayAttr(op.attributes["iterator_types"])]
     if any("parallel" not in s for s in iters):
         return None

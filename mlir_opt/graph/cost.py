@@ -196,7 +196,7 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
             h = view.node_hash(i)
             f = memo.flops.get(h)
             if f is None:
-                f = memo.flops[h] = _flops(ops[i])
+                f = memo.flops[h] = view.by_local_key(i, "flops", _flops)
             return f
 
     index = view.index
@@ -238,7 +238,7 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
             h = view.node_hash(i)
             rec = dmemo.get(h)
             if rec is None:
-                rec = dmemo[h] = [_is_elementwise(op), None]
+                rec = dmemo[h] = [view.by_local_key(i, "ew", _is_elementwise), None]
             recs[i] = rec
             ew[i] = rec[0]
         else:

@@ -71,6 +71,9 @@ class ViewMemo:
         #: roofline: per node hash, whether the op is elementwise and a dispatch rooted at it's
         #: (FLOPs, bytes) before fusion — both depend only on the op's input cone (None: off)
         self.dispatch: dict | None = None
+        #: per (kind, local key object, operand types): what :meth:`GraphView.by_local_key` computed
+        #: (None: off; set with ``dispatch`` by ``incremental_cost``)
+        self.local: dict | None = None
 
 
 # Largest constant (elements) a ViewMemo keeps; bigger ones are only remembered as constant.
@@ -157,10 +160,8 @@ class GraphView:
         self.ops: list[ir.Operation] = [op.operation for op in self.block.operations]
         self.index = {op: i for i, op in enumerate(self.ops)}
         self._walks: dict[ir.Operation, list[ir.Operation]] = {}
-        self._users: dict[ir.Value, list[int]] = {}
         # per-op local key: (name/types/attribute parts, region key or None if it captures values)
         self._local: dict[int, tuple[list[str], str | None]] = {}
-        self._no_capture: set[int] = set()  # region ops whose nested ops use no outer value
         self.origin: dict[int, int] = {}
         self._parent = parent if reuse else None
         if parent is not None and pre is not None and len(pre) == len(parent.ops):
@@ -170,19 +171,13 @@ class GraphView:
                 j = pos.get(op_address(op))
                 if j is not None and parent.ops[j].name == op.name:
                     self.origin[i] = j
-        for i, op in enumerate(self.ops):
-            j = self.origin.get(i)
-            if j is not None and self._parent is not None and j in parent._no_capture:
-                vals = list(op.operands)
-                self._no_capture.add(i)
-            else:
-                vals = self.all_operands(op)
-                if len(op.regions) and len(vals) == len(op.operands):
-                    self._no_capture.add(i)
-            for v in vals:
-                lst = self._users.setdefault(v, [])
-                if not lst or lst[-1] != i:
-                    lst.append(i)
+        # users of every value (``_users``) and the region ops that capture no outer value
+        # (``_no_capture``) are computed on first use: a view that is only costed or matched
+        # around a rewrite asks for the users of a few values (:meth:`users`, from the uses)
+        self._users_all: "dict[ir.Value, list[int]] | None" = None
+        self._captures: "dict[int, list[ir.Value]] | None" = None
+        self._no_capture_set: set[int] | None = None
+        self._users_of: dict = {}
         self._const: dict[ir.Value, np.ndarray | None] = {}
         self._hash: dict[int, str] = {}
         self._graph_hash: str | None = None
@@ -201,9 +196,79 @@ class GraphView:
     def release_parent(self) -> None:
         """Forget the parent view (after hashing), so a chain of candidates does not keep every
         ancestor alive; local keys not computed yet are then computed from scratch."""
+        self._no_capture  # noqa: B018 (taken from the parent while it is known)
         self._parent = None
 
     # -- structure ---------------------------------------------------------------------------
+
+    @property
+    def _no_capture(self) -> set[int]:
+        """Indices of the region ops whose nested ops use no value from outside the op (taken from
+        the parent view for an op that survived a rewrite; walked otherwise)."""
+        if self._no_capture_set is None:
+            parent = self._parent
+            pnc = parent._no_capture if parent is not None else ()
+            nc, caps = set(), {}
+            for i, op in enumerate(self.ops):
+                if not len(op.regions):
+                    continue
+                j = self.origin.get(i)
+                if j is not None and j in pnc:
+                    nc.add(i)
+                    continue
+                vals = self.all_operands(op)
+                if len(vals) == len(op.operands):
+                    nc.add(i)
+                else:
+                    caps[i] = vals
+            self._no_capture_set, self._captures = nc, caps
+        return self._no_capture_set
+
+    @property
+    def _users(self) -> "dict[ir.Value, list[int]]":
+        """Value -> indices of the top-level ops that use it (directly or inside their regions), in
+        block order; built over the whole graph on first use."""
+        if self._users_all is None:
+            self._no_capture  # noqa: B018 (fills _captures)
+            caps = self._captures
+            users: dict = {}
+            for i, op in enumerate(self.ops):
+                vals = caps.get(i) if caps else None
+                for v in (op.operands if vals is None else vals):
+                    lst = users.get(v)
+                    if lst is None:
+                        users[v] = [i]
+                    elif lst[-1] != i:
+                        lst.append(i)
+            self._users_all = users
+        return self._users_all
+
+    def _user_indices(self, value: ir.Value) -> list[int]:
+        """``_users[value]``, from ``value.uses`` when the whole map was not built (a value of a
+        top-level op or an argument of the function; the map for any other value)."""
+        if self._users_all is not None:
+            return self._users_all.get(value, [])
+        idx = self._users_of.get(value)
+        if idx is not None:
+            return idx
+        if self.value_ref(value) is None:
+            return self._users.get(value, [])
+        found = set()
+        index = self.index
+        for use in value.uses:
+            op = use.owner
+            op = op.operation if hasattr(op, "operation") else op
+            i = index.get(op)
+            while i is None and op is not None:  # a use inside a region: the top-level op holding it
+                op = op.parent
+                if op is None:
+                    break
+                op = op.operation if hasattr(op, "operation") else op
+                i = index.get(op)
+            if i is not None:
+                found.add(i)
+        idx = self._users_of[value] = sorted(found)
+        return idx
 
     def all_operands(self, op: ir.Operation) -> list[ir.Value]:
         """Operands of ``op`` plus values from outside it that its nested regions use."""
@@ -259,7 +324,7 @@ class GraphView:
 
     def users(self, value: ir.Value) -> list[ir.Operation]:
         """Top-level ops that use ``value`` (directly or inside their regions), in block order."""
-        idx = self._users.get(value, [])
+        idx = self._user_indices(value)
         if self._rec is not None:
             self._record_value(value)
             self._rec.ops.update(idx)
@@ -299,10 +364,12 @@ class GraphView:
             for i, op in enumerate(self.ops):
                 for r, v in enumerate(op.results):
                     refs[v] = (i, r)
+            self._no_capture  # noqa: B018 (fills _captures: region ops that capture outer values)
+            caps, get = self._captures, refs.get
             out = []
             for i, op in enumerate(self.ops):
-                vals = op.operands if not len(op.regions) or i in self._no_capture else self.all_operands(op)
-                out.append(tuple(refs.get(v) for v in vals))
+                vals = caps.get(i)
+                out.append(tuple(map(get, op.operands if vals is None else vals)))
             self._opnd = out
         return self._opnd
 
@@ -455,7 +522,7 @@ class GraphView:
         if j is not None and self._parent is not None and (len(op.operands) or len(op.regions)):
             # not for constants: cloning renames dense_resource blobs (their attribute changes),
             # and a constant's key is cheap anyway (attribute texts are memoized per search)
-            loc = self._parent._local.get(j)
+            loc = self._parent.local_key(j)  # the same object: what :meth:`by_local_key` keys on
         if loc is None:
             head = [op.name, ",".join(self._text(None, r.type) for r in op.results)]
             for na_name, na_attr in _attrs(op):
@@ -467,6 +534,23 @@ class GraphView:
             loc = (head, region)
         self._local[i] = loc
         return loc
+
+    def by_local_key(self, i: int, kind: str, fn):
+        """``fn(op)`` for op ``i``, memoized per search (``memo.local``) by its local key *object*
+        and its operand types: for what depends only on the op's name, attributes, result and operand
+        types and the ops of its body (its roofline FLOPs, whether it is elementwise). A surviving op
+        shares its parent's local key object (see :meth:`local_key`), so an op downstream of a
+        rewrite (a new node hash) is not analyzed again; the memo keeps the key alive, so its
+        ``id`` is not reused. Without a memo, ``fn(op)``."""
+        op = self.ops[i]
+        if self.memo is None or self.memo.local is None:
+            return fn(op)
+        loc = self.local_key(i)
+        key = (kind, id(loc), tuple(v.type for v in op.operands))
+        hit = self.memo.local.get(key)
+        if hit is None:
+            hit = self.memo.local[key] = (loc, fn(op))
+        return hit[1]
 
     def _text(self, name: str | None, obj) -> str:
         """``name=attr`` (or ``str(type)`` for ``name`` None), memoized per uniqued attribute/type."""

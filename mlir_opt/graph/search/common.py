@@ -142,6 +142,7 @@ class Expander:
     def start(self, model: Model) -> Candidate:
         if self.incremental_cost and self.memo is not None and self.memo.dispatch is None:
             self.memo.dispatch = {}
+            self.memo.local = {}
         view = GraphView(model, memo=self.memo)
         self.seen.add(view.structural_hash())
         self.explored += 1
