@@ -36,13 +36,11 @@ def test_compile_run_bench(tmp_path):
     vmfb = tmp_path / "cnn.vmfb"
     p = cli("compile", "cnn", "-o", vmfb)
     assert p.returncode == 0 and vmfb.stat().st_size > 0, p.stderr
-    p = cli("run", "cnn", "--vmfb", vmfb)
-    assert p.returncode == 0, p.stderr
-    assert "output 0: shape (1, 10) float32" in p.stdout and "-> OK" in p.stdout
     x = np.random.default_rng(1).standard_normal((1, 3, 16, 16)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     p = cli("run", "cnn", "--vmfb", vmfb, "--input", tmp_path / "x.npy")
-    assert p.returncode == 0 and "-> OK" in p.stdout, p.stderr
+    assert p.returncode == 0, p.stderr
+    assert "output 0: shape (1, 10) float32" in p.stdout and "-> OK" in p.stdout
     np.save(tmp_path / "bad.npy", x[:, :2])
     p = cli("run", "cnn", "--vmfb", vmfb, "--input", tmp_path / "bad.npy")
     assert p.returncode == 2 and p.stderr.strip() == "error: input 0 is (1, 2, 16, 16) float32; expected 1x3x16x16xfloat32"
@@ -118,6 +116,7 @@ def test_tune_bundle_ingest_verbs(tmp_path):
     assert p.returncode == 2 and "not a workload key" in p.stderr and "Traceback" not in p.stderr
 
 
+@pytest.mark.slow  # heavy: out of the default run for CI time (run with -m slow)
 def test_bundle_model_verb_roundtrip(tmp_path):
     from mlir_opt.db import Database
     from mlir_opt.ops.dispatches import Workload

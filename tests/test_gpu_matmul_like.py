@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from mlir_opt.backend import compile_module
 from mlir_opt.db import Database, Record
@@ -63,6 +64,7 @@ def _kernels(ptx: str) -> dict[str, str]:
     return {m.group(1): m.group(2) for m in re.finditer(r"\.entry (\w+)\([^{]*?\.maxntid ([\d, ]+)", ptx, re.S)}
 
 
+@pytest.mark.slow  # heavy: out of the default run for CI time (run with -m slow)
 def test_bundle_model_takes_script_winners_for_merged_bert(tmp_path):
     """``bundle-model --rule merge-parallel-matmuls`` on CUDA: the merged graph's ``matmul_like`` dispatch and
     the contractions with an elementwise epilogue get the database's gpu_script winners through the shipped

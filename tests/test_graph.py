@@ -221,6 +221,7 @@ def test_roofline_cost_rewards_the_merge_and_caches():
     assert cm.hits == 1
 
 
+@pytest.mark.slow  # heavy: out of the default run for CI time (run with -m slow)
 def test_greedy_search_on_cnn():
     res = STRATEGIES["greedy"]().run(mlir_opt.load("cnn", size="tiny"))
     assert isinstance(res, GraphResult)

@@ -343,6 +343,7 @@ def test_precondition_cases_differ_from_a_matching_case(tmp_path):
     assert apply_rules(load_mlir(p), ["merge-parallel-convs"]).applied == ["merge-parallel-convs"]
 
 
+@pytest.mark.slow  # heavy: out of the default run for CI time (run with -m slow)
 def test_search_verifies_only_the_rules_that_match(fire):
     res = STRATEGIES["greedy"]().run(fire)
     verified = set(res.stats["rules_verified"])

@@ -121,6 +121,7 @@ def test_optimize_with_op_search_exports_spec(tmp_path):
     assert Database(db_path).count() >= 8
 
 
+@pytest.mark.slow  # heavy: out of the default run for CI time (run with -m slow)
 def test_reuse_transfers_from_dominating_workload():
     from mlir_opt.ops.search.reuse import ReuseStrategy, dominates
 
@@ -161,6 +162,7 @@ def test_cost_model_learns_and_ranks():
     assert featurize(MM, ds[0]).shape == featurize(Workload.from_key("batch_matmul_2x16x32x8_f32xf32xf32"), ds[0]).shape
 
 
+@pytest.mark.slow  # heavy: out of the default run for CI time (run with -m slow)
 def test_conv_models_get_layout_variants():
     from mlir_opt.ops.tuner import tune_model
 
@@ -173,6 +175,7 @@ def test_conv_models_get_layout_variants():
     assert convs and all(r.default_ms > 0 for r in convs)
 
 
+@pytest.mark.slow  # heavy: out of the default run for CI time (run with -m slow)
 def test_profile_dispatches_times_dispatches_with_resource_constants():
     """Torch-imported weights are ``dense_resource`` constants; IREE's dumped benchmark module of a
     dispatch that inlines one used to fail ("resource does not exist") and stay untimed."""

@@ -35,6 +35,7 @@ def test_nearest_valid_and_relative_tiles():
     assert log_distance({"M": 4, "N": 8}, {"M": 8, "N": 2}) == pytest.approx(3.0)
 
 
+@pytest.mark.slow  # heavy: out of the default run for CI time (run with -m slow)
 def test_reuse_similar_donor_model_and_sequential_tuning():
     """Two workloads with no dominance relation, tuned by reuse in one call: the heavier one first
     (no donor: an anchor, started from the register-tile family), then the lighter one starts from its schedules."""
