@@ -23,7 +23,7 @@ from ..db import TIMING_MODES, Database, Record, like_for_like
 from ..errors import MlirOptError
 from ..ops.dispatches import Workload
 from ..ops.schedule import Schedule
-from ..ops.transform_script import SCRIPT_SKETCHES, render_transform_library
+from ..ops.transform_script import SCRIPT_SKETCHES, payload_module, render_transform_library
 
 __all__ = ["write_bundle", "write_model_bundle", "ingest", "results_timing", "model_winners", "tuned_model",
            "MAX_BUNDLE_BYTES", "RUNNER"]
@@ -79,7 +79,7 @@ def write_bundle(schedules: Iterable[Schedule], out_dir: str | Path, *, target: 
         reason = s.validate()
         if reason:
             return i, s, None, f"invalid: {reason}"
-        src = s.workload.single_op_module(s.compilation_info())
+        src = payload_module(s) if s.sketch == "gpu_script_mma" else s.workload.single_op_module(s.compilation_info())
         flags = [*s.flags(), *extra_flags]
         if s.sketch in SCRIPT_SKETCHES:  # a transform-dialect strategy IREE runs for the dispatch
             lib = scratch / f"c{i}_lib.mlir"
@@ -199,7 +199,8 @@ def model_winners(dispatches, db: Database, target: str, *, scripts: bool = True
             notes.append(f"{key}: no IREE default measured")
             continue
         allowed = [r for r in recs if r.sketch not in ("default", *SCRIPT_SKETCHES)]
-        script = [r for r in recs if r.sketch in MODEL_SCRIPT_FORMS]
+        # (smem_optin schedules need their single-op module on a Hopper-limit device: not for a whole model)
+        script = [r for r in recs if r.sketch in MODEL_SCRIPT_FORMS and not (r.decisions or {}).get("smem_optin")]
         fits = [r for r in script if scripts and forms[key] <= set(MODEL_SCRIPT_FORMS[r.sketch])]
         best = min(allowed + fits, key=lambda r: r.median_ms, default=None)
         left = min((r for r in script if r not in fits), key=lambda r: r.median_ms, default=None)
