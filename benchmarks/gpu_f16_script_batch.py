@@ -80,7 +80,9 @@ O = dict(smem_optin=1)
 RUN_H1 = [W3, dict(W3, depth=4, **O), dict(W3, wg_m=256, wg_n=128, depth=4, **O), dict(W2, depth=8, **O),
           dict(W3, red_k=128, depth=2, sched=0, **O), dict(W3, wg_m=256, wg_n=128, red_k=128, depth=2, sched=0, **O),
           dict(W3, depth=4, wg_order=1, **O), dict(W3, wg_n=128, red_k=128, depth=3, **O)]
-CANDIDATES = RUN_H1
+#: Run h2: the per-call ratio on another machine (W3, its 4-stage opt-in form, W2), cuBLAS in the same run.
+RUN_H2 = [W3, dict(W3, depth=4, **O), W2]
+CANDIDATES = RUN_H2
 
 
 def main(argv: list[str]) -> None:

@@ -18,7 +18,8 @@ from mlir_opt.backend import compile_module, get_target, iree_tool
 from mlir_opt.ops.dispatches import Workload
 from mlir_opt.ops.schedule import Schedule
 from mlir_opt.ops.space import SKETCH_SEEDS
-from mlir_opt.ops.transform_script import SM80_DEVICE_TARGET, payload_module, render_transform_library
+from mlir_opt.ops.transform_script import (SM80_DEVICE_TARGET, payload_module, render_transform_library,
+                                           smem_optin_flag)
 
 #: the best fp16 4096^3 schedule (W3: 128x256, warp 64x64, red_k 64, 3 cp.async stages, 156 KiB of staging)
 W3 = SKETCH_SEEDS["gpu_script_mma"][0]
@@ -76,6 +77,12 @@ def test_smem_optin_compiles_four_stages_of_red_k_64(tmp_path):
     assert re.findall(r"cp\.async\.wait_group\s+(\d+)", loop) == ["2"]
     # the kernel's dynamic shared memory (a u32 of the executable's flatbuffer): 4 x (128 x 72 + 64 x 264) halves
     assert struct.pack("<I", 208896) in (tmp_path / "m.vmfb").read_bytes()
+    # the same device as a flag (best.json's target_flag; for plain iree-compile of the library): the same kernel
+    (tmp_path / "plain.mlir").write_text(w.single_op_module())
+    subprocess.run([iree_tool("iree-compile"), str(tmp_path / "plain.mlir"), smem_optin_flag(), lib,
+                    f"--iree-hal-dump-executable-binaries-to={tmp_path / 'bin2'}", "-o", str(tmp_path / "f.vmfb")],
+                   check=True, capture_output=True)
+    assert next((tmp_path / "bin2").glob("*.ptx")).read_text() == ptx
 
 
 def _delta():

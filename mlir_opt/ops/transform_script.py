@@ -38,7 +38,7 @@ from typing import Iterable
 from .dispatches import ConvWorkload, Workload
 
 __all__ = ["TEMPLATES", "SCRIPT_SKETCHES", "render_schedule_sequence", "render_transform_library", "packed_module",
-           "smem_optin_module", "payload_module", "SM80_DEVICE_TARGET",
+           "smem_optin_module", "smem_optin_flag", "payload_module", "SM80_DEVICE_TARGET",
            "packed_types",
            "interpreter_module", "script_supported", "gpu_script_layout", "gpu_mma_layout"]
 
@@ -503,6 +503,15 @@ def smem_optin_module(module: str, smem_bytes: int | None = None) -> str:
     body = "\n".join("  " + ln if ln else ln for ln in module.strip("\n").splitlines())
     return ("module attributes {stream.affinity.default = #hal.device.affinity<@__device_0>} {\n"
             f"  util.global private @__device_0 = {dev} : !hal.device\n{body}\n}}\n")
+
+
+def smem_optin_flag(smem_bytes: int | None = None) -> str:
+    """The iree-compile flag that names the same device for a whole compile (a model, or plain ``iree-compile``
+    with ``tune-remote``'s transform library): it replaces ``--iree-hal-target-device=cuda
+    --iree-cuda-target=sm_80`` (given together, they would make two devices)."""
+    from .space import SMEM_OPTIN_BYTES
+
+    return "--iree-hal-target-device=" + SM80_DEVICE_TARGET.replace("{smem}", str(smem_bytes or SMEM_OPTIN_BYTES))
 
 
 def payload_module(s) -> str:
