@@ -112,3 +112,33 @@ def test_bundle_delta_roundtrip(tmp_path):
     (tmp_path / "io" / "ref.irpa").write_bytes(ref[:10_000] + b"\0\0\0\0" + ref[10_004:])  # a byte run it copies
     with pytest.raises(SystemExit, match="sha256"):
         bd.unpack(tmp_path)
+
+
+def test_smem_optin_winner_carries_its_target_flag(tmp_path):
+    """tune-remote's outputs for an opt-in winner: best.json names the device flag plain iree-compile needs with
+    the transform library (the library alone is refused against sm_80's limit, test above); a model bundle never
+    takes such a schedule (its model is compiled for plain sm_80)."""
+    import json
+
+    from mlir_opt.db import Database, Record
+    from mlir_opt.ops.dispatches import Dispatch
+    from mlir_opt.remote import model_winners
+    from mlir_opt.remote.loop import write_outputs
+
+    w = Workload.from_key("matmul_4096x4096x4096_f16xf16xf32")
+    target = "cuda:NVIDIA H200"
+    d4 = dict(W3, depth=4, smem_optin=1)
+    db = Database(tmp_path / "t.sqlite")
+    for sketch, dec, ms in (("default", {}, 0.97), ("gpu_script_mma", W3, 0.4397), ("gpu_script_mma", d4, 0.4390)):
+        db.commit(Record(w.key, target, sketch, dec, [], "3.13.0", "ok", ms, [ms], timing="cached"))
+    rows = write_outputs(db, [w], "cuda", tmp_path)
+    assert rows[w.key]["decisions"] == d4 and rows[w.key]["target_flag"] == smem_optin_flag()
+    assert json.loads((tmp_path / "best.json").read_text())[w.key]["target_flag"].endswith(
+        "max_workgroup_memory_bytes = 232448, max_workgroup_counts = [2147483647, 65535, 65535]>>}>]>")
+    assert (tmp_path / "transform_library.mlir").exists()
+
+    # a model dispatch of this workload with no epilogue (the form gpu_script_mma handles in a model)
+    d = Dispatch("main_dispatch_0_matmul_4096x4096x4096_f16xf16xf32", "linalg.matmul", 1, w, info={"epilogue": "none"})
+    winners, _, notes = model_winners([d], db, "cuda")
+    assert [s.decisions for s in winners] == [W3], notes
+    assert any("smem_optin" in n and "left out" in n for n in notes), notes

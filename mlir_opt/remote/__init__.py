@@ -200,7 +200,8 @@ def model_winners(dispatches, db: Database, target: str, *, scripts: bool = True
             continue
         allowed = [r for r in recs if r.sketch not in ("default", *SCRIPT_SKETCHES)]
         # (smem_optin schedules need their single-op module on a Hopper-limit device: not for a whole model)
-        script = [r for r in recs if r.sketch in MODEL_SCRIPT_FORMS and not (r.decisions or {}).get("smem_optin")]
+        optin = [r for r in recs if r.sketch in MODEL_SCRIPT_FORMS and (r.decisions or {}).get("smem_optin")]
+        script = [r for r in recs if r.sketch in MODEL_SCRIPT_FORMS and r not in optin]
         fits = [r for r in script if scripts and forms[key] <= set(MODEL_SCRIPT_FORMS[r.sketch])]
         best = min(allowed + fits, key=lambda r: r.median_ms, default=None)
         left = min((r for r in script if r not in fits), key=lambda r: r.median_ms, default=None)
@@ -208,6 +209,10 @@ def model_winners(dispatches, db: Database, target: str, *, scripts: bool = True
             notes.append(f"{key}: {left.sketch} {left.median_ms:.3f} ms left out (dispatch forms "
                          f"{sorted(forms[key])}; {left.sketch} handles {list(MODEL_SCRIPT_FORMS[left.sketch])})"
                          if scripts else f"{key}: {left.sketch} {left.median_ms:.3f} ms left out (config form only)")
+        fastest = min(optin, key=lambda r: r.median_ms, default=None)
+        if fastest is not None and (best is None or fastest.median_ms < best.median_ms):
+            notes.append(f"{key}: {fastest.sketch} {fastest.median_ms:.3f} ms left out (smem_optin: compiled only on "
+                         "the Hopper shared-memory device, not in a model)")
         if best is None or best.median_ms >= gain * min(default):
             notes.append(f"{key}: IREE default kept ({min(default):.3f} ms, timed {mode})")
             continue
