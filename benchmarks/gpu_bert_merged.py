@@ -56,6 +56,33 @@ def _probe_winners(dispatches, target):
     return out, forms, [f"{s.workload.key}: probe {s.describe()}" for s in out]
 
 
+def _recorded_winners(path, gname, dispatches, target):
+    """Winners recorded by an earlier run (``winners.json``, or a results file with a ``winners`` section),
+    rebuilt as schedules on this model's workloads: reuse without a tuning database."""
+    from mlir_opt.ops.schedule import Schedule
+
+    data = json.loads(Path(path).read_text())
+    data = data.get("winners", data)
+    if gname not in data:
+        raise SystemExit(f"{path}: no winners recorded for the {gname} graph")
+    forms, works = {}, {}
+    for d in dispatches:
+        if d.workload is not None:
+            forms.setdefault(d.workload.key, set()).add(d.info.get("epilogue", "other"))
+            works[d.workload.key] = d.workload
+    out, notes = [], []
+    for rec in data[gname]["winners"]:
+        if rec["workload"] not in works:
+            raise SystemExit(f"{path}: {rec['workload']} is not a workload of the {gname} graph")
+        s = Schedule(works[rec["workload"]], rec["sketch"], dict(rec["decisions"]), target)
+        err = s.validate()
+        if err:
+            raise SystemExit(f"{path}: recorded winner {s.describe()} is not valid: {err}")
+        out.append(s)
+        notes.append(f"{rec['workload']}: recorded {s.describe()}")
+    return out, forms, notes
+
+
 def write(args) -> int:
     import mlir_opt
     import mlir_opt.remote as remote
@@ -77,6 +104,8 @@ def write(args) -> int:
         ds = list_dispatches(m, tgt)
         if args.probe:
             winners, forms, notes = _probe_winners(ds, tgt.name)
+        elif args.winners:
+            winners, forms, notes = _recorded_winners(args.winners, gname, ds, tgt.name)
         else:
             winners, forms, notes = remote.model_winners(ds, Database(args.db), tgt.name)
         variant, library = remote.tuned_model(m, winners, forms)
@@ -88,7 +117,12 @@ def write(args) -> int:
             (exp / "transform_library.mlir").write_text(library)
             flags = [f"--iree-codegen-transform-dialect-library={(exp / 'transform_library.mlir').resolve()}"]
         print(f"{gname}: " + "; ".join(notes))
-        man = remote.write_model_bundle({f"{gname}_default": (m, []), f"{gname}_tuned": (variant, flags)}, bdir,
+        variants = {f"{gname}_default": (m, []), f"{gname}_tuned": (variant, flags)}
+        if args.only_tuned:  # IREE's default of this graph left out (bundle size); --original-default adds that one
+            variants.pop(f"{gname}_default")
+        if args.original_default and gname != "original":
+            variants = {"original_default": (base, []), **variants}
+        man = remote.write_model_bundle(variants, bdir,
                                         target="cuda", arch=args.arch, reps=args.reps, parameters=True)
         if library:
             shutil.copyfile(exp / "transform_library.mlir", bdir / "transform_library.mlir")
@@ -164,6 +198,12 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--graphs", default=None, help="original,merged (default both)")
     ap.add_argument("--probe", action="store_true", help="gpu_script seed schedules instead of the database's winners")
+    ap.add_argument("--winners", default=None,
+                    help="take the tuned schedules from a recorded winners.json (or a results JSON with a 'winners' "
+                         "section, e.g. benchmarks/results/gpu-bert-merged-tuned-h100-2026-11-27.json)")
+    ap.add_argument("--only-tuned", action="store_true", help="leave each graph's IREE-default variant out")
+    ap.add_argument("--original-default", action="store_true",
+                    help="put the original graph's IREE default into the merged graph's bundle (one run times both)")
     ap.add_argument("--plain", action="store_true", help="also compile the tuned variants with plain iree-compile")
     ap.add_argument("--xz", action="store_true",
                     help="xz the parameter archives and modules over 1 MiB (the host restores them with --unpack DIR)")

@@ -73,7 +73,16 @@ RUN_G32 = [W3, W2, dict(W3, wg_m=256, wg_n=128), dict(W3, wg_order=1)]
 #: stalls and 70 % L2 throughput, g36), next to W3 and W3 with wg_order 1 (the g32 best in both passes).
 #: (The depth knob stops at 4 again after g37: 5 and 6 tied, so this list builds only with the knob widened.)
 RUN_G37 = [W3, dict(W3, wg_order=1), dict(W2, depth=5), dict(W2, depth=6), dict(W2, depth=5, wg_order=1)]
-CANDIDATES = RUN_G32
+#: Run h1 (2026-11-27, helper gpu16): staging above sm_80's 163 KiB (smem_optin: the module compiled against the
+#: 227 KiB a Hopper workgroup may opt in to): one more cp.async stage at red_k 64 (204 / 212 KiB), 8 stages at red_k
+#: 32, K steps of 128 (two stages), next to W3; cuBLAS in the same run.
+O = dict(smem_optin=1)
+RUN_H1 = [W3, dict(W3, depth=4, **O), dict(W3, wg_m=256, wg_n=128, depth=4, **O), dict(W2, depth=8, **O),
+          dict(W3, red_k=128, depth=2, sched=0, **O), dict(W3, wg_m=256, wg_n=128, red_k=128, depth=2, sched=0, **O),
+          dict(W3, depth=4, wg_order=1, **O), dict(W3, wg_n=128, red_k=128, depth=3, **O)]
+#: Run h2: the per-call ratio on another machine (W3, its 4-stage opt-in form, W2), cuBLAS in the same run.
+RUN_H2 = [W3, dict(W3, depth=4, **O), W2]
+CANDIDATES = RUN_H2
 
 
 def main(argv: list[str]) -> None:

@@ -25,7 +25,7 @@ F16 = Workload.from_key("matmul_4096x4096x4096_f16xf16xf32")
 CARD = "NVIDIA H100 80GB HBM3"
 TARGET = f"cuda:{CARD}"
 GPU_MMA = dict(wg_m=128, wg_n=128, sub_m=4, sub_n=8, red_k=4, prefetch=3, pipeline="TileAndFuse")
-W2 = dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0)
+W2 = dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0, smem_optin=0)
 W3 = dict(W2, red_k=64)
 W4 = dict(W3, wg_m=256, wg_n=128)
 

@@ -49,11 +49,10 @@ def build_schedule(s: Schedule, directory: str | Path, target="llvm-cpu", *, tim
         if spec is not None:
             (d / "spec.mlir").write_text(spec)
             flags = [*flags, f"--iree-codegen-tuning-spec-path={d / 'spec.mlir'}"]
-    module = s.workload.single_op_module()
-    if s.sketch == "mmt4d_script":  # its payload: the matmul written as pack + mmt4d + unpack
-        from .transform_script import packed_module
+    from .transform_script import payload_module
 
-        module = packed_module(s.workload, s.decisions)
+    # the matmul as pack + mmt4d + unpack for mmt4d_script; gpu_script_mma's smem_optin on its own device
+    module = payload_module(s) if s.sketch in SCRIPT_SKETCHES else s.workload.single_op_module()
     return compile_module(module, target, output=d / "m.vmfb", flags=flags,
                           timeout=timeout, raise_on_error=False)
 

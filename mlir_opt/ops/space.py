@@ -71,7 +71,7 @@ __all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", 
            "SKETCH_FLAGS", "IMG2COL_FLAG", "DATA_TILING_KNOB_FLAGS", "NEEDS_MODULE_REWRITE", "SEARCH_SEEDS",
            "SKETCH_SEEDS",
            "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON",
-           "KNOB_DEFAULTS", "complete"]
+           "KNOB_DEFAULTS", "SMEM_OPTIN_BYTES", "complete"]
 
 #: Module-level iree-compile flags each sketch needs (decisions may add to them).
 IMG2COL_FLAG = ("--iree-preprocessing-pass-pipeline=builtin.module(util.func("
@@ -89,12 +89,15 @@ SCRIPT_UNSUPPORTED: dict[str, str] = {}
 # vectorized the rank-reducing insert_slice around each decomposed 1-D NCW conv with a minor-identity
 # write; NCHW scripts now vectorize the linalg ops alone and fold the slices; docs/op-level.md.)
 
+#: Shared memory a workgroup may opt in to on Hopper (H100 / H200: 227 KiB; cudaDevAttrMaxSharedMemoryPerBlockOptin).
+SMEM_OPTIN_BYTES = 232448
+
 #: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
 KNOB_DEFAULTS = {"data_tiling": {"tile_bytes": 0, "inner_tiled": 0}, "transform_script": {"cache_k": 0},
                  "gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
                  "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0, "one_group": 0},
-                 "gpu_script_mma": {"wg_order": 0}}
+                 "gpu_script_mma": {"wg_order": 0, "smem_optin": 0}}
 
 
 #: Known good decision sets per sketch, shipped first in a workload's first remote round (where they are
@@ -103,10 +106,10 @@ SKETCH_SEEDS: dict[str, list[dict]] = {
     "gpu_script_mma": [  # fp16 4096^3, --timing cached on 5 H100s (sixth session): red_k 64 0.430-0.441 ms a
         # call (faster than red_k 32 in 8 of 9 paired passes), ncu kernel 355 us; red_k 32 0.436-0.446 ms, 366 us;
         # cuBLAS kernel 183 us (docs/gpu.md)
-        dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=64, depth=3, sched=1, pad=1, wg_order=0),
-        dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0),
-        dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=4, sched=1, pad=1, wg_order=0),
-        dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0),
+        dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=64, depth=3, sched=1, pad=1, wg_order=0, smem_optin=0),
+        dict(wg_m=128, wg_n=256, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0, smem_optin=0),
+        dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=4, sched=1, pad=1, wg_order=0, smem_optin=0),
+        dict(wg_m=256, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=3, sched=1, pad=1, wg_order=0, smem_optin=0),
     ],
     "gpu_script": [
         dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=32, prefetch=2, inner_k=8, pad_smem=0, wg_order=0,
@@ -459,8 +462,12 @@ def _validate_gpu_script_mma(w: Workload, d: dict) -> str | None:
                 "(red_k >= 32); IREE silently leaves the loop unpipelined otherwise")
     pad = 8 * d["pad"]  # halves
     smem = (d["wg_m"] * (d["red_k"] + pad) + d["red_k"] * (d["wg_n"] + pad)) * 2 * max(1, d["depth"])
-    if smem > 160 * 1024:  # sm_80's max_workgroup_memory_bytes is 166912 (IREE uses dynamic shared memory)
-        return f"shared memory {smem} B exceeds 160 KiB"
+    limit = (SMEM_OPTIN_BYTES - 3 * 1024) if d.get("smem_optin") else 160 * 1024
+    if smem > limit:  # sm_80's max_workgroup_memory_bytes is 166912 (IREE uses dynamic shared memory);
+        # smem_optin compiles against Hopper's 227 KiB opt-in (transform_script.smem_optin_module)
+        return f"shared memory {smem} B exceeds {limit // 1024} KiB"
+    if d.get("smem_optin") and smem <= 160 * 1024:
+        return f"smem_optin is for staging above 160 KiB ({smem} B fits without it)"
     # accumulators (warp_m*warp_n/32 floats a thread) + A/B fragments of one k16 step + addressing
     regs = d["warp_m"] * d["warp_n"] // 32 + d["warp_m"] // 4 + d["warp_n"] // 4 + 40
     if regs > 255 or lay["threads"] * regs > 65536:
@@ -641,8 +648,10 @@ def _gpu_script_mma(w: Workload) -> Sketch:
     (see transform_scripts/gpu_mma_strategy.mlir): workgroup and warp tiles, reduction step, ``depth``
     (0: plain staging, 1: register prefetch of the next step, 2-4: that many cp.async shared buffers,
     software-pipelined), ``sched`` (0: IREE's generic pipeline schedule, 1: its tensor-core schedule) and
-    ``pad`` (16-byte row padding of the staged tiles against ldmatrix bank conflicts) and ``wg_order``
-    (1: consecutive workgroups walk M instead of N)."""
+    ``pad`` (16-byte row padding of the staged tiles against ldmatrix bank conflicts), ``wg_order``
+    (1: consecutive workgroups walk M instead of N) and ``smem_optin`` (1: staging buffers above sm_80's
+    163 KiB, up to the 227 KiB a Hopper workgroup may opt in to; the module is compiled against that limit,
+    :func:`.transform_script.smem_optin_module`, and only launches on H100/H200-class GPUs)."""
     return Sketch("gpu_script_mma", w, (
         Knob("wg_m", (64, 128, 256)),
         Knob("wg_n", (64, 128, 256)),
@@ -653,6 +662,7 @@ def _gpu_script_mma(w: Workload) -> Sketch:
         Knob("sched", (0, 1)),
         Knob("pad", (0, 1)),
         Knob("wg_order", (0, 1)),
+        Knob("smem_optin", (0, 1)),
     ))
 
 

@@ -38,6 +38,7 @@ from typing import Iterable
 from .dispatches import ConvWorkload, Workload
 
 __all__ = ["TEMPLATES", "SCRIPT_SKETCHES", "render_schedule_sequence", "render_transform_library", "packed_module",
+           "smem_optin_module", "smem_optin_flag", "payload_module", "SM80_DEVICE_TARGET",
            "packed_types",
            "interpreter_module", "script_supported", "gpu_script_layout", "gpu_mma_layout"]
 
@@ -474,6 +475,55 @@ def _gpu_mma_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
                 warp_tiles=_fmt(b1 + [d["warp_m"], d["warp_n"]]), warp_mapping=warp_map,
                 wg_dims=_fmt(lay["workgroup_size"]), pipeline_op=pipeline, bank_op=bank))
     return text, matcher, setter
+
+
+#: IREE 3.13's CUDA ``sm_80`` target (as ``--iree-cuda-target=sm_80`` builds it; checked by a test) with the
+#: workgroup shared-memory limit as a placeholder: :func:`smem_optin_module` raises it to Hopper's opt-in.
+SM80_DEVICE_TARGET = (
+    '#hal.device.target<"cuda", [#hal.executable.target<"cuda", "cuda-nvptx-fb", {iree_codegen.target_info = '
+    '#iree_gpu.target<arch = "sm_80", features = "+ptx76", wgp = <compute = fp64|fp32|fp16|int64|int32|int16|int8, '
+    'storage = b64|b32|b16|b8, subgroup = shuffle|arithmetic, dot = dp4xi8toi32, mma = [<NV_MMA_SYNC_F32_16x8x16_F16>, '
+    '<NV_MMA_SYNC_F16_16x8x16_F16>, <NV_MMA_SYNC_F32_16x8x16_BF16>, <NV_WMMA_F32_16x16x16_F16>, '
+    '<NV_WMMA_F16_16x16x16_F16>], subgroup_size_choices = [32], max_workgroup_sizes = [1024, 1024, 1024], '
+    'max_thread_count_per_workgroup = 1024, max_workgroup_memory_bytes = {smem}, '
+    'max_workgroup_counts = [2147483647, 65535, 65535]>>}>]>')
+
+
+def smem_optin_module(module: str, smem_bytes: int | None = None) -> str:
+    """``module`` (a payload of top-level ``func.func`` ops) placed on an explicit CUDA sm_80 device whose
+    workgroup shared-memory limit is ``smem_bytes`` (default: Hopper's 227 KiB opt-in,
+    :data:`.space.SMEM_OPTIN_BYTES`) instead of sm_80's 166912 bytes. IREE 3.13 refuses a kernel over the
+    target's limit ("uses N bytes of shared memory; exceeded the limit") and has no flag to raise it
+    (``--iree-llvmgpu-shared-memory-limit`` does not reach that check); a device named in the module wins
+    over ``--iree-hal-target-device``. The CUDA runtime opts each kernel in to its dynamic shared memory, so
+    the module launches where the GPU allows it (H100, H200) and fails to launch elsewhere."""
+    from .space import SMEM_OPTIN_BYTES
+
+    dev = SM80_DEVICE_TARGET.replace("{smem}", str(smem_bytes or SMEM_OPTIN_BYTES))
+    body = "\n".join("  " + ln if ln else ln for ln in module.strip("\n").splitlines())
+    return ("module attributes {stream.affinity.default = #hal.device.affinity<@__device_0>} {\n"
+            f"  util.global private @__device_0 = {dev} : !hal.device\n{body}\n}}\n")
+
+
+def smem_optin_flag(smem_bytes: int | None = None) -> str:
+    """The iree-compile flag that names the same device for a whole compile (a model, or plain ``iree-compile``
+    with ``tune-remote``'s transform library): it replaces ``--iree-hal-target-device=cuda
+    --iree-cuda-target=sm_80`` (given together, they would make two devices)."""
+    from .space import SMEM_OPTIN_BYTES
+
+    return "--iree-hal-target-device=" + SM80_DEVICE_TARGET.replace("{smem}", str(smem_bytes or SMEM_OPTIN_BYTES))
+
+
+def payload_module(s) -> str:
+    """The module a schedule ``s`` of a single-op workload is compiled from: the op (with its
+    ``compilation_info``), written as pack + mmt4d + unpack for ``mmt4d_script``, on the Hopper
+    shared-memory device for ``gpu_script_mma`` with ``smem_optin``."""
+    if s.sketch == "mmt4d_script":
+        return packed_module(s.workload, s.decisions)
+    src = s.workload.single_op_module(s.compilation_info())
+    if s.sketch == "gpu_script_mma" and s.decisions.get("smem_optin"):
+        src = smem_optin_module(src)
+    return src
 
 
 def packed_types(w: Workload, d: dict) -> tuple[str, str, str]:

@@ -23,7 +23,7 @@ from ..db import TIMING_MODES, Database, Record, like_for_like
 from ..errors import MlirOptError
 from ..ops.dispatches import Workload
 from ..ops.schedule import Schedule
-from ..ops.transform_script import SCRIPT_SKETCHES, render_transform_library
+from ..ops.transform_script import SCRIPT_SKETCHES, payload_module, render_transform_library
 
 __all__ = ["write_bundle", "write_model_bundle", "ingest", "results_timing", "model_winners", "tuned_model",
            "MAX_BUNDLE_BYTES", "RUNNER"]
@@ -79,7 +79,7 @@ def write_bundle(schedules: Iterable[Schedule], out_dir: str | Path, *, target: 
         reason = s.validate()
         if reason:
             return i, s, None, f"invalid: {reason}"
-        src = s.workload.single_op_module(s.compilation_info())
+        src = payload_module(s) if s.sketch == "gpu_script_mma" else s.workload.single_op_module(s.compilation_info())
         flags = [*s.flags(), *extra_flags]
         if s.sketch in SCRIPT_SKETCHES:  # a transform-dialect strategy IREE runs for the dispatch
             lib = scratch / f"c{i}_lib.mlir"
@@ -199,7 +199,9 @@ def model_winners(dispatches, db: Database, target: str, *, scripts: bool = True
             notes.append(f"{key}: no IREE default measured")
             continue
         allowed = [r for r in recs if r.sketch not in ("default", *SCRIPT_SKETCHES)]
-        script = [r for r in recs if r.sketch in MODEL_SCRIPT_FORMS]
+        # (smem_optin schedules need their single-op module on a Hopper-limit device: not for a whole model)
+        optin = [r for r in recs if r.sketch in MODEL_SCRIPT_FORMS and (r.decisions or {}).get("smem_optin")]
+        script = [r for r in recs if r.sketch in MODEL_SCRIPT_FORMS and r not in optin]
         fits = [r for r in script if scripts and forms[key] <= set(MODEL_SCRIPT_FORMS[r.sketch])]
         best = min(allowed + fits, key=lambda r: r.median_ms, default=None)
         left = min((r for r in script if r not in fits), key=lambda r: r.median_ms, default=None)
@@ -207,6 +209,10 @@ def model_winners(dispatches, db: Database, target: str, *, scripts: bool = True
             notes.append(f"{key}: {left.sketch} {left.median_ms:.3f} ms left out (dispatch forms "
                          f"{sorted(forms[key])}; {left.sketch} handles {list(MODEL_SCRIPT_FORMS[left.sketch])})"
                          if scripts else f"{key}: {left.sketch} {left.median_ms:.3f} ms left out (config form only)")
+        fastest = min(optin, key=lambda r: r.median_ms, default=None)
+        if fastest is not None and (best is None or fastest.median_ms < best.median_ms):
+            notes.append(f"{key}: {fastest.sketch} {fastest.median_ms:.3f} ms left out (smem_optin: compiled only on "
+                         "the Hopper shared-memory device, not in a model)")
         if best is None or best.median_ms >= gain * min(default):
             notes.append(f"{key}: IREE default kept ({min(default):.3f} ms, timed {mode})")
             continue
