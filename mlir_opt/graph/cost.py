@@ -273,12 +273,22 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
     # 2. roots take the elementwise group of their sole user (last root first), within IREE's limit
     taken: dict[int, int] = {}  # group key -> root
 
-    def n_operands(members: set[int]) -> int:
-        ext, n_res = set(), 0
-        for k in members:
+    # per op: its tensor operands' sources (index, key; through reshapes, fills and empties left
+    # out) and its results' user indices; the same groups are counted for many roots
+    op_io: dict[int, tuple[list, list]] = {}
+    scalar: dict = {}  # type -> not a tensor (_is_scalar, by the uniqued type)
+
+    def io(k: int) -> tuple[list, list]:
+        got = op_io.get(k)
+        if got is None:
             op = ops[k]
+            srcs = []
             for v in op.operands:
-                if _is_scalar(v):
+                t = v.type
+                sc = scalar.get(t)
+                if sc is None:
+                    sc = scalar[t] = _is_scalar(v)
+                if sc:
                     continue
                 src = view.producer(v)
                 while src is not None and src.name in _RESHAPES:
@@ -286,11 +296,19 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
                 if src is None or src.name in ("linalg.fill", "tensor.empty"):
                     continue
                 j = index.get(src)
-                if j in members:
-                    continue
-                ext.add(j if j is not None else id(src))
-            for r in op.results:
-                if any(index.get(u) not in members for u in view.users(r)):
+                srcs.append((j, j if j is not None else id(src), src))
+            got = op_io[k] = (srcs, [[index.get(u) for u in view.users(r)] for r in op.results])
+        return got
+
+    def n_operands(members: set[int]) -> int:
+        ext, n_res = set(), 0
+        for k in members:
+            srcs, res = io(k)
+            for j, key, _ in srcs:
+                if j not in members:
+                    ext.add(key)
+            for us in res:
+                if any(u not in members for u in us):
                     n_res += 1
         return len(ext) + n_res
 

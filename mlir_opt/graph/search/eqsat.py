@@ -652,13 +652,40 @@ class _EG:
 
         lab = {c: digest((first_val.get(c, -1), sorted((self.nodes[k].op, lits[k]) for k in ks)))
                for c, ks in self.classes.items()}
+        # The refinement below digests repr((op, labels)) of every node and repr((label, sorted
+        # node labels)) of every class, each round; the same text is built here from a %-template
+        # per node (the repr of its constructor and literals, a hole per child class), so the
+        # labels are the very same strings (labels are hex: repr(label) == "'" + label + "'").
+        sha1 = hashlib.sha1
+        fixed: dict[str, str] = {}  # nodes without child classes: the same text every round
+        templ: list = []  # (node, template, child classes)
+        holes_all: set[str] = set()
+        for k, n in self.nodes.items():
+            parts, holes = [], []
+            for lit, c in zip(lits[k], n.kids):
+                if lit is not None:
+                    parts.append(repr(lit).replace("%", "%%"))
+                else:
+                    parts.append("%s")
+                    holes.append(self.cls_of_node[c])
+            inner = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+            text = "(" + repr(n.op).replace("%", "%%") + ", " + inner + ")"
+            if holes:
+                templ.append((k, text, tuple(holes)))
+                holes_all.update(holes)
+            else:
+                fixed[k] = sha1((text % ()).encode()).hexdigest()[:16]
         node_lab: dict[str, str] = {}
         distinct = len(set(lab.values()))
+        cls_nodes = list(self.classes.items())
         for _ in range(16):
-            node_lab = {k: digest((n.op, tuple(lit if lit is not None else lab.get(self.cls_of_node[c], "")
-                                               for lit, c in zip(lits[k], n.kids))))
-                        for k, n in self.nodes.items()}
-            new = {c: digest((lab[c], sorted(node_lab[k] for k in ks))) for c, ks in self.classes.items()}
+            q = {c: "''" for c in holes_all}
+            q.update((c, "'" + x + "'") for c, x in lab.items())
+            node_lab = dict(fixed)
+            for k, text, holes in templ:
+                node_lab[k] = sha1((text % tuple(q[c] for c in holes)).encode()).hexdigest()[:16]
+            new = {c: sha1(("('" + lab[c] + "', ['" + "', '".join(sorted([node_lab[k] for k in ks])) + "'])")
+                           .encode()).hexdigest()[:16] for c, ks in cls_nodes}
             n_new = len(set(new.values()))
             lab = new
             if n_new <= distinct:
