@@ -28,10 +28,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import math
+import operator
 import tempfile
 import time
 import zlib
@@ -72,12 +74,19 @@ _MERGED_DOWN_HOSTS_NOTHING = False
 _TIE = 1e-6  # µs: node cost of free view ops (slices, reshapes), so that ties prefer fewer ops
 
 
+@functools.lru_cache(maxsize=4096)
+def _tensor_type(t: ir.Type) -> tuple[tuple[int, ...], str]:
+    """``(shape, element type)`` of a ranked tensor type (by the uniqued type)."""
+    rt = ir.RankedTensorType(t)
+    return tuple(rt.shape), str(rt.element_type)
+
+
 def _shape(v: ir.Value) -> tuple[int, ...]:
-    return tuple(ir.RankedTensorType(v.type).shape)
+    return _tensor_type(v.type)[0]
 
 
 def _elem(v: ir.Value) -> str:
-    return str(ir.RankedTensorType(v.type).element_type)
+    return _tensor_type(v.type)[1]
 
 
 def _ttype(shape, elem: str) -> str:
@@ -594,6 +603,7 @@ class _EG:
     def __init__(self, data: dict, g: EGraphGraph):
         nodes = data["nodes"]
         self.prim = {k: n["op"] for k, n in nodes.items() if k.startswith("primitive-")}
+        self._kc: dict[str, list[str]] = {}  # child_classes by node id
         self.nodes: dict[str, _Node] = {}
         self.classes: dict[str, list[str]] = {}
         for k, n in nodes.items():
@@ -670,11 +680,12 @@ class _EG:
                     holes.append(self.cls_of_node[c])
             inner = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
             text = "(" + repr(n.op).replace("%", "%%") + ", " + inner + ")"
-            if holes:
-                templ.append((k, text, tuple(holes)))
+            if holes:  # itemgetter of one key gives the label alone: ``text % label`` fills the hole
+                templ.append((k, text, operator.itemgetter(*holes)))
                 holes_all.update(holes)
             else:
                 fixed[k] = sha1((text % ()).encode()).hexdigest()[:16]
+        t_keys = [k for k, _, _ in templ]
         node_lab: dict[str, str] = {}
         distinct = len(set(lab.values()))
         cls_nodes = list(self.classes.items())
@@ -682,8 +693,7 @@ class _EG:
             q = {c: "''" for c in holes_all}
             q.update((c, "'" + x + "'") for c, x in lab.items())
             node_lab = dict(fixed)
-            for k, text, holes in templ:
-                node_lab[k] = sha1((text % tuple(q[c] for c in holes)).encode()).hexdigest()[:16]
+            node_lab.update(zip(t_keys, [sha1((text % get(q)).encode()).hexdigest()[:16] for _, text, get in templ]))
             new = {c: sha1(("('" + lab[c] + "', ['" + "', '".join(sorted([node_lab[k] for k in ks])) + "'])")
                            .encode()).hexdigest()[:16] for c, ks in cls_nodes}
             n_new = len(set(new.values()))
@@ -695,7 +705,12 @@ class _EG:
         self.canon_nodes = {c: sorted(ks, key=lambda k: node_lab.get(k, "")) for c, ks in self.classes.items()}
 
     def child_classes(self, n: _Node) -> list[str]:
-        return [self.cls_of_node[c] for c in n.kids if c not in self.prim]
+        """The classes of ``n``'s non-primitive children, in order (computed once per node; the
+        list is shared: do not modify it)."""
+        kc = self._kc.get(n.id)
+        if kc is None:
+            kc = self._kc[n.id] = [self.cls_of_node[c] for c in n.kids if c not in self.prim]
+        return kc
 
     def list_classes(self, c: str, sel: dict | None = None) -> list[str]:
         """The element classes of a list class (through its selected node, else its first)."""
