@@ -486,6 +486,32 @@ def entry_block(module: ir.Module, entry: str) -> ir.Block:
     raise MlirOptError(f"no function @{entry} in the module")
 
 
+#: Parsed and verified splice snippets of one context (the last one used; a new context empties
+#: it, so no other context is kept alive), by their text: the same text parses to the same ops, and
+#: splice only clones them. Searches splice the same snippet many times (a transpose or a conv of
+#: one shape in every repeated block).
+_SNIPPETS: dict[str, ir.Module] = {}
+_SNIPPETS_CTX: list = [None]
+_SNIPPETS_MAX = 1024
+
+
+def _parsed_snippet(snippet: str, ctx: ir.Context) -> ir.Module:
+    if _SNIPPETS_CTX[0] is not ctx:
+        _SNIPPETS.clear()
+        _SNIPPETS_CTX[0] = ctx
+    tmp = _SNIPPETS.get(snippet)
+    if tmp is None:
+        tmp = parse(snippet, ctx, source_name="<rewrite snippet>")
+        try:
+            tmp.operation.verify()
+        except ir.MLIRError as err:
+            raise MlirOptError(f"rewrite snippet does not verify: {_format_diagnostics(err, '<snippet>')}") from None
+        if len(_SNIPPETS) >= _SNIPPETS_MAX:
+            _SNIPPETS.pop(next(iter(_SNIPPETS)))
+        _SNIPPETS[snippet] = tmp
+    return tmp
+
+
 def splice(anchor: ir.Operation, snippet: str, inputs: list[ir.Value]) -> list[ir.Value]:
     """Insert the body of a one-function snippet before ``anchor``; returns its returned values.
 
@@ -493,12 +519,7 @@ def splice(anchor: ir.Operation, snippet: str, inputs: list[ir.Value]) -> list[i
     are bound to ``inputs``. The ops are parsed in ``anchor``'s context, verified, and cloned in
     place, so replacement IR is written as text and checked by MLIR's verifiers before it lands.
     """
-    ctx = anchor.context
-    tmp = parse(snippet, ctx, source_name="<rewrite snippet>")
-    try:
-        tmp.operation.verify()
-    except ir.MLIRError as err:
-        raise MlirOptError(f"rewrite snippet does not verify: {_format_diagnostics(err, '<snippet>')}") from None
+    tmp = _parsed_snippet(snippet, anchor.context)
     func = tmp.body.operations[0].operation
     block = func.regions[0].blocks[0]
     mapping: dict = {block.arguments[i]: v for i, v in enumerate(inputs)}
