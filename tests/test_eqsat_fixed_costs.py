@@ -73,3 +73,39 @@ def test_canonical_order_equals_its_definition(cnn, monkeypatch):
     assert seen and r.applied
     eg, (classes, nodes) = seen[0]
     assert len(classes) > 20 and eg.canon_classes == classes and eg.canon_nodes == nodes
+
+
+_MATVEC = """func.func @main(%x: tensor<{m}x64xf32>) -> tensor<{m}x32xf32> {{
+  %w = arith.constant dense<0.5> : tensor<64x32xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<{m}x32xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<{m}x32xf32>) -> tensor<{m}x32xf32>
+  %r = linalg.matmul ins(%x, %w : tensor<{m}x64xf32>, tensor<64x32xf32>) outs(%f : tensor<{m}x32xf32>) -> tensor<{m}x32xf32>
+  return %r : tensor<{m}x32xf32>
+}}
+"""
+
+
+@pytest.mark.parametrize("m,cache", [(1, 1024.0), (1, 1e9), (2, 1024.0)])
+def test_matvec_streaming_term_is_the_same_in_the_extraction_and_in_analyze(tmp_path, m, cache):
+    """The M = 1 weight-streaming factor: eqsat's MM node cost and cost.py's analyze() apply it
+    under the one predicate (_streams_weights), so switching it on moves the ILP objective and the
+    modelled cost by the same amount (and not at all when M = 2 or the weight fits the cache)."""
+    from dataclasses import replace
+
+    from mlir_opt.graph.cost import Roofline, _is_streaming_matvec, analyze
+    from mlir_opt.graph.view import GraphView
+    from mlir_opt.importers.mlir import load_mlir
+
+    src = tmp_path / "mv.mlir"
+    src.write_text(_MATVEC.format(m=m))
+    model = load_mlir(src, name="mv")
+    on = Roofline(cache_bytes=cache, matvec_stream_slowdown=1.55)
+    off = replace(on, matvec_stream_slowdown=1.0)
+    view = GraphView(prepare(model))
+    mm = [op for op in view.ops if op.name == "linalg.matmul"][0]
+    assert _is_streaming_matvec(mm, on) == (m == 1 and cache < 64 * 32 * 4)
+    d_cost = analyze(view, on).us - analyze(view, off).us
+    objs = [EqSatSearch(rules=[], roofline=rf).run(model.clone()).stats["ilp_objective_us"] for rf in (on, off)]
+    assert objs[0] - objs[1] == pytest.approx(d_cost, abs=2e-3)  # the objective is reported to 1e-3 µs
+    assert (d_cost > 0) == _is_streaming_matvec(mm, on)

@@ -404,10 +404,17 @@ def _is_streaming_matvec(op: ir.Operation, roofline: Roofline) -> bool:
         out = _shape(op.results[0])
     except ValueError:
         return False
-    if len(out) < 2 or out[-2] != 1:
-        return False
     n_in = len(op.operands) - len(op.results)
-    return max((_nbytes(v) for v in list(op.operands)[:n_in]), default=0.0) >= roofline.cache_bytes
+    return _streams_weights(out, (_nbytes(v) for v in list(op.operands)[:n_in]), roofline)
+
+
+def _streams_weights(out_shape, in_bytes, roofline: Roofline) -> bool:
+    """The M = 1 weight-streaming condition of a contraction, on its result shape and its inputs'
+    bytes: a result ``[..., 1, N]`` and an input of at least ``roofline.cache_bytes``. The one
+    predicate of :func:`_is_streaming_matvec` (ops) and of eqsat's ``MM`` node costs (e-classes)."""
+    if len(out_shape) < 2 or out_shape[-2] != 1:
+        return False
+    return max(in_bytes, default=0.0) >= roofline.cache_bytes
 
 
 def _is_nchw_conv(name: str) -> bool:

@@ -46,7 +46,8 @@ from ... import ir as _ir
 from ...errors import MlirOptError
 from ...model import Model
 from .. import GraphResult, prepare
-from ..cost import CostModel, Roofline, _FREE, _flops, _is_elementwise, _is_streaming_matvec, _nbytes, analyze
+from ..cost import (CostModel, Roofline, _FREE, _flops, _is_elementwise, _is_streaming_matvec, _nbytes,
+                    _streams_weights, analyze)
 from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS, restack
@@ -66,11 +67,6 @@ _KIND = {"linalg.matmul": 0, "linalg.batch_matmul": 1}
 _KIND_NAME = {v: k for k, v in _KIND.items()}
 _RESHAPES = ("tensor.expand_shape", "tensor.collapse_shape")
 _LISTS = ("TCons", "TNil", "CCons", "CNil")
-#: a node merged into its elementwise user hosts no elementwise op (exact launch counting of
-#: elementwise groups that no contraction hosts, as cost.py does). Off: with it, NasRNN small on the
-#: cuda preset extracts 7-of-8 merges that analyze() costs 5 launches above the ILP's objective (not
-#: understood yet); without it the ILP counts one launch less per such group (docs/models-and-cost.md)
-_MERGED_DOWN_HOSTS_NOTHING = False
 _TIE = 1e-6  # µs: node cost of free view ops (slices, reshapes), so that ties prefer fewer ops
 
 
@@ -902,8 +898,7 @@ class _Costs:
             k = self.shape[kc[0]][-2 if op == "MMTA" else -1]
             size = float(math.prod(self.shape[n.cls]))
             mem = self.nbytes(kc[0]) + self.nbytes(kc[1]) + out
-            if len(self.shape[n.cls]) >= 2 and self.shape[n.cls][-2] == 1 \
-                    and max(self.nbytes(kc[0]), self.nbytes(kc[1])) >= self.rf.cache_bytes:
+            if _streams_weights(self.shape[n.cls], (self.nbytes(kc[0]), self.nbytes(kc[1])), self.rf):
                 mem *= self.rf.matvec_stream_slowdown  # as cost.py: a matvec streaming cold weights
             return self.us(2.0 * size * k, mem), 0.0, []
         if op == "Add":
@@ -1452,16 +1447,11 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         n_merge += 1
         return m
 
-    # a merged-down node hosts nothing: its group's launch is paid where the group ends (so a group
-    # that no contraction hosts pays exactly one launch, as in cost.py)
+    # a merged-down node pays no launch of its own. A host that is merged down still counts as a
+    # host below (an experiment that made it host nothing, counting a group no contraction hosts
+    # exactly, was removed: it made the cuda extraction on NasRNN small pick merges analyze() costs
+    # above the objective; docs/models-and-cost.md)
     md_of = {k: merge_down(k) for k in nodes if k in ew_nodes}
-
-    def hosting(ms: list[str], sign: float) -> list[tuple[int, float]]:
-        """``sign * sum(x_m - md_m)``: the hosts ``ms`` that are selected and not merged down."""
-        out = [(col[m], sign) for m in ms]
-        if not _MERGED_DOWN_HOSTS_NOTHING:
-            return out
-        return out + [(md_of[m], -sign) for m in ms if md_of.get(m) is not None]
 
     for k in nodes:
         n = eg.nodes[k]
@@ -1512,7 +1502,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                     ub.append(1.0)
                     integ.append(1)
                     fs.append(f)
-                    row([(f, 1.0)] + hosting(hd, -1.0), -np.inf, 0.0)
+                    row([(f, 1.0)] + [(col[m], -1.0) for m in hd], -np.inf, 0.0)
                     row([(f, 1.0), (col[k], -1.0)], -np.inf, 0.0)
                     if d in shared and presolve:
                         # the same condition, one row per other user (a tighter LP relaxation
@@ -1532,12 +1522,12 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 pen_of.append((p, k))
             elif len(hosts) < sum(len(eg.classes[d]) for d in xs if d in reach) or md is not None \
                     or any(md_of.get(m) is not None for m in hosts):
-                # p >= x_n - sum(hostable x_m - md_m): the launch and bytes of an unfused elementwise op
+                # p >= x_n - sum(hostable x_m) - md_n: the launch and bytes of an unfused elementwise op
                 p = len(cost)
                 cost.append(extra)
                 ub.append(1.0)
                 integ.append(0)
-                row([(p, 1.0), (col[k], -1.0)] + hosting(hosts, 1.0)
+                row([(p, 1.0), (col[k], -1.0)] + [(col[m], 1.0) for m in hosts]
                     + ([(md, 1.0)] if md is not None else []), 0.0, np.inf)
                 n_pen += 1
                 pen_of.append((p, k))
