@@ -20,6 +20,7 @@ with ``iree-benchmark-module``).
 
 from __future__ import annotations
 
+import functools
 import math
 import tempfile
 from dataclasses import dataclass, field
@@ -102,17 +103,30 @@ class GraphCost:
         return sum(d.bytes for d in self.dispatches)
 
 
-def _nbytes(v: ir.Value) -> float:
+_WIDTH = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8, "i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8}
+
+
+@functools.lru_cache(maxsize=4096)
+def _type_info(t: ir.Type) -> tuple[tuple[int, ...], float] | None:
+    """``(shape, bytes)`` of a ranked tensor type, None for other types (by the uniqued type)."""
     try:
-        rt = ir.RankedTensorType(v.type)
+        rt = ir.RankedTensorType(t)
     except ValueError:
-        return 0.0
-    width = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8, "i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8}
-    return float(math.prod(rt.shape)) * width.get(str(rt.element_type), 4)
+        return None
+    shape = tuple(rt.shape)
+    return shape, float(math.prod(shape)) * _WIDTH.get(str(rt.element_type), 4)
+
+
+def _nbytes(v: ir.Value) -> float:
+    info = _type_info(v.type)
+    return 0.0 if info is None else info[1]
 
 
 def _shape(v: ir.Value) -> list[int]:
-    return list(ir.RankedTensorType(v.type).shape)
+    info = _type_info(v.type)
+    if info is None:
+        raise ValueError(f"not a ranked tensor type: {v.type}")
+    return list(info[0])
 
 
 def _flops(op: ir.Operation) -> float:
@@ -154,8 +168,13 @@ def _flops(op: ir.Operation) -> float:
 def _is_elementwise(op: ir.Operation) -> bool:
     if op.name != "linalg.generic":
         return False
-    iters = [str(a) for a in ir.ArrayAttr(op.attributes["iterator_types"])]
-    return all("parallel" in s for s in iters)
+    return _all_parallel(op.attributes["iterator_types"])
+
+
+@functools.lru_cache(maxsize=1024)
+def _all_parallel(iterator_types: ir.Attribute) -> bool:
+    """Every iterator of an ``iterator_types`` array attribute is parallel (by the uniqued attribute)."""
+    return all("parallel" in str(a) for a in ir.ArrayAttr(iterator_types))
 
 
 #: IREE's limit on a dispatch's operands plus results (``kIreeMaxOperandCount`` in

@@ -1231,11 +1231,12 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
     small_r: list[int] = []
     n_small = 0
 
-    def solve(vs, rs):
+    def solve(vs, rs, S=None):
         nonlocal n_milp, status
         n_milp += 1
         cols = fi[vs]
-        S = sub[rs][:, vs]
+        if S is None:
+            S = sub[rs][:, vs]
         left = time_limit_s - (time.perf_counter() - t0)
         res = milp(c[cols], constraints=LinearConstraint(S, rlo[rs], rhi[rs]) if len(rs) else (),
                    integrality=integ[cols], bounds=Bounds(lb[cols], ub[cols]),
@@ -1274,7 +1275,7 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
             n_reused += 1
             continue
         biggest = max(biggest, len(vs))
-        res = solve(vs, rs)
+        res = solve(vs, rs, S)
         if res.x is None:
             info.update(ilp_components=n_comp, ilp_component_milps=n_milp)
             return None, None, {**info, "ilp_status": res.message}
