@@ -730,6 +730,7 @@ class _Costs:
 
     def __init__(self, eg: _EG, g: EGraphGraph, roofline: Roofline):
         self.eg, self.g, self.rf = eg, g, roofline
+        self._node_memo: dict[str, tuple[float, float, list[str]]] = {}
         self.shape: dict[str, tuple] = {}
         self.elem: dict[str, str] = {}
         self.scalar: set[str] = set()  # classes of scalar (non-tensor) values
@@ -881,7 +882,15 @@ class _Costs:
         return max(flops / (rf.peak_gflops * 1e3), nbytes / (rf.bandwidth_gbs * 1e3)) + (rf.dispatch_us if launch else 0)
 
     def node(self, n: _Node) -> tuple[float, float, list[str]]:
-        """``(cost as fused or standalone, extra cost when not fused, classes it fuses into)``."""
+        """``(cost as fused or standalone, extra cost when not fused, classes it fuses into)``
+        (computed once per node: the analysis is complete when the costs are asked for; the
+        result is shared, do not modify it)."""
+        got = self._node_memo.get(n.id)
+        if got is None:
+            got = self._node_memo[n.id] = self._node(n)
+        return got
+
+    def _node(self, n: _Node) -> tuple[float, float, list[str]]:
         kc = self.eg.child_classes(n)
         op = n.op
         if op in ("Slice", "SliceD", "Rs", "Col", "Exp"):
