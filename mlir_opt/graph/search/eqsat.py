@@ -46,8 +46,8 @@ from ... import ir as _ir
 from ...errors import MlirOptError
 from ...model import Model
 from .. import GraphResult, prepare
-from ..cost import (CostModel, Roofline, _FREE, _flops, _is_elementwise, _is_streaming_matvec, _nbytes,
-                    _streams_weights, analyze)
+from ..cost import (CostModel, Roofline, _FREE, _all_parallel, _flops, _is_elementwise, _is_streaming_matvec,
+                    _nbytes, _streams_weights, analyze)
 from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS, restack
@@ -158,7 +158,7 @@ def _bias_vector(view: GraphView, g: ir.Operation):
     rank = len(_shape(x))
     maps = [_ir.affine_map_results(a)[1] for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
     ident = [f"d{i}" for i in range(rank)]
-    if any("parallel" not in str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])):
+    if not _all_parallel(g.attributes["iterator_types"]):
         return None
     if maps[0] != ident or maps[2] != ident or maps[1] != [f"d{rank - 1}"]:
         return None
@@ -214,7 +214,7 @@ def _add(view: GraphView, g: ir.Operation):
     rank = len(_shape(a))
     ident = [f"d{i}" for i in range(rank)]
     maps = [_ir.affine_map_results(m)[1] for m in ir.ArrayAttr(g.attributes["indexing_maps"])]
-    if maps != [ident] * 3 or any("parallel" not in str(x) for x in ir.ArrayAttr(g.attributes["iterator_types"])):
+    if maps != [ident] * 3 or not _all_parallel(g.attributes["iterator_types"]):
         return None
     block = g.regions[0].blocks[0]
     body = [o.operation for o in block.operations]
@@ -253,7 +253,7 @@ def _unary_ew(view: GraphView, g: ir.Operation):
             return None
     except ValueError:
         return None
-    if any("parallel" not in str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])):
+    if not _all_parallel(g.attributes["iterator_types"]):
         return None
     ident = [f"d{i}" for i in range(rank)]
     maps = [_ir.affine_map_results(a)[1] for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
