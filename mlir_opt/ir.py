@@ -36,6 +36,7 @@ __all__ = [
     "resource_blobs",
     "materialize_resources",
     "bytecode_resource_blobs",
+    "ContextCache",
     "constant_array",
     "make_constant",
     "affine_map_results",
@@ -484,6 +485,30 @@ def entry_block(module: ir.Module, entry: str) -> ir.Block:
         if op.name in ("func.func", "util.func") and ir.StringAttr(op.attributes["sym_name"]).value == entry:
             return op.regions[0].blocks[0]
     raise MlirOptError(f"no function @{entry} in the module")
+
+
+_MISSING = object()
+
+
+class ContextCache:
+    """A memo of a pure function of uniqued MLIR types or attributes (``fn(key)``), for the keys of
+    one context at a time: a key of another context empties it, so no old context (and the weights
+    it holds) is kept alive, unlike an ``lru_cache`` keyed by them."""
+
+    def __init__(self, fn, max_size: int = 8192):
+        self.fn, self.max_size = fn, max_size
+        self._memo: dict = {}
+        self._ctx = None
+
+    def __call__(self, key):
+        got = self._memo.get(key, _MISSING)
+        if got is _MISSING:
+            ctx = key.context
+            if self._ctx is not ctx or len(self._memo) >= self.max_size:
+                self._memo.clear()
+                self._ctx = ctx
+            got = self._memo[key] = self.fn(key)
+        return got
 
 
 #: Parsed and verified splice snippets of one context (the last one used; a new context empties

@@ -20,7 +20,6 @@ with ``iree-benchmark-module``).
 
 from __future__ import annotations
 
-import functools
 import math
 import tempfile
 from dataclasses import dataclass, field
@@ -106,15 +105,17 @@ class GraphCost:
 _WIDTH = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8, "i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8}
 
 
-@functools.lru_cache(maxsize=4096)
-def _type_info(t: ir.Type) -> tuple[tuple[int, ...], float] | None:
-    """``(shape, bytes)`` of a ranked tensor type, None for other types (by the uniqued type)."""
+def _tensor_info(t: ir.Type) -> tuple[tuple[int, ...], float] | None:
+    """``(shape, bytes)`` of a ranked tensor type, None for other types."""
     try:
         rt = ir.RankedTensorType(t)
     except ValueError:
         return None
     shape = tuple(rt.shape)
     return shape, float(math.prod(shape)) * _WIDTH.get(str(rt.element_type), 4)
+
+
+_type_info = _ir.ContextCache(_tensor_info)  # by the uniqued type
 
 
 def _nbytes(v: ir.Value) -> float:
@@ -171,10 +172,12 @@ def _is_elementwise(op: ir.Operation) -> bool:
     return _all_parallel(op.attributes["iterator_types"])
 
 
-@functools.lru_cache(maxsize=1024)
-def _all_parallel(iterator_types: ir.Attribute) -> bool:
-    """Every iterator of an ``iterator_types`` array attribute is parallel (by the uniqued attribute)."""
+def _iterators_parallel(iterator_types: ir.Attribute) -> bool:
+    """Every iterator of an ``iterator_types`` array attribute is parallel."""
     return all("parallel" in str(a) for a in ir.ArrayAttr(iterator_types))
+
+
+_all_parallel = _ir.ContextCache(_iterators_parallel)  # by the uniqued attribute
 
 
 #: IREE's limit on a dispatch's operands plus results (``kIreeMaxOperandCount`` in

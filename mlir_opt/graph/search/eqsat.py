@@ -28,7 +28,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -70,11 +69,23 @@ _LISTS = ("TCons", "TNil", "CCons", "CNil")
 _TIE = 1e-6  # µs: node cost of free view ops (slices, reshapes), so that ties prefer fewer ops
 
 
-@functools.lru_cache(maxsize=4096)
-def _tensor_type(t: ir.Type) -> tuple[tuple[int, ...], str]:
-    """``(shape, element type)`` of a ranked tensor type (by the uniqued type)."""
-    rt = ir.RankedTensorType(t)
+def _ranked(t: ir.Type) -> tuple[tuple[int, ...], str] | None:
+    """``(shape, element type)`` of a ranked tensor type, None for other types."""
+    try:
+        rt = ir.RankedTensorType(t)
+    except ValueError:
+        return None
     return tuple(rt.shape), str(rt.element_type)
+
+
+_ranked_info = _ir.ContextCache(_ranked)  # by the uniqued type
+
+
+def _tensor_type(t: ir.Type) -> tuple[tuple[int, ...], str]:
+    info = _ranked_info(t)
+    if info is None:
+        raise ValueError(f"not a ranked tensor type: {t}")
+    return info
 
 
 def _shape(v: ir.Value) -> tuple[int, ...]:
