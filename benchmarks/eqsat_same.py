@@ -1,6 +1,9 @@
 """Eqsat search, base commit against this checkout, side by side in one run: stage seconds and
 whether both find the same graph.
 
+Seconds: ``search s`` is the wall time of the best run, ``cpu s`` the least process CPU time (less
+sensitive to other load on the machine; it counts every thread of the process).
+
 Two worker processes, one importing ``mlir_opt`` from a base checkout (``--base-rev``: a git
 revision exported with ``git archive`` to a temporary folder, or ``--base-dir``), one from this
 checkout, run ``EqSatSearch().run`` on the same models, alternately (base, new, base, new, ...) so
@@ -50,15 +53,15 @@ def _worker(root: str) -> int:
         if (name, size) not in models:
             models[(name, size)] = load(name, size)
         m = models[(name, size)].clone()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = EqSatSearch().run(m)
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         st = r.stats
         lay = st.get("layout")
         stages = {k: st.get(f"{k}_seconds", 0.0) for k in STAGES if k != "layout"}
         stages["layout"] = lay.get("seconds", 0.0) if isinstance(lay, dict) else 0.0
         print(json.dumps({
-            "seconds": wall, "stages": stages, "applied": dict(sorted(Counter(r.applied).items())),
+            "seconds": wall, "cpu": cpu, "stages": stages, "applied": dict(sorted(Counter(r.applied).items())),
             "ilp_objective_us": st.get("ilp_objective_us"), "cost_before": r.cost_before, "cost_after": r.cost_after,
             "hash": structural_hash(r.model), "text_sha": hashlib.sha256(r.model.text().encode()).hexdigest()[:16],
             "enodes": st.get("enodes")}), flush=True)
@@ -122,7 +125,7 @@ def main(argv=None) -> int:
         base_root = args.base_dir
     roots = {"base": base_root, "new": str(HERE.parent)}
     workers = {k: Worker(v) for k, v in roots.items()}
-    print(f"{'model':13} {'run':4} {'search s':>8} " + " ".join(f"{s[:9]:>9}" for s in STAGES)
+    print(f"{'model':13} {'run':4} {'search s':>8} {'cpu s':>6} " + " ".join(f"{s[:9]:>9}" for s in STAGES)
           + f" {'ilp obj':>10} {'cost after':>11} {'hash':>12}  same")
     bad = 0
     for name in args.models.split(","):
@@ -139,10 +142,11 @@ def main(argv=None) -> int:
             same = "" if k == "base" else ("yes" if not diffs else "NO: " + ", ".join(diffs))
             same += "" if k == "base" else (", same text" if r["text_sha"] == best["base"]["text_sha"] else ", other text")
             obj = r["ilp_objective_us"] if r["ilp_objective_us"] is not None else float("nan")
-            print(f"{name:13} {k:4} {r['seconds']:8.2f} " + " ".join(f"{r['stages'][s]:9.3f}" for s in STAGES)
+            print(f"{name:13} {k:4} {r['seconds']:8.2f} {min(x['cpu'] for x in res[k]):6.2f} " + " ".join(f"{r['stages'][s]:9.3f}" for s in STAGES)
                   + f" {obj:10.3f} {r['cost_after']:11.2f} {r['hash'][:12]:>12}  {same}", flush=True)
         ratio = best["base"]["seconds"] / best["new"]["seconds"]
-        print(f"  {name}: {ratio:.2f}x faster; applied {best['new']['applied']}", flush=True)
+        cpu = min(r["cpu"] for r in res["base"]) / min(r["cpu"] for r in res["new"])
+        print(f"  {name}: {ratio:.2f}x faster (wall), {cpu:.2f}x (CPU); applied {best['new']['applied']}", flush=True)
     for w in workers.values():
         w.close()
     if tmp:
