@@ -35,6 +35,8 @@ __all__ = [
     "iter_ops",
     "resource_blobs",
     "materialize_resources",
+    "bytecode_resource_blobs",
+    "ContextCache",
     "constant_array",
     "make_constant",
     "affine_map_results",
@@ -270,17 +272,92 @@ def resource_blobs(module: ir.Module) -> dict[str, bytes]:
     return out
 
 
-def materialize_resources(module: ir.Module) -> int:
+def _varint(b, i: int) -> tuple[int, int]:
+    """MLIR bytecode ``PrefixVarInt`` at ``b[i]``: (value, next index)."""
+    first = b[i]
+    if first & 1:
+        return first >> 1, i + 1
+    if first == 0:
+        return int.from_bytes(b[i + 1:i + 9], "little"), i + 9
+    n = (first & -first).bit_length()  # bytes in all: the prefix's trailing zeros + 1
+    return int.from_bytes(b[i:i + n], "little") >> n, i + n
+
+
+def bytecode_resource_blobs(data: bytes) -> dict[str, memoryview] | None:
+    """The resource blobs of an MLIR bytecode buffer (name -> data), read from its resource
+    sections without printing the module; ``None`` when the buffer is not as expected (the caller
+    then uses :func:`resource_blobs`). The same names and bytes as :func:`resource_blobs` (checked
+    in ``tests/test_eqsat_speed.py``)."""
+    try:
+        b = memoryview(data)
+        if bytes(b[:4]) != b"ML\xefR":
+            return None
+        _, i = _varint(b, 4)
+        i = bytes(b[i:i + 4096]).index(b"\0", 0) + i + 1  # the producer string
+        sections: dict[int, memoryview] = {}
+        while i < len(b):
+            sid = b[i]
+            size, i = _varint(b, i + 1)
+            if sid & 0x80:
+                align, i = _varint(b, i)
+                i += -i % align
+            sections[sid & 0x7F] = b[i:i + size]
+            i += size
+        if 5 not in sections or 6 not in sections or 0 not in sections:
+            return {} if 5 not in sections and 6 not in sections else None
+        st = sections[0]  # strings: count, sizes (with the NUL) in reverse order, data from the end
+        n, j = _varint(st, 0)
+        strings = [""] * n
+        end = len(st)
+        for k in range(n - 1, -1, -1):
+            ln, j = _varint(st, j)
+            strings[k] = bytes(st[end - ln:end - 1]).decode()
+            end -= ln
+        res, off = sections[5], sections[6]
+        n_ext, j = _varint(off, 0)
+        out: dict[str, memoryview] = {}
+        pos, group = 0, 0
+        while j < len(off):  # groups: external ones (string key), then dialect ones (dialect index)
+            _, j = _varint(off, j)
+            count, j = _varint(off, j)
+            group += 1
+            for _ in range(count):
+                key, j = _varint(off, j)
+                size, j = _varint(off, j)
+                kind = off[j]
+                j += 1
+                entry = res[pos:pos + size]
+                pos += size
+                if kind != 0 or group <= n_ext:  # blobs of dialects only (as resource_blobs)
+                    continue
+                _, e = _varint(entry, 0)  # alignment
+                nbytes, e = _varint(entry, e)
+                name = strings[key]
+                if name in out or nbytes > size - e:
+                    return None
+                out[name] = entry[size - nbytes:]
+        return out if pos == len(res) else None
+    except (IndexError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def materialize_resources(module: ir.Module, *, text: bool = False) -> int:
     """Turn ``arith.constant dense_resource<…>`` into inline ``dense<…>`` constants.
 
     The graph level reads and digests constant contents through ``DenseElementsAttr``; resources
-    are opaque to the bindings. Returns how many constants were rewritten.
+    are opaque to the bindings. The blobs are read from the module's own bytecode (several times
+    faster than printing it; ``text=True`` or an unexpected buffer: from its text, as
+    :func:`resource_blobs`). Its own serialization, not another module's: a module parsed into a
+    context that already holds a resource name gets a renamed key (``name_1``). Returns how many
+    constants were rewritten.
     """
     consts = [op for op in _walk(module.operation)
               if op.name == "arith.constant" and "dense_resource<" in str(op.attributes["value"])[:15]]
     if not consts:
         return 0
-    blobs = resource_blobs(module)
+    blobs = None if text else bytecode_resource_blobs(to_bytecode(module))
+    if blobs is None:
+        blobs = resource_blobs(module)
     n = 0
     with module.context, ir.Location.unknown():
         for op in consts:
@@ -410,6 +487,56 @@ def entry_block(module: ir.Module, entry: str) -> ir.Block:
     raise MlirOptError(f"no function @{entry} in the module")
 
 
+_MISSING = object()
+
+
+class ContextCache:
+    """A memo of a pure function of uniqued MLIR types or attributes (``fn(key)``), for the keys of
+    one context at a time: a key of another context empties it, so no old context (and the weights
+    it holds) is kept alive, unlike an ``lru_cache`` keyed by them."""
+
+    def __init__(self, fn, max_size: int = 8192):
+        self.fn, self.max_size = fn, max_size
+        self._memo: dict = {}
+        self._ctx = None
+
+    def __call__(self, key):
+        got = self._memo.get(key, _MISSING)
+        if got is _MISSING:
+            ctx = key.context
+            if self._ctx is not ctx or len(self._memo) >= self.max_size:
+                self._memo.clear()
+                self._ctx = ctx
+            got = self._memo[key] = self.fn(key)
+        return got
+
+
+#: Parsed and verified splice snippets of one context (the last one used; a new context empties
+#: it, so no other context is kept alive), by their text: the same text parses to the same ops, and
+#: splice only clones them. Searches splice the same snippet many times (a transpose or a conv of
+#: one shape in every repeated block).
+_SNIPPETS: dict[str, ir.Module] = {}
+_SNIPPETS_CTX: list = [None]
+_SNIPPETS_MAX = 1024
+
+
+def _parsed_snippet(snippet: str, ctx: ir.Context) -> ir.Module:
+    if _SNIPPETS_CTX[0] is not ctx:
+        _SNIPPETS.clear()
+        _SNIPPETS_CTX[0] = ctx
+    tmp = _SNIPPETS.get(snippet)
+    if tmp is None:
+        tmp = parse(snippet, ctx, source_name="<rewrite snippet>")
+        try:
+            tmp.operation.verify()
+        except ir.MLIRError as err:
+            raise MlirOptError(f"rewrite snippet does not verify: {_format_diagnostics(err, '<snippet>')}") from None
+        if len(_SNIPPETS) >= _SNIPPETS_MAX:
+            _SNIPPETS.pop(next(iter(_SNIPPETS)))
+        _SNIPPETS[snippet] = tmp
+    return tmp
+
+
 def splice(anchor: ir.Operation, snippet: str, inputs: list[ir.Value]) -> list[ir.Value]:
     """Insert the body of a one-function snippet before ``anchor``; returns its returned values.
 
@@ -417,12 +544,7 @@ def splice(anchor: ir.Operation, snippet: str, inputs: list[ir.Value]) -> list[i
     are bound to ``inputs``. The ops are parsed in ``anchor``'s context, verified, and cloned in
     place, so replacement IR is written as text and checked by MLIR's verifiers before it lands.
     """
-    ctx = anchor.context
-    tmp = parse(snippet, ctx, source_name="<rewrite snippet>")
-    try:
-        tmp.operation.verify()
-    except ir.MLIRError as err:
-        raise MlirOptError(f"rewrite snippet does not verify: {_format_diagnostics(err, '<snippet>')}") from None
+    tmp = _parsed_snippet(snippet, anchor.context)
     func = tmp.body.operations[0].operation
     block = func.regions[0].blocks[0]
     mapping: dict = {block.arguments[i]: v for i, v in enumerate(inputs)}

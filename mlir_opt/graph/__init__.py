@@ -60,8 +60,9 @@ STRATEGIES: dict[str, type] = {"none": NoGraphSearch}
 def prepare(model: Model) -> Model:
     """A clone of ``model`` whose ``dense_resource`` constants are inline (readable by the rules)."""
     from .. import ir as _ir
+    from .search.common import clone_module
 
-    m = model.clone()
+    m = model.clone(clone_module(model.module))  # in memory (no bytecode round trip)
     _ir.materialize_resources(m.module)
     return m
 

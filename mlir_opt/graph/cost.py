@@ -102,17 +102,32 @@ class GraphCost:
         return sum(d.bytes for d in self.dispatches)
 
 
-def _nbytes(v: ir.Value) -> float:
+_WIDTH = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8, "i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8}
+
+
+def _tensor_info(t: ir.Type) -> tuple[tuple[int, ...], float] | None:
+    """``(shape, bytes)`` of a ranked tensor type, None for other types."""
     try:
-        rt = ir.RankedTensorType(v.type)
+        rt = ir.RankedTensorType(t)
     except ValueError:
-        return 0.0
-    width = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8, "i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8}
-    return float(math.prod(rt.shape)) * width.get(str(rt.element_type), 4)
+        return None
+    shape = tuple(rt.shape)
+    return shape, float(math.prod(shape)) * _WIDTH.get(str(rt.element_type), 4)
+
+
+_type_info = _ir.ContextCache(_tensor_info)  # by the uniqued type
+
+
+def _nbytes(v: ir.Value) -> float:
+    info = _type_info(v.type)
+    return 0.0 if info is None else info[1]
 
 
 def _shape(v: ir.Value) -> list[int]:
-    return list(ir.RankedTensorType(v.type).shape)
+    info = _type_info(v.type)
+    if info is None:
+        raise ValueError(f"not a ranked tensor type: {v.type}")
+    return list(info[0])
 
 
 def _flops(op: ir.Operation) -> float:
@@ -154,8 +169,15 @@ def _flops(op: ir.Operation) -> float:
 def _is_elementwise(op: ir.Operation) -> bool:
     if op.name != "linalg.generic":
         return False
-    iters = [str(a) for a in ir.ArrayAttr(op.attributes["iterator_types"])]
-    return all("parallel" in s for s in iters)
+    return _all_parallel(op.attributes["iterator_types"])
+
+
+def _iterators_parallel(iterator_types: ir.Attribute) -> bool:
+    """Every iterator of an ``iterator_types`` array attribute is parallel."""
+    return all("parallel" in str(a) for a in ir.ArrayAttr(iterator_types))
+
+
+_all_parallel = _ir.ContextCache(_iterators_parallel)  # by the uniqued attribute
 
 
 #: IREE's limit on a dispatch's operands plus results (``kIreeMaxOperandCount`` in
@@ -273,12 +295,22 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
     # 2. roots take the elementwise group of their sole user (last root first), within IREE's limit
     taken: dict[int, int] = {}  # group key -> root
 
-    def n_operands(members: set[int]) -> int:
-        ext, n_res = set(), 0
-        for k in members:
+    # per op: its tensor operands' sources (index, key; through reshapes, fills and empties left
+    # out) and its results' user indices; the same groups are counted for many roots
+    op_io: dict[int, tuple[list, list]] = {}
+    scalar: dict = {}  # type -> not a tensor (_is_scalar, by the uniqued type)
+
+    def io(k: int) -> tuple[list, list]:
+        got = op_io.get(k)
+        if got is None:
             op = ops[k]
+            srcs = []
             for v in op.operands:
-                if _is_scalar(v):
+                t = v.type
+                sc = scalar.get(t)
+                if sc is None:
+                    sc = scalar[t] = _is_scalar(v)
+                if sc:
                     continue
                 src = view.producer(v)
                 while src is not None and src.name in _RESHAPES:
@@ -286,11 +318,19 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
                 if src is None or src.name in ("linalg.fill", "tensor.empty"):
                     continue
                 j = index.get(src)
-                if j in members:
-                    continue
-                ext.add(j if j is not None else id(src))
-            for r in op.results:
-                if any(index.get(u) not in members for u in view.users(r)):
+                srcs.append((j, j if j is not None else id(src), src))
+            got = op_io[k] = (srcs, [[index.get(u) for u in view.users(r)] for r in op.results])
+        return got
+
+    def n_operands(members: set[int]) -> int:
+        ext, n_res = set(), 0
+        for k in members:
+            srcs, res = io(k)
+            for j, key, _ in srcs:
+                if j not in members:
+                    ext.add(key)
+            for us in res:
+                if any(u not in members for u in us):
                     n_res += 1
         return len(ext) + n_res
 
@@ -386,10 +426,17 @@ def _is_streaming_matvec(op: ir.Operation, roofline: Roofline) -> bool:
         out = _shape(op.results[0])
     except ValueError:
         return False
-    if len(out) < 2 or out[-2] != 1:
-        return False
     n_in = len(op.operands) - len(op.results)
-    return max((_nbytes(v) for v in list(op.operands)[:n_in]), default=0.0) >= roofline.cache_bytes
+    return _streams_weights(out, (_nbytes(v) for v in list(op.operands)[:n_in]), roofline)
+
+
+def _streams_weights(out_shape, in_bytes, roofline: Roofline) -> bool:
+    """The M = 1 weight-streaming condition of a contraction, on its result shape and its inputs'
+    bytes: a result ``[..., 1, N]`` and an input of at least ``roofline.cache_bytes``. The one
+    predicate of :func:`_is_streaming_matvec` (ops) and of eqsat's ``MM`` node costs (e-classes)."""
+    if len(out_shape) < 2 or out_shape[-2] != 1:
+        return False
+    return max(in_bytes, default=0.0) >= roofline.cache_bytes
 
 
 def _is_nchw_conv(name: str) -> bool:

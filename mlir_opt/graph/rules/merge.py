@@ -242,6 +242,16 @@ def restack(module: ir.Module, entry: str | None = None) -> int:
     while True:
         view = GraphView(module, entry)
         for op in view.ops:
+            if op.name not in _CONTRACTIONS or len(op.results) != 1:
+                continue
+            # a necessary condition of _last_dim_split below, checked first: _linear and _bias_add
+            # evaluate the constant weights (the result or its one user's is cut by >= 2 slices)
+            r = op.results[0]
+            users = view.users(r)
+            tops = [r, users[0].results[0]] if len(users) == 1 and len(users[0].results) == 1 else [r]
+            if not any(len(us) >= 2 and all(u.name == "tensor.extract_slice" for u in us)
+                       for us in (view.users(t) for t in tops)):
+                continue
             lin = _linear(view, op)
             if lin is None:
                 continue

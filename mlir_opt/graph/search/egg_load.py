@@ -21,6 +21,7 @@ to sending the commands.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -49,7 +50,13 @@ def _parse(text: str) -> list:
 
 def parse_schema(schema: str) -> dict[str, tuple[str, list[str], str]]:
     """``name -> (kind, argument sorts, output sort)`` of every declaration in ``schema``;
-    ``kind`` is ``constructor``, ``relation`` or ``function``."""
+    ``kind`` is ``constructor``, ``relation`` or ``function`` (a fresh dict; parsed once per
+    schema text)."""
+    return dict(_parse_schema(schema))
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_schema(schema: str) -> dict[str, tuple[str, list[str], str]]:
     out = {}
     for d in _parse(schema):
         if not isinstance(d, list) or not d:

@@ -32,6 +32,7 @@ import hashlib
 import json
 import logging
 import math
+import operator
 import tempfile
 import time
 import zlib
@@ -44,7 +45,8 @@ from ... import ir as _ir
 from ...errors import MlirOptError
 from ...model import Model
 from .. import GraphResult, prepare
-from ..cost import CostModel, Roofline, _FREE, _flops, _is_elementwise, _is_streaming_matvec, _nbytes, analyze
+from ..cost import (CostModel, Roofline, _FREE, _all_parallel, _flops, _is_elementwise, _is_streaming_matvec,
+                    _nbytes, _streams_weights, analyze)
 from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS, restack
@@ -64,20 +66,34 @@ _KIND = {"linalg.matmul": 0, "linalg.batch_matmul": 1}
 _KIND_NAME = {v: k for k, v in _KIND.items()}
 _RESHAPES = ("tensor.expand_shape", "tensor.collapse_shape")
 _LISTS = ("TCons", "TNil", "CCons", "CNil")
-#: a node merged into its elementwise user hosts no elementwise op (exact launch counting of
-#: elementwise groups that no contraction hosts, as cost.py does). Off: with it, NasRNN small on the
-#: cuda preset extracts 7-of-8 merges that analyze() costs 5 launches above the ILP's objective (not
-#: understood yet); without it the ILP counts one launch less per such group (docs/models-and-cost.md)
-_MERGED_DOWN_HOSTS_NOTHING = False
 _TIE = 1e-6  # µs: node cost of free view ops (slices, reshapes), so that ties prefer fewer ops
 
 
+def _ranked(t: ir.Type) -> tuple[tuple[int, ...], str] | None:
+    """``(shape, element type)`` of a ranked tensor type, None for other types."""
+    try:
+        rt = ir.RankedTensorType(t)
+    except ValueError:
+        return None
+    return tuple(rt.shape), str(rt.element_type)
+
+
+_ranked_info = _ir.ContextCache(_ranked)  # by the uniqued type
+
+
+def _tensor_type(t: ir.Type) -> tuple[tuple[int, ...], str]:
+    info = _ranked_info(t)
+    if info is None:
+        raise ValueError(f"not a ranked tensor type: {t}")
+    return info
+
+
 def _shape(v: ir.Value) -> tuple[int, ...]:
-    return tuple(ir.RankedTensorType(v.type).shape)
+    return _tensor_type(v.type)[0]
 
 
 def _elem(v: ir.Value) -> str:
-    return str(ir.RankedTensorType(v.type).element_type)
+    return _tensor_type(v.type)[1]
 
 
 def _ttype(shape, elem: str) -> str:
@@ -153,7 +169,7 @@ def _bias_vector(view: GraphView, g: ir.Operation):
     rank = len(_shape(x))
     maps = [_ir.affine_map_results(a)[1] for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
     ident = [f"d{i}" for i in range(rank)]
-    if any("parallel" not in str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])):
+    if not _all_parallel(g.attributes["iterator_types"]):
         return None
     if maps[0] != ident or maps[2] != ident or maps[1] != [f"d{rank - 1}"]:
         return None
@@ -209,7 +225,7 @@ def _add(view: GraphView, g: ir.Operation):
     rank = len(_shape(a))
     ident = [f"d{i}" for i in range(rank)]
     maps = [_ir.affine_map_results(m)[1] for m in ir.ArrayAttr(g.attributes["indexing_maps"])]
-    if maps != [ident] * 3 or any("parallel" not in str(x) for x in ir.ArrayAttr(g.attributes["iterator_types"])):
+    if maps != [ident] * 3 or not _all_parallel(g.attributes["iterator_types"]):
         return None
     block = g.regions[0].blocks[0]
     body = [o.operation for o in block.operations]
@@ -248,7 +264,7 @@ def _unary_ew(view: GraphView, g: ir.Operation):
             return None
     except ValueError:
         return None
-    if any("parallel" not in str(a) for a in ir.ArrayAttr(g.attributes["iterator_types"])):
+    if not _all_parallel(g.attributes["iterator_types"]):
         return None
     ident = [f"d{i}" for i in range(rank)]
     maps = [_ir.affine_map_results(a)[1] for a in ir.ArrayAttr(g.attributes["indexing_maps"])]
@@ -594,6 +610,7 @@ class _EG:
     def __init__(self, data: dict, g: EGraphGraph):
         nodes = data["nodes"]
         self.prim = {k: n["op"] for k, n in nodes.items() if k.startswith("primitive-")}
+        self._kc: dict[str, list[str]] = {}  # child_classes by node id
         self.nodes: dict[str, _Node] = {}
         self.classes: dict[str, list[str]] = {}
         for k, n in nodes.items():
@@ -652,13 +669,40 @@ class _EG:
 
         lab = {c: digest((first_val.get(c, -1), sorted((self.nodes[k].op, lits[k]) for k in ks)))
                for c, ks in self.classes.items()}
+        # The refinement below digests repr((op, labels)) of every node and repr((label, sorted
+        # node labels)) of every class, each round; the same text is built here from a %-template
+        # per node (the repr of its constructor and literals, a hole per child class), so the
+        # labels are the very same strings (labels are hex: repr(label) == "'" + label + "'").
+        sha1 = hashlib.sha1
+        fixed: dict[str, str] = {}  # nodes without child classes: the same text every round
+        templ: list = []  # (node, template, child classes)
+        holes_all: set[str] = set()
+        for k, n in self.nodes.items():
+            parts, holes = [], []
+            for lit, c in zip(lits[k], n.kids):
+                if lit is not None:
+                    parts.append(repr(lit).replace("%", "%%"))
+                else:
+                    parts.append("%s")
+                    holes.append(self.cls_of_node[c])
+            inner = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+            text = "(" + repr(n.op).replace("%", "%%") + ", " + inner + ")"
+            if holes:  # itemgetter of one key gives the label alone: ``text % label`` fills the hole
+                templ.append((k, text, operator.itemgetter(*holes)))
+                holes_all.update(holes)
+            else:
+                fixed[k] = sha1((text % ()).encode()).hexdigest()[:16]
+        t_keys = [k for k, _, _ in templ]
         node_lab: dict[str, str] = {}
         distinct = len(set(lab.values()))
+        cls_nodes = list(self.classes.items())
         for _ in range(16):
-            node_lab = {k: digest((n.op, tuple(lit if lit is not None else lab.get(self.cls_of_node[c], "")
-                                               for lit, c in zip(lits[k], n.kids))))
-                        for k, n in self.nodes.items()}
-            new = {c: digest((lab[c], sorted(node_lab[k] for k in ks))) for c, ks in self.classes.items()}
+            q = {c: "''" for c in holes_all}
+            q.update((c, "'" + x + "'") for c, x in lab.items())
+            node_lab = dict(fixed)
+            node_lab.update(zip(t_keys, [sha1((text % get(q)).encode()).hexdigest()[:16] for _, text, get in templ]))
+            new = {c: sha1(("('" + lab[c] + "', ['" + "', '".join(sorted([node_lab[k] for k in ks])) + "'])")
+                           .encode()).hexdigest()[:16] for c, ks in cls_nodes}
             n_new = len(set(new.values()))
             lab = new
             if n_new <= distinct:
@@ -668,7 +712,12 @@ class _EG:
         self.canon_nodes = {c: sorted(ks, key=lambda k: node_lab.get(k, "")) for c, ks in self.classes.items()}
 
     def child_classes(self, n: _Node) -> list[str]:
-        return [self.cls_of_node[c] for c in n.kids if c not in self.prim]
+        """The classes of ``n``'s non-primitive children, in order (computed once per node; the
+        list is shared: do not modify it)."""
+        kc = self._kc.get(n.id)
+        if kc is None:
+            kc = self._kc[n.id] = [self.cls_of_node[c] for c in n.kids if c not in self.prim]
+        return kc
 
     def list_classes(self, c: str, sel: dict | None = None) -> list[str]:
         """The element classes of a list class (through its selected node, else its first)."""
@@ -692,6 +741,7 @@ class _Costs:
 
     def __init__(self, eg: _EG, g: EGraphGraph, roofline: Roofline):
         self.eg, self.g, self.rf = eg, g, roofline
+        self._node_memo: dict[str, tuple[float, float, list[str]]] = {}
         self.shape: dict[str, tuple] = {}
         self.elem: dict[str, str] = {}
         self.scalar: set[str] = set()  # classes of scalar (non-tensor) values
@@ -843,7 +893,15 @@ class _Costs:
         return max(flops / (rf.peak_gflops * 1e3), nbytes / (rf.bandwidth_gbs * 1e3)) + (rf.dispatch_us if launch else 0)
 
     def node(self, n: _Node) -> tuple[float, float, list[str]]:
-        """``(cost as fused or standalone, extra cost when not fused, classes it fuses into)``."""
+        """``(cost as fused or standalone, extra cost when not fused, classes it fuses into)``
+        (computed once per node: the analysis is complete when the costs are asked for; the
+        result is shared, do not modify it)."""
+        got = self._node_memo.get(n.id)
+        if got is None:
+            got = self._node_memo[n.id] = self._node(n)
+        return got
+
+    def _node(self, n: _Node) -> tuple[float, float, list[str]]:
         kc = self.eg.child_classes(n)
         op = n.op
         if op in ("Slice", "SliceD", "Rs", "Col", "Exp"):
@@ -860,8 +918,7 @@ class _Costs:
             k = self.shape[kc[0]][-2 if op == "MMTA" else -1]
             size = float(math.prod(self.shape[n.cls]))
             mem = self.nbytes(kc[0]) + self.nbytes(kc[1]) + out
-            if len(self.shape[n.cls]) >= 2 and self.shape[n.cls][-2] == 1 \
-                    and max(self.nbytes(kc[0]), self.nbytes(kc[1])) >= self.rf.cache_bytes:
+            if _streams_weights(self.shape[n.cls], (self.nbytes(kc[0]), self.nbytes(kc[1])), self.rf):
                 mem *= self.rf.matvec_stream_slowdown  # as cost.py: a matvec streaming cold weights
             return self.us(2.0 * size * k, mem), 0.0, []
         if op == "Add":
@@ -1194,11 +1251,12 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
     small_r: list[int] = []
     n_small = 0
 
-    def solve(vs, rs):
+    def solve(vs, rs, S=None):
         nonlocal n_milp, status
         n_milp += 1
         cols = fi[vs]
-        S = sub[rs][:, vs]
+        if S is None:
+            S = sub[rs][:, vs]
         left = time_limit_s - (time.perf_counter() - t0)
         res = milp(c[cols], constraints=LinearConstraint(S, rlo[rs], rhi[rs]) if len(rs) else (),
                    integrality=integ[cols], bounds=Bounds(lb[cols], ub[cols]),
@@ -1237,7 +1295,7 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
             n_reused += 1
             continue
         biggest = max(biggest, len(vs))
-        res = solve(vs, rs)
+        res = solve(vs, rs, S)
         if res.x is None:
             info.update(ilp_components=n_comp, ilp_component_milps=n_milp)
             return None, None, {**info, "ilp_status": res.message}
@@ -1410,16 +1468,11 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         n_merge += 1
         return m
 
-    # a merged-down node hosts nothing: its group's launch is paid where the group ends (so a group
-    # that no contraction hosts pays exactly one launch, as in cost.py)
+    # a merged-down node pays no launch of its own. A host that is merged down still counts as a
+    # host below (an experiment that made it host nothing, counting a group no contraction hosts
+    # exactly, was removed: it made the cuda extraction on NasRNN small pick merges analyze() costs
+    # above the objective; docs/models-and-cost.md)
     md_of = {k: merge_down(k) for k in nodes if k in ew_nodes}
-
-    def hosting(ms: list[str], sign: float) -> list[tuple[int, float]]:
-        """``sign * sum(x_m - md_m)``: the hosts ``ms`` that are selected and not merged down."""
-        out = [(col[m], sign) for m in ms]
-        if not _MERGED_DOWN_HOSTS_NOTHING:
-            return out
-        return out + [(md_of[m], -sign) for m in ms if md_of.get(m) is not None]
 
     for k in nodes:
         n = eg.nodes[k]
@@ -1470,7 +1523,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                     ub.append(1.0)
                     integ.append(1)
                     fs.append(f)
-                    row([(f, 1.0)] + hosting(hd, -1.0), -np.inf, 0.0)
+                    row([(f, 1.0)] + [(col[m], -1.0) for m in hd], -np.inf, 0.0)
                     row([(f, 1.0), (col[k], -1.0)], -np.inf, 0.0)
                     if d in shared and presolve:
                         # the same condition, one row per other user (a tighter LP relaxation
@@ -1490,12 +1543,12 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 pen_of.append((p, k))
             elif len(hosts) < sum(len(eg.classes[d]) for d in xs if d in reach) or md is not None \
                     or any(md_of.get(m) is not None for m in hosts):
-                # p >= x_n - sum(hostable x_m - md_m): the launch and bytes of an unfused elementwise op
+                # p >= x_n - sum(hostable x_m) - md_n: the launch and bytes of an unfused elementwise op
                 p = len(cost)
                 cost.append(extra)
                 ub.append(1.0)
                 integ.append(0)
-                row([(p, 1.0), (col[k], -1.0)] + hosting(hosts, 1.0)
+                row([(p, 1.0), (col[k], -1.0)] + [(col[m], 1.0) for m in hosts]
                     + ([(md, 1.0)] if md is not None else []), 0.0, np.inf)
                 n_pen += 1
                 pen_of.append((p, k))
