@@ -17,7 +17,7 @@ from mlir_opt.ops.transform_script import render_transform_library
 from mlir_opt.pipeline import check_against_reference
 
 # a padded matmul (40 = 6*7 - 2, 72 = 16*5 - 8) with a zero init, the same one accumulating into an
-# input, a unit-batch batch_matmul (packed through a collapse) and a batch-2 one (left alone)
+# input, a unit-batch batch_matmul (packed through a collapse) and a batch-2 one (a batch_mmt4d)
 SRC = """func.func @main(%a: tensor<40x64xf32>, %b: tensor<64x72xf32>, %c: tensor<1x20x64xf32>,
                  %d: tensor<1x64x24xf32>, %e: tensor<40x72xf32>, %f: tensor<2x8x16xf32>)
     -> (tensor<40x72xf32>, tensor<1x20x24xf32>, tensor<40x72xf32>, tensor<2x8x8xf32>) {
@@ -46,6 +46,7 @@ TRANSPOSED_B = """func.func @main(%a: tensor<8x16xf32>, %b: tensor<24x16xf32>, %
 """
 MM = Workload.from_key("matmul_40x72x64_f32xf32xf32")
 BMM1 = Workload.from_key("batch_matmul_1x20x24x64_f32xf32xf32")
+BMM2 = Workload.from_key("batch_matmul_2x8x8x16_f32xf32xf32")
 D = dict(m0=6, n0=16, wg_m1=4, wg_n1=4, cache_k=32, unroll=2, order=1)
 
 
@@ -59,14 +60,13 @@ def model(tmp_path_factory):
 
 
 def test_pack_plan_selects_and_skips(model, caplog):
-    with caplog.at_level(logging.INFO, logger="mlir_opt.ops"):
-        r = pack_contractions(model, {"*": D})
-    assert r.packed == {MM.key: 2, BMM1.key: 1}
-    assert [k for k, _ in r.skipped] == ["batch_matmul_2x8x8x16_f32xf32xf32"]
-    assert "batch 2 > 1" in r.skipped[0][1] and "not packed" in caplog.text
+    r = pack_contractions(model, {"*": D})
+    assert r.packed == {MM.key: 2, BMM1.key: 1, BMM2.key: 1} and r.skipped == []
     text = r.model.text()
-    assert text.count("linalg.mmt4d") == 3 and "linalg.matmul" not in text and text.count("linalg.batch_matmul") == 1
-    assert text.count("padding_value") == 2 * 3 + 1  # A and B of each 40x72 matmul, its packed init, the 20x24 A/B
+    assert text.count("linalg.mmt4d") == 3 and "linalg.matmul" not in text and "linalg.batch_matmul" not in text
+    assert text.count("linalg.batch_mmt4d") == 1 and "tensor<2x2x16x6x1xf32>" in text  # batch 2 kept, 8 rows -> 2x6
+    # A and B of each 40x72 matmul, its packed init; the 20x24 A/B; the batch-2 A (8 rows) and B (8 columns)
+    assert text.count("padding_value") == 2 * 3 + 1 + 2
     assert "linalg.matmul" in model.text()  # the input model is left alone
     only = pack_contractions(model, {BMM1.key: dict(m0=4, n0=8)})
     assert only.packed == {BMM1.key: 1} and only.skipped == []
@@ -77,13 +77,15 @@ def test_pack_plan_selects_and_skips(model, caplog):
     import mlir_opt
 
     tb = mlir_opt.load(_write_tmp(TRANSPOSED_B))  # a transposed-B matmul is left alone, with the reason
-    r = pack_contractions(tb, {"*": D})
+    with caplog.at_level(logging.INFO, logger="mlir_opt.ops"):
+        r = pack_contractions(tb, {"*": D})
     assert r.packed == {} and "non-standard indexing maps" in r.skipped[0][1] and "linalg.mmt4d" not in r.model.text()
+    assert "not packed" in caplog.text
 
 
 def test_packed_model_with_shape_matched_strategy_is_correct(model, tmp_path):
     """Packed with 6x16 tiles everywhere; the library holds the strategy for the 40x72x64 matmul's
-    mmt4d only (both of its instances); the batch_matmul's mmt4d (other shapes) keeps IREE's default.
+    mmt4d only (both of its instances); the batch_matmuls' mmt4d / batch_mmt4d (other shapes) keep IREE's default.
     All checked against the original module on two random input sets."""
     packed = pack_contractions(model, {"*": D}).model
     lib = tmp_path / "lib.mlir"
@@ -101,7 +103,8 @@ def test_packed_model_with_shape_matched_strategy_is_correct(model, tmp_path):
     funcs = {m.group(1): m.group(2) for m in re.finditer(r"func\.func @(\w+)\(\) attributes \{translation_info = "
                                                           r"#iree_codegen\.translation_info<pipeline = ([^>, ]+)", out.stderr)}
     mmt4d = {f: p for f, p in funcs.items() if "mmt4d" in f}
-    assert sorted(mmt4d.values()) == sorted(["#iree_codegen.no_pipeline"] * 2 + ["#iree_cpu.pipeline<Mmt4dTilingExpert"]), funcs
+    assert sorted(mmt4d.values()) == sorted(["#iree_codegen.no_pipeline"] * 2 + ["#iree_cpu.pipeline<Mmt4dTilingExpert"] * 2), funcs
+    assert [p for f, p in mmt4d.items() if "batch_mmt4d_2x" in f] == ["#iree_cpu.pipeline<Mmt4dTilingExpert"], mmt4d
     assert all(p == "#iree_cpu.pipeline<Mmt4dTilingExpert" for f, p in mmt4d.items() if "4x2x64x6x16x1" in f), mmt4d
     vm["script"] = tmp_path / "s.vmfb"
     chk = check_against_reference(model, vm, reference_key="original", seeds=(0, 1))
@@ -173,7 +176,7 @@ def test_optimize_exports_checked_packed_module(tmp_path):
     assert rep["exported"] == "optimized" and rep["max_rel_error"] < 1e-4 and not rep["identical_to_baseline"]
     assert (tmp_path / "out" / "optimized.mlir").read_text().count("linalg.mmt4d") == 3
     lib = (tmp_path / "out" / "transform_library.mlir").read_text()
-    assert lib.count("transform.iree.match.cast_compatible_type") == 2 * 3  # two workloads, A/B/C each
+    assert lib.count("transform.iree.match.cast_compatible_type") == 3 * 3  # three workloads (one batch_mmt4d), A/B/C each
     assert any("transform-dialect-library" in f for f in rep["compile"]["flags"]["optimized"])
     assert res.report["speedup"] > 0
 

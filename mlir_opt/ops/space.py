@@ -338,14 +338,15 @@ def _validate_transform_script(w: Workload, d: dict) -> str | None:
 
 
 def _packable(w: Workload) -> bool:
-    """f32 ``linalg.matmul`` or unit-batch ``linalg.batch_matmul`` with standard operand layouts."""
+    """f32 ``linalg.matmul`` or ``linalg.batch_matmul`` with standard operand layouts (a unit batch is
+    collapsed to a matmul, a larger one packed into ``linalg.batch_mmt4d``)."""
     return (w.types == ("f32", "f32", "f32") and not isinstance(w, ConvWorkload)
-            and (w.op == "linalg.matmul" or (w.op == "linalg.batch_matmul" and w.extents.get("B") == 1)))
+            and w.op in ("linalg.matmul", "linalg.batch_matmul"))
 
 
 def _validate_mmt4d_script(w: Workload, d: dict) -> str | None:
     if not _packable(w):
-        return f"mmt4d_script packs f32 linalg.matmul / unit-batch batch_matmul only (not {w.key})"
+        return f"mmt4d_script packs f32 linalg.matmul / batch_matmul only (not {w.key})"
     e = w.extents
     if d["m0"] * d["n0"] // 8 > 12:
         return f"register tile {d['m0']}x{d['n0']} needs {d['m0'] * d['n0'] // 8} of 16 ymm accumulators (> 12: spills)"
