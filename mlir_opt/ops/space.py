@@ -39,7 +39,9 @@ CPU contraction sketches (matmul / batch_matmul root ops):
   ``m0``×``n0`` register tile per (m1, n1) in loop ``order``, unit dims folded so the tile is an
   outer product per k step, ``unroll``, accumulators hoisted. Register tiles IREE's own mmt4d
   pipeline does not vectorize (4×16, 6×16; 3.13 scalarizes them) become broadcast + FMA kernels.
-  f32 ``linalg.matmul`` (and unit-batch ``batch_matmul``) only; searched with ``--sketch
+  f32 ``linalg.matmul`` and ``batch_matmul`` only (a unit batch is collapsed to a matmul; a batch
+  > 1 packs every slice alike into one ``linalg.batch_mmt4d``, whose strategy tiles the batch by 1
+  over workgroup z, then runs the same kernel); searched with ``--sketch
   mmt4d_script``; in a model, confirmed winners are applied by the ``packed+library`` module
   variant of :func:`.tuner.tune_model` (:mod:`.packing` rewrites those contractions;
   :data:`NEEDS_MODULE_REWRITE` keeps them out of the spec and the plain library).

@@ -16,7 +16,8 @@ A ``transform_script`` schedule renders to a transform library (templates in
 ``@schedule_i`` uses upstream transform ops only, so it also runs under plain
 ``iree-opt --transform-interpreter`` (the FileCheck test in tests/lit/ops does that).
 
-``mmt4d_script`` schedules (CPU, f32 ``linalg.matmul``) render the matmul as pack + ``linalg.mmt4d``
+``mmt4d_script`` schedules (CPU, f32 ``linalg.matmul`` / ``batch_matmul``; a batch > 1 becomes a
+``linalg.batch_mmt4d``, one slice per workgroup z) render the matmul as pack + ``linalg.mmt4d``
 + unpack (:func:`packed_module`, the payload the evaluator compiles) and ``@mmt4d_strategy_i`` from
 ``transform_scripts/mmt4d_strategy.mlir`` for the mmt4d dispatch: workgroup tiles over (M1, N1),
 optional K blocking, one m0 x n0 register tile per (m1, n1), unit dims folded so the tile is an outer
