@@ -84,12 +84,14 @@ def test_pack_plan_selects_and_skips(model, caplog):
 
 
 def test_packed_model_with_shape_matched_strategy_is_correct(model, tmp_path):
-    """Packed with 6x16 tiles everywhere; the library holds the strategy for the 40x72x64 matmul's
-    mmt4d only (both of its instances); the batch_matmuls' mmt4d / batch_mmt4d (other shapes) keep IREE's default.
+    """Packed with 6x16 tiles everywhere; the library holds the strategies for the 40x72x64 matmul's
+    mmt4d (both of its instances) and the batch-2 batch_matmul's batch_mmt4d; the unit-batch one's
+    mmt4d (other shapes) keeps IREE's default.
     All checked against the original module on two random input sets."""
     packed = pack_contractions(model, {"*": D}).model
     lib = tmp_path / "lib.mlir"
-    lib.write_text(render_transform_library([Schedule(MM, "mmt4d_script", D)]))
+    lib.write_text(render_transform_library([Schedule(MM, "mmt4d_script", D),
+                                             Schedule(BMM2, "mmt4d_script", dict(D, cache_k=0))]))
     vm = {"original": compile_module(model.bytecode(), "llvm-cpu", output=tmp_path / "o.vmfb").vmfb,
           "packed": compile_module(packed.bytecode(), "llvm-cpu", output=tmp_path / "p.vmfb").vmfb}
     src = tmp_path / "packed.mlirbc"
@@ -103,8 +105,8 @@ def test_packed_model_with_shape_matched_strategy_is_correct(model, tmp_path):
     funcs = {m.group(1): m.group(2) for m in re.finditer(r"func\.func @(\w+)\(\) attributes \{translation_info = "
                                                           r"#iree_codegen\.translation_info<pipeline = ([^>, ]+)", out.stderr)}
     mmt4d = {f: p for f, p in funcs.items() if "mmt4d" in f}
-    assert sorted(mmt4d.values()) == sorted(["#iree_codegen.no_pipeline"] * 2 + ["#iree_cpu.pipeline<Mmt4dTilingExpert"] * 2), funcs
-    assert [p for f, p in mmt4d.items() if "batch_mmt4d_2x" in f] == ["#iree_cpu.pipeline<Mmt4dTilingExpert"], mmt4d
+    assert sorted(mmt4d.values()) == sorted(["#iree_codegen.no_pipeline"] * 3 + ["#iree_cpu.pipeline<Mmt4dTilingExpert"]), funcs
+    assert [p for f, p in mmt4d.items() if "batch_mmt4d_2x" in f] == ["#iree_codegen.no_pipeline"], mmt4d
     assert all(p == "#iree_cpu.pipeline<Mmt4dTilingExpert" for f, p in mmt4d.items() if "4x2x64x6x16x1" in f), mmt4d
     vm["script"] = tmp_path / "s.vmfb"
     chk = check_against_reference(model, vm, reference_key="original", seeds=(0, 1))
