@@ -1,6 +1,6 @@
 """A whole model end to end: IREE default vs data tiling vs the mmt4d_script route, side by side.
 
-The mmt4d route is the model with its f32 matmuls / unit-batch batch_matmuls rewritten as pack +
+The mmt4d route is the model with its f32 matmuls / batch_matmuls (batch > 1: ``linalg.batch_mmt4d``) rewritten as pack +
 ``linalg.mmt4d`` + unpack (``mlir_opt.ops.packing.pack_contractions``) and compiled with the
 transform library of one ``mmt4d_script`` schedule per packed workload (the shape-checked matcher
 applies each strategy to its own mmt4d dispatches only) — what ``tune --sketch mmt4d_script``

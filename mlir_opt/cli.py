@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="CPU threads of the trials (default: all cores)")
     p.add_argument("--cpu-time", action="store_true",
                    help="time trials and module variants by process CPU time per call (load-robust with --threads 1)")
+    p.add_argument("--variants", default=None, metavar="PATTERN",
+                   help="choose among the module-level variants matching PATTERN only, e.g. 'packed*' (fnmatch)")
 
     p = sub.add_parser("render-spec", help="print the tuning spec of one schedule (for tests and debugging)")
     p.add_argument("workload", help="workload key, e.g. matmul_64x128x32_f32xf32xf32")
@@ -358,7 +360,8 @@ def _cmd_tune(args) -> int:
             bar.update(task, completed=done, total=total, description=msg[:60])
 
         res = tune_model(m, strategy=args.strategy, budget=args.budget, db=db, seed=args.seed,
-                         progress=progress, sketch=args.sketch, threads=args.threads, cpu_time=args.cpu_time)
+                         progress=progress, sketch=args.sketch, threads=args.threads, cpu_time=args.cpu_time,
+                         variants=args.variants)
     from rich.markup import escape
     from rich.table import Table
 

@@ -73,8 +73,9 @@ def test_mmt4d_script_packs_and_computes_right():
     sk = next(s for s in sketches_for(mm) if s.name == "mmt4d_script")
     assert sk.validate(d) is None
     assert "spills" in sk.validate(dict(d, m0=8, n0=16))
-    assert "mmt4d_script" not in [s.name for s in sketches_for(BMM)]
-    assert "does not apply to batch_matmul" in Schedule(BMM, "mmt4d_script", dict(d, cache_k=0)).validate()
+    assert "mmt4d_script" in [s.name for s in sketches_for(BMM)]  # batch 2: packed into a linalg.batch_mmt4d
+    assert Schedule(BMM, "mmt4d_script", dict(d, cache_k=0)).validate() is None
+    assert "not one of" in Schedule(BMM, "mmt4d_script", dict(d, cache_k=8)).validate()
     # a search of this sketch measures its seed first
     seeded = fixed_schedules(Workload.from_key("matmul_64x64x64_f32xf32xf32"), searched="mmt4d_script")
     assert seeded[0] == ("mmt4d_script", SEARCH_SEEDS["mmt4d_script"][0])  # before the data tiling routes
@@ -88,8 +89,12 @@ def test_mmt4d_script_packs_and_computes_right():
     ev = Evaluator(db=Database(":memory:"), reps=2)
     bmm1 = Workload.from_key("batch_matmul_1x20x24x64_f32xf32xf32")  # unit batch, as BERT's projections
     assert "tensor.collapse_shape" in packed_module(bmm1, d)
+    bmod = packed_module(BMM, d)  # each of the 2 slices packed alike (20 rows, 24 columns: both padded)
+    assert "linalg.batch_mmt4d" in bmod and "tensor<2x4x16x6x1xf32>" in bmod and "tensor<2x2x16x16x1xf32>" in bmod
+    blib = render_transform_library([Schedule(BMM, "mmt4d_script", dict(d, cache_k=0))])
+    assert '["linalg.batch_mmt4d"]' in blib and "#gpu.block<z>" in blib and "tile_sizes [1, 4, 4]" in blib
     res = ev.evaluate([Schedule(mm, "mmt4d_script", d), Schedule(mm, "mmt4d_script", dict(d, m0=4, cache_k=0)),
-                       Schedule(bmm1, "mmt4d_script", d)])
+                       Schedule(bmm1, "mmt4d_script", d), Schedule(BMM, "mmt4d_script", dict(d, cache_k=0))])
     ev.close()
     for r in res:
         assert r.status == "ok" and r.rel_error < 1e-5, (r.schedule.describe(), r.error)

@@ -17,7 +17,7 @@ from mlir_opt.ops.transform_script import render_transform_library
 from mlir_opt.pipeline import check_against_reference
 
 # a padded matmul (40 = 6*7 - 2, 72 = 16*5 - 8) with a zero init, the same one accumulating into an
-# input, a unit-batch batch_matmul (packed through a collapse) and a batch-2 one (left alone)
+# input, a unit-batch batch_matmul (packed through a collapse) and a batch-2 one (a batch_mmt4d)
 SRC = """func.func @main(%a: tensor<40x64xf32>, %b: tensor<64x72xf32>, %c: tensor<1x20x64xf32>,
                  %d: tensor<1x64x24xf32>, %e: tensor<40x72xf32>, %f: tensor<2x8x16xf32>)
     -> (tensor<40x72xf32>, tensor<1x20x24xf32>, tensor<40x72xf32>, tensor<2x8x8xf32>) {
@@ -46,6 +46,7 @@ TRANSPOSED_B = """func.func @main(%a: tensor<8x16xf32>, %b: tensor<24x16xf32>, %
 """
 MM = Workload.from_key("matmul_40x72x64_f32xf32xf32")
 BMM1 = Workload.from_key("batch_matmul_1x20x24x64_f32xf32xf32")
+BMM2 = Workload.from_key("batch_matmul_2x8x8x16_f32xf32xf32")
 D = dict(m0=6, n0=16, wg_m1=4, wg_n1=4, cache_k=32, unroll=2, order=1)
 
 
@@ -59,14 +60,13 @@ def model(tmp_path_factory):
 
 
 def test_pack_plan_selects_and_skips(model, caplog):
-    with caplog.at_level(logging.INFO, logger="mlir_opt.ops"):
-        r = pack_contractions(model, {"*": D})
-    assert r.packed == {MM.key: 2, BMM1.key: 1}
-    assert [k for k, _ in r.skipped] == ["batch_matmul_2x8x8x16_f32xf32xf32"]
-    assert "batch 2 > 1" in r.skipped[0][1] and "not packed" in caplog.text
+    r = pack_contractions(model, {"*": D})
+    assert r.packed == {MM.key: 2, BMM1.key: 1, BMM2.key: 1} and r.skipped == []
     text = r.model.text()
-    assert text.count("linalg.mmt4d") == 3 and "linalg.matmul" not in text and text.count("linalg.batch_matmul") == 1
-    assert text.count("padding_value") == 2 * 3 + 1  # A and B of each 40x72 matmul, its packed init, the 20x24 A/B
+    assert text.count("linalg.mmt4d") == 3 and "linalg.matmul" not in text and "linalg.batch_matmul" not in text
+    assert text.count("linalg.batch_mmt4d") == 1 and "tensor<2x2x16x6x1xf32>" in text  # batch 2 kept, 8 rows -> 2x6
+    # A and B of each 40x72 matmul, its packed init; the 20x24 A/B; the batch-2 A (8 rows) and B (8 columns)
+    assert text.count("padding_value") == 2 * 3 + 1 + 2
     assert "linalg.matmul" in model.text()  # the input model is left alone
     only = pack_contractions(model, {BMM1.key: dict(m0=4, n0=8)})
     assert only.packed == {BMM1.key: 1} and only.skipped == []
@@ -77,17 +77,21 @@ def test_pack_plan_selects_and_skips(model, caplog):
     import mlir_opt
 
     tb = mlir_opt.load(_write_tmp(TRANSPOSED_B))  # a transposed-B matmul is left alone, with the reason
-    r = pack_contractions(tb, {"*": D})
+    with caplog.at_level(logging.INFO, logger="mlir_opt.ops"):
+        r = pack_contractions(tb, {"*": D})
     assert r.packed == {} and "non-standard indexing maps" in r.skipped[0][1] and "linalg.mmt4d" not in r.model.text()
+    assert "not packed" in caplog.text
 
 
 def test_packed_model_with_shape_matched_strategy_is_correct(model, tmp_path):
-    """Packed with 6x16 tiles everywhere; the library holds the strategy for the 40x72x64 matmul's
-    mmt4d only (both of its instances); the batch_matmul's mmt4d (other shapes) keeps IREE's default.
+    """Packed with 6x16 tiles everywhere; the library holds the strategies for the 40x72x64 matmul's
+    mmt4d (both of its instances) and the batch-2 batch_matmul's batch_mmt4d; the unit-batch one's
+    mmt4d (other shapes) keeps IREE's default.
     All checked against the original module on two random input sets."""
     packed = pack_contractions(model, {"*": D}).model
     lib = tmp_path / "lib.mlir"
-    lib.write_text(render_transform_library([Schedule(MM, "mmt4d_script", D)]))
+    lib.write_text(render_transform_library([Schedule(MM, "mmt4d_script", D),
+                                             Schedule(BMM2, "mmt4d_script", dict(D, cache_k=0))]))
     vm = {"original": compile_module(model.bytecode(), "llvm-cpu", output=tmp_path / "o.vmfb").vmfb,
           "packed": compile_module(packed.bytecode(), "llvm-cpu", output=tmp_path / "p.vmfb").vmfb}
     src = tmp_path / "packed.mlirbc"
@@ -101,7 +105,8 @@ def test_packed_model_with_shape_matched_strategy_is_correct(model, tmp_path):
     funcs = {m.group(1): m.group(2) for m in re.finditer(r"func\.func @(\w+)\(\) attributes \{translation_info = "
                                                           r"#iree_codegen\.translation_info<pipeline = ([^>, ]+)", out.stderr)}
     mmt4d = {f: p for f, p in funcs.items() if "mmt4d" in f}
-    assert sorted(mmt4d.values()) == sorted(["#iree_codegen.no_pipeline"] * 2 + ["#iree_cpu.pipeline<Mmt4dTilingExpert"]), funcs
+    assert sorted(mmt4d.values()) == sorted(["#iree_codegen.no_pipeline"] * 3 + ["#iree_cpu.pipeline<Mmt4dTilingExpert"]), funcs
+    assert [p for f, p in mmt4d.items() if "batch_mmt4d_2x" in f] == ["#iree_codegen.no_pipeline"], mmt4d
     assert all(p == "#iree_cpu.pipeline<Mmt4dTilingExpert" for f, p in mmt4d.items() if "4x2x64x6x16x1" in f), mmt4d
     vm["script"] = tmp_path / "s.vmfb"
     chk = check_against_reference(model, vm, reference_key="original", seeds=(0, 1))
@@ -173,7 +178,7 @@ def test_optimize_exports_checked_packed_module(tmp_path):
     assert rep["exported"] == "optimized" and rep["max_rel_error"] < 1e-4 and not rep["identical_to_baseline"]
     assert (tmp_path / "out" / "optimized.mlir").read_text().count("linalg.mmt4d") == 3
     lib = (tmp_path / "out" / "transform_library.mlir").read_text()
-    assert lib.count("transform.iree.match.cast_compatible_type") == 2 * 3  # two workloads, A/B/C each
+    assert lib.count("transform.iree.match.cast_compatible_type") == 3 * 3  # three workloads (one batch_mmt4d), A/B/C each
     assert any("transform-dialect-library" in f for f in rep["compile"]["flags"]["optimized"])
     assert res.report["speedup"] > 0
 
@@ -201,3 +206,96 @@ def test_optimize_rejects_unknown_op_sketch():
 
     with pytest.raises(MlirOptError, match="unknown op sketch 'mmt4d'.*mmt4d_script"):
         mlir_opt.optimize("mlp", op_search="random", op_sketch="mmt4d", quiet=True)
+
+
+MM_ONLY = """func.func @main(%a: tensor<24x64xf32>, %b: tensor<64x40xf32>) -> tensor<24x40xf32> {
+  %zero = arith.constant 0.0 : f32
+  %0 = tensor.empty() : tensor<24x40xf32>
+  %1 = linalg.fill ins(%zero : f32) outs(%0 : tensor<24x40xf32>) -> tensor<24x40xf32>
+  %2 = linalg.matmul ins(%a, %b : tensor<24x64xf32>, tensor<64x40xf32>) outs(%1 : tensor<24x40xf32>) -> tensor<24x40xf32>
+  return %2 : tensor<24x40xf32>
+}
+"""
+
+
+def test_tune_cli_writes_packed_module(tmp_path):
+    """``tune --sketch mmt4d_script --variants 'packed*'`` on a model whose only dispatch is a matmul
+    (N=40: B packed with padding to 3x16): the packed module variant is chosen, the CLI writes
+    ``<output>.packed.mlirbc`` and the library, and that module compiled with the printed flags gives
+    A @ B (numpy) on random inputs."""
+    import os
+    import shlex
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    from mlir_opt.backend.runtime import Runner
+
+    src = tmp_path / "mm.mlir"
+    src.write_text(MM_ONLY)
+    lib = tmp_path / "lib.mlir"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    p = subprocess.run([sys.executable, "-m", "mlir_opt", "tune", str(src), "--budget", "2", "--strategy", "random",
+                        "--sketch", "mmt4d_script", "--variants", "packed*", "--db", str(tmp_path / "t.sqlite"),
+                        "--threads", "1", "-o", str(lib)], capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    packed = tmp_path / "lib.packed.mlirbc"
+    assert re.search(r"module variants \(end to end, ms\): default [\d.]+, packed\S* [\d.]+.* -> 'packed", p.stdout), p.stdout
+    assert f"wrote {packed} (the model with its tuned matmuls packed: compile this module, not the input)" in p.stdout
+    assert f"wrote {lib} (transform library)" in p.stdout and "cast_compatible_type" in lib.read_text()
+    flags = shlex.split(p.stdout.split("iree-compile flags: ", 1)[1].splitlines()[0])
+    assert f"--iree-codegen-transform-dialect-library={lib}" in flags
+    import mlir_opt
+
+    assert "linalg.mmt4d" in mlir_opt.load(str(packed)).text()
+    out = subprocess.run([iree_tool("iree-compile"), str(packed), "--iree-hal-target-device=local",
+                          "--iree-hal-local-target-device-backends=llvm-cpu", "--iree-llvmcpu-target-cpu=host",
+                          *flags, "-o", str(tmp_path / "p.vmfb")], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    run = Runner(tmp_path / "p.vmfb", threads=1)
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((24, 64), dtype=np.float32), rng.standard_normal((64, 40), dtype=np.float32)
+    (got,) = run([a, b])
+    np.testing.assert_allclose(got, a @ b, rtol=1e-4, atol=1e-4)
+
+
+def test_select_variants_pattern():
+    from mlir_opt.ops.tuner import GLOBAL_VARIANTS, select_variants
+
+    v = dict(GLOBAL_VARIANTS, **{"packed+library": ([], "packed_library")})
+    assert select_variants(v, None) == (v, None)
+    kept, allowed = select_variants(v, "packed*")
+    assert set(kept) == {"default", "packed+library"} and allowed == {"packed+library"}
+    assert set(select_variants(v, "data_tiling*")[1]) == {"data_tiling", "data_tiling+ukernels"}
+    with pytest.raises(MlirOptError, match="'img2col\\*' matches none of the module-level variants of this run"):
+        select_variants(v, "img2col*")
+
+
+BMM_ACC = """func.func @main(%a: tensor<3x10x16xf32>, %b: tensor<3x16x20xf32>, %c: tensor<3x10x20xf32>) -> tensor<3x10x20xf32> {
+  %r = linalg.batch_matmul ins(%a, %b : tensor<3x10x16xf32>, tensor<3x16x20xf32>) outs(%c : tensor<3x10x20xf32>) -> tensor<3x10x20xf32>
+  return %r : tensor<3x10x20xf32>
+}
+"""
+
+
+def test_batch_matmul_accumulating_into_an_argument_packs_right(tmp_path):
+    """Batch 3, init an argument: C is packed like the result (10x20 padded to 2x2 tiles of 6x16), the
+    batch_mmt4d accumulates into it; compiled with IREE's default and with the batch strategy, both
+    match the original module on two random input sets."""
+    import mlir_opt
+
+    model = mlir_opt.load(_write_tmp(BMM_ACC))
+    w = Workload.from_key("batch_matmul_3x10x20x16_f32xf32xf32")
+    d = dict(D, cache_k=0)
+    r = pack_contractions(model, {w.key: d})
+    text = r.model.text()
+    assert r.packed == {w.key: 1} and "linalg.batch_mmt4d" in text and "linalg.fill" not in text
+    assert text.count("padding_value") == 3 and "-> tensor<3x2x2x6x16xf32>" in text
+    lib = tmp_path / "lib.mlir"
+    lib.write_text(render_transform_library([Schedule(w, "mmt4d_script", d)]))
+    vm = {"original": compile_module(model.bytecode(), "llvm-cpu", output=tmp_path / "o.vmfb").vmfb,
+          "script": compile_module(r.model.bytecode(), "llvm-cpu", output=tmp_path / "s.vmfb",
+                                   flags=[f"--iree-codegen-transform-dialect-library={lib}"]).vmfb}
+    chk = check_against_reference(model, vm, reference_key="original", seeds=(0, 1))
+    assert chk["script"]["ok"] and chk["script"]["max_rel_error"] < 1e-5, chk["script"]["problem"]

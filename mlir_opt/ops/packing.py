@@ -5,7 +5,8 @@ The ``mmt4d_script`` schedule compiles a ``linalg.mmt4d`` with a transform-diale
 tuning specs and transform libraries have run (encodings are materialized later), so the strategy
 can only reach an mmt4d that is already in the input. :func:`pack_contractions` puts it there:
 each selected ``linalg.matmul`` (or unit-batch ``linalg.batch_matmul``, collapsed to a matmul
-around the packed form) becomes
+around the packed form; a ``batch_matmul`` with a batch B > 1 keeps it as the leading dim of every
+packed type below and becomes a ``linalg.batch_mmt4d``, each slice packed alike) becomes
 
 * ``linalg.pack`` of A into ``M1 x K x m0 x 1`` tiles and of B into ``N1 x K x n0 x 1`` (N-major),
   with ``padding_value`` zero when ``M`` / ``N`` are not multiples of ``m0`` / ``n0``;
@@ -50,8 +51,6 @@ def packable_reason(w: Workload) -> str | None:
         return f"{w.op} is not a matmul"
     if w.types != ("f32", "f32", "f32"):
         return f"{w.key}: the mmt4d strategy is for f32 x f32 -> f32"
-    if w.op == "linalg.batch_matmul" and w.extents["B"] != 1:
-        return f"{w.key}: batch {w.extents['B']} > 1 (only a unit batch collapses to a matmul)"
     return None
 
 
@@ -88,35 +87,43 @@ def _snippet(w: Workload, tiles: dict, fill: bool) -> str:
     ta, tb, tc = packed_types(w, tiles)
     lt, rt, ot = w.operand_types
     batch = "B" in e
+    multi = e.get("B", 1) > 1  # a batch > 1 is kept: every slice packed alike, one linalg.batch_mmt4d
     pad_a = " padding_value(%zero : f32)" if m % m0 else ""
     pad_b = " padding_value(%zero : f32)" if n % n0 else ""
     pad_c = " padding_value(%zero : f32)" if (m % m0 or n % n0) else ""
-    names = ("%a3", "%b3", "%c3") if batch else ("%a", "%b", "%c")
+    names = ("%a3", "%b3", "%c3") if batch and not multi else ("%a", "%b", "%c")
     acc_arg = "%v: f32" if fill else f"{names[2]}: {ot}"
     lines = [f"func.func @s({names[0]}: {lt}, {names[1]}: {rt}, {acc_arg}) -> {ot} {{",
              "  %zero = arith.constant 0.0 : f32"]
-    if batch:
+    if batch and not multi:
         lines += [f"  %a = tensor.collapse_shape %a3 [[0, 1], [2]] : {lt} into tensor<{m}x{k}xf32>",
                   f"  %b = tensor.collapse_shape %b3 [[0, 1], [2]] : {rt} into tensor<{k}x{n}xf32>"]
         if not fill:
             lines.append(f"  %c = tensor.collapse_shape %c3 [[0, 1], [2]] : {ot} into tensor<{m}x{n}xf32>")
+    if multi:
+        la, lb, lc = lt, rt, ot
+        dims, perm_b, dims_b = "[1, 2]", "[0, 2, 1]", "[2, 1]"
+    else:
+        la, lb, lc = f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>"
+        dims, perm_b, dims_b = "[0, 1]", "[1, 0]", "[1, 0]"
     lines += [f"  %ea = tensor.empty() : {ta}",
-              f"  %pa = linalg.pack %a{pad_a} inner_dims_pos = [0, 1] inner_tiles = [{m0}, 1] into %ea"
-              f" : tensor<{m}x{k}xf32> -> {ta}",
+              f"  %pa = linalg.pack %a{pad_a} inner_dims_pos = {dims} inner_tiles = [{m0}, 1] into %ea"
+              f" : {la} -> {ta}",
               f"  %eb = tensor.empty() : {tb}",
-              f"  %pb = linalg.pack %b{pad_b} outer_dims_perm = [1, 0] inner_dims_pos = [1, 0]"
-              f" inner_tiles = [{n0}, 1] into %eb : tensor<{k}x{n}xf32> -> {tb}",
+              f"  %pb = linalg.pack %b{pad_b} outer_dims_perm = {perm_b} inner_dims_pos = {dims_b}"
+              f" inner_tiles = [{n0}, 1] into %eb : {lb} -> {tb}",
               f"  %ec = tensor.empty() : {tc}"]
     if fill:
         lines.append(f"  %pc = linalg.fill ins(%v : f32) outs(%ec : {tc}) -> {tc}")
     else:
-        lines.append(f"  %pc = linalg.pack %c{pad_c} inner_dims_pos = [0, 1] inner_tiles = [{m0}, {n0}] into %ec"
-                     f" : tensor<{m}x{n}xf32> -> {tc}")
-    lines += [f"  %r4 = linalg.mmt4d ins(%pa, %pb : {ta}, {tb}) outs(%pc : {tc}) -> {tc}",
-              f"  %e = tensor.empty() : tensor<{m}x{n}xf32>",
-              f"  %r = linalg.unpack %r4 inner_dims_pos = [0, 1] inner_tiles = [{m0}, {n0}] into %e"
-              f" : {tc} -> tensor<{m}x{n}xf32>"]
-    if batch:
+        lines.append(f"  %pc = linalg.pack %c{pad_c} inner_dims_pos = {dims} inner_tiles = [{m0}, {n0}] into %ec"
+                     f" : {lc} -> {tc}")
+    mmt4d = "linalg.batch_mmt4d" if multi else "linalg.mmt4d"
+    lines += [f"  %r4 = {mmt4d} ins(%pa, %pb : {ta}, {tb}) outs(%pc : {tc}) -> {tc}",
+              f"  %e = tensor.empty() : {lc}",
+              f"  %r = linalg.unpack %r4 inner_dims_pos = {dims} inner_tiles = [{m0}, {n0}] into %e"
+              f" : {tc} -> {lc}"]
+    if batch and not multi:
         lines += [f"  %r3 = tensor.expand_shape %r [[0, 1], [2]] output_shape [1, {m}, {n}]"
                   f" : tensor<{m}x{n}xf32> into {ot}", f"  return %r3 : {ot}"]
     else:

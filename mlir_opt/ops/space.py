@@ -39,7 +39,9 @@ CPU contraction sketches (matmul / batch_matmul root ops):
   ``m0``×``n0`` register tile per (m1, n1) in loop ``order``, unit dims folded so the tile is an
   outer product per k step, ``unroll``, accumulators hoisted. Register tiles IREE's own mmt4d
   pipeline does not vectorize (4×16, 6×16; 3.13 scalarizes them) become broadcast + FMA kernels.
-  f32 ``linalg.matmul`` (and unit-batch ``batch_matmul``) only; searched with ``--sketch
+  f32 ``linalg.matmul`` and ``batch_matmul`` only (a unit batch is collapsed to a matmul; a batch
+  > 1 packs every slice alike into one ``linalg.batch_mmt4d``, whose strategy tiles the batch by 1
+  over workgroup z, then runs the same kernel); searched with ``--sketch
   mmt4d_script``; in a model, confirmed winners are applied by the ``packed+library`` module
   variant of :func:`.tuner.tune_model` (:mod:`.packing` rewrites those contractions;
   :data:`NEEDS_MODULE_REWRITE` keeps them out of the spec and the plain library).
@@ -338,14 +340,15 @@ def _validate_transform_script(w: Workload, d: dict) -> str | None:
 
 
 def _packable(w: Workload) -> bool:
-    """f32 ``linalg.matmul`` or unit-batch ``linalg.batch_matmul`` with standard operand layouts."""
+    """f32 ``linalg.matmul`` or ``linalg.batch_matmul`` with standard operand layouts (a unit batch is
+    collapsed to a matmul, a larger one packed into ``linalg.batch_mmt4d``)."""
     return (w.types == ("f32", "f32", "f32") and not isinstance(w, ConvWorkload)
-            and (w.op == "linalg.matmul" or (w.op == "linalg.batch_matmul" and w.extents.get("B") == 1)))
+            and w.op in ("linalg.matmul", "linalg.batch_matmul"))
 
 
 def _validate_mmt4d_script(w: Workload, d: dict) -> str | None:
     if not _packable(w):
-        return f"mmt4d_script packs f32 linalg.matmul / unit-batch batch_matmul only (not {w.key})"
+        return f"mmt4d_script packs f32 linalg.matmul / batch_matmul only (not {w.key})"
     e = w.extents
     if d["m0"] * d["n0"] // 8 > 12:
         return f"register tile {d['m0']}x{d['n0']} needs {d['m0'] * d['n0'] // 8} of 16 ymm accumulators (> 12: spills)"

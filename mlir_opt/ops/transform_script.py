@@ -16,7 +16,8 @@ A ``transform_script`` schedule renders to a transform library (templates in
 ``@schedule_i`` uses upstream transform ops only, so it also runs under plain
 ``iree-opt --transform-interpreter`` (the FileCheck test in tests/lit/ops does that).
 
-``mmt4d_script`` schedules (CPU, f32 ``linalg.matmul``) render the matmul as pack + ``linalg.mmt4d``
+``mmt4d_script`` schedules (CPU, f32 ``linalg.matmul`` / ``batch_matmul``; a batch > 1 becomes a
+``linalg.batch_mmt4d``, one slice per workgroup z) render the matmul as pack + ``linalg.mmt4d``
 + unpack (:func:`packed_module`, the payload the evaluator compiles) and ``@mmt4d_strategy_i`` from
 ``transform_scripts/mmt4d_strategy.mlir`` for the mmt4d dispatch: workgroup tiles over (M1, N1),
 optional K blocking, one m0 x n0 register tile per (m1, n1), unit dims folded so the tile is an outer
@@ -529,21 +530,49 @@ def payload_module(s) -> str:
 def packed_types(w: Workload, d: dict) -> tuple[str, str, str]:
     """The ``linalg.mmt4d`` operand types of ``w`` packed with inner tiles ``m0`` x 1 (A) and
     ``n0`` x 1 (B): ``(A, B, C)`` = ``M1xKxm0x1``, ``N1xKxn0x1``, ``M1xN1xm0xn0`` (outer extents
-    rounded up; a unit batch is dropped)."""
+    rounded up; a unit batch is dropped; a batch ``B`` > 1 leads each type: ``linalg.batch_mmt4d``)."""
     e = w.extents
     m, n, k, m0, n0 = e["M"], e["N"], e["K"], d["m0"], d["n0"]
     mo, no = -(-m // m0), -(-n // n0)
-    return (f"tensor<{mo}x{k}x{m0}x1xf32>", f"tensor<{no}x{k}x{n0}x1xf32>", f"tensor<{mo}x{no}x{m0}x{n0}xf32>")
+    b = f"{e['B']}x" if e.get("B", 1) > 1 else ""
+    return (f"tensor<{b}{mo}x{k}x{m0}x1xf32>", f"tensor<{b}{no}x{k}x{n0}x1xf32>",
+            f"tensor<{b}{mo}x{no}x{m0}x{n0}xf32>")
 
+
+def _batched_packed_module(w: Workload, d: dict) -> str:
+    """A batch-``B`` batch_matmul as pack (each batch slice like a matmul's) + ``linalg.batch_mmt4d``
+    + unpack."""
+    e = w.extents
+    bs, m, n, k, m0, n0 = e["B"], e["M"], e["N"], e["K"], d["m0"], d["n0"]
+    ta, tb, tc = packed_types(w, d)
+    pa = " padding_value(%zero : f32)" if m % m0 else ""
+    pb = " padding_value(%zero : f32)" if n % n0 else ""
+    la, lb, lc = f"tensor<{bs}x{m}x{k}xf32>", f"tensor<{bs}x{k}x{n}xf32>", f"tensor<{bs}x{m}x{n}xf32>"
+    return (f"func.func @main(%lhs: {la}, %rhs: {lb}) -> {lc} {{\n"
+            "  %zero = arith.constant 0.0 : f32\n"
+            f"  %ea = tensor.empty() : {ta}\n"
+            f"  %pa = linalg.pack %lhs{pa} inner_dims_pos = [1, 2] inner_tiles = [{m0}, 1] into %ea : {la} -> {ta}\n"
+            f"  %eb = tensor.empty() : {tb}\n"
+            f"  %pb = linalg.pack %rhs{pb} outer_dims_perm = [0, 2, 1] inner_dims_pos = [2, 1] inner_tiles = [{n0}, 1]"
+            f" into %eb : {lb} -> {tb}\n"
+            f"  %ec = tensor.empty() : {tc}\n"
+            f"  %c0 = linalg.fill ins(%zero : f32) outs(%ec : {tc}) -> {tc}\n"
+            f"  %pc = linalg.batch_mmt4d ins(%pa, %pb : {ta}, {tb}) outs(%c0 : {tc}) -> {tc}\n"
+            f"  %e = tensor.empty() : {lc}\n"
+            f"  %r = linalg.unpack %pc inner_dims_pos = [1, 2] inner_tiles = [{m0}, {n0}] into %e : {tc} -> {lc}\n"
+            f"  return %r : {lc}\n}}\n")
 
 def packed_module(w: Workload, d: dict) -> str:
     """``w``'s single-op module (a ``linalg.matmul``) written as ``linalg.pack`` of A (inner tiles
     ``m0`` x 1) and B (``n0`` x 1, N-major), ``linalg.mmt4d`` and ``linalg.unpack`` (the
     ``mmt4d_script`` sketch's payload; same signature and result as the plain module). Extents that
-    are not multiples of the tiles are padded with zeros (and cut off again by the unpack)."""
+    are not multiples of the tiles are padded with zeros (and cut off again by the unpack). A
+    batch_matmul with a batch > 1 packs every slice the same way into one ``linalg.batch_mmt4d``."""
     e = w.extents
     m, n, k = e["M"], e["N"], e["K"]
     m0, n0 = d["m0"], d["n0"]
+    if e.get("B", 1) > 1:
+        return _batched_packed_module(w, d)
     if e.get("B") == 1:  # a unit-batch batch_matmul (as torch exports BERT's): drop the batch dim around it
         inner = packed_module(Workload("linalg.matmul", (("M", m), ("N", n), ("K", k)), w.types,
                                        (f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>")), d)
@@ -587,11 +616,21 @@ def _mmt4d_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
     unroll = (f"    transform.loop.unroll %kloop factor = {d['unroll']} : !transform.any_op\n"
               if d["unroll"] > 1 else "")
     ta, tb, tc = packed_types(w, d)
+    batched = w.extents.get("B", 1) > 1  # linalg.batch_mmt4d: the batch loop leads, one slice per workgroup
+    lead = [0] if batched else []
+    if batched and cache:
+        cache = cache.replace("tile_sizes [0, 0, ", "tile_sizes [0, 0, 0, ")
+    nl = len(lead) + 2
+    order = [1, 0] if d["order"] else [0, 1]
     text = _tpl("mmt4d_strategy.mlir").substitute(
         lhs_type=ta, rhs_type=tb, acc_type=tc, key=w.key, name=f"mmt4d_strategy_{i}", matcher=matcher, setter=setter, schedule=f"mmt4d_schedule_{i}",
-        m0=d["m0"], n0=d["n0"], wg_tiles=_fmt([d["wg_m1"], d["wg_n1"]]), cache_op=cache,
-        reg_in="%tc" if cache else "%op", interchange=_fmt([1, 0, 2, 3, 4, 5] if d["order"] else list(range(6))),
-        unroll_op=unroll)
+        m0=d["m0"], n0=d["n0"], wg_tiles=_fmt([1] * len(lead) + [d["wg_m1"], d["wg_n1"]]), cache_op=cache,
+        reg_in="%tc" if cache else "%op",
+        interchange=_fmt(lead + [len(lead) + o for o in order] + list(range(nl, nl + 4))),
+        unroll_op=unroll, op_name="linalg.batch_mmt4d" if batched else "linalg.mmt4d",
+        outer="b, m1, n1" if batched else "m1, n1", nloops=nl, reg_tiles=_fmt([1] * nl + [0] * 4),
+        loop_types=", !transform.any_op" * nl,
+        mapping="[#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]" if batched else "[#gpu.block<y>, #gpu.block<x>]")
     return text, matcher, setter
 
 

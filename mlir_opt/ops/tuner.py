@@ -25,6 +25,7 @@ import random
 import re
 import tempfile
 import time
+from fnmatch import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -41,7 +42,7 @@ from .transform_script import SCRIPT_SKETCHES, render_transform_library
 from .search import get_strategy
 from .space import IMG2COL_FLAG, NEEDS_MODULE_REWRITE, fixed_schedules, search_sketch, sketches_for
 
-__all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "confirm_bests", "packed_variant", "best_measured",
+__all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "confirm_bests", "packed_variant", "best_measured", "select_variants",
            "GLOBAL_VARIANTS", "MIN_GAIN"]
 
 #: Module-level variants measured end to end: name -> (extra flags, use the tuning spec).
@@ -288,7 +289,8 @@ def confirm_bests(results: dict[str, WorkloadResult], *, target: str = "llvm-cpu
 def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: Database | None = None,
                target: str = "llvm-cpu", seed: int = 0, reps: int = 5, threads: int | None = None,
                progress: Callable[[str, int, int], None] | None = None, global_variants: bool = True,
-               sketch: str | None = None, confirm: bool = True, cpu_time: bool = False) -> TuneResult:
+               sketch: str | None = None, confirm: bool = True, cpu_time: bool = False,
+               variants: str | None = None) -> TuneResult:
     """Tune every tunable dispatch of ``model`` and pick the fastest module-level variant.
 
     Args:
@@ -306,6 +308,9 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         threads, cpu_time: the trials, the confirmation and the variant timing run at ``threads``;
             ``cpu_time`` times them by process CPU time per call (load-robust with ``threads=1``;
             trial records go under :func:`~mlir_opt.ops.evaluate.record_target`).
+        variants: restrict the module-level choice to the variants whose names match this
+            ``fnmatch`` pattern, e.g. ``"packed*"`` (``default`` is still compiled as the
+            reference); MlirOptError when none matches or none of them passes the check.
     """
     t0 = time.perf_counter()
     tgt = get_target(target)
@@ -348,7 +353,7 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
     history: list[float] = []
     for r in results.values():
         history.extend(r.best_so_far)
-    variants = {"default": GLOBAL_VARIANTS["default"]}
+    pattern, variants = variants, {"default": GLOBAL_VARIANTS["default"]}
     if spec is not None:
         variants["default+spec"] = GLOBAL_VARIANTS["default+spec"]
     if any(IMG2COL_FLAG in w.flags() for w in winners if w.compilation_info()):
@@ -373,14 +378,27 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
     for w in winners:  # flag-form winners (data tiling routes): module-level, not in the spec
         if w.sketch == "data_tiling" and (w.flags(), False) not in variants.values():
             variants[w.describe()] = (w.flags(), False)
+    variants, allowed = select_variants(variants, pattern)
     variants_ms, chosen = _pick_variant(model, tgt, variants, spec, threads, progress, budget, library,
-                                        libraries, models, cpu_time)
+                                        libraries, models, cpu_time, allowed)
     flags, use = variants[chosen]
     trials = sum(r.trials for r in results.values())
     chosen_library = library if use == "library" else libraries.get(use) if isinstance(use, str) else None
     return TuneResult(list(flags), spec if use is True else None, chosen, results, dispatches, variants_ms,
                       trials, time.perf_counter() - t0, interrupted, history, spec,
                       chosen_library, packed_library or library, models.get(chosen))
+
+
+def select_variants(variants: dict, pattern: str | None) -> tuple[dict, set[str] | None]:
+    """``(variants to compile, names the choice is restricted to)`` for a ``fnmatch`` pattern:
+    the matching variants plus ``default`` (the reference); ``(variants, None)`` without a pattern."""
+    if pattern is None:
+        return variants, None
+    allowed = {k for k in variants if fnmatch(k, pattern)}
+    if not allowed:
+        raise MlirOptError(f"--variants {pattern!r} matches none of the module-level variants of this run "
+                           f"({', '.join(variants)})")
+    return {k: v for k, v in variants.items() if k == "default" or k in allowed}, allowed
 
 
 def best_measured(r: WorkloadResult, sketch: str) -> Schedule | None:
@@ -408,10 +426,12 @@ def packed_variant(model: Model, winners: list[Schedule],
 
 def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: int, progress, budget,
                   library: str | None = None, libraries: dict[str, str] | None = None,
-                  models: dict[str, Model] | None = None, cpu_time: bool = False):
+                  models: dict[str, Model] | None = None, cpu_time: bool = False,
+                  allowed: set[str] | None = None):
     """Compile every variant (``models`` maps a variant to the module it compiles instead of
     ``model``; a variant whose use tag is a key of ``libraries`` compiles with that transform
-    library), check each against the reference, time the correct ones end to end, interleaved."""
+    library), check each against the reference, time the correct ones end to end, interleaved;
+    the fastest one (among ``allowed`` when given) is chosen."""
     from ..pipeline import check_against_reference
 
     models, libraries = models or {}, libraries or {}
@@ -454,5 +474,10 @@ def _pick_variant(model: Model, tgt, variants: dict, spec: str | None, threads: 
         times = benchmark_many(good, model.random_inputs(0), entry=model.entry, target=tgt, reps=6, rounds=3,
                                threads=threads, cpu_time=cpu_time)
     ms = {k: t.median_ms for k, t in times.items()}
-    chosen = min(ms, key=ms.get)
+    pool = [k for k in ms if allowed is None or k in allowed]
+    if not pool:
+        bad = {k: "did not compile" if k not in vmfbs else check[k]["problem"] for k in sorted(allowed)}
+        raise MlirOptError("none of the requested module-level variants compiled and passed the check: "
+                           + "; ".join(f"{k}: {v}" for k, v in bad.items()))
+    chosen = min(pool, key=ms.get)
     return ms, chosen

@@ -2,7 +2,7 @@
   // tiles) + unpack (transform_script.packed_module / packing.pack_contractions); IREE runs this
   // strategy on the mmt4d dispatches of exactly these packed shapes (others keep IREE's default).
   transform.named_sequence @$matcher(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
-    transform.match.operation_name %op ["linalg.mmt4d"] : !transform.any_op
+    transform.match.operation_name %op ["$op_name"] : !transform.any_op
     %lhs = transform.get_operand %op[0] : (!transform.any_op) -> !transform.any_value
     transform.iree.match.cast_compatible_type %lhs = $lhs_type : !transform.any_value
     %rhs = transform.get_operand %op[1] : (!transform.any_op) -> !transform.any_value
@@ -12,10 +12,10 @@
     transform.yield %op : !transform.any_op
   }
   transform.named_sequence @$schedule(%op: !transform.any_op {transform.consumed}) {
-$cache_op    // one m0 x n0 register tile per (m1, n1), loop order $interchange
-    %t1, %loops:2 = transform.structured.tile_using_for $reg_in tile_sizes [1, 1, 0, 0, 0, 0] interchange = $interchange
-      : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
-    // drop the unit dims (m1, n1, k0): the tile becomes C[m0, n0] += A[k1, m0] * B[k1, n0], an outer
+$cache_op    // one m0 x n0 register tile per ($outer), loop order $interchange
+    %t1, %loops:$nloops = transform.structured.tile_using_for $reg_in tile_sizes $reg_tiles interchange = $interchange
+      : (!transform.any_op) -> (!transform.any_op$loop_types)
+    // drop the unit dims ($outer, k0): the tile becomes C[m0, n0] += A[k1, m0] * B[k1, n0], an outer
     // product per k1 step that vectorizes to broadcasts + FMAs on contiguous packed rows
     %g = transform.structured.generalize %t1 : (!transform.any_op) -> !transform.any_op
     %f = transform.get_parent_op %g <{op_name = "func.func"}> : (!transform.any_op) -> !transform.any_op
@@ -30,9 +30,9 @@ $unroll_op    transform.yield
   }
   transform.named_sequence @$name(%root: !transform.any_op {transform.readonly}) {
     %op = transform.collect_matching @$matcher in %root : (!transform.any_op) -> !transform.any_op
-    // workgroup tiles over (m1, n1) -> scf.forall mapped to IREE workgroups
+    // workgroup tiles over ($outer) -> scf.forall mapped to IREE workgroups
     %tiled, %forall = transform.structured.tile_using_forall %op tile_sizes $wg_tiles
-        (mapping = [#gpu.block<y>, #gpu.block<x>]) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+        (mapping = $mapping) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
     transform.iree.populate_workgroup_count_region_using_num_threads_slice %forall : (!transform.any_op) -> ()
     %fill = transform.structured.match ops{["linalg.fill"]} in %root : (!transform.any_op) -> !transform.any_op
     %ffill, %forall2 = transform.structured.fuse_into_containing_op %fill into %forall

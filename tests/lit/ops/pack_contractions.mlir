@@ -1,7 +1,8 @@
 // ops.packing.pack_contractions, before/after: a padded matmul with a zero init becomes pack A
 // (6x1 tiles, padded), pack B (16x1, N-major, padded), a fill of the packed accumulator, mmt4d and
 // unpack; a unit-batch batch_matmul accumulating into an argument is collapsed, its init packed like
-// C, and expanded back; a batch-2 batch_matmul is left alone.
+// C, and expanded back; a batch-2 batch_matmul keeps its batch: each slice packed alike (A 8 rows
+// padded to 2x6, B 8 columns to 1x16), one linalg.batch_mmt4d, unpacked back.
 // RUN: python -c "import mlir_opt; from mlir_opt.ops.packing import pack_contractions; \
 // RUN:   print(pack_contractions(mlir_opt.load('%s'), {'*': dict(m0=6, n0=16)}).model.text())" | filecheck %s
 
@@ -18,7 +19,12 @@
 // CHECK:         %[[M1:.+]] = linalg.mmt4d ins(%{{.+}}, %{{.+}} : tensor<4x64x6x1xf32>, tensor<2x64x16x1xf32>) outs(%[[PE]] : tensor<4x2x6x16xf32>)
 // CHECK:         %[[U1:.+]] = linalg.unpack %[[M1]] {{.+}} -> tensor<20x24xf32>
 // CHECK:         %[[R1:.+]] = tensor.expand_shape %[[U1]] {{\[\[}}0, 1], [2]] output_shape [1, 20, 24]
-// CHECK:         %[[R2:.+]] = linalg.batch_matmul ins(%{{.+}}, %{{.+}} : tensor<2x8x16xf32>, tensor<2x16x8xf32>)
+// CHECK:         %[[PF:.+]] = linalg.pack %[[FA:.+]] padding_value(%{{.+}} : f32) inner_dims_pos = [1, 2] inner_tiles = [6, 1] into %{{.+}} : tensor<2x8x16xf32> -> tensor<2x2x16x6x1xf32>
+// CHECK:         %[[PG:.+]] = linalg.pack %[[GA:.+]] padding_value(%{{.+}} : f32) outer_dims_perm = [0, 2, 1] inner_dims_pos = [2, 1] inner_tiles = [16, 1] into %{{.+}} : tensor<2x16x8xf32> -> tensor<2x1x16x16x1xf32>
+// CHECK:         %[[FB:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<2x2x1x6x16xf32>)
+// CHECK:         %[[MB:.+]] = linalg.batch_mmt4d ins(%[[PF]], %[[PG]] : tensor<2x2x16x6x1xf32>, tensor<2x1x16x16x1xf32>) outs(%[[FB]] : tensor<2x2x1x6x16xf32>)
+// CHECK:         %[[R2:.+]] = linalg.unpack %[[MB]] inner_dims_pos = [1, 2] inner_tiles = [6, 16] into %{{.+}} : tensor<2x2x1x6x16xf32> -> tensor<2x8x8xf32>
+// CHECK-NOT:     linalg.batch_matmul
 // CHECK-NOT:     linalg.matmul
 // CHECK:         return %[[R0]], %[[R1]], %[[R2]]
 func.func @main(%a: tensor<40x64xf32>, %b: tensor<64x72xf32>, %c: tensor<1x20x64xf32>, %d: tensor<1x64x24xf32>,
