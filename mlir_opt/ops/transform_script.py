@@ -539,28 +539,34 @@ def packed_types(w: Workload, d: dict) -> tuple[str, str, str]:
             f"tensor<{b}{mo}x{no}x{m0}x{n0}xf32>")
 
 
-def _batched_packed_module(w: Workload, d: dict) -> str:
-    """A batch-``B`` batch_matmul as pack (each batch slice like a matmul's) + ``linalg.batch_mmt4d``
-    + unpack."""
+def _pack_mmt4d_body(w: Workload, d: dict) -> str:
+    """The plain (``B`` absent) or batched (``B`` > 1) payload: pack A and B, ``linalg.mmt4d`` or
+    ``linalg.batch_mmt4d`` (each batch slice packed like a matmul), unpack."""
     e = w.extents
-    bs, m, n, k, m0, n0 = e["B"], e["M"], e["N"], e["K"], d["m0"], d["n0"]
+    m, n, k, m0, n0 = e["M"], e["N"], e["K"], d["m0"], d["n0"]
+    batched = e.get("B", 1) > 1
+    b, o = (f"{e['B']}x", 1) if batched else ("", 0)  # leading batch extent, dim offset
     ta, tb, tc = packed_types(w, d)
     pa = " padding_value(%zero : f32)" if m % m0 else ""
     pb = " padding_value(%zero : f32)" if n % n0 else ""
-    la, lb, lc = f"tensor<{bs}x{m}x{k}xf32>", f"tensor<{bs}x{k}x{n}xf32>", f"tensor<{bs}x{m}x{n}xf32>"
+    la, lb, lc = f"tensor<{b}{m}x{k}xf32>", f"tensor<{b}{k}x{n}xf32>", f"tensor<{b}{m}x{n}xf32>"
+    perm = "[0, 2, 1]" if batched else "[1, 0]"
+    op = "linalg.batch_mmt4d" if batched else "linalg.mmt4d"
     return (f"func.func @main(%lhs: {la}, %rhs: {lb}) -> {lc} {{\n"
             "  %zero = arith.constant 0.0 : f32\n"
             f"  %ea = tensor.empty() : {ta}\n"
-            f"  %pa = linalg.pack %lhs{pa} inner_dims_pos = [1, 2] inner_tiles = [{m0}, 1] into %ea : {la} -> {ta}\n"
+            f"  %pa = linalg.pack %lhs{pa} inner_dims_pos = [{o}, {o + 1}] inner_tiles = [{m0}, 1] into %ea"
+            f" : {la} -> {ta}\n"
             f"  %eb = tensor.empty() : {tb}\n"
-            f"  %pb = linalg.pack %rhs{pb} outer_dims_perm = [0, 2, 1] inner_dims_pos = [2, 1] inner_tiles = [{n0}, 1]"
+            f"  %pb = linalg.pack %rhs{pb} outer_dims_perm = {perm} inner_dims_pos = [{o + 1}, {o}] inner_tiles = [{n0}, 1]"
             f" into %eb : {lb} -> {tb}\n"
             f"  %ec = tensor.empty() : {tc}\n"
             f"  %c0 = linalg.fill ins(%zero : f32) outs(%ec : {tc}) -> {tc}\n"
-            f"  %pc = linalg.batch_mmt4d ins(%pa, %pb : {ta}, {tb}) outs(%c0 : {tc}) -> {tc}\n"
+            f"  %pc = {op} ins(%pa, %pb : {ta}, {tb}) outs(%c0 : {tc}) -> {tc}\n"
             f"  %e = tensor.empty() : {lc}\n"
-            f"  %r = linalg.unpack %pc inner_dims_pos = [1, 2] inner_tiles = [{m0}, {n0}] into %e : {tc} -> {lc}\n"
+            f"  %r = linalg.unpack %pc inner_dims_pos = [{o}, {o + 1}] inner_tiles = [{m0}, {n0}] into %e : {tc} -> {lc}\n"
             f"  return %r : {lc}\n}}\n")
+
 
 def packed_module(w: Workload, d: dict) -> str:
     """``w``'s single-op module (a ``linalg.matmul``) written as ``linalg.pack`` of A (inner tiles
@@ -572,7 +578,7 @@ def packed_module(w: Workload, d: dict) -> str:
     m, n, k = e["M"], e["N"], e["K"]
     m0, n0 = d["m0"], d["n0"]
     if e.get("B", 1) > 1:
-        return _batched_packed_module(w, d)
+        return _pack_mmt4d_body(w, d)
     if e.get("B") == 1:  # a unit-batch batch_matmul (as torch exports BERT's): drop the batch dim around it
         inner = packed_module(Workload("linalg.matmul", (("M", m), ("N", n), ("K", k)), w.types,
                                        (f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>")), d)
@@ -585,25 +591,7 @@ def packed_module(w: Workload, d: dict) -> str:
                 f"  %r3 = tensor.expand_shape %r [[0, 1], [2]] output_shape [1, {m}, {n}]"
                 f" : tensor<{m}x{n}xf32> into tensor<1x{m}x{n}xf32>\n"
                 f"  return %r3 : tensor<1x{m}x{n}xf32>\n}}\n")
-    mo, no = -(-m // m0), -(-n // n0)
-    pa = " padding_value(%zero : f32)" if m % m0 else ""
-    pb = " padding_value(%zero : f32)" if n % n0 else ""
-    ta, tb, tc = f"tensor<{mo}x{k}x{m0}x1xf32>", f"tensor<{no}x{k}x{n0}x1xf32>", f"tensor<{mo}x{no}x{m0}x{n0}xf32>"
-    return (f"func.func @main(%lhs: tensor<{m}x{k}xf32>, %rhs: tensor<{k}x{n}xf32>) -> tensor<{m}x{n}xf32> {{\n"
-            "  %zero = arith.constant 0.0 : f32\n"
-            f"  %ea = tensor.empty() : {ta}\n"
-            f"  %pa = linalg.pack %lhs{pa} inner_dims_pos = [0, 1] inner_tiles = [{m0}, 1] into %ea"
-            f" : tensor<{m}x{k}xf32> -> {ta}\n"
-            f"  %eb = tensor.empty() : {tb}\n"
-            f"  %pb = linalg.pack %rhs{pb} outer_dims_perm = [1, 0] inner_dims_pos = [1, 0] inner_tiles = [{n0}, 1]"
-            f" into %eb : tensor<{k}x{n}xf32> -> {tb}\n"
-            f"  %ec = tensor.empty() : {tc}\n"
-            f"  %c0 = linalg.fill ins(%zero : f32) outs(%ec : {tc}) -> {tc}\n"
-            f"  %pc = linalg.mmt4d ins(%pa, %pb : {ta}, {tb}) outs(%c0 : {tc}) -> {tc}\n"
-            f"  %e = tensor.empty() : tensor<{m}x{n}xf32>\n"
-            f"  %r = linalg.unpack %pc inner_dims_pos = [0, 1] inner_tiles = [{m0}, {n0}] into %e"
-            f" : {tc} -> tensor<{m}x{n}xf32>\n"
-            f"  return %r : tensor<{m}x{n}xf32>\n}}\n")
+    return _pack_mmt4d_body(w, d)
 
 
 def _mmt4d_strategy(i: int, w: Workload, d: dict) -> tuple[str, str, str]:
