@@ -9,7 +9,9 @@ The roofline model groups the entry function's ops the way IREE forms dispatches
 * an elementwise ``linalg.generic`` whose input comes from a dispatch op used only by it is fused
   into that dispatch: its FLOPs are added, and of its bytes only its other inputs (bias, residual);
 * every other op (contractions, convolutions, reductions, transposes, pads, unfused elementwise
-  ops) is a dispatch: ``max(flops / peak, bytes / bandwidth) + launch overhead``.
+  ops) is a dispatch: ``max(flops / peak, bytes / bandwidth) + launch overhead``; :func:`analyze`
+  says which ops IREE 3.13 fuses into one dispatch (softmax, producers of reductions, ...);
+* the graph's total adds the preset's fixed per-call cost (``Roofline.invocation_us``).
 
 Costs are in microseconds. :class:`CostModel` caches costs in memory by the graph's structural
 hash and has three modes: ``roofline`` (this analytic model, the default), ``measured`` (the
@@ -61,6 +63,10 @@ class Roofline:
     #: NasRNN's merged matvecs on the CPU, see ROOFLINES); 1.0 turns it off.
     matvec_stream_slowdown: float = 1.55
     cache_bytes: float = 512 * 1024
+    #: a fixed cost per call of the whole graph (µs): the runtime's submission, synchronization and
+    #: I/O buffer setup, paid once however many dispatches run. It shifts every candidate equally
+    #: (rankings unchanged) but sets the modelled speedup ratios; fitted on the CUDA preset only.
+    invocation_us: float = 0.0
     #: the preset's name (the target it models), shown in reports
     name: str = "llvm-cpu"
 
@@ -291,13 +297,35 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
             a, b = find(i), find(u)
             if a != b:
                 parent[max(a, b)] = min(a, b)
+
+    def _reduction_user(members: list[int]) -> int | None:
+        """The reduction an elementwise group is fused into (IREE's elementwise fusion into a
+        consumer with reduction loops), or None."""
+        key = find(members[0])
+        tails = [k for k in members if users_of[k] not in parent or find(users_of[k]) != key]
+        if len(tails) != 1:
+            return None
+        t, u = tails[0], users_of[tails[0]]
+        if u is None or ew.get(u, True) or splits[t]:
+            return None
+        res = ops[t].results
+        if len(res) != 1 or ops[u] not in view.users(res[0]) or not _fusable_reduction(ops[u], res[0]):
+            return None
+        return u
     # multi-use producers (IREE's FuseMultiUseElementwiseProducer, two rounds): an elementwise
     # generic read by several ops joins the first of them when that one is an elementwise generic of
     # the same rank reading it directly (the fused op also yields the producer's value)
+    # (after IREE's single-use elementwise fusion, which already put groups read only by a reduction
+    # into that reduction: those are no all-parallel consumers any more)
+    pre_groups: dict[int, list[int]] = {}
+    for i in active:
+        if ew[i]:
+            pre_groups.setdefault(find(i), []).append(i)
+    in_reduction = {m for members in pre_groups.values() if _reduction_user(members) is not None for m in members}
     for _ in range(2):
         claimed: set[int] = set()
         for g in reversed(active):
-            if not ew[g] or ops[g].name != "linalg.generic":
+            if not ew[g] or ops[g].name != "linalg.generic" or g in in_reduction:
                 continue
             for v in ops[g].operands:
                 p = index.get(view.producer(v)) if view.producer(v) is not None else None
@@ -355,14 +383,8 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
     for key, members in groups.items():
         if key in taken:
             continue
-        tails = [k for k in members if users_of[k] not in parent or find(users_of[k]) != key]
-        if len(tails) != 1:
-            continue
-        t, u = tails[0], users_of[tails[0]]
-        if u is None or ew.get(u, True) or u in absorbed or splits[t]:
-            continue
-        res = ops[t].results
-        if len(res) != 1 or ops[u] not in view.users(res[0]) or not _fusable_reduction(ops[u], res[0]):
+        u = _reduction_user(members)
+        if u is None or u in absorbed:
             continue
         if n_operands({u, *members, *(m for k in producers.get(u, []) for m in groups[k])}) > MAX_DISPATCH_OPERANDS:
             continue
@@ -460,7 +482,7 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
         d.us = max(slow * d.flops / (roofline.peak_gflops * 1e3), mem / (roofline.bandwidth_gbs * 1e3)) \
             + roofline.dispatch_us
     dispatches.sort(key=lambda d: d.root)
-    return GraphCost(sum(d.us for d in dispatches), dispatches)
+    return GraphCost(sum(d.us for d in dispatches) + roofline.invocation_us, dispatches)
 
 
 def absorbed_by(absorbed: dict[int, int], host: int) -> list[int]:
