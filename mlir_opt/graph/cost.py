@@ -194,8 +194,9 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
        the root's result) lies between them; groups no root takes are dispatches of their own;
     5. a ``tensor.pad`` of a dispatch result that only the pad reads is free when that dispatch has
        no other result (the producer stores into the padded buffer's interior; the border is a
-       fill); any other pad is a copy dispatch. A ``tensor.concat`` is free: each operand is stored
-       into its slice by its dispatch, or copied by a stream copy (no kernel; not costed).
+       fill); any other pad is a copy dispatch. A ``tensor.concat`` along the outermost non-unit dim
+       is free (each operand is stream-copied into its contiguous slice: a DMA, no kernel, not
+       costed); along an inner dim each operand is a strided copy dispatch.
     """
     ops = view.ops
     owner_key: dict[int, int] = {}
@@ -246,6 +247,7 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
     recs: dict[int, list] = {}
     weights: set[int] = set()  # ops computed from constants alone (structurally)
     pads: list[int] = []
+    copies: list[tuple[int, ir.Value]] = []
     for i, op in enumerate(ops):
         if op.name in ("func.return", "util.return"):
             continue
@@ -257,7 +259,9 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
         if i in weights or all(view.is_constant(r) for r in op.results):
             continue  # hoisted by IREE's const-eval (numpy cannot evaluate every weight-only op: test both)
         if op.name == "tensor.concat":
-            continue  # its operands are stored into their slices by their dispatches, or stream-copied
+            if not _contiguous_concat(op):
+                copies.extend((i, v) for v in op.operands)  # a strided copy each: a slow_memcpy dispatch
+            continue  # else each operand is stream-copied into its slice (a DMA, no kernel)
         if op.name == "tensor.pad":
             src = view.producer(op.operands[0])
             if src is not None and src.name != "tensor.pad" and index.get(src) in is_active \
@@ -474,6 +478,8 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
                    if any(index.get(u) not in inside for u in view.users(r)))
         if outs > 1:
             dispatches.append(DispatchCost(p, "tensor.pad", bytes=nbytes(ops[p].operands[0]) + nbytes(ops[p].results[0])))
+    for c, v in copies:
+        dispatches.append(DispatchCost(c, "tensor.concat", bytes=2 * nbytes(v)))
     for d in dispatches:
         slow = _nchw_slowdown(ops[d.root], roofline) if _is_nchw_conv(d.name) else 1.0
         mem = d.bytes
@@ -494,6 +500,15 @@ def _fuses_as_elementwise(op: ir.Operation) -> bool:
     """An op IREE fuses like an elementwise one: an all-parallel ``linalg.generic``, or a named
     ``linalg.transpose`` / ``linalg.broadcast`` (generalized to such a generic before fusion)."""
     return op.name in ("linalg.transpose", "linalg.broadcast") or _is_elementwise(op)
+
+
+def _contiguous_concat(op: ir.Operation) -> bool:
+    """A concat along the outermost non-unit dim of its result (each operand one contiguous block)."""
+    try:
+        dim = ir.IntegerAttr(op.attributes["dim"]).value
+        return all(d == 1 for d in _shape(op.results[0])[:dim])
+    except (KeyError, ValueError):
+        return False
 
 
 def _rank(op: ir.Operation) -> int:
