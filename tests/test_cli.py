@@ -136,12 +136,12 @@ def test_bundle_model_verb_roundtrip(tmp_path):
 
 
 def test_optimize_gpu_arch(tmp_path):
-    """optimize --target cuda --arch: sm_86 compiles the bundle for that arch (compile only, tiny
-    NasRNN); sm_90, which IREE 3.13 rejects, is one clear error line before any search; --arch on
+    """optimize --target cuda --arch: sm_86 compiles the bundle for that arch (compile only, the tiny
+    MLP); sm_90, which IREE 3.13 rejects, is one clear error line before any search; --arch on
     the CPU target stays refused."""
     import json
 
-    p = cli("optimize", "nasrnn", "--size", "tiny", "--target", "cuda", "--arch", "sm_86", "-o", tmp_path / "ok",
+    p = cli("optimize", "mlp", "--size", "tiny", "--target", "cuda", "--arch", "sm_86", "-o", tmp_path / "ok",
             "--graph-search", "none", "--reps", "2")
     assert p.returncode == 0, p.stderr
     assert json.loads((tmp_path / "ok" / "report.json").read_text())["arch"] == "sm_86"
@@ -149,7 +149,7 @@ def test_optimize_gpu_arch(tmp_path):
     assert man["target"] == "cuda" and "sm_86" in json.dumps(man)
     for extra, expected in ((["--target", "cuda", "--arch", "sm_90"], "cannot compile for --target cuda --arch sm_90"),
                             (["--arch", "znver3"], "--arch applies to GPU targets")):
-        p = cli("optimize", "nasrnn", "--size", "tiny", *extra, "-o", tmp_path / "bad", "--reps", "2")
+        p = cli("optimize", "mlp", "--size", "tiny", *extra, "-o", tmp_path / "bad", "--reps", "2")
         err = [line for line in p.stderr.splitlines() if line.startswith("error:")]
         assert p.returncode == 2 and len(err) == 1 and expected in err[0], p.stderr
         assert "Traceback" not in p.stderr and not (tmp_path / "bad").exists()
