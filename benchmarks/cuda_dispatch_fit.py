@@ -36,7 +36,8 @@ RUNS = [("nasrnn-targets-cuda-eqsat-h200-2026-11-27.json", "original", "orig"),
 def _medians(path: Path, rid: str) -> list[float]:
     d = json.loads(path.read_text())
     passes = d.get("passes") or {"p": d}
-    return [r["median_ms"] * 1e3 for p in passes.values() for r in p["results"] if r["id"] == rid and r["status"] == "ok"]
+    return [r["median_ms"] * 1e3 for p in passes.values() for r in p["results"]
+            if r["id"] == rid and r["status"] == "ok"]
 
 
 def _x_only(m):
@@ -59,8 +60,7 @@ def main() -> None:
     print(f"dispatches {n}; modelled work (us) { {k: round(v, 1) for k, v in work.items()} }")
     print(f"fit over {len(pts)} medians: time = {c:.1f} us + {per:.2f} us x dispatches (+ work)")
     meas = {k: np.mean([t for form, t in pts if form == k]) for k in forms}
-    runs = {f: {form: _medians(RES / f, rid) for ff, rid, form in RUNS if ff == f} for f, _, _ in RUNS}
-    same_run = {f: r for f, r in runs.items()}
+    same_run = {f: {form: _medians(RES / f, rid) for ff, rid, form in RUNS if ff == f} for f, _, _ in RUNS}
     fitted = Roofline.for_target("cuda")
     floor = 2.0  # a per-dispatch minimum kernel time: every NasRNN kernel is below it
 

@@ -477,7 +477,8 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
         outs = sum(1 for k in inside for r in ops[k].results
                    if any(index.get(u) not in inside for u in view.users(r)))
         if outs > 1:
-            dispatches.append(DispatchCost(p, "tensor.pad", bytes=nbytes(ops[p].operands[0]) + nbytes(ops[p].results[0])))
+            nb = nbytes(ops[p].operands[0]) + nbytes(ops[p].results[0])
+            dispatches.append(DispatchCost(p, "tensor.pad", bytes=nb))
     for c, v in copies:
         dispatches.append(DispatchCost(c, "tensor.concat", bytes=2 * nbytes(v)))
     for d in dispatches:
