@@ -318,9 +318,7 @@ def _cmd_optimize(args) -> int:
     from .pipeline import optimize
     from .report import print_summary
 
-    if args.arch not in (None, "host"):
-        raise MlirOptError("optimize times on this machine's CPU; --arch applies to compile only")
-    res = optimize(args.model, args.output, target=args.target, graph_search=args.graph_search,
+    res = optimize(args.model, args.output, target=args.target, arch=args.arch, graph_search=args.graph_search,
                    op_search=args.op_search, size=args.size, name=args.name, entry=args.entry,
                    reps=args.reps, tol=args.rtol, threads=args.threads, budget=args.budget, db=args.db,
                    quiet=args.quiet, graph_cost=args.graph_cost, keep_slower=args.keep_slower,

@@ -94,7 +94,8 @@ def _prepare_out_dir(out_dir: Path) -> None:
 
 
 def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: Sequence[Any] | None = None,
-             target: str = "llvm-cpu", graph_search: Any = "none", op_search: Any = "none",
+             target: str = "llvm-cpu", arch: str | None = None, graph_search: Any = "none",
+             op_search: Any = "none",
              size: str | None = None, name: str | None = None, entry: str | None = None,
              reps: int = 10, rounds: int = 3, tol: float | None = None, threads: int | None = None,
              budget: int = 48, db: Any = None, quiet: bool = False, graph_cost: str = "roofline",
@@ -107,6 +108,8 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
         out_dir: where to write ``model.vmfb``, ``optimized.mlir`` and ``report.json`` (None: nothing).
         example_inputs: with an ``nn.Module``.
         target: ``llvm-cpu`` (default); ``cuda``/``vulkan`` compile but need a GPU to run.
+        arch: the GPU architecture to compile for (default: the target's, ``sm_80`` for CUDA); one
+            IREE rejects raises a one-line error before the search. CPU runs take none.
         graph_search: graph-level strategy name or object (``none``, ``greedy``, ``backtrack``, ``ocggs``, …).
         graph_cost: the graph search's cost model: ``roofline`` (analytic, default), ``measured``
             (IREE's dispatches timed alone, cached in the tuning database ``db``) or ``whole``.
@@ -135,8 +138,13 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
     """
     console = stderr_console(quiet)
     stages = Stages(console)
-    tgt = get_target(target)
+    tgt = get_target(target, arch)
+    if tgt.is_cpu and arch not in (None, "host"):
+        raise MlirOptError("optimize times on this machine's CPU; --arch applies to GPU targets and compile only")
     if not tgt.is_cpu:
+        from .backend.compile import check_arch
+
+        check_arch(tgt)  # before the search: an architecture IREE rejects fails fast, in one line
         if op_search != "none" or graph_cost != "roofline":
             raise MlirOptError(f"optimize --target {tgt.name} runs the graph search with the {tgt.name} roofline "
                                f"and writes a bundle for the GPU host; the operator level and measured graph "

@@ -132,3 +132,23 @@ def test_bundle_model_verb_roundtrip(tmp_path):
     assert run.returncode == 0, run.stderr
     p = cli("ingest", tmp_path / "mb" / "results.json", "--db", db)
     assert p.returncode == 0 and "bert_tuned on llvm-cpu: ok" in p.stdout, p.stdout + p.stderr
+
+
+def test_optimize_gpu_arch(tmp_path):
+    """optimize --target cuda --arch: sm_86 compiles the bundle for that arch (compile only, the tiny
+    MLP); sm_90, which IREE 3.13 rejects, is one clear error line before any search; --arch on
+    the CPU target stays refused."""
+    import json
+
+    p = cli("optimize", "mlp", "--size", "tiny", "--target", "cuda", "--arch", "sm_86", "-o", tmp_path / "ok",
+            "--graph-search", "none", "--reps", "2")
+    assert p.returncode == 0, p.stderr
+    assert json.loads((tmp_path / "ok" / "report.json").read_text())["arch"] == "sm_86"
+    man = json.loads((tmp_path / "ok" / "bundle" / "manifest.json").read_text())
+    assert man["target"] == "cuda" and "sm_86" in json.dumps(man)
+    for extra, expected in ((["--target", "cuda", "--arch", "sm_90"], "cannot compile for --target cuda --arch sm_90"),
+                            (["--arch", "znver3"], "--arch applies to GPU targets")):
+        p = cli("optimize", "mlp", "--size", "tiny", *extra, "-o", tmp_path / "bad", "--reps", "2")
+        err = [line for line in p.stderr.splitlines() if line.startswith("error:")]
+        assert p.returncode == 2 and len(err) == 1 and expected in err[0], p.stderr
+        assert "Traceback" not in p.stderr and not (tmp_path / "bad").exists()

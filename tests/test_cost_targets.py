@@ -79,6 +79,33 @@ def test_dispatch_count_matches_iree_on_nasrnn(tmp_path):
     assert len(analyze(GraphView(cell)).dispatches) == 17  # 16 matmuls + the gate tree
 
 
+@pytest.mark.parametrize("name", ["bert", "cnn", "squeezenet"])
+def test_dispatch_count_matches_iree_on_the_zoo(name):
+    """analyze() forms as many dispatches as IREE 3.13 (real compiles, tiny sizes): BERT 16 (the
+    softmax raised to one op; LayerNorm's (x - mean)^2 fused into the variance sum; the attention
+    output transpose fused into its matmul; the Q/K/V bias adds not fused across the head-splitting
+    reshape), a ResNet-style CNN 7 (its last BN/residual/ReLU fused into the global pool; a pad of a
+    single-use dispatch result stored in place) and SqueezeNet 40 (concats free, pads of multi-use
+    values or of a concat copied). Checked by hand, not in this test (slower compiles): ResNet-50 21,
+    ResNeXt-50 21, MobileNet-v2 26, VGG-19 25, NASNet-A 48, NasRNN 26 (test above); Inception-v3
+    gives 57 against IREE's 56 (docs/models-and-cost.md)."""
+    from mlir_opt.ops.dispatches import list_dispatches
+
+    m = mlir_opt.load(name, size="tiny")
+    iree = sum(d.count for d in list_dispatches(m, "llvm-cpu"))
+    ours = analyze(GraphView(m)).dispatches
+    assert len(ours) == iree == {"bert": 16, "cnn": 7, "squeezenet": 40}[name]
+    if name == "bert":
+        view = GraphView(m)
+
+        def reductions(d):
+            return [k for k in (d.root, *d.fused) if view.ops[k].name == "linalg.generic"
+                    and "reduction" in str(view.ops[k].attributes["iterator_types"])]
+
+        # the softmax: one dispatch holding both reductions; each LayerNorm: two dispatches of one
+        assert sorted(len(reductions(d)) for d in ours if reductions(d)) == [1, 1, 1, 1, 2]
+
+
 def test_multi_input_elementwise_fusion():
     """An elementwise op on an argument that feeds the consumer of a matmul joins its dispatch
     (tanh(x·W) * sigmoid(h): one dispatch in IREE), and the operand limit keeps a 16-input tree out."""
@@ -114,6 +141,22 @@ def test_eqsat_extraction_agrees_with_analyze_on_the_ranking():
         assert ilp["merged"] < ilp["orig"] and ana["merged"] < ana["orig"]
         for k in ilp:  # 2 steps
             assert ilp[k] == pytest.approx(ana[k] - 2 * rf.dispatch_us, abs=0.05), (t, ilp, ana)
+
+
+def test_eqsat_extraction_gap_on_reductions_is_known():
+    """The ILP models analyze()'s older grouping: on BERT it charges 4 launches that IREE (and
+    analyze()) do not form (the softmax's sum reduction, the attention output transpose, LayerNorm's
+    two (x - mean)^2 ops), on the CNN one (a pad stored in place by its producer). On CUDA (launch-
+    bound tiny graphs) the objectives differ by exactly those launches; a change to either model that
+    moves this must update docs/models-and-cost.md ("Dispatch formation, IREE 3.13")."""
+    from mlir_opt.graph.search.eqsat import EqSatSearch
+
+    rf = Roofline.for_target("cuda")
+    for name, gap in (("bert", 4), ("cnn", 1)):
+        m = mlir_opt.load(name, size="tiny")
+        ilp = EqSatSearch(rules=[], verify=False, roofline=rf).run(m).stats["ilp_objective_us"]
+        ana = analyze(GraphView(m), rf).us
+        assert ilp - ana == pytest.approx(gap * rf.dispatch_us, abs=0.05), (name, ilp, ana)
 
 
 @pytest.mark.slow

@@ -73,14 +73,21 @@ def test_layout_step_waits_for_the_batchnorm_folds():
     assert len(RULES["to-nhwc"].match(GraphView(folded))) == 1
 
 
-@pytest.mark.parametrize("name,nhwc_cheaper", [("mobilenet_v2", True), ("vgg19", False)])
+@pytest.mark.parametrize("name,nhwc_cheaper", [("mobilenet_v2", True), ("vgg19", None)])
 def test_roofline_layout_choice_follows_the_measurements(name, nhwc_cheaper):
-    """ResNet (strided and 1x1 convs) and MobileNet (1x1 pointwise) measured faster in NHWC, VGG
-    (3x3 stride-1 convs only) slower (docs/layout-search.md): the roofline chooses the same way."""
+    """ResNet (strided and 1x1 convs) and MobileNet (1x1 pointwise) measured faster in NHWC; VGG
+    (3x3 stride-1 convs only) either way (wall 1.14-1.19x faster in NHWC, CPU time 0.92x:
+    docs/layout-search.md). The roofline prefers NHWC for MobileNet and is neutral on VGG: IREE
+    forms 25 dispatches in both layouts (the input transpose replaces the input pad's copy), and
+    the 3x3 stride-1 factor is 1.0, so the two costs agree within 0.1 %."""
     from mlir_opt.graph import prepare
 
     m = prepare(mlir_opt.load(name, size="tiny"))
-    assert (roofline_cost(to_nhwc(m)[0]) < roofline_cost(m)) == nhwc_cheaper
+    nhwc, nchw = roofline_cost(to_nhwc(m)[0]), roofline_cost(m)
+    if nhwc_cheaper is None:
+        assert nhwc == pytest.approx(nchw, rel=1e-3)
+    else:
+        assert (nhwc < nchw) == nhwc_cheaper and abs(nhwc - nchw) > 1e-2 * nchw
 
 
 def test_generic_reading_iteration_indices_stays_nchw(tmp_path):

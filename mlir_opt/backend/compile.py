@@ -14,7 +14,7 @@ from typing import Sequence
 from ..errors import CompileError
 from .targets import Target, get_target
 
-__all__ = ["CompileResult", "compile_module", "iree_tool", "compiler_version"]
+__all__ = ["CompileResult", "compile_module", "iree_tool", "compiler_version", "check_arch"]
 
 
 def iree_tool(name: str) -> str:
@@ -34,6 +34,39 @@ def iree_tool(name: str) -> str:
         if found:
             return found
         raise CompileError(f"IREE tool '{name}' not found: pip install iree-base-compiler iree-base-runtime") from None
+
+
+_PROBE = "func.func @probe(%a: tensor<4xf32>) -> tensor<4xf32> {\n" \
+         "  %0 = arith.addf %a, %a : tensor<4xf32>\n  return %0 : tensor<4xf32>\n}\n"
+_ARCH_OK: dict[tuple, str | None] = {}
+
+
+def check_arch(target: "str | Target", arch: str | None = None) -> Target:
+    """The :class:`Target` for ``target`` and ``arch``, after checking that this IREE compiles for that
+    architecture: a one-function module is compiled with the target's flags (about a second, once per
+    target and arch per process). An architecture IREE rejects (3.13: ``sm_90``, ``sm_100``: "missing
+    GPU target"; an unknown name) raises a one-line :class:`~mlir_opt.errors.MlirOptError`."""
+    from ..errors import MlirOptError
+
+    tgt = get_target(target, arch)
+    key = (tgt.name, tgt.arch)
+    if key not in _ARCH_OK:
+        with tempfile.TemporaryDirectory(prefix="mlir_opt_arch_") as tmp:
+            src = Path(tmp) / "probe.mlir"
+            src.write_text(_PROBE)
+            proc = subprocess.run([iree_tool("iree-compile"), str(src), *tgt.flags, "-o", str(Path(tmp) / "p.vmfb")],
+                                  capture_output=True, text=True, timeout=300)
+        err = None
+        if proc.returncode != 0:
+            lines = [ln for ln in proc.stderr.splitlines() if "error:" in ln] or proc.stderr.strip().splitlines()[-1:]
+            err = lines[0].split("error:", 1)[-1].strip() if lines else f"exit {proc.returncode}"
+        _ARCH_OK[key] = err
+    err = _ARCH_OK[key]
+    if err is not None:
+        hint = " (sm_80 PTX runs on Hopper GPUs: use --arch sm_80)" if tgt.name == "cuda" else ""
+        raise MlirOptError(f"IREE {compiler_version()} cannot compile for --target {tgt.name} --arch {tgt.arch}: "
+                           f"{err}{hint}")
+    return tgt
 
 
 def compiler_version() -> str:

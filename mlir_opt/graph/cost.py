@@ -9,7 +9,9 @@ The roofline model groups the entry function's ops the way IREE forms dispatches
 * an elementwise ``linalg.generic`` whose input comes from a dispatch op used only by it is fused
   into that dispatch: its FLOPs are added, and of its bytes only its other inputs (bias, residual);
 * every other op (contractions, convolutions, reductions, transposes, pads, unfused elementwise
-  ops) is a dispatch: ``max(flops / peak, bytes / bandwidth) + launch overhead``.
+  ops) is a dispatch: ``max(flops / peak, bytes / bandwidth) + launch overhead``; :func:`analyze`
+  says which ops IREE 3.13 fuses into one dispatch (softmax, producers of reductions, ...);
+* the graph's total adds the preset's fixed per-call cost (``Roofline.invocation_us``).
 
 Costs are in microseconds. :class:`CostModel` caches costs in memory by the graph's structural
 hash and has three modes: ``roofline`` (this analytic model, the default), ``measured`` (the
@@ -61,6 +63,10 @@ class Roofline:
     #: NasRNN's merged matvecs on the CPU, see ROOFLINES); 1.0 turns it off.
     matvec_stream_slowdown: float = 1.55
     cache_bytes: float = 512 * 1024
+    #: a fixed cost per call of the whole graph (µs): the runtime's submission, synchronization and
+    #: I/O buffer setup, paid once however many dispatches run. It shifts every candidate equally
+    #: (rankings unchanged) but sets the modelled speedup ratios; fitted on the CUDA preset only.
+    invocation_us: float = 0.0
     #: the preset's name (the target it models), shown in reports
     name: str = "llvm-cpu"
 
@@ -190,16 +196,29 @@ MAX_DISPATCH_OPERANDS = 16
 def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
     """Group the ops of ``view`` into modelled dispatches and cost them (see module docs).
 
-    Dispatches are formed the way IREE's DispatchCreation does (checked against ``iree-compile`` on
-    NasRNN and BERT, tests/test_cost_targets.py):
+    Dispatches are formed the way IREE 3.13's GlobalOptimization and DispatchCreation do (checked
+    against ``iree-compile`` on NasRNN, BERT and CNNs of the zoo, tests/test_cost_targets.py):
 
-    1. elementwise fusion: an all-parallel ``linalg.generic`` is merged with every elementwise
-       producer whose result it is the only user of (through reshapes), so a tree of elementwise ops
-       with many inputs (NasRNN's gate mixing) becomes one multi-input elementwise op;
-    2. dispatch formation: every other op is a root; walking the roots from last to first, a root
+    1. elementwise fusion: an all-parallel ``linalg.generic`` (or a named ``linalg.transpose`` /
+       ``linalg.broadcast``, which IREE generalizes) is merged with every elementwise producer whose
+       result it is the only user of (through reshapes), so a tree of elementwise ops with many
+       inputs (NasRNN's gate mixing) becomes one multi-input elementwise op;
+    2. softmax: IREE raises max-reduce → subtract → exp → sum-reduce → divide to one
+       ``linalg.softmax`` op: one dispatch (BERT's attention);
+    3. producer fusion into reductions: an elementwise group whose only user is a reduction
+       ``linalg.generic`` (not a contraction) that reads it through a permutation map is fused into it
+       (LayerNorm's ``(x - mean)²`` into the variance sum; a CNN's last BN/residual/ReLU into the
+       global average pool);
+    4. dispatch formation: every other op is a root; walking the roots from last to first, a root
        whose result has a single user takes that user's elementwise group into its dispatch, unless
-       that would give the dispatch more than :data:`MAX_DISPATCH_OPERANDS` operands + results;
-       groups no root takes are dispatches of their own.
+       that would give the dispatch more than :data:`MAX_DISPATCH_OPERANDS` operands + results or a
+       reshape that splits a dimension (``expand_shape`` beyond unit dims, which IREE bubbles up to
+       the root's result) lies between them; groups no root takes are dispatches of their own;
+    5. a ``tensor.pad`` of a dispatch result that only the pad reads is free when that dispatch has
+       no other result (the producer stores into the padded buffer's interior; the border is a
+       fill); any other pad is a copy dispatch. A ``tensor.concat`` along the outermost non-unit dim
+       is free (each operand is stream-copied into its contiguous slice: a DMA, no kernel, not
+       costed); along an inner dim each operand is a strided copy dispatch.
     """
     ops = view.ops
     owner_key: dict[int, int] = {}
@@ -230,22 +249,27 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
             op = view.producer(op.operands[0])
         return None if op is None else index.get(op)
 
-    def sole_user(i: int) -> int | None:
-        """The one op reading op ``i``'s results (through reshapes), or None."""
-        users = []
+    def sole_user(i: int) -> tuple[int | None, bool]:
+        """The one op reading op ``i``'s results (through reshapes), or None; and whether a reshape
+        on the way splits a dimension (an ``expand_shape`` that is not unit dims only)."""
+        users, split = [], False
         for r in ops[i].results:
             users.extend(view.users(r))
         while len(users) == 1 and users[0].name in _RESHAPES:
+            split = split or (users[0].name == "tensor.expand_shape" and not _unit_reshape(users[0]))
             users = list(view.users(users[0].results[0]))
         if len(users) != 1 or users[0].name == "func.return" or users[0].name == "util.return":
-            return None
-        return index.get(users[0])
+            return None, split
+        return index.get(users[0]), split
 
     dmemo = None if memo is None else memo.dispatch
     active: list[int] = []
+    is_active: set[int] = set()
     ew: dict[int, bool] = {}
     recs: dict[int, list] = {}
     weights: set[int] = set()  # ops computed from constants alone (structurally)
+    pads: list[int] = []
+    copies: list[tuple[int, ir.Value]] = []
     for i, op in enumerate(ops):
         if op.name in ("func.return", "util.return"):
             continue
@@ -256,16 +280,27 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
             continue
         if i in weights or all(view.is_constant(r) for r in op.results):
             continue  # hoisted by IREE's const-eval (numpy cannot evaluate every weight-only op: test both)
+        if op.name == "tensor.concat":
+            if not _contiguous_concat(op):
+                copies.extend((i, v) for v in op.operands)  # a strided copy each: a slow_memcpy dispatch
+            continue  # else each operand is stream-copied into its slice (a DMA, no kernel)
+        if op.name == "tensor.pad":
+            src = view.producer(op.operands[0])
+            if src is not None and src.name != "tensor.pad" and index.get(src) in is_active \
+                    and len(view.users(op.operands[0])) == 1:
+                pads.append(i)  # free if the producer's dispatch stores it into the padded buffer
+                continue
         if dmemo is not None:
             h = view.node_hash(i)
             rec = dmemo.get(h)
             if rec is None:
-                rec = dmemo[h] = [view.by_local_key(i, "ew", _is_elementwise), None]
+                rec = dmemo[h] = [view.by_local_key(i, "fuses-ew", _fuses_as_elementwise), None]
             recs[i] = rec
             ew[i] = rec[0]
         else:
-            ew[i] = _is_elementwise(op)
+            ew[i] = _fuses_as_elementwise(op)
         active.append(i)
+        is_active.add(i)
 
     # 1. elementwise groups (union-find over elementwise producer -> sole elementwise consumer)
     parent: dict[int, int] = {i: i for i in active if ew[i]}
@@ -277,8 +312,9 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
         return i
 
     users_of: dict[int, int | None] = {}
+    splits: dict[int, bool] = {}
     for i in active:
-        users_of[i] = sole_user(i)
+        users_of[i], splits[i] = sole_user(i)
     for i in active:
         if not ew[i]:
             continue
@@ -287,13 +323,52 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
             a, b = find(i), find(u)
             if a != b:
                 parent[max(a, b)] = min(a, b)
+
+    def _reduction_user(members: list[int]) -> int | None:
+        """The reduction an elementwise group is fused into (IREE's elementwise fusion into a
+        consumer with reduction loops), or None."""
+        key = find(members[0])
+        tails = [k for k in members if users_of[k] not in parent or find(users_of[k]) != key]
+        if len(tails) != 1:
+            return None
+        t, u = tails[0], users_of[tails[0]]
+        if u is None or ew.get(u, True) or splits[t]:
+            return None
+        res = ops[t].results
+        if len(res) != 1 or ops[u] not in view.users(res[0]) or not _fusable_reduction(ops[u], res[0]):
+            return None
+        return u
+    # multi-use producers (IREE's FuseMultiUseElementwiseProducer, two rounds): an elementwise
+    # generic read by several ops joins the first of them when that one is an elementwise generic of
+    # the same rank reading it directly (the fused op also yields the producer's value)
+    # (after IREE's single-use elementwise fusion, which already put groups read only by a reduction
+    # into that reduction: those are no all-parallel consumers any more)
+    pre_groups: dict[int, list[int]] = {}
+    for i in active:
+        if ew[i]:
+            pre_groups.setdefault(find(i), []).append(i)
+    in_reduction = {m for members in pre_groups.values() if _reduction_user(members) is not None for m in members}
+    for _ in range(2):
+        claimed: set[int] = set()
+        for g in reversed(active):
+            if not ew[g] or ops[g].name != "linalg.generic" or g in in_reduction:
+                continue
+            for v in ops[g].operands:
+                p = index.get(view.producer(v)) if view.producer(v) is not None else None
+                if p is None or p not in parent or p in claimed or find(p) == find(g) \
+                        or ops[p].name != "linalg.generic" or len(ops[p].results) != 1:
+                    continue
+                us = [index.get(u) for u in view.users(ops[p].results[0])]
+                if len(us) < 2 or any(u is None or u < g for u in us) or _rank(ops[p]) != _rank(ops[g]):
+                    continue
+                claimed.add(p)
+                a, b = find(p), find(g)
+                parent[max(a, b)] = min(a, b)
+                break
     groups: dict[int, list[int]] = {}
     for i in active:
         if ew[i]:
             groups.setdefault(find(i), []).append(i)
-
-    # 2. roots take the elementwise group of their sole user (last root first), within IREE's limit
-    taken: dict[int, int] = {}  # group key -> root
 
     # per op: its tensor operands' sources (index, key; through reshapes, fills and empties left
     # out) and its results' user indices; the same groups are counted for many roots
@@ -334,35 +409,68 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
                     n_res += 1
         return len(ext) + n_res
 
+    taken: dict[int, int] = {}  # group key -> the root whose dispatch it joins
+    absorbed: dict[int, int] = {}  # non-elementwise op -> the root whose dispatch it joins (softmax)
+    producers: dict[int, list[int]] = {}  # root -> the group keys fused into it as producers
+
+    # 2. softmax (IREE's RaiseSpecialOps): one dispatch rooted at the max reduction
+    for i in active:
+        sm = _softmax(view, ops, i, users_of, ew, find, index) if not ew[i] and i not in absorbed else None
+        if sm is None:
+            continue
+        keys, r2 = sm
+        absorbed[r2] = i
+        for key in keys:
+            taken[key] = i
+
+    # 3. an elementwise group read only by a (non-contraction) reduction joins the reduction
+    for key, members in groups.items():
+        if key in taken:
+            continue
+        u = _reduction_user(members)
+        if u is None or u in absorbed:
+            continue
+        if n_operands({u, *members, *(m for k in producers.get(u, []) for m in groups[k])}) > MAX_DISPATCH_OPERANDS:
+            continue
+        producers.setdefault(u, []).append(key)
+        taken[key] = u
+
+    # 4. roots take the elementwise group of their sole user (last root first), within IREE's limit
     for i in reversed(active):
-        if ew[i]:
+        if ew[i] or i in absorbed:
             continue
         u = users_of[i]
-        if u is None or u not in parent:
+        if u is None or u not in parent or splits[i]:
             continue
         key = find(u)
         if key in taken:
             continue
-        if n_operands({i, *groups[key]}) <= MAX_DISPATCH_OPERANDS:
+        members = groups[key]
+        if any(splits[k] for k in members if users_of[k] in parent and find(users_of[k]) == key):
+            continue  # a split reshape inside the group: IREE bubbles it up between root and group
+        inner = [m for k in producers.get(i, []) for m in groups[k]]
+        if n_operands({i, *inner, *members}) <= MAX_DISPATCH_OPERANDS:
             taken[key] = i
 
-    # 3. cost: a root's FLOPs and bytes (reads, accumulator reads, writes), plus for every op fused
+    # 5. cost: a root's FLOPs and bytes (reads, accumulator reads, writes), plus for every op fused
     # into it its FLOPs and the bytes of the inputs it reads from outside the dispatch
     dispatches: list[DispatchCost] = []
     by_root: dict[int, DispatchCost] = {}
 
-    def root_cost(i: int) -> DispatchCost:
+    def root_cost(i: int, inside: set[int] | None = None) -> DispatchCost:
         op = ops[i]
-        rec = recs.get(i)
+        rec = recs.get(i) if inside is None else None
         if rec is not None and rec[1] is not None:
             return DispatchCost(i, op.name, flops=rec[1][0], bytes=rec[1][1])
         d = DispatchCost(i, op.name, flops=flops(i))
         n_out = len(op.results)
         ins = list(op.operands)[: len(op.operands) - n_out] if op.name.startswith("linalg.") else list(op.operands)
+        if inside:  # inputs computed by producers fused into this dispatch are not read
+            ins = [v for v in ins if source(v) not in inside]
         init_reads = []
         if op.name.startswith("linalg.") and op.name not in ("linalg.fill", "linalg.transpose"):
             # an accumulator that is not a fill/empty is read
-            for v in list(op.operands)[len(ins):]:
+            for v in list(op.operands)[len(op.operands) - n_out:]:
                 src = view.producer(v)
                 if src is None or src.name in ("tensor.empty", "linalg.fill"):
                     continue
@@ -377,28 +485,42 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
             rec[1] = (d.flops, d.bytes)
         return d
 
-    for i in active:
-        if not ew[i]:
-            d = root_cost(i)
-            by_root[i] = d
-            dispatches.append(d)
-            owner_key[i] = i
-        elif i == groups[find(i)][0] and find(i) not in taken:
-            d = root_cost(i)  # an elementwise group of its own: its first op stands as the root
-            by_root[i] = d
-            dispatches.append(d)
-            owner_key[i] = i
+    members_of: dict[int, list[int]] = {}  # host -> ops fused into it
     for key, members in groups.items():
-        host = by_root[taken[key]] if key in taken else by_root[members[0]]
-        inside = {host.root, *members}
-        for k in members:
-            if k == host.root:
-                continue
-            host.fused.append(k)
-            host.flops += flops(k)
+        host = taken.get(key, members[0])
+        members_of.setdefault(host, []).extend(k for k in members if k != host)
+    for j, host in absorbed.items():
+        members_of.setdefault(host, []).append(j)
+    for i in active:
+        if (not ew[i] and i not in absorbed) or (ew[i] and i == groups[find(i)][0] and find(i) not in taken):
+            fused = members_of.get(i, [])
+            pre = {m for k in producers.get(i, []) for m in groups[k]} | set(absorbed_by(absorbed, i))
+            d = root_cost(i, {i, *fused} if pre else None)
+            by_root[i] = d
+            dispatches.append(d)
+            owner_key[i] = i
+    for host, fused in members_of.items():
+        d = by_root[host]
+        inside = {host, *fused}
+        for k in sorted(fused):
+            d.fused.append(k)
+            d.flops += flops(k)
             op = ops[k]
             ins = list(op.operands)[: len(op.operands) - len(op.results)]
-            host.bytes += sum(nbytes(v) for v in ins if not _is_scalar(v) and source(v) not in inside)
+            d.bytes += sum(nbytes(v) for v in ins if not _is_scalar(v) and source(v) not in inside)
+    # a pad is stored by its producer's dispatch only if that dispatch has no other result
+    host_of = {k: h for h, fused in members_of.items() for k in fused}
+    for p in pads:
+        src = source(ops[p].operands[0])
+        host = host_of.get(src, src)
+        inside = {host, *members_of.get(host, [])}
+        outs = sum(1 for k in inside for r in ops[k].results
+                   if any(index.get(u) not in inside for u in view.users(r)))
+        if outs > 1:
+            nb = nbytes(ops[p].operands[0]) + nbytes(ops[p].results[0])
+            dispatches.append(DispatchCost(p, "tensor.pad", bytes=nb))
+    for c, v in copies:
+        dispatches.append(DispatchCost(c, "tensor.concat", bytes=2 * nbytes(v)))
     for d in dispatches:
         slow = _nchw_slowdown(ops[d.root], roofline) if _is_nchw_conv(d.name) else 1.0
         mem = d.bytes
@@ -407,7 +529,106 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
         d.us = max(slow * d.flops / (roofline.peak_gflops * 1e3), mem / (roofline.bandwidth_gbs * 1e3)) \
             + roofline.dispatch_us
     dispatches.sort(key=lambda d: d.root)
-    return GraphCost(sum(d.us for d in dispatches), dispatches)
+    return GraphCost(sum(d.us for d in dispatches) + roofline.invocation_us, dispatches)
+
+
+def absorbed_by(absorbed: dict[int, int], host: int) -> list[int]:
+    """The non-elementwise ops fused into ``host``'s dispatch (a softmax's sum reduction)."""
+    return [j for j, h in absorbed.items() if h == host]
+
+
+def _fuses_as_elementwise(op: ir.Operation) -> bool:
+    """An op IREE fuses like an elementwise one: an all-parallel ``linalg.generic``, or a named
+    ``linalg.transpose`` / ``linalg.broadcast`` (generalized to such a generic before fusion)."""
+    return op.name in ("linalg.transpose", "linalg.broadcast") or _is_elementwise(op)
+
+
+def _contiguous_concat(op: ir.Operation) -> bool:
+    """A concat along the outermost non-unit dim of its result (each operand one contiguous block)."""
+    try:
+        dim = ir.IntegerAttr(op.attributes["dim"]).value
+        return all(d == 1 for d in _shape(op.results[0])[:dim])
+    except (KeyError, ValueError):
+        return False
+
+
+def _rank(op: ir.Operation) -> int:
+    try:
+        return len(_shape(op.results[0]))
+    except ValueError:
+        return -1
+
+
+def _unit_reshape(op: ir.Operation) -> bool:
+    """A reshape that only adds or drops unit dims (IREE folds it away)."""
+    try:
+        a, b = _shape(op.operands[0]), _shape(op.results[0])
+    except ValueError:
+        return False
+    return [d for d in a if d != 1] == [d for d in b if d != 1]
+
+
+def _body_ops(op: ir.Operation) -> list[str]:
+    return [o.operation.name for o in op.regions[0].blocks[0].operations]
+
+
+def _reduction_dims(op: ir.Operation) -> int:
+    if op.name != "linalg.generic":
+        return 0
+    return sum("reduction" in str(a) for a in ir.ArrayAttr(op.attributes["iterator_types"]))
+
+
+def _fusable_reduction(op: ir.Operation, value: ir.Value) -> bool:
+    """Whether IREE's elementwise fusion fuses a producer of ``value`` into reduction ``op``: a
+    ``linalg.generic`` with reduction loops that is no contraction (one input, or no multiply-add
+    body), reading ``value`` through a permutation (no broadcast) of its loops."""
+    if _reduction_dims(op) == 0:
+        return False
+    n_in = len(op.operands) - len(op.results)
+    maps = [_ir.affine_map_results(a) for a in ir.ArrayAttr(op.attributes["indexing_maps"])]
+    if any(not all((e.startswith("d") and e[1:].isdigit()) or e.isdigit() for e in res) for _, res in maps):
+        return False  # a convolution-like access (d1 + d4)
+    if n_in >= 2 and {"arith.mulf", "arith.addf"} <= set(_body_ops(op)):
+        return False  # a contraction
+    for k, v in enumerate(list(op.operands)[:n_in]):
+        if v == value:
+            nd, res = maps[k]
+            if len(res) != nd or len(set(res)) != nd or not all(e.startswith("d") for e in res):
+                return False
+    return True
+
+
+def _softmax(view: GraphView, ops, i: int, users_of, ew, find, index):
+    """If op ``i`` is the max reduction of a decomposed softmax (max, x - max, exp, sum, exp / sum:
+    IREE 3.13 raises it to one ``linalg.softmax``), ``(group keys of its elementwise ops, the sum
+    reduction)``, else None."""
+    op = ops[i]
+    if _reduction_dims(op) != 1 or not any(b in _body_ops(op) for b in ("arith.maximumf", "arith.maxnumf")):
+        return None
+    s = users_of.get(i)
+    if s is None or not ew.get(s) or ops[s].name != "linalg.generic" or "arith.subf" not in _body_ops(ops[s]):
+        return None
+    x = ops[i].operands[0]
+    if not any(v == x for v in ops[s].operands):
+        return None
+    # follow the elementwise chain from the subtraction to the exp; its result has two users
+    e = s
+    while "math.exp" not in set(_body_ops(ops[e])):
+        n = users_of.get(e)
+        if n is None or not ew.get(n) or ops[n].name != "linalg.generic":
+            return None
+        e = n
+    users = [index.get(u) for u in view.users(ops[e].results[0])]
+    if len(users) != 2:
+        return None
+    r2 = next((u for u in users if u is not None and not ew.get(u, True) and _reduction_dims(ops[u]) == 1
+               and "arith.addf" in _body_ops(ops[u])), None)
+    d = next((u for u in users if u is not None and u != r2 and ew.get(u)), None)
+    if r2 is None or d is None or users_of.get(r2) != d:
+        return None
+    if not {"arith.divf", "arith.mulf"} & set(_body_ops(ops[d])):
+        return None
+    return sorted({find(s), find(e), find(d)}), r2
 
 
 _RESHAPES = ("tensor.expand_shape", "tensor.collapse_shape")
