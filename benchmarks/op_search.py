@@ -17,7 +17,9 @@ batch 1, NCHW as torch exports them, input extents after padding):
   the finalists and those re-timed medians decide (other trials cannot reach 95 %);
   ``single``: the search measurements as they are (one figure per schedule across runs). Both
   are computed and saved; the option picks the one the main table shows. Random as the
-  expected value over the pooled random trials of ``--random-seeds`` runs; reuse charged the donor
+  expected value over the pooled random trials of ``--random-seeds`` runs of ``--random-budget``
+  trials each (default ``--budget``; larger, so that random's figure is measured rather than
+  censored — the reference stays the best schedule of all strategies); reuse charged the donor
   trials it relied on; per set the median / geometric-mean / total ratio random ÷ strategy, over
   all trials and over the searched sketch's trials only.
 
