@@ -386,10 +386,12 @@ def main(argv=None) -> int:
               f"{args.efficiency_metric} (retimed: near-best schedules re-timed side by side decide). "
               f"Budgets: random {random_budget} trials per seed × {args.random_seeds} seed(s), pooled; "
               f"{', '.join(s for s in strats if s != 'random')} {args.budget} per workload"
-              + (f" (reuse anchors ×{args.reuse_anchor_budget:g})" if 'reuse' in strats and args.reuse_anchor_budget != 1 else "")
+              + (f" (reuse anchors ×{args.reuse_anchor_budget:g})"
+                 if "reuse" in strats and args.reuse_anchor_budget != 1 else "")
               + ". 95 % of the best = of the fastest re-timed schedule found by ANY strategy (random's longer runs "
                 "included: they can only raise the bar); a side that never reached it is censored at its own "
-                "trials run + 1 — a censored random makes the ratio a lower bound, a censored strategy an upper bound.")
+                "trials run + 1 — a censored random makes the ratio a lower bound, a censored strategy an "
+                "upper bound.")
     summary = {}
     if "random" in strats and len(strats) > 1:
         st = Table(title="Search efficiency per set: trials to 95 % of the best, ratio random / strategy "
