@@ -168,3 +168,44 @@ def test_anchor_extra_budget_counts_as_its_own_trials():
     assert e["A"]["reuse_trials_to_95"] is None and e["A"]["reuse_trials"] == 9
     assert e["A"]["random_expected_trials_to_95"] == pytest.approx(1 + 5 / 2)
     assert e["B"]["reuse_donor_share"] == 0 and e["B"]["reuse_charged_trials_to_95"] == 2
+
+
+def test_longer_random_budget_is_measured_and_the_reference_stays_the_best_of_all():
+    """op_search.py --random-budget: random runs more trials than reuse. Its trials to 95 % is then
+    measured over its whole (larger) pool instead of censored at reuse's budget; the reference is still
+    the fastest schedule of all strategies, so a better schedule found only in random's extra trials
+    raises the bar for reuse (censored at its own trials + 1), and the summary counts each side's
+    censoring separately."""
+    from mlir_opt.ops.efficiency import efficiency
+
+    def L(*ts, tag):
+        return [("default", {}, 2.0)] + [("t", {tag: i}, t) for i, t in enumerate(ts)]
+
+    kw = dict(n_fixed={"A": 1, "B": 1}, searched={"A": "t", "B": "t"}, donors={"B": ["A"]},
+              transferred={"A": [("t", {"u": 1})]})
+    short = [L(1.5, 1.4, 1.3, tag="r")]  # random with reuse's budget: 3 proposals, no hit
+    longer = [L(1.5, 1.4, 1.3, 1.2, 0.95, 1.1, 1.6, 1.7, 1.25, tag="r")]  # 9 proposals, one hit
+    runs = {"A": {"random": short, "reuse": [L(1.9, 1.0, 1.8, tag="u")]},
+            "B": {"random": [L(1.5, 1.3, 1.6, tag="r")], "reuse": [L(1.0, 1.7, 1.8, tag="u")]}}
+    e = efficiency(runs, ["A", "B"], **kw)
+    assert e["A"]["reference_ms"] == 1.0 and e["A"]["random_expected_trials_to_95"] is None
+    assert e["A"]["random_cap"] == 5  # censored at its own 4 trials + 1
+    runs["A"]["random"] = longer
+    e = efficiency(runs, ["A", "B"], **kw)
+    # random's extra trials found 0.95: the reference (best of all strategies) is now 0.95, target 1.0
+    assert e["A"]["reference_ms"] == 0.95 and e["A"]["random_trials"] == 10
+    # random's pool of 9 has one hit (0.95) -> 1 + 10 / 2, measured; reuse's 1.0 still reaches at trial 3
+    assert e["A"]["random_expected_trials_to_95"] == pytest.approx(1 + 10 / 2) and e["A"]["random_cap"] == 11
+    assert e["A"]["reuse_trials_to_95"] == 3
+    # a random-only best beyond reuse's reach: reuse is censored (None, capped at its 4 trials + 1)
+    runs["A"]["random"] = [L(1.5, 1.4, 1.3, 1.2, 0.8, 1.1, 1.6, 1.7, 1.25, tag="r")]
+    e = efficiency(runs, ["A", "B"], **kw)
+    assert e["A"]["reference_ms"] == 0.8 and e["A"]["reuse_trials_to_95"] is None
+    assert e["A"]["random_expected_trials_to_95"] == pytest.approx(1 + 10 / 2)
+    # per-side censoring in the set summary (caps: each side's own trials + 1)
+    s = ratio_summary([(e["A"]["random_expected_trials_to_95"], e["A"]["reuse_charged_trials_to_95"],
+                        e["A"]["random_cap"], e["A"]["reuse_trials"] + 1),
+                       (None, 2.0, 11, 5), (12.0, 3.0, 11, 5)])
+    assert (s.censored, s.censored_base, s.censored_strategy) == (2, 1, 1)
+    assert s.median == pytest.approx(4.0)  # ratios 6/5, 11/2, 12/3
+    assert "lower bound" in s.describe()

@@ -24,7 +24,11 @@ Used by ``benchmarks/op_search.py``. Definitions (per workload):
   sampling without replacement over the pool of every random trial measured (one or several
   seeds, distinct decisions pooled): with ``N`` pooled trials of which ``m`` reach the target, the
   first hit of a uniformly random order is at ``(N + 1) / (m + 1)`` in expectation (exact for the
-  pool), after the fixed trials.
+  pool), after the fixed trials. Random may run more trials per seed than the other strategies
+  (``op_search.py --random-budget``) so that its figure is measured rather than censored: the pool
+  is then larger, the expectation is the same statistic, and the reference stays the fastest
+  schedule of *all* strategies' logs (random's extra trials can only lower it, i.e. raise the bar
+  for every strategy, reuse included); each side is censored at its own trials run + 1.
 * **reuse** (:func:`charge_reuse`): a workload's own trials to 95 %, plus a share of the *source*
   trials it relied on: a donor whose top schedules (those reuse transferred) were found only at
   its trial ``L`` must have run ``L`` trials, while its own search needed only its own
@@ -214,12 +218,17 @@ class RatioSummary:
     geomean: float | None
     total: float | None
     censored: int
+    #: workloads where the baseline (random) never reached 95 %: its ratio is a lower bound
+    censored_base: int = 0
+    #: workloads where the strategy never reached 95 %: its ratio is an upper bound
+    censored_strategy: int = 0
 
     def describe(self) -> str:
         if not self.n:
             return "no workload with both figures"
-        cen = f", {self.censored} censored (a side never reached 95 %: counted at its trials + 1)" \
-            if self.censored else ""
+        cen = (f", {self.censored} censored (a side never reached 95 %: counted at its trials + 1; "
+               f"baseline {self.censored_base} = ratio a lower bound, strategy {self.censored_strategy} "
+               "= an upper bound)") if self.censored else ""
         return (f"median {self.median:.2f}×, geometric mean {self.geomean:.2f}×, "
                 f"total {self.total:.2f}× over {self.n} workloads{cen}")
 
@@ -227,13 +236,16 @@ class RatioSummary:
 def ratio_summary(pairs: Sequence[tuple[float | None, float | None, float, float]]) -> RatioSummary:
     """Summarize ``(baseline, strategy, baseline_cap, strategy_cap)`` trial figures per workload.
 
-    A None figure (never reached) is replaced by its cap (trials run + 1) and counted as censored.
+    A None figure (never reached) is replaced by its cap (trials run + 1) and counted as censored,
+    per side: a censored baseline makes that ratio a lower bound, a censored strategy an upper bound.
+    The caps are each side's own: a baseline run longer than the strategy
+    (``op_search.py --random-budget``) is capped at its own, larger trial count.
     """
-    ratios, num, den, cens = [], 0.0, 0.0, 0
+    ratios, num, den, cb, cs = [], 0.0, 0.0, 0, 0
     for base, strat, bcap, scap in pairs:
         if base is None and strat is None:
             continue
-        cens += (base is None) + (strat is None)
+        cb, cs = cb + (base is None), cs + (strat is None)
         b = base if base is not None else bcap
         s = strat if strat is not None else scap
         ratios.append(b / s)
@@ -241,7 +253,7 @@ def ratio_summary(pairs: Sequence[tuple[float | None, float | None, float, float
     if not ratios:
         return RatioSummary(0, None, None, None, 0)
     gm = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-    return RatioSummary(len(ratios), statistics.median(ratios), gm, num / den, cens)
+    return RatioSummary(len(ratios), statistics.median(ratios), gm, num / den, cb + cs, cb, cs)
 
 
 Log = Sequence[tuple[str, dict, "float | None"]]
