@@ -327,9 +327,17 @@ def _cmd_optimize(args) -> int:
         print(json.dumps(res.report, indent=2))
     elif "bundle" in res.report:  # a GPU target: graph search here, the bundle runs on the GPU host
         g = res.report["graph"]
-        print(f"{res.report['model']} for {res.report['target']} (roofline {res.report['roofline']}): "
-              f"graph cost {g.get('cost_before')} -> {g.get('cost_after')} us, "
-              f"rewrites: {', '.join(g.get('applied') or []) or 'none'}")
+        from collections import Counter
+
+        before, after = g.get("cost_before"), g.get("cost_after")
+        rewrites = ", ".join(f"{r} x{n}" if n > 1 else r for r, n in Counter(g.get("applied") or []).items())
+        if isinstance(before, (int, float)) and isinstance(after, (int, float)) and after > 0:
+            what = (f"graph cost {before:.1f} -> {after:.1f} us ({before / after:.2f}x modelled), "
+                    f"rewrites: {rewrites or 'none'}")
+        else:
+            what = "no graph search"
+        roofline = f" (roofline {res.report['roofline']})" if res.report.get("roofline") else ""
+        print(f"{res.report['model']} for {res.report['target']}{roofline}: {what}")
         print(f"wrote {args.output}/optimized.mlir, report.json and {res.report['bundle']} "
               f"({res.report['bundle_mib']} MiB: {', '.join(res.report['variants'])}); on the GPU host: "
               f"{res.report['runner_command']}")

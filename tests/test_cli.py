@@ -143,6 +143,7 @@ def test_optimize_gpu_arch(tmp_path):
     p = cli("optimize", "mlp", "--size", "tiny", "--target", "cuda", "--arch", "sm_86", "-o", tmp_path / "ok",
             "--graph-search", "none", "--reps", "2")
     assert p.returncode == 0, p.stderr
+    assert "mlp for cuda: no graph search" in p.stdout, p.stdout
     assert json.loads((tmp_path / "ok" / "report.json").read_text())["arch"] == "sm_86"
     man = json.loads((tmp_path / "ok" / "bundle" / "manifest.json").read_text())
     assert man["target"] == "cuda" and "sm_86" in json.dumps(man)
