@@ -493,48 +493,43 @@ _MISSING = object()
 class ContextCache:
     """A memo of a pure function of uniqued MLIR types or attributes (``fn(key)``), for the keys of
     one context at a time: a key of another context empties it, so no old context (and the weights
-    it holds) is kept alive, unlike an ``lru_cache`` keyed by them."""
+    it holds) is kept alive, unlike an ``lru_cache`` keyed by them. With ``with_context=True`` the
+    keys are plain values (e.g. text) and the context is passed along: ``cache(key, ctx)`` memoizes
+    ``fn(key, ctx)`` for that context."""
 
-    def __init__(self, fn, max_size: int = 8192):
-        self.fn, self.max_size = fn, max_size
+    def __init__(self, fn, max_size: int = 8192, *, with_context: bool = False):
+        self.fn, self.max_size, self.with_context = fn, max_size, with_context
         self._memo: dict = {}
         self._ctx = None
 
-    def __call__(self, key):
+    def __call__(self, key, ctx=None):
+        if self.with_context and self._ctx is not ctx:
+            self._memo.clear()
+            self._ctx = ctx
         got = self._memo.get(key, _MISSING)
         if got is _MISSING:
-            ctx = key.context
+            if not self.with_context:
+                ctx = key.context
             if self._ctx is not ctx or len(self._memo) >= self.max_size:
                 self._memo.clear()
                 self._ctx = ctx
-            got = self._memo[key] = self.fn(key)
+            got = self._memo[key] = self.fn(key, ctx) if self.with_context else self.fn(key)
         return got
 
 
-#: Parsed and verified splice snippets of one context (the last one used; a new context empties
-#: it, so no other context is kept alive), by their text: the same text parses to the same ops, and
-#: splice only clones them. Searches splice the same snippet many times (a transpose or a conv of
-#: one shape in every repeated block).
-_SNIPPETS: dict[str, ir.Module] = {}
-_SNIPPETS_CTX: list = [None]
-_SNIPPETS_MAX = 1024
-
-
-def _parsed_snippet(snippet: str, ctx: ir.Context) -> ir.Module:
-    if _SNIPPETS_CTX[0] is not ctx:
-        _SNIPPETS.clear()
-        _SNIPPETS_CTX[0] = ctx
-    tmp = _SNIPPETS.get(snippet)
-    if tmp is None:
-        tmp = parse(snippet, ctx, source_name="<rewrite snippet>")
-        try:
-            tmp.operation.verify()
-        except ir.MLIRError as err:
-            raise MlirOptError(f"rewrite snippet does not verify: {_format_diagnostics(err, '<snippet>')}") from None
-        if len(_SNIPPETS) >= _SNIPPETS_MAX:
-            _SNIPPETS.pop(next(iter(_SNIPPETS)))
-        _SNIPPETS[snippet] = tmp
+def _parse_snippet(snippet: str, ctx: ir.Context) -> ir.Module:
+    tmp = parse(snippet, ctx, source_name="<rewrite snippet>")
+    try:
+        tmp.operation.verify()
+    except ir.MLIRError as err:
+        raise MlirOptError(f"rewrite snippet does not verify: {_format_diagnostics(err, '<snippet>')}") from None
     return tmp
+
+
+#: Parsed and verified splice snippets of one context (the last one used), by their text: the same
+#: text parses to the same ops, and splice only clones them. Searches splice the same snippet many
+#: times (a transpose or a conv of one shape in every repeated block).
+_parsed_snippet = ContextCache(_parse_snippet, 1024, with_context=True)
 
 
 def splice(anchor: ir.Operation, snippet: str, inputs: list[ir.Value]) -> list[ir.Value]:

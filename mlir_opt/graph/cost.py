@@ -111,14 +111,14 @@ class GraphCost:
 _WIDTH = {"f16": 2, "bf16": 2, "f32": 4, "f64": 8, "i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8}
 
 
-def _tensor_info(t: ir.Type) -> tuple[tuple[int, ...], float] | None:
-    """``(shape, bytes)`` of a ranked tensor type, None for other types."""
+def _tensor_info(t: ir.Type) -> tuple[tuple[int, ...], float, str] | None:
+    """``(shape, bytes, element type)`` of a ranked tensor type, None for other types."""
     try:
         rt = ir.RankedTensorType(t)
     except ValueError:
         return None
-    shape = tuple(rt.shape)
-    return shape, float(math.prod(shape)) * _WIDTH.get(str(rt.element_type), 4)
+    shape, elem = tuple(rt.shape), str(rt.element_type)
+    return shape, float(math.prod(shape)) * _WIDTH.get(elem, 4), elem
 
 
 _type_info = _ir.ContextCache(_tensor_info)  # by the uniqued type
@@ -494,7 +494,7 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
     for i in active:
         if (not ew[i] and i not in absorbed) or (ew[i] and i == groups[find(i)][0] and find(i) not in taken):
             fused = members_of.get(i, [])
-            pre = {m for k in producers.get(i, []) for m in groups[k]} | set(absorbed_by(absorbed, i))
+            pre = {m for k in producers.get(i, []) for m in groups[k]} | set(_absorbed_by(absorbed, i))
             d = root_cost(i, {i, *fused} if pre else None)
             by_root[i] = d
             dispatches.append(d)
@@ -532,7 +532,7 @@ def analyze(view: GraphView, roofline: Roofline = Roofline()) -> GraphCost:
     return GraphCost(sum(d.us for d in dispatches) + roofline.invocation_us, dispatches)
 
 
-def absorbed_by(absorbed: dict[int, int], host: int) -> list[int]:
+def _absorbed_by(absorbed: dict[int, int], host: int) -> list[int]:
     """The non-elementwise ops fused into ``host``'s dispatch (a softmax's sum reduction)."""
     return [j for j, h in absorbed.items() if h == host]
 

@@ -46,7 +46,7 @@ from ...errors import MlirOptError
 from ...model import Model
 from .. import GraphResult, prepare
 from ..cost import (CostModel, Roofline, _FREE, _all_parallel, _flops, _is_elementwise, _is_streaming_matvec,
-                    _nbytes, _streams_weights, analyze)
+                    _nbytes, _streams_weights, _type_info, analyze)
 from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS, restack
@@ -69,23 +69,12 @@ _LISTS = ("TCons", "TNil", "CCons", "CNil")
 _TIE = 1e-6  # µs: node cost of free view ops (slices, reshapes), so that ties prefer fewer ops
 
 
-def _ranked(t: ir.Type) -> tuple[tuple[int, ...], str] | None:
-    """``(shape, element type)`` of a ranked tensor type, None for other types."""
-    try:
-        rt = ir.RankedTensorType(t)
-    except ValueError:
-        return None
-    return tuple(rt.shape), str(rt.element_type)
-
-
-_ranked_info = _ir.ContextCache(_ranked)  # by the uniqued type
-
-
 def _tensor_type(t: ir.Type) -> tuple[tuple[int, ...], str]:
-    info = _ranked_info(t)
+    """``(shape, element type)`` of a ranked tensor type (cost.py's per-context cache)."""
+    info = _type_info(t)
     if info is None:
         raise ValueError(f"not a ranked tensor type: {t}")
-    return info
+    return info[0], info[2]
 
 
 def _shape(v: ir.Value) -> tuple[int, ...]:
