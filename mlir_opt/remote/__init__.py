@@ -79,7 +79,7 @@ def write_bundle(schedules: Iterable[Schedule], out_dir: str | Path, *, target: 
         reason = s.validate()
         if reason:
             return i, s, None, f"invalid: {reason}"
-        src = payload_module(s) if s.sketch == "gpu_script_mma" else s.workload.single_op_module(s.compilation_info())
+        src = payload_module(s)  # the op with its compilation_info; packed for mmt4d_script, smem_optin device
         flags = [*s.flags(), *extra_flags]
         if s.sketch in SCRIPT_SKETCHES:  # a transform-dialect strategy IREE runs for the dispatch
             lib = scratch / f"c{i}_lib.mlir"
