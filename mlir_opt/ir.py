@@ -287,7 +287,7 @@ def bytecode_resource_blobs(data: bytes) -> dict[str, memoryview] | None:
     """The resource blobs of an MLIR bytecode buffer (name -> data), read from its resource
     sections without printing the module; ``None`` when the buffer is not as expected (the caller
     then uses :func:`resource_blobs`). The same names and bytes as :func:`resource_blobs` (checked
-    in ``tests/test_eqsat_speed.py``)."""
+    in ``tests/test_eqsat_fixed_costs.py``)."""
     try:
         b = memoryview(data)
         if bytes(b[:4]) != b"ML\xefR":
