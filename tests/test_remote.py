@@ -140,7 +140,7 @@ def test_gpu_schedules_reach_the_compiler(tmp_path, target, sketch, d):
 #: A gpu_script schedule and the PTX facts that show IREE ran its strategy (not its own pipeline):
 #: 8x4 register tiles over a 32-wide reduction step, unrolled twice by the prefetch transform.
 GPU_SCRIPT = dict(wg_m=64, wg_n=64, th_m=8, th_n=4, red_k=32, prefetch=1, inner_k=8, pad_smem=1, wg_order=0,
-                  one_group=0)
+                  one_group=0, min_blocks=0)
 
 def _gpu_script_ptx(s, d):
     """Compile schedule ``s`` (a gpu_script) for CUDA as a transform library; the PTX text."""
@@ -199,7 +199,9 @@ def test_gpu_script_space_rejects_bad_layouts():
     assert "prefetch needs every thread" in sk.validate(dict(GPU_SCRIPT, wg_m=32, wg_n=128, th_m=2, th_n=4, red_k=8,
                                                              inner_k=0))
     assert "registers" in sk.validate(dict(GPU_SCRIPT, wg_m=256, wg_n=128, th_m=8, th_n=8, red_k=16))
-    assert "shared memory" in sk.validate(dict(GPU_SCRIPT, wg_m=256, wg_n=128, th_m=8, th_n=8, red_k=32))
+    # staging up to 160 KiB (sm_80's 163 KiB less room): 3 x (128 + 128) x 64 floats is 192 KiB
+    assert "exceeds 160 KiB" in sk.validate(dict(GPU_SCRIPT, wg_m=128, wg_n=128, th_m=8, th_n=8, red_k=64,
+                                                 prefetch=3, pad_smem=0))
     f16 = Workload.from_key("matmul_4096x4096x4096_f16xf16xf32")
     assert "gpu_script" not in [s.name for s in sketches_for(f16, "cuda")]
     assert "does not apply" in Schedule(f16, "gpu_script", GPU_SCRIPT, "cuda").validate()
@@ -388,6 +390,58 @@ def test_gpu_script_one_group_issues_one_cp_async_group_per_step(tmp_path):
     (c0, w0, b0, f0), (c1, w1, b1, f1) = facts
     assert "one_group" in Schedule(w, "gpu_script", dict(GPU_SCRIPT, one_group=1), "cuda").validate()
     assert c1 * 2 == c0 and (w0, w1) == (2, 1) and (b0, b1) == (3, 2) and f0 == f1, facts
+
+
+#: The fp32 4096^3 incumbent (SKETCH_SEEDS["gpu_script"][0]) with a third cp.async buffer: 72 KiB of staging.
+INCUMBENT_P3 = dict(wg_m=64, wg_n=128, th_m=16, th_n=4, red_k=32, prefetch=3, inner_k=8, pad_smem=0, wg_order=0,
+                    one_group=0, min_blocks=0)
+
+
+def test_gpu_script_min_blocks_validation():
+    """min_blocks (nvvm.minctasm) is refused where that many workgroups cannot share an SM (threads, shared
+    memory) or where the register cap leaves too few registers for the register tile; records stored before
+    the knob read as min_blocks = 0."""
+    big = Workload.from_key("matmul_4096x4096x4096_f32xf32xf32")
+    inc = dict(INCUMBENT_P3, prefetch=2)
+    assert Schedule(big, "gpu_script", dict(inc, min_blocks=4), "cuda").validate() is None
+    # four workgroups of 72 KiB staging are more than an SM's 228 KiB
+    assert "do not fit an SM" in Schedule(big, "gpu_script", dict(INCUMBENT_P3, min_blocks=4), "cuda").validate()
+    # 256 threads x 4: 64 registers a thread, too few for 64 accumulators and their operands
+    assert "caps registers at 64" in Schedule(big, "gpu_script", dict(inc, wg_m=128, red_k=16, min_blocks=4),
+                                              "cuda").validate()
+    old = {k: v for k, v in inc.items() if k != "min_blocks"}
+    assert Schedule(big, "gpu_script", old, "cuda").decisions["min_blocks"] == 0
+
+
+def test_gpu_script_min_blocks_and_staging_above_48k(tmp_path):
+    """min_blocks=4 puts .minnctapersm 4 on the kernel (ptxas then caps registers at 65536 / (4 x 128) = 128,
+    where -maxrregcount is ignored); a 72 KiB three-buffer staging (above the former 48 KiB limit) compiles
+    with its cp.async pipeline intact (IREE gives the kernel 72 KiB of dynamic shared memory)."""
+    import re
+    import shutil
+    import struct
+
+    w = Workload.from_key("matmul_256x256x128_f32xf32xf32")
+    s = Schedule(w, "gpu_script", dict(INCUMBENT_P3, prefetch=2, min_blocks=4), "cuda")
+    assert s.validate() is None
+    ptx = _gpu_script_ptx(s, tmp_path / "mb")
+    assert ".minnctapersm 4" in ptx and ".maxntid 32, 4, 1" in ptx
+    base = _gpu_script_ptx(Schedule(w, "gpu_script", dict(INCUMBENT_P3, prefetch=2), "cuda"), tmp_path / "b")
+    assert ".minnctapersm" not in base
+    if shutil.which("ptxas"):  # the CUDA toolkit's assembler, where installed: the register cap holds
+        ptx_file = next((tmp_path / "mb" / "bin").glob("*.ptx"))
+        info = subprocess.run(["ptxas", "-arch=sm_90", "-v", str(ptx_file), "-o", str(tmp_path / "k.cubin")],
+                              capture_output=True, text=True).stderr
+        assert int(re.search(r"Used (\d+) registers", info).group(1)) <= 128, info
+    s3 = Schedule(w, "gpu_script", INCUMBENT_P3, "cuda")
+    assert s3.validate() is None
+    ptx3 = _gpu_script_ptx(s3, tmp_path / "p3")
+    assert "cp.async.cg.shared.global" in ptx3 and "ld.shared.f32" not in ptx3
+    # one step more in flight than with two buffers: each wait lets two steps' groups stay pending
+    waits = lambda text: re.findall(r"cp\.async\.wait_group\s+(\d+)", text)  # noqa: E731
+    assert waits(base) == ["1", "1"] and waits(ptx3) == ["2", "2"]
+    # 3 x (64 x 32 + 32 x 128) floats of dynamic shared memory in the executable
+    assert struct.pack("<I", 3 * (64 * 32 + 32 * 128) * 4) in (tmp_path / "p3" / "m.vmfb").read_bytes()
 
 
 GPU_MMA_SCRIPT = dict(wg_m=128, wg_n=128, warp_m=64, warp_n=64, red_k=32, depth=0, sched=0, pad=0, wg_order=0)

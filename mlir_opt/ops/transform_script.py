@@ -352,6 +352,11 @@ def _gpu_strategy(i, w: Workload, d: dict, form: str | None = None) -> tuple[str
              " : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)\n"
              "    %nobar = transform.structured.replace %bar_ab {\n      arith.constant 0 : index\n"
              "    } : (!transform.any_op) -> !transform.any_op\n" if d.get("one_group") else "")
+    # min_blocks: nvvm.minctasm on the kernel (PTX .minnctapersm; ptxas honours it where it ignores
+    # -maxrregcount, as IREE always emits .maxntid): registers capped so that that many workgroups share an SM
+    occupancy = ("    %minctasm = transform.param.constant " f"{d['min_blocks']}" " : i32 -> !transform.any_param\n"
+                 "    transform.annotate %efunc \"nvvm.minctasm\" = %minctasm : !transform.any_op, !transform.any_param\n"
+                 if d.get("min_blocks") else "")
     fields = _gpu_tiling_fields(d, lay, b0, b1, batch, w.kind != "matmul_like")
     wg_tiling = Template(WG_TILING_EPILOGUE if epilogue else WG_TILING).substitute(fields)
     # the consumer's workgroup tile over the same thread grid as the product's register tiles
@@ -377,7 +382,7 @@ def _gpu_strategy(i, w: Workload, d: dict, form: str | None = None) -> tuple[str
                 **fields, lin_mapping=lin,
                 th_tiles=_fmt(b0 + [d["th_m"], d["th_n"]]), wg_dims=_fmt(lay["workgroup_size"]),
                 prefetch_op=prefetch, thread_tiling=thread_tiling, bank_op=bank,
-                group_op=group))
+                group_op=group, occupancy_op=occupancy))
     return text, matcher, setter
 
 

@@ -61,7 +61,7 @@ $bank_op    transform.apply_patterns to %cfunc {
 $prefetch_op    %efunc = transform.iree.eliminate_gpu_barriers %bfunc : (!transform.any_op) -> !transform.any_op
     %none = transform.param.constant #iree_codegen.translation_info<pipeline = #iree_codegen.no_pipeline workgroup_size = $wg_dims subgroup_size = 32> -> !transform.any_param
     transform.annotate %efunc "translation_info" = %none : !transform.any_op, !transform.any_param
-    transform.yield
+$occupancy_op    transform.yield
   }
   transform.named_sequence @$setter(%op: !transform.any_op {transform.readonly}) {
     %func = transform.get_parent_op %op <{op_name = "func.func"}> : (!transform.any_op) -> !transform.any_op
