@@ -9,8 +9,9 @@ Usage (from the repository root)::
 ``bundle`` writes a bundle of the named candidates (all unless NAMES; the incumbent first, the cuBLAS peer,
 torch.matmul with TF32 off, last); every candidate is checked numerically by the runner in every pass.
 ``summary`` folds the passes' results into run RUN of RESULT.json (other runs there are kept): per entry (named
-as in the bundle's ``names.json``) the per-pass medians, their median, min and max, and per pass the ratio of each candidate's call time to cuBLAS's (CUDA events of back-to-back calls,
-``median_ms``, and one call + synchronize, ``call_ms``).
+as in the bundle's ``names.json``) the per-pass medians, their median, min and max, and per pass the ratio of
+each candidate's call time to cuBLAS's (CUDA events of back-to-back calls, ``median_ms``, and one call +
+synchronize, ``call_ms``).
 """
 from __future__ import annotations
 

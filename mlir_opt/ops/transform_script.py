@@ -355,7 +355,8 @@ def _gpu_strategy(i, w: Workload, d: dict, form: str | None = None) -> tuple[str
     # min_blocks: nvvm.minctasm on the kernel (PTX .minnctapersm; ptxas honours it where it ignores
     # -maxrregcount, as IREE always emits .maxntid): registers capped so that that many workgroups share an SM
     occupancy = ("    %minctasm = transform.param.constant " f"{d['min_blocks']}" " : i32 -> !transform.any_param\n"
-                 "    transform.annotate %efunc \"nvvm.minctasm\" = %minctasm : !transform.any_op, !transform.any_param\n"
+                 "    transform.annotate %efunc \"nvvm.minctasm\" = %minctasm"
+                 " : !transform.any_op, !transform.any_param\n"
                  if d.get("min_blocks") else "")
     fields = _gpu_tiling_fields(d, lay, b0, b1, batch, w.kind != "matmul_like")
     wg_tiling = Template(WG_TILING_EPILOGUE if epilogue else WG_TILING).substitute(fields)
