@@ -45,7 +45,7 @@ from ... import ir as _ir
 from ...errors import MlirOptError
 from ...model import Model
 from .. import GraphResult, prepare
-from ..cost import (CostModel, Roofline, _FREE, _all_parallel, _flops, _is_elementwise, _is_streaming_matvec,
+from ..cost import (CostModel, Roofline, _FREE, _all_parallel, _flops, _is_elementwise, _is_nchw_conv, _is_streaming_matvec, _nchw_slowdown, _unit_reshape,
                     _nbytes, _streams_weights, _type_info, analyze)
 from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
@@ -731,6 +731,7 @@ class _Costs:
     def __init__(self, eg: _EG, g: EGraphGraph, roofline: Roofline):
         self.eg, self.g, self.rf = eg, g, roofline
         self._node_memo: dict[str, tuple[float, float, list[str]]] = {}
+        self._anchors: list | None = None
         self.shape: dict[str, tuple] = {}
         self.elem: dict[str, str] = {}
         self.scalar: set[str] = set()  # classes of scalar (non-tensor) values
@@ -919,11 +920,18 @@ class _Costs:
             f_out = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["f_out"]
             size = float(math.prod(self.shape[n.cls]))
             fl = 2.0 * size * float(math.prod(fs)) / fs[f_out]
-            return self.us(fl, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
+            return self.us(self._conv_slowdown(n) * fl, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
         if op == "Pad":
-            return self.us(0.0, self.nbytes(kc[0]) + out), 0.0, []
-        if op == "Cat":  # a copy dispatch: reads as much as it writes
-            return self.us(0.0, 2 * out), 0.0, []
+            # as analyze(): stored in place by its producer's dispatch when it is that value's only
+            # user (the elementwise fusion rows below), else a copy dispatch
+            return _TIE, self.us(0.0, self.nbytes(kc[0]) + out), [kc[0]]
+        if op == "Cat":
+            # as analyze(): along the outermost non-unit dim each operand is a stream copy into its
+            # contiguous slice (no kernel); along an inner dim one strided copy dispatch per operand
+            k = self.eg.lit(n, 0)
+            if all(d == 1 for d in self.shape[n.cls][:k]):
+                return _TIE, 0.0, []
+            return sum(self.us(0.0, 2 * self.nbytes(c)) for c in self.eg.list_classes(kc[0])), 0.0, []
         if op == "Ew":
             rep = self.g.view.ops[self.g.bodies[self.eg.lit(n, 0)][1]]
             per = _flops(rep) / max(1.0, float(math.prod(_shape(rep.results[0]))))
@@ -931,8 +939,8 @@ class _Costs:
             fused = self.us(fl, 0.0, launch=False)
             # + _TIE like an opaque elementwise op: of equally costed forms, fewer elementwise ops
             return fused + _TIE, self.us(fl, self.nbytes(kc[0]) + out) - fused, [kc[0]]
-        if op == "Tr":
-            return self.us(0.0, self.nbytes(kc[0]) + out), 0.0, []
+        if op == "Tr":  # elementwise for IREE (generalized first): fused into its producer's dispatch
+            return _TIE, self.us(0.0, self.nbytes(kc[0]) + out), [kc[0]]
         if op in ("BiasAdd", "Aff"):
             x, c = kc[0], kc[1]
             fused = self.us(size, self.nbytes(c), launch=False)
@@ -952,24 +960,161 @@ class _Costs:
         in_bytes = [_nbytes(v) for v in ins]
         res_bytes = sum(_nbytes(r) for r in orig.results)
         fl = _flops(orig)
+        if orig.name == "tensor.pad":  # as the Pad node (a pad of a non-zero value)
+            xs = [c for c in self.eg.list_classes(kc[0]) if not self._is_const_class(c) and c not in self.scalar]
+            return _TIE, self.us(0.0, sum(in_bytes) + res_bytes), xs[:1]
         if _is_elementwise(orig):
             fused = self.us(fl, sum(in_bytes) - max(in_bytes, default=0.0), launch=False)
             xs = [c for c in self.eg.list_classes(kc[0]) if not self._is_const_class(c)]
             # + _TIE: ties between equally costed elementwise forms prefer fewer ops (a folded chain)
             return fused + _TIE, self.us(fl, sum(in_bytes) + res_bytes) - fused, xs
         slow = self.rf.matvec_stream_slowdown if _is_streaming_matvec(orig, self.rf) else 1.0
+        if _is_nchw_conv(orig.name):  # a depthwise or grouped convolution: analyze()'s layout factor
+            fl *= _nchw_slowdown(orig, self.rf)
         return self.us(fl, slow * (sum(in_bytes) + res_bytes)), 0.0, []
+
+    def anchors(self) -> list[tuple[float, list[str], list[str], list[str]]]:
+        """The dispatches :func:`..cost.analyze` forms on the input graph, as ``(µs, member nodes,
+        nodes that must be selected, nodes that must not be)``: a selection that keeps a dispatch's
+        ops (its members) and their neighbourhood as in the input — every class a member reads or
+        writes (through views) computed by its original node and read by exactly its original users —
+        makes analyze() form that same dispatch, so the extraction charges it analyze()'s cost
+        instead of the node costs (:func:`_anchor_rows`). Computed once; do not modify."""
+        if self._anchors is not None:
+            return self._anchors
+        eg, view = self.eg, self.g.view
+        index = view.index
+        node_of: dict[int, list[str]] = {}  # op index -> its original nodes
+        for v, k in eg.orig_node.items():
+            if isinstance(v, ir.OpResult):
+                node_of.setdefault(index.get(v.owner), []).append(k)
+        orig_in: dict[str, list[str]] = {}  # class -> its original nodes
+        for k in eg.original:
+            orig_in.setdefault(eg.nodes[k].cls, []).append(k)
+        users: dict[str, list[str]] = {}  # class -> op-level nodes reading it (through operand lists)
+
+        def elems(c: str, seen: set) -> list[str]:
+            out = []
+            for q in eg.classes.get(c, []):
+                m = eg.nodes[q]
+                if m.op in ("TCons", "CCons") and q not in seen:
+                    seen.add(q)
+                    head, tail = eg.child_classes(m)
+                    out.append(head)
+                    out.extend(elems(tail, seen))
+            return out
+
+        for k, n in eg.nodes.items():
+            if n.op in _LISTS:
+                continue
+            for d in dict.fromkeys(eg.child_classes(n)):
+                targets = elems(d, set()) if eg.classes.get(d) and eg.nodes[eg.classes[d][0]].op in _LISTS else [d]
+                for t in dict.fromkeys(targets):
+                    users.setdefault(t, []).append(k)
+
+        def ins(k: str) -> list[str]:
+            n = eg.nodes[k]
+            out = []
+            for d in eg.child_classes(n):
+                if eg.classes.get(d) and eg.nodes[eg.classes[d][0]].op in _LISTS:
+                    out.extend(elems(d, set()))
+                else:
+                    out.append(d)
+            return out
+
+        def is_view(k: str) -> bool:
+            n = eg.nodes[k]
+            if n.op in ("Rs", "Slice", "SliceD"):
+                return True
+            return n.op == "Op" and view.ops[eg.lit(n, 0)].name in _FREE
+
+        ga = analyze(view, self.rf)
+        groups: dict[int, list] = {}
+        host_of: dict[int, int] = {}
+        for d in ga.dispatches:
+            gr = groups.setdefault(d.root, [0.0, set()])
+            gr[0] += d.us
+            gr[1].update((d.root, *d.fused))
+            for k in (d.root, *d.fused):
+                host_of[k] = d.root
+        placed = set(host_of)
+        for i, op in enumerate(view.ops):  # pads analyze() leaves free: stored by their source's dispatch
+            if op.name == "tensor.pad" and i not in placed:
+                src = view.producer(op.operands[0])
+                h = host_of.get(index.get(src)) if src is not None else None
+                if h is not None:
+                    groups[h][1].add(i)
+        out = []
+        for root, (us, ops) in groups.items():
+            if view.ops[root].name == "tensor.concat":
+                continue  # the Cat node's own cost is analyze()'s (copies or free)
+            members: list[str] = []
+            for i in sorted(ops):
+                ks = node_of.get(i)
+                if not ks:
+                    members = []
+                    break
+                members.extend(ks)
+            if not members or any(eg.nodes[k].cls in self.const for k in members):
+                continue
+            need, todo, adj = set(members), [], set()
+            for k in members:
+                todo.append(eg.nodes[k].cls)
+                todo.extend(ins(k))
+            while todo:
+                c = todo.pop()
+                if c in adj or c in self.const or c in self.scalar:
+                    continue
+                adj.add(c)
+                for k in orig_in.get(c, []):  # its original producer (through views)
+                    need.add(k)
+                    if is_view(k):
+                        todo.extend(ins(k))
+                if c not in orig_in:
+                    continue  # an argument: who reads it does not change how dispatches form
+                for q in users.get(c, []):
+                    if q in eg.original:
+                        need.add(q)
+                        if is_view(q):
+                            todo.append(eg.nodes[q].cls)
+            forbid = {q for c in adj if c in orig_in for q in users.get(c, []) if q not in eg.original}
+            out.append((us, members, sorted(need), sorted(forbid)))
+        self._anchors = out
+        return out
+
+    def _conv_slowdown(self, n: _Node) -> float:
+        """analyze()'s layout factor of a channels-first convolution (:func:`..cost._nchw_slowdown`)."""
+        a = self.eg.lit(n, 0)
+        name = self.g.conv_attrs[a][0]
+        if not _is_nchw_conv(name):
+            return 1.0
+        rf = self.rf
+        if any(st != 1 for st in self.g.conv_geo[a][0]):
+            return rf.conv_nchw_strided_slowdown
+        kd = LAYOUTS[name]["kdims"]
+        fs = self.shape[self.eg.child_classes(n)[1]]
+        return rf.conv_nchw_1x1_slowdown if all(fs[d] == 1 for d in kd) else rf.conv_nchw_slowdown
 
     def _is_const_class(self, c: str) -> bool:
         return any(self.eg.nodes[k].op in CONST_CTORS for k in self.eg.classes.get(c, []))
 
+    def is_pad(self, n: _Node) -> bool:
+        """A pad (``Pad``, or an opaque ``tensor.pad`` of another value than zero)."""
+        return n.op == "Pad" or (n.op == "Op" and self.g.view.ops[self.eg.lit(n, 0)].name == "tensor.pad")
+
     def hostable(self, n: _Node) -> bool:
         """Whether an elementwise consumer of ``n`` fuses into ``n``'s dispatch."""
-        if n.op in _LISTS or n.op in ("Arg", "Slice", "SliceD") or n.op in CONST_CTORS:
-            return False
+        if n.op in _LISTS or n.op in ("Arg", "Slice", "SliceD", "Cat") or n.op in CONST_CTORS or self.is_pad(n):
+            return False  # (a concat is stream copies or copy dispatches, a pad free or a copy: neither hosts)
         if n.op == "Op":
             orig = self.g.view.ops[self.eg.lit(n, 0)]
+            if orig.name == "tensor.expand_shape" and not _unit_reshape(orig):
+                return False  # as analyze(): IREE bubbles a dimension split up to the root's result
             return orig.name not in _FREE or orig.name in _RESHAPES
+        if n.op == "Rs":
+            a, b = self.shape.get(self.eg.child_classes(n)[0]), self.shape.get(n.cls)
+            if a is not None and b is not None and sum(d != 1 for d in b) > sum(d != 1 for d in a):
+                return False  # a dimension split (see above)
         return True
 
 
@@ -1340,6 +1485,47 @@ def _redundant_views(eg: _EG, costs: _Costs, k: str, d: str, direct: dict, impos
     return out
 
 
+def _anchor_vars(costs: _Costs, col: dict, cost: list, ub: list, integ: list):
+    """One variable z per dispatch of :meth:`_Costs.anchors` whose nodes are all selectable: 1
+    exactly when the selection keeps that dispatch as analyze() forms it (rows: :func:`_anchor_rows`).
+    Returns the anchors with their variable, and each member node's variable (a member's fusion
+    penalty row gets ``+ z``: an anchored dispatch pays analyze()'s cost, not its nodes')."""
+    anchored, member_z = [], {}
+    for us, members, need, forbid in costs.anchors():
+        # a node no selection reaches (an unused result of a multi-result op) is never realized
+        members, need = [k for k in members if k in col], [k for k in need if k in col]
+        if not members:
+            continue
+        z = len(cost)
+        cost.append(0.0)
+        ub.append(1.0)
+        integ.append(0)  # the rows make it the AND of 0-1 variables
+        anchored.append((z, us, members, need, [f for f in forbid if f in col]))
+        for k in members:
+            member_z[k] = z
+    return anchored, member_z
+
+
+def _z(member_z: dict, k: str) -> list:
+    z = member_z.get(k)
+    return [] if z is None else [(z, 1.0)]
+
+
+def _anchor_rows(anchored: list, col: dict, cost: list, row) -> int:
+    """The rows and objective of the anchored dispatches (:func:`_anchor_vars`): z <= x_k for every
+    node that must be selected, z <= 1 - x_f for every node that must not, z >= sum x_need - sum
+    x_forbid - (|need| - 1); z's cost is analyze()'s cost of the dispatch less its members' node
+    costs (their fusion penalties are released by z). Returns the number of anchored dispatches."""
+    for z, us, members, need, forbid in anchored:
+        cost[z] = us - sum(cost[col[k]] for k in members)
+        for k in need:
+            row([(z, 1.0), (col[k], -1.0)], -np.inf, 0.0)
+        for f in forbid:
+            row([(z, 1.0), (col[f], 1.0)], -np.inf, 1.0)
+        row([(z, 1.0)] + [(col[k], -1.0) for k in need] + [(col[f], 1.0) for f in forbid], 1.0 - len(need), np.inf)
+    return len(anchored)
+
+
 def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 presolve: bool = False, decompose: bool = False) -> tuple[dict[str, str] | None, dict]:
     """The cheapest selection (class -> node id) by a 0-1 program; None when the solver fails.
@@ -1414,7 +1600,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     # elementwise nodes (they have a fusion penalty): an elementwise op whose only selected user is
     # elementwise joins that user's dispatch (IREE's elementwise fusion, e.g. NasRNN's
     # add(slice, slice) under its gate tree), so it pays no launch of its own
-    ew_nodes = {k for k, (_, extra, xs) in node_costs.items() if extra > 1e-12 and xs}
+    ew_nodes = {k for k, (_, extra, xs) in node_costs.items() if extra > 1e-12 and xs and not costs.is_pad(eg.nodes[k])}
     n_merge = 0
     pen_of: list[tuple[int, str]] = []  # (penalty variable, node): the unfused elementwise nodes
 
@@ -1462,6 +1648,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     # exactly, was removed: it made the cuda extraction on NasRNN small pick merges analyze() costs
     # above the objective; docs/models-and-cost.md)
     md_of = {k: merge_down(k) for k in nodes if k in ew_nodes}
+    anchor_z, member_z = _anchor_vars(costs, col, cost, ub, integ)
 
     for k in nodes:
         n = eg.nodes[k]
@@ -1491,7 +1678,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 cost.append(extra)
                 ub.append(1.0)
                 integ.append(0)
-                row([(p, 1.0), (col[k], -1.0), (md, 1.0)], 0.0, np.inf)
+                row([(p, 1.0), (col[k], -1.0), (md, 1.0)] + _z(member_z, k), 0.0, np.inf)
                 n_pen += 1
                 pen_of.append((p, k))
             elif shared:
@@ -1526,8 +1713,8 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                         us = parents.get(d, [])
                         big = float(len(us) + (d in roots))
                         row([(col[q], 1.0) for q in us] + [(f, big)], -np.inf, 1.0 + big - (d in roots))
-                row([(p, 1.0), (col[k], -1.0)] + [(f, 1.0) for f in fs] + ([(md, 1.0)] if md is not None else []),
-                    0.0, np.inf)
+                row([(p, 1.0), (col[k], -1.0)] + [(f, 1.0) for f in fs] + ([(md, 1.0)] if md is not None else [])
+                    + _z(member_z, k), 0.0, np.inf)
                 n_pen += 1
                 pen_of.append((p, k))
             elif len(hosts) < sum(len(eg.classes[d]) for d in xs if d in reach) or md is not None \
@@ -1538,9 +1725,10 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 ub.append(1.0)
                 integ.append(0)
                 row([(p, 1.0), (col[k], -1.0)] + [(col[m], 1.0) for m in hosts]
-                    + ([(md, 1.0)] if md is not None else []), 0.0, np.inf)
+                    + ([(md, 1.0)] if md is not None else []) + _z(member_z, k), 0.0, np.inf)
                 n_pen += 1
                 pen_of.append((p, k))
+    n_anchor = _anchor_rows(anchor_z, col, cost, row)
     # acyclicity on cyclic components
     cgraph = {c: list(dict.fromkeys(d for k in eg.canon_nodes[c] if k not in impossible
                                     for d in eg.child_classes(eg.nodes[k]) if d in reach)) for c in order}
@@ -1578,7 +1766,8 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         info = {"ilp_vars": nvar, "ilp_rows": len(lo), "ilp_fusion_terms": n_pen, "ilp_cycle_constraints": n_lvl,
                 "ilp_build_seconds": round(time.perf_counter() - t_build, 3),
                 "ilp_required_classes": len(required), "ilp_fixed_nodes": n_fixed,
-                "ilp_impossible_nodes": len(impossible), "ilp_merge_down_terms": n_merge}
+                "ilp_impossible_nodes": len(impossible), "ilp_merge_down_terms": n_merge,
+                "ilp_anchored_dispatches": n_anchor}
         x, fun, more = _solve_components(np.array(cost), A, np.array(lo), np.array(hi), lb, np.array(ub),
                                          np.array(integ), time_limit_s)
         info.update(more)
@@ -1590,7 +1779,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                integrality=np.array(integ), bounds=Bounds(lb, np.array(ub)),
                options={"time_limit": max(1.0, time_limit_s), "disp": False})
     info = {"ilp_vars": nvar, "ilp_rows": len(lo), "ilp_status": res.message, "ilp_fusion_terms": n_pen,
-            "ilp_cycle_constraints": n_lvl, "ilp_merge_down_terms": n_merge}
+            "ilp_cycle_constraints": n_lvl, "ilp_merge_down_terms": n_merge, "ilp_anchored_dispatches": n_anchor}
     if presolve:
         info.update(ilp_required_classes=len(required), ilp_fixed_nodes=n_fixed)
     if res.x is None:
@@ -2345,6 +2534,7 @@ class EqSatSearch:
         tc = time.perf_counter()
         nv = GraphView(out_model)
         cost_after = _graph_cost(cost, out_model, nv)
+        stats["extracted_cost"] = cost_after  # the realized extraction's cost (kept or not; cf. ilp_objective_us)
         stats["cost_seconds"] = round(t_cost + time.perf_counter() - tc, 3)
         stats["seconds"] = round(time.perf_counter() - t0, 3)
         if not cost_after <= cost_before:
