@@ -1511,19 +1511,90 @@ def _z(member_z: dict, k: str) -> list:
     return [] if z is None else [(z, 1.0)]
 
 
-def _anchor_rows(anchored: list, col: dict, cost: list, row) -> int:
+def _original_selection(eg: _EG) -> set[str]:
+    """The nodes of the input graph: the original nodes, the arguments and the operand lists they read."""
+    out = set(eg.original)
+    out.update(k for k, n in eg.nodes.items() if n.op == "Arg")
+    todo = [d for k in eg.original for d in eg.child_classes(eg.nodes[k])]
+    seen = set()
+    while todo:
+        d = todo.pop()
+        if d in seen or not eg.classes.get(d):
+            continue
+        seen.add(d)
+        k = eg.classes[d][0]
+        if eg.nodes[k].op in _LISTS:
+            out.add(k)
+            todo.extend(eg.child_classes(eg.nodes[k]))
+    return out
+
+
+def _fallback_at_original(eg: _EG, col: dict, n_nodes: int, cost: list, integ: list, rows, cols, vals, lo, hi,
+                          pen_of: list) -> dict[str, float]:
+    """Each node's cost in the program (its own and its fusion penalty's) when every original node
+    is selected (the input graph): the auxiliary 0-1 variables (hosting, merge-down) as large as
+    their rows allow, each penalty as small as its rows allow (what the solver would pick)."""
+    from scipy.sparse import coo_matrix
+
+    nvar = len(cost)
+    x = np.zeros(nvar)
+    for k in _original_selection(eg):
+        j = col.get(k)
+        if j is not None:
+            x[j] = 1.0
+    A = coo_matrix((vals, (rows, cols)), shape=(len(lo), nvar)).tocsc()
+    Ar = A.tocsr()
+    hi_a, lo_a = np.asarray(hi, dtype=float), np.asarray(lo, dtype=float)
+    integ_a = np.asarray(integ)
+    aux = [j for j in range(n_nodes, nvar) if integ_a[j] == 1]
+    base = Ar @ x  # node variables only (the others are 0 here)
+    for j in aux:  # hosting / merge-down variables: the most each of their upper-bounding rows allows
+        c = A.getcol(j)
+        best = 1.0
+        for r, a in zip(c.indices, c.data):
+            if a > 0 and np.isfinite(hi_a[r]):
+                best = min(best, math.floor((hi_a[r] - base[r]) / a + 1e-9))
+        x[j] = max(0.0, best)
+    act = Ar @ x
+    out: dict[str, float] = {}
+    for p, k in pen_of:
+        if p == col[k]:
+            continue  # a penalty folded into the node's own cost
+        c = A.getcol(p)
+        need = 0.0
+        for r, a in zip(c.indices, c.data):
+            if a > 0 and np.isfinite(lo_a[r]):
+                need = max(need, (lo_a[r] - (act[r] - a * x[p])) / a)
+        out[k] = out.get(k, 0.0) + cost[p] * min(1.0, need)
+    return out
+
+
+#: an anchored dispatch whose node costs already give analyze()'s cost at the input graph (to this
+#: many µs) gets no rows: the anchoring rows couple neighbouring dispatches and slow the solve
+_ANCHOR_TOL = 1e-3
+
+
+def _anchor_rows(anchored: list, col: dict, cost: list, row, ub: list, pen: dict) -> int:
     """The rows and objective of the anchored dispatches (:func:`_anchor_vars`): z <= x_k for every
     node that must be selected, z <= 1 - x_f for every node that must not, z >= sum x_need - sum
     x_forbid - (|need| - 1); z's cost is analyze()'s cost of the dispatch less its members' node
-    costs (their fusion penalties are released by z). Returns the number of anchored dispatches."""
+    costs (their fusion penalties are released by z). A dispatch whose node costs at the input graph
+    (``pen``: :func:`_fallback_at_original`) are analyze()'s already is left out (z fixed to 0).
+    Returns the number of anchored dispatches."""
+    n = 0
     for z, us, members, need, forbid in anchored:
-        cost[z] = us - sum(cost[col[k]] for k in members)
+        own = sum(cost[col[k]] for k in members)
+        if abs(us - own - sum(pen.get(k, 0.0) for k in members)) <= _ANCHOR_TOL:
+            ub[z] = 0.0
+            continue
+        n += 1
+        cost[z] = us - own
         for k in need:
             row([(z, 1.0), (col[k], -1.0)], -np.inf, 0.0)
         for f in forbid:
             row([(z, 1.0), (col[f], 1.0)], -np.inf, 1.0)
         row([(z, 1.0)] + [(col[k], -1.0) for k in need] + [(col[f], 1.0) for f in forbid], 1.0 - len(need), np.inf)
-    return len(anchored)
+    return n
 
 
 def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
@@ -1728,7 +1799,8 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                     + ([(md, 1.0)] if md is not None else []) + _z(member_z, k), 0.0, np.inf)
                 n_pen += 1
                 pen_of.append((p, k))
-    n_anchor = _anchor_rows(anchor_z, col, cost, row)
+    n_anchor = _anchor_rows(anchor_z, col, cost, row, ub, _fallback_at_original(
+        eg, col, len(nodes), cost, integ, rows, cols, vals, lo, hi, pen_of))
     # acyclicity on cyclic components
     cgraph = {c: list(dict.fromkeys(d for k in eg.canon_nodes[c] if k not in impossible
                                     for d in eg.child_classes(eg.nodes[k]) if d in reach)) for c in order}
