@@ -148,13 +148,14 @@ def test_eqsat_objective_is_analyze_cost_of_the_extraction():
     cuda preset (launch-bound tiny graphs) to 0.01 µs on BERT (softmax raised, LayerNorm's producer
     fused into the variance sum, Q/K/V merged), the CNN (batch-norms folded, a pad stored in place),
     SqueezeNet (merged and enlarged convs, free channel concats, a pad of a relu stored in place) and
-    MobileNet-v2 (folds, depthwise convs); on llvm-cpu to 0.1 µs on BERT, the CNN and SqueezeNet. The
-    documented residual (docs/models-and-cost.md): NasRNN with merged matmuls, where the ILP counts the
-    gate tree that no contraction hosts as fused, one launch per step below analyze()."""
+    MobileNet-v2 (folds, depthwise convs); on llvm-cpu to 0.15 µs (0.2 %) on BERT, the CNN and
+    SqueezeNet (rewritten dispatches: a linear form of analyze()'s max(FLOPs, bytes)). The documented
+    residual (docs/models-and-cost.md): NasRNN with merged matmuls, where the ILP counts the gate tree
+    that no contraction hosts as fused, one launch per step below analyze()."""
     from mlir_opt.graph.search.eqsat import EqSatSearch
 
     for t, names, tol in (("cuda", ("bert", "cnn", "squeezenet", "mobilenet_v2"), 0.01),
-                          ("llvm-cpu", ("bert", "cnn", "squeezenet"), 0.1)):
+                          ("llvm-cpu", ("bert", "cnn", "squeezenet"), 0.15)):
         rf = Roofline.for_target(t)
         for name in names:
             m = mlir_opt.load(name, size="tiny")

@@ -1627,14 +1627,11 @@ def _fallback_at_original(eg: _EG, col: dict, n_nodes: int, cost: list, integ: l
     return out
 
 
-#: an anchored dispatch whose node costs already give analyze()'s cost at the input graph (to
-#: ``max(_ANCHOR_TOL_US, _ANCHOR_TOL_REL * its cost)``) gets no rows: the anchoring rows couple
-#: neighbouring dispatches and slow the solve. The relative part lets go of the llvm-cpu preset's
-#: small byte/FLOP differences of convolution dispatches (a sum of per-op roofline maxima against
-#: analyze()'s maximum of sums: 0.1-0.25 µs of 11-15 µs on Inception-v3 small, 60 of 126 anchored
-#: dispatches, which made HiGHS 5x slower); it never lets go of a launch.
+#: an anchored dispatch whose node costs already give analyze()'s cost at the input graph (to this
+#: many µs) gets no rows: the anchoring rows couple neighbouring dispatches and slow the solve (all
+#: 126 conv dispatches of Inception-v3 small on llvm-cpu before fused elementwise ops were costed by
+#: their host's bound, :meth:`_Costs.fused_us`: HiGHS 5x slower; 1 of 126 since)
 _ANCHOR_TOL_US = 1e-3
-_ANCHOR_TOL_REL = 0.02
 
 
 def _anchor_rows(anchored: list, col: dict, cost: list, row, ub: list, pen: dict) -> int:
@@ -1647,7 +1644,7 @@ def _anchor_rows(anchored: list, col: dict, cost: list, row, ub: list, pen: dict
     n = 0
     for z, us, members, need, forbid in anchored:
         own = sum(cost[col[k]] for k in members)
-        if abs(us - own - sum(pen.get(k, 0.0) for k in members)) <= max(_ANCHOR_TOL_US, _ANCHOR_TOL_REL * us):
+        if abs(us - own - sum(pen.get(k, 0.0) for k in members)) <= _ANCHOR_TOL_US:
             ub[z] = 0.0
             continue
         n += 1
@@ -2001,6 +1998,8 @@ class _Realizer:
         self.val: dict[str, object] = {}
         self.consts: dict[str, np.ndarray] = {}
         self.clones: dict = {}
+        self.clone_src: dict = {}  # clone -> the index of the input op it copies (_reorder)
+        self._orig_idx: dict | None = None
         self.made: dict[str, int] = {}
 
     def _map_item(self, x):
@@ -2031,7 +2030,59 @@ class _Realizer:
                 if all(next(iter(r.uses), None) is None for r in op.results):
                     op.erase()
                     changed = True
+        self._reorder()
         return [r for r in self.made for _ in range(self.made[r])]
+
+    def _reorder(self) -> None:
+        """Put the function's ops back in the input's order where their dependences allow: a clone
+        takes its original's place, a new op follows its last operand's producer. New and cloned ops
+        are emitted at the end, children first, and program order matters to dispatch formation
+        (IREE's multi-use producer fusion joins a producer to its first user, as analyze() does)."""
+        import heapq
+
+        body = [o.operation for o in self.view.block.operations]
+        term = body.pop()
+        pos = {op: k for k, op in enumerate(body)}
+        deps: dict = {}
+        users: dict = {op: [] for op in body}
+        for op in body:
+            ds = set()
+            for sub in (op, *_ir._walk(op)):
+                for v in sub.operands:
+                    if isinstance(v, ir.OpResult):
+                        owner = v.owner
+                        owner = owner.operation if hasattr(owner, "operation") else owner
+                        if owner in pos and owner != op:
+                            ds.add(owner)
+            deps[op] = ds
+            for d in ds:
+                users[d].append(op)
+        key: dict = {}
+        left = {op: len(ds) for op, ds in deps.items()}
+        heap = []
+
+        def push(op):
+            i = self.view.index.get(op, self.clone_src.get(op))
+            if i is None:
+                i = max((key[d] for d in deps[op]), default=-1.0) + 0.5
+            key[op] = float(i)
+            heapq.heappush(heap, (key[op], pos[op], id(op), op))
+
+        for op in body:
+            if not left[op]:
+                push(op)
+        order = []
+        while heap:
+            op = heapq.heappop(heap)[3]
+            order.append(op)
+            for u in users[op]:
+                left[u] -= 1
+                if not left[u]:
+                    push(u)
+        if len(order) != len(body) or order == body:
+            return  # (a cycle cannot happen in SSA; nothing to move)
+        for op in order:
+            op.move_before(term)
 
     def _live(self) -> set:
         """Ops of the input that the results (or ops without results) depend on."""
@@ -2099,7 +2150,20 @@ class _Realizer:
         if n.id not in self.eg.original:
             if n.op not in ("Conv", "SB") or (n.op == "Conv" and self._folded(n)):
                 self._count(n.op)
-        return getattr(self, "_emit_" + n.op)(n, items)
+        out = getattr(self, "_emit_" + n.op)(n, items)
+        i = self._orig_index().get(n.id)
+        if i is not None and isinstance(out, ir.OpResult):  # an input op emitted anew: its place (_reorder)
+            owner = out.owner
+            self.clone_src.setdefault(owner.operation if hasattr(owner, "operation") else owner, i)
+        return out
+
+    def _orig_index(self) -> dict:
+        """Original node -> the index of the input op it was translated from."""
+        if self._orig_idx is None:
+            idx = self.g.view.index
+            self._orig_idx = {k: idx.get(v.owner.operation if hasattr(v.owner, "operation") else v.owner)
+                              for v, k in self.eg.orig_node.items() if isinstance(v, ir.OpResult)}
+        return self._orig_idx
 
     def _folded(self, n: _Node) -> bool:
         """Whether a new conv carries a folded affine link (not only a merge / enlargement)."""
@@ -2239,6 +2303,7 @@ class _Realizer:
                 if v in mapping:
                     sub.operands[j] = mapping[v]
         self.clones[ck] = new
+        self.clone_src[new] = i
         return new
 
     def _emit_Op(self, n: _Node, items):
