@@ -1086,6 +1086,19 @@ class _Costs:
                 return True
             return n.op == "Op" and view.ops[eg.lit(n, 0)].name in _FREE
 
+        def inert(k: str) -> bool:
+            """A reader no dispatch grows into and whose count no fusion rule looks at (a contraction
+            or convolution root: what reads a value only through such ops fuses the same way however
+            many there are)."""
+            n = eg.nodes[k]
+            if n.op in ("MM", "MMTA", "MMTB", "Conv"):
+                return True
+            if n.op != "Op":
+                return False
+            name = view.ops[eg.lit(n, 0)].name
+            return name.startswith(("linalg.matmul", "linalg.batch_matmul", "linalg.conv_", "linalg.depthwise_conv_",
+                                    "linalg.pooling_"))
+
         ga = analyze(view, self.rf)
         groups: dict[int, list] = {}
         host_of: dict[int, int] = {}
@@ -1130,12 +1143,15 @@ class _Costs:
                         todo.extend(ins(k))
                 if c not in orig_in:
                     continue  # an argument: who reads it does not change how dispatches form
+                if all(inert(q) for q in users.get(c, [])):
+                    continue  # read by contractions / convolutions only, in the input and in every form
                 for q in users.get(c, []):
                     if q in eg.original:
                         need.add(q)
                         if is_view(q):
                             todo.append(eg.nodes[q].cls)
-            forbid = {q for c in adj if c in orig_in for q in users.get(c, []) if q not in eg.original}
+            forbid = {q for c in adj if c in orig_in and not all(inert(u) for u in users.get(c, []))
+                      for q in users.get(c, []) if q not in eg.original}
             out.append((us, members, sorted(need), sorted(forbid)))
         self._anchors = out
         return out
