@@ -160,7 +160,8 @@ def test_eqsat_objective_is_analyze_cost_of_the_extraction():
         for name in names:
             m = mlir_opt.load(name, size="tiny")
             st = EqSatSearch(roofline=rf).run(m, target=t).stats
-            assert st["ilp_anchored_dispatches"] > 0
+            if name == "bert":  # the softmax and LayerNorm dispatches: the node costs alone miss them
+                assert st["ilp_anchored_dispatches"] >= 3
             assert st["ilp_objective_us"] == pytest.approx(st["extracted_cost"], abs=tol), (t, name, st)
             if name == "squeezenet":  # rewritten regions (merged convs, concats) are costed exactly too
                 assert st["extracted_cost"] < analyze(GraphView(m), rf).us
