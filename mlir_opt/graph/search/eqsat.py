@@ -728,8 +728,10 @@ class _EG:
 class _Costs:
     """Roofline node costs (µs) over the e-graph, with a shape per e-class."""
 
-    def __init__(self, eg: _EG, g: EGraphGraph, roofline: Roofline):
+    def __init__(self, eg: _EG, g: EGraphGraph, roofline: Roofline, input_cost=None):
+        """``input_cost``: :func:`..cost.analyze` of ``g.view`` under ``roofline`` when the caller has it."""
         self.eg, self.g, self.rf = eg, g, roofline
+        self._input_cost = input_cost
         self._node_memo: dict[str, tuple[float, float, list[str]]] = {}
         self._anchors: list | None = None
         self._host_memo: dict = {}
@@ -1099,7 +1101,7 @@ class _Costs:
             return name.startswith(("linalg.matmul", "linalg.batch_matmul", "linalg.conv_", "linalg.depthwise_conv_",
                                     "linalg.pooling_"))
 
-        ga = analyze(view, self.rf)
+        ga = self._input_cost or analyze(view, self.rf)
         groups: dict[int, list] = {}
         host_of: dict[int, int] = {}
         for d in ga.dispatches:
@@ -2636,7 +2638,8 @@ class EqSatSearch:
         view = GraphView(start)
         t_prepare = time.perf_counter() - tp
         tc = time.perf_counter()
-        cost_before = _graph_cost(cost, start, view)
+        ga_in = analyze(view, cost.roofline) if cost.mode == "roofline" else None  # (also the ILP's anchors)
+        cost_before = ga_in.us if ga_in is not None else _graph_cost(cost, start, view)
         t_cost = time.perf_counter() - tc
         stats: dict = {"rules": [r.name for r in egg], "verify_seconds": round(t_verify, 3), "cost_unit": cost.unit,
                        "prepare_seconds": round(t_prepare, 3)}
@@ -2711,7 +2714,7 @@ class EqSatSearch:
             # the extraction's machine: as given, else the cost model's roofline (the target's preset)
             rf = self.roofline or getattr(cost, "roofline", None) or Roofline.for_target(target)
             stats["roofline"] = rf.name
-            costs = _Costs(graph, g, rf)
+            costs = _Costs(graph, g, rf, ga_in if ga_in is not None and cost.roofline == rf else None)
             stats["egraph_seconds"] = round(time.perf_counter() - t3 - stats["serialize_seconds"], 3)
             stats.update(enodes=len(graph.nodes), eclasses=len(graph.classes), graphs_explored=len(graph.nodes))
             sel, info = extract_ilp(graph, costs, time_limit_s=self.ilp_time_limit_s, presolve=self.ilp_presolve,
