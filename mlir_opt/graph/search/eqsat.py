@@ -45,8 +45,8 @@ from ... import ir as _ir
 from ...errors import MlirOptError
 from ...model import Model
 from .. import GraphResult, prepare
-from ..cost import (CostModel, Roofline, _FREE, _all_parallel, _flops, _is_elementwise, _is_nchw_conv, _is_streaming_matvec, _nchw_slowdown, _unit_reshape,
-                    _nbytes, _streams_weights, _type_info, analyze)
+from ..cost import (CostModel, Roofline, _FREE, _all_parallel, _flops, _is_elementwise, _is_nchw_conv, _is_streaming_matvec,
+                    _nbytes, _nchw_slowdown, _streams_weights, _type_info, _unit_reshape, analyze)
 from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS, restack
