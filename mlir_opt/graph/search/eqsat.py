@@ -45,8 +45,8 @@ from ... import ir as _ir
 from ...errors import MlirOptError
 from ...model import Model
 from .. import GraphResult, prepare
-from ..cost import (CostModel, Roofline, _FREE, _all_parallel, _flops, _is_elementwise, _is_streaming_matvec,
-                    _nbytes, _streams_weights, _type_info, analyze)
+from ..cost import (CostModel, Roofline, _FREE, _all_parallel, _flops, _is_elementwise, _is_nchw_conv, _is_streaming_matvec,
+                    _nbytes, _nchw_slowdown, _streams_weights, _type_info, _unit_reshape, analyze)
 from ..rules.fold import _affine_link, _per_channel
 from ..rules.conv import LAYOUTS, conv_info
 from ..rules.merge import _DEFAULT_MAPS, restack
@@ -728,9 +728,13 @@ class _EG:
 class _Costs:
     """Roofline node costs (µs) over the e-graph, with a shape per e-class."""
 
-    def __init__(self, eg: _EG, g: EGraphGraph, roofline: Roofline):
+    def __init__(self, eg: _EG, g: EGraphGraph, roofline: Roofline, input_cost=None):
+        """``input_cost``: :func:`..cost.analyze` of ``g.view`` under ``roofline`` when the caller has it."""
         self.eg, self.g, self.rf = eg, g, roofline
+        self._input_cost = input_cost
         self._node_memo: dict[str, tuple[float, float, list[str]]] = {}
+        self._anchors: list | None = None
+        self._host_memo: dict = {}
         self.shape: dict[str, tuple] = {}
         self.elem: dict[str, str] = {}
         self.scalar: set[str] = set()  # classes of scalar (non-tensor) values
@@ -877,6 +881,63 @@ class _Costs:
         w = {"f16": 2, "bf16": 2, "f64": 8, "i64": 8, "i8": 1, "i1": 1}.get(self.elem.get(c, "f32"), 4)
         return float(math.prod(s)) * w
 
+    def fused_us(self, flops: float, nbytes: float, c: str | None) -> float:
+        """What an elementwise op adds to the dispatch it is fused into, which reads class ``c``:
+        analyze() costs a dispatch as max(slow x its FLOPs / peak, its bytes / bandwidth), so when the
+        host's own root (:meth:`host_bound`) is compute-bound the op adds its FLOPs (times the host's
+        NCHW factor), when memory-bound its bytes (a linear form of the maximum of sums; without a
+        known root, the op's own maximum)."""
+        hb = self.host_bound(c) if c is not None else None
+        if hb is None:
+            return self.us(flops, nbytes, launch=False)
+        slow, compute = hb
+        rf = self.rf
+        return slow * flops / (rf.peak_gflops * 1e3) if compute else nbytes / (rf.bandwidth_gbs * 1e3)
+
+    def host_bound(self, c: str, depth: int = 0):
+        """``(NCHW factor, compute-bound)`` of the dispatch root that computes class ``c`` (looking
+        through elementwise producers), or None."""
+        got = self._host_memo.get(c, False)
+        if got is not False:
+            return got
+        out, ew = None, None
+        for k in self.eg.classes.get(c, []):
+            n = self.eg.nodes[k]
+            kc = self.eg.child_classes(n)
+            rf = self.rf
+            if n.op == "Conv":
+                fs = self.shape[kc[1]]
+                lay = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]
+                fl = 2.0 * float(math.prod(self.shape[n.cls])) * float(math.prod(fs)) / fs[lay["f_out"]]
+                slow = self._conv_slowdown(n)
+                mem = self.nbytes(kc[0]) + self.nbytes(kc[1]) + self.nbytes(n.cls)
+                out = (slow, slow * fl / rf.peak_gflops >= mem / rf.bandwidth_gbs)
+                break
+            if n.op in ("MM", "MMTA", "MMTB"):
+                kk = self.shape[kc[0]][-2 if n.op == "MMTA" else -1]
+                fl = 2.0 * float(math.prod(self.shape[n.cls])) * kk
+                mem = self.nbytes(kc[0]) + self.nbytes(kc[1]) + self.nbytes(n.cls)
+                out = (1.0, fl / rf.peak_gflops >= mem / rf.bandwidth_gbs)
+                break
+            if n.op == "Op":
+                orig = self.g.view.ops[self.eg.lit(n, 0)]
+                if orig.name in _FREE or orig.name == "tensor.pad":
+                    continue
+                if _is_elementwise(orig):
+                    xs = [d for d in self.eg.list_classes(kc[0]) if not self._is_const_class(d)] if kc else []
+                    ew = ew or (xs[0] if xs else None)
+                    continue
+                slow = _nchw_slowdown(orig, rf) if _is_nchw_conv(orig.name) else 1.0
+                mem = sum(_nbytes(v) for v in orig.operands if str(v.type).startswith("tensor<"))
+                out = (slow, slow * _flops(orig) / rf.peak_gflops >= mem / rf.bandwidth_gbs)
+                break
+            if n.op in ("Aff", "BiasAdd", "SB", "Ew", "Add", "Tr") and kc:
+                ew = ew or kc[0]
+        if out is None and ew is not None and depth < 8:
+            out = self.host_bound(ew, depth + 1)
+        self._host_memo[c] = out
+        return out
+
     def us(self, flops: float, nbytes: float, launch: bool = True) -> float:
         rf = self.rf
         return max(flops / (rf.peak_gflops * 1e3), nbytes / (rf.bandwidth_gbs * 1e3)) + (rf.dispatch_us if launch else 0)
@@ -912,35 +973,42 @@ class _Costs:
             return self.us(2.0 * size * k, mem), 0.0, []
         if op == "Add":
             a, b = kc
-            fused = self.us(size, self.nbytes(b), launch=False)
+            fused = self.fused_us(size, self.nbytes(b), a)
             return fused, self.us(size, self.nbytes(a) + self.nbytes(b) + out) - fused, [a, b]
         if op == "Conv":
             fs = self.shape[kc[1]]
             f_out = LAYOUTS[self.g.conv_attrs[self.eg.lit(n, 0)][0]]["f_out"]
             size = float(math.prod(self.shape[n.cls]))
             fl = 2.0 * size * float(math.prod(fs)) / fs[f_out]
-            return self.us(fl, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
+            return self.us(self._conv_slowdown(n) * fl, self.nbytes(kc[0]) + self.nbytes(kc[1]) + out), 0.0, []
         if op == "Pad":
-            return self.us(0.0, self.nbytes(kc[0]) + out), 0.0, []
-        if op == "Cat":  # a copy dispatch: reads as much as it writes
-            return self.us(0.0, 2 * out), 0.0, []
+            # as analyze(): stored in place by its producer's dispatch when it is that value's only
+            # user (the elementwise fusion rows below), else a copy dispatch
+            return _TIE, self.us(0.0, self.nbytes(kc[0]) + out), [kc[0]]
+        if op == "Cat":
+            # as analyze(): along the outermost non-unit dim each operand is a stream copy into its
+            # contiguous slice (no kernel); along an inner dim one strided copy dispatch per operand
+            k = self.eg.lit(n, 0)
+            if all(d == 1 for d in self.shape[n.cls][:k]):
+                return _TIE, 0.0, []
+            return sum(self.us(0.0, 2 * self.nbytes(c)) for c in self.eg.list_classes(kc[0])), 0.0, []
         if op == "Ew":
             rep = self.g.view.ops[self.g.bodies[self.eg.lit(n, 0)][1]]
             per = _flops(rep) / max(1.0, float(math.prod(_shape(rep.results[0]))))
             fl = per * float(math.prod(self.shape[n.cls]))
-            fused = self.us(fl, 0.0, launch=False)
+            fused = self.fused_us(fl, 0.0, kc[0])
             # + _TIE like an opaque elementwise op: of equally costed forms, fewer elementwise ops
             return fused + _TIE, self.us(fl, self.nbytes(kc[0]) + out) - fused, [kc[0]]
-        if op == "Tr":
-            return self.us(0.0, self.nbytes(kc[0]) + out), 0.0, []
+        if op == "Tr":  # elementwise for IREE (generalized first): fused into its producer's dispatch
+            return _TIE, self.us(0.0, self.nbytes(kc[0]) + out), [kc[0]]
         if op in ("BiasAdd", "Aff"):
             x, c = kc[0], kc[1]
-            fused = self.us(size, self.nbytes(c), launch=False)
+            fused = self.fused_us(size, self.nbytes(c), x)
             return fused + _TIE, self.us(size, self.nbytes(x) + self.nbytes(c) + out) - fused, [x]
         if op == "SB":  # x * s + t: two flops per element (as the realized generic has)
             x, sc, sh = kc
             cb = self.nbytes(sc) + self.nbytes(sh)
-            fused = self.us(2 * size, cb, launch=False)
+            fused = self.fused_us(2 * size, cb, x)
             return fused + _TIE, self.us(2 * size, self.nbytes(x) + cb + out) - fused, [x]
         # Op: the original op's cost
         orig = self.g.view.ops[self.eg.lit(n, 0)]
@@ -952,24 +1020,177 @@ class _Costs:
         in_bytes = [_nbytes(v) for v in ins]
         res_bytes = sum(_nbytes(r) for r in orig.results)
         fl = _flops(orig)
+        if orig.name == "tensor.pad":  # as the Pad node (a pad of a non-zero value)
+            xs = [c for c in self.eg.list_classes(kc[0]) if not self._is_const_class(c) and c not in self.scalar]
+            return _TIE, self.us(0.0, sum(in_bytes) + res_bytes), xs[:1]
         if _is_elementwise(orig):
-            fused = self.us(fl, sum(in_bytes) - max(in_bytes, default=0.0), launch=False)
             xs = [c for c in self.eg.list_classes(kc[0]) if not self._is_const_class(c)]
+            fused = self.fused_us(fl, sum(in_bytes) - max(in_bytes, default=0.0), xs[0] if xs else None)
             # + _TIE: ties between equally costed elementwise forms prefer fewer ops (a folded chain)
             return fused + _TIE, self.us(fl, sum(in_bytes) + res_bytes) - fused, xs
         slow = self.rf.matvec_stream_slowdown if _is_streaming_matvec(orig, self.rf) else 1.0
+        if _is_nchw_conv(orig.name):  # a depthwise or grouped convolution: analyze()'s layout factor
+            fl *= _nchw_slowdown(orig, self.rf)
         return self.us(fl, slow * (sum(in_bytes) + res_bytes)), 0.0, []
+
+    def anchors(self) -> list[tuple[float, list[str], list[str], list[str]]]:
+        """The dispatches :func:`..cost.analyze` forms on the input graph, as ``(µs, member nodes,
+        nodes that must be selected, nodes that must not be)``: a selection that keeps a dispatch's
+        ops (its members) and their neighbourhood as in the input — every class a member reads or
+        writes (through views) computed by its original node and read by exactly its original users —
+        makes analyze() form that same dispatch, so the extraction charges it analyze()'s cost
+        instead of the node costs (:func:`_anchor_rows`). Computed once; do not modify."""
+        if self._anchors is not None:
+            return self._anchors
+        eg, view = self.eg, self.g.view
+        index = view.index
+        node_of: dict[int, list[str]] = {}  # op index -> its original nodes
+        for v, k in eg.orig_node.items():
+            if isinstance(v, ir.OpResult):
+                node_of.setdefault(index.get(v.owner), []).append(k)
+        orig_in: dict[str, list[str]] = {}  # class -> its original nodes
+        for k in eg.original:
+            orig_in.setdefault(eg.nodes[k].cls, []).append(k)
+        users: dict[str, list[str]] = {}  # class -> op-level nodes reading it (through operand lists)
+
+        def elems(c: str, seen: set) -> list[str]:
+            out = []
+            for q in eg.classes.get(c, []):
+                m = eg.nodes[q]
+                if m.op in ("TCons", "CCons") and q not in seen:
+                    seen.add(q)
+                    head, tail = eg.child_classes(m)
+                    out.append(head)
+                    out.extend(elems(tail, seen))
+            return out
+
+        for k, n in eg.nodes.items():
+            if n.op in _LISTS:
+                continue
+            for d in dict.fromkeys(eg.child_classes(n)):
+                targets = elems(d, set()) if eg.classes.get(d) and eg.nodes[eg.classes[d][0]].op in _LISTS else [d]
+                for t in dict.fromkeys(targets):
+                    users.setdefault(t, []).append(k)
+
+        def ins(k: str) -> list[str]:
+            n = eg.nodes[k]
+            out = []
+            for d in eg.child_classes(n):
+                if eg.classes.get(d) and eg.nodes[eg.classes[d][0]].op in _LISTS:
+                    out.extend(elems(d, set()))
+                else:
+                    out.append(d)
+            return out
+
+        def is_view(k: str) -> bool:
+            n = eg.nodes[k]
+            if n.op in ("Rs", "Slice", "SliceD"):
+                return True
+            return n.op == "Op" and view.ops[eg.lit(n, 0)].name in _FREE
+
+        def inert(k: str) -> bool:
+            """A reader no dispatch grows into and whose count no fusion rule looks at (a contraction
+            or convolution root: what reads a value only through such ops fuses the same way however
+            many there are)."""
+            n = eg.nodes[k]
+            if n.op in ("MM", "MMTA", "MMTB", "Conv"):
+                return True
+            if n.op != "Op":
+                return False
+            name = view.ops[eg.lit(n, 0)].name
+            return name.startswith(("linalg.matmul", "linalg.batch_matmul", "linalg.conv_", "linalg.depthwise_conv_",
+                                    "linalg.pooling_"))
+
+        ga = self._input_cost or analyze(view, self.rf)
+        groups: dict[int, list] = {}
+        host_of: dict[int, int] = {}
+        for d in ga.dispatches:
+            gr = groups.setdefault(d.root, [0.0, set()])
+            gr[0] += d.us
+            gr[1].update((d.root, *d.fused))
+            for k in (d.root, *d.fused):
+                host_of[k] = d.root
+        placed = set(host_of)
+        for i, op in enumerate(view.ops):  # pads analyze() leaves free: stored by their source's dispatch
+            if op.name == "tensor.pad" and i not in placed:
+                src = view.producer(op.operands[0])
+                h = host_of.get(index.get(src)) if src is not None else None
+                if h is not None:
+                    groups[h][1].add(i)
+        out = []
+        for root, (us, ops) in groups.items():
+            if view.ops[root].name == "tensor.concat":
+                continue  # the Cat node's own cost is analyze()'s (copies or free)
+            members: list[str] = []
+            for i in sorted(ops):
+                ks = node_of.get(i)
+                if not ks:
+                    members = []
+                    break
+                members.extend(ks)
+            if not members or any(eg.nodes[k].cls in self.const for k in members):
+                continue
+            need, todo, adj = set(members), [], set()
+            for k in members:
+                todo.append(eg.nodes[k].cls)
+                todo.extend(ins(k))
+            while todo:
+                c = todo.pop()
+                if c in adj or c in self.const or c in self.scalar:
+                    continue
+                adj.add(c)
+                for k in orig_in.get(c, []):  # its original producer (through views)
+                    need.add(k)
+                    if is_view(k):
+                        todo.extend(ins(k))
+                if c not in orig_in:
+                    continue  # an argument: who reads it does not change how dispatches form
+                if all(inert(q) for q in users.get(c, [])):
+                    continue  # read by contractions / convolutions only, in the input and in every form
+                for q in users.get(c, []):
+                    if q in eg.original:
+                        need.add(q)
+                        if is_view(q):
+                            todo.append(eg.nodes[q].cls)
+            forbid = {q for c in adj if c in orig_in and not all(inert(u) for u in users.get(c, []))
+                      for q in users.get(c, []) if q not in eg.original}
+            out.append((us, members, sorted(need), sorted(forbid)))
+        self._anchors = out
+        return out
+
+    def _conv_slowdown(self, n: _Node) -> float:
+        """analyze()'s layout factor of a channels-first convolution (:func:`..cost._nchw_slowdown`)."""
+        a = self.eg.lit(n, 0)
+        name = self.g.conv_attrs[a][0]
+        if not _is_nchw_conv(name):
+            return 1.0
+        rf = self.rf
+        if any(st != 1 for st in self.g.conv_geo[a][0]):
+            return rf.conv_nchw_strided_slowdown
+        kd = LAYOUTS[name]["kdims"]
+        fs = self.shape[self.eg.child_classes(n)[1]]
+        return rf.conv_nchw_1x1_slowdown if all(fs[d] == 1 for d in kd) else rf.conv_nchw_slowdown
 
     def _is_const_class(self, c: str) -> bool:
         return any(self.eg.nodes[k].op in CONST_CTORS for k in self.eg.classes.get(c, []))
 
+    def is_pad(self, n: _Node) -> bool:
+        """A pad (``Pad``, or an opaque ``tensor.pad`` of another value than zero)."""
+        return n.op == "Pad" or (n.op == "Op" and self.g.view.ops[self.eg.lit(n, 0)].name == "tensor.pad")
+
     def hostable(self, n: _Node) -> bool:
         """Whether an elementwise consumer of ``n`` fuses into ``n``'s dispatch."""
-        if n.op in _LISTS or n.op in ("Arg", "Slice", "SliceD") or n.op in CONST_CTORS:
-            return False
+        if n.op in _LISTS or n.op in ("Arg", "Slice", "SliceD", "Cat") or n.op in CONST_CTORS or self.is_pad(n):
+            return False  # (a concat is stream copies or copy dispatches, a pad free or a copy: neither hosts)
         if n.op == "Op":
             orig = self.g.view.ops[self.eg.lit(n, 0)]
+            if orig.name == "tensor.expand_shape" and not _unit_reshape(orig):
+                return False  # as analyze(): IREE bubbles a dimension split up to the root's result
             return orig.name not in _FREE or orig.name in _RESHAPES
+        if n.op == "Rs":
+            a, b = self.shape.get(self.eg.child_classes(n)[0]), self.shape.get(n.cls)
+            if a is not None and b is not None and sum(d != 1 for d in b) > sum(d != 1 for d in a):
+                return False  # a dimension split (see above)
         return True
 
 
@@ -1340,6 +1561,120 @@ def _redundant_views(eg: _EG, costs: _Costs, k: str, d: str, direct: dict, impos
     return out
 
 
+def _anchor_vars(costs: _Costs, col: dict, cost: list, ub: list, integ: list):
+    """One variable z per dispatch of :meth:`_Costs.anchors` whose nodes are all selectable: 1
+    exactly when the selection keeps that dispatch as analyze() forms it (rows: :func:`_anchor_rows`).
+    Returns the anchors with their variable, and each member node's variable (a member's fusion
+    penalty row gets ``+ z``: an anchored dispatch pays analyze()'s cost, not its nodes')."""
+    anchored, member_z = [], {}
+    for us, members, need, forbid in costs.anchors():
+        # a node no selection reaches (an unused result of a multi-result op) is never realized
+        members, need = [k for k in members if k in col], [k for k in need if k in col]
+        if not members:
+            continue
+        z = len(cost)
+        cost.append(0.0)
+        ub.append(1.0)
+        integ.append(0)  # the rows make it the AND of 0-1 variables
+        anchored.append((z, us, members, need, [f for f in forbid if f in col]))
+        for k in members:
+            member_z[k] = z
+    return anchored, member_z
+
+
+def _z(member_z: dict, k: str) -> list:
+    z = member_z.get(k)
+    return [] if z is None else [(z, 1.0)]
+
+
+def _original_selection(eg: _EG) -> set[str]:
+    """The nodes of the input graph: the original nodes, the arguments and the operand lists they read."""
+    out = set(eg.original)
+    out.update(k for k, n in eg.nodes.items() if n.op == "Arg")
+    todo = [d for k in eg.original for d in eg.child_classes(eg.nodes[k])]
+    seen = set()
+    while todo:
+        d = todo.pop()
+        if d in seen or not eg.classes.get(d):
+            continue
+        seen.add(d)
+        k = eg.classes[d][0]
+        if eg.nodes[k].op in _LISTS:
+            out.add(k)
+            todo.extend(eg.child_classes(eg.nodes[k]))
+    return out
+
+
+def _fallback_at_original(eg: _EG, col: dict, n_nodes: int, cost: list, integ: list, rows, cols, vals, lo, hi,
+                          pen_of: list) -> dict[str, float]:
+    """Each node's cost in the program (its own and its fusion penalty's) when every original node
+    is selected (the input graph): the auxiliary 0-1 variables (hosting, merge-down) as large as
+    their rows allow, each penalty as small as its rows allow (what the solver would pick)."""
+    from scipy.sparse import coo_matrix
+
+    nvar = len(cost)
+    x = np.zeros(nvar)
+    for k in _original_selection(eg):
+        j = col.get(k)
+        if j is not None:
+            x[j] = 1.0
+    A = coo_matrix((vals, (rows, cols)), shape=(len(lo), nvar)).tocsc()
+    Ar = A.tocsr()
+    hi_a, lo_a = np.asarray(hi, dtype=float), np.asarray(lo, dtype=float)
+    integ_a = np.asarray(integ)
+    aux = [j for j in range(n_nodes, nvar) if integ_a[j] == 1]
+    base = Ar @ x  # node variables only (the others are 0 here)
+    for j in aux:  # hosting / merge-down variables: the most each of their upper-bounding rows allows
+        c = A.getcol(j)
+        best = 1.0
+        for r, a in zip(c.indices, c.data):
+            if a > 0 and np.isfinite(hi_a[r]):
+                best = min(best, math.floor((hi_a[r] - base[r]) / a + 1e-9))
+        x[j] = max(0.0, best)
+    act = Ar @ x
+    out: dict[str, float] = {}
+    for p, k in pen_of:
+        if p == col[k]:
+            continue  # a penalty folded into the node's own cost
+        c = A.getcol(p)
+        need = 0.0
+        for r, a in zip(c.indices, c.data):
+            if a > 0 and np.isfinite(lo_a[r]):
+                need = max(need, (lo_a[r] - (act[r] - a * x[p])) / a)
+        out[k] = out.get(k, 0.0) + cost[p] * min(1.0, need)
+    return out
+
+
+#: an anchored dispatch whose node costs already give analyze()'s cost at the input graph (to this
+#: many µs) gets no rows: the anchoring rows couple neighbouring dispatches and slow the solve (all
+#: 126 conv dispatches of Inception-v3 small on llvm-cpu before fused elementwise ops were costed by
+#: their host's bound, :meth:`_Costs.fused_us`: HiGHS 5x slower; 1 of 126 since)
+_ANCHOR_TOL_US = 1e-3
+
+
+def _anchor_rows(anchored: list, col: dict, cost: list, row, ub: list, pen: dict) -> int:
+    """The rows and objective of the anchored dispatches (:func:`_anchor_vars`): z <= x_k for every
+    node that must be selected, z <= 1 - x_f for every node that must not, z >= sum x_need - sum
+    x_forbid - (|need| - 1); z's cost is analyze()'s cost of the dispatch less its members' node
+    costs (their fusion penalties are released by z). A dispatch whose node costs at the input graph
+    (``pen``: :func:`_fallback_at_original`) are analyze()'s already is left out (z fixed to 0).
+    Returns the number of anchored dispatches."""
+    n = 0
+    for z, us, members, need, forbid in anchored:
+        own = sum(cost[col[k]] for k in members)
+        if abs(us - own - sum(pen.get(k, 0.0) for k in members)) <= _ANCHOR_TOL_US:
+            ub[z] = 0.0
+            continue
+        n += 1
+        cost[z] = us - own
+        for k in need:
+            row([(z, 1.0), (col[k], -1.0)], -np.inf, 0.0)
+        for f in forbid:
+            row([(z, 1.0), (col[f], 1.0)], -np.inf, 1.0)
+        row([(z, 1.0)] + [(col[k], -1.0) for k in need] + [(col[f], 1.0) for f in forbid], 1.0 - len(need), np.inf)
+    return n
+
+
 def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 presolve: bool = False, decompose: bool = False) -> tuple[dict[str, str] | None, dict]:
     """The cheapest selection (class -> node id) by a 0-1 program; None when the solver fails.
@@ -1414,7 +1749,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     # elementwise nodes (they have a fusion penalty): an elementwise op whose only selected user is
     # elementwise joins that user's dispatch (IREE's elementwise fusion, e.g. NasRNN's
     # add(slice, slice) under its gate tree), so it pays no launch of its own
-    ew_nodes = {k for k, (_, extra, xs) in node_costs.items() if extra > 1e-12 and xs}
+    ew_nodes = {k for k, (_, extra, xs) in node_costs.items() if extra > 1e-12 and xs and not costs.is_pad(eg.nodes[k])}
     n_merge = 0
     pen_of: list[tuple[int, str]] = []  # (penalty variable, node): the unfused elementwise nodes
 
@@ -1462,6 +1797,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     # exactly, was removed: it made the cuda extraction on NasRNN small pick merges analyze() costs
     # above the objective; docs/models-and-cost.md)
     md_of = {k: merge_down(k) for k in nodes if k in ew_nodes}
+    anchor_z, member_z = _anchor_vars(costs, col, cost, ub, integ)
 
     for k in nodes:
         n = eg.nodes[k]
@@ -1491,7 +1827,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 cost.append(extra)
                 ub.append(1.0)
                 integ.append(0)
-                row([(p, 1.0), (col[k], -1.0), (md, 1.0)], 0.0, np.inf)
+                row([(p, 1.0), (col[k], -1.0), (md, 1.0)] + _z(member_z, k), 0.0, np.inf)
                 n_pen += 1
                 pen_of.append((p, k))
             elif shared:
@@ -1526,8 +1862,8 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                         us = parents.get(d, [])
                         big = float(len(us) + (d in roots))
                         row([(col[q], 1.0) for q in us] + [(f, big)], -np.inf, 1.0 + big - (d in roots))
-                row([(p, 1.0), (col[k], -1.0)] + [(f, 1.0) for f in fs] + ([(md, 1.0)] if md is not None else []),
-                    0.0, np.inf)
+                row([(p, 1.0), (col[k], -1.0)] + [(f, 1.0) for f in fs] + ([(md, 1.0)] if md is not None else [])
+                    + _z(member_z, k), 0.0, np.inf)
                 n_pen += 1
                 pen_of.append((p, k))
             elif len(hosts) < sum(len(eg.classes[d]) for d in xs if d in reach) or md is not None \
@@ -1538,9 +1874,11 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 ub.append(1.0)
                 integ.append(0)
                 row([(p, 1.0), (col[k], -1.0)] + [(col[m], 1.0) for m in hosts]
-                    + ([(md, 1.0)] if md is not None else []), 0.0, np.inf)
+                    + ([(md, 1.0)] if md is not None else []) + _z(member_z, k), 0.0, np.inf)
                 n_pen += 1
                 pen_of.append((p, k))
+    n_anchor = _anchor_rows(anchor_z, col, cost, row, ub, _fallback_at_original(
+        eg, col, len(nodes), cost, integ, rows, cols, vals, lo, hi, pen_of))
     # acyclicity on cyclic components
     cgraph = {c: list(dict.fromkeys(d for k in eg.canon_nodes[c] if k not in impossible
                                     for d in eg.child_classes(eg.nodes[k]) if d in reach)) for c in order}
@@ -1578,19 +1916,25 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         info = {"ilp_vars": nvar, "ilp_rows": len(lo), "ilp_fusion_terms": n_pen, "ilp_cycle_constraints": n_lvl,
                 "ilp_build_seconds": round(time.perf_counter() - t_build, 3),
                 "ilp_required_classes": len(required), "ilp_fixed_nodes": n_fixed,
-                "ilp_impossible_nodes": len(impossible), "ilp_merge_down_terms": n_merge}
+                "ilp_impossible_nodes": len(impossible), "ilp_merge_down_terms": n_merge,
+                "ilp_anchored_dispatches": n_anchor}
         x, fun, more = _solve_components(np.array(cost), A, np.array(lo), np.array(hi), lb, np.array(ub),
                                          np.array(integ), time_limit_s)
         info.update(more)
         if x is None:
             return None, info
         info["ilp_objective_us"] = round(fun + costs.rf.invocation_us, 3)  # + the per-call constant
+        info["ilp_unfused"] = sum(1 for v, _ in pen_of if x[v] > 0.5)
+        info["ilp_anchors_kept"] = sum(1 for a in anchor_z if x[a[0]] > 0.5)  # anchored dispatches left intact
+        if log.isEnabledFor(logging.DEBUG):
+            info["ilp_unfused_nodes"] = [k for v, k in pen_of if x[v] > 0.5]
+            info["ilp_intact_anchors"] = [a[2] for a in anchor_z if x[a[0]] > 0.5]
         return {c: k for c in reach for k in [max(eg.classes[c], key=lambda k: x[col[k]])] if x[col[k]] > 0.5}, info
     res = milp(np.array(cost), constraints=LinearConstraint(A, np.array(lo), np.array(hi)),
                integrality=np.array(integ), bounds=Bounds(lb, np.array(ub)),
                options={"time_limit": max(1.0, time_limit_s), "disp": False})
     info = {"ilp_vars": nvar, "ilp_rows": len(lo), "ilp_status": res.message, "ilp_fusion_terms": n_pen,
-            "ilp_cycle_constraints": n_lvl, "ilp_merge_down_terms": n_merge}
+            "ilp_cycle_constraints": n_lvl, "ilp_merge_down_terms": n_merge, "ilp_anchored_dispatches": n_anchor}
     if presolve:
         info.update(ilp_required_classes=len(required), ilp_fixed_nodes=n_fixed)
     if res.x is None:
@@ -1672,6 +2016,8 @@ class _Realizer:
         self.val: dict[str, object] = {}
         self.consts: dict[str, np.ndarray] = {}
         self.clones: dict = {}
+        self.clone_src: dict = {}  # clone -> the index of the input op it copies (_reorder)
+        self._orig_idx: dict | None = None
         self.made: dict[str, int] = {}
 
     def _map_item(self, x):
@@ -1702,7 +2048,59 @@ class _Realizer:
                 if all(next(iter(r.uses), None) is None for r in op.results):
                     op.erase()
                     changed = True
+        self._reorder()
         return [r for r in self.made for _ in range(self.made[r])]
+
+    def _reorder(self) -> None:
+        """Put the function's ops back in the input's order where their dependences allow: a clone
+        takes its original's place, a new op follows its last operand's producer. New and cloned ops
+        are emitted at the end, children first, and program order matters to dispatch formation
+        (IREE's multi-use producer fusion joins a producer to its first user, as analyze() does)."""
+        import heapq
+
+        body = [o.operation for o in self.view.block.operations]
+        term = body.pop()
+        pos = {op: k for k, op in enumerate(body)}
+        deps: dict = {}
+        users: dict = {op: [] for op in body}
+        for op in body:
+            ds = set()
+            for sub in (op, *_ir._walk(op)):
+                for v in sub.operands:
+                    if isinstance(v, ir.OpResult):
+                        owner = v.owner
+                        owner = owner.operation if hasattr(owner, "operation") else owner
+                        if owner in pos and owner != op:
+                            ds.add(owner)
+            deps[op] = ds
+            for d in ds:
+                users[d].append(op)
+        key: dict = {}
+        left = {op: len(ds) for op, ds in deps.items()}
+        heap = []
+
+        def push(op):
+            i = self.view.index.get(op, self.clone_src.get(op))
+            if i is None:
+                i = max((key[d] for d in deps[op]), default=-1.0) + 0.5
+            key[op] = float(i)
+            heapq.heappush(heap, (key[op], pos[op], id(op), op))
+
+        for op in body:
+            if not left[op]:
+                push(op)
+        order = []
+        while heap:
+            op = heapq.heappop(heap)[3]
+            order.append(op)
+            for u in users[op]:
+                left[u] -= 1
+                if not left[u]:
+                    push(u)
+        if len(order) != len(body) or order == body:
+            return  # (a cycle cannot happen in SSA; nothing to move)
+        for op in order:
+            op.move_before(term)
 
     def _live(self) -> set:
         """Ops of the input that the results (or ops without results) depend on."""
@@ -1770,7 +2168,20 @@ class _Realizer:
         if n.id not in self.eg.original:
             if n.op not in ("Conv", "SB") or (n.op == "Conv" and self._folded(n)):
                 self._count(n.op)
-        return getattr(self, "_emit_" + n.op)(n, items)
+        out = getattr(self, "_emit_" + n.op)(n, items)
+        i = self._orig_index().get(n.id)
+        if i is not None and isinstance(out, ir.OpResult):  # an input op emitted anew: its place (_reorder)
+            owner = out.owner
+            self.clone_src.setdefault(owner.operation if hasattr(owner, "operation") else owner, i)
+        return out
+
+    def _orig_index(self) -> dict:
+        """Original node -> the index of the input op it was translated from."""
+        if self._orig_idx is None:
+            idx = self.g.view.index
+            self._orig_idx = {k: idx.get(v.owner.operation if hasattr(v.owner, "operation") else v.owner)
+                              for v, k in self.eg.orig_node.items() if isinstance(v, ir.OpResult)}
+        return self._orig_idx
 
     def _folded(self, n: _Node) -> bool:
         """Whether a new conv carries a folded affine link (not only a merge / enlargement)."""
@@ -1910,6 +2321,7 @@ class _Realizer:
                 if v in mapping:
                     sub.operands[j] = mapping[v]
         self.clones[ck] = new
+        self.clone_src[new] = i
         return new
 
     def _emit_Op(self, n: _Node, items):
@@ -2226,7 +2638,8 @@ class EqSatSearch:
         view = GraphView(start)
         t_prepare = time.perf_counter() - tp
         tc = time.perf_counter()
-        cost_before = _graph_cost(cost, start, view)
+        ga_in = analyze(view, cost.roofline) if cost.mode == "roofline" else None  # (also the ILP's anchors)
+        cost_before = ga_in.us if ga_in is not None else _graph_cost(cost, start, view)
         t_cost = time.perf_counter() - tc
         stats: dict = {"rules": [r.name for r in egg], "verify_seconds": round(t_verify, 3), "cost_unit": cost.unit,
                        "prepare_seconds": round(t_prepare, 3)}
@@ -2301,7 +2714,7 @@ class EqSatSearch:
             # the extraction's machine: as given, else the cost model's roofline (the target's preset)
             rf = self.roofline or getattr(cost, "roofline", None) or Roofline.for_target(target)
             stats["roofline"] = rf.name
-            costs = _Costs(graph, g, rf)
+            costs = _Costs(graph, g, rf, ga_in if ga_in is not None and cost.roofline == rf else None)
             stats["egraph_seconds"] = round(time.perf_counter() - t3 - stats["serialize_seconds"], 3)
             stats.update(enodes=len(graph.nodes), eclasses=len(graph.classes), graphs_explored=len(graph.nodes))
             sel, info = extract_ilp(graph, costs, time_limit_s=self.ilp_time_limit_s, presolve=self.ilp_presolve,
@@ -2345,6 +2758,7 @@ class EqSatSearch:
         tc = time.perf_counter()
         nv = GraphView(out_model)
         cost_after = _graph_cost(cost, out_model, nv)
+        stats["extracted_cost"] = cost_after  # the realized extraction's cost (kept or not; cf. ilp_objective_us)
         stats["cost_seconds"] = round(t_cost + time.perf_counter() - tc, 3)
         stats["seconds"] = round(time.perf_counter() - t0, 3)
         if not cost_after <= cost_before:
