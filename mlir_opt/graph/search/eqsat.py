@@ -28,6 +28,7 @@
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import json
 import logging
@@ -607,10 +608,16 @@ class _EG:
                 self.nodes[k] = _Node(k, n["op"], n["eclass"], list(n["children"]))
                 self.classes.setdefault(n["eclass"], []).append(k)
         self.cls_of_node = {k: n["eclass"] for k, n in nodes.items()}
+        prim, con = self.prim, self.cls_of_node
+        self._kc.update((k, [con[c] for c in n.kids if c not in prim]) for k, n in self.nodes.items())
+        # each node's child classes without repeats, in order (shared lists: do not modify)
+        self.ukids: dict[str, list[str]] = {k: list(dict.fromkeys(v)) if len(v) > 1 else v
+                                            for k, v in self._kc.items()}
         val_cls = {int(self.prim[n["children"][1]]): self.cls_of_node[n["children"][0]]
                    for n in nodes.values() if n["op"] == "Val"}
         self.cls_of_value = {v: val_cls.get(i) for i, v in enumerate(g.values)}
         self.roots = [self.cls_of_value[v] for v in g.roots]
+        self._val_cls = val_cls
         self._canonical_order(val_cls)
         # the e-node each original value was translated to
         self.orig_node: dict = {}
@@ -662,9 +669,12 @@ class _EG:
         # node labels)) of every class, each round; the same text is built here from a %-template
         # per node (the repr of its constructor and literals, a hole per child class), so the
         # labels are the very same strings (labels are hex: repr(label) == "'" + label + "'").
-        sha1 = hashlib.sha1
-        fixed: dict[str, str] = {}  # nodes without child classes: the same text every round
-        templ: list = []  # (node, template, child classes)
+        # Bytes throughout (labels are the first 8 bytes of the digest as hex: hexlify of
+        # digest()[:8] is hexdigest()[:16] as bytes), one list comprehension per round.
+        sha1, hexlify = hashlib.sha1, binascii.hexlify
+        fixed: dict[str, bytes] = {}  # nodes without child classes: the same text every round
+        templ: list = []  # (template, child classes getter), in the order of t_keys
+        t_keys: list[str] = []
         holes_all: set[str] = set()
         for k, n in self.nodes.items():
             parts, holes = [], []
@@ -677,28 +687,30 @@ class _EG:
             inner = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
             text = "(" + repr(n.op).replace("%", "%%") + ", " + inner + ")"
             if holes:  # itemgetter of one key gives the label alone: ``text % label`` fills the hole
-                templ.append((k, text, operator.itemgetter(*holes)))
+                templ.append((text.encode(), operator.itemgetter(*holes)))
+                t_keys.append(k)
                 holes_all.update(holes)
             else:
-                fixed[k] = sha1((text % ()).encode()).hexdigest()[:16]
-        t_keys = [k for k, _, _ in templ]
-        node_lab: dict[str, str] = {}
-        distinct = len(set(lab.values()))
+                fixed[k] = hexlify(sha1((text % ()).encode()).digest()[:8])
+        blab = {c: x.encode() for c, x in lab.items()}
+        node_lab: dict[str, bytes] = {}
+        distinct = len(set(blab.values()))
         cls_nodes = list(self.classes.items())
         for _ in range(16):
-            q = {c: "''" for c in holes_all}
-            q.update((c, "'" + x + "'") for c, x in lab.items())
+            q = dict.fromkeys(holes_all, b"''")
+            q.update((c, b"'" + x + b"'") for c, x in blab.items())
             node_lab = dict(fixed)
-            node_lab.update(zip(t_keys, [sha1((text % get(q)).encode()).hexdigest()[:16] for _, text, get in templ]))
-            new = {c: sha1(("('" + lab[c] + "', ['" + "', '".join(sorted([node_lab[k] for k in ks])) + "'])")
-                           .encode()).hexdigest()[:16] for c, ks in cls_nodes}
+            node_lab.update(zip(t_keys, [hexlify(sha1(text % get(q)).digest()[:8]) for text, get in templ]))
+            new = {c: hexlify(sha1(b"('" + blab[c] + b"', ['" + b"', '".join(sorted([node_lab[k] for k in ks]))
+                                   + b"'])").digest()[:8]) for c, ks in cls_nodes}
             n_new = len(set(new.values()))
-            lab = new
+            blab = new
             if n_new <= distinct:
                 break
             distinct = n_new
+        lab = blab
         self.canon_classes = sorted(self.classes, key=lambda c: lab[c])
-        self.canon_nodes = {c: sorted(ks, key=lambda k: node_lab.get(k, "")) for c, ks in self.classes.items()}
+        self.canon_nodes = {c: sorted(ks, key=lambda k: node_lab.get(k, b"")) for c, ks in self.classes.items()}
 
     def child_classes(self, n: _Node) -> list[str]:
         """The classes of ``n``'s non-primitive children, in order (computed once per node; the
@@ -1063,13 +1075,16 @@ def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str]]:
     order = [c for c in eg.canon_classes if c in reach]
     bit = {c: 1 << i for i, c in enumerate(order)}
     full = (1 << len(order)) - 1
-    kids = {k: list(dict.fromkeys(eg.child_classes(eg.nodes[k]))) for c in order for k in eg.classes[c]}
+    kids = eg.ukids
     impossible = {k for c in order for k in eg.classes[c] if c in kids[k] or not all(d in reach for d in kids[k])}
     need: dict[str, int] = {}
     while True:
         graph = {c: list(dict.fromkeys(d for k in eg.classes[c] if k not in impossible for d in kids[k])) for c in order}
         need = {}
+        cyclic: list[str] = []
         for comp in _sccs(graph):  # children first
+            if len(comp) > 1:
+                cyclic += comp
             for c in comp:
                 need[c] = full
             changed = True
@@ -1089,6 +1104,28 @@ def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str]]:
                         need[c], changed = new, True
         more = {k for c in order for k in eg.classes[c] if k not in impossible
                 and any(need[d] & bit[c] for d in kids[k])}
+        if not more and cyclic:
+            # A list node m (TCons/CCons) of a class d that is no root, where every class reading
+            # d is needed below a child of m: whenever d is used, m closes a cycle, so m is
+            # selected only in a class no selected node reads, which the realization never reads.
+            # A list node is no fusion host, no elementwise user (the fusion rows count the ops
+            # reading the list) and costs 0: it has a negative coefficient only in the child rows
+            # of d's readers, which are all 0 then. So fixing m to 0 keeps every optimal
+            # selection of the used classes feasible (same optimum, same realized graph) and
+            # tightens the needs: on SqueezeNet the concat of one value, Cat(CCons(v, nil)) in
+            # v's own class, so that the LP relaxation no longer takes v from itself. Only on a
+            # cycle (d and a class reading it lie in one strongly connected component).
+            on_cycle = set(cyclic)
+            pars: dict[str, set[str]] = {}  # the classes reading d (all of them, on a cycle or not)
+            for c in order:
+                for k in eg.classes[c]:
+                    if k not in impossible:
+                        for d in kids[k]:
+                            if d in on_cycle:
+                                pars.setdefault(d, set()).add(c)
+            roots = set(eg.roots)
+            more = {k for d in cyclic if d not in roots and d in pars for k in eg.classes[d] if k not in impossible
+                    and eg.nodes[k].op in _LISTS and all(any(need[e] & bit[pc] for e in kids[k]) for pc in pars[d])}
         if not more:
             break
         impossible |= more
@@ -1208,7 +1245,7 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
     larger part in a call of its own unless an equal part was solved before (then its solution
     is reused). Returns ``(x, objective, info)`` or ``(None, None, info)``."""
     from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import bmat
+    from scipy.sparse import bmat, csr_matrix
     from scipy.sparse.csgraph import connected_components
 
     t0 = time.perf_counter()
@@ -1229,23 +1266,57 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
     vlab, rlab = (lab[k:], lab[:k]) if k and len(fi) else (lab, np.zeros(0, int))
     vmembers = [[] for _ in range(ncomp)]
     rmembers = [[] for _ in range(ncomp)]
-    for i, l in enumerate(vlab):
+    for i, l in enumerate(vlab.tolist()):
         vmembers[l].append(i)
-    for i, l in enumerate(rlab):
+    for i, l in enumerate(rlab.tolist()):
         rmembers[l].append(i)
+    # Each part's submatrix ``sub[rs][:, vs]`` cut from ``sub``'s arrays directly (two fancy
+    # indexings per part were most of this function on NasRNN): a row's entries all lie in its
+    # part, and ``vs`` is increasing, so the part's rows are the same entries in the same order,
+    # column indices renumbered within the part (``sub`` is canonical: sorted, no duplicates).
+    sub.sort_indices()
+    local = np.zeros(len(fi), dtype=np.int64)
+    for vs in vmembers:
+        local[vs] = np.arange(len(vs))
+    s_ptr, s_idx, s_dat = sub.indptr, local[sub.indices], sub.data
+    row_len = np.diff(s_ptr)
+
+    def block(parts) -> csr_matrix:
+        """``sub[rs][:, vs]`` for the concatenated rows ``rs`` and columns ``vs`` of ``parts``
+        (a list of (vs, rs), side by side: block diagonal)."""
+        all_r = [r for _, rs in parts for r in rs]
+        nv = sum(len(vs) for vs, _ in parts)
+        if not all_r:
+            return csr_matrix((0, nv))
+        ra = np.asarray(all_r, dtype=np.int64)
+        lens = row_len[ra]
+        ptr = np.zeros(len(ra) + 1, dtype=s_ptr.dtype)
+        np.cumsum(lens, out=ptr[1:])
+        starts = s_ptr[ra]
+        take = np.repeat(starts - ptr[:-1], lens) + np.arange(ptr[-1])
+        idx = s_idx[take]
+        if len(parts) > 1:  # column offsets of the parts side by side
+            off, offs = 0, []
+            for vs, rs in parts:
+                offs.append(np.full(int(row_len[rs].sum()) if rs else 0, off, dtype=np.int64))
+                off += len(vs)
+            idx = idx + np.concatenate(offs)
+        out = csr_matrix((s_dat[take], idx.astype(sub.indices.dtype), ptr), shape=(len(ra), nv))
+        return out
     n_milp, n_comp, n_reused, biggest, status = 0, 0, 0, 0, "Optimal"
     integ = np.asarray(integ, dtype=np.float64)
     solved: dict[bytes, np.ndarray] = {}
     small_v: list[int] = []
     small_r: list[int] = []
+    small_parts: list = []
     n_small = 0
 
-    def solve(vs, rs, S=None):
+    def solve(vs, rs, S=None, parts=()):
         nonlocal n_milp, status
         n_milp += 1
         cols = fi[vs]
         if S is None:
-            S = sub[rs][:, vs]
+            S = block(parts)
         left = time_limit_s - (time.perf_counter() - t0)
         res = milp(c[cols], constraints=LinearConstraint(S, rlo[rs], rhi[rs]) if len(rs) else (),
                    integrality=integ[cols], bounds=Bounds(lb[cols], ub[cols]),
@@ -1262,7 +1333,7 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
         rs = rmembers[comp]
         cols = fi[vs]
         cv = c[cols]
-        S = sub[rs][:, vs]
+        S = block([(vs, rs)])
         act = S @ lb[cols] if rs else np.zeros(0)
         if (cv >= 0).all() and (act >= rlo[rs] - 1e-9).all() and (act <= rhi[rs] + 1e-9).all():
             continue  # every variable at its lower bound: feasible and cheapest
@@ -1270,6 +1341,7 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
             n_small += 1
             small_v += vs
             small_r += rs
+            small_parts.append((vs, rs))
             continue
         # repeated structure (one part per RNN step or per identical block): a part equal to one
         # solved before, in the same column and row order, has the same solution
@@ -1291,7 +1363,7 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
         x[cols] = res.x
         solved[key] = res.x[vp]
     if small_v:  # independent parts side by side: the sum of their optima is the joint optimum
-        res = solve(small_v, small_r)
+        res = solve(small_v, small_r, parts=small_parts)
         if res.x is None:
             info.update(ilp_components=n_comp, ilp_component_milps=n_milp)
             return None, None, {**info, "ilp_status": res.message}
@@ -1332,7 +1404,7 @@ def _redundant_views(eg: _EG, costs: _Costs, k: str, d: str, direct: dict, impos
         nm = eg.nodes[m]
         if nm.op not in _VIEWS or m in impossible:
             continue
-        for e in dict.fromkeys(eg.child_classes(nm)):
+        for e in eg.ukids[m]:
             if any(k2 != k and costs.node(eg.nodes[k2])[0] <= ck[0] and not costs.node(eg.nodes[k2])[1]
                    for k2 in mine.get(e, ())):
                 out.add(m)
@@ -1401,14 +1473,14 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     n_pen = 0
     parents: dict[str, list[str]] = {}
     for k in nodes:
-        for d in dict.fromkeys(eg.child_classes(eg.nodes[k])):
+        for d in eg.ukids[k]:
             parents.setdefault(d, []).append(k)
     roots = set(eg.roots)
     direct: dict[str, dict[str, list[str]]] = {}  # class -> child class -> its view nodes reading it
     if decompose:
         for k in nodes:
             if eg.nodes[k].op in _VIEWS and k not in impossible:
-                for e in dict.fromkeys(eg.child_classes(eg.nodes[k])):
+                for e in eg.ukids[k]:
                     direct.setdefault(eg.nodes[k].cls, {}).setdefault(e, []).append(k)
     node_costs = {k: costs.node(eg.nodes[k]) for k in nodes}
     # elementwise nodes (they have a fusion penalty): an elementwise op whose only selected user is
@@ -1469,7 +1541,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         cost[col[k]] = base
         if k in impossible:
             ub[col[k]] = 0.0
-        for d in dict.fromkeys(eg.child_classes(n)):
+        for d in eg.ukids[k]:
             if d not in reach:
                 ub[col[k]] = 0.0
                 continue
@@ -1559,7 +1631,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
             for k in eg.canon_nodes[c]:
                 if k in impossible:
                     continue
-                for d in dict.fromkeys(eg.child_classes(eg.nodes[k])):
+                for d in eg.ukids[k]:
                     if d in inside and d != c:
                         # t_c - t_d >= 1 - (s + 1) (1 - x_k)
                         row([(lvl[c], 1.0), (lvl[d], -1.0), (col[k], -(s + 1))], -s, np.inf)
