@@ -1062,8 +1062,9 @@ def _required(eg: _EG, reach: set[str]) -> set[str]:
     return {c for c in order if req & bit[c]}
 
 
-def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str]]:
-    """``(required classes, impossible nodes)`` of every acyclic selection of the roots.
+def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str], dict[str, int], dict[str, int]]:
+    """``(required classes, impossible nodes, need, bit)`` of every acyclic selection of the roots
+    (``need[c] & bit[d]``: ``d`` is below ``c`` in every acyclic selection that selects ``c``).
 
     ``need(c)``: classes below ``c`` in every acyclic selection that selects ``c`` (``c``
     included). Any fixpoint of ``need(c) = {c} | ∩ over c's possible nodes of ∪ need(child)`` is
@@ -1133,7 +1134,7 @@ def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str]]:
     for r in eg.roots:
         if r in need:
             req |= need[r]
-    return {c for c in order if req & bit[c]}, impossible
+    return {c for c in order if req & bit[c]}, impossible, need, bit
 
 
 def _propagate(A, lo, hi, lb, ub, integ, rounds: int = 50):
@@ -1427,7 +1428,9 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     (:func:`_needs`: the required classes as equalities, with their only possible node fixed;
     nodes that would close a cycle fixed to 0; level constraints only on components still cyclic
     without those nodes; the child row of a view without the view pairs :func:`_redundant_views`
-    finds), then solved in independent parts (:func:`_solve_components`), each to a zero gap. The
+    finds; the child row of node ``k`` of class ``c`` reading ``d`` without ``d``'s nodes that have
+    a child needing ``c``, which with ``k`` would close a cycle: the same 0-1 points, a tighter LP
+    relaxation), then solved in independent parts (:func:`_solve_components`), each to a zero gap. The
     optimum value is the same program's (or better than a whole solve stopped at its gap); among
     several equally cheap selections the parts may pick another one."""
     from scipy.optimize import Bounds, LinearConstraint, milp
@@ -1464,7 +1467,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
 
     impossible: set[str] = set()
     if decompose:
-        required, impossible = _needs(eg, reach)
+        required, impossible, need, need_bit = _needs(eg, reach)
         required |= set(eg.roots)
     else:
         required = _required(eg, reach) if presolve else set(eg.roots)
@@ -1549,6 +1552,9 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 ub[col[k]] = 0.0  # a node that needs its own class
                 continue
             skip = _redundant_views(eg, costs, k, d, direct, impossible) if decompose and n.op in _VIEWS else ()
+            if decompose:  # d's nodes below which c is needed would close a cycle with k: never with k
+                bc = need_bit[n.cls]
+                skip = set(skip) | {m for m in eg.classes[d] if any(need[e] & bc for e in eg.ukids[m])}
             row([(col[k], 1.0)] + [(col[m], -1.0) for m in eg.classes[d] if m not in skip], -np.inf, 0.0)
         if extra > 1e-12 and xs:
             hosts = [m for d in xs if d in reach for m in eg.classes[d] if costs.hostable(eg.nodes[m])]
