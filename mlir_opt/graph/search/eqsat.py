@@ -34,6 +34,7 @@ import json
 import logging
 import math
 import operator
+import os
 import tempfile
 import time
 import zlib
@@ -1062,9 +1063,10 @@ def _required(eg: _EG, reach: set[str]) -> set[str]:
     return {c for c in order if req & bit[c]}
 
 
-def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str], dict[str, int], dict[str, int]]:
-    """``(required classes, impossible nodes, need, bit)`` of every acyclic selection of the roots
-    (``need[c] & bit[d]``: ``d`` is below ``c`` in every acyclic selection that selects ``c``).
+def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str], dict[str, int], dict[str, int], set[str]]:
+    """``(required classes, impossible nodes, need, bit, on_cycle)`` of every acyclic selection of
+    the roots (``need[c] & bit[d]``: ``d`` is below ``c`` in every acyclic selection that selects
+    ``c``; ``on_cycle``: the classes on a cycle of the class graph without the impossible nodes).
 
     ``need(c)``: classes below ``c`` in every acyclic selection that selects ``c`` (``c``
     included). Any fixpoint of ``need(c) = {c} | ∩ over c's possible nodes of ∪ need(child)`` is
@@ -1134,7 +1136,7 @@ def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str], dict[str, int]
     for r in eg.roots:
         if r in need:
             req |= need[r]
-    return {c for c in order if req & bit[c]}, impossible, need, bit
+    return {c for c in order if req & bit[c]}, impossible, need, bit, set(cyclic)
 
 
 def _propagate(A, lo, hi, lb, ub, integ, rounds: int = 50):
@@ -1466,8 +1468,9 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         hi.append(ubv)
 
     impossible: set[str] = set()
+    on_cycle = None  # the classes on a cycle, when known (decompose)
     if decompose:
-        required, impossible, need, need_bit = _needs(eg, reach)
+        required, impossible, need, need_bit, on_cycle = _needs(eg, reach)
         required |= set(eg.roots)
     else:
         required = _required(eg, reach) if presolve else set(eg.roots)
@@ -1552,7 +1555,9 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 ub[col[k]] = 0.0  # a node that needs its own class
                 continue
             skip = _redundant_views(eg, costs, k, d, direct, impossible) if decompose and n.op in _VIEWS else ()
-            if decompose:  # d's nodes below which c is needed would close a cycle with k: never with k
+            if decompose and d in on_cycle:
+                # d's nodes below which c is needed would close a cycle with k: never with k
+                # (only where c and d lie on one cycle: c below a child of d needs a path d -> c)
                 bc = need_bit[n.cls]
                 skip = set(skip) | {m for m in eg.classes[d] if any(need[e] & bc for e in eg.ukids[m])}
             row([(col[k], 1.0)] + [(col[m], -1.0) for m in eg.classes[d] if m not in skip], -np.inf, 0.0)
@@ -1620,9 +1625,12 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 n_pen += 1
                 pen_of.append((p, k))
     # acyclicity on cyclic components
-    cgraph = {c: list(dict.fromkeys(d for k in eg.canon_nodes[c] if k not in impossible
-                                    for d in eg.child_classes(eg.nodes[k]) if d in reach)) for c in order}
-    cyc = [comp for comp in _sccs(cgraph) if len(comp) > 1]
+    if on_cycle is not None and not on_cycle:
+        cyc = []  # _needs found the same class graph acyclic
+    else:
+        cgraph = {c: list(dict.fromkeys(d for k in eg.canon_nodes[c] if k not in impossible
+                                        for d in eg.child_classes(eg.nodes[k]) if d in reach)) for c in order}
+        cyc = [comp for comp in _sccs(cgraph) if len(comp) > 1]
     n_lvl = 0
     for comp in cyc:
         s = float(len(comp))
@@ -2239,6 +2247,10 @@ def _gone(graph: _EG, real, ctor: str) -> set:
     return out
 
 
+# the bulk loading's table files: in memory (tmpfs) where there is one, else the default temp dir
+_FACT_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
 class EqSatSearch:
     """Equality saturation with egglog (see the module docs).
 
@@ -2326,7 +2338,7 @@ class EqSatSearch:
             eg = bindings.EGraph()
             if self.fast:  # the commands as tables read in bulk (egg_load: same e-graph, linear time)
                 eg.run_program(*eg.parse_program("\n".join(prog)))
-                with tempfile.TemporaryDirectory(prefix="mlir_opt_eqsat_") as facts:
+                with tempfile.TemporaryDirectory(prefix="mlir_opt_eqsat_", dir=_FACT_DIR) as facts:
                     bulk = bulk_program(parse_schema(SCHEMA), g.lines, Path(facts))
                     if bulk is not None:
                         try:
