@@ -1328,6 +1328,7 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
             status = res.message
         return res
 
+    big = []  # (vs, rs, cols, cv, S) of the parts that get a HiGHS call of their own
     for comp in range(ncomp):
         vs = vmembers[comp]
         if not vs:
@@ -1345,6 +1346,26 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
             small_v += vs
             small_r += rs
             small_parts.append((vs, rs))
+            continue
+        big.append((vs, rs, cols, cv, S))
+
+    def signature(vs, rs, cols, cv, S) -> bytes:
+        """What two equal parts share whatever their order: sizes and the sorted values (-0.0 as
+        0.0). A part whose signature no other part has is equal to none: no ordering, no key."""
+        return b"".join([np.array([len(vs), len(rs), S.nnz], dtype=np.int64).tobytes()] + [
+            np.sort(np.asarray(a, dtype=np.float64) + 0.0).tobytes()
+            for a in (cv, S.data, rlo[rs], rhi[rs], lb[cols], ub[cols], integ[cols])])
+
+    sigs = [signature(*b) for b in big] if len(big) > 1 else [b""] * len(big)
+    twins = {sg for sg in sigs if sigs.count(sg) > 1}
+    for (vs, rs, cols, cv, S), sg in zip(big, sigs):
+        if sg not in twins:  # equal to no other part
+            biggest = max(biggest, len(vs))
+            res = solve(vs, rs, S)
+            if res.x is None:
+                info.update(ilp_components=n_comp, ilp_component_milps=n_milp)
+                return None, None, {**info, "ilp_status": res.message}
+            x[cols] = res.x
             continue
         # repeated structure (one part per RNN step or per identical block): a part equal to one
         # solved before, in the same column and row order, has the same solution
@@ -1383,7 +1404,8 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
 _VIEWS = ("Slice", "SliceD")
 
 
-def _redundant_views(eg: _EG, costs: _Costs, k: str, d: str, direct: dict, impossible: set) -> set[str]:
+def _redundant_views(eg: _EG, costs: _Costs, k: str, d: str, direct: dict, impossible: set,
+                     cheap: dict | None = None) -> set[str]:
     """The view nodes ``m`` of class ``d`` that the view node ``k`` (of class ``c``, reading ``d``)
     never needs to be combined with: ``m`` reads a class ``e`` that ``c`` also reads through a view
     node ``k2`` of its own, no dearer than ``k``.
@@ -1401,15 +1423,23 @@ def _redundant_views(eg: _EG, costs: _Costs, k: str, d: str, direct: dict, impos
     mine = direct.get(c)
     if not mine:
         return set()
-    ck = costs.node(eg.nodes[k])
+    ck = costs.node(eg.nodes[k])[0]
+    if cheap is None:
+        cheap = {}
     out = set()
     for m in eg.classes[d]:
         nm = eg.nodes[m]
         if nm.op not in _VIEWS or m in impossible:
             continue
         for e in eg.ukids[m]:
-            if any(k2 != k and costs.node(eg.nodes[k2])[0] <= ck[0] and not costs.node(eg.nodes[k2])[1]
-                   for k2 in mine.get(e, ())):
+            # c's two cheapest views of e without fusion terms (a k2 other than k is among them
+            # if there is one no dearer than k)
+            two = cheap.get((c, e))
+            if two is None:
+                two = cheap[(c, e)] = sorted(
+                    ((costs.node(eg.nodes[k2])[0], i, k2) for i, k2 in enumerate(mine.get(e, ()))
+                     if not costs.node(eg.nodes[k2])[1]))[:2]
+            if any(k2 != k and b <= ck for b, _, k2 in two):
                 out.add(m)
                 break
     return out
@@ -1540,6 +1570,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     # exactly, was removed: it made the cuda extraction on NasRNN small pick merges analyze() costs
     # above the objective; docs/models-and-cost.md)
     md_of = {k: merge_down(k) for k in nodes if k in ew_nodes}
+    cheap_views: dict = {}  # _redundant_views' cache: (class, child class) -> its two cheapest views
 
     for k in nodes:
         n = eg.nodes[k]
@@ -1554,7 +1585,8 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
             if d == n.cls:
                 ub[col[k]] = 0.0  # a node that needs its own class
                 continue
-            skip = _redundant_views(eg, costs, k, d, direct, impossible) if decompose and n.op in _VIEWS else ()
+            skip = _redundant_views(eg, costs, k, d, direct, impossible, cheap_views) \
+                if decompose and n.op in _VIEWS else ()
             if decompose and d in on_cycle:
                 # d's nodes below which c is needed would close a cycle with k: never with k
                 # (only where c and d lie on one cycle: c below a child of d needs a path d -> c)
