@@ -1086,25 +1086,49 @@ def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str], dict[str, int]
         need = {}
         cyclic: list[str] = []
         for comp in _sccs(graph):  # children first
-            if len(comp) > 1:
-                cyclic += comp
+            if len(comp) == 1:  # one pass
+                c = comp[0]
+                common = full
+                for k in eg.classes[c]:
+                    if k in impossible:
+                        continue
+                    u = 0
+                    for d in kids[k]:
+                        u |= need[d]
+                    common &= u
+                need[c] = bit[c] | common
+                continue
+            # a cycle: down to the greatest fixpoint, by a worklist (a class is recomputed when a
+            # child of it in the component changed; iterating a monotone map from the top in any
+            # order ends at its greatest fixpoint, the same as whole passes)
+            cyclic += comp
+            inside = set(comp)
+            readers: dict[str, list[str]] = {}
             for c in comp:
                 need[c] = full
-            changed = True
-            while changed:  # a single class: one pass; a cycle: down to the greatest fixpoint
-                changed = False
-                for c in comp:
-                    common = full
-                    for k in eg.classes[c]:
-                        if k in impossible:
-                            continue
-                        u = 0
-                        for d in kids[k]:
-                            u |= need[d]
-                        common &= u
-                    new = bit[c] | common
-                    if new != need[c]:
-                        need[c], changed = new, True
+                for d in graph[c]:
+                    if d in inside:
+                        readers.setdefault(d, []).append(c)
+            work = list(reversed(comp))
+            queued = set(comp)
+            while work:
+                c = work.pop()
+                queued.discard(c)
+                common = full
+                for k in eg.classes[c]:
+                    if k in impossible:
+                        continue
+                    u = 0
+                    for d in kids[k]:
+                        u |= need[d]
+                    common &= u
+                new = bit[c] | common
+                if new != need[c]:
+                    need[c] = new
+                    for r in readers.get(c, ()):
+                        if r not in queued:
+                            queued.add(r)
+                            work.append(r)
         more = {k for c in order for k in eg.classes[c] if k not in impossible
                 and any(need[d] & bit[c] for d in kids[k])}
         if not more and cyclic:
