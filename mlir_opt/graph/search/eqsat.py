@@ -1271,7 +1271,8 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
     costs are non-negative is solved by them; the others by HiGHS with a zero gap: parts of at
     most ``batch_vars`` variables together in one call (HiGHS has a fixed cost per call), each
     larger part in a call of its own unless an equal part was solved before (then its solution
-    is reused). Returns ``(x, objective, info)`` or ``(None, None, info)``."""
+    is reused; a part whose sizes and sorted values no other part shares is solved without
+    looking for one). Returns ``(x, objective, info)`` or ``(None, None, info)``."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import bmat, csr_matrix
     from scipy.sparse.csgraph import connected_components
@@ -1329,8 +1330,7 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
                 offs.append(np.full(int(row_len[rs].sum()) if rs else 0, off, dtype=np.int64))
                 off += len(vs)
             idx = idx + np.concatenate(offs)
-        out = csr_matrix((s_dat[take], idx.astype(sub.indices.dtype), ptr), shape=(len(ra), nv))
-        return out
+        return csr_matrix((s_dat[take], idx.astype(sub.indices.dtype), ptr), shape=(len(ra), nv))
     n_milp, n_comp, n_reused, biggest, status = 0, 0, 0, 0, "Optimal"
     integ = np.asarray(integ, dtype=np.float64)
     solved: dict[bytes, np.ndarray] = {}
