@@ -23,6 +23,7 @@ import argparse
 import hashlib
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -147,6 +148,12 @@ def main(argv=None) -> int:
         ratio = best["base"]["seconds"] / best["new"]["seconds"]
         cpu = min(r["cpu"] for r in res["base"]) / min(r["cpu"] for r in res["new"])
         print(f"  {name}: {ratio:.2f}x faster (wall), {cpu:.2f}x (CPU); applied {best['new']['applied']}", flush=True)
+        if args.reps > 1:
+            med = {k: (statistics.median(r["seconds"] for r in v), statistics.median(r["cpu"] for r in v))
+                   for k, v in res.items()}
+            print(f"  {name}: medians of {args.reps}: wall {med['base'][0]:.3f} -> {med['new'][0]:.3f} s "
+                  f"({med['base'][0] / med['new'][0]:.2f}x), CPU {med['base'][1]:.3f} -> {med['new'][1]:.3f} s "
+                  f"({med['base'][1] / med['new'][1]:.2f}x)", flush=True)
     for w in workers.values():
         w.close()
     if tmp:

@@ -28,11 +28,14 @@
 
 from __future__ import annotations
 
+import binascii
+import gc
 import hashlib
 import json
 import logging
 import math
 import operator
+import os
 import tempfile
 import time
 import zlib
@@ -607,10 +610,16 @@ class _EG:
                 self.nodes[k] = _Node(k, n["op"], n["eclass"], list(n["children"]))
                 self.classes.setdefault(n["eclass"], []).append(k)
         self.cls_of_node = {k: n["eclass"] for k, n in nodes.items()}
+        prim, con = self.prim, self.cls_of_node
+        self._kc.update((k, [con[c] for c in n.kids if c not in prim]) for k, n in self.nodes.items())
+        # each node's child classes without repeats, in order (shared lists: do not modify)
+        self.ukids: dict[str, list[str]] = {k: list(dict.fromkeys(v)) if len(v) > 1 else v
+                                            for k, v in self._kc.items()}
         val_cls = {int(self.prim[n["children"][1]]): self.cls_of_node[n["children"][0]]
                    for n in nodes.values() if n["op"] == "Val"}
         self.cls_of_value = {v: val_cls.get(i) for i, v in enumerate(g.values)}
         self.roots = [self.cls_of_value[v] for v in g.roots]
+        self._val_cls = val_cls
         self._canonical_order(val_cls)
         # the e-node each original value was translated to
         self.orig_node: dict = {}
@@ -662,9 +671,12 @@ class _EG:
         # node labels)) of every class, each round; the same text is built here from a %-template
         # per node (the repr of its constructor and literals, a hole per child class), so the
         # labels are the very same strings (labels are hex: repr(label) == "'" + label + "'").
-        sha1 = hashlib.sha1
-        fixed: dict[str, str] = {}  # nodes without child classes: the same text every round
-        templ: list = []  # (node, template, child classes)
+        # Bytes throughout (labels are the first 8 bytes of the digest as hex: hexlify of
+        # digest()[:8] is hexdigest()[:16] as bytes), one list comprehension per round.
+        sha1, hexlify = hashlib.sha1, binascii.hexlify
+        fixed: dict[str, bytes] = {}  # nodes without child classes: the same text every round
+        templ: list = []  # (template, child classes getter), in the order of t_keys
+        t_keys: list[str] = []
         holes_all: set[str] = set()
         for k, n in self.nodes.items():
             parts, holes = [], []
@@ -677,28 +689,30 @@ class _EG:
             inner = "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
             text = "(" + repr(n.op).replace("%", "%%") + ", " + inner + ")"
             if holes:  # itemgetter of one key gives the label alone: ``text % label`` fills the hole
-                templ.append((k, text, operator.itemgetter(*holes)))
+                templ.append((text.encode(), operator.itemgetter(*holes)))
+                t_keys.append(k)
                 holes_all.update(holes)
             else:
-                fixed[k] = sha1((text % ()).encode()).hexdigest()[:16]
-        t_keys = [k for k, _, _ in templ]
-        node_lab: dict[str, str] = {}
-        distinct = len(set(lab.values()))
+                fixed[k] = hexlify(sha1((text % ()).encode()).digest()[:8])
+        blab = {c: x.encode() for c, x in lab.items()}
+        node_lab: dict[str, bytes] = {}
+        distinct = len(set(blab.values()))
         cls_nodes = list(self.classes.items())
         for _ in range(16):
-            q = {c: "''" for c in holes_all}
-            q.update((c, "'" + x + "'") for c, x in lab.items())
+            q = dict.fromkeys(holes_all, b"''")
+            q.update((c, b"'" + x + b"'") for c, x in blab.items())
             node_lab = dict(fixed)
-            node_lab.update(zip(t_keys, [sha1((text % get(q)).encode()).hexdigest()[:16] for _, text, get in templ]))
-            new = {c: sha1(("('" + lab[c] + "', ['" + "', '".join(sorted([node_lab[k] for k in ks])) + "'])")
-                           .encode()).hexdigest()[:16] for c, ks in cls_nodes}
+            node_lab.update(zip(t_keys, [hexlify(sha1(text % get(q)).digest()[:8]) for text, get in templ]))
+            new = {c: hexlify(sha1(b"('" + blab[c] + b"', ['" + b"', '".join(sorted([node_lab[k] for k in ks]))
+                                   + b"'])").digest()[:8]) for c, ks in cls_nodes}
             n_new = len(set(new.values()))
-            lab = new
+            blab = new
             if n_new <= distinct:
                 break
             distinct = n_new
+        lab = blab
         self.canon_classes = sorted(self.classes, key=lambda c: lab[c])
-        self.canon_nodes = {c: sorted(ks, key=lambda k: node_lab.get(k, "")) for c, ks in self.classes.items()}
+        self.canon_nodes = {c: sorted(ks, key=lambda k: node_lab.get(k, b"")) for c, ks in self.classes.items()}
 
     def child_classes(self, n: _Node) -> list[str]:
         """The classes of ``n``'s non-primitive children, in order (computed once per node; the
@@ -1271,8 +1285,10 @@ def _required(eg: _EG, reach: set[str]) -> set[str]:
     return {c for c in order if req & bit[c]}
 
 
-def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str]]:
-    """``(required classes, impossible nodes)`` of every acyclic selection of the roots.
+def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str], dict[str, int], dict[str, int], set[str]]:
+    """``(required classes, impossible nodes, need, bit, on_cycle)`` of every acyclic selection of
+    the roots (``need[c] & bit[d]``: ``d`` is below ``c`` in every acyclic selection that selects
+    ``c``; ``on_cycle``: the classes on a cycle of the class graph without the impossible nodes).
 
     ``need(c)``: classes below ``c`` in every acyclic selection that selects ``c`` (``c``
     included). Any fixpoint of ``need(c) = {c} | ∩ over c's possible nodes of ∪ need(child)`` is
@@ -1284,32 +1300,81 @@ def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str]]:
     order = [c for c in eg.canon_classes if c in reach]
     bit = {c: 1 << i for i, c in enumerate(order)}
     full = (1 << len(order)) - 1
-    kids = {k: list(dict.fromkeys(eg.child_classes(eg.nodes[k]))) for c in order for k in eg.classes[c]}
+    kids = eg.ukids
     impossible = {k for c in order for k in eg.classes[c] if c in kids[k] or not all(d in reach for d in kids[k])}
     need: dict[str, int] = {}
     while True:
         graph = {c: list(dict.fromkeys(d for k in eg.classes[c] if k not in impossible for d in kids[k])) for c in order}
         need = {}
+        cyclic: list[str] = []
         for comp in _sccs(graph):  # children first
+            if len(comp) == 1:  # one pass
+                c = comp[0]
+                common = full
+                for k in eg.classes[c]:
+                    if k in impossible:
+                        continue
+                    u = 0
+                    for d in kids[k]:
+                        u |= need[d]
+                    common &= u
+                need[c] = bit[c] | common
+                continue
+            # a cycle: down to the greatest fixpoint, by a worklist (a class is recomputed when a
+            # child of it in the component changed; iterating a monotone map from the top in any
+            # order ends at its greatest fixpoint, the same as whole passes)
+            cyclic += comp
+            inside = set(comp)
+            readers: dict[str, list[str]] = {}
             for c in comp:
                 need[c] = full
-            changed = True
-            while changed:  # a single class: one pass; a cycle: down to the greatest fixpoint
-                changed = False
-                for c in comp:
-                    common = full
-                    for k in eg.classes[c]:
-                        if k in impossible:
-                            continue
-                        u = 0
-                        for d in kids[k]:
-                            u |= need[d]
-                        common &= u
-                    new = bit[c] | common
-                    if new != need[c]:
-                        need[c], changed = new, True
+                for d in graph[c]:
+                    if d in inside:
+                        readers.setdefault(d, []).append(c)
+            work = list(reversed(comp))
+            queued = set(comp)
+            while work:
+                c = work.pop()
+                queued.discard(c)
+                common = full
+                for k in eg.classes[c]:
+                    if k in impossible:
+                        continue
+                    u = 0
+                    for d in kids[k]:
+                        u |= need[d]
+                    common &= u
+                new = bit[c] | common
+                if new != need[c]:
+                    need[c] = new
+                    for r in readers.get(c, ()):
+                        if r not in queued:
+                            queued.add(r)
+                            work.append(r)
         more = {k for c in order for k in eg.classes[c] if k not in impossible
                 and any(need[d] & bit[c] for d in kids[k])}
+        if not more and cyclic:
+            # A list node m (TCons/CCons) of a class d that is no root, where every class reading
+            # d is needed below a child of m: whenever d is used, m closes a cycle, so m is
+            # selected only in a class no selected node reads, which the realization never reads.
+            # A list node is no fusion host, no elementwise user (the fusion rows count the ops
+            # reading the list) and costs 0: it has a negative coefficient only in the child rows
+            # of d's readers, which are all 0 then. So fixing m to 0 keeps every optimal
+            # selection of the used classes feasible (same optimum, same realized graph) and
+            # tightens the needs: on SqueezeNet the concat of one value, Cat(CCons(v, nil)) in
+            # v's own class, so that the LP relaxation no longer takes v from itself. Only on a
+            # cycle (d and a class reading it lie in one strongly connected component).
+            on_cycle = set(cyclic)
+            pars: dict[str, set[str]] = {}  # the classes reading d (all of them, on a cycle or not)
+            for c in order:
+                for k in eg.classes[c]:
+                    if k not in impossible:
+                        for d in kids[k]:
+                            if d in on_cycle:
+                                pars.setdefault(d, set()).add(c)
+            roots = set(eg.roots)
+            more = {k for d in cyclic if d not in roots and d in pars for k in eg.classes[d] if k not in impossible
+                    and eg.nodes[k].op in _LISTS and all(any(need[e] & bit[pc] for e in kids[k]) for pc in pars[d])}
         if not more:
             break
         impossible |= more
@@ -1317,7 +1382,7 @@ def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str]]:
     for r in eg.roots:
         if r in need:
             req |= need[r]
-    return {c for c in order if req & bit[c]}, impossible
+    return {c for c in order if req & bit[c]}, impossible, need, bit, set(cyclic)
 
 
 def _propagate(A, lo, hi, lb, ub, integ, rounds: int = 50):
@@ -1427,9 +1492,10 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
     costs are non-negative is solved by them; the others by HiGHS with a zero gap: parts of at
     most ``batch_vars`` variables together in one call (HiGHS has a fixed cost per call), each
     larger part in a call of its own unless an equal part was solved before (then its solution
-    is reused). Returns ``(x, objective, info)`` or ``(None, None, info)``."""
+    is reused; a part whose sizes and sorted values no other part shares is solved without
+    looking for one). Returns ``(x, objective, info)`` or ``(None, None, info)``."""
     from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import bmat
+    from scipy.sparse import bmat, csr_matrix
     from scipy.sparse.csgraph import connected_components
 
     t0 = time.perf_counter()
@@ -1450,23 +1516,56 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
     vlab, rlab = (lab[k:], lab[:k]) if k and len(fi) else (lab, np.zeros(0, int))
     vmembers = [[] for _ in range(ncomp)]
     rmembers = [[] for _ in range(ncomp)]
-    for i, l in enumerate(vlab):
+    for i, l in enumerate(vlab.tolist()):
         vmembers[l].append(i)
-    for i, l in enumerate(rlab):
+    for i, l in enumerate(rlab.tolist()):
         rmembers[l].append(i)
+    # Each part's submatrix ``sub[rs][:, vs]`` cut from ``sub``'s arrays directly (two fancy
+    # indexings per part were most of this function on NasRNN): a row's entries all lie in its
+    # part, and ``vs`` is increasing, so the part's rows are the same entries in the same order,
+    # column indices renumbered within the part (``sub`` is canonical: sorted, no duplicates).
+    sub.sort_indices()
+    local = np.zeros(len(fi), dtype=np.int64)
+    for vs in vmembers:
+        local[vs] = np.arange(len(vs))
+    s_ptr, s_idx, s_dat = sub.indptr, local[sub.indices], sub.data
+    row_len = np.diff(s_ptr)
+
+    def block(parts) -> csr_matrix:
+        """``sub[rs][:, vs]`` for the concatenated rows ``rs`` and columns ``vs`` of ``parts``
+        (a list of (vs, rs), side by side: block diagonal)."""
+        all_r = [r for _, rs in parts for r in rs]
+        nv = sum(len(vs) for vs, _ in parts)
+        if not all_r:
+            return csr_matrix((0, nv))
+        ra = np.asarray(all_r, dtype=np.int64)
+        lens = row_len[ra]
+        ptr = np.zeros(len(ra) + 1, dtype=s_ptr.dtype)
+        np.cumsum(lens, out=ptr[1:])
+        starts = s_ptr[ra]
+        take = np.repeat(starts - ptr[:-1], lens) + np.arange(ptr[-1])
+        idx = s_idx[take]
+        if len(parts) > 1:  # column offsets of the parts side by side
+            off, offs = 0, []
+            for vs, rs in parts:
+                offs.append(np.full(int(row_len[rs].sum()) if rs else 0, off, dtype=np.int64))
+                off += len(vs)
+            idx = idx + np.concatenate(offs)
+        return csr_matrix((s_dat[take], idx.astype(sub.indices.dtype), ptr), shape=(len(ra), nv))
     n_milp, n_comp, n_reused, biggest, status = 0, 0, 0, 0, "Optimal"
     integ = np.asarray(integ, dtype=np.float64)
     solved: dict[bytes, np.ndarray] = {}
     small_v: list[int] = []
     small_r: list[int] = []
+    small_parts: list = []
     n_small = 0
 
-    def solve(vs, rs, S=None):
+    def solve(vs, rs, S=None, parts=()):
         nonlocal n_milp, status
         n_milp += 1
         cols = fi[vs]
         if S is None:
-            S = sub[rs][:, vs]
+            S = block(parts)
         left = time_limit_s - (time.perf_counter() - t0)
         res = milp(c[cols], constraints=LinearConstraint(S, rlo[rs], rhi[rs]) if len(rs) else (),
                    integrality=integ[cols], bounds=Bounds(lb[cols], ub[cols]),
@@ -1475,6 +1574,7 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
             status = res.message
         return res
 
+    big = []  # (vs, rs, cols, cv, S) of the parts that get a HiGHS call of their own
     for comp in range(ncomp):
         vs = vmembers[comp]
         if not vs:
@@ -1483,7 +1583,7 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
         rs = rmembers[comp]
         cols = fi[vs]
         cv = c[cols]
-        S = sub[rs][:, vs]
+        S = block([(vs, rs)])
         act = S @ lb[cols] if rs else np.zeros(0)
         if (cv >= 0).all() and (act >= rlo[rs] - 1e-9).all() and (act <= rhi[rs] + 1e-9).all():
             continue  # every variable at its lower bound: feasible and cheapest
@@ -1491,6 +1591,27 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
             n_small += 1
             small_v += vs
             small_r += rs
+            small_parts.append((vs, rs))
+            continue
+        big.append((vs, rs, cols, cv, S))
+
+    def signature(vs, rs, cols, cv, S) -> bytes:
+        """What two equal parts share whatever their order: sizes and the sorted values (-0.0 as
+        0.0). A part whose signature no other part has is equal to none: no ordering, no key."""
+        return b"".join([np.array([len(vs), len(rs), S.nnz], dtype=np.int64).tobytes()] + [
+            np.sort(np.asarray(a, dtype=np.float64) + 0.0).tobytes()
+            for a in (cv, S.data, rlo[rs], rhi[rs], lb[cols], ub[cols], integ[cols])])
+
+    sigs = [signature(*b) for b in big] if len(big) > 1 else [b""] * len(big)
+    twins = {sg for sg in sigs if sigs.count(sg) > 1}
+    for (vs, rs, cols, cv, S), sg in zip(big, sigs):
+        if sg not in twins:  # equal to no other part
+            biggest = max(biggest, len(vs))
+            res = solve(vs, rs, S)
+            if res.x is None:
+                info.update(ilp_components=n_comp, ilp_component_milps=n_milp)
+                return None, None, {**info, "ilp_status": res.message}
+            x[cols] = res.x
             continue
         # repeated structure (one part per RNN step or per identical block): a part equal to one
         # solved before, in the same column and row order, has the same solution
@@ -1512,7 +1633,7 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
         x[cols] = res.x
         solved[key] = res.x[vp]
     if small_v:  # independent parts side by side: the sum of their optima is the joint optimum
-        res = solve(small_v, small_r)
+        res = solve(small_v, small_r, parts=small_parts)
         if res.x is None:
             info.update(ilp_components=n_comp, ilp_component_milps=n_milp)
             return None, None, {**info, "ilp_status": res.message}
@@ -1529,7 +1650,8 @@ def _solve_components(c, A, lo, hi, lb, ub, integ, time_limit_s: float, batch_va
 _VIEWS = ("Slice", "SliceD")
 
 
-def _redundant_views(eg: _EG, costs: _Costs, k: str, d: str, direct: dict, impossible: set) -> set[str]:
+def _redundant_views(eg: _EG, costs: _Costs, k: str, d: str, direct: dict, impossible: set,
+                     cheap: dict | None = None) -> set[str]:
     """The view nodes ``m`` of class ``d`` that the view node ``k`` (of class ``c``, reading ``d``)
     never needs to be combined with: ``m`` reads a class ``e`` that ``c`` also reads through a view
     node ``k2`` of its own, no dearer than ``k``.
@@ -1547,15 +1669,23 @@ def _redundant_views(eg: _EG, costs: _Costs, k: str, d: str, direct: dict, impos
     mine = direct.get(c)
     if not mine:
         return set()
-    ck = costs.node(eg.nodes[k])
+    ck = costs.node(eg.nodes[k])[0]
+    if cheap is None:
+        cheap = {}
     out = set()
     for m in eg.classes[d]:
         nm = eg.nodes[m]
         if nm.op not in _VIEWS or m in impossible:
             continue
-        for e in dict.fromkeys(eg.child_classes(nm)):
-            if any(k2 != k and costs.node(eg.nodes[k2])[0] <= ck[0] and not costs.node(eg.nodes[k2])[1]
-                   for k2 in mine.get(e, ())):
+        for e in eg.ukids[m]:
+            # c's two cheapest views of e without fusion terms (a k2 other than k is among them
+            # if there is one no dearer than k)
+            two = cheap.get((c, e))
+            if two is None:
+                two = cheap[(c, e)] = sorted(
+                    ((costs.node(eg.nodes[k2])[0], i, k2) for i, k2 in enumerate(mine.get(e, ()))
+                     if not costs.node(eg.nodes[k2])[1]))[:2]
+            if any(k2 != k and b <= ck for b, _, k2 in two):
                 out.add(m)
                 break
     return out
@@ -1690,7 +1820,9 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     (:func:`_needs`: the required classes as equalities, with their only possible node fixed;
     nodes that would close a cycle fixed to 0; level constraints only on components still cyclic
     without those nodes; the child row of a view without the view pairs :func:`_redundant_views`
-    finds), then solved in independent parts (:func:`_solve_components`), each to a zero gap. The
+    finds; the child row of node ``k`` of class ``c`` reading ``d`` without ``d``'s nodes that have
+    a child needing ``c``, which with ``k`` would close a cycle: the same 0-1 points, a tighter LP
+    relaxation), then solved in independent parts (:func:`_solve_components`), each to a zero gap. The
     optimum value is the same program's (or better than a whole solve stopped at its gap); among
     several equally cheap selections the parts may pick another one."""
     from scipy.optimize import Bounds, LinearConstraint, milp
@@ -1726,8 +1858,9 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         hi.append(ubv)
 
     impossible: set[str] = set()
+    on_cycle = None  # the classes on a cycle, when known (decompose)
     if decompose:
-        required, impossible = _needs(eg, reach)
+        required, impossible, need, need_bit, on_cycle = _needs(eg, reach)
         required |= set(eg.roots)
     else:
         required = _required(eg, reach) if presolve else set(eg.roots)
@@ -1736,14 +1869,14 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     n_pen = 0
     parents: dict[str, list[str]] = {}
     for k in nodes:
-        for d in dict.fromkeys(eg.child_classes(eg.nodes[k])):
+        for d in eg.ukids[k]:
             parents.setdefault(d, []).append(k)
     roots = set(eg.roots)
     direct: dict[str, dict[str, list[str]]] = {}  # class -> child class -> its view nodes reading it
     if decompose:
         for k in nodes:
             if eg.nodes[k].op in _VIEWS and k not in impossible:
-                for e in dict.fromkeys(eg.child_classes(eg.nodes[k])):
+                for e in eg.ukids[k]:
                     direct.setdefault(eg.nodes[k].cls, {}).setdefault(e, []).append(k)
     node_costs = {k: costs.node(eg.nodes[k]) for k in nodes}
     # elementwise nodes (they have a fusion penalty): an elementwise op whose only selected user is
@@ -1798,6 +1931,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     # above the objective; docs/models-and-cost.md)
     md_of = {k: merge_down(k) for k in nodes if k in ew_nodes}
     anchor_z, member_z = _anchor_vars(costs, col, cost, ub, integ)
+    cheap_views: dict = {}  # _redundant_views' cache: (class, child class) -> its two cheapest views
 
     for k in nodes:
         n = eg.nodes[k]
@@ -1805,14 +1939,20 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
         cost[col[k]] = base
         if k in impossible:
             ub[col[k]] = 0.0
-        for d in dict.fromkeys(eg.child_classes(n)):
+        for d in eg.ukids[k]:
             if d not in reach:
                 ub[col[k]] = 0.0
                 continue
             if d == n.cls:
                 ub[col[k]] = 0.0  # a node that needs its own class
                 continue
-            skip = _redundant_views(eg, costs, k, d, direct, impossible) if decompose and n.op in _VIEWS else ()
+            skip = _redundant_views(eg, costs, k, d, direct, impossible, cheap_views) \
+                if decompose and n.op in _VIEWS else ()
+            if decompose and d in on_cycle:
+                # d's nodes below which c is needed would close a cycle with k: never with k
+                # (only where c and d lie on one cycle: c below a child of d needs a path d -> c)
+                bc = need_bit[n.cls]
+                skip = set(skip) | {m for m in eg.classes[d] if any(need[e] & bc for e in eg.ukids[m])}
             row([(col[k], 1.0)] + [(col[m], -1.0) for m in eg.classes[d] if m not in skip], -np.inf, 0.0)
         if extra > 1e-12 and xs:
             hosts = [m for d in xs if d in reach for m in eg.classes[d] if costs.hostable(eg.nodes[m])]
@@ -1880,9 +2020,12 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     n_anchor = _anchor_rows(anchor_z, col, cost, row, ub, _fallback_at_original(
         eg, col, len(nodes), cost, integ, rows, cols, vals, lo, hi, pen_of))
     # acyclicity on cyclic components
-    cgraph = {c: list(dict.fromkeys(d for k in eg.canon_nodes[c] if k not in impossible
-                                    for d in eg.child_classes(eg.nodes[k]) if d in reach)) for c in order}
-    cyc = [comp for comp in _sccs(cgraph) if len(comp) > 1]
+    if on_cycle is not None and not on_cycle:
+        cyc = []  # _needs found the same class graph acyclic
+    else:
+        cgraph = {c: list(dict.fromkeys(d for k in eg.canon_nodes[c] if k not in impossible
+                                        for d in eg.child_classes(eg.nodes[k]) if d in reach)) for c in order}
+        cyc = [comp for comp in _sccs(cgraph) if len(comp) > 1]
     n_lvl = 0
     for comp in cyc:
         s = float(len(comp))
@@ -1897,7 +2040,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
             for k in eg.canon_nodes[c]:
                 if k in impossible:
                     continue
-                for d in dict.fromkeys(eg.child_classes(eg.nodes[k])):
+                for d in eg.ukids[k]:
                     if d in inside and d != c:
                         # t_c - t_d >= 1 - (s + 1) (1 - x_k)
                         row([(lvl[c], 1.0), (lvl[d], -1.0), (col[k], -(s + 1))], -s, np.inf)
@@ -2031,13 +2174,16 @@ class _Realizer:
         # ops already dead in the input stay (a round trip changes nothing); the rest is erased
         live = self._live()
         keep = {op for op in self.view.ops if op not in live}
+        n_ops = len(self.view.block.operations)
         new_roots = [self.value(c) for c in self.eg.roots]
         ret = self.term
+        same = True
         for i, v in enumerate(new_roots):
             if ret.operands[i] != v:
                 if str(ret.operands[i].type) != str(v.type):
                     raise MlirOptError(f"eqsat: extracted result {i} has type {v.type}, expected {ret.operands[i].type}")
                 ret.operands[i] = v
+                same = False
         changed = True
         while changed:
             changed = False
@@ -2047,7 +2193,10 @@ class _Realizer:
                     continue
                 if all(next(iter(r.uses), None) is None for r in op.results):
                     op.erase()
-                    changed = True
+                    changed, same = True, False
+        # the input's clone op for op: the same results, nothing erased, nothing inserted (the
+        # realizer adds ops and rewires the return only; it never edits an input op)
+        self.unchanged = same and len(self.view.block.operations) == n_ops
         self._reorder()
         return [r for r in self.made for _ in range(self.made[r])]
 
@@ -2573,6 +2722,10 @@ def _gone(graph: _EG, real, ctor: str) -> set:
     return out
 
 
+# the bulk loading's table files: in memory (tmpfs) where there is one, else the default temp dir
+_FACT_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
 class EqSatSearch:
     """Equality saturation with egglog (see the module docs).
 
@@ -2618,9 +2771,22 @@ class EqSatSearch:
 
     def run(self, model: Model, *, target: str = "llvm-cpu") -> GraphResult:
         """Saturate, extract and realize, then the layout stage; returns the best graph (never
-        costlier than ``model``)."""
-        res = self._run_egraph(model, target=target)
-        return _layout_stage(res, self._mlir_rules, self._cost)
+        costlier than ``model``).
+
+        Python's cyclic garbage collector is paused while the search runs (and restored after):
+        the search allocates many short-lived containers (the serialized e-graph's JSON, the 0-1
+        program's rows and labels), which set off full collections whose cost grows with all the
+        process holds, not with the search (0.03-0.05 s each on the zoo's graphs, at random
+        points). The search's results do not depend on it; cyclic garbage it leaves is collected
+        after it."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            res = self._run_egraph(model, target=target)
+            return _layout_stage(res, self._mlir_rules, self._cost)
+        finally:
+            if paused:
+                gc.enable()
 
     def _run_egraph(self, model: Model, *, target: str = "llvm-cpu") -> GraphResult:
         from egglog import bindings
@@ -2661,7 +2827,7 @@ class EqSatSearch:
             eg = bindings.EGraph()
             if self.fast:  # the commands as tables read in bulk (egg_load: same e-graph, linear time)
                 eg.run_program(*eg.parse_program("\n".join(prog)))
-                with tempfile.TemporaryDirectory(prefix="mlir_opt_eqsat_") as facts:
+                with tempfile.TemporaryDirectory(prefix="mlir_opt_eqsat_", dir=_FACT_DIR) as facts:
                     bulk = bulk_program(parse_schema(SCHEMA), g.lines, Path(facts))
                     if bulk is not None:
                         try:
@@ -2756,8 +2922,10 @@ class EqSatSearch:
             if rule in stats["rules"] and not (rule == "concat-of-elementwise" and "concat-of-slices" in stats["rules"]):
                 applied += [rule] * len(_gone(graph, real, ctor))
         tc = time.perf_counter()
-        nv = GraphView(out_model)
-        cost_after = _graph_cost(cost, out_model, nv)
+        if real.unchanged and not stats.get("restacked"):
+            cost_after = cost_before  # the same graph as the input (a clone, op for op): the same cost
+        else:
+            cost_after = _graph_cost(cost, out_model, GraphView(out_model))
         stats["extracted_cost"] = cost_after  # the realized extraction's cost (kept or not; cf. ilp_objective_us)
         stats["cost_seconds"] = round(t_cost + time.perf_counter() - tc, 3)
         stats["seconds"] = round(time.perf_counter() - t0, 3)
