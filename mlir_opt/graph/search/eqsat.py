@@ -1754,10 +1754,12 @@ def _fallback_at_original(eg: _EG, col: dict, n_nodes: int, cost: list, integ: l
     integ_a = np.asarray(integ)
     aux = [j for j in range(n_nodes, nvar) if integ_a[j] == 1]
     base = Ar @ x  # node variables only (the others are 0 here)
+    # column j's entries as A.getcol(j) has them (the same rows and values, explicit zeros kept, in
+    # the stored order), sliced from the CSC arrays: getcol builds a sparse matrix per call
+    ip, ix, dv = A.indptr, A.indices, A.data
     for j in aux:  # hosting / merge-down variables: the most each of their upper-bounding rows allows
-        c = A.getcol(j)
         best = 1.0
-        for r, a in zip(c.indices, c.data):
+        for r, a in zip(ix[ip[j]:ip[j + 1]], dv[ip[j]:ip[j + 1]]):
             if a > 0 and np.isfinite(hi_a[r]):
                 best = min(best, math.floor((hi_a[r] - base[r]) / a + 1e-9))
         x[j] = max(0.0, best)
@@ -1766,9 +1768,8 @@ def _fallback_at_original(eg: _EG, col: dict, n_nodes: int, cost: list, integ: l
     for p, k in pen_of:
         if p == col[k]:
             continue  # a penalty folded into the node's own cost
-        c = A.getcol(p)
         need = 0.0
-        for r, a in zip(c.indices, c.data):
+        for r, a in zip(ix[ip[p]:ip[p + 1]], dv[ip[p]:ip[p + 1]]):
             if a > 0 and np.isfinite(lo_a[r]):
                 need = max(need, (lo_a[r] - (act[r] - a * x[p])) / a)
         out[k] = out.get(k, 0.0) + cost[p] * min(1.0, need)
