@@ -2420,9 +2420,12 @@ class _Realizer:
                    "arith.divf": lambda: b / vec}.get(binop, lambda: b - vec if x_first else vec - b)()
         elif n.op == "CScaleW":
             binop, x_first, vec = self.g.links[self.eg.lit(n, 0)]
-            w = self._array(kc[0]).astype(np.float64)
+            w = self._array(kc[0])
             s = vec[:, None, None, None]
-            arr = w * s if binop == "arith.mulf" else w / s if binop == "arith.divf" else -w
+            # in float64, as w.astype(float64) op s: the ufunc casts w's elements (exactly) as it
+            # goes, without a float64 copy of the whole filter first
+            arr = np.multiply(w, s, dtype=np.float64) if binop == "arith.mulf" else np.divide(
+                w, s, dtype=np.float64) if binop == "arith.divf" else np.negative(w, dtype=np.float64)
         else:
             raise MlirOptError(f"eqsat: {n.op} is not a constant")
         self.consts[c] = arr
