@@ -372,7 +372,9 @@ def materialize_resources(module: ir.Module, *, text: bool = False) -> int:
             arr = np.frombuffer(blobs[name], dtype=dt)
             if arr.size != int(np.prod(rt.shape, dtype=np.int64)):
                 continue
-            op.attributes["value"] = ir.DenseElementsAttr.get(arr.reshape(rt.shape).copy(), type=rt)
+            # no .copy(): DenseElementsAttr.get copies the buffer into the context (a read-only
+            # view of the blob is accepted), so a copy here was a second pass over every weight
+            op.attributes["value"] = ir.DenseElementsAttr.get(arr.reshape(rt.shape), type=rt)
             n += 1
     return n
 

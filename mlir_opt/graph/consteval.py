@@ -33,15 +33,25 @@ SCALAR_OPS = set(_BIN) | set(_UN) | {"arith.truncf", "arith.extf", "arith.consta
                                      "arith.select", "cf.assert", "linalg.yield"}
 
 
-def _np_dtype(t: ir.Type) -> np.dtype:
+def _np_dtype_of(t: ir.Type) -> np.dtype:
     s = str(t)
     if s.startswith("tensor<"):
         s = str(ir.RankedTensorType(t).element_type)
     return np.dtype(_ir.TYPE_TO_NUMPY[s])
 
 
-def _shape(t: ir.Type) -> tuple[int, ...]:
+def _shape_of(t: ir.Type) -> tuple[int, ...]:
     return tuple(ir.RankedTensorType(t).shape)
+
+
+def _all_parallel(iterator_types: ir.Attribute) -> bool:
+    return all("parallel" in str(a) for a in ir.ArrayAttr(iterator_types))
+
+
+# by the uniqued type / attribute (pure functions of it; a miss raises as the function does)
+_np_dtype = _ir.ContextCache(_np_dtype_of)
+_shape = _ir.ContextCache(_shape_of)
+_parallel = _ir.ContextCache(_all_parallel)
 
 
 def map_to_loops(arr: np.ndarray, results: list[str], n_dims: int, loop_shape: tuple[int, ...]) -> np.ndarray:
@@ -74,8 +84,7 @@ def _eval_generic(view, op: ir.Operation) -> list[np.ndarray] | None:
     for v in list(op.operands)[:n_in]:  # an input already known not constant: no attribute parsing
         if v in known and known[v] is None:
             return None
-    iters = [str(a) for a in ir.ArrayAttr(op.attributes["iterator_types"])]
-    if any("parallel" not in s for s in iters):
+    if not _parallel(op.attributes["iterator_types"]):
         return None
     maps = [_ir.affine_map_results(a) for a in ir.ArrayAttr(op.attributes["indexing_maps"])]
     n_out = len(op.results)

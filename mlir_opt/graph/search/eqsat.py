@@ -1754,10 +1754,12 @@ def _fallback_at_original(eg: _EG, col: dict, n_nodes: int, cost: list, integ: l
     integ_a = np.asarray(integ)
     aux = [j for j in range(n_nodes, nvar) if integ_a[j] == 1]
     base = Ar @ x  # node variables only (the others are 0 here)
+    # column j's entries as A.getcol(j) has them (the same rows and values, explicit zeros kept, in
+    # the stored order), sliced from the CSC arrays: getcol builds a sparse matrix per call
+    ip, ix, dv = A.indptr, A.indices, A.data
     for j in aux:  # hosting / merge-down variables: the most each of their upper-bounding rows allows
-        c = A.getcol(j)
         best = 1.0
-        for r, a in zip(c.indices, c.data):
+        for r, a in zip(ix[ip[j]:ip[j + 1]], dv[ip[j]:ip[j + 1]]):
             if a > 0 and np.isfinite(hi_a[r]):
                 best = min(best, math.floor((hi_a[r] - base[r]) / a + 1e-9))
         x[j] = max(0.0, best)
@@ -1766,9 +1768,8 @@ def _fallback_at_original(eg: _EG, col: dict, n_nodes: int, cost: list, integ: l
     for p, k in pen_of:
         if p == col[k]:
             continue  # a penalty folded into the node's own cost
-        c = A.getcol(p)
         need = 0.0
-        for r, a in zip(c.indices, c.data):
+        for r, a in zip(ix[ip[p]:ip[p + 1]], dv[ip[p]:ip[p + 1]]):
             if a > 0 and np.isfinite(lo_a[r]):
                 need = max(need, (lo_a[r] - (act[r] - a * x[p])) / a)
         out[k] = out.get(k, 0.0) + cost[p] * min(1.0, need)
@@ -2419,9 +2420,12 @@ class _Realizer:
                    "arith.divf": lambda: b / vec}.get(binop, lambda: b - vec if x_first else vec - b)()
         elif n.op == "CScaleW":
             binop, x_first, vec = self.g.links[self.eg.lit(n, 0)]
-            w = self._array(kc[0]).astype(np.float64)
+            w = self._array(kc[0])
             s = vec[:, None, None, None]
-            arr = w * s if binop == "arith.mulf" else w / s if binop == "arith.divf" else -w
+            # in float64, as w.astype(float64) op s: the ufunc casts w's elements (exactly) as it
+            # goes, without a float64 copy of the whole filter first
+            arr = np.multiply(w, s, dtype=np.float64) if binop == "arith.mulf" else np.divide(
+                w, s, dtype=np.float64) if binop == "arith.divf" else np.negative(w, dtype=np.float64)
         else:
             raise MlirOptError(f"eqsat: {n.op} is not a constant")
         self.consts[c] = arr
