@@ -148,6 +148,32 @@ def test_anchor_starts_from_the_register_tile_family():
         ReuseStrategy(anchor="bogus")
 
 
+def test_conv_anchor_family_spans_peel_and_cache_n():
+    """The img2col_tiling family also tries loop peeling and a cache-level N tile (snapped to each
+    conv's GEMM view); every member compiles and computes the conv right."""
+    from mlir_opt.ops.evaluate import Evaluator
+    from mlir_opt.ops.schedule import Schedule
+    from mlir_opt.ops.search.reuse import anchor_seeds
+
+    for key in ("conv2d_nchw_fchw_1x230x230x3x7x7x64_s2_f32", "conv2d_nchw_fchw_1x56x56x64x1x1x256_s1_f32",
+                "conv2d_nhwc_hwcf_1x18x18x16x3x3x32_s1_f32"):
+        seeds = anchor_seeds(search_sketch(Workload.from_key(key)))
+        assert len(seeds) == 4 and [d["peel"] for d in seeds] == [0, 1, 0, 1], key
+        assert [bool(d["cache_n"]) for d in seeds] == [False, False, False, True], key
+    small = Workload.from_key("conv2d_nchw_fchw_1x18x18x16x3x3x32_s1_f32")  # GEMM view 32x256x144
+    sk = search_sketch(small)
+    seeds = anchor_seeds(sk)
+    assert sk.name == "img2col_tiling" and seeds[3] == dict(dist_m=32, dist_n=256, vec_m=4, vec_n=32, vec_k=4,
+                                                            cache_n=64, peel=1)
+    info = Schedule(small, sk.name, seeds[3]).compilation_info()
+    assert "cache_parallel = [32, 64, 0]" in info and "{enable_loop_peeling}" in info
+    ev = Evaluator(db=Database(":memory:"), reps=1)
+    res = ev.evaluate([Schedule(small, sk.name, d) for d in seeds])
+    ev.close()
+    for r in res:
+        assert r.status == "ok" and r.rel_error < 1e-5, (r.schedule.describe(), r.error)
+
+
 def test_first_batch_after_transfer_mixes_in_model_ranked_neighbours():
     donor = Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32")
     rec = Workload.from_key("batch_matmul_1x128x3072x768_f32xf32xf32")

@@ -50,6 +50,41 @@ def test_cpu_bundle_roundtrip(tmp_path):
     assert {r.timing for r in db.records(W.key, "llvm-cpu")} == {"cached"}  # the runner's mode is stored
 
 
+def test_cpu_bundle_ships_the_packed_mmt4d_script_payload(tmp_path):
+    """An ``mmt4d_script`` candidate's bundled module is the packed payload (pack + mmt4d + unpack
+    dispatches, the mmt4d one compiled by the schedule's strategy), not IREE's default for the plain
+    matmul (what bundles shipped before they compiled every schedule from ``payload_module``); the
+    runner checks and times it on the same inputs as the default, and ingest records it as its schedule."""
+    import re
+
+    mm = Workload.from_key("matmul_40x72x64_f32xf32xf32")  # 40 rows = 7 tiles of 6 (padded), 72 columns = 5 of 16
+    d = dict(m0=6, n0=16, wg_m1=4, wg_n1=4, cache_k=32, unroll=2, order=1)
+    cfg = tmp_path / "cfg"
+    man = write_bundle([Schedule(mm, "default", {}), Schedule(mm, "mmt4d_script", d)], tmp_path / "b",
+                       target="llvm-cpu", extra_flags=[f"--iree-hal-dump-executable-configurations-to={cfg}"])
+    assert [e["sketch"] for e in man["entries"]] == ["default", "mmt4d_script"] and not man["failed"]
+    assert man["entries"][0]["io"] == man["entries"][1]["io"]  # same inputs, same float64 reference
+
+    def exports(i):  # the dispatch functions the shipped module carries
+        return set(re.findall(rb"main_dispatch_\d+_[a-z0-9]+(?:_[0-9x]+)?_f32", (tmp_path / "b" / "modules" /
+                                                                                 f"c{i}.vmfb").read_bytes()))
+
+    assert exports(0) == {b"main_dispatch_0_matmul_40x72x64_f32"}
+    packed = exports(1)
+    assert b"main_dispatch_2_mmt4d_7x5x64x6x16x1_f32" in packed and not any(b"matmul" in x for x in packed)
+    assert any(b"_pack_" in x for x in packed) and any(b"_unpack_" in x for x in packed)
+    # the mmt4d dispatch (only the packed module has one) is compiled by the schedule's strategy
+    mmt4d_cfg = [p.read_text() for p in cfg.glob("*.mlir") if "mmt4d_7x5x64x6x16x1" in p.read_text()]
+    assert len(mmt4d_cfg) == 1 and "codegen_spec = @mmt4d_strategy_0" in mmt4d_cfg[0]
+    res = json.loads(_run_runner(tmp_path / "b").read_text())
+    assert [(r["id"], r["status"]) for r in res["results"]] == [("c0", "ok"), ("c1", "ok")], res
+    assert all(r["rel_error"] < 1e-5 and r["median_ms"] > 0 for r in res["results"])
+    db = Database(":memory:")
+    assert ingest(tmp_path / "b" / "results.json", db=db)["statuses"] == {"ok": 2}
+    recs = {r.sketch: r for r in db.records(mm.key, "llvm-cpu")}
+    assert set(recs) == {"default", "mmt4d_script"} and recs["mmt4d_script"].decisions == d
+
+
 def test_ingest_refuses_other_device(tmp_path):
     man = write_bundle([Schedule(W, "default", {})], tmp_path / "b", target="llvm-cpu")
     (tmp_path / "b" / "results.json").write_text(json.dumps({
