@@ -12,7 +12,6 @@ difference (µs and in launches of the preset), the applied rewrites and the sea
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections import Counter
@@ -20,20 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from eqsat_speed import load  # noqa: E402  (the bytecode-cached zoo loader; benchmarks/ is sys.path[0])
+
 ZOO = "bert,cnn,nasrnn,squeezenet,resnext50,inception_v3,vgg19,nasnet_a,mobilenet_v2"
-
-
-def load(name: str, size: str):
-    """Bundled model ``name`` at ``size``, from a bytecode cache when there is one."""
-    import mlir_opt
-    from mlir_opt.importers.mlir import load_mlir
-
-    cache = Path(os.environ.get("MLIR_OPT_CACHE_DIR", Path.home() / ".cache" / "mlir_opt")) / "eqsat_speed"
-    cache.mkdir(parents=True, exist_ok=True)
-    path = cache / f"{name}-{size}.mlirbc"
-    if not path.exists():
-        mlir_opt.load(name, size=size).save(path)
-    return load_mlir(path, name=name)
 
 
 def main(argv=None) -> int:

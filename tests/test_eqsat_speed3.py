@@ -16,15 +16,7 @@ from mlir_opt.graph.search.eqsat import _LISTS, _needs, _solve_components
 
 
 def _reach(eg) -> set:
-    reach, todo = set(), list(eg.roots)
-    while todo:
-        c = todo.pop()
-        if c in reach or c not in eg.classes:
-            continue
-        reach.add(c)
-        for k in eg.classes[c]:
-            todo.extend(eg.child_classes(eg.nodes[k]))
-    return reach
+    return eqsat._reachable_classes(eg)
 
 
 def _needs_by_passes(eg, reach, impossible) -> dict:

@@ -1303,6 +1303,20 @@ def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str], dict[str, int]
     kids = eg.ukids
     impossible = {k for c in order for k in eg.classes[c] if c in kids[k] or not all(d in reach for d in kids[k])}
     need: dict[str, int] = {}
+
+    def class_need(c: str) -> int:
+        # c's own bit and what every possible node of c needs (the intersection over its nodes of
+        # the union of their children's needs)
+        common = full
+        for k in eg.classes[c]:
+            if k in impossible:
+                continue
+            u = 0
+            for d in kids[k]:
+                u |= need[d]
+            common &= u
+        return bit[c] | common
+
     while True:
         graph = {c: list(dict.fromkeys(d for k in eg.classes[c] if k not in impossible for d in kids[k])) for c in order}
         need = {}
@@ -1310,15 +1324,7 @@ def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str], dict[str, int]
         for comp in _sccs(graph):  # children first
             if len(comp) == 1:  # one pass
                 c = comp[0]
-                common = full
-                for k in eg.classes[c]:
-                    if k in impossible:
-                        continue
-                    u = 0
-                    for d in kids[k]:
-                        u |= need[d]
-                    common &= u
-                need[c] = bit[c] | common
+                need[c] = class_need(c)
                 continue
             # a cycle: down to the greatest fixpoint, by a worklist (a class is recomputed when a
             # child of it in the component changed; iterating a monotone map from the top in any
@@ -1336,15 +1342,7 @@ def _needs(eg: _EG, reach: set[str]) -> tuple[set[str], set[str], dict[str, int]
             while work:
                 c = work.pop()
                 queued.discard(c)
-                common = full
-                for k in eg.classes[c]:
-                    if k in impossible:
-                        continue
-                    u = 0
-                    for d in kids[k]:
-                        u |= need[d]
-                    common &= u
-                new = bit[c] | common
+                new = class_need(c)
                 if new != need[c]:
                     need[c] = new
                     for r in readers.get(c, ()):
@@ -1806,6 +1804,19 @@ def _anchor_rows(anchored: list, col: dict, cost: list, row, ub: list, pen: dict
     return n
 
 
+def _reachable_classes(eg) -> set:
+    """The e-classes reachable from ``eg``'s roots through any node's children."""
+    reach, todo = set(), list(eg.roots)
+    while todo:
+        c = todo.pop()
+        if c in reach or c not in eg.classes:
+            continue
+        reach.add(c)
+        for k in eg.classes[c]:
+            todo.extend(eg.child_classes(eg.nodes[k]))
+    return reach
+
+
 def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
                 presolve: bool = False, decompose: bool = False) -> tuple[dict[str, str] | None, dict]:
     """The cheapest selection (class -> node id) by a 0-1 program; None when the solver fails.
@@ -1830,15 +1841,7 @@ def extract_ilp(eg: _EG, costs: _Costs, *, time_limit_s: float = 30.0,
     from scipy.sparse import coo_matrix
 
     t_build = time.perf_counter()
-    # classes reachable from the roots
-    reach, todo = set(), list(eg.roots)
-    while todo:
-        c = todo.pop()
-        if c in reach or c not in eg.classes:
-            continue
-        reach.add(c)
-        for k in eg.classes[c]:
-            todo.extend(eg.child_classes(eg.nodes[k]))
+    reach = _reachable_classes(eg)
     # eg's canonical order, not a set's (that varies between processes): HiGHS's choice between
     # equally cheap selections follows the order of the rows and columns
     order = [c for c in eg.canon_classes if c in reach]
