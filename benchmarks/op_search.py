@@ -139,6 +139,10 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse-first", choices=["neighbours", "transferred"], default="neighbours",
                     help="reuse: the first batch after transfer mixes in the transferred schedules' one-knob "
                          "neighbours ranked by the cost model (neighbours), or holds transferred ones only")
+    ap.add_argument("--reuse-lanes", type=int, default=None,
+                    help="reuse: fp32 vector lanes the anchor family's register tiles are sized to "
+                         "(default: this machine's, 16 with AVX-512, 8 with AVX2; 8 = the AVX2 family as "
+                         "before the tenth session)")
     ap.add_argument("--reuse-donor-pool", choices=("best", "early"), default="best",
                     help="reuse: transfer a donor's best schedules overall (best), or its best among its trials "
                          "up to the first within 95 %% of its best (early: fewer donor trials relied on)")
@@ -173,6 +177,7 @@ def main(argv=None) -> int:
     from rich.table import Table
 
     from mlir_opt.backend import benchmark_interleaved, compile_module, default_threads, time_callable
+    from mlir_opt.backend.targets import cpu_vector_lanes
     from mlir_opt.db import Database
     from mlir_opt.ops.confirm import decide, workload_inputs
     from mlir_opt.ops.dispatches import ConvWorkload, Workload
@@ -212,7 +217,7 @@ def main(argv=None) -> int:
                                    retimed=reuse_retimed, rounds=args.rounds, db_target=ev.db_target,
                                    threads=threads, cpu_time=args.cpu_time, anchor=args.reuse_anchor,
                                    first_neighbours=args.reuse_first == "neighbours",
-                                   donor_pool=args.reuse_donor_pool) \
+                                   donor_pool=args.reuse_donor_pool, vector_lanes=args.reuse_lanes) \
                     if strat == "reuse" else strat
                 budget = random_budget if strat == "random" else args.budget
                 if strat == "reuse":  # an anchor (no donor yet) gets a larger budget, counted as its own trials
@@ -431,6 +436,7 @@ def main(argv=None) -> int:
                                          "efficiency_metric": args.efficiency_metric,
                                          "reuse_anchor_budget": args.reuse_anchor_budget,
                                          "reuse_anchor": args.reuse_anchor, "reuse_first": args.reuse_first, "reuse_donor_pool": args.reuse_donor_pool,
+                                         "reuse_lanes": args.reuse_lanes or cpu_vector_lanes(),
                                          "retime_within": args.retime_within,
                                          "retime_max": args.retime_max}, indent=2) + "\n")
     return 0

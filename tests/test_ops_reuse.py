@@ -127,10 +127,10 @@ def test_anchor_starts_from_the_register_tile_family():
         seeds = anchor_seeds(sk)
         assert seeds and all(sk.validate(d) is None for d in seeds)
         assert len({tuple(sorted(d.items())) for d in seeds}) == len(seeds)
-        assert seeds[0] == nearest_valid(sk, ANCHOR_FAMILY[sk.name][0])
+        assert anchor_seeds(sk, 8)[0] == nearest_valid(sk, ANCHOR_FAMILY[sk.name][0])
     sk = search_sketch(Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"))
-    assert anchor_seeds(sk)[0] == ANCHOR_FAMILY["double_tiling"][0]  # every option exists at 768x768
-    strat = ReuseStrategy(Database(":memory:"), retime=0)
+    assert anchor_seeds(sk, 8)[0] == ANCHOR_FAMILY["double_tiling"][0]  # every option exists at 768x768
+    strat = ReuseStrategy(Database(":memory:"), retime=0)  # sized to this machine's vectors
     assert not strat.has_donor(sk)
     first = strat.propose(sk, [], 4, random.Random(0))
     assert first == anchor_seeds(sk)[:4] and strat.anchors == {sk.workload.key}
@@ -157,12 +157,12 @@ def test_conv_anchor_family_spans_peel_and_cache_n():
 
     for key in ("conv2d_nchw_fchw_1x230x230x3x7x7x64_s2_f32", "conv2d_nchw_fchw_1x56x56x64x1x1x256_s1_f32",
                 "conv2d_nhwc_hwcf_1x18x18x16x3x3x32_s1_f32"):
-        seeds = anchor_seeds(search_sketch(Workload.from_key(key)))
+        seeds = anchor_seeds(search_sketch(Workload.from_key(key)), 8)
         assert len(seeds) == 4 and [d["peel"] for d in seeds] == [0, 1, 0, 1], key
         assert [bool(d["cache_n"]) for d in seeds] == [False, False, False, True], key
     small = Workload.from_key("conv2d_nchw_fchw_1x18x18x16x3x3x32_s1_f32")  # GEMM view 32x256x144
     sk = search_sketch(small)
-    seeds = anchor_seeds(sk)
+    seeds = anchor_seeds(sk, 8)
     assert sk.name == "img2col_tiling" and seeds[3] == dict(dist_m=32, dist_n=256, vec_m=4, vec_n=32, vec_k=4,
                                                             cache_n=64, peel=1)
     info = Schedule(small, sk.name, seeds[3]).compilation_info()
@@ -245,3 +245,28 @@ def test_early_donor_pool_stops_at_the_donors_own_95_percent():
     assert all(d in ds[:3] for _, d in early.used[donor.key])
     with pytest.raises(ValueError, match="donor_pool"):
         ReuseStrategy(db, "llvm-cpu", donor_pool="latest")
+
+
+def test_anchor_family_is_sized_to_the_target_vectors():
+    """The register-tile family keeps its shape in vectors: 16-lane (AVX-512) tiles are twice as wide
+    as the AVX2 ones, rows unchanged; the host's lanes are read off /proc/cpuinfo's flags."""
+    from mlir_opt.backend.targets import cpu_vector_lanes
+    from mlir_opt.ops.search.reuse import ANCHOR_FAMILY, anchor_family, anchor_seeds
+
+    assert cpu_vector_lanes(cpuinfo="processor : 0\nflags : fpu sse2 avx avx2 fma\n") == 8
+    assert cpu_vector_lanes(cpuinfo="flags : fpu sse2 avx avx2 avx512f avx512bw\n") == 16
+    assert cpu_vector_lanes(cpuinfo="flags : fpu sse2 sse4_2\n") == 4
+    assert cpu_vector_lanes("znver3") == 8 and cpu_vector_lanes("sapphirerapids") == 16
+    assert cpu_vector_lanes() in (4, 8, 16)
+    for name, fam in ANCHOR_FAMILY.items():
+        assert anchor_family(name, 8) == [dict(d) for d in fam]
+        wide = anchor_family(name, 16)
+        assert [d["vec_n"] for d in wide] == [2 * d["vec_n"] for d in fam]
+        assert [d["vec_m"] for d in wide] == [d["vec_m"] for d in fam]
+        assert all(d.get("cache_n", 0) in (0,) or d["cache_n"] >= d["vec_n"] for d in wide)
+    sk = search_sketch(Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"))
+    wide = anchor_seeds(sk, 16)
+    assert wide[0] == dict(dist_m=64, dist_n=128, vec_m=8, vec_n=32, vec_k=8)
+    assert all(sk.validate(d) is None for d in wide) and wide != anchor_seeds(sk, 8)
+    strat = ReuseStrategy(Database(":memory:"), retime=0, vector_lanes=16)
+    assert strat.propose(sk, [], 4, random.Random(0)) == wide[:4]

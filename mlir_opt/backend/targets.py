@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..errors import MlirOptError
 
-__all__ = ["Target", "TARGETS", "ROOFLINES", "get_target", "default_threads"]
+__all__ = ["Target", "TARGETS", "ROOFLINES", "get_target", "default_threads", "cpu_vector_lanes"]
 
 
 def default_threads() -> int:
@@ -20,6 +20,41 @@ def default_threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux
         return os.cpu_count() or 1
+
+
+#: CPU names (``--iree-llvmcpu-target-cpu``) whose widest vectors are 512 bits (16 fp32 lanes); any
+#: other named CPU is taken as AVX2-class (8 lanes). ``host`` is read off the machine instead.
+AVX512_CPUS = ("skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client",
+               "icelake-server", "tigerlake", "sapphirerapids", "emeraldrapids", "graniterapids",
+               "znver4", "znver5", "x86-64-v4")
+
+
+def cpu_vector_lanes(arch: str = "host", cpuinfo: str | None = None) -> int:
+    """fp32 lanes of the widest vector IREE's llvm-cpu backend uses for ``arch``.
+
+    IREE sizes its vectors to the target CPU's native width: 16 fp32 lanes with AVX-512 (``avx512f``),
+    8 with AVX2/AVX, 4 otherwise (SSE, or a CPU it cannot tell). ``host`` reads the flags of this
+    machine's ``/proc/cpuinfo`` (or the text ``cpuinfo``); a named CPU is looked up in
+    :data:`AVX512_CPUS`. Schedule priors (register tiles) are sized with it.
+    """
+    if arch not in ("host", None):
+        return 16 if arch in AVX512_CPUS else 8
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+                cpuinfo = f.read(1 << 16)
+        except OSError:  # pragma: no cover - not Linux
+            return 8
+    flags: set[str] = set()
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.partition(":")[2].split())
+            break
+    if "avx512f" in flags:
+        return 16
+    if "avx2" in flags or "avx" in flags:
+        return 8
+    return 4 if flags else 8
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ from ..space import Sketch
 from .base import History, register, unseen
 from .evolutionary import EvolutionaryStrategy
 
-__all__ = ["ANCHOR_FAMILY", "DONOR_POOLS", "EARLY_LEVEL", "anchor_seeds", "ReuseStrategy", "dominates", "nearest_valid", "scaled_tiles", "transfer_extents", "log_distance"]
+__all__ = ["ANCHOR_FAMILY", "FAMILY_LANES", "DONOR_POOLS", "EARLY_LEVEL", "anchor_family", "anchor_seeds", "ReuseStrategy", "dominates", "nearest_valid", "scaled_tiles", "transfer_extents", "log_distance"]
 
 #: Knob-name prefixes of outer (distribution / workgroup) tiles: scaled with the extents when a
 #: schedule is transferred relatively; the suffix names the dimension (``dist_m`` tiles ``M``).
@@ -109,10 +109,41 @@ ANCHOR_FAMILY: dict[str, tuple[dict, ...]] = {
 }
 
 
-def anchor_seeds(sketch: Sketch) -> list[dict]:
-    """:data:`ANCHOR_FAMILY` of ``sketch`` fitted to its workload (valid, distinct; [] if none)."""
+#: fp32 lanes :data:`ANCHOR_FAMILY`'s register tiles are written for (AVX2's 256-bit vectors).
+FAMILY_LANES = 8
+
+
+def anchor_family(sketch_name: str, lanes: int = FAMILY_LANES) -> list[dict]:
+    """:data:`ANCHOR_FAMILY` of ``sketch_name`` sized to vectors of ``lanes`` fp32 lanes.
+
+    The family is written for AVX2 (:data:`FAMILY_LANES`); on a target with wider (or narrower)
+    vectors each register tile keeps its shape in *vectors*: ``vec_n`` (and a ``cache_n`` below it)
+    scale by ``lanes / 8``, ``vec_m`` rows stay, so an AVX-512 tile is 8x32 where AVX2's is 8x16 —
+    the same 16 accumulator registers out of 32 instead of 16. On an AVX-512 Xeon (2026-11-27, tenth
+    session) the AVX2 family's first tiles reached 77 % and 42 % of the best on BERT's 768x768
+    matmul, while 8x32 / 4x64 tiles were among the fastest found (docs/op-level.md)."""
+    out = []
+    for d in ANCHOR_FAMILY.get(sketch_name, ()):
+        d = dict(d)
+        if lanes != FAMILY_LANES and "vec_n" in d:
+            d["vec_n"] = max(1, d["vec_n"] * lanes // FAMILY_LANES)
+            if d.get("cache_n"):
+                d["cache_n"] = max(d["cache_n"], d["vec_n"])
+        out.append(d)
+    return out
+
+
+def anchor_seeds(sketch: Sketch, lanes: int | None = None) -> list[dict]:
+    """:func:`anchor_family` of ``sketch`` fitted to its workload (valid, distinct; [] if none).
+
+    ``lanes``: the target's fp32 vector lanes (default: this machine's,
+    :func:`~mlir_opt.backend.targets.cpu_vector_lanes`)."""
+    if lanes is None:
+        from ...backend.targets import cpu_vector_lanes
+
+        lanes = cpu_vector_lanes()
     out, seen = [], set()
-    for want in ANCHOR_FAMILY.get(sketch.name, ()):
+    for want in anchor_family(sketch.name, lanes):
         d = nearest_valid(sketch, want)
         if d is not None and _key(d) not in seen:
             seen.add(_key(d))
@@ -253,6 +284,8 @@ class ReuseStrategy:
             one-knob neighbours, ranked by the cost model (False: transferred schedules only).
         donor_pool: ``"best"`` (a donor's best records overall) or ``"early"`` (its best records up to
             the first within 95 % of its best; see the module doc).
+        vector_lanes: fp32 lanes the anchor family's register tiles are sized to (default: this
+            machine's, as IREE compiles for ``host``; :func:`anchor_family`).
 
     After :meth:`transferred`, ``anchors`` holds the keys searched as anchors, ``donors[key]`` lists the donors of workload ``key`` and
     ``used[donor]`` the donor's records (``(sketch, decisions)``) reuse relied on: its transferred
@@ -265,7 +298,8 @@ class ReuseStrategy:
                  max_donors: int = 2, cost_model: bool = True, seed: int = 0, retime: int = 6,
                  retimed: dict | None = None, rounds: int = 7, db_target: str | None = None,
                  threads: int | None = None, cpu_time: bool = False, anchor: str = "family",
-                 first_neighbours: bool = True, anchor_weight: float = 1.0, donor_pool: str = "best"):
+                 first_neighbours: bool = True, anchor_weight: float = 1.0, donor_pool: str = "best",
+                 vector_lanes: int | None = None):
         if relation not in ("similar", "dominance"):
             raise ValueError(f"relation must be 'similar' or 'dominance', not {relation!r}")
         if donor_pool not in DONOR_POOLS:
@@ -287,6 +321,7 @@ class ReuseStrategy:
         self.retime_cost: dict[str, int] = {}
         self.db_target = db_target or target
         self.threads, self.cpu_time = threads, cpu_time
+        self.vector_lanes = vector_lanes
 
     def _donor_top(self, key: str, dw: Workload, sketch_name: str) -> list:
         """The donor's ``k`` best records: by re-timed medians when ``retime`` > ``k`` (see class doc).
@@ -471,7 +506,7 @@ class ReuseStrategy:
         if w.key not in self._seeds:
             seeds = self.transferred(sketch)
             if not seeds and self.anchor == "family":
-                seeds = anchor_seeds(sketch)
+                seeds = anchor_seeds(sketch, self.vector_lanes)
                 if seeds:
                     self.anchors.add(w.key)
             self._seeds[w.key] = seeds
