@@ -41,8 +41,9 @@ CPU contraction sketches (matmul / batch_matmul root ops):
   pipeline does not vectorize (4×16, 6×16; 3.13 scalarizes them) become broadcast + FMA kernels.
   f32 ``linalg.matmul`` and ``batch_matmul`` only (a unit batch is collapsed to a matmul; a batch
   > 1 packs every slice alike into one ``linalg.batch_mmt4d``, whose strategy tiles the batch by 1
-  over workgroup z, then runs the same kernel); searched with ``--sketch
-  mmt4d_script``; in a model, confirmed winners are applied by the ``packed+library`` module
+  over workgroup z, then runs the same kernel); searched alone with ``--sketch
+  mmt4d_script``, and on llvm-cpu by default besides the per-kind sketch (:data:`ALSO_SEARCHED`:
+  its seed plus :data:`ALSO_SHARE` of the trials); in a model, confirmed winners are applied by the ``packed+library`` module
   variant of :func:`.tuner.tune_model` (:mod:`.packing` rewrites those contractions;
   :data:`NEEDS_MODULE_REWRITE` keeps them out of the spec and the plain library).
 

@@ -226,16 +226,29 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
                     st.warm_start(ev.db, ev.db_target, sketch=n)
                 except TypeError:  # a warm start without a sketch argument
                     pass
+        first = {}
         for k, r in results.items():  # IREE's default first: the bar every schedule must clear
             # plus fixed alternatives (img2col for a conv, data tiling routes for a matmul), measured once
-            first = [Schedule(r.workload, "default", {})] + \
+            first[k] = [Schedule(r.workload, "default", {})] + \
                 [Schedule(r.workload, n, d, ev.target.name)
                  for n, d in fixed_schedules(r.workload, ev.target.name, sketch[k].name,
                                              tuple(s_.name for s_ in side[k]))]
-            _measure(ev, r, first[: max(1, budget - done)], sketch[k].name)
-            done += min(len(first), max(1, budget - done))
-            if progress:
-                progress(f"default {k}", done, budget)
+        passes = [first]
+        if any(side.values()):
+            # side sketches: every workload's default and seeds before any workload's data tiling routes,
+            # so that a small budget still measures the packed route everywhere (packed_all+library)
+            seeded = {k: {sketch[k].name} | {s_.name for s_ in side[k]} for k in results}
+            head = {k: 1 + next((i for i, x in enumerate(f[1:]) if x.sketch not in seeded[k]), len(f) - 1)
+                    for k, f in first.items()}
+            passes = [{k: f[: head[k]] for k, f in first.items()}, {k: f[head[k]:] for k, f in first.items()}]
+        for i, todo in enumerate(passes):
+            for k, r in results.items():
+                n = min(len(todo[k]), max(1 if i == 0 else 0, budget - done))
+                if n:
+                    _measure(ev, r, todo[k][:n], sketch[k].name)
+                    done += n
+                    if progress:
+                        progress(f"default {k}", done, budget)
         start = {k: r.trials for k, r in results.items()}
         left = max(0, budget - done)
         # Reuse searches one workload after the other (anchors first, :meth:`ReuseStrategy.order`),
