@@ -122,3 +122,16 @@ def test_explicit_sketch_searches_it_alone(tmp_path):
     assert "transform_script" in sketches and "mmt4d_script" not in sketches, sketches
     assert sketches <= {"default", "data_tiling", "transform_script"}
     assert not any(k.startswith("packed") for k in res.variants_ms), res.variants_ms
+
+
+def test_small_budget_measures_the_packed_seed_of_every_workload():
+    """With side sketches, every workload's default and mmt4d_script seed come before any data tiling
+    route: budget 4 over two matmuls measures default + seed for both and nothing else."""
+    from mlir_opt.ops.tuner import tune_workloads
+
+    other = Workload.from_key("matmul_16x32x48_f32xf32xf32")
+    res, _ = tune_workloads({MM.key: (MM, 1.0), other.key: (other, 1.0)}, strategy="random", budget=4,
+                            db=Database(":memory:"), reps=2, threads=1, also=("mmt4d_script",))
+    for r in res.values():
+        assert [sk for sk, _, _ in r.log] == ["default", "mmt4d_script"], r.log
+        assert r.default_ms and r.also_history["mmt4d_script"][0][1] is not None
