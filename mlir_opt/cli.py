@@ -98,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="operator-level strategy (default: none)")
     p.add_argument("--budget", type=int, default=48, help="operator-level trials (default 48)")
     p.add_argument("--op-sketch", default=None,
-                   help="operator-level sketch to search where it applies, e.g. mmt4d_script (default: per op kind)")
+                   help="operator-level sketch to search where it applies, alone, e.g. mmt4d_script or "
+                        "double_tiling (default: per op kind, and on llvm-cpu also the packed route "
+                        "mmt4d_script for f32 matmuls, measured end to end as the packed module variants)")
     p.add_argument("--db", default=None, help="tuning database (default: ~/.cache/mlir_opt/tuning.sqlite)")
     p.add_argument("--reps", type=int, default=10, help="timing repetitions per module")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
@@ -120,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None,
                    help="write the tuning spec here (the transform library, when a script-form variant wins)")
     p.add_argument("--sketch", default=None,
-                   help="search this sketch where it applies, e.g. transform_script (default: per op kind)")
+                   help="search this sketch alone where it applies, e.g. transform_script, mmt4d_script or "
+                        "double_tiling (default: per op kind, and on llvm-cpu also the packed route mmt4d_script "
+                        "for f32 matmuls, measured end to end as the packed module variants)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads of the trials (default: all cores)")
     p.add_argument("--cpu-time", action="store_true",
                    help="time trials and module variants by process CPU time per call (load-robust with --threads 1)")
@@ -382,6 +386,8 @@ def _cmd_tune(args) -> int:
                   + (f" [{w.confirmation.describe()}"
                      + ("]" if w.confirmation.confirmed else "; IREE default kept]") if w.confirmation else "")))
     Console(width=180).print(t)
+    if res.also:
+        print(f"also searched: {', '.join(res.also)} where it applies (default sketch; --sketch NAME searches one alone)")
     print("module variants (end to end, ms): " + ", ".join(f"{k} {v:.3f}" for k, v in res.variants_ms.items())
           + f" -> '{res.chosen}'" + (" (interrupted)" if res.interrupted else ""))
     if res.model is not None:  # packed+library: compile the rewritten module with the library

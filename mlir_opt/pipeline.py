@@ -120,6 +120,9 @@ def optimize(model: Any, out_dir: str | Path | None = None, *, example_inputs: S
         budget: trials for the operator-level search.
         op_sketch: the operator-level search's sketch where it applies (e.g. ``mmt4d_script``: its
             confirmed winners become the ``packed+library`` module variant), as ``tune --sketch``.
+            None (default): the per-kind sketch, and on llvm-cpu also ``mmt4d_script`` for f32
+            matmuls / batch_matmuls, so the packed module variants compete end to end
+            (:data:`mlir_opt.ops.space.ALSO_SEARCHED`).
         db: tuning database (a Database or path; default ``~/.cache/mlir_opt/tuning.sqlite``).
         size: preset for bundled models.
         reps: timing repetitions per module; rounds: interleaved rounds they are split into.

@@ -75,7 +75,9 @@ class TuneSearch:
                  reps: int = 5, threads: int | None = None, progress=None, sketch: str | None = None,
                  cpu_time: bool = False):
         self.name = strategy
-        self.sketch = sketch  # search this sketch where it applies (e.g. mmt4d_script), as tune --sketch
+        # search this sketch where it applies (e.g. mmt4d_script), as tune --sketch; None: the per-kind
+        # sketch, plus mmt4d_script for f32 matmuls on llvm-cpu (space.ALSO_SEARCHED)
+        self.sketch = sketch
         self.cpu_time = cpu_time  # module variants timed by CPU time (optimize --cpu-time)
         self.strategy, self.budget, self.seed, self.reps, self.threads = strategy, budget, seed, reps, threads
         self.db, self.progress = db, progress
@@ -101,7 +103,7 @@ class TuneSearch:
             disp.append(row)
         stats = {"trials": res.trials, "search_seconds": res.seconds, "strategy": self.strategy,
                  "budget": self.budget, "chosen_variant": res.chosen, "variants_ms": res.variants_ms,
-                 "interrupted": res.interrupted, "db": db.path,
+                 "interrupted": res.interrupted, "db": db.path, "also_searched": list(res.also),
                  "workloads": {k: w.to_dict() for k, w in res.workloads.items()}}
         # a packed variant (mmt4d_script winners) compiles the rewritten module, not the input
         return OpsResult(res.model if res.model is not None else model, res.flags, res.tuning_spec, disp, stats,

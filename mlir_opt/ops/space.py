@@ -41,8 +41,9 @@ CPU contraction sketches (matmul / batch_matmul root ops):
   pipeline does not vectorize (4×16, 6×16; 3.13 scalarizes them) become broadcast + FMA kernels.
   f32 ``linalg.matmul`` and ``batch_matmul`` only (a unit batch is collapsed to a matmul; a batch
   > 1 packs every slice alike into one ``linalg.batch_mmt4d``, whose strategy tiles the batch by 1
-  over workgroup z, then runs the same kernel); searched with ``--sketch
-  mmt4d_script``; in a model, confirmed winners are applied by the ``packed+library`` module
+  over workgroup z, then runs the same kernel); searched alone with ``--sketch
+  mmt4d_script``, and on llvm-cpu by default besides the per-kind sketch (:data:`ALSO_SEARCHED`:
+  its seed plus :data:`ALSO_SHARE` of the trials); in a model, confirmed winners are applied by the ``packed+library`` module
   variant of :func:`.tuner.tune_model` (:mod:`.packing` rewrites those contractions;
   :data:`NEEDS_MODULE_REWRITE` keeps them out of the spec and the plain library).
 
@@ -72,7 +73,7 @@ from .dispatches import ConvWorkload, Workload
 __all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "fixed_schedules", "FIXED_SCHEDULES",
            "SKETCH_FLAGS", "IMG2COL_FLAG", "DATA_TILING_KNOB_FLAGS", "NEEDS_MODULE_REWRITE", "SEARCH_SEEDS",
            "SKETCH_SEEDS",
-           "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON",
+           "ALSO_SEARCHED", "ALSO_SHARE", "also_sketches", "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON",
            "KNOB_DEFAULTS", "SMEM_OPTIN_BYTES", "complete"]
 
 #: Module-level iree-compile flags each sketch needs (decisions may add to them).
@@ -270,6 +271,24 @@ FIXED_SCHEDULES: dict[str, list[dict]] = {
 SEARCH_SEEDS: dict[str, list[dict]] = {
     "mmt4d_script": [dict(m0=4, n0=16, wg_m1=8, wg_n1=8, cache_k=0, unroll=4, order=0)],
 }
+
+
+#: Sketches searched *besides* :func:`search_sketch` when no sketch is named (``tune`` without
+#: ``--sketch``, ``optimize --op-search S`` without ``--op-sketch``), per target: on llvm-cpu the
+#: packed route, so that a model's f32 matmuls / batch_matmuls get it without the flag. Each such
+#: sketch is measured with its :data:`SEARCH_SEEDS` right after IREE's default and gets
+#: :data:`ALSO_SHARE` of the workload's search trials; its winners reach the model through the
+#: packed module variants of :func:`.tuner.tune_model` (docs/op-level.md, "Packed route by default").
+ALSO_SEARCHED: dict[str, tuple[str, ...]] = {"llvm-cpu": ("mmt4d_script",)}
+#: Share of a workload's search trials (after the fixed schedules) each :data:`ALSO_SEARCHED` sketch gets.
+ALSO_SHARE = 0.25
+
+
+def also_sketches(w: Workload, target: str = "llvm-cpu", searched: str | None = None) -> list[Sketch]:
+    """The :data:`ALSO_SEARCHED` sketches of ``target`` that apply to ``w`` (have knobs for it),
+    other than ``searched``."""
+    names = ALSO_SEARCHED.get(target, ())
+    return [s for s in sketches_for(w, target) if s.name in names and s.knobs and s.name != searched]
 
 
 #: Sketches whose payload is a rewritten module (not the model's op): measured on single-op modules
@@ -611,18 +630,21 @@ def fixed_sketches(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
             and isinstance(w, ConvWorkload)]
 
 
-def fixed_schedules(w: Workload, target: str = "llvm-cpu", searched: str | None = None) -> list[tuple[str, dict]]:
+def fixed_schedules(w: Workload, target: str = "llvm-cpu", searched: str | None = None,
+                    also: tuple[str, ...] = ()) -> list[tuple[str, dict]]:
     """``(sketch, decisions)`` measured once per workload besides the default: the knob-less
     sketches of :func:`fixed_sketches` (img2col for convs) and, for CPU contractions, the data
     tiling routes of :data:`FIXED_SCHEDULES` (module-level flags; a winner among them is carried
     to the model as a module-level variant, not by the tuning spec), plus the
-    :data:`SEARCH_SEEDS` of the ``searched`` sketch (those first)."""
+    :data:`SEARCH_SEEDS` of the ``searched`` sketch (those first) and then of the sketches
+    searched ``also`` (:data:`ALSO_SEARCHED`)."""
     out = [(s.name, {}) for s in fixed_sketches(w, target)]
     if isinstance(w, ConvWorkload):
         return out
     sks = {s.name: s for s in sketches_for(w, target)}
     # the named sketch's seeds first: with a small budget they are what --sketch asked for
     sets = {searched: SEARCH_SEEDS[searched]} if searched in SEARCH_SEEDS else {}
+    sets.update((n, SEARCH_SEEDS[n]) for n in also if n in SEARCH_SEEDS and n not in sets)
     sets.update((k, v) for k, v in FIXED_SCHEDULES.items() if k not in sets)
     for name, ds in sets.items():
         if name in sks:

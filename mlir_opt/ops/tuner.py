@@ -11,7 +11,9 @@
 4. Module-level choices (data tiling, micro-kernels; for models with convolutions also the
    channels-last and img2col layout pre-passes; ``packed+library``, the model with the confirmed
    ``mmt4d_script`` winners' contractions rewritten as pack + mmt4d + unpack and their strategies
-   in the transform library) cannot be set per op in IREE 3.13, so they are
+   in the transform library; ``packed_all+library``, every packable contraction packed with its best
+   measured ``mmt4d_script`` schedule; on llvm-cpu ``mmt4d_script`` is searched by default besides
+   each matmul's main sketch, :data:`.space.ALSO_SEARCHED`) cannot be set per op in IREE 3.13, so they are
    measured end to end on the whole model, next to "default" and "default + spec", interleaved in
    one run; every variant is checked against the reference first. The fastest correct one wins.
 
@@ -40,7 +42,8 @@ from .evaluate import Evaluator, MeasureResult
 from .schedule import Schedule, render_tuning_spec
 from .transform_script import SCRIPT_SKETCHES, render_transform_library
 from .search import get_strategy
-from .space import IMG2COL_FLAG, NEEDS_MODULE_REWRITE, fixed_schedules, search_sketch, sketches_for
+from .space import (ALSO_SEARCHED, ALSO_SHARE, IMG2COL_FLAG, NEEDS_MODULE_REWRITE, also_sketches,
+                    fixed_schedules, search_sketch, sketches_for)
 
 __all__ = ["WorkloadResult", "TuneResult", "tune_model", "tune_workloads", "confirm_bests", "packed_variant", "best_measured", "select_variants",
            "GLOBAL_VARIANTS", "MIN_GAIN"]
@@ -85,6 +88,8 @@ class WorkloadResult:
     log: list[tuple[str, dict, float | None]] = field(default_factory=list)
     #: the re-timing of ``best`` against IREE's default (None: not run)
     confirmation: Confirmation | None = None
+    #: sketches searched besides the main one (``also`` of :func:`tune_workloads`): their history
+    also_history: dict[str, list[tuple[dict, float | None]]] = field(default_factory=dict)
 
     @property
     def speedup(self) -> float | None:
@@ -108,6 +113,7 @@ class WorkloadResult:
                 "best_ms": self.best_ms, "speedup": self.speedup, "trials": self.trials,
                 "failures": self.failures, "best": self.best.describe() if self.best else None,
                 "best_so_far_ms": self.best_so_far, "kept": self.kept,
+                "also_searched": {k: len(v) for k, v in self.also_history.items()},
                 "confirmation": self.confirmation.to_dict() if self.confirmation else None}
 
 
@@ -132,11 +138,14 @@ class TuneResult:
     #: the module to compile instead of the input when the chosen variant rewrites it
     #: (``packed+library``: the ``mmt4d_script`` winners' contractions packed, :mod:`.packing`)
     model: Model | None = None
+    #: sketches searched besides each workload's main one (no sketch named: :data:`~.space.ALSO_SEARCHED`)
+    also: tuple[str, ...] = ()
 
 
 def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule],
              search: str | None = None) -> list[MeasureResult]:
-    """Evaluate and fold into ``res``; only the searched sketch's results enter its history."""
+    """Evaluate and fold into ``res``; only the searched sketch's results enter its history (those
+    of a sketch searched besides it, :attr:`WorkloadResult.also_history`, enter that one's)."""
     out = ev.evaluate(schedules)
     for r in out:
         res.trials += 1
@@ -149,6 +158,8 @@ def _measure(ev: Evaluator, res: WorkloadResult, schedules: list[Schedule],
         else:
             if r.schedule.sketch == search:
                 res.history.append((r.schedule.decisions, t))
+            elif r.schedule.sketch in res.also_history:
+                res.also_history[r.schedule.sketch].append((r.schedule.decisions, t))
             if t is not None and (res.best_ms is None or t < res.best_ms):
                 res.best, res.best_ms = r.schedule, t
         cur = min([x for x in (res.best_ms, res.default_ms) if x is not None], default=None)
@@ -162,8 +173,15 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
                    reps: int = 5, progress: Callable[[str, int, int], None] | None = None,
                    evaluator: Evaluator | None = None,
                    sketch: str | None = None, threads: int | None = None,
-                   cpu_time: bool = False) -> tuple[dict[str, WorkloadResult], bool]:
+                   cpu_time: bool = False, also: tuple[str, ...] = ()) -> tuple[dict[str, WorkloadResult], bool]:
     """Search schedules for ``{key: (workload, weight)}`` within ``budget`` trials in total.
+
+    ``also`` names sketches searched *besides* each workload's main sketch where they apply (e.g.
+    ``("mmt4d_script",)``, what :func:`tune_model` passes when no sketch is named on llvm-cpu,
+    :data:`~.space.ALSO_SEARCHED`): their :data:`~.space.SEARCH_SEEDS` are measured right after
+    IREE's default, and they get :data:`~.space.ALSO_SHARE` of the workload's search trials each
+    (a separate strategy instance and history per sketch); their schedules compete for
+    :attr:`WorkloadResult.best` like any other.
 
     ``threads`` / ``cpu_time`` configure the trials' timing when no ``evaluator`` is given
     (``threads=1, cpu_time=True``: process CPU time per call, steady under load; such records are
@@ -195,18 +213,42 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
     try:
         wanted = sketch
         sketch = {}
+        side: dict[str, list] = {}  # key -> sketches searched besides sketch[key]
         for k, r in results.items():
             named = [s_ for s_ in sketches_for(r.workload, ev.target.name) if s_.name == wanted and s_.knobs]
             sketch[k] = named[0] if named else search_sketch(r.workload, ev.target.name)
+            side[k] = [s_ for s_ in also_sketches(r.workload, ev.target.name, sketch[k].name) if s_.name in also]
+            r.also_history = {s_.name: [] for s_ in side[k]}
+        side_strat = {n: _fresh_strategy(strategy, ev) for n in {s_.name for v in side.values() for s_ in v}}
+        for n, st in side_strat.items():
+            if callable(getattr(st, "warm_start", None)):
+                try:
+                    st.warm_start(ev.db, ev.db_target, sketch=n)
+                except TypeError:  # a warm start without a sketch argument
+                    pass
+        first = {}
         for k, r in results.items():  # IREE's default first: the bar every schedule must clear
             # plus fixed alternatives (img2col for a conv, data tiling routes for a matmul), measured once
-            first = [Schedule(r.workload, "default", {})] + \
+            first[k] = [Schedule(r.workload, "default", {})] + \
                 [Schedule(r.workload, n, d, ev.target.name)
-                 for n, d in fixed_schedules(r.workload, ev.target.name, sketch[k].name)]
-            _measure(ev, r, first[: max(1, budget - done)], sketch[k].name)
-            done += min(len(first), max(1, budget - done))
-            if progress:
-                progress(f"default {k}", done, budget)
+                 for n, d in fixed_schedules(r.workload, ev.target.name, sketch[k].name,
+                                             tuple(s_.name for s_ in side[k]))]
+        passes = [first]
+        if any(side.values()):
+            # side sketches: every workload's default and seeds before any workload's data tiling routes,
+            # so that a small budget still measures the packed route everywhere (packed_all+library)
+            seeded = {k: {sketch[k].name} | {s_.name for s_ in side[k]} for k in results}
+            head = {k: 1 + next((i for i, x in enumerate(f[1:]) if x.sketch not in seeded[k]), len(f) - 1)
+                    for k, f in first.items()}
+            passes = [{k: f[: head[k]] for k, f in first.items()}, {k: f[head[k]:] for k, f in first.items()}]
+        for i, todo in enumerate(passes):
+            for k, r in results.items():
+                n = min(len(todo[k]), max(1 if i == 0 else 0, budget - done))
+                if n:
+                    _measure(ev, r, todo[k][:n], sketch[k].name)
+                    done += n
+                    if progress:
+                        progress(f"default {k}", done, budget)
         start = {k: r.trials for k, r in results.items()}
         left = max(0, budget - done)
         # Reuse searches one workload after the other (anchors first, :meth:`ReuseStrategy.order`),
@@ -228,6 +270,12 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
             quota = {k: min(2, max(0, left - 2 * i)) + int(spare * wt[k] / total_w)
                      for i, k in enumerate(seq)}
             quota[seq[0]] += max(0, left - sum(quota.values()))  # the rounding remainder to the first
+        # each workload's quota split between its sketches: ALSO_SHARE (rounded down) per side sketch
+        share = {k: {s_.name: int(quota[k] * ALSO_SHARE) for s_ in side[k]} for k in results}
+        share = {k: {sketch[k].name: quota[k] - sum(v.values()), **v} for k, v in share.items()}
+        used = {k: {n: 0 for n in v} for k, v in share.items()}
+        sks = {k: {sketch[k].name: (sketch[k], strat), **{s_.name: (s_, side_strat[s_.name]) for s_ in side[k]}}
+               for k in results}
         while done < budget:
             active = [k for k in results if results[k].trials - start[k] < quota[k]]
             if seq is not None:
@@ -237,14 +285,24 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
             progressed = False
             for k in active:
                 r = results[k]
-                n = min(batch, quota[k] - (r.trials - start[k]), budget - done)
+                # the sketch furthest behind its share of the trials (the main one on ties)
+                open_ = [n for n in share[k] if used[k][n] < share[k][n]]
+                if not open_:
+                    quota[k] = r.trials - start[k]
+                    continue
+                name = min(open_, key=lambda n_: used[k][n_] / share[k][n_])
+                sk, st = sks[k][name]
+                n = min(batch, share[k][name] - used[k][name], budget - done)
                 if n <= 0:
                     continue
-                props = strat.propose(sketch[k], r.history, n, rng)
+                hist = r.history if name == sketch[k].name else r.also_history[name]
+                props = st.propose(sk, hist, n, rng)
                 if not props:
-                    quota[k] = r.trials - start[k]  # space exhausted
+                    share[k][name] = used[k][name]  # space exhausted
+                    quota[k] = sum(share[k].values())
                     continue
-                _measure(ev, r, [Schedule(r.workload, sketch[k].name, d, ev.target.name) for d in props],
+                used[k][name] += len(props)
+                _measure(ev, r, [Schedule(r.workload, name, d, ev.target.name) for d in props],
                          sketch[k].name)
                 done += len(props)
                 progressed = True
@@ -261,6 +319,21 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
         if evaluator is None:
             ev.close()
     return results, interrupted
+
+
+def _fresh_strategy(strategy, ev: Evaluator):
+    """A new strategy instance like ``strategy`` (a name or an instance) for a side sketch, so that
+    its state (cost model, seeds per workload) is not shared with the main sketch's."""
+    name = strategy if isinstance(strategy, str) else getattr(strategy, "name", "random")
+    if name == "reuse":
+        from .search.reuse import ReuseStrategy
+
+        return ReuseStrategy(ev.db, ev.target.name, db_target=ev.db_target, threads=ev.threads,
+                             cpu_time=ev.cpu_time)
+    try:
+        return get_strategy(name)
+    except MlirOptError:
+        return get_strategy("random")
 
 
 def confirm_bests(results: dict[str, WorkloadResult], *, target: str = "llvm-cpu", threads: int | None = None,
@@ -302,7 +375,11 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         global_variants: also measure data tiling / micro-kernels end to end.
         sketch: search this sketch where it applies (e.g. ``transform_script``); script-form
             winners go into a transform library (``--iree-codegen-transform-dialect-library``),
-            measured end to end as the ``default+library`` variant.
+            measured end to end as the ``default+library`` variant. ``None`` (the default): each
+            workload's :func:`~.space.search_sketch`, and on llvm-cpu also ``mmt4d_script`` for f32
+            matmuls / batch_matmuls (:data:`~.space.ALSO_SEARCHED`: its seed plus a share of the
+            trials), so the packed module variants below are measured without naming the sketch;
+            naming a sketch (even ``double_tiling``) searches that one alone, as before.
         confirm: re-time each best against IREE's default before it enters the spec
             (:func:`confirm_bests`); unconfirmed workloads keep the default.
         threads, cpu_time: the trials, the confirmation and the variant timing run at ``threads``;
@@ -325,9 +402,11 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
             continue
         w, acc = wl.get(d.workload.key, (d.workload, 0.0))
         wl[d.workload.key] = (w, acc + d.count * (d.time_ms or 0.0))
+    # no sketch named: the packed route (mmt4d_script) is searched too where it applies (ALSO_SEARCHED)
+    also = ALSO_SEARCHED.get(tgt.name, ()) if sketch is None else ()
     results, interrupted = tune_workloads(wl, strategy=strategy, budget=budget, db=db, target=tgt.name,
                                           seed=seed, reps=reps, progress=progress, sketch=sketch,
-                                          threads=threads, cpu_time=cpu_time)
+                                          threads=threads, cpu_time=cpu_time, also=also)
     if confirm:
         try:
             confirm_bests(results, target=tgt.name, threads=threads, cpu_time=cpu_time,
@@ -340,7 +419,7 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
     library = render_transform_library(winners) if any(w.sketch in SCRIPT_SKETCHES for w in winners) else None
     models, packed_library = packed_variant(model, winners, packed_winners)
     libraries = {"packed_library": packed_library} if packed_library else {}
-    if sketch == "mmt4d_script":
+    if sketch == "mmt4d_script" or "mmt4d_script" in also:
         # The search times single-op modules whose B is an argument, packed on every call; in a model
         # a constant weight is packed once at compile time. So the route is also measured end to end
         # for every packable contraction, each with its best measured mmt4d_script schedule.
@@ -386,7 +465,7 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
     chosen_library = library if use == "library" else libraries.get(use) if isinstance(use, str) else None
     return TuneResult(list(flags), spec if use is True else None, chosen, results, dispatches, variants_ms,
                       trials, time.perf_counter() - t0, interrupted, history, spec,
-                      chosen_library, packed_library or library, models.get(chosen))
+                      chosen_library, packed_library or library, models.get(chosen), tuple(also))
 
 
 def select_variants(variants: dict, pattern: str | None) -> tuple[dict, set[str] | None]:
