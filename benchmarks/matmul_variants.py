@@ -176,9 +176,10 @@ def main(argv=None) -> int:
     print(f"# {args.workload}, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {machine_info(threads)['cpu']}, "
           f"{threads} threads, {args.rounds} interleaved rounds x {args.min_time}s "
           f"{'CPU time' if args.cpu_time else 'wall time'}, load avg {load} at end")
-    print(f"{'variant':<14} {'median ms':>10} {'/torch':>7}  flags")
+    print(f"{'variant':<14} {'median ms':>10} {'/torch':>7} {'compile s':>9}  flags")
     for k in sorted(med, key=med.get):
-        print(f"{k:<14} {med[k]:>10.3f} {ratio[k]:>6.2f}x  {' '.join(variants.get(k, ['torch.matmul']))}")
+        cs = f"{compile_s[k]:9.1f}" if k in compile_s else f"{'-':>9}"
+        print(f"{k:<14} {med[k]:>10.3f} {ratio[k]:>6.2f}x {cs}  {' '.join(variants.get(k, ['torch.matmul']))}")
     for k, e in errors.items():
         print(f"{k:<14} {'-':>10} {'-':>7}  {e}")
 
@@ -191,6 +192,7 @@ def main(argv=None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"workload": args.workload, "threads": threads, "samples_ms": samples,
                                          "median_ms": med, "ratio_to_torch": ratio, "errors": errors,
+                                         "compile_s": compile_s,
                                          "flags": variants, "per_dispatch_ms": per_dispatch,
                                          "machine": machine_info(threads)}, indent=1))
     return 0
