@@ -275,9 +275,13 @@ SEARCH_SEEDS: dict[str, list[dict]] = {
     "mmt4d_script": [dict(m0=4, n0=16, wg_m1=8, wg_n1=8, cache_k=0, unroll=4, order=0)],
 }
 #: Seeds of lane-sized sketches for targets whose fp32 vector lanes differ from AVX2's 8 (those are
-#: :data:`SEARCH_SEEDS`): sketch -> lanes -> decision sets. AVX-512 (16 lanes): PLACEHOLDER.
+#: :data:`SEARCH_SEEDS`): sketch -> lanes -> decision sets. AVX-512 (16 lanes): 8x32 (16 of 32 zmm
+#: accumulators) in 128x128 workgroup tiles, the fastest of the tiles measured on 1024³ on an Intel Xeon
+#: (Emerald Rapids, 2 cores, under load, 2026-11-27): 1.41x torch at 1 thread CPU time where 4x16 was
+#: 2.32x; no K blocking, so it is valid wherever K is a multiple of 4 (docs/op-level.md, "mmt4d_script on
+#: AVX-512"; benchmarks/results/matmul-1024-mmt4d-avx512-tiles-xeon-avx512-load-2026-11-27.txt).
 LANE_SEEDS: dict[str, dict[int, list[dict]]] = {
-    "mmt4d_script": {16: [dict(m0=8, n0=32, wg_m1=8, wg_n1=8, cache_k=0, unroll=4, order=0)]},
+    "mmt4d_script": {16: [dict(m0=8, n0=32, wg_m1=16, wg_n1=4, cache_k=0, unroll=4, order=0)]},
 }
 
 
@@ -405,8 +409,8 @@ def mmt4d_tile_options(lanes: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     n0 is a whole number of vectors; m0 rows are broadcast from A. AVX2 (8 lanes): m0 4, 6, 8 and
     n0 8, 16 (1 or 2 ymm columns; the options every AVX2 record was searched with). AVX-512 (16 lanes,
     32 zmm): n0 16, 32, 64 (1, 2 or 4 zmm columns) and m0 up to 14 rows (14 x 2 zmm = 28 accumulators),
-    filtered by :func:`mmt4d_register_rule`; not 3 columns: an 8x48 tile compiled in 63 s (1024³, vs
-    about 1 s for the others) and ran 14x slower than torch (Xeon AVX-512, 2026-11-27, docs/op-level.md).
+    filtered by :func:`mmt4d_register_rule`; not 3 columns: an 8x48 tile's mmt4d kernel took 237 ms on
+    1024³ where 8x32's took 15-18 ms (Xeon AVX-512, 2026-11-27, docs/op-level.md "mmt4d_script on AVX-512").
     Other widths: 1 or 2 vectors of m0 4, 6, 8."""
     if lanes == 8:
         return (4, 6, 8), (8, 16)
