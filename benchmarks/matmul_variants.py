@@ -13,7 +13,8 @@ after torch so its OpenMP threads stop spinning. Ratios to torch are paired per 
     python benchmarks/matmul_variants.py --dispatches dt_uk   # per-dispatch times (pack / mmt4d / unpack)
 
 ``--dispatches V`` dumps V's executable benchmarks and times each dispatch alone with
-iree-benchmark-module (same threads), to show whether the pack/unpack dispatches matter.
+iree-benchmark-module (same threads), to show whether the pack/unpack dispatches matter; V may be
+a ``--schedule`` variant (its packed payload and transform library for ``mmt4d_script``).
 """
 
 from __future__ import annotations
@@ -114,6 +115,9 @@ def main(argv=None) -> int:
 
     from mlir_opt.ops.evaluate import build_schedule
     from mlir_opt.ops.schedule import Schedule
+    from mlir_opt.ops.transform_script import SCRIPT_SKETCHES, payload_module
+
+    sched_src = {}
 
     for e in args.schedule:
         name, _, rest = e.partition("=")
@@ -125,6 +129,10 @@ def main(argv=None) -> int:
             continue
         res = build_schedule(sch, tmp / name)
         compile_s[name] = res.seconds
+        if sch.sketch in SCRIPT_SKETCHES:  # for --dispatches: its payload module and transform library
+            (tmp / name / "payload.mlir").write_text(payload_module(sch))
+            sched_src[name] = (tmp / name / "payload.mlir",
+                               [f"--iree-codegen-transform-dialect-library={tmp / name / 'lib.mlir'}"])
         if res.ok:
             vmfbs[name] = res.vmfb
         else:
@@ -185,7 +193,8 @@ def main(argv=None) -> int:
 
     per_dispatch = {}
     for name in [x for x in args.dispatches.split(",") if x]:
-        per_dispatch[name] = _time_dispatches(src, variants[name], tmp / f"bench_{name}", threads)
+        d_src, d_flags = sched_src.get(name, (src, variants[name]))
+        per_dispatch[name] = _time_dispatches(d_src, d_flags, tmp / f"bench_{name}", threads)
         print(f"\nper-dispatch ({name}, each dispatch alone, iree-benchmark-module):")
         for d, ms in per_dispatch[name].items():
             print(f"  {d:<60} {ms:8.3f} ms")
