@@ -39,6 +39,9 @@ CPU contraction sketches (matmul / batch_matmul root ops):
   ``m0``×``n0`` register tile per (m1, n1) in loop ``order``, unit dims folded so the tile is an
   outer product per k step, ``unroll``, accumulators hoisted. Register tiles IREE's own mmt4d
   pipeline does not vectorize (4×16, 6×16; 3.13 scalarizes them) become broadcast + FMA kernels.
+  The tile options, the register rule and the seed follow the target's fp32 vector lanes
+  (:func:`mmt4d_tile_options`, :func:`mmt4d_register_rule`, :func:`search_seeds`): AVX2 ymm tiles
+  (4×16 seed), AVX-512 zmm tiles (8×32 seed).
   f32 ``linalg.matmul`` and ``batch_matmul`` only (a unit batch is collapsed to a matmul; a batch
   > 1 packs every slice alike into one ``linalg.batch_mmt4d``, whose strategy tiles the batch by 1
   over workgroup z, then runs the same kernel); searched alone with ``--sketch
