@@ -392,12 +392,19 @@ def _packable(w: Workload) -> bool:
             and w.op in ("linalg.matmul", "linalg.batch_matmul"))
 
 
+_LANES_MEMO: list = [None, 8]  # [the detection function asked, its answer]
+
+
 def host_vector_lanes() -> int:
-    """fp32 vector lanes of this machine (:func:`~mlir_opt.backend.targets.cpu_vector_lanes`, read at each
-    call, so a test may replace that function): what lane-sized sketches count in by default."""
+    """fp32 vector lanes of this machine (:func:`~mlir_opt.backend.targets.cpu_vector_lanes`): what
+    lane-sized sketches count in by default. Remembered per detection function (reading /proc/cpuinfo
+    costs ~70 us and sketches are built per validation), so a test that replaces that function is heard."""
     from ..backend import targets
 
-    return targets.cpu_vector_lanes()
+    fn = targets.cpu_vector_lanes
+    if _LANES_MEMO[0] is not fn:
+        _LANES_MEMO[:] = [fn, fn()]
+    return _LANES_MEMO[1]
 
 
 #: x86 vector registers by fp32 lanes: 16 xmm (SSE, 4 lanes), 16 ymm (AVX2, 8), 32 zmm (AVX-512, 16).
