@@ -13,7 +13,8 @@ after torch so its OpenMP threads stop spinning. Ratios to torch are paired per 
     python benchmarks/matmul_variants.py --dispatches dt_uk   # per-dispatch times (pack / mmt4d / unpack)
 
 ``--dispatches V`` dumps V's executable benchmarks and times each dispatch alone with
-iree-benchmark-module (same threads), to show whether the pack/unpack dispatches matter.
+iree-benchmark-module (same threads), to show whether the pack/unpack dispatches matter; V may be
+a ``--schedule`` variant (its packed payload and transform library for ``mmt4d_script``).
 """
 
 from __future__ import annotations
@@ -114,6 +115,9 @@ def main(argv=None) -> int:
 
     from mlir_opt.ops.evaluate import build_schedule
     from mlir_opt.ops.schedule import Schedule
+    from mlir_opt.ops.transform_script import SCRIPT_SKETCHES, payload_module
+
+    sched_src = {}
 
     for e in args.schedule:
         name, _, rest = e.partition("=")
@@ -125,6 +129,10 @@ def main(argv=None) -> int:
             continue
         res = build_schedule(sch, tmp / name)
         compile_s[name] = res.seconds
+        if sch.sketch in SCRIPT_SKETCHES:  # for --dispatches: its payload module and transform library
+            (tmp / name / "payload.mlir").write_text(payload_module(sch))
+            sched_src[name] = (tmp / name / "payload.mlir",
+                               [f"--iree-codegen-transform-dialect-library={tmp / name / 'lib.mlir'}"])
         if res.ok:
             vmfbs[name] = res.vmfb
         else:
@@ -176,21 +184,24 @@ def main(argv=None) -> int:
     print(f"# {args.workload}, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {machine_info(threads)['cpu']}, "
           f"{threads} threads, {args.rounds} interleaved rounds x {args.min_time}s "
           f"{'CPU time' if args.cpu_time else 'wall time'}, load avg {load} at end")
-    print(f"{'variant':<14} {'median ms':>10} {'/torch':>7}  flags")
+    print(f"{'variant':<14} {'median ms':>10} {'/torch':>7} {'compile s':>9}  flags")
     for k in sorted(med, key=med.get):
-        print(f"{k:<14} {med[k]:>10.3f} {ratio[k]:>6.2f}x  {' '.join(variants.get(k, ['torch.matmul']))}")
+        cs = f"{compile_s[k]:9.1f}" if k in compile_s else f"{'-':>9}"
+        print(f"{k:<14} {med[k]:>10.3f} {ratio[k]:>6.2f}x {cs}  {' '.join(variants.get(k, ['torch.matmul']))}")
     for k, e in errors.items():
         print(f"{k:<14} {'-':>10} {'-':>7}  {e}")
 
     per_dispatch = {}
     for name in [x for x in args.dispatches.split(",") if x]:
-        per_dispatch[name] = _time_dispatches(src, variants[name], tmp / f"bench_{name}", threads)
+        d_src, d_flags = sched_src.get(name, (src, variants[name]))
+        per_dispatch[name] = _time_dispatches(d_src, d_flags, tmp / f"bench_{name}", threads)
         print(f"\nper-dispatch ({name}, each dispatch alone, iree-benchmark-module):")
         for d, ms in per_dispatch[name].items():
             print(f"  {d:<60} {ms:8.3f} ms")
     if args.json:
         args.json.write_text(json.dumps({"workload": args.workload, "threads": threads, "samples_ms": samples,
                                          "median_ms": med, "ratio_to_torch": ratio, "errors": errors,
+                                         "compile_s": compile_s,
                                          "flags": variants, "per_dispatch_ms": per_dispatch,
                                          "machine": machine_info(threads)}, indent=1))
     return 0

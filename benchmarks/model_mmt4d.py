@@ -65,13 +65,13 @@ def main(argv=None) -> int:
     from mlir_opt.ops.dispatches import Workload
     from mlir_opt.ops.packing import pack_contractions
     from mlir_opt.ops.schedule import Schedule
-    from mlir_opt.ops.space import SEARCH_SEEDS
+    from mlir_opt.ops.space import search_seeds
     from mlir_opt.ops.transform_script import render_transform_library
     from mlir_opt.pipeline import check_against_reference
     from mlir_opt.report import machine_info
 
     threads = args.threads or default_threads()
-    d = json.loads(args.decisions) if args.decisions else dict(SEARCH_SEEDS["mmt4d_script"][0])
+    d = json.loads(args.decisions) if args.decisions else dict(search_seeds("mmt4d_script")[0])
     model = mlir_opt.load(args.model, size=args.size)
     packed = pack_contractions(model, {"*": d})
     scheds = [Schedule(Workload.from_key(k), "mmt4d_script", d) for k in packed.packed]

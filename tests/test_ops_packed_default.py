@@ -14,7 +14,7 @@ import pytest
 
 from mlir_opt.db import Database
 from mlir_opt.ops.dispatches import Workload
-from mlir_opt.ops.space import ALSO_SEARCHED, ALSO_SHARE, SEARCH_SEEDS, also_sketches, fixed_schedules
+from mlir_opt.ops.space import ALSO_SEARCHED, ALSO_SHARE, also_sketches, fixed_schedules, search_seeds
 
 # a model whose only dispatch is one f32 matmul (N = 40: B padded to 3x16 when packed with n0 = 16)
 MM_ONLY = """func.func @main(%a: tensor<24x64xf32>, %b: tensor<64x40xf32>) -> tensor<24x40xf32> {
@@ -41,7 +41,7 @@ def test_also_searched_sketches_and_their_seeds():
     plain = fixed_schedules(MM)
     assert all(n != "mmt4d_script" for n, _ in plain)
     both = fixed_schedules(MM, also=("mmt4d_script",))
-    assert both[0] == ("mmt4d_script", SEARCH_SEEDS["mmt4d_script"][0]) and both[1:] == plain
+    assert both[0] == ("mmt4d_script", search_seeds("mmt4d_script")[0]) and both[1:] == plain
 
 
 def test_tune_cli_default_sketch_measures_the_packed_route(tmp_path):
@@ -66,7 +66,7 @@ def test_tune_cli_default_sketch_measures_the_packed_route(tmp_path):
     packed = [r for r in recs if r.sketch == "mmt4d_script"]
     assert len(packed) == 3 and any(r.ok for r in packed), [(r.sketch, r.status, r.error) for r in packed]
     assert sum(r.sketch == "double_tiling" for r in recs) == 6
-    assert packed[0].decisions == SEARCH_SEEDS["mmt4d_script"][0]
+    assert packed[0].decisions == search_seeds("mmt4d_script")[0]
     if line.group(2).startswith("packed"):
         assert "the model with its tuned matmuls packed" in p.stdout
 

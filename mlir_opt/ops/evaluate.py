@@ -35,9 +35,11 @@ def record_target(target: str, cpu_time: bool = False, threads: int | None = Non
     return f"{target}@cpu-time-{threads or default_threads()}t" if cpu_time else target
 
 
-def build_schedule(s: Schedule, directory: str | Path, target="llvm-cpu", *, timeout: float = 300):
+def build_schedule(s: Schedule, directory: str | Path, target="llvm-cpu", *, timeout: float = 300,
+                   extra_flags: Sequence[str] = ()):
     """Compile ``s``'s single-op module into ``directory/m.vmfb`` (flags + tuning spec or transform
-    library, as the schedule needs); returns the :class:`~mlir_opt.backend.CompileResult` (never raises)."""
+    library, as the schedule needs, then ``extra_flags``, e.g. a dump of the executables' intermediates);
+    returns the :class:`~mlir_opt.backend.CompileResult` (never raises)."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     flags = s.flags()
@@ -53,7 +55,7 @@ def build_schedule(s: Schedule, directory: str | Path, target="llvm-cpu", *, tim
 
     # the matmul as pack + mmt4d + unpack for mmt4d_script; gpu_script_mma's smem_optin on its own device
     module = payload_module(s) if s.sketch in SCRIPT_SKETCHES else s.workload.single_op_module()
-    return compile_module(module, target, output=d / "m.vmfb", flags=flags,
+    return compile_module(module, target, output=d / "m.vmfb", flags=[*flags, *extra_flags],
                           timeout=timeout, raise_on_error=False)
 
 

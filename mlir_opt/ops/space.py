@@ -39,6 +39,9 @@ CPU contraction sketches (matmul / batch_matmul root ops):
   ``m0``×``n0`` register tile per (m1, n1) in loop ``order``, unit dims folded so the tile is an
   outer product per k step, ``unroll``, accumulators hoisted. Register tiles IREE's own mmt4d
   pipeline does not vectorize (4×16, 6×16; 3.13 scalarizes them) become broadcast + FMA kernels.
+  The tile options, the register rule and the seed follow the target's fp32 vector lanes
+  (:func:`mmt4d_tile_options`, :func:`mmt4d_register_rule`, :func:`search_seeds`): AVX2 ymm tiles
+  (4×16 seed), AVX-512 zmm tiles (8×32 seed).
   f32 ``linalg.matmul`` and ``batch_matmul`` only (a unit batch is collapsed to a matmul; a batch
   > 1 packs every slice alike into one ``linalg.batch_mmt4d``, whose strategy tiles the batch by 1
   over workgroup z, then runs the same kernel); searched alone with ``--sketch
@@ -66,13 +69,14 @@ CPU convolution sketches (``linalg.conv_2d_nhwc_hwcf`` / ``conv_2d_nchw_fchw`` r
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .dispatches import ConvWorkload, Workload
 
 __all__ = ["Knob", "Sketch", "sketches_for", "search_sketch", "fixed_sketches", "fixed_schedules", "FIXED_SCHEDULES",
            "SKETCH_FLAGS", "IMG2COL_FLAG", "DATA_TILING_KNOB_FLAGS", "NEEDS_MODULE_REWRITE", "SEARCH_SEEDS",
-           "SKETCH_SEEDS",
+           "SKETCH_SEEDS", "LANE_SEEDS", "search_seeds", "host_vector_lanes", "mmt4d_tile_options",
+           "mmt4d_register_rule", "VECTOR_REGISTERS",
            "ALSO_SEARCHED", "ALSO_SHARE", "also_sketches", "SCRIPT_UNSUPPORTED", "BATCH1_CONV_REASON",
            "KNOB_DEFAULTS", "SMEM_OPTIN_BYTES", "complete"]
 
@@ -160,6 +164,8 @@ class Sketch:
     name: str
     workload: Workload
     knobs: tuple[Knob, ...]
+    #: fp32 vector lanes of the target its register rule counts in (``mmt4d_script``; None: not lane-sized)
+    lanes: int | None = field(default=None, compare=False)
 
     def sample(self, rng: random.Random, tries: int = 200) -> dict | None:
         """A random valid decision set (None when the space is empty)."""
@@ -218,7 +224,7 @@ class Sketch:
         if self.name == "data_tiling":
             return _validate_data_tiling(self.workload, d)
         if self.name == "mmt4d_script":
-            return _validate_mmt4d_script(self.workload, d)
+            return _validate_mmt4d_script(self.workload, d, self.lanes or host_vector_lanes())
         if self.name != "double_tiling":
             return None
         return _validate_double_tiling(self.workload, d)
@@ -271,6 +277,27 @@ FIXED_SCHEDULES: dict[str, list[dict]] = {
 SEARCH_SEEDS: dict[str, list[dict]] = {
     "mmt4d_script": [dict(m0=4, n0=16, wg_m1=8, wg_n1=8, cache_k=0, unroll=4, order=0)],
 }
+#: Seeds of lane-sized sketches for targets whose fp32 vector lanes differ from AVX2's 8 (those are
+#: :data:`SEARCH_SEEDS`): sketch -> lanes -> decision sets. AVX-512 (16 lanes): 8x32 (16 of 32 zmm
+#: accumulators) in 128x128 workgroup tiles, the fastest of the tiles measured on 1024³ on an Intel Xeon
+#: (Emerald Rapids, 2 cores, under load, 2026-11-27): 1.41x torch at 1 thread CPU time where 4x16 was
+#: 2.32x; no K blocking, so it is valid wherever K is a multiple of 4 (docs/op-level.md, "mmt4d_script on
+#: AVX-512"; benchmarks/results/matmul-1024-mmt4d-avx512-tiles-xeon-avx512-load-2026-11-27.txt).
+LANE_SEEDS: dict[str, dict[int, list[dict]]] = {
+    "mmt4d_script": {16: [dict(m0=8, n0=32, wg_m1=16, wg_n1=4, cache_k=0, unroll=4, order=0)]},
+}
+
+
+def search_seeds(sketch: str, lanes: int | None = None) -> list[dict]:
+    """The seeds of ``sketch`` for a target of ``lanes`` fp32 vector lanes (default: this machine's,
+    :func:`host_vector_lanes`): :data:`LANE_SEEDS` where it has that width, else :data:`SEARCH_SEEDS`
+    ([] for a sketch without seeds)."""
+    by_lanes = LANE_SEEDS.get(sketch)
+    if by_lanes:
+        got = by_lanes.get(lanes or host_vector_lanes())
+        if got is not None:
+            return got
+    return SEARCH_SEEDS.get(sketch, [])
 
 
 #: Sketches searched *besides* :func:`search_sketch` when no sketch is named (``tune`` without
@@ -365,12 +392,60 @@ def _packable(w: Workload) -> bool:
             and w.op in ("linalg.matmul", "linalg.batch_matmul"))
 
 
-def _validate_mmt4d_script(w: Workload, d: dict) -> str | None:
+_LANES_MEMO: list = [None, 8]  # [the detection function asked, its answer]
+
+
+def host_vector_lanes() -> int:
+    """fp32 vector lanes of this machine (:func:`~mlir_opt.backend.targets.cpu_vector_lanes`): what
+    lane-sized sketches count in by default. Remembered per detection function (reading /proc/cpuinfo
+    costs ~70 us and sketches are built per validation), so a test that replaces that function is heard."""
+    from ..backend import targets
+
+    fn = targets.cpu_vector_lanes
+    if _LANES_MEMO[0] is not fn:
+        _LANES_MEMO[:] = [fn, fn()]
+    return _LANES_MEMO[1]
+
+
+#: x86 vector registers by fp32 lanes: 16 xmm (SSE, 4 lanes), 16 ymm (AVX2, 8), 32 zmm (AVX-512, 16).
+VECTOR_REGISTERS: dict[int, tuple[int, str]] = {4: (16, "xmm"), 8: (16, "ymm"), 16: (32, "zmm")}
+#: Registers an ``mmt4d_script`` kernel keeps free of accumulators: the B row vectors and the A broadcast.
+MMT4D_SPARE_REGISTERS = 4
+
+
+def mmt4d_tile_options(lanes: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``(m0 options, n0 options)`` of the ``mmt4d_script`` register tile for ``lanes`` fp32 lanes.
+
+    n0 is a whole number of vectors; m0 rows are broadcast from A. AVX2 (8 lanes): m0 4, 6, 8 and
+    n0 8, 16 (1 or 2 ymm columns; the options every AVX2 record was searched with). AVX-512 (16 lanes,
+    32 zmm): n0 16, 32, 64 (1, 2 or 4 zmm columns) and m0 up to 14 rows (14 x 2 zmm = 28 accumulators),
+    filtered by :func:`mmt4d_register_rule`; not 3 columns: an 8x48 tile's mmt4d kernel took 237 ms on
+    1024³ where 8x32's took 15-18 ms (Xeon AVX-512, 2026-11-27, docs/op-level.md "mmt4d_script on AVX-512").
+    Other widths: 1 or 2 vectors of m0 4, 6, 8."""
+    if lanes == 8:
+        return (4, 6, 8), (8, 16)
+    if lanes == 16:
+        return (4, 6, 8, 12, 14), (16, 32, 64)
+    return (4, 6, 8), (lanes, 2 * lanes)
+
+
+def mmt4d_register_rule(m0: int, n0: int, lanes: int) -> str | None:
+    """None if an ``m0`` x ``n0`` register tile's accumulators (m0 rows x n0/lanes vectors) leave
+    :data:`MMT4D_SPARE_REGISTERS` of the target's vector registers free, else why it would spill."""
+    regs, name = VECTOR_REGISTERS.get(lanes, (16, "vector"))
+    acc = m0 * -(-n0 // lanes)
+    if acc > regs - MMT4D_SPARE_REGISTERS:
+        return (f"register tile {m0}x{n0} needs {acc} of {regs} {name} accumulators "
+                f"(> {regs - MMT4D_SPARE_REGISTERS}: spills)")
+    return None
+
+
+def _validate_mmt4d_script(w: Workload, d: dict, lanes: int = 8) -> str | None:
     if not _packable(w):
         return f"mmt4d_script packs f32 linalg.matmul / batch_matmul only (not {w.key})"
     e = w.extents
-    if d["m0"] * d["n0"] // 8 > 12:
-        return f"register tile {d['m0']}x{d['n0']} needs {d['m0'] * d['n0'] // 8} of 16 ymm accumulators (> 12: spills)"
+    if why := mmt4d_register_rule(d["m0"], d["n0"], lanes):
+        return why
     kc = d["cache_k"] or e["K"]
     if d["cache_k"] and (d["cache_k"] >= e["K"] or e["K"] % d["cache_k"]):
         return f"cache_k={d['cache_k']} must divide K={e['K']} and be smaller (0: no K blocking)"
@@ -631,20 +706,21 @@ def fixed_sketches(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
 
 
 def fixed_schedules(w: Workload, target: str = "llvm-cpu", searched: str | None = None,
-                    also: tuple[str, ...] = ()) -> list[tuple[str, dict]]:
+                    also: tuple[str, ...] = (), lanes: int | None = None) -> list[tuple[str, dict]]:
     """``(sketch, decisions)`` measured once per workload besides the default: the knob-less
     sketches of :func:`fixed_sketches` (img2col for convs) and, for CPU contractions, the data
     tiling routes of :data:`FIXED_SCHEDULES` (module-level flags; a winner among them is carried
     to the model as a module-level variant, not by the tuning spec), plus the
     :data:`SEARCH_SEEDS` of the ``searched`` sketch (those first) and then of the sketches
-    searched ``also`` (:data:`ALSO_SEARCHED`)."""
+    searched ``also`` (:data:`ALSO_SEARCHED`); lane-sized seeds for ``lanes`` fp32 vector lanes
+    (default: this machine's; :func:`search_seeds`)."""
     out = [(s.name, {}) for s in fixed_sketches(w, target)]
     if isinstance(w, ConvWorkload):
         return out
-    sks = {s.name: s for s in sketches_for(w, target)}
+    sks = {s.name: s for s in sketches_for(w, target, lanes)}
     # the named sketch's seeds first: with a small budget they are what --sketch asked for
-    sets = {searched: SEARCH_SEEDS[searched]} if searched in SEARCH_SEEDS else {}
-    sets.update((n, SEARCH_SEEDS[n]) for n in also if n in SEARCH_SEEDS and n not in sets)
+    sets = {searched: search_seeds(searched, lanes)} if searched in SEARCH_SEEDS else {}
+    sets.update((n, search_seeds(n, lanes)) for n in also if n in SEARCH_SEEDS and n not in sets)
     sets.update((k, v) for k, v in FIXED_SCHEDULES.items() if k not in sets)
     for name, ds in sets.items():
         if name in sks:
@@ -704,7 +780,7 @@ def _gpu_script_mma(w: Workload) -> Sketch:
     ))
 
 
-def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
+def sketches_for(w: Workload, target: str = "llvm-cpu", lanes: int | None = None) -> list[Sketch]:
     """The sketches for a workload on ``target``.
 
     CUDA, f16 operands: for an f16 x f16 -> f32 ``linalg.matmul`` / ``batch_matmul`` first ``gpu_script_mma`` (a
@@ -713,6 +789,8 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
     ``gpu_simt`` (TileAndFuse SIMT) and ``gpu_script`` (a transform-dialect SIMT strategy, f32).
     Vulkan (SPIR-V): ``spirv_coopmat`` (f16, cooperative matrix)
     or ``spirv_simt`` (MatmulPromoteVectorize). CPU: double tiling and data tiling; convolutions: see :func:`_conv_sketches`.
+    The CPU ``mmt4d_script`` register tiles are sized to ``lanes`` fp32 vector lanes (default: this
+    machine's, :func:`host_vector_lanes`; :func:`mmt4d_tile_options`).
     """
     if isinstance(w, ConvWorkload):
         if target in ("cuda", "vulkan"):
@@ -776,15 +854,17 @@ def sketches_for(w: Workload, target: str = "llvm-cpu") -> list[Sketch]:
         Knob("unroll", (1, 2, 4)),
         Knob("cache_k", (0, 128, 256, 512)),
     ))
+    lanes = lanes or host_vector_lanes()
+    m0s, n0s = mmt4d_tile_options(lanes)
     mmt4d = Sketch("mmt4d_script", w, (
-        Knob("m0", (4, 6, 8)),
-        Knob("n0", (8, 16)),
+        Knob("m0", m0s),
+        Knob("n0", n0s),
         Knob("wg_m1", (4, 8, 16)),
         Knob("wg_n1", (4, 8, 16)),
         Knob("cache_k", tuple(v for v in (0, 32, 64, 128, 256) if v == 0 or (v < e["K"] and e["K"] % v == 0))),
         Knob("unroll", (1, 2, 4)),
         Knob("order", (0, 1)),
-    ))
+    ), lanes=lanes)
     packed = [mmt4d] if _packable(w) else []
     return [Sketch("default", w, ()), double, *packed, Sketch("data_tiling", w, (
         Knob("ukernels", (False, True)),
