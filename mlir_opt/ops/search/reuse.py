@@ -137,11 +137,11 @@ def anchor_seeds(sketch: Sketch, lanes: int | None = None) -> list[dict]:
     """:func:`anchor_family` of ``sketch`` fitted to its workload (valid, distinct; [] if none).
 
     ``lanes``: the target's fp32 vector lanes (default: this machine's,
-    :func:`~mlir_opt.backend.targets.cpu_vector_lanes`)."""
+    :func:`~mlir_opt.ops.space.host_vector_lanes`)."""
     if lanes is None:
-        from ...backend.targets import cpu_vector_lanes
+        from ..space import host_vector_lanes
 
-        lanes = cpu_vector_lanes()
+        lanes = host_vector_lanes()
     out, seen = [], set()
     for want in anchor_family(sketch.name, lanes):
         d = nearest_valid(sketch, want)
