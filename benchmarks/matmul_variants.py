@@ -70,6 +70,9 @@ def main(argv=None) -> int:
     ap.add_argument("--cpu-time", action="store_true",
                     help="time samples in process CPU time instead of wall time: less sensitive to other "
                          "processes on a loaded machine (use with --threads 1: spinning worker threads count)")
+    ap.add_argument("--task", action="store_true",
+                    help="at --threads 1, run IREE on local-task with one worker (as before the tenth session) "
+                         "instead of inline on local-sync")
     ap.add_argument("--dispatches", default="", help="comma list of variants whose dispatches to time alone")
     ap.add_argument("--json", type=Path, help="write the figures here")
     args = ap.parse_args(argv)
@@ -139,7 +142,11 @@ def main(argv=None) -> int:
             errors[name] = res.error
 
     _set_threads(threads)
-    cfg = rt.Config(get_target("llvm-cpu").driver)
+    # one thread: IREE's local-sync device runs the dispatches inline on the calling thread, as torch
+    # runs its sgemm; local-task with one worker adds the caller's spin-wait (~3.6 ms a call on 1024³,
+    # perf, tenth session), which CPU time counts (the same rule as mlir_opt.backend.bench._sync_cpu).
+    sync = threads == 1 and not args.task
+    cfg = rt.Config("local-sync" if sync else get_target("llvm-cpu").driver)
     args_dev = [rt.asdevicearray(cfg.device, np.ascontiguousarray(a)) for a in ins]
     fns = {}
     for name, path in vmfbs.items():
@@ -182,7 +189,7 @@ def main(argv=None) -> int:
     with open("/proc/loadavg") as f:
         load = f.read().split()[0]
     print(f"# {args.workload}, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {machine_info(threads)['cpu']}, "
-          f"{threads} threads, {args.rounds} interleaved rounds x {args.min_time}s "
+          f"{threads} threads ({'local-sync' if sync else 'local-task'}), {args.rounds} interleaved rounds x {args.min_time}s "
           f"{'CPU time' if args.cpu_time else 'wall time'}, load avg {load} at end")
     print(f"{'variant':<14} {'median ms':>10} {'/torch':>7} {'compile s':>9}  flags")
     for k in sorted(med, key=med.get):
