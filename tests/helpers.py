@@ -112,3 +112,13 @@ def tiny_model(name: str):
 
         _TINY_MODELS[name] = mlir_opt.load(name, size="tiny")
     return _TINY_MODELS[name]
+
+#: a model whose only dispatch is one f32 matmul (N = 40: B padded when packed)
+MM_ONLY = """func.func @main(%a: tensor<24x64xf32>, %b: tensor<64x40xf32>) -> tensor<24x40xf32> {
+  %zero = arith.constant 0.0 : f32
+  %0 = tensor.empty() : tensor<24x40xf32>
+  %1 = linalg.fill ins(%zero : f32) outs(%0 : tensor<24x40xf32>) -> tensor<24x40xf32>
+  %2 = linalg.matmul ins(%a, %b : tensor<24x64xf32>, tensor<64x40xf32>) outs(%1 : tensor<24x40xf32>) -> tensor<24x40xf32>
+  return %2 : tensor<24x40xf32>
+}
+"""

@@ -12,19 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import MM_ONLY
+
 from mlir_opt.db import Database
 from mlir_opt.ops.dispatches import Workload
 from mlir_opt.ops.space import ALSO_SEARCHED, ALSO_SHARE, also_sketches, fixed_schedules, search_seeds
 
-# a model whose only dispatch is one f32 matmul (N = 40: B padded to 3x16 when packed with n0 = 16)
-MM_ONLY = """func.func @main(%a: tensor<24x64xf32>, %b: tensor<64x40xf32>) -> tensor<24x40xf32> {
-  %zero = arith.constant 0.0 : f32
-  %0 = tensor.empty() : tensor<24x40xf32>
-  %1 = linalg.fill ins(%zero : f32) outs(%0 : tensor<24x40xf32>) -> tensor<24x40xf32>
-  %2 = linalg.matmul ins(%a, %b : tensor<24x64xf32>, tensor<64x40xf32>) outs(%1 : tensor<24x40xf32>) -> tensor<24x40xf32>
-  return %2 : tensor<24x40xf32>
-}
-"""
 MM = Workload.from_key("matmul_24x40x64_f32xf32xf32")
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,6 +6,7 @@ import re
 import subprocess
 
 import pytest
+from helpers import MM_ONLY
 
 from mlir_opt.backend import compile_module, get_target
 from mlir_opt.backend.compile import iree_tool
@@ -208,14 +209,6 @@ def test_optimize_rejects_unknown_op_sketch():
         mlir_opt.optimize("mlp", op_search="random", op_sketch="mmt4d", quiet=True)
 
 
-MM_ONLY = """func.func @main(%a: tensor<24x64xf32>, %b: tensor<64x40xf32>) -> tensor<24x40xf32> {
-  %zero = arith.constant 0.0 : f32
-  %0 = tensor.empty() : tensor<24x40xf32>
-  %1 = linalg.fill ins(%zero : f32) outs(%0 : tensor<24x40xf32>) -> tensor<24x40xf32>
-  %2 = linalg.matmul ins(%a, %b : tensor<24x64xf32>, tensor<64x40xf32>) outs(%1 : tensor<24x40xf32>) -> tensor<24x40xf32>
-  return %2 : tensor<24x40xf32>
-}
-"""
 
 
 def test_tune_cli_writes_packed_module(tmp_path):
