@@ -221,11 +221,8 @@ def tune_workloads(workloads: dict[str, tuple[Workload, float]], *, strategy="ev
             r.also_history = {s_.name: [] for s_ in side[k]}
         side_strat = {n: _fresh_strategy(strategy, ev) for n in {s_.name for v in side.values() for s_ in v}}
         for n, st in side_strat.items():
-            if callable(getattr(st, "warm_start", None)):
-                try:
-                    st.warm_start(ev.db, ev.db_target, sketch=n)
-                except TypeError:  # a warm start without a sketch argument
-                    pass
+            if hasattr(st, "warm_start"):  # as the main strategy above, on the side sketch's records
+                st.warm_start(ev.db, ev.db_target, sketch=n)
         first = {}
         for k, r in results.items():  # IREE's default first: the bar every schedule must clear
             # plus fixed alternatives (img2col for a conv, data tiling routes for a matmul), measured once
