@@ -235,8 +235,10 @@ class Database:
     def _rows(self, where: str, args: tuple) -> Iterator[Record]:
         q = ("SELECT id, workload_key, target, sketch, decisions_json, flags_json, compiler_version, "
              "status, median_ms, times_json, rel_error, error, created, timing FROM record WHERE " + where)
+        from .ops.space import complete  # knobs added after a record was stored get their implicit value
+
         for row in self._con.execute(q, args):
-            yield Record(row[1], row[2], row[3], json.loads(row[4]), json.loads(row[5]), row[6], row[7],
+            yield Record(row[1], row[2], row[3], complete(row[3], json.loads(row[4])), json.loads(row[5]), row[6], row[7],
                          row[8], json.loads(row[9]), row[10], row[11], row[12], row[0], row[13])
 
     def lookup(self, workload_key: str, target: str, sketch: str, decisions: dict, flags: list[str],

@@ -69,7 +69,7 @@ def test_mmt4d_script_packs_and_computes_right():
     from mlir_opt.ops.transform_script import packed_module, render_transform_library
 
     mm = Workload.from_key("matmul_40x72x64_f32xf32xf32")
-    d = dict(m0=6, n0=16, wg_m1=4, wg_n1=4, cache_k=32, unroll=2, order=1)
+    d = dict(m0=6, n0=16, wg_m1=4, wg_n1=4, cache_k=32, unroll=2, order=1, pack_a=1)
     sk = next(s for s in sketches_for(mm, lanes=8) if s.name == "mmt4d_script")  # AVX2's rule, on any host
     assert sk.validate(d) is None
     assert "spills" in sk.validate(dict(d, m0=8, n0=16))

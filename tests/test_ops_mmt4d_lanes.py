@@ -20,7 +20,7 @@ from mlir_opt.ops.space import (LANE_SEEDS, SEARCH_SEEDS, fixed_schedules, mmt4d
 
 # 40 rows and 72 columns: padded by every m0 / n0 below (packing's padding paths)
 MM = Workload.from_key("matmul_40x72x64_f32xf32xf32")
-AVX2_SEED = dict(m0=4, n0=16, wg_m1=8, wg_n1=8, cache_k=0, unroll=4, order=0)
+AVX2_SEED = dict(m0=4, n0=16, wg_m1=8, wg_n1=8, cache_k=0, unroll=4, order=0, pack_a=1)
 
 
 def _mmt4d(w, lanes=None):

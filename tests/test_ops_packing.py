@@ -48,7 +48,7 @@ TRANSPOSED_B = """func.func @main(%a: tensor<8x16xf32>, %b: tensor<24x16xf32>, %
 MM = Workload.from_key("matmul_40x72x64_f32xf32xf32")
 BMM1 = Workload.from_key("batch_matmul_1x20x24x64_f32xf32xf32")
 BMM2 = Workload.from_key("batch_matmul_2x8x8x16_f32xf32xf32")
-D = dict(m0=6, n0=16, wg_m1=4, wg_n1=4, cache_k=32, unroll=2, order=1)
+D = dict(m0=6, n0=16, wg_m1=4, wg_n1=4, cache_k=32, unroll=2, order=1, pack_a=1)
 
 
 @pytest.fixture(scope="module")

@@ -54,6 +54,15 @@ def packable_reason(w: Workload) -> str | None:
     return None
 
 
+def _packb_reason(w: Workload, tiles: dict) -> str | None:
+    """None if ``w`` can be rewritten with B packed alone (``pack_a`` 0), else why not."""
+    if w.extents.get("B", 1) > 1:
+        return f"{w.key}: pack_a=0 is for unbatched matmuls (a batch > 1 packs A too)"
+    if w.extents["N"] % tiles["n0"]:
+        return f"{w.key}: pack_a=0 needs N a multiple of n0={tiles['n0']}"
+    return None
+
+
 def _workload_of(op) -> tuple[Workload | None, str | None]:
     from .dispatches import _standard_maps
 
@@ -81,7 +90,49 @@ def _fill_value(init):
     return None
 
 
+def _packb_snippet(w: Workload, tiles: dict, fill: bool) -> str:
+    """``pack_a`` 0: B packed into ``n0``-wide panels, the B-packed contraction reading A and writing C
+    in place (an init C viewed as ``M x N1 x n0``), behind a ``util.optimization_barrier`` so that IREE
+    forms the contraction's dispatch alone (a fused consumer would escape the strategy's tiling), the
+    result reshaped back to ``M x N``."""
+    from .transform_script import packb_generic
+
+    e = w.extents
+    m, n, k, n0 = e["M"], e["N"], e["K"], tiles["n0"]
+    ta, tb, tc = packed_types(w, tiles)
+    lt, rt, ot = w.operand_types
+    unit = "B" in e  # a unit batch (B > 1 is not packable this way: packable_reason)
+    names = ("%a3", "%b3", "%c3") if unit else ("%a", "%b", "%c")
+    acc_arg = "%v: f32" if fill else f"{names[2]}: {ot}"
+    lc = f"tensor<{m}x{n}xf32>"
+    lines = [f"func.func @s({names[0]}: {lt}, {names[1]}: {rt}, {acc_arg}) -> {ot} {{"]
+    if unit:
+        lines += [f"  %a = tensor.collapse_shape %a3 [[0, 1], [2]] : {lt} into {ta}",
+                  f"  %b = tensor.collapse_shape %b3 [[0, 1], [2]] : {rt} into tensor<{k}x{n}xf32>"]
+        if not fill:
+            lines.append(f"  %c = tensor.collapse_shape %c3 [[0, 1], [2]] : {ot} into {lc}")
+    lines += [f"  %eb = tensor.empty() : {tb}",
+              f"  %pb = linalg.pack %b outer_dims_perm = [1, 0] inner_dims_pos = [1] inner_tiles = [{n0}]"
+              f" into %eb : tensor<{k}x{n}xf32> -> {tb}"]
+    if fill:
+        lines += [f"  %ec = tensor.empty() : {tc}", f"  %pc = linalg.fill ins(%v : f32) outs(%ec : {tc}) -> {tc}"]
+    else:
+        lines.append(f"  %pc = tensor.expand_shape %c [[0], [1, 2]] output_shape [{m}, {n // n0}, {n0}]"
+                     f" : {lc} into {tc}")
+    lines += [packb_generic("%a", "%pb", "%pc", ta, tb, tc, result="%r4").rstrip("\n"),
+              f"  %r4b = util.optimization_barrier %r4 : {tc}",
+              f"  %r = tensor.collapse_shape %r4b [[0], [1, 2]] : {tc} into {lc}"]
+    if unit:
+        lines += [f"  %r3 = tensor.expand_shape %r [[0, 1], [2]] output_shape [1, {m}, {n}]"
+                  f" : {lc} into {ot}", f"  return %r3 : {ot}"]
+    else:
+        lines.append(f"  return %r : {ot}")
+    return "\n".join(lines + ["}"]) + "\n"
+
+
 def _snippet(w: Workload, tiles: dict, fill: bool) -> str:
+    if not tiles.get("pack_a", 1):
+        return _packb_snippet(w, tiles, fill)
     e = w.extents
     m, n, k, m0, n0 = e["M"], e["N"], e["K"], tiles["m0"], tiles["n0"]
     ta, tb, tc = packed_types(w, tiles)
@@ -163,6 +214,10 @@ def pack_contractions(model: Model, plan: dict[str, dict], *, clone: bool = True
                 log.info("not packed: %s", why)
                 continue
             key = w.key
+            if not tiles.get("pack_a", 1) and (why := _packb_reason(w, tiles)):
+                res.skipped.append((key, why))
+                log.info("not packed: %s", why)
+                continue
             fillv = _fill_value(op.operands[2])
             text = _snippet(w, tiles, fillv is not None)
             new = _ir.splice(op, text, [op.operands[0], op.operands[1], fillv if fillv is not None else op.operands[2]])

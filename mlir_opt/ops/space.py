@@ -41,7 +41,9 @@ CPU contraction sketches (matmul / batch_matmul root ops):
   pipeline does not vectorize (4×16, 6×16; 3.13 scalarizes them) become broadcast + FMA kernels.
   The tile options, the register rule and the seed follow the target's fp32 vector lanes
   (:func:`mmt4d_tile_options`, :func:`mmt4d_register_rule`, :func:`search_seeds`): AVX2 ymm tiles
-  (4×16 seed), AVX-512 zmm tiles (8×32 seed).
+  (4×16 seed), AVX-512 zmm tiles (8×32 seed). ``pack_a`` 0 packs B alone: the contraction
+  ``C[m, n1, n0] += A[m, k] · B[n1, k, n0]`` reads A in place (m0 rows broadcast per k step) and
+  writes C in place (no pack of A, no unpack; unbatched matmuls whose M, N the tiles divide).
   f32 ``linalg.matmul`` and ``batch_matmul`` only (a unit batch is collapsed to a matmul; a batch
   > 1 packs every slice alike into one ``linalg.batch_mmt4d``, whose strategy tiles the batch by 1
   over workgroup z, then runs the same kernel); searched alone with ``--sketch
@@ -102,6 +104,7 @@ SMEM_OPTIN_BYTES = 232448
 #: Knobs added to a sketch after records were stored: the value older decision sets implicitly had.
 #: :func:`complete` fills them in, so history from earlier rounds stays usable.
 KNOB_DEFAULTS = {"data_tiling": {"tile_bytes": 0, "inner_tiled": 0}, "transform_script": {"cache_k": 0},
+                 "mmt4d_script": {"pack_a": 1},
                  "gpu_simt": {"prefetch": 0}, "gpu_mma": {"pipeline": "TileAndFuse"},
                  "gpu_script": {"inner_k": 0, "pad_smem": 0, "wg_order": 0, "one_group": 0, "min_blocks": 0},
                  "gpu_script_mma": {"wg_order": 0, "smem_optin": 0}}
@@ -275,7 +278,7 @@ FIXED_SCHEDULES: dict[str, list[dict]] = {
 #: Known good decision sets measured first when a search explores that sketch (``--sketch``): the
 #: 4x16 packed kernel matched torch single-threaded on 1024³ (docs/op-level.md, 2026-11-26).
 SEARCH_SEEDS: dict[str, list[dict]] = {
-    "mmt4d_script": [dict(m0=4, n0=16, wg_m1=8, wg_n1=8, cache_k=0, unroll=4, order=0)],
+    "mmt4d_script": [dict(m0=4, n0=16, wg_m1=8, wg_n1=8, cache_k=0, unroll=4, order=0, pack_a=1)],
 }
 #: Seeds of lane-sized sketches for targets whose fp32 vector lanes differ from AVX2's 8 (those are
 #: :data:`SEARCH_SEEDS`): sketch -> lanes -> decision sets. AVX-512 (16 lanes): 8x32 (16 of 32 zmm
@@ -284,7 +287,7 @@ SEARCH_SEEDS: dict[str, list[dict]] = {
 #: 2.32x; no K blocking, so it is valid wherever K is a multiple of 4 (docs/op-level.md, "mmt4d_script on
 #: AVX-512"; benchmarks/results/matmul-1024-mmt4d-avx512-tiles-xeon-avx512-load-2026-11-27.txt).
 LANE_SEEDS: dict[str, dict[int, list[dict]]] = {
-    "mmt4d_script": {16: [dict(m0=8, n0=32, wg_m1=16, wg_n1=4, cache_k=0, unroll=4, order=0)]},
+    "mmt4d_script": {16: [dict(m0=8, n0=32, wg_m1=16, wg_n1=4, cache_k=0, unroll=4, order=0, pack_a=1)]},
 }
 
 
@@ -451,6 +454,16 @@ def _validate_mmt4d_script(w: Workload, d: dict, lanes: int = 8) -> str | None:
         return f"cache_k={d['cache_k']} must divide K={e['K']} and be smaller (0: no K blocking)"
     if kc % d["unroll"]:
         return f"unroll={d['unroll']} does not divide the {kc} k steps of a block"
+    if not d.get("pack_a", 1):  # B packed only: no padding, whole register and workgroup tiles
+        if e.get("B", 1) > 1:
+            return "pack_a=0 (B packed only) is for unbatched matmuls (a batch > 1 packs A too)"
+        if e["N"] % d["n0"]:
+            return f"pack_a=0 needs N={e['N']} a multiple of n0={d['n0']} (B is packed without padding)"
+        if e["M"] % (d["m0"] * d["wg_m1"]):
+            return (f"pack_a=0 needs M={e['M']} a multiple of m0 x wg_m1 = {d['m0'] * d['wg_m1']} "
+                    "(A is not padded; partial tiles put the accumulators on the stack)")
+        if (e["N"] // d["n0"]) % d["wg_n1"]:
+            return f"pack_a=0 needs wg_n1={d['wg_n1']} to divide the {e['N'] // d['n0']} B panels"
     return None
 
 
@@ -864,6 +877,7 @@ def sketches_for(w: Workload, target: str = "llvm-cpu", lanes: int | None = None
         Knob("cache_k", tuple(v for v in (0, 32, 64, 128, 256) if v == 0 or (v < e["K"] and e["K"] % v == 0))),
         Knob("unroll", (1, 2, 4)),
         Knob("order", (0, 1)),
+        Knob("pack_a", (1, 0)),
     ), lanes=lanes)
     packed = [mmt4d] if _packable(w) else []
     return [Sketch("default", w, ()), double, *packed, Sketch("data_tiling", w, (

@@ -1,6 +1,6 @@
-  // mmt4d_script schedule for $key: the matmul written as pack + linalg.mmt4d ($m0 x $n0 x 1 inner
-  // tiles) + unpack (transform_script.packed_module / packing.pack_contractions); IREE runs this
-  // strategy on the mmt4d dispatches of exactly these packed shapes (others keep IREE's default).
+  // mmt4d_script schedule for $key: $form
+  // (transform_script.packed_module / packing.pack_contractions); IREE runs this strategy on the
+  // $op_name dispatches of exactly these operand types (others keep IREE's default).
   transform.named_sequence @$matcher(%op: !transform.any_op {transform.readonly}) -> !transform.any_op {
     transform.match.operation_name %op ["$op_name"] : !transform.any_op
     %lhs = transform.get_operand %op[0] : (!transform.any_op) -> !transform.any_value
@@ -15,8 +15,8 @@
 $cache_op    // one m0 x n0 register tile per ($outer), loop order $interchange
     %t1, %loops:$nloops = transform.structured.tile_using_for $reg_in tile_sizes $reg_tiles interchange = $interchange
       : (!transform.any_op) -> (!transform.any_op$loop_types)
-    // drop the unit dims ($outer, k0): the tile becomes C[m0, n0] += A[k1, m0] * B[k1, n0], an outer
-    // product per k1 step that vectorizes to broadcasts + FMAs on contiguous packed rows
+    // drop the unit dims ($unit_dims): the tile becomes C[m0, n0] += A[m0, k] * B[k, n0], an outer
+    // product per k step that vectorizes to broadcasts of A + FMAs on contiguous packed rows of B
     %g = transform.structured.generalize %t1 : (!transform.any_op) -> !transform.any_op
     %f = transform.get_parent_op %g <{op_name = "func.func"}> : (!transform.any_op) -> !transform.any_op
     transform.apply_patterns to %f {
@@ -24,7 +24,7 @@ $cache_op    // one m0 x n0 register tile per ($outer), loop order $interchange
       transform.apply_patterns.canonicalization
     } : !transform.any_op
     %gs = transform.structured.match ops{["linalg.generic"]} in %f : (!transform.any_op) -> !transform.any_op
-    %t2, %kloop = transform.structured.tile_using_for %gs tile_sizes [1, 0, 0]
+    %t2, %kloop = transform.structured.tile_using_for %gs tile_sizes $k_tiles
       : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
 $unroll_op    transform.yield
   }
