@@ -77,8 +77,11 @@ def test_mmt4d_script_packs_and_computes_right():
     assert Schedule(BMM, "mmt4d_script", dict(d, cache_k=0)).validate() is None
     assert "not one of" in Schedule(BMM, "mmt4d_script", dict(d, cache_k=8)).validate()
     # a search of this sketch measures its seed first
-    seeded = fixed_schedules(Workload.from_key("matmul_64x64x64_f32xf32xf32"), searched="mmt4d_script")
-    assert seeded[0] == ("mmt4d_script", search_seeds("mmt4d_script")[0])  # before the data tiling routes
+    m64 = Workload.from_key("matmul_64x64x64_f32xf32xf32")
+    seeded = fixed_schedules(m64, searched="mmt4d_script")
+    sk64 = next(s for s in sketches_for(m64) if s.name == "mmt4d_script")
+    valid = [d for d in search_seeds("mmt4d_script") if sk64.validate(d) is None]  # (pack_a=0 needs 128 | M here)
+    assert len(valid) == 1 and seeded[0] == ("mmt4d_script", valid[0])  # before the data tiling routes
     assert [n for n, _ in seeded[1:]] == ["data_tiling"] * len(FIXED_SCHEDULES["data_tiling"])
     assert all(n != "mmt4d_script" for n, _ in fixed_schedules(mm))
     assert "cache_k=24" in sk.validate(dict(d, cache_k=24))

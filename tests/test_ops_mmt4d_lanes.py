@@ -54,9 +54,13 @@ def test_avx512_knobs_rule_and_seed():
     assert "spills" in mmt4d_register_rule(12, 48, 16) and mmt4d_register_rule(6, 64, 16) is None
     seed = search_seeds("mmt4d_script", 16)
     assert seed == LANE_SEEDS["mmt4d_script"][16] and seed != SEARCH_SEEDS["mmt4d_script"]
-    assert all(d["n0"] >= 32 and sk.validate(d) is None for d in seed)
-    seeded = fixed_schedules(MM, searched="mmt4d_script", lanes=16)
-    assert seeded[0] == ("mmt4d_script", seed[0])
+    # first the B-packed 8x32 tile (pack_a 0: 128-row x 128-column workgroups, no padding), then the packed-A one
+    assert [d["pack_a"] for d in seed] == [0, 1] and all(d["n0"] >= 32 for d in seed)
+    assert "pack_a=0 needs N=72 a multiple of n0=32" in sk.validate(seed[0])
+    assert sk.validate(seed[1]) is None
+    assert fixed_schedules(MM, searched="mmt4d_script", lanes=16)[0] == ("mmt4d_script", seed[1])
+    big = Workload.from_key("matmul_256x256x64_f32xf32xf32")
+    assert fixed_schedules(big, searched="mmt4d_script", lanes=16)[:2] == [("mmt4d_script", d) for d in seed]
 
 
 @pytest.mark.parametrize("lanes", [8, 16])
@@ -67,7 +71,7 @@ def test_detected_lanes_size_the_sketch_and_seeds_compile_right(monkeypatch, lan
     sk = _mmt4d(MM)
     assert sk.lanes == lanes
     seed = fixed_schedules(MM, searched="mmt4d_script")[0]
-    assert seed == ("mmt4d_script", search_seeds("mmt4d_script", lanes)[0])
+    assert seed == ("mmt4d_script", next(d for d in search_seeds("mmt4d_script", lanes) if sk.validate(d) is None))
     wide = dict(seed[1], m0=14, n0=32) if lanes == 16 else dict(seed[1], m0=6, n0=16)
     other = dict(seed[1], m0=14, n0=32) if lanes == 8 else dict(seed[1], m0=8, n0=64)
     assert Schedule(MM, "mmt4d_script", wide).validate() is None
@@ -88,20 +92,21 @@ def test_avx512_seed_runs_on_zmm_here(tmp_path):
 
     from mlir_opt.ops.confirm import workload_inputs
 
-    d = search_seeds("mmt4d_script", 16)[0]
-    w = Workload.from_key("matmul_50x100x96_f32xf32xf32")
-    s = Schedule(w, "mmt4d_script", d)
-    assert s.validate() is None
-    res = build_schedule(s, tmp_path, extra_flags=[f"--iree-hal-dump-executable-intermediates-to={tmp_path / 'x'}"])
-    assert res.ok, res.error
-    asm = "\n".join(p.read_text(errors="replace") for p in (tmp_path / "x").glob("*.s"))
-    fma = re.findall(r"vfmadd\w+\s+[^\n]*", asm)
-    assert fma and sum("zmm" in f for f in fma) >= len(fma) // 2, fma[:8]
-    a, b = workload_inputs(w, 0)
-    cfg = rt.Config("local-task")
-    ctx = rt.SystemContext(config=cfg)
-    vm = rt.VmModule.mmap(ctx.instance, str(res.vmfb))
-    ctx.add_vm_module(vm)
-    out = np.asarray(ctx.modules[vm.name]["main"](a, b))
-    ref = a.astype(np.float64) @ b.astype(np.float64)
-    assert np.abs(out - ref).max() / np.abs(ref).max() < 1e-5
+    for d in search_seeds("mmt4d_script", 16):  # B packed alone on a shape it tiles; packed A with padding
+        w = Workload.from_key("matmul_128x128x96_f32xf32xf32" if d["pack_a"] == 0 else "matmul_50x100x96_f32xf32xf32")
+        s = Schedule(w, "mmt4d_script", d)
+        assert s.validate() is None
+        x = tmp_path / f"pack_a{d['pack_a']}"
+        res = build_schedule(s, x, extra_flags=[f"--iree-hal-dump-executable-intermediates-to={x / 'x'}"])
+        assert res.ok, res.error
+        asm = "\n".join(p.read_text(errors="replace") for p in (x / "x").glob("*.s"))
+        fma = re.findall(r"vfmadd\w+\s+[^\n]*", asm)
+        assert fma and sum("zmm" in f for f in fma) >= len(fma) // 2, fma[:8]
+        a, b = workload_inputs(w, 0)
+        cfg = rt.Config("local-task")
+        ctx = rt.SystemContext(config=cfg)
+        vm = rt.VmModule.mmap(ctx.instance, str(res.vmfb))
+        ctx.add_vm_module(vm)
+        out = np.asarray(ctx.modules[vm.name]["main"](a, b))
+        ref = a.astype(np.float64) @ b.astype(np.float64)
+        assert np.abs(out - ref).max() / np.abs(ref).max() < 1e-5

@@ -285,9 +285,12 @@ SEARCH_SEEDS: dict[str, list[dict]] = {
 #: accumulators) in 128x128 workgroup tiles, the fastest of the tiles measured on 1024³ on an Intel Xeon
 #: (Emerald Rapids, 2 cores, under load, 2026-11-27): 1.41x torch at 1 thread CPU time where 4x16 was
 #: 2.32x; no K blocking, so it is valid wherever K is a multiple of 4 (docs/op-level.md, "mmt4d_script on
-#: AVX-512"; benchmarks/results/matmul-1024-mmt4d-avx512-tiles-xeon-avx512-load-2026-11-27.txt).
+#: AVX-512"; benchmarks/results/matmul-1024-mmt4d-avx512-tiles-xeon-avx512-load-2026-11-27.txt). First the
+#: same tile with B packed alone (``pack_a`` 0: 1.08x torch at 1 thread where the packed-A form was 1.24x,
+#: same run, eleventh session), valid where 128 divides M and 128 divides N; elsewhere the packed-A seed.
 LANE_SEEDS: dict[str, dict[int, list[dict]]] = {
-    "mmt4d_script": {16: [dict(m0=8, n0=32, wg_m1=16, wg_n1=4, cache_k=0, unroll=4, order=0, pack_a=1)]},
+    "mmt4d_script": {16: [dict(m0=8, n0=32, wg_m1=16, wg_n1=4, cache_k=0, unroll=4, order=0, pack_a=0),
+                          dict(m0=8, n0=32, wg_m1=16, wg_n1=4, cache_k=0, unroll=4, order=0, pack_a=1)]},
 }
 
 
