@@ -390,6 +390,8 @@ def _cmd_tune(args) -> int:
         print(f"also searched: {', '.join(res.also)} where it applies (default sketch; --sketch NAME searches one alone)")
     print("module variants (end to end, ms): " + ", ".join(f"{k} {v:.3f}" for k, v in res.variants_ms.items())
           + f" -> '{res.chosen}'" + (" (interrupted)" if res.interrupted else ""))
+    if args.output:  # a new directory in -o is created, as optimize creates its output directory
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     if res.model is not None:  # packed+library: compile the rewritten module with the library
         packed = Path(args.output or f"{m.name}.mlir").with_suffix(".packed.mlirbc")
         packed.write_bytes(res.model.bytecode())
