@@ -14,6 +14,12 @@ packed type below and becomes a ``linalg.batch_mmt4d``, each slice packed alike)
   usual zero init), else the init packed like C (``M1 x N1 x m0 x n0``);
 * ``linalg.mmt4d`` and ``linalg.unpack`` back to ``M x N`` (padding cut off).
 
+With ``pack_a`` 0 in the decisions (unbatched or unit-batch matmuls whose N is a multiple of ``n0``)
+only B is packed, into ``N1 x K x n0`` panels; the contraction ``C[m, n1, n0] += A[m, k] * B[n1, k, n0]``
+is a ``linalg.generic`` reading A in place and accumulating into C viewed as ``M x N1 x n0`` (a fill,
+or the init expanded), followed by a ``util.optimization_barrier`` (so IREE forms its dispatch alone:
+a fused consumer would not be tiled by the strategy) and a reshape back to ``M x N``.
+
 IREE const-evaluates the pack of a constant weight (B) into a global initializer, so weights are
 packed once at load time, as with data tiling. Ops are selected by workload key (the key
 :mod:`.dispatches` gives IREE's dispatch of that op); those that cannot be packed are left as they
