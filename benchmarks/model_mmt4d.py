@@ -16,6 +16,10 @@ every other round); the table gives medians and paired per-round ratios to IREE'
     python benchmarks/model_mmt4d.py --decisions '{"m0": 6, "n0": 16, "wg_m1": 4, "wg_n1": 8, "cache_k": 0, "unroll": 2, "order": 1}'
     python benchmarks/model_mmt4d.py --threads 1 --cpu-time                # steadier under load
     python benchmarks/model_mmt4d.py --model bert --size base --json out.json
+    python benchmarks/model_mmt4d.py --size base --decisions '{"m0": 8, "n0": 32, "wg_m1": 16, "wg_n1": 4, "cache_k": 0, "unroll": 4, "order": 0, "pack_a": 0}'
+
+With ``pack_a`` 0 (B packed alone) the contractions it does not fit (batch > 1, N or M off the tiles)
+are packed with the same tiles and ``pack_a`` 1, as the tuner's per-workload choice would.
 """
 
 from __future__ import annotations
@@ -73,8 +77,18 @@ def main(argv=None) -> int:
     threads = args.threads or default_threads()
     d = json.loads(args.decisions) if args.decisions else dict(search_seeds("mmt4d_script")[0])
     model = mlir_opt.load(args.model, size=args.size)
-    packed = pack_contractions(model, {"*": d})
-    scheds = [Schedule(Workload.from_key(k), "mmt4d_script", d) for k in packed.packed]
+    plan = {"*": d}
+    packed = pack_contractions(model, plan)
+    if d.get("pack_a", 1) == 0:  # where B alone cannot be packed or tiled (batch > 1, N or M off the tiles): pack A too
+        def fits(key):
+            try:
+                return Schedule(Workload.from_key(key), "mmt4d_script", d).validate() is None
+            except ValueError:  # an op name, not a workload key
+                return False
+
+        plan = {k: d if fits(k) else dict(d, pack_a=1) for k in [*packed.packed, *(k for k, _ in packed.skipped)]}
+        packed = pack_contractions(model, plan)
+    scheds = [Schedule(Workload.from_key(k), "mmt4d_script", plan.get(k, d)) for k in packed.packed]
     bad = [f"{s.workload.key}: {why}" for s in scheds if (why := s.validate())]
     if bad:
         print("invalid decisions: " + "; ".join(bad), file=sys.stderr)
@@ -123,7 +137,7 @@ def main(argv=None) -> int:
         print(f"{k:<10} {'-':>10} {'-':>9} {'-':>10}  {e}")
     if args.json:
         args.json.write_text(json.dumps({"model": model.name, "size": args.size, "threads": threads,
-                                         "decisions": d, "packed": packed.packed, "skipped": packed.skipped,
+                                         "decisions": d, "plan": plan, "packed": packed.packed, "skipped": packed.skipped,
                                          "samples_ms": {k: t.samples_ms for k, t in times.items()},
                                          "median_ms": med, "ratio_to_default": ratio, "errors": errors,
                                          "flags": flags, "compile_s": compile_s, "label": args.label,
