@@ -82,7 +82,8 @@ def test_cpu_bundle_ships_the_packed_mmt4d_script_payload(tmp_path):
     db = Database(":memory:")
     assert ingest(tmp_path / "b" / "results.json", db=db)["statuses"] == {"ok": 2}
     recs = {r.sketch: r for r in db.records(mm.key, "llvm-cpu")}
-    assert set(recs) == {"default", "mmt4d_script"} and recs["mmt4d_script"].decisions == d
+    # stored with the knobs the sketch has now (pack_a 1: the pack + mmt4d + unpack form shipped here)
+    assert set(recs) == {"default", "mmt4d_script"} and recs["mmt4d_script"].decisions == dict(d, pack_a=1)
 
 
 def test_ingest_refuses_other_device(tmp_path):
