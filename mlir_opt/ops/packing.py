@@ -35,7 +35,7 @@ from .. import ir as _ir
 from ..errors import MlirOptError
 from ..model import Model
 from .dispatches import Workload
-from .transform_script import packed_types
+from .transform_script import packb_reason, packed_types
 
 __all__ = ["PackResult", "pack_contractions", "packable_reason"]
 
@@ -57,15 +57,6 @@ def packable_reason(w: Workload) -> str | None:
         return f"{w.op} is not a matmul"
     if w.types != ("f32", "f32", "f32"):
         return f"{w.key}: the mmt4d strategy is for f32 x f32 -> f32"
-    return None
-
-
-def _packb_reason(w: Workload, tiles: dict) -> str | None:
-    """None if ``w`` can be rewritten with B packed alone (``pack_a`` 0), else why not."""
-    if w.extents.get("B", 1) > 1:
-        return f"{w.key}: pack_a=0 is for unbatched matmuls (a batch > 1 packs A too)"
-    if w.extents["N"] % tiles["n0"]:
-        return f"{w.key}: pack_a=0 needs N a multiple of n0={tiles['n0']}"
     return None
 
 
@@ -220,7 +211,8 @@ def pack_contractions(model: Model, plan: dict[str, dict], *, clone: bool = True
                 log.info("not packed: %s", why)
                 continue
             key = w.key
-            if not tiles.get("pack_a", 1) and (why := _packb_reason(w, tiles)):
+            if not tiles.get("pack_a", 1) and (why := packb_reason(w, tiles["n0"])):
+                why = f"{key}: {why}"
                 res.skipped.append((key, why))
                 log.info("not packed: %s", why)
                 continue

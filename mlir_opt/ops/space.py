@@ -458,10 +458,10 @@ def _validate_mmt4d_script(w: Workload, d: dict, lanes: int = 8) -> str | None:
     if kc % d["unroll"]:
         return f"unroll={d['unroll']} does not divide the {kc} k steps of a block"
     if not d.get("pack_a", 1):  # B packed only: no padding, whole register and workgroup tiles
-        if e.get("B", 1) > 1:
-            return "pack_a=0 (B packed only) is for unbatched matmuls (a batch > 1 packs A too)"
-        if e["N"] % d["n0"]:
-            return f"pack_a=0 needs N={e['N']} a multiple of n0={d['n0']} (B is packed without padding)"
+        from .transform_script import packb_reason
+
+        if why := packb_reason(w, d["n0"]):
+            return why
         if e["M"] % (d["m0"] * d["wg_m1"]):
             return (f"pack_a=0 needs M={e['M']} a multiple of m0 x wg_m1 = {d['m0'] * d['wg_m1']} "
                     "(A is not padded; partial tiles put the accumulators on the stack)")

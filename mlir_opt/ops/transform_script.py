@@ -40,7 +40,7 @@ from .dispatches import ConvWorkload, Workload
 
 __all__ = ["TEMPLATES", "SCRIPT_SKETCHES", "render_schedule_sequence", "render_transform_library", "packed_module",
            "smem_optin_module", "smem_optin_flag", "payload_module", "SM80_DEVICE_TARGET",
-           "packed_types", "packb_generic", "PACKB_MAPS",
+           "packed_types", "packb_generic", "packb_reason", "PACKB_MAPS",
            "interpreter_module", "script_supported", "gpu_script_layout", "gpu_mma_layout"]
 
 #: Sketches rendered as transform-dialect strategies (passed with --iree-codegen-transform-dialect-library).
@@ -567,12 +567,24 @@ def packb_generic(a: str, b: str, c: str, ta: str, tb: str, tc: str, result: str
             f"    linalg.yield %s : f32\n  }} -> {tc}\n")
 
 
+def packb_reason(w: Workload, n0: int) -> str | None:
+    """None if ``w``'s contraction can be written with B packed alone into ``n0``-wide panels
+    (``pack_a`` 0), else why not — the rule the sketch's validation, the single-op payload and the
+    model rewrite (:func:`.packing.pack_contractions`) share."""
+    e = w.extents
+    if e.get("B", 1) > 1:
+        return "pack_a=0 (B packed only) is for unbatched matmuls (a batch > 1 packs A too)"
+    if e["N"] % n0:
+        return f"pack_a=0 needs N={e['N']} a multiple of n0={n0} (B is packed without padding)"
+    return None
+
+
 def _packb_body(w: Workload, d: dict) -> str:
     """The ``pack_a`` 0 payload of an unbatched matmul: pack B, the B-packed contraction, reshape."""
     e = w.extents
     m, n, k, n0 = e["M"], e["N"], e["K"], d["n0"]
-    if e.get("B", 1) > 1 or n % n0:
-        raise ValueError(f"{w.key}: pack_a=0 needs an unbatched matmul with N a multiple of n0={n0}")
+    if why := packb_reason(w, n0):
+        raise ValueError(f"{w.key}: {why}")
     ta, tb, tc = packed_types(w, d)
     la, lb, lc = f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>"
     return (f"func.func @main(%lhs: {la}, %rhs: {lb}) -> {lc} {{\n"
