@@ -99,6 +99,48 @@ QUICK = {"matmul": SETS["matmul"][:1], "bert": [SETS["bert"][1], SETS["bert"][0]
 DEFAULT_WORKLOADS = SETS["matmul"] + SETS["bert"]
 
 
+def _load_random(path: Path, keys: list[str], ap, args) -> dict[str, tuple[list, float | None]]:
+    """``{key: (random's trial logs, its search seconds)}`` from an earlier ``--json`` (see
+    ``--random-from``); a key the file lacks is searched as usual. The file's random budget, seeds
+    and clock must be this run's."""
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        ap.error(f"--random-from {path}: {err}")
+    want = {"random_budget": args.random_budget or args.budget, "random_seeds": args.random_seeds,
+            "seed": args.seed, "cpu_time": args.cpu_time}
+    got = {"random_budget": d.get("random_budget"), "random_seeds": d.get("random_seeds"),
+           "seed": d.get("seed", want["seed"]), "cpu_time": "cpu time" in str(d.get("machine", {}).get("clock", ""))
+           if "clock" in d.get("machine", {}) else want["cpu_time"]}
+    if got != want:
+        ap.error(f"--random-from {path}: it was run with {got}, this run asks for {want}")
+    out = {}
+    for k in keys:
+        logs = d.get("logs", {}).get(k, {}).get("random")
+        if logs:
+            out[k] = ([[(sk, dict(dec), t) for sk, dec, t in lg] for lg in logs],
+                      d.get("rows", {}).get(k, {}).get("random_seconds"))
+    print(f"random search's logs of {len(out)}/{len(keys)} workloads from {path} "
+          f"({d.get('machine', {}).get('cpu', '?')}, {d.get('date', '?')}; random budget "
+          f"{d.get('random_budget')} x {d.get('random_seeds')} seed(s))", file=sys.stderr)
+    return out
+
+
+def _result_from_log(w, log):
+    """The search result a trial log stands for (first seed), as :func:`tune_workloads` builds it."""
+    from mlir_opt.ops.schedule import Schedule
+    from mlir_opt.ops.tuner import WorkloadResult
+
+    r = WorkloadResult(w, log=list(log), trials=len(log))
+    for sk, dec, t in log:
+        r.failures += t is None
+        if sk == "default":
+            r.default_ms = t
+        elif t is not None and (r.best_ms is None or t < r.best_ms):
+            r.best, r.best_ms = Schedule(w, sk, dict(dec)), t
+    return r
+
+
 def _fmt(x, spec="{:.3f}") -> str:
     return "-" if x is None else spec.format(x)
 
@@ -122,6 +164,11 @@ def main(argv=None) -> int:
     ap.add_argument("--random-seeds", type=int, default=1,
                     help="random-search runs per workload (seeds seed, seed+1, …) pooled for the expected "
                          "random trials-to-95 %% (each run costs --random-budget trials)")
+    ap.add_argument("--random-from", type=Path, default=None,
+                    help="take random search's trial logs from an earlier --json of this benchmark (same "
+                         "machine, workloads, budgets and seeds) instead of running it again: its schedules "
+                         "are still re-timed side by side in this run (metric retimed), only the search "
+                         "measurements that pick the candidates are reused")
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds of the final side-by-side timing")
     ap.add_argument("--reuse-relation", choices=["similar", "dominance"], default="similar",
                     help="reuse donors: any same-kind workload, nearest first (similar) or ETO's dominance rule")
@@ -171,6 +218,7 @@ def main(argv=None) -> int:
         groups = {g: [k.replace("conv2d_nchw_fchw_", "conv2d_nhwc_hwcf_") for k in ks] for g, ks in groups.items()}
     keys = [k for ks in groups.values() for k in ks]
     strats = args.strategies.split(",")
+    prior = _load_random(args.random_from, keys, ap, args) if args.random_from else {}
 
     import torch
     from rich.console import Console
@@ -209,6 +257,11 @@ def main(argv=None) -> int:
         n_fixed[key] = 1 + len(fixed_schedules(w, searched=args.sketch))
         for strat in strats:
             seeds = [args.seed + i for i in range(args.random_seeds)] if strat == "random" else [args.seed]
+            if strat == "random" and key in prior:  # --random-from: the earlier run's logs
+                logs, secs = prior[key]
+                runs[key]["random"] = [list(lg) for lg in logs]
+                found["random"] = (_result_from_log(w, logs[0]), secs)
+                continue
             for sd in seeds:
                 ev = Evaluator(db=reuse_db if strat == "reuse" else Database(":memory:"), reps=5, seed=args.seed,
                                threads=threads, cpu_time=args.cpu_time)
@@ -424,7 +477,8 @@ def main(argv=None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"date": dt.date.today().isoformat(), "machine": {**machine_info(threads), "clock": clock},
                                          "budget": args.budget, "random_budget": random_budget,
-                                         "random_seeds": args.random_seeds,
+                                         "random_seeds": args.random_seeds, "seed": args.seed,
+                                         "random_from": str(args.random_from) if args.random_from else None,
                                          "rows": list(rows.values()), "efficiency": summary,
                                          # every trial (sketch, decisions, ms) per workload / strategy / run,
                                          # and reuse's donors and relied-on donor records: for diagnosis

@@ -382,9 +382,7 @@ def _cmd_tune(args) -> int:
     for k, w in sorted(res.workloads.items(), key=lambda kv: -kv[1].weight):
         f = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
         t.add_row(k, f(w.weight), f(w.default_ms), f(w.best_ms), "-" if not w.speedup else f"{w.speedup:.2f}×",
-                  str(w.trials), str(w.failures), escape((w.best.describe() if w.best else "-")
-                  + (f" [{w.confirmation.describe()}"
-                     + ("]" if w.confirmation.confirmed else "; IREE default kept]") if w.confirmation else "")))
+                  str(w.trials), str(w.failures), escape((w.best.describe() if w.best else "-") + w.note(res.chosen)))
     Console(width=180).print(t)
     if res.also:
         print(f"also searched: {', '.join(res.also)} where it applies (default sketch; --sketch NAME searches one alone)")

@@ -116,8 +116,18 @@ def print_summary(report: dict, console: Console | None = None) -> None:
             f = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
             d.add_row(k, f(w.get("weight_ms")), f(w.get("default_ms")), f(w.get("best_ms")),
                       "-" if not w.get("speedup") else f"{w['speedup']:.2f}×", str(w.get("trials")),
-                      str(w.get("failures")), escape((w.get("best") or "-") + _confirm_note(w.get("confirmation"))))
+                      str(w.get("failures")), escape((w.get("best") or "-") + _verdict_note(w, st.get("chosen_variant"))))
         console.print(d)
+
+
+def _verdict_note(w: dict, chosen: str | None) -> str:
+    """A workload row's verdict (report-dict form of :meth:`~mlir_opt.ops.tuner.WorkloadResult.note`)."""
+    out = _confirm_note(w.get("confirmation"))
+    if not out and w.get("best") and w.get("kept") is False:
+        out = " [not faster than IREE's default in the search; IREE default kept]"
+    if chosen == "packed_all+library" and w.get("packed_all"):
+        out += f" [packed_all: {w['packed_all']}]"
+    return out
 
 
 def _confirm_note(c: dict | None) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 
 def export_onnx(name: str, path: Path, opset: int = 17, size: str = "tiny", **save_kwargs) -> Path:
     """Export a bundled model to ONNX with torch's TorchScript-based exporter."""
@@ -121,4 +123,24 @@ MM_ONLY = """func.func @main(%a: tensor<24x64xf32>, %b: tensor<64x40xf32>) -> te
   %2 = linalg.matmul ins(%a, %b : tensor<24x64xf32>, tensor<64x40xf32>) outs(%1 : tensor<24x40xf32>) -> tensor<24x40xf32>
   return %2 : tensor<24x40xf32>
 }
+"""
+
+
+def dense_literal(a) -> str:
+    """A 2-D numpy array as an MLIR ``dense<…>`` literal (f32 values in scientific notation)."""
+    return "dense<[" + ", ".join("[" + ", ".join(f"{float(v):.8e}" for v in row) + "]" for row in a) + "]>"
+
+
+#: The matmul of MM_ONLY by a constant weight (a model's linear layer): ``@main(a) = a @ MM_WEIGHT_W``.
+#: Its B is a compile-time constant, so the ``packed_all+library`` variant packs it whatever its
+#: single-op time (mlir_opt.ops.tuner.packed_all_plan).
+MM_WEIGHT_W = np.random.default_rng(11).standard_normal((64, 40)).astype(np.float32)
+MM_WEIGHT = f"""func.func @main(%a: tensor<24x64xf32>) -> tensor<24x40xf32> {{
+  %zero = arith.constant 0.0 : f32
+  %w = arith.constant {dense_literal(MM_WEIGHT_W)} : tensor<64x40xf32>
+  %0 = tensor.empty() : tensor<24x40xf32>
+  %1 = linalg.fill ins(%zero : f32) outs(%0 : tensor<24x40xf32>) -> tensor<24x40xf32>
+  %2 = linalg.matmul ins(%a, %w : tensor<24x64xf32>, tensor<64x40xf32>) outs(%1 : tensor<24x40xf32>) -> tensor<24x40xf32>
+  return %2 : tensor<24x40xf32>
+}}
 """

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import MM_ONLY
+from helpers import MM_ONLY, MM_WEIGHT, MM_WEIGHT_W
 
 from mlir_opt.db import Database
 from mlir_opt.ops.dispatches import Workload
@@ -40,11 +40,12 @@ def test_also_searched_sketches_and_their_seeds():
 
 
 def test_tune_cli_default_sketch_measures_the_packed_route(tmp_path):
-    """``tune`` without ``--sketch``: mmt4d_script's seed and a share of the trials are measured next to
-    double_tiling, recorded in the database under their sketch, and a packed module variant is
-    compiled, checked and timed end to end (it appears among the module variants)."""
+    """``tune`` without ``--sketch`` on a matmul by a constant weight: mmt4d_script's seed and a share
+    of the trials are measured next to double_tiling, recorded in the database under their sketch,
+    and a packed module variant is compiled, checked and timed end to end (it appears among the
+    module variants)."""
     src = tmp_path / "mm.mlir"
-    src.write_text(MM_ONLY)
+    src.write_text(MM_WEIGHT)
     db = tmp_path / "t.sqlite"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     cmd = [sys.executable, "-m", "mlir_opt", "tune", str(src), "--budget", "13", "--strategy", "random",
@@ -70,12 +71,12 @@ def test_tune_cli_default_sketch_measures_the_packed_route(tmp_path):
 def test_optimize_default_sketch_exports_a_checked_module(tmp_path):
     """``optimize --op-search random`` without ``--op-sketch``: mmt4d_script schedules are measured,
     a packed variant is among the module variants timed end to end, and the exported model.vmfb
-    computes A @ B (numpy); when the packed variant won, the export is the packed module + library."""
+    computes A @ W (numpy; W the constant weight, so the packed_all variant is always built); when the packed variant won, the export is the packed module + library."""
     import mlir_opt
     from mlir_opt.backend.runtime import Runner
 
     src = tmp_path / "mm.mlir"
-    src.write_text(MM_ONLY)
+    src.write_text(MM_WEIGHT)
     out = tmp_path / "out"
     res = mlir_opt.optimize(str(src), out, op_search="random", budget=9, threads=1, reps=2, rounds=1, quiet=True,
                             db=str(tmp_path / "t.sqlite"))
@@ -90,9 +91,9 @@ def test_optimize_default_sketch_exports_a_checked_module(tmp_path):
         assert "cast_compatible_type" in (out / "transform_library.mlir").read_text()
     run = Runner(out / "model.vmfb", threads=1)
     rng = np.random.default_rng(5)
-    a, b = rng.standard_normal((24, 64), dtype=np.float32), rng.standard_normal((64, 40), dtype=np.float32)
-    (got,) = run([a, b])
-    np.testing.assert_allclose(got, a @ b, rtol=1e-4, atol=1e-4)
+    a = rng.standard_normal((24, 64), dtype=np.float32)
+    (got,) = run([a])
+    np.testing.assert_allclose(got, a @ MM_WEIGHT_W, rtol=1e-4, atol=1e-4)
     assert res.report["speedup"] > 0
 
 

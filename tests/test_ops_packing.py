@@ -6,7 +6,7 @@ import re
 import subprocess
 
 import pytest
-from helpers import MM_ONLY
+from helpers import MM_ONLY, MM_WEIGHT, MM_WEIGHT_W, dense_literal
 
 from mlir_opt.backend import compile_module, get_target
 from mlir_opt.backend.compile import iree_tool
@@ -213,9 +213,10 @@ def test_optimize_rejects_unknown_op_sketch():
 
 def test_tune_cli_writes_packed_module(tmp_path):
     """``tune --sketch mmt4d_script --variants 'packed*'`` on a model whose only dispatch is a matmul
-    (N=40: B packed with padding to 3x16): the packed module variant is chosen, the CLI writes
-    ``<output>.packed.mlirbc`` and the library, and that module compiled with the printed flags gives
-    A @ B (numpy) on random inputs."""
+    by a constant weight (N=40: B packed with padding to 3x16; a constant B is packed by the
+    ``packed_all+library`` variant whatever its single-op time): the packed module variant is chosen,
+    the CLI writes ``<output>.packed.mlirbc`` and the library, and that module compiled with the
+    printed flags gives A @ W (numpy) on random inputs."""
     import os
     import shlex
     import sys
@@ -225,8 +226,9 @@ def test_tune_cli_writes_packed_module(tmp_path):
 
     from mlir_opt.backend.runtime import Runner
 
+    w = MM_WEIGHT_W
     src = tmp_path / "mm.mlir"
-    src.write_text(MM_ONLY)
+    src.write_text(MM_WEIGHT)
     lib = tmp_path / "lib.mlir"
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
     p = subprocess.run([sys.executable, "-m", "mlir_opt", "tune", str(src), "--budget", "2", "--strategy", "random",
@@ -248,9 +250,9 @@ def test_tune_cli_writes_packed_module(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     run = Runner(tmp_path / "p.vmfb", threads=1)
     rng = np.random.default_rng(3)
-    a, b = rng.standard_normal((24, 64), dtype=np.float32), rng.standard_normal((64, 40), dtype=np.float32)
-    (got,) = run([a, b])
-    np.testing.assert_allclose(got, a @ b, rtol=1e-4, atol=1e-4)
+    a = rng.standard_normal((24, 64), dtype=np.float32)
+    (got,) = run([a])
+    np.testing.assert_allclose(got, a @ w, rtol=1e-4, atol=1e-4)
 
 
 def test_select_variants_pattern():
@@ -292,3 +294,77 @@ def test_batch_matmul_accumulating_into_an_argument_packs_right(tmp_path):
                                    flags=[f"--iree-codegen-transform-dialect-library={lib}"]).vmfb}
     chk = check_against_reference(model, vm, reference_key="original", seeds=(0, 1))
     assert chk["script"]["ok"] and chk["script"]["max_rel_error"] < 1e-5, chk["script"]["problem"]
+
+
+def test_constant_rhs_keys_tell_weights_from_activations(tmp_path):
+    """B is a compile-time constant for a weight (an ``arith.constant``, also seen through a
+    transpose), not for a function argument or a value computed from one (attention's x·xᵀ);
+    BERT's projections have constant B, its attention batch matmuls do not."""
+    import numpy as np
+
+    import mlir_opt
+    from mlir_opt.graph import prepare
+    from mlir_opt.ops.packing import constant_rhs_keys
+
+    rng = np.random.default_rng(3)
+    w, wt = rng.standard_normal((32, 24)), rng.standard_normal((24, 32))
+    src = f"""func.func @main(%x: tensor<16x32xf32>, %y: tensor<32x24xf32>) -> (tensor<16x24xf32>, tensor<16x24xf32>, tensor<16x16xf32>, tensor<16x24xf32>) {{
+  %zero = arith.constant 0.0 : f32
+  %w = arith.constant {dense_literal(w)} : tensor<32x24xf32>
+  %wt = arith.constant {dense_literal(wt)} : tensor<24x32xf32>
+  %e = tensor.empty() : tensor<16x24xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<16x24xf32>) -> tensor<16x24xf32>
+  %0 = linalg.matmul ins(%x, %w : tensor<16x32xf32>, tensor<32x24xf32>) outs(%f : tensor<16x24xf32>) -> tensor<16x24xf32>
+  %te = tensor.empty() : tensor<32x24xf32>
+  %t = linalg.transpose ins(%wt : tensor<24x32xf32>) outs(%te : tensor<32x24xf32>) permutation = [1, 0]
+  %1 = linalg.matmul ins(%x, %t : tensor<16x32xf32>, tensor<32x24xf32>) outs(%f : tensor<16x24xf32>) -> tensor<16x24xf32>
+  %xe = tensor.empty() : tensor<32x16xf32>
+  %xt = linalg.transpose ins(%x : tensor<16x32xf32>) outs(%xe : tensor<32x16xf32>) permutation = [1, 0]
+  %e2 = tensor.empty() : tensor<16x16xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<16x16xf32>) -> tensor<16x16xf32>
+  %2 = linalg.matmul ins(%x, %xt : tensor<16x32xf32>, tensor<32x16xf32>) outs(%f2 : tensor<16x16xf32>) -> tensor<16x16xf32>
+  %3 = linalg.matmul ins(%x, %y : tensor<16x32xf32>, tensor<32x24xf32>) outs(%f : tensor<16x24xf32>) -> tensor<16x24xf32>
+  return %0, %1, %2, %3 : tensor<16x24xf32>, tensor<16x24xf32>, tensor<16x16xf32>, tensor<16x24xf32>
+}}
+"""
+    p = tmp_path / "w.mlir"
+    p.write_text(src)
+    keys = constant_rhs_keys(mlir_opt.load(str(p)))
+    # %0 and %1 (constant B) share a key with %3 (B an argument): not constant for every instance
+    assert keys == {"matmul_16x24x32_f32xf32xf32": False, "matmul_16x16x32_f32xf32xf32": False}
+    p.write_text(src.replace("linalg.matmul ins(%x, %y", "linalg.matmul ins(%x, %t"))
+    assert constant_rhs_keys(mlir_opt.load(str(p)))["matmul_16x24x32_f32xf32xf32"] is True
+    bert = constant_rhs_keys(prepare(mlir_opt.load("bert", size="tiny")))
+    assert bert == {"batch_matmul_1x16x64x64_f32xf32xf32": True, "batch_matmul_4x16x16x16_f32xf32xf32": False,
+                    "batch_matmul_1x16x128x64_f32xf32xf32": True, "batch_matmul_1x16x64x128_f32xf32xf32": True}
+
+
+def test_packed_all_skips_activation_contractions_that_lost(tmp_path):
+    """packed_all+library packs a weight contraction even where its single-op packed schedule lost
+    (B is packed at compile time in the model), packs an activation contraction only where its packed
+    schedule beat IREE's default alone; the reason is kept on each result and shown in the report."""
+    import mlir_opt
+    from mlir_opt.graph import prepare
+    from mlir_opt.ops.tuner import WorkloadResult, packed_all_plan
+
+    m = prepare(mlir_opt.load("bert", size="tiny"))
+    pk = dict(m0=8, n0=16, wg_m1=1, wg_n1=1, cache_k=0, unroll=1, order=0, pack_a=1)
+
+    def result(key, default_ms, packed_ms):
+        w = Workload.from_key(key)
+        return WorkloadResult(w, default_ms=default_ms, best=Schedule(w, "double_tiling", {}), best_ms=default_ms * 0.9,
+                              log=[("default", {}, default_ms), ("mmt4d_script", pk, packed_ms)])
+
+    proj, att = "batch_matmul_1x16x64x64_f32xf32xf32", "batch_matmul_4x16x16x16_f32xf32xf32"
+    res = {proj: result(proj, 1.0, 1.5), att: result(att, 1.0, 1.5)}
+    plan = packed_all_plan(m, res)
+    assert set(plan) == {proj} and plan[proj].decisions == pk
+    assert "B is a constant" in res[proj].packed_all and res[att].packed_all.startswith("not packed")
+    assert "[packed_all: not packed" in res[att].note("packed_all+library")
+    assert "packed_all" not in res[att].note("default+library")
+    res[att] = result(att, 1.0, 0.5)
+    assert set(packed_all_plan(m, res)) == {proj, att} and "0.500 ms alone" in res[att].packed_all
+    # a best that lost to the default in the search is reported as such (no confirmation was run)
+    lost = WorkloadResult(Workload.from_key(att), default_ms=1.0, best=Schedule(Workload.from_key(att), "double_tiling", {}),
+                          best_ms=1.2)
+    assert "IREE default kept" in lost.note() and not lost.kept

@@ -37,7 +37,7 @@ from ..model import Model
 from .dispatches import Workload
 from .transform_script import packb_reason, packed_types
 
-__all__ = ["PackResult", "pack_contractions", "packable_reason"]
+__all__ = ["PackResult", "pack_contractions", "packable_reason", "constant_rhs_keys", "CONSTANT_OPS"]
 
 log = logging.getLogger("mlir_opt.ops")
 
@@ -72,6 +72,57 @@ def _workload_of(op) -> tuple[Workload | None, str | None]:
     except ValueError as err:
         return None, f"{op.name}: {err}"
     return w, packable_reason(w)
+
+
+#: Ops whose result is known at compile time: what is computed from these alone (transposes,
+#: reshapes of a weight) IREE const-evaluates into a global initializer, a pack of it included.
+CONSTANT_OPS = frozenset({"arith.constant", "flow.tensor.constant"})
+#: How many producer ops :func:`constant_rhs_keys` follows back from a contraction's B operand.
+CONSTANT_DEPTH = 16
+
+
+def _constant_derived(value, immutable: set[str], memo: dict, depth: int) -> bool:
+    """True if ``value`` is computed from compile-time constants only (no function argument)."""
+    owner = value.owner
+    if isinstance(owner, _ir.ir.Block):
+        return False  # a block argument: a function input (or a region's, which we do not follow)
+    op = owner.operation if hasattr(owner, "operation") else owner
+    if op in memo:
+        return memo[op]
+    if op.name in CONSTANT_OPS:
+        got = True
+    elif op.name == "util.global.load":
+        got = str(op.attributes["global"]).lstrip("@") in immutable if "global" in op.attributes else False
+    elif depth <= 0 or op.name.startswith(("util.global.load", "hal.", "flow.dispatch")):
+        got = False
+    else:
+        got = all(_constant_derived(v, immutable, memo, depth - 1) for v in op.operands)
+    memo[op] = got
+    return got
+
+
+def constant_rhs_keys(model: Model) -> dict[str, bool]:
+    """``{workload key: True if every such contraction's B operand is a compile-time constant}``
+    for the packable contractions of ``model`` (:func:`packable_reason`).
+
+    B is constant when it is computed from ``arith.constant`` / immutable ``util.global`` values
+    alone (through transposes, reshapes, …; at most :data:`CONSTANT_DEPTH` producers back): IREE then
+    packs it once, at compile time, so a single-op measurement that packs B on every call
+    overstates the cost of the packed route for it. Attention's ``Q·Kᵀ`` / ``P·V`` read
+    activations: not constant."""
+    immutable = {str(o.attributes["sym_name"]).strip('"') for o in model.module.body.operations
+                 if o.operation.name == "util.global" and "is_mutable" not in o.operation.attributes}
+    out: dict[str, bool] = {}
+    memo: dict = {}
+    for op in _ir.iter_ops(model.module):
+        if op.name not in ("linalg.matmul", "linalg.batch_matmul"):
+            continue
+        w, why = _workload_of(op)
+        if w is None or why is not None:
+            continue
+        const = _constant_derived(op.operands[1], immutable, memo, CONSTANT_DEPTH)
+        out[w.key] = out.get(w.key, True) and const
+    return out
 
 
 def _fill_value(init):

@@ -11,8 +11,9 @@
 4. Module-level choices (data tiling, micro-kernels; for models with convolutions also the
    channels-last and img2col layout pre-passes; ``packed+library``, the model with the confirmed
    ``mmt4d_script`` winners' contractions rewritten as pack + mmt4d + unpack and their strategies
-   in the transform library; ``packed_all+library``, every packable contraction packed with its best
-   measured ``mmt4d_script`` schedule; on llvm-cpu ``mmt4d_script`` is searched by default besides
+   in the transform library; ``packed_all+library``, every packable contraction whose B is a constant
+   weight (or whose packed schedule beat IREE's default alone) packed with its best measured
+   ``mmt4d_script`` schedule (:func:`packed_all_plan`); on llvm-cpu ``mmt4d_script`` is searched by default besides
    each matmul's main sketch, :data:`.space.ALSO_SEARCHED`) cannot be set per op in IREE 3.13, so they are
    measured end to end on the whole model, next to "default" and "default + spec", interleaved in
    one run; every variant is checked against the reference first. The fastest correct one wins.
@@ -23,6 +24,7 @@ are already in the database).
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 import tempfile
@@ -57,6 +59,8 @@ GLOBAL_VARIANTS = {
 }
 #: Convolution layout pre-passes (IREE preprocessing), tried as module-level variants when the model
 #: has convolution dispatches: channels-last (NHWC) and img2col (conv as matmul).
+log = logging.getLogger("mlir_opt.ops")
+
 _PRE = "--iree-preprocessing-pass-pipeline=builtin.module(util.func({}))"
 CONV_VARIANTS = {
     "channels_last": ([_PRE.format("iree-preprocessing-convert-conv-to-channels-last")], False),
@@ -90,6 +94,9 @@ class WorkloadResult:
     confirmation: Confirmation | None = None
     #: sketches searched besides the main one (``also`` of :func:`tune_workloads`): their history
     also_history: dict[str, list[tuple[dict, float | None]]] = field(default_factory=dict)
+    #: what the ``packed_all+library`` module variant does with this workload and why (None: that
+    #: variant was not built; :func:`packed_all_plan`)
+    packed_all: str | None = None
 
     @property
     def speedup(self) -> float | None:
@@ -114,7 +121,23 @@ class WorkloadResult:
                 "failures": self.failures, "best": self.best.describe() if self.best else None,
                 "best_so_far_ms": self.best_so_far, "kept": self.kept,
                 "also_searched": {k: len(v) for k, v in self.also_history.items()},
-                "confirmation": self.confirmation.to_dict() if self.confirmation else None}
+                "confirmation": self.confirmation.to_dict() if self.confirmation else None,
+                "packed_all": self.packed_all}
+
+    def note(self, chosen: str | None = None) -> str:
+        """The verdict shown after the best schedule in reports: the re-timing's (confirmed or not),
+        else that IREE's default is kept when the best did not beat it; plus, when the chosen
+        module variant is ``packed_all+library``, what that variant did with this workload."""
+        c = self.confirmation
+        if c is not None:
+            out = f" [{c.describe()}" + ("]" if c.confirmed else "; IREE default kept]")
+        elif self.best is not None and not self.beats_default:
+            out = " [not faster than IREE's default in the search; IREE default kept]"
+        else:
+            out = ""
+        if chosen == "packed_all+library" and self.packed_all:
+            out += f" [packed_all: {self.packed_all}]"
+        return out
 
 
 @dataclass
@@ -420,7 +443,7 @@ def tune_model(model: Model, *, strategy="evolutionary", budget: int = 64, db: D
         # The search times single-op modules whose B is an argument, packed on every call; in a model
         # a constant weight is packed once at compile time. So the route is also measured end to end
         # for every packable contraction, each with its best measured mmt4d_script schedule.
-        best = {k: b for k, r in results.items() if (b := best_measured(r, "mmt4d_script")) is not None}
+        best = packed_all_plan(model, results)
         if best and set(best) != {w.workload.key for w in packed_winners}:
             all_models, all_library = packed_variant(model, winners, list(best.values()))
             if all_library is not None:
@@ -479,10 +502,50 @@ def select_variants(variants: dict, pattern: str | None) -> tuple[dict, set[str]
 
 def best_measured(r: WorkloadResult, sketch: str) -> Schedule | None:
     """The fastest correct schedule of ``sketch`` measured for ``r``'s workload (None: none)."""
+    got = _best_measured(r, sketch)
+    return got[0] if got else None
+
+
+def _best_measured(r: WorkloadResult, sketch: str) -> tuple[Schedule, float] | None:
     ok = [(t, d) for sk, d, t in r.log if sk == sketch and t is not None]
     if not ok:
         return None
-    return Schedule(r.workload, sketch, dict(min(ok, key=lambda x: x[0])[1]))
+    t, d = min(ok, key=lambda x: x[0])
+    return Schedule(r.workload, sketch, dict(d)), t
+
+
+def packed_all_plan(model: Model, results: dict[str, WorkloadResult]) -> dict[str, Schedule]:
+    """The contractions the ``packed_all+library`` variant packs, each with its best measured
+    ``mmt4d_script`` schedule; sets every result's :attr:`WorkloadResult.packed_all` to the reason.
+
+    A workload is packed when its B operand is a compile-time constant in ``model``
+    (:func:`~.packing.constant_rhs_keys`: a weight, packed once by IREE's const-eval, so the
+    single-op search — which packs B on every call — understates the packed route), or when its
+    packed schedule beat IREE's default alone by :data:`MIN_GAIN` anyway. Otherwise (both operands
+    activations, e.g. attention's batch matmuls, and the packed schedule lost) it is left as it is:
+    its single-op figure is what it would cost in the model too, and a tuned model must not run a
+    dispatch slower than IREE's default."""
+    from .packing import constant_rhs_keys
+
+    const_b = constant_rhs_keys(model)
+    out: dict[str, Schedule] = {}
+    for k, r in results.items():
+        got = _best_measured(r, "mmt4d_script")
+        if got is None:
+            continue
+        sched, ms = got
+        if const_b.get(k):
+            r.packed_all = f"packed with {sched.describe()} (B is a constant, packed at compile time)"
+        elif r.default_ms and ms < MIN_GAIN * r.default_ms:
+            r.packed_all = (f"packed with {sched.describe()} ({ms:.3f} ms alone vs IREE's default "
+                            f"{r.default_ms:.3f} ms)")
+        else:
+            r.packed_all = (f"not packed: B is not a constant and its best packed schedule ({ms:.3f} ms) "
+                            f"did not beat IREE's default alone ({r.default_ms or float('nan'):.3f} ms)")
+            log.info("packed_all: %s %s", k, r.packed_all)
+            continue
+        out[k] = sched
+    return out
 
 
 def packed_variant(model: Model, winners: list[Schedule],
