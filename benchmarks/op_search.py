@@ -114,12 +114,13 @@ def _load_random(path: Path, keys: list[str], ap, args) -> dict[str, tuple[list,
            if "clock" in d.get("machine", {}) else want["cpu_time"]}
     if got != want:
         ap.error(f"--random-from {path}: it was run with {got}, this run asks for {want}")
+    rows = {r["workload"]: r for r in d.get("rows", [])}
     out = {}
     for k in keys:
         logs = d.get("logs", {}).get(k, {}).get("random")
         if logs:
             out[k] = ([[(sk, dict(dec), t) for sk, dec, t in lg] for lg in logs],
-                      d.get("rows", {}).get(k, {}).get("random_seconds"))
+                      rows.get(k, {}).get("random_seconds"))
     print(f"random search's logs of {len(out)}/{len(keys)} workloads from {path} "
           f"({d.get('machine', {}).get('cpu', '?')}, {d.get('date', '?')}; random budget "
           f"{d.get('random_budget')} x {d.get('random_seeds')} seed(s))", file=sys.stderr)
