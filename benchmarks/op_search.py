@@ -201,6 +201,11 @@ def main(argv=None) -> int:
                     help="metric retimed: re-time schedules whose search time is ≤ fastest / this")
     ap.add_argument("--retime-max", type=int, default=8,
                     help="metric retimed: at most this many per group (all / searched sketch), fastest first")
+    ap.add_argument("--retime-each", type=int, default=3,
+                    help="metric retimed: also re-time each strategy's own fastest N (within --retime-within of "
+                         "its fastest), so that a strategy with fewer trials is not crowded out of the capped "
+                         "groups by another's lucky measurements (0: off, the metric before 2026-11-27's twelfth "
+                         "session)")
     ap.add_argument("--threads", type=int, default=None, help="IREE (and torch) threads (default: all cores)")
     ap.add_argument("--cpu-time", action="store_true",
                     help="time IREE by process CPU time per call instead of wall time (steady under load "
@@ -320,8 +325,12 @@ def main(argv=None) -> int:
                     if v:
                         vmfbs[f"tuned_{strat}"] = v
             # metric "retimed": the near-best schedules of every strategy, re-timed in the same session
-            cands = retime_candidates([lg for ls in runs[key].values() for lg in ls], searched=searched.get(key),
-                                      within=args.retime_within, max_n=args.retime_max)
+            all_logs, per_strat = [], []
+            for ls in runs[key].values():
+                per_strat.append(list(range(len(all_logs), len(all_logs) + len(ls))))
+                all_logs.extend(ls)
+            cands = retime_candidates(all_logs, searched=searched.get(key), within=args.retime_within,
+                                      max_n=args.retime_max, strategies=per_strat, max_each=args.retime_each)
             cand_names = {}
             for i, (sk, dec) in enumerate(cands):
                 v = build(sk, dec, f"cand{i}")
@@ -493,7 +502,7 @@ def main(argv=None) -> int:
                                          "reuse_anchor": args.reuse_anchor, "reuse_first": args.reuse_first, "reuse_donor_pool": args.reuse_donor_pool,
                                          "reuse_lanes": args.reuse_lanes or cpu_vector_lanes(),
                                          "retime_within": args.retime_within,
-                                         "retime_max": args.retime_max}, indent=2) + "\n")
+                                         "retime_max": args.retime_max, "retime_each": args.retime_each}, indent=2) + "\n")
     return 0
 
 

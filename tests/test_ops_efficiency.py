@@ -110,6 +110,22 @@ def test_retime_candidates_window_default_and_searched_group():
         [("default", {}), ("img2col", {}), ("tiling", {"i": 0})]
 
 
+def test_retime_candidates_give_every_strategy_its_own_best():
+    """With per-strategy groups, a strategy whose best single measurement is crowded out of the capped
+    window by another strategy's (many, lucky) measurements still has its fastest re-timed."""
+    from mlir_opt.ops.efficiency import retime_candidates
+
+    rnd = [("default", {}, 3.0)] + [("tiling", {"i": i}, 1.0 + 0.01 * i) for i in range(10)]
+    reuse = [("default", {}, 3.0), ("tiling", {"i": 50}, 1.1), ("tiling", {"i": 51}, 1.12), ("tiling", {"i": 52}, 2.5)]
+    plain = retime_candidates([rnd, reuse], within=0.8, max_n=4)
+    assert plain == [("default", {})] + [("tiling", {"i": i}) for i in range(4)]
+    each = retime_candidates([rnd, reuse], within=0.8, max_n=4, strategies=[[0], [1]], max_each=1)
+    assert each == plain + [("tiling", {"i": 50})]  # random's own best is already in; reuse's is added
+    two = retime_candidates([rnd, reuse], within=0.8, max_n=4, strategies=[[0], [1]], max_each=2)
+    assert two == plain + [("tiling", {"i": 50}), ("tiling", {"i": 51})]  # 2.5 is outside reuse's own window
+    assert retime_candidates([rnd, reuse], within=0.8, max_n=4, strategies=[[0], [1]], max_each=0) == plain
+
+
 def test_retimed_metric_lets_only_the_retimed_figures_decide():
     from mlir_opt.ops.efficiency import apply_retimed, efficiency
 

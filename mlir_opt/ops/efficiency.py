@@ -69,28 +69,42 @@ def _sk(sketch: str, d: dict) -> tuple:
 
 
 def retime_candidates(logs: Sequence[Sequence[tuple[str, dict, float | None]]], *, searched: str | None = None,
-                      within: float = RETIME_WITHIN, max_n: int | None = None) -> list[tuple[str, dict]]:
+                      within: float = RETIME_WITHIN, max_n: int | None = None,
+                      strategies: Sequence[Sequence[int]] | None = None,
+                      max_each: int | None = None) -> list[tuple[str, dict]]:
     """The schedules to re-time side by side for metric ``retimed`` (see the module docstring).
 
     ``logs``: every trial log of the workload, all strategies and seeds. Returns IREE's default
     (``("default", {})``) first, then every distinct schedule whose harmonized time is ≤ the
     fastest / ``within``, and those of the ``searched`` sketch ≤ its fastest / ``within``, fastest
     first; ``max_n`` caps each of the two groups (the fastest kept; None: no cap).
+
+    ``strategies`` (indices into ``logs``, one group per strategy) with ``max_each``: each strategy's
+    own fastest ``max_each`` schedules within ``within`` of *its* fastest are re-timed too. Without
+    it, a strategy that ran many more trials (random with a larger budget, several seeds) fills the
+    capped groups with its luckiest single measurements, and another strategy's best may never be
+    re-timed — counted as not reaching 95 % although it might have.
     """
+    harmonized = harmonize(logs)
     figures: dict[tuple, float] = {}
     dec: dict[tuple, tuple[str, dict]] = {}
-    for log in harmonize(logs):
+    for log in harmonized:
         for sk, d, t in log:
             if t is not None:
                 figures[_sk(sk, d)] = t
                 dec[_sk(sk, d)] = (sk, dict(d))
     out = [_sk("default", {})]
-    for group in (list(figures), [k for k in figures if k[0] == searched] if searched else []):
+    groups = [list(figures), [k for k in figures if k[0] == searched] if searched else []]
+    for idx in (strategies or []) if max_each else []:
+        own = {_sk(sk, d) for i in idx for sk, d, t in harmonized[i] if t is not None}
+        groups.append([k for k in own if k[0] != "default"])
+    for gi, group in enumerate(groups):
+        cap = max_n if gi < 2 else max_each
         if not group:
             continue
         best = min(figures[k] for k in group)
         near = sorted((k for k in group if figures[k] <= best / within), key=lambda k: (figures[k], k))
-        for k in near[:max_n]:
+        for k in near[:cap]:
             if k not in out:
                 out.append(k)
     return [dec.get(k, ("default", {})) for k in out]
