@@ -173,6 +173,12 @@ def test_conv_anchor_family_spans_peel_and_cache_n():
     wide = anchor_seeds(sk, 16)
     assert len(wide) == 5 and [(d["vec_m"], d["vec_n"]) for d in wide] == [(8, 32), (4, 32), (8, 32), (4, 64), (16, 16)]
     assert all(sk.validate(d) is None for d in wide)
+    # an anchor measures its whole family: the member past the first batch of 4 leads the second
+    strat = ReuseStrategy(Database(":memory:"), retime=0, vector_lanes=16)
+    first = strat.propose(sk, [], 4, random.Random(0))
+    assert first == wide[:4]
+    second = strat.propose(sk, [(d, 1.0 + i) for i, d in enumerate(first)], 4, random.Random(0))
+    assert second[0] == wide[4] and len(second) == 4
     ev = Evaluator(db=Database(":memory:"), reps=1)
     res = ev.evaluate([Schedule(small, sk.name, d) for d in seeds + wide[4:]])
     ev.close()

@@ -526,10 +526,13 @@ class ReuseStrategy:
         for d, t in history:
             self._feed(w, d, t)
         seen = {_key(d) for d, _ in history}
-        picked = [d for d in seeds if _key(d) not in seen][:n] if not history else []
+        # the first batch: the transferred (or anchor-family) schedules; an anchor's family members
+        # that did not fit the first batch come first in the next ones (a hand-picked prior, measured
+        # in full), while transferred schedules past the first batch compete with the neighbourhood
+        picked = [d for d in seeds if _key(d) not in seen][:n] \
+            if not history or w.key in self.anchors else []
         if picked and self.first_neighbours and w.key not in self.anchors and len(picked) > 1:
             return self._first_batch(sketch, seeds, n)
-        # the first batch: the transferred (or anchor-family) schedules only
         if len(picked) == n:
             return picked
         ok = sorted([(t, d) for d, t in history if t is not None], key=lambda x: x[0])
