@@ -296,10 +296,29 @@ def test_batch_matmul_accumulating_into_an_argument_packs_right(tmp_path):
     assert chk["script"]["ok"] and chk["script"]["max_rel_error"] < 1e-5, chk["script"]["problem"]
 
 
+GLOBALS = """util.global private @w = dense<1.5> : tensor<32x24xf32>
+util.global private mutable @v = dense<1.5> : tensor<32x24xf32>
+func.func @main(%x: tensor<16x32xf32>) -> (tensor<16x24xf32>, tensor<8x24xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %w = util.global.load @w : tensor<32x24xf32>
+  %v = util.global.load @v : tensor<32x24xf32>
+  %e = tensor.empty() : tensor<16x24xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<16x24xf32>) -> tensor<16x24xf32>
+  %0 = linalg.matmul ins(%x, %w : tensor<16x32xf32>, tensor<32x24xf32>) outs(%f : tensor<16x24xf32>) -> tensor<16x24xf32>
+  %x8 = tensor.extract_slice %x[0, 0] [8, 32] [1, 1] : tensor<16x32xf32> to tensor<8x32xf32>
+  %e8 = tensor.empty() : tensor<8x24xf32>
+  %f8 = linalg.fill ins(%zero : f32) outs(%e8 : tensor<8x24xf32>) -> tensor<8x24xf32>
+  %1 = linalg.matmul ins(%x8, %v : tensor<8x32xf32>, tensor<32x24xf32>) outs(%f8 : tensor<8x24xf32>) -> tensor<8x24xf32>
+  return %0, %1 : tensor<16x24xf32>, tensor<8x24xf32>
+}
+"""
+
+
 def test_constant_rhs_keys_tell_weights_from_activations(tmp_path):
-    """B is a compile-time constant for a weight (an ``arith.constant``, also seen through a
-    transpose), not for a function argument or a value computed from one (attention's x·xᵀ);
-    BERT's projections have constant B, its attention batch matmuls do not."""
+    """B is a compile-time constant for a weight (an ``arith.constant`` or an immutable
+    ``util.global``, also seen through a transpose), not for a function argument, a mutable global
+    or a value computed from an argument (attention's x·xᵀ); BERT's projections have constant B,
+    its attention batch matmuls do not."""
     import numpy as np
 
     import mlir_opt
@@ -334,6 +353,10 @@ def test_constant_rhs_keys_tell_weights_from_activations(tmp_path):
     assert keys == {"matmul_16x24x32_f32xf32xf32": False, "matmul_16x16x32_f32xf32xf32": False}
     p.write_text(src.replace("linalg.matmul ins(%x, %y", "linalg.matmul ins(%x, %t"))
     assert constant_rhs_keys(mlir_opt.load(str(p)))["matmul_16x24x32_f32xf32xf32"] is True
+    # an immutable util.global is a constant, a mutable one is not
+    p.write_text(GLOBALS)
+    assert constant_rhs_keys(mlir_opt.load(str(p))) == {"matmul_16x24x32_f32xf32xf32": True,
+                                                         "matmul_8x24x32_f32xf32xf32": False}
     bert = constant_rhs_keys(prepare(mlir_opt.load("bert", size="tiny")))
     assert bert == {"batch_matmul_1x16x64x64_f32xf32xf32": True, "batch_matmul_4x16x16x16_f32xf32xf32": False,
                     "batch_matmul_1x16x128x64_f32xf32xf32": True, "batch_matmul_1x16x64x128_f32xf32xf32": True}

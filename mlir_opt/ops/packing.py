@@ -93,7 +93,9 @@ def _constant_derived(value, immutable: set[str], memo: dict, depth: int) -> boo
         got = True
     elif op.name == "util.global.load":
         got = str(op.attributes["global"]).lstrip("@") in immutable if "global" in op.attributes else False
-    elif depth <= 0 or op.name.startswith(("util.global.load", "hal.", "flow.dispatch")):
+    elif depth <= 0:
+        return False  # too far back to tell (not memoized: a shorter path may still reach a constant)
+    elif op.name.startswith(("util.global.load", "hal.", "flow.dispatch")):
         got = False
     else:
         got = all(_constant_derived(v, immutable, memo, depth - 1) for v in op.operands)
