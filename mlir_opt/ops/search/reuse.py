@@ -105,12 +105,9 @@ ANCHOR_FAMILY: dict[str, tuple[dict, ...]] = {
         dict(dist_m=64, dist_n=128, vec_m=4, vec_n=16, vec_k=8, cache_n=0, peel=1),
         dict(dist_m=128, dist_n=256, vec_m=8, vec_n=16, vec_k=2, cache_n=0, peel=0),
         dict(dist_m=64, dist_n=256, vec_m=4, vec_n=32, vec_k=4, cache_n=64, peel=1),
-        # wide-register targets only (``min_lanes``): a tall 16-row x 1-vector tile, 16 accumulators
-        # that AVX2's 16 ymm cannot hold with the B vector and broadcasts beside them but 32 zmm can.
-        # On the AVX-512 Xeon random search's best for ResNet-50's 3x3 256->256 conv was such a tile
-        # (vec 16x16, 2026-11-27 eleventh session), where the doubled-width members above never got
-        # within 95 % in 48 trials (docs/op-level.md "ResNet-50 convs 17-23").
-        dict(dist_m=128, dist_n=64, vec_m=16, vec_n=8, vec_k=4, cache_n=0, peel=1, min_lanes=16),
+        # Not a tall 16-row x 1-vector member on AVX-512: it made the 3x3 256->256 anchor reach 95 %
+        # (12-19 trials) but, transferred, lost the 1x1 convs of the same set (twelfth session A/B,
+        # docs/op-level.md "A tall register tile in the conv anchor family: tried, reverted").
     ),
 }
 
@@ -127,14 +124,10 @@ def anchor_family(sketch_name: str, lanes: int = FAMILY_LANES) -> list[dict]:
     scale by ``lanes / 8``, ``vec_m`` rows stay, so an AVX-512 tile is 8x32 where AVX2's is 8x16 —
     the same 16 accumulator registers out of 32 instead of 16. On an AVX-512 Xeon (2026-11-27, tenth
     session) the AVX2 family's first tiles reached 77 % and 42 % of the best on BERT's 768x768
-    matmul, while 8x32 / 4x64 tiles were among the fastest found (docs/op-level.md). A member with
-    ``min_lanes`` is a tile only targets of at least that many lanes hold in registers: left out on
-    narrower ones (the key itself is not a knob and is dropped)."""
+    matmul, while 8x32 / 4x64 tiles were among the fastest found (docs/op-level.md)."""
     out = []
     for d in ANCHOR_FAMILY.get(sketch_name, ()):
         d = dict(d)
-        if lanes < d.pop("min_lanes", 0):
-            continue
         if lanes != FAMILY_LANES and "vec_n" in d:
             d["vec_n"] = max(1, d["vec_n"] * lanes // FAMILY_LANES)
             if d.get("cache_n"):
