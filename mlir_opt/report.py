@@ -122,8 +122,17 @@ def print_summary(report: dict, console: Console | None = None) -> None:
 
 def _verdict_note(w: dict, chosen: str | None) -> str:
     """A workload row's verdict (report-dict form of :meth:`~mlir_opt.ops.tuner.WorkloadResult.note`)."""
-    out = _confirm_note(w.get("confirmation"))
-    if not out and w.get("best") and w.get("kept") is False:
+    c = w.get("confirmation")
+    return _confirm_note(c) + verdict_extras(w, chosen, confirmed=bool(c))
+
+
+def verdict_extras(w: dict, chosen: str | None, *, confirmed: bool) -> str:
+    """The part of a workload row's verdict besides the re-timing's (``w``: a
+    :meth:`~mlir_opt.ops.tuner.WorkloadResult.to_dict`): that IREE's default is kept when the best
+    did not beat it in the search (and was not re-timed), and, when the chosen module variant is
+    ``packed_all+library``, what that variant did with the workload."""
+    out = ""
+    if not confirmed and w.get("best") and w.get("kept") is False:
         out = " [not faster than IREE's default in the search; IREE default kept]"
     if chosen == "packed_all+library" and w.get("packed_all"):
         out += f" [packed_all: {w['packed_all']}]"

@@ -57,10 +57,10 @@ GLOBAL_VARIANTS = {
     "data_tiling": (["--iree-opt-data-tiling"], False),
     "data_tiling+ukernels": (["--iree-opt-data-tiling", "--iree-llvmcpu-enable-ukernels=mmt4d"], False),
 }
-#: Convolution layout pre-passes (IREE preprocessing), tried as module-level variants when the model
-#: has convolution dispatches: channels-last (NHWC) and img2col (conv as matmul).
 log = logging.getLogger("mlir_opt.ops")
 
+#: Convolution layout pre-passes (IREE preprocessing), tried as module-level variants when the model
+#: has convolution dispatches: channels-last (NHWC) and img2col (conv as matmul).
 _PRE = "--iree-preprocessing-pass-pipeline=builtin.module(util.func({}))"
 CONV_VARIANTS = {
     "channels_last": ([_PRE.format("iree-preprocessing-convert-conv-to-channels-last")], False),
@@ -128,16 +128,11 @@ class WorkloadResult:
         """The verdict shown after the best schedule in reports: the re-timing's (confirmed or not),
         else that IREE's default is kept when the best did not beat it; plus, when the chosen
         module variant is ``packed_all+library``, what that variant did with this workload."""
+        from ..report import verdict_extras
+
         c = self.confirmation
-        if c is not None:
-            out = f" [{c.describe()}" + ("]" if c.confirmed else "; IREE default kept]")
-        elif self.best is not None and not self.beats_default:
-            out = " [not faster than IREE's default in the search; IREE default kept]"
-        else:
-            out = ""
-        if chosen == "packed_all+library" and self.packed_all:
-            out += f" [packed_all: {self.packed_all}]"
-        return out
+        head = f" [{c.describe()}" + ("]" if c.confirmed else "; IREE default kept]") if c is not None else ""
+        return head + verdict_extras(self.to_dict(), chosen, confirmed=c is not None)
 
 
 @dataclass
