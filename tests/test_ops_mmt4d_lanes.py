@@ -110,3 +110,55 @@ def test_avx512_seed_runs_on_zmm_here(tmp_path):
         out = np.asarray(ctx.modules[vm.name]["main"](a, b))
         ref = a.astype(np.float64) @ b.astype(np.float64)
         assert np.abs(out - ref).max() / np.abs(ref).max() < 1e-5
+
+
+def test_cpu_cache_bytes_reads_sysfs_and_falls_back(tmp_path):
+    """cpu_cache_bytes takes the level's Data / Unified entry (not Instruction) in K / M units."""
+    for i, (lv, kind, size) in enumerate([(1, "Instruction", "32K"), (1, "Data", "48K"), (2, "Unified", "2048K"),
+                                          (3, "Unified", "300M")]):
+        d = tmp_path / f"index{i}"
+        d.mkdir()
+        (d / "level").write_text(f"{lv}\n")
+        (d / "type").write_text(f"{kind}\n")
+        (d / "size").write_text(f"{size}\n")
+    assert targets.cpu_cache_bytes(1, str(tmp_path)) == 48 * 1024
+    assert targets.cpu_cache_bytes(2, str(tmp_path)) == 2 * 1024 * 1024
+    assert targets.cpu_cache_bytes(3, str(tmp_path)) == 300 * 1024 * 1024
+    assert targets.cpu_cache_bytes(2, str(tmp_path / "absent")) == targets.DEFAULT_CACHE_BYTES[2]
+
+
+def test_fit_seed_blocks_k_only_where_a_workgroup_overflows_the_l2():
+    """The 8x32 seed (128 rows x 128 columns a workgroup) gets K blocking on BERT's FFN-down (K 3072: 3 MiB of
+    operands > a 2 MiB L2), not on 1024³, 2048³ (exactly 2 MiB) or K 768; other sketches / blocked seeds as
+    they are; the largest SEED_CACHE_K that divides K (and the unroll) is taken, none if none does."""
+    from mlir_opt.ops.space import fit_seed
+
+    seed = LANE_SEEDS["mmt4d_script"][16][0]
+    l2 = 2 * 1024 * 1024
+    ffn_down = Workload.from_key("batch_matmul_1x128x768x3072_f32xf32xf32")
+    assert fit_seed(ffn_down, "mmt4d_script", seed, l2) == dict(seed, cache_k=256)
+    for key in ("matmul_1024x1024x1024_f32xf32xf32", "matmul_2048x2048x2048_f32xf32xf32",
+                "batch_matmul_1x128x3072x768_f32xf32xf32"):
+        assert fit_seed(Workload.from_key(key), "mmt4d_script", seed, l2) == seed
+    assert fit_seed(ffn_down, "mmt4d_script", dict(seed, cache_k=64), l2)["cache_k"] == 64
+    assert fit_seed(ffn_down, "transform_script", {"cache_k": 0}, l2) == {"cache_k": 0}
+    k96 = Workload.from_key("matmul_128x128x96_f32xf32xf32")
+    assert fit_seed(k96, "mmt4d_script", seed, 1024)["cache_k"] == 32  # 256 / 128 / 64 do not divide 96
+    k100 = Workload.from_key("matmul_128x128x100_f32xf32xf32")
+    assert fit_seed(k100, "mmt4d_script", dict(seed, unroll=4), 1024) == dict(seed, unroll=4)
+
+
+def test_fitted_seed_is_measured_blocked_and_computes_right(monkeypatch):
+    """With the L2 read as 64 KiB, fixed_schedules measures the seeds of 128x128x512 K-blocked (256), each once;
+    the blocked B-packed and packed-A seeds compile (real IREE) and match numpy."""
+    monkeypatch.setattr(targets, "cpu_cache_bytes", lambda level, sysfs=None: 64 * 1024)
+    w = Workload.from_key("matmul_128x128x512_f32xf32xf32")
+    got = [d for n, d in fixed_schedules(w, searched="mmt4d_script", lanes=16) if n == "mmt4d_script"]
+    assert got == [dict(d, cache_k=256) for d in LANE_SEEDS["mmt4d_script"][16]]
+    if targets.cpu_vector_lanes() != 16:
+        pytest.skip("host has no avx512f: the AVX-512 seeds' zmm code cannot run here")
+    ev = Evaluator(db=Database(":memory:"), reps=2, threads=1)
+    res = ev.evaluate([Schedule(w, "mmt4d_script", d) for d in got])
+    ev.close()
+    for r in res:
+        assert r.status == "ok" and r.rel_error < 1e-5, (r.schedule.describe(), r.error)

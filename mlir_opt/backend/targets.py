@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..errors import MlirOptError
 
-__all__ = ["Target", "TARGETS", "ROOFLINES", "get_target", "default_threads", "cpu_vector_lanes"]
+__all__ = ["Target", "TARGETS", "ROOFLINES", "get_target", "default_threads", "cpu_vector_lanes", "cpu_cache_bytes"]
 
 
 def default_threads() -> int:
@@ -55,6 +55,37 @@ def cpu_vector_lanes(arch: str = "host", cpuinfo: str | None = None) -> int:
     if "avx2" in flags or "avx" in flags:
         return 8
     return 4 if flags else 8
+
+
+#: Per-core cache sizes assumed where sysfs does not tell (an AVX2 desktop core's L1d / L2).
+DEFAULT_CACHE_BYTES = {1: 32 * 1024, 2: 512 * 1024}
+
+
+def cpu_cache_bytes(level: int, sysfs: str = "/sys/devices/system/cpu/cpu0/cache") -> int:
+    """Bytes of this machine's level-``level`` data (or unified) cache as one core sees it, from
+    ``sysfs`` (``index*/level``, ``type``, ``size`` such as ``48K``); :data:`DEFAULT_CACHE_BYTES` if it
+    cannot be read. Schedule priors that depend on what fits in a cache (seed K blocking) use it."""
+    import glob
+    import os
+
+    units = {"K": 1024, "M": 1024 * 1024, "G": 1024 ** 3}
+    for d in sorted(glob.glob(os.path.join(sysfs, "index*"))):
+        try:
+            with open(os.path.join(d, "level")) as f:
+                lv = int(f.read())
+            with open(os.path.join(d, "type")) as f:
+                kind = f.read().strip()
+            with open(os.path.join(d, "size")) as f:
+                size = f.read().strip()
+        except (OSError, ValueError):
+            continue
+        if lv != level or kind not in ("Data", "Unified") or not size:
+            continue
+        try:
+            return int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size)
+        except ValueError:
+            continue
+    return DEFAULT_CACHE_BYTES.get(level, 0)
 
 
 @dataclass(frozen=True)
