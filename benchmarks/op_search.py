@@ -194,6 +194,9 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse-donor-pool", choices=("best", "early"), default="best",
                     help="reuse: transfer a donor's best schedules overall (best), or its best among its trials "
                          "up to the first within 95 %% of its best (early: fewer donor trials relied on)")
+    ap.add_argument("--reuse-transfer", choices=("shape", "top"), default="shape",
+                    help="reuse: transfer a donor's best schedule of each register-tile shape first (shape), or "
+                         "its best schedules overall (top, as before the thirteenth session)")
     ap.add_argument("--efficiency-metric", choices=["retimed", "single"], default="retimed",
                     help="trials to 95 %%: re-timed side by side near-best schedules (retimed) or the "
                          "single search measurements (single, the old metric); both are saved")
@@ -276,7 +279,8 @@ def main(argv=None) -> int:
                                    retimed=reuse_retimed, rounds=args.rounds, db_target=ev.db_target,
                                    threads=threads, cpu_time=args.cpu_time, anchor=args.reuse_anchor,
                                    first_neighbours=args.reuse_first == "neighbours",
-                                   donor_pool=args.reuse_donor_pool, vector_lanes=args.reuse_lanes) \
+                                   donor_pool=args.reuse_donor_pool, vector_lanes=args.reuse_lanes,
+                                   transfer=args.reuse_transfer) \
                     if strat == "reuse" else strat
                 budget = random_budget if strat == "random" else args.budget
                 if strat == "reuse":  # an anchor (no donor yet) gets a larger budget, counted as its own trials
@@ -499,7 +503,7 @@ def main(argv=None) -> int:
                                          "reuse_retime_cost": reuse_retime_cost,
                                          "efficiency_metric": args.efficiency_metric,
                                          "reuse_anchor_budget": args.reuse_anchor_budget,
-                                         "reuse_anchor": args.reuse_anchor, "reuse_first": args.reuse_first, "reuse_donor_pool": args.reuse_donor_pool,
+                                         "reuse_anchor": args.reuse_anchor, "reuse_first": args.reuse_first, "reuse_donor_pool": args.reuse_donor_pool, "reuse_transfer": args.reuse_transfer,
                                          "reuse_lanes": args.reuse_lanes or cpu_vector_lanes(),
                                          "retime_within": args.retime_within,
                                          "retime_max": args.retime_max, "retime_each": args.retime_each}, indent=2) + "\n")

@@ -175,8 +175,19 @@ def test_conv_anchor_family_spans_peel_and_cache_n():
     assert first == seeds[:2]
     second = strat.propose(sk, [(d, 1.0 + i) for i, d in enumerate(first)], 3, random.Random(0))
     assert second[:2] == seeds[2:4] and len(second) == 3
+    # 16 lanes (AVX-512): the AVX2 members at doubled width, then the tall 16-row x 1-vector tile
+    # that only 32 vector registers hold (left out at 8 lanes); the member past the first batch of 4
+    # leads the second
+    wide = anchor_seeds(sk, 16)
+    assert len(wide) == 5 and [(d["vec_m"], d["vec_n"]) for d in wide] == [(8, 32), (4, 32), (8, 32), (4, 64), (16, 16)]
+    assert all(sk.validate(d) is None for d in wide)
+    strat = ReuseStrategy(Database(":memory:"), retime=0, vector_lanes=16)
+    first = strat.propose(sk, [], 4, random.Random(0))
+    assert first == wide[:4]
+    second = strat.propose(sk, [(d, 1.0 + i) for i, d in enumerate(first)], 4, random.Random(0))
+    assert second[0] == wide[4] and len(second) == 4
     ev = Evaluator(db=Database(":memory:"), reps=1)
-    res = ev.evaluate([Schedule(small, sk.name, d) for d in seeds])
+    res = ev.evaluate([Schedule(small, sk.name, d) for d in seeds + wide[4:]])
     ev.close()
     for r in res:
         assert r.status == "ok" and r.rel_error < 1e-5, (r.schedule.describe(), r.error)
@@ -267,7 +278,8 @@ def test_anchor_family_is_sized_to_the_target_vectors():
     assert cpu_vector_lanes("znver3") == 8 and cpu_vector_lanes("sapphirerapids") == 16
     assert cpu_vector_lanes() in (4, 8, 16)
     for name, fam in ANCHOR_FAMILY.items():
-        assert anchor_family(name, 8) == [dict(d) for d in fam]
+        narrow = [dict(d) for d in fam if d.get("min_lanes", 0) <= 8]  # wide-only members left out
+        assert anchor_family(name, 8) == narrow and all("min_lanes" not in d for d in anchor_family(name, 16))
         wide = anchor_family(name, 16)
         assert [d["vec_n"] for d in wide] == [2 * d["vec_n"] for d in fam]
         assert [d["vec_m"] for d in wide] == [d["vec_m"] for d in fam]

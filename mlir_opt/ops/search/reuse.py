@@ -70,7 +70,7 @@ from ..space import Sketch
 from .base import History, register, unseen
 from .evolutionary import EvolutionaryStrategy
 
-__all__ = ["ANCHOR_FAMILY", "FAMILY_LANES", "DONOR_POOLS", "EARLY_LEVEL", "anchor_family", "anchor_seeds", "ReuseStrategy", "dominates", "nearest_valid", "scaled_tiles", "transfer_extents", "log_distance"]
+__all__ = ["ANCHOR_FAMILY", "REGISTER_TILE_KNOBS", "TRANSFERS", "by_shape", "FAMILY_LANES", "DONOR_POOLS", "EARLY_LEVEL", "anchor_family", "anchor_seeds", "ReuseStrategy", "dominates", "nearest_valid", "scaled_tiles", "transfer_extents", "log_distance"]
 
 #: Knob-name prefixes of outer (distribution / workgroup) tiles: scaled with the extents when a
 #: schedule is transferred relatively; the suffix names the dimension (``dist_m`` tiles ``M``).
@@ -105,9 +105,13 @@ ANCHOR_FAMILY: dict[str, tuple[dict, ...]] = {
         dict(dist_m=64, dist_n=128, vec_m=4, vec_n=16, vec_k=8, cache_n=0, peel=1),
         dict(dist_m=128, dist_n=256, vec_m=8, vec_n=16, vec_k=2, cache_n=0, peel=0),
         dict(dist_m=64, dist_n=256, vec_m=4, vec_n=32, vec_k=4, cache_n=64, peel=1),
-        # Not a tall 16-row x 1-vector member on AVX-512: it made the 3x3 256->256 anchor reach 95 %
-        # (12-19 trials) but, transferred, lost the 1x1 convs of the same set (twelfth session A/B,
-        # docs/op-level.md "A tall register tile in the conv anchor family: tried, reverted").
+        # wide-register targets only (``min_lanes``): a tall 16-row x 1-vector tile, 16 accumulators
+        # that AVX2's 16 ymm cannot hold with the B vector and broadcasts beside them but 32 zmm can.
+        # On the AVX-512 Xeon random search's best for ResNet-50's 3x3 256->256 conv was such a tile
+        # (vec 16x16, eleventh session). With top-3 transfer it lost the 1x1 convs it was transferred
+        # to (twelfth session A/B, reverted then); transfer per register-tile shape (``transfer="shape"``)
+        # is what lets it back (docs/op-level.md "Transfer per register-tile shape").
+        dict(dist_m=128, dist_n=64, vec_m=16, vec_n=8, vec_k=4, cache_n=0, peel=1, min_lanes=16),
     ),
 }
 
@@ -124,10 +128,14 @@ def anchor_family(sketch_name: str, lanes: int = FAMILY_LANES) -> list[dict]:
     scale by ``lanes / 8``, ``vec_m`` rows stay, so an AVX-512 tile is 8x32 where AVX2's is 8x16 —
     the same 16 accumulator registers out of 32 instead of 16. On an AVX-512 Xeon (2026-11-27, tenth
     session) the AVX2 family's first tiles reached 77 % and 42 % of the best on BERT's 768x768
-    matmul, while 8x32 / 4x64 tiles were among the fastest found (docs/op-level.md)."""
+    matmul, while 8x32 / 4x64 tiles were among the fastest found (docs/op-level.md). A member with
+    ``min_lanes`` is a tile only targets of at least that many lanes hold in registers: left out on
+    narrower ones (the key itself is not a knob and is dropped)."""
     out = []
     for d in ANCHOR_FAMILY.get(sketch_name, ()):
         d = dict(d)
+        if lanes < d.pop("min_lanes", 0):
+            continue
         if lanes != FAMILY_LANES and "vec_n" in d:
             d["vec_n"] = max(1, d["vec_n"] * lanes // FAMILY_LANES)
             if d.get("cache_n"):
@@ -152,6 +160,36 @@ def anchor_seeds(sketch: Sketch, lanes: int | None = None) -> list[dict]:
             seen.add(_key(d))
             out.append(d)
     return out
+
+
+#: The knobs that make a schedule's register tile, per sketch (:func:`by_shape`).
+REGISTER_TILE_KNOBS: dict[str, tuple[str, ...]] = {
+    "double_tiling": ("vec_m", "vec_n"), "img2col_tiling": ("vec_m", "vec_n"),
+    "transform_script": ("vec_m", "vec_n"), "mmt4d_script": ("m0", "n0"),
+    "conv_tiling": ("vec_ow", "vec_oc"),
+}
+#: ``ReuseStrategy(transfer=…)``: a donor's ``k`` best records overall (``top``), or its best record of
+#: each register-tile shape first (``shape``, :func:`by_shape`).
+TRANSFERS = ("top", "shape")
+
+
+def by_shape(recs: list, sketch_name: str, n: int) -> list:
+    """``n`` of ``recs`` (records or decision dicts, best first): the first of each register-tile shape
+    (:data:`REGISTER_TILE_KNOBS`) in order, then the rest in order. A sketch without register-tile
+    knobs keeps the order (the first ``n``)."""
+    knobs = REGISTER_TILE_KNOBS.get(sketch_name)
+    if not knobs:
+        return list(recs[:n])
+
+    def shape(r):
+        d = r if isinstance(r, dict) else r.decisions
+        return tuple(d.get(k) for k in knobs)
+
+    firsts, rest, seen = [], [], set()
+    for r in recs:
+        (rest if shape(r) in seen else firsts).append(r)
+        seen.add(shape(r))
+    return (firsts + rest)[:n]
 
 
 def dominates(a: dict[str, int], b: dict[str, int]) -> bool:
@@ -287,6 +325,9 @@ class ReuseStrategy:
             one-knob neighbours, ranked by the cost model (False: transferred schedules only).
         donor_pool: ``"best"`` (a donor's best records overall) or ``"early"`` (its best records up to
             the first within 95 % of its best; see the module doc).
+        transfer: ``"shape"`` (default): a donor's transferred records are its best of each
+            register-tile shape first (:func:`by_shape`; the re-timed pool too), so a recipient whose
+            best tile differs from the donor's still gets it; ``"top"``: its ``k`` best overall.
         vector_lanes: fp32 lanes the anchor family's register tiles are sized to (default: this
             machine's, as IREE compiles for ``host``; :func:`anchor_family`).
 
@@ -302,7 +343,10 @@ class ReuseStrategy:
                  retimed: dict | None = None, rounds: int = 7, db_target: str | None = None,
                  threads: int | None = None, cpu_time: bool = False, anchor: str = "family",
                  first_neighbours: bool = True, anchor_weight: float = 1.0, donor_pool: str = "best",
-                 vector_lanes: int | None = None):
+                 vector_lanes: int | None = None, transfer: str = "shape"):
+        if transfer not in TRANSFERS:
+            raise ValueError(f"transfer must be one of {', '.join(TRANSFERS)}, not {transfer!r}")
+        self.transfer = transfer
         if relation not in ("similar", "dominance"):
             raise ValueError(f"relation must be 'similar' or 'dominance', not {relation!r}")
         if donor_pool not in DONOR_POOLS:
@@ -330,10 +374,13 @@ class ReuseStrategy:
         """The donor's ``k`` best records: by re-timed medians when ``retime`` > ``k`` (see class doc).
 
         Returns the records relied on first (all the re-timed ones) and the chosen top-``k``."""
+        shape = self.transfer == "shape"
         if self.retime <= self.k:
-            top = self._donor_pool(key, sketch_name, self.k)
+            top = self._donor_pool(key, sketch_name, self.k * (4 if shape else 1))
+            top = by_shape(top, sketch_name, self.k) if shape else top
             return top, top
-        pool = self._donor_pool(key, sketch_name, self.retime)
+        pool = self._donor_pool(key, sketch_name, self.retime * (4 if shape else 1))
+        pool = by_shape(pool, sketch_name, self.retime) if shape else pool
         if len(pool) <= 1:
             return pool, pool
         tag = f"{key}|{sketch_name}"
@@ -342,7 +389,7 @@ class ReuseStrategy:
             self.retime_cost[key] = self.retime_cost.get(key, 0) + len(pool)
         ms = self.retimed[tag]["ms"]
         ranked = sorted(pool, key=lambda r: (ms.get(r.id, math.inf), r.median_ms))
-        return pool, ranked[: self.k]
+        return pool, (by_shape(ranked, sketch_name, self.k) if shape else ranked[: self.k])
 
     def _donor_pool(self, key: str, sketch_name: str, m: int) -> list:
         """The donor's ``m`` fastest correct records of ``sketch_name``: overall (``donor_pool="best"``)
