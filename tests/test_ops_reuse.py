@@ -290,3 +290,41 @@ def test_anchor_family_is_sized_to_the_target_vectors():
     assert all(sk.validate(d) is None for d in wide) and wide != anchor_seeds(sk, 8)
     strat = ReuseStrategy(Database(":memory:"), retime=0, vector_lanes=16)
     assert strat.propose(sk, [], 4, random.Random(0)) == wide[:4]
+
+
+def test_transfer_per_register_tile_shape():
+    """transfer="shape" (default) hands over a donor's best record of each register-tile shape first, then
+    the rest by time; "top" its k best overall. With a donor whose three best share one tall tile, a
+    recipient gets the best other-shaped tile too (the conv anchor family's tall member, thirteenth session)."""
+    from mlir_opt.db import Record
+    from mlir_opt.ops.search.reuse import by_shape
+
+    donor = Workload.from_key("conv2d_nchw_fchw_1x16x16x256x3x3x256_s1_f32")
+    sk = search_sketch(donor)
+    assert sk.name == "img2col_tiling"
+    base = dict(dist_m=128, dist_n=64, vec_m=16, vec_n=16, vec_k=4, cache_n=0, peel=1)
+    variants = [dict(base, vec_k=4), dict(base, vec_k=8), dict(base, vec_k=2),  # tall 16x16: the 3 best
+                dict(base, vec_m=8, vec_n=32, dist_n=128),                      # 8x32
+                dict(base, vec_m=4, vec_n=64, dist_n=128),                      # 4x64
+                dict(base, vec_m=8, vec_n=32, dist_n=128, vec_k=8)]             # 8x32 again, slower
+    assert all(sk.validate(d) is None for d in variants)
+    times = [1.0, 1.01, 1.02, 1.10, 1.20, 1.15]
+    db = Database(":memory:")
+    db.add_workload(donor.key, donor.kind, donor.to_dict())
+    for d, ms in zip(variants, times):
+        db.commit(Record(donor.key, "llvm-cpu", sk.name, d, median_ms=ms, times_ms=[ms]))
+    recs = db.top_k(donor.key, "llvm-cpu", 6, sketch=sk.name)
+    assert [r.median_ms for r in by_shape(recs, sk.name, 3)] == [1.0, 1.10, 1.20]
+    assert [r.median_ms for r in by_shape(recs, sk.name, 5)] == [1.0, 1.10, 1.20, 1.01, 1.02]
+    assert by_shape(recs, "no_such_sketch", 2) == recs[:2]
+    top = ReuseStrategy(db, "llvm-cpu", retime=0, k=3, transfer="top")
+    shape = ReuseStrategy(db, "llvm-cpu", retime=0, k=3)
+    assert shape.transfer == "shape"
+    assert [r.median_ms for r in top._donor_top(donor.key, donor, sk.name)[1]] == [1.0, 1.01, 1.02]
+    assert [r.median_ms for r in shape._donor_top(donor.key, donor, sk.name)[1]] == [1.0, 1.10, 1.20]
+    recipient = search_sketch(Workload.from_key("conv2d_nchw_fchw_1x14x14x1024x1x1x512_s1_f32"))
+    got = {(d["vec_m"], d["vec_n"]) for d in shape.transferred(recipient)}
+    assert {(8, 32), (4, 64)} <= got
+    assert {(d["vec_m"], d["vec_n"]) for d in top.transferred(recipient)} == {(16, 16)}
+    with pytest.raises(ValueError, match="transfer"):
+        ReuseStrategy(db, "llvm-cpu", transfer="best")
