@@ -175,19 +175,8 @@ def test_conv_anchor_family_spans_peel_and_cache_n():
     assert first == seeds[:2]
     second = strat.propose(sk, [(d, 1.0 + i) for i, d in enumerate(first)], 3, random.Random(0))
     assert second[:2] == seeds[2:4] and len(second) == 3
-    # 16 lanes (AVX-512): the AVX2 members at doubled width, then the tall 16-row x 1-vector tile
-    # that only 32 vector registers hold (left out at 8 lanes); the member past the first batch of 4
-    # leads the second
-    wide = anchor_seeds(sk, 16)
-    assert len(wide) == 5 and [(d["vec_m"], d["vec_n"]) for d in wide] == [(8, 32), (4, 32), (8, 32), (4, 64), (16, 16)]
-    assert all(sk.validate(d) is None for d in wide)
-    strat = ReuseStrategy(Database(":memory:"), retime=0, vector_lanes=16)
-    first = strat.propose(sk, [], 4, random.Random(0))
-    assert first == wide[:4]
-    second = strat.propose(sk, [(d, 1.0 + i) for i, d in enumerate(first)], 4, random.Random(0))
-    assert second[0] == wide[4] and len(second) == 4
     ev = Evaluator(db=Database(":memory:"), reps=1)
-    res = ev.evaluate([Schedule(small, sk.name, d) for d in seeds + wide[4:]])
+    res = ev.evaluate([Schedule(small, sk.name, d) for d in seeds])
     ev.close()
     for r in res:
         assert r.status == "ok" and r.rel_error < 1e-5, (r.schedule.describe(), r.error)
@@ -293,9 +282,10 @@ def test_anchor_family_is_sized_to_the_target_vectors():
 
 
 def test_transfer_per_register_tile_shape():
-    """transfer="shape" (default) hands over a donor's best record of each register-tile shape first, then
-    the rest by time; "top" its k best overall. With a donor whose three best share one tall tile, a
-    recipient gets the best other-shaped tile too (the conv anchor family's tall member, thirteenth session)."""
+    """transfer="shape" hands over a donor's best record of each register-tile shape first, then the rest by
+    time; "top" (default) its k best overall. With a donor whose three best share one tall tile, "shape" gives a
+    recipient the best other-shaped tiles too (tried with the conv anchor family's tall member, thirteenth
+    session; measured worse, so not the default)."""
     from mlir_opt.db import Record
     from mlir_opt.ops.search.reuse import by_shape
 
@@ -317,9 +307,9 @@ def test_transfer_per_register_tile_shape():
     assert [r.median_ms for r in by_shape(recs, sk.name, 3)] == [1.0, 1.10, 1.20]
     assert [r.median_ms for r in by_shape(recs, sk.name, 5)] == [1.0, 1.10, 1.20, 1.01, 1.02]
     assert by_shape(recs, "no_such_sketch", 2) == recs[:2]
-    top = ReuseStrategy(db, "llvm-cpu", retime=0, k=3, transfer="top")
-    shape = ReuseStrategy(db, "llvm-cpu", retime=0, k=3)
-    assert shape.transfer == "shape"
+    top = ReuseStrategy(db, "llvm-cpu", retime=0, k=3)
+    shape = ReuseStrategy(db, "llvm-cpu", retime=0, k=3, transfer="shape")
+    assert top.transfer == "top"
     assert [r.median_ms for r in top._donor_top(donor.key, donor, sk.name)[1]] == [1.0, 1.01, 1.02]
     assert [r.median_ms for r in shape._donor_top(donor.key, donor, sk.name)[1]] == [1.0, 1.10, 1.20]
     recipient = search_sketch(Workload.from_key("conv2d_nchw_fchw_1x14x14x1024x1x1x512_s1_f32"))

@@ -105,13 +105,10 @@ ANCHOR_FAMILY: dict[str, tuple[dict, ...]] = {
         dict(dist_m=64, dist_n=128, vec_m=4, vec_n=16, vec_k=8, cache_n=0, peel=1),
         dict(dist_m=128, dist_n=256, vec_m=8, vec_n=16, vec_k=2, cache_n=0, peel=0),
         dict(dist_m=64, dist_n=256, vec_m=4, vec_n=32, vec_k=4, cache_n=64, peel=1),
-        # wide-register targets only (``min_lanes``): a tall 16-row x 1-vector tile, 16 accumulators
-        # that AVX2's 16 ymm cannot hold with the B vector and broadcasts beside them but 32 zmm can.
-        # On the AVX-512 Xeon random search's best for ResNet-50's 3x3 256->256 conv was such a tile
-        # (vec 16x16, eleventh session). With top-3 transfer it lost the 1x1 convs it was transferred
-        # to (twelfth session A/B, reverted then); transfer per register-tile shape (``transfer="shape"``)
-        # is what lets it back (docs/op-level.md "Transfer per register-tile shape").
-        dict(dist_m=128, dist_n=64, vec_m=16, vec_n=8, vec_k=4, cache_n=0, peel=1, min_lanes=16),
+        # Not a tall 16-row x 1-vector member on AVX-512 (``min_lanes`` 16): it made the 3x3 256->256
+        # anchor reach 95 % sooner but, transferred, lost the 1x1 convs of the same set — with top-3
+        # transfer (twelfth session A/B) and with transfer per register-tile shape (thirteenth
+        # session A/B; docs/op-level.md "Transfer per register-tile shape: measured, not the default").
     ),
 }
 
@@ -325,9 +322,10 @@ class ReuseStrategy:
             one-knob neighbours, ranked by the cost model (False: transferred schedules only).
         donor_pool: ``"best"`` (a donor's best records overall) or ``"early"`` (its best records up to
             the first within 95 % of its best; see the module doc).
-        transfer: ``"shape"`` (default): a donor's transferred records are its best of each
-            register-tile shape first (:func:`by_shape`; the re-timed pool too), so a recipient whose
-            best tile differs from the donor's still gets it; ``"top"``: its ``k`` best overall.
+        transfer: ``"top"`` (default): a donor's ``k`` best records overall; ``"shape"``: its best of
+            each register-tile shape first (:func:`by_shape`; the re-timed pool too), so a recipient
+            whose best tile differs from the donor's still gets one of its own shape — measured worse on
+            ResNet-50 convs 17-23 (docs/op-level.md), hence not the default.
         vector_lanes: fp32 lanes the anchor family's register tiles are sized to (default: this
             machine's, as IREE compiles for ``host``; :func:`anchor_family`).
 
@@ -343,7 +341,7 @@ class ReuseStrategy:
                  retimed: dict | None = None, rounds: int = 7, db_target: str | None = None,
                  threads: int | None = None, cpu_time: bool = False, anchor: str = "family",
                  first_neighbours: bool = True, anchor_weight: float = 1.0, donor_pool: str = "best",
-                 vector_lanes: int | None = None, transfer: str = "shape"):
+                 vector_lanes: int | None = None, transfer: str = "top"):
         if transfer not in TRANSFERS:
             raise ValueError(f"transfer must be one of {', '.join(TRANSFERS)}, not {transfer!r}")
         self.transfer = transfer
