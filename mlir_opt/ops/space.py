@@ -757,7 +757,8 @@ def fixed_schedules(w: Workload, target: str = "llvm-cpu", searched: str | None 
     to the model as a module-level variant, not by the tuning spec), plus the
     :data:`SEARCH_SEEDS` of the ``searched`` sketch (those first) and then of the sketches
     searched ``also`` (:data:`ALSO_SEARCHED`); lane-sized seeds for ``lanes`` fp32 vector lanes
-    (default: this machine's; :func:`search_seeds`)."""
+    (default: this machine's; :func:`search_seeds`), each fitted to ``w`` (:func:`fit_seed`: K blocking
+    where one workgroup's operands overflow the L2; the seed as it is if the fit is not valid)."""
     out = [(s.name, {}) for s in fixed_sketches(w, target)]
     if isinstance(w, ConvWorkload):
         return out
