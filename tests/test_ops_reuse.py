@@ -175,8 +175,13 @@ def test_conv_anchor_family_spans_peel_and_cache_n():
     assert first == seeds[:2]
     second = strat.propose(sk, [(d, 1.0 + i) for i, d in enumerate(first)], 3, random.Random(0))
     assert second[:2] == seeds[2:4] and len(second) == 3
+    # 16 lanes (AVX-512): the first three at doubled width, then the tall 16x16 tile in 128 x 32
+    # workgroups in place of the 4x64 member (AVX2 only)
+    wide = anchor_seeds(sk, 16)
+    assert [(d["vec_m"], d["vec_n"]) for d in wide] == [(8, 32), (4, 32), (8, 32), (16, 16)]
+    assert wide[3]["peel"] == 1 and all(sk.validate(d) is None for d in wide)
     ev = Evaluator(db=Database(":memory:"), reps=1)
-    res = ev.evaluate([Schedule(small, sk.name, d) for d in seeds])
+    res = ev.evaluate([Schedule(small, sk.name, d) for d in seeds + wide[3:]])
     ev.close()
     for r in res:
         assert r.status == "ok" and r.rel_error < 1e-5, (r.schedule.describe(), r.error)
@@ -267,11 +272,13 @@ def test_anchor_family_is_sized_to_the_target_vectors():
     assert cpu_vector_lanes("znver3") == 8 and cpu_vector_lanes("sapphirerapids") == 16
     assert cpu_vector_lanes() in (4, 8, 16)
     for name, fam in ANCHOR_FAMILY.items():
-        narrow = [dict(d) for d in fam if d.get("min_lanes", 0) <= 8]  # wide-only members left out
-        assert anchor_family(name, 8) == narrow and all("min_lanes" not in d for d in anchor_family(name, 16))
-        wide = anchor_family(name, 16)
-        assert [d["vec_n"] for d in wide] == [2 * d["vec_n"] for d in fam]
-        assert [d["vec_m"] for d in wide] == [d["vec_m"] for d in fam]
+        keys = ("min_lanes", "max_lanes")
+        narrow = [{k: v for k, v in d.items() if k not in keys} for d in fam if d.get("min_lanes", 0) <= 8]
+        assert anchor_family(name, 8) == narrow
+        assert all(not set(keys) & set(d) for d in anchor_family(name, 16))
+        wide, wfam = anchor_family(name, 16), [d for d in fam if d.get("max_lanes", 16) >= 16]
+        assert [d["vec_n"] for d in wide] == [2 * d["vec_n"] for d in wfam]
+        assert [d["vec_m"] for d in wide] == [d["vec_m"] for d in wfam]
         assert all(d.get("cache_n", 0) in (0,) or d["cache_n"] >= d["vec_n"] for d in wide)
     sk = search_sketch(Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"))
     wide = anchor_seeds(sk, 16)

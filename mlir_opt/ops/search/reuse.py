@@ -104,11 +104,16 @@ ANCHOR_FAMILY: dict[str, tuple[dict, ...]] = {
         dict(dist_m=64, dist_n=128, vec_m=8, vec_n=16, vec_k=8, cache_n=0, peel=0),
         dict(dist_m=64, dist_n=128, vec_m=4, vec_n=16, vec_k=8, cache_n=0, peel=1),
         dict(dist_m=128, dist_n=256, vec_m=8, vec_n=16, vec_k=2, cache_n=0, peel=0),
-        dict(dist_m=64, dist_n=256, vec_m=4, vec_n=32, vec_k=4, cache_n=64, peel=1),
-        # Not a tall 16-row x 1-vector member on AVX-512 (``min_lanes`` 16): it made the 3x3 256->256
-        # anchor reach 95 % sooner but, transferred, lost the 1x1 convs of the same set — with top-3
-        # transfer (twelfth session A/B) and with transfer per register-tile shape (thirteenth
-        # session A/B; docs/op-level.md "Transfer per register-tile shape: measured, not the default").
+        # AVX2 only (``max_lanes`` 8): on AVX-512 this member (4x64, cache_n 64) ran at 2.7-6.3x of the
+        # best known schedule on every conv of ResNet-50's convs 17-23 (thirteenth session), so there
+        # the tall member below takes its place
+        dict(dist_m=64, dist_n=256, vec_m=4, vec_n=32, vec_k=4, cache_n=64, peel=1, max_lanes=8),
+        # wide-register targets only (``min_lanes`` 16): a tall 16-row x 1-vector tile (16 of 32 zmm
+        # accumulators) in 128 x 32 workgroups, peeled — the shape of random search's best on 4 of
+        # ResNet-50's convs 17-23 (GEMM N of 49-256 output pixels), 0.77-1.31x of the best known
+        # schedule on all seven, timed side by side (docs/op-level.md, "A 16x16 / 128x32 member").
+        # Not the twelfth session's tall member (``dist_n`` 64, added as a fifth member: reverted).
+        dict(dist_m=128, dist_n=32, vec_m=16, vec_n=8, vec_k=4, cache_n=0, peel=1, min_lanes=16),
     ),
 }
 
@@ -127,11 +132,12 @@ def anchor_family(sketch_name: str, lanes: int = FAMILY_LANES) -> list[dict]:
     session) the AVX2 family's first tiles reached 77 % and 42 % of the best on BERT's 768x768
     matmul, while 8x32 / 4x64 tiles were among the fastest found (docs/op-level.md). A member with
     ``min_lanes`` is a tile only targets of at least that many lanes hold in registers: left out on
-    narrower ones (the key itself is not a knob and is dropped)."""
+    narrower ones; one with ``max_lanes`` is left out on wider ones (the keys are not knobs and are
+    dropped)."""
     out = []
     for d in ANCHOR_FAMILY.get(sketch_name, ()):
         d = dict(d)
-        if lanes < d.pop("min_lanes", 0):
+        if lanes < d.pop("min_lanes", 0) or lanes > d.pop("max_lanes", lanes):
             continue
         if lanes != FAMILY_LANES and "vec_n" in d:
             d["vec_n"] = max(1, d["vec_n"] * lanes // FAMILY_LANES)
