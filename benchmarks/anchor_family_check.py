@@ -1,13 +1,16 @@
-"""Do the img2col_tiling anchor family's peel / cache_n members land better than the plain ones they replaced?
+"""How far from the best known schedule does each img2col_tiling anchor family member land?
 
-Builds, for each conv, the four members of ``ANCHOR_FAMILY["img2col_tiling"]`` and the two members
-they replaced in the ninth session (members 2 and 4 with ``peel`` 0 and ``cache_n`` 0), each snapped
-to the conv's valid options (:func:`mlir_opt.ops.search.reuse.nearest_valid`), and times all six
-side by side (interleaved rounds in one process, as ``op_search.py``'s final timing). The members'
-correctness is checked by ``tests/test_ops_reuse.py::test_conv_anchor_family_spans_peel_and_cache_n``.
+Builds, for each conv, the members of the anchor family sized to ``--lanes`` fp32 vector lanes
+(:func:`mlir_opt.ops.search.reuse.anchor_family`; default: this machine's), each snapped to the conv's
+valid options (:func:`mlir_opt.ops.search.reuse.nearest_valid`), and with ``--best-from`` the fastest
+``img2col_tiling`` schedule of a strategy's logs in an ``op_search.py --json`` file (random's, by
+default), and times them side by side (interleaved rounds in one process, as ``op_search.py``'s final
+timing). The members' correctness is checked by
+``tests/test_ops_reuse.py::test_conv_anchor_family_spans_peel_and_cache_n``.
 
     python benchmarks/anchor_family_check.py                       # ResNet-50's first 4 convs
     python benchmarks/anchor_family_check.py --limit 8 --rounds 9
+    python benchmarks/anchor_family_check.py --workloads <keys> --best-from op-search.json --extra 'old4={"dist_m": 64, ...}'
 """
 
 from __future__ import annotations
@@ -27,6 +30,14 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--wall-time", action="store_true", help="time wall clock (default: CPU time)")
+    ap.add_argument("--lanes", type=int, default=None, help="fp32 vector lanes the family is sized to "
+                                                            "(default: this machine's)")
+    ap.add_argument("--best-from", type=Path, default=None,
+                    help="an op_search.py --json file: also time the fastest img2col_tiling schedule of "
+                         "--best-strategy's logs for each conv")
+    ap.add_argument("--best-strategy", default="random")
+    ap.add_argument("--extra", action="append", default=[],
+                    help="NAME=JSON: one more img2col_tiling decision set (snapped to each conv), e.g. a former member")
     args = ap.parse_args(argv)
 
     from mlir_opt.backend import benchmark_interleaved
@@ -34,8 +45,8 @@ def main(argv=None) -> int:
     from mlir_opt.ops.dispatches import Workload
     from mlir_opt.ops.evaluate import build_schedule
     from mlir_opt.ops.schedule import Schedule
-    from mlir_opt.ops.search.reuse import ANCHOR_FAMILY, nearest_valid
-    from mlir_opt.ops.space import search_sketch
+    from mlir_opt.ops.search.reuse import anchor_family, nearest_valid
+    from mlir_opt.ops.space import host_vector_lanes, search_sketch
 
     if args.workloads:
         keys = args.workloads.split(",")
@@ -44,12 +55,22 @@ def main(argv=None) -> int:
         from op_search import SETS
 
         keys = SETS["resnet50"][: args.limit]
-    new = ANCHOR_FAMILY["img2col_tiling"]
-    members = {"m1": new[0], "m2 plain": dict(new[1], cache_n=0, peel=0), "m2": new[1], "m3": new[2],
-               "m4 plain": dict(new[3], cache_n=0, peel=0), "m4": new[3]}
+    lanes = args.lanes or host_vector_lanes()
+    members = {f"m{i + 1}": d for i, d in enumerate(anchor_family("img2col_tiling", lanes))}
+    for e in args.extra:
+        import json
+
+        name, _, js = e.partition("=")
+        members[name] = json.loads(js)
+    logs = {}
+    if args.best_from:
+        import json
+
+        logs = json.loads(args.best_from.read_text()).get("logs", {})
     tmp = Path(tempfile.mkdtemp(prefix="anchor_family_"))
-    print(f"img2col_tiling anchor family, side by side ({args.rounds} interleaved rounds, {args.threads} thread(s), "
-          f"{'wall' if args.wall_time else 'cpu'} time); 'plain': the member before peel/cache_n were added")
+    print(f"img2col_tiling anchor family for {lanes} fp32 lanes, side by side ({args.rounds} interleaved rounds, "
+          f"{args.threads} thread(s), {'wall' if args.wall_time else 'cpu'} time)"
+          + (f"; 'best': the fastest of {args.best_strategy}'s logs in {args.best_from.name}" if logs else ""))
     for key in keys:
         w = Workload.from_key(key)
         sk = search_sketch(w)
@@ -57,8 +78,13 @@ def main(argv=None) -> int:
             print(f"{key}: searched sketch is {sk.name}, not img2col_tiling: skipped")
             continue
         vmfbs, chosen = {}, {}
-        for name, want in members.items():
-            d = nearest_valid(sk, want)
+        wanted = dict(members)
+        runs = logs.get(key, {}).get(args.best_strategy) or []
+        trials = [t for log in runs for t in log if t[2] is not None and t[0] == sk.name]
+        if trials:
+            wanted["best"] = min(trials, key=lambda t: t[2])[1]
+        for name, want in wanted.items():
+            d = want if name == "best" else nearest_valid(sk, want)
             if d is None:
                 continue
             b = build_schedule(Schedule(w, sk.name, d), tmp / key / name.replace(" ", "_"))

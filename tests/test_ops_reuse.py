@@ -175,13 +175,18 @@ def test_conv_anchor_family_spans_peel_and_cache_n():
     assert first == seeds[:2]
     second = strat.propose(sk, [(d, 1.0 + i) for i, d in enumerate(first)], 3, random.Random(0))
     assert second[:2] == seeds[2:4] and len(second) == 3
-    # 16 lanes (AVX-512): the first three at doubled width, then the tall 16x16 tile in 128 x 32
-    # workgroups in place of the 4x64 member (AVX2 only)
+    # 16 lanes (AVX-512): the four at doubled width, then the tall 16x16 tile in 128 x 32 workgroups
+    # (left out at 8 lanes); the member past the first batch of 4 leads the second
     wide = anchor_seeds(sk, 16)
-    assert [(d["vec_m"], d["vec_n"]) for d in wide] == [(8, 32), (4, 32), (8, 32), (16, 16)]
-    assert wide[3]["peel"] == 1 and all(sk.validate(d) is None for d in wide)
+    assert [(d["vec_m"], d["vec_n"]) for d in wide] == [(8, 32), (4, 32), (8, 32), (4, 64), (16, 16)]
+    assert wide[4]["peel"] == 1 and all(sk.validate(d) is None for d in wide)
+    strat = ReuseStrategy(Database(":memory:"), retime=0, vector_lanes=16)
+    first = strat.propose(sk, [], 4, random.Random(0))
+    assert first == wide[:4]
+    second = strat.propose(sk, [(d, 1.0 + i) for i, d in enumerate(first)], 4, random.Random(0))
+    assert second[0] == wide[4] and len(second) == 4
     ev = Evaluator(db=Database(":memory:"), reps=1)
-    res = ev.evaluate([Schedule(small, sk.name, d) for d in seeds + wide[3:]])
+    res = ev.evaluate([Schedule(small, sk.name, d) for d in seeds + wide[4:]])
     ev.close()
     for r in res:
         assert r.status == "ok" and r.rel_error < 1e-5, (r.schedule.describe(), r.error)

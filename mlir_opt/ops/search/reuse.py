@@ -104,15 +104,14 @@ ANCHOR_FAMILY: dict[str, tuple[dict, ...]] = {
         dict(dist_m=64, dist_n=128, vec_m=8, vec_n=16, vec_k=8, cache_n=0, peel=0),
         dict(dist_m=64, dist_n=128, vec_m=4, vec_n=16, vec_k=8, cache_n=0, peel=1),
         dict(dist_m=128, dist_n=256, vec_m=8, vec_n=16, vec_k=2, cache_n=0, peel=0),
-        # AVX2 only (``max_lanes`` 8): on AVX-512 this member (4x64, cache_n 64) ran at 2.7-6.3x of the
-        # best known schedule on every conv of ResNet-50's convs 17-23 (thirteenth session), so there
-        # the tall member below takes its place
-        dict(dist_m=64, dist_n=256, vec_m=4, vec_n=32, vec_k=4, cache_n=64, peel=1, max_lanes=8),
+        dict(dist_m=64, dist_n=256, vec_m=4, vec_n=32, vec_k=4, cache_n=64, peel=1),
         # wide-register targets only (``min_lanes`` 16): a tall 16-row x 1-vector tile (16 of 32 zmm
         # accumulators) in 128 x 32 workgroups, peeled — the shape of random search's best on 4 of
-        # ResNet-50's convs 17-23 (GEMM N of 49-256 output pixels), 0.77-1.31x of the best known
-        # schedule on all seven, timed side by side (docs/op-level.md, "A 16x16 / 128x32 member").
-        # Not the twelfth session's tall member (``dist_n`` 64, added as a fifth member: reverted).
+        # ResNet-50's convs 17-23 (GEMM N of 49-256 output pixels): 0.77-1.31x of the best known
+        # schedule on all seven, where the 4x64 member above was 2.7-6.3x; on convs 1-8 (N up to 3136)
+        # the 4x64 member is the best of the family on 4 and this one on 2, so both are kept (timed
+        # side by side, thirteenth session; docs/op-level.md "A 16x16 / 128x32 member for small N").
+        # The twelfth session's tall member had 128 x 64 workgroups.
         dict(dist_m=128, dist_n=32, vec_m=16, vec_n=8, vec_k=4, cache_n=0, peel=1, min_lanes=16),
     ),
 }
