@@ -109,8 +109,9 @@ ANCHOR_FAMILY: dict[str, tuple[dict, ...]] = {
         # accumulators) in 128 x 32 workgroups, peeled — the shape of random search's best on 4 of
         # ResNet-50's convs 17-23 (GEMM N of 49-256 output pixels): 0.77-1.31x of the best known
         # schedule on all seven, where the 4x64 member above was 2.7-6.3x; on convs 1-8 (N up to 3136)
-        # the 4x64 member is the best of the family on 4 and this one on 2, so both are kept (timed
-        # side by side, thirteenth session; docs/op-level.md "A 16x16 / 128x32 member for small N").
+        # the 4x64 member is the best of the family on 3 (within 1 % on 2 more) and this one on 2: both
+        # kept (timed side by side, thirteenth session; docs/op-level.md "A 16x16 / 128x32 member for
+        # small N").
         # The twelfth session's tall member had 128 x 64 workgroups.
         dict(dist_m=128, dist_n=32, vec_m=16, vec_n=8, vec_k=4, cache_n=0, peel=1, min_lanes=16),
     ),
