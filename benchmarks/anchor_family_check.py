@@ -16,6 +16,7 @@ timing). The members' correctness is checked by
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -58,14 +59,10 @@ def main(argv=None) -> int:
     lanes = args.lanes or host_vector_lanes()
     members = {f"m{i + 1}": d for i, d in enumerate(anchor_family("img2col_tiling", lanes))}
     for e in args.extra:
-        import json
-
         name, _, js = e.partition("=")
         members[name] = json.loads(js)
     logs = {}
     if args.best_from:
-        import json
-
         logs = json.loads(args.best_from.read_text()).get("logs", {})
     tmp = Path(tempfile.mkdtemp(prefix="anchor_family_"))
     print(f"img2col_tiling anchor family for {lanes} fp32 lanes, side by side ({args.rounds} interleaved rounds, "

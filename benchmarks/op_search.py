@@ -196,7 +196,7 @@ def main(argv=None) -> int:
                          "up to the first within 95 %% of its best (early: fewer donor trials relied on)")
     ap.add_argument("--reuse-transfer", choices=("top", "shape"), default="top",
                     help="reuse: transfer a donor's best schedules overall (top), or its best schedule of each "
-                         "register-tile shape first (shape; measured worse on ResNet-50 convs 17-23)")
+                         "register-tile shape first (shape; not better in an A/B on ResNet-50 convs 17-23)")
     ap.add_argument("--efficiency-metric", choices=["retimed", "single"], default="retimed",
                     help="trials to 95 %%: re-timed side by side near-best schedules (retimed) or the "
                          "single search measurements (single, the old metric); both are saved")

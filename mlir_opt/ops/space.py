@@ -770,10 +770,9 @@ def fixed_schedules(w: Workload, target: str = "llvm-cpu", searched: str | None 
     for name, ds in sets.items():
         if name in sks:
             fitted = []
-            for d in ds:  # each seed fitted to w (K blocking where a workgroup overflows the L2)
-                f = fit_seed(w, name, dict(d))
-                f = f if sks[name].validate(f) is None else dict(d)
-                if sks[name].validate(f) is None and f not in fitted:
+            for d in ds:  # each seed fitted to w (K blocking where a workgroup overflows the L2), else as it is
+                f = next((c for c in (fit_seed(w, name, dict(d)), dict(d)) if sks[name].validate(c) is None), None)
+                if f is not None and f not in fitted:
                     fitted.append(f)
             out += [(name, f) for f in fitted]
     return out

@@ -177,21 +177,17 @@ TRANSFERS = ("top", "shape")
 
 
 def by_shape(recs: list, sketch_name: str, n: int) -> list:
-    """``n`` of ``recs`` (records or decision dicts, best first): the first of each register-tile shape
+    """``n`` of the database records ``recs`` (best first): the first of each register-tile shape
     (:data:`REGISTER_TILE_KNOBS`) in order, then the rest in order. A sketch without register-tile
     knobs keeps the order (the first ``n``)."""
     knobs = REGISTER_TILE_KNOBS.get(sketch_name)
     if not knobs:
         return list(recs[:n])
-
-    def shape(r):
-        d = r if isinstance(r, dict) else r.decisions
-        return tuple(d.get(k) for k in knobs)
-
     firsts, rest, seen = [], [], set()
     for r in recs:
-        (rest if shape(r) in seen else firsts).append(r)
-        seen.add(shape(r))
+        shape = tuple(r.decisions.get(k) for k in knobs)
+        (rest if shape in seen else firsts).append(r)
+        seen.add(shape)
     return (firsts + rest)[:n]
 
 
@@ -330,8 +326,8 @@ class ReuseStrategy:
             the first within 95 % of its best; see the module doc).
         transfer: ``"top"`` (default): a donor's ``k`` best records overall; ``"shape"``: its best of
             each register-tile shape first (:func:`by_shape`; the re-timed pool too), so a recipient
-            whose best tile differs from the donor's still gets one of its own shape — measured worse on
-            ResNet-50 convs 17-23 (docs/op-level.md), hence not the default.
+            whose best tile differs from the donor's still gets one of its own shape — not better in an
+            A/B on ResNet-50 convs 17-23 (docs/op-level.md), hence not the default.
         vector_lanes: fp32 lanes the anchor family's register tiles are sized to (default: this
             machine's, as IREE compiles for ``host``; :func:`anchor_family`).
 
@@ -379,11 +375,12 @@ class ReuseStrategy:
 
         Returns the records relied on first (all the re-timed ones) and the chosen top-``k``."""
         shape = self.transfer == "shape"
+        widen = 4 if shape else 1  # per-shape picks draw from a wider pool of the donor's records
         if self.retime <= self.k:
-            top = self._donor_pool(key, sketch_name, self.k * (4 if shape else 1))
+            top = self._donor_pool(key, sketch_name, self.k * widen)
             top = by_shape(top, sketch_name, self.k) if shape else top
             return top, top
-        pool = self._donor_pool(key, sketch_name, self.retime * (4 if shape else 1))
+        pool = self._donor_pool(key, sketch_name, self.retime * widen)
         pool = by_shape(pool, sketch_name, self.retime) if shape else pool
         if len(pool) <= 1:
             return pool, pool
