@@ -197,6 +197,9 @@ def main(argv=None) -> int:
     ap.add_argument("--reuse-transfer", choices=("top", "shape"), default="top",
                     help="reuse: transfer a donor's best schedules overall (top), or its best schedule of each "
                          "register-tile shape first (shape; not better in an A/B on ResNet-50 convs 17-23)")
+    ap.add_argument("--reuse-family-prior", choices=("on", "off"), default="on",
+                    help="reuse: a workload with donors also measures the anchor family in its first batches, "
+                         "after the first transferred schedules (on; off: as before the fourteenth session)")
     ap.add_argument("--efficiency-metric", choices=["retimed", "single"], default="retimed",
                     help="trials to 95 %%: re-timed side by side near-best schedules (retimed) or the "
                          "single search measurements (single, the old metric); both are saved")
@@ -204,11 +207,12 @@ def main(argv=None) -> int:
                     help="metric retimed: re-time schedules whose search time is ≤ fastest / this")
     ap.add_argument("--retime-max", type=int, default=8,
                     help="metric retimed: at most this many per group (all / searched sketch), fastest first")
-    ap.add_argument("--retime-each", type=int, default=3,
+    ap.add_argument("--retime-each", type=int, default=8,
                     help="metric retimed: also re-time each strategy's own fastest N (within --retime-within of "
                          "its fastest), so that a strategy with fewer trials is not crowded out of the capped "
                          "groups by another's lucky measurements (0: off, the metric before 2026-11-27's twelfth "
-                         "session)")
+                         "session; 3 until the fourteenth, when a schedule measured in a slow phase as reuse's "
+                         "fourth fastest was never re-timed)")
     ap.add_argument("--threads", type=int, default=None, help="IREE (and torch) threads (default: all cores)")
     ap.add_argument("--cpu-time", action="store_true",
                     help="time IREE by process CPU time per call instead of wall time (steady under load "
@@ -280,7 +284,8 @@ def main(argv=None) -> int:
                                    threads=threads, cpu_time=args.cpu_time, anchor=args.reuse_anchor,
                                    first_neighbours=args.reuse_first == "neighbours",
                                    donor_pool=args.reuse_donor_pool, vector_lanes=args.reuse_lanes,
-                                   transfer=args.reuse_transfer) \
+                                   transfer=args.reuse_transfer,
+                                   family_prior=args.reuse_family_prior == "on") \
                     if strat == "reuse" else strat
                 budget = random_budget if strat == "random" else args.budget
                 if strat == "reuse":  # an anchor (no donor yet) gets a larger budget, counted as its own trials
@@ -504,6 +509,7 @@ def main(argv=None) -> int:
                                          "efficiency_metric": args.efficiency_metric,
                                          "reuse_anchor_budget": args.reuse_anchor_budget,
                                          "reuse_anchor": args.reuse_anchor, "reuse_first": args.reuse_first, "reuse_donor_pool": args.reuse_donor_pool, "reuse_transfer": args.reuse_transfer,
+                                         "reuse_family_prior": args.reuse_family_prior,
                                          "reuse_lanes": args.reuse_lanes or cpu_vector_lanes(),
                                          "retime_within": args.retime_within,
                                          "retime_max": args.retime_max, "retime_each": args.retime_each}, indent=2) + "\n")

@@ -201,7 +201,7 @@ def test_first_batch_after_transfer_mixes_in_model_ranked_neighbours():
     assert strat.has_donor(sk)
     seeds = strat.transferred(sk)
     assert len(seeds) >= 3 and strat.model.trained
-    strat = ReuseStrategy(db, retime=0)
+    strat = ReuseStrategy(db, retime=0, family_prior=False)
     batch = strat.propose(sk, [], 6, random.Random(0))
     assert len(batch) == 6 and all(sk.validate(d) is None for d in batch)
     assert batch[:3] == seeds[:3] and strat.donors[rec.key] == [donor.key] and not strat.anchors
@@ -217,8 +217,48 @@ def test_first_batch_after_transfer_mixes_in_model_ranked_neighbours():
     assert batch[3:] == want
     assert any(key(d) not in {key(s) for s in seeds} for d in batch[3:])  # a neighbour made it in
     # first_neighbours=False: the transferred schedules only, in transfer order
-    only = ReuseStrategy(db, retime=0, first_neighbours=False).propose(sk, [], 6, random.Random(0))
+    only = ReuseStrategy(db, retime=0, first_neighbours=False, family_prior=False).propose(sk, [], 6,
+                                                                                        random.Random(0))
     assert only == seeds[:6]
+
+
+def test_family_prior_measured_after_the_first_transferred():
+    """family_prior (the default): a workload with a donor measures the first ceil(n/2) transferred
+    schedules, then the anchor family fitted to it (those not transferred already); members that do not
+    fit the first batch lead the second; the neighbourhood search follows. The members are compiled
+    and checked against numpy on a small matmul."""
+    from mlir_opt.ops.evaluate import Evaluator
+    from mlir_opt.ops.schedule import Schedule
+    from mlir_opt.ops.search.reuse import anchor_seeds
+
+    donor = Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32")
+    rec = Workload.from_key("batch_matmul_1x128x3072x768_f32xf32xf32")
+    sk = search_sketch(rec)
+    db = _donor_db(donor)
+    seeds = ReuseStrategy(db, retime=0).transferred(sk)
+    key = lambda d: tuple(sorted(d.items()))  # noqa: E731
+    fam = [d for d in anchor_seeds(sk) if key(d) not in {key(s) for s in seeds[:3]}]
+    assert len(fam) >= 3
+    strat = ReuseStrategy(db, retime=0)
+    first = strat.propose(sk, [], 4, random.Random(0))
+    assert first[:2] == seeds[:2] and first[2:] == [d for d in fam if key(d) not in {key(s) for s in seeds}][:2]
+    hist = [(d, 1.0 + i) for i, d in enumerate(first)]
+    second = strat.propose(sk, hist, 4, random.Random(0))
+    rest = [d for d in strat._prior[rec.key] if key(d) not in {key(d_) for d_ in first}]
+    assert rest and second[:len(rest[:4])] == rest[:4] and len(second) == 4
+    assert not {key(d) for d in second} & {key(d) for d in first}
+    # after the family: the neighbourhood (nothing from the prior is proposed twice)
+    third = strat.propose(sk, hist + [(d, 2.0) for d in second], 4, random.Random(0))
+    assert len(third) == 4 and not {key(d) for d in third} & {key(d) for d in first + second + fam}
+    # off: the first batch has no family member that was not transferred or a neighbour anyway
+    off = ReuseStrategy(db, retime=0, family_prior=False)
+    assert off.propose(sk, [], 4, random.Random(0))[:2] == seeds[:2] and not off._prior
+    small = Workload.from_key("batch_matmul_1x64x96x128_f32xf32xf32")
+    ssk = search_sketch(small)
+    ev = Evaluator(db=Database(":memory:"), reps=1)
+    res = ev.evaluate([Schedule(small, ssk.name, d) for d in anchor_seeds(ssk)])
+    ev.close()
+    assert res and all(r.status == "ok" and r.rel_error < 1e-5 for r in res), [(r.schedule.describe(), r.error) for r in res]
 
 
 def test_anchor_keys_first_of_each_kind_without_donor():

@@ -45,6 +45,14 @@ dominate, or are all dominated by, the new operator's, and prunes the space arou
   ones, ranked by the cost model (trained on the donors' records). On BERT's 768x768 matmul
   (2026-11-26) the best schedule was a one-knob neighbour of a transferred one that the later
   neighbourhood reached only at trial 24.
+* **Family prior for recipients** (``family_prior``, default on since the fourteenth session): a
+  workload *with* donors also measures the anchor family (below, fitted to it) right after the
+  first transferred schedules: the first batch holds the first ``ceil(n / 2)`` transferred
+  schedules, then family members; members that did not fit come first in the next batch. What a
+  donor's search converged to differs from run to run on these noisy machines (ResNet-50 convs
+  17-23, thirteenth session: the 3x3 anchor's best was an 8x32 / 256x128 tile in one run, an 8x32 /
+  32x32 peeled tile in another), and its recipients inherited that luck (set totals 10.3x and 2.5x
+  for identical runs); the family is a fixed prior about the hardware that does not depend on it.
 * **Anchor** (a workload with no donor; ``anchor="family"``, the default): instead of the
   evolutionary fallback, the first batch is a hand-picked *register-tile family*
   (:data:`ANCHOR_FAMILY`: register tiles sized to the CPU's vector registers, moderate cache-level
@@ -330,6 +338,9 @@ class ReuseStrategy:
             A/B on ResNet-50 convs 17-23 (docs/op-level.md), hence not the default.
         vector_lanes: fp32 lanes the anchor family's register tiles are sized to (default: this
             machine's, as IREE compiles for ``host``; :func:`anchor_family`).
+        family_prior: a workload with donors also measures the anchor family in its first batches,
+            after the first transferred schedules (see the module doc); False: transferred schedules
+            and their neighbourhood only (before the fourteenth session).
 
     After :meth:`transferred`, ``anchors`` holds the keys searched as anchors, ``donors[key]`` lists the donors of workload ``key`` and
     ``used[donor]`` the donor's records (``(sketch, decisions)``) reuse relied on: its transferred
@@ -343,10 +354,11 @@ class ReuseStrategy:
                  retimed: dict | None = None, rounds: int = 7, db_target: str | None = None,
                  threads: int | None = None, cpu_time: bool = False, anchor: str = "family",
                  first_neighbours: bool = True, anchor_weight: float = 1.0, donor_pool: str = "best",
-                 vector_lanes: int | None = None, transfer: str = "top"):
+                 vector_lanes: int | None = None, transfer: str = "top", family_prior: bool = True):
         if transfer not in TRANSFERS:
             raise ValueError(f"transfer must be one of {', '.join(TRANSFERS)}, not {transfer!r}")
-        self.transfer = transfer
+        self.transfer, self.family_prior = transfer, family_prior
+        self._prior: dict[str, list[dict]] = {}
         if relation not in ("similar", "dominance"):
             raise ValueError(f"relation must be 'similar' or 'dominance', not {relation!r}")
         if donor_pool not in DONOR_POOLS:
@@ -560,6 +572,9 @@ class ReuseStrategy:
                 seeds = anchor_seeds(sketch, self.vector_lanes)
                 if seeds:
                     self.anchors.add(w.key)
+            elif seeds and self.family_prior:
+                have = {_key(d) for d in seeds}
+                self._prior[w.key] = [d for d in anchor_seeds(sketch, self.vector_lanes) if _key(d) not in have]
             self._seeds[w.key] = seeds
         seeds = self._seeds[w.key]
         if not seeds:
@@ -574,6 +589,10 @@ class ReuseStrategy:
             if not history or w.key in self.anchors else []
         if picked and self.first_neighbours and w.key not in self.anchors and len(picked) > 1:
             return self._first_batch(sketch, seeds, n)
+        prior = [d for d in self._prior.get(w.key, ()) if _key(d) not in seen][:n - len(picked)]
+        if len(picked) + len(prior) == n:  # family members left over from the first batch come first
+            return picked + prior
+        picked += prior
         if len(picked) == n:
             return picked
         ok = sorted([(t, d) for d, t in history if t is not None], key=lambda x: x[0])
@@ -616,6 +635,10 @@ class ReuseStrategy:
         w = sketch.workload
         head = seeds[: (n + 1) // 2]
         taken = {_key(d) for d in head}
+        for d in self._prior.get(w.key, ()):  # the family prior next (the rest in the next batch)
+            if len(head) < n and _key(d) not in taken:
+                taken.add(_key(d))
+                head.append(d)
         pool = []
         for d in seeds[len(head):] + self._neighbours(sketch, head):
             if _key(d) not in taken:
