@@ -119,7 +119,7 @@ def _donor_db(donor: Workload, target: str = "llvm-cpu") -> Database:
 def test_anchor_starts_from_the_register_tile_family():
     """A workload with no donor (an anchor) measures the hand-picked family first, fitted to its
     extents, then searches the neighbourhood of its best; anchor="evolutionary" keeps the old fallback."""
-    from mlir_opt.ops.search.reuse import ANCHOR_FAMILY, anchor_seeds
+    from mlir_opt.ops.search.reuse import ANCHOR_FAMILY, anchor_family, anchor_seeds
 
     conv = Workload.from_key("conv2d_nchw_fchw_1x30x30x128x3x3x128_s1_f32")
     for w in (Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"), conv, ATTN):
@@ -127,7 +127,7 @@ def test_anchor_starts_from_the_register_tile_family():
         seeds = anchor_seeds(sk)
         assert seeds and all(sk.validate(d) is None for d in seeds)
         assert len({tuple(sorted(d.items())) for d in seeds}) == len(seeds)
-        assert anchor_seeds(sk, 8)[0] == nearest_valid(sk, ANCHOR_FAMILY[sk.name][0])
+        assert anchor_seeds(sk, 8)[0] == nearest_valid(sk, anchor_family(sk.name, 8)[0])
     sk = search_sketch(Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"))
     assert anchor_seeds(sk, 8)[0] == ANCHOR_FAMILY["double_tiling"][0]  # every option exists at 768x768
     strat = ReuseStrategy(Database(":memory:"), retime=0)  # sized to this machine's vectors
@@ -175,18 +175,20 @@ def test_conv_anchor_family_spans_peel_and_cache_n():
     assert first == seeds[:2]
     second = strat.propose(sk, [(d, 1.0 + i) for i, d in enumerate(first)], 3, random.Random(0))
     assert second[:2] == seeds[2:4] and len(second) == 3
-    # 16 lanes (AVX-512): the four at doubled width, then the tall 16x16 tile in 128 x 32 workgroups
-    # (left out at 8 lanes); the member past the first batch of 4 leads the second
+    # 16 lanes (AVX-512): the 8x32 outer-product tile (vec_k 1) first, the four at doubled width, then
+    # the tall 16x16 tile in 128 x 32 workgroups (both left out at 8 lanes); the members past the first
+    # batch of 4 lead the second
     wide = anchor_seeds(sk, 16)
-    assert [(d["vec_m"], d["vec_n"]) for d in wide] == [(8, 32), (4, 32), (8, 32), (4, 64), (16, 16)]
-    assert wide[4]["peel"] == 1 and all(sk.validate(d) is None for d in wide)
+    assert [(d["vec_m"], d["vec_n"]) for d in wide] == [(8, 32), (8, 32), (4, 32), (8, 32), (4, 64), (16, 16)]
+    assert wide[0]["vec_k"] == 1 and wide[0]["peel"] == 0 and wide[5]["peel"] == 1
+    assert all(sk.validate(d) is None for d in wide)
     strat = ReuseStrategy(Database(":memory:"), retime=0, vector_lanes=16)
     first = strat.propose(sk, [], 4, random.Random(0))
     assert first == wide[:4]
     second = strat.propose(sk, [(d, 1.0 + i) for i, d in enumerate(first)], 4, random.Random(0))
-    assert second[0] == wide[4] and len(second) == 4
+    assert second[:2] == wide[4:6] and len(second) == 4
     ev = Evaluator(db=Database(":memory:"), reps=1)
-    res = ev.evaluate([Schedule(small, sk.name, d) for d in seeds + wide[4:]])
+    res = ev.evaluate([Schedule(small, sk.name, d) for d in seeds + wide[:1] + wide[5:]])
     ev.close()
     for r in res:
         assert r.status == "ok" and r.rel_error < 1e-5, (r.schedule.describe(), r.error)

@@ -109,6 +109,13 @@ ANCHOR_FAMILY: dict[str, tuple[dict, ...]] = {
     # carries both (cache_parallel, enable_loop_peeling), and 3 of the 4 best re-timed schedules of
     # ResNet-50's first four convs (2026-11-27 eighth-session run) had peel 1 and/or a cache_n
     "img2col_tiling": (
+        # wide-register targets only, first: an 8-row x 2-vector outer-product tile (vec_k 1: one
+        # broadcast-FMA step per k, no reduction across lanes) in 64 x 32 workgroups, not peeled. Timed
+        # side by side (fourteenth session, AVX-512 Xeon) it was the fastest schedule known, or within
+        # 4 %, on all seven of ResNet-50's convs 17-23 (1.10-1.38x faster than random search's best of
+        # 240 trials) — the op_search runs in which reuse found such tiles by itself were the ones far
+        # above the 5x target (docs/op-level.md, "An outer-product member").
+        dict(dist_m=64, dist_n=32, vec_m=8, vec_n=16, vec_k=1, cache_n=0, peel=0, min_lanes=16),
         dict(dist_m=64, dist_n=128, vec_m=8, vec_n=16, vec_k=8, cache_n=0, peel=0),
         dict(dist_m=64, dist_n=128, vec_m=4, vec_n=16, vec_k=8, cache_n=0, peel=1),
         dict(dist_m=128, dist_n=256, vec_m=8, vec_n=16, vec_k=2, cache_n=0, peel=0),
