@@ -111,10 +111,12 @@ ANCHOR_FAMILY: dict[str, tuple[dict, ...]] = {
     "img2col_tiling": (
         # wide-register targets only, first: an 8-row x 2-vector outer-product tile (vec_k 1: one
         # broadcast-FMA step per k, no reduction across lanes) in 64 x 32 workgroups, not peeled. Timed
-        # side by side (fourteenth session, AVX-512 Xeon) it was the fastest schedule known, or within
-        # 4 %, on all seven of ResNet-50's convs 17-23 (1.10-1.38x faster than random search's best of
-        # 240 trials) — the op_search runs in which reuse found such tiles by itself were the ones far
-        # above the 5x target (docs/op-level.md, "An outer-product member").
+        # side by side (fourteenth session, AVX-512 Xeon) it was the fastest schedule timed, or within
+        # 4 %, on all seven of ResNet-50's convs 17-23 (1.11-1.31x faster than random search's best of
+        # 240 trials on six, a tie on the seventh) and within 9 % on convs 1-16 (fastest on 8 of 16); the
+        # six op_search runs on convs 17-23 in which reuse happened on such tiles scored set totals of
+        # 4.6-10.3x, the ten without 2.5-4.6x (docs/op-level.md, "Family prior for recipients, an
+        # outer-product conv member").
         dict(dist_m=64, dist_n=32, vec_m=8, vec_n=16, vec_k=1, cache_n=0, peel=0, min_lanes=16),
         dict(dist_m=64, dist_n=128, vec_m=8, vec_n=16, vec_k=8, cache_n=0, peel=0),
         dict(dist_m=64, dist_n=128, vec_m=4, vec_n=16, vec_k=8, cache_n=0, peel=1),
