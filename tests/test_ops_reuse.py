@@ -252,6 +252,22 @@ def test_family_prior_measured_after_the_first_transferred():
     # after the family: the neighbourhood (nothing from the prior is proposed twice)
     third = strat.propose(sk, hist + [(d, 2.0) for d in second], 4, random.Random(0))
     assert len(third) == 4 and not {key(d) for d in third} & {key(d) for d in first + second + fam}
+    # a batch larger than half the transferred schedules plus the family: the rest are the other
+    # transferred schedules and neighbours of the first ceil(n/2) transferred ones
+    big = ReuseStrategy(db, retime=0).propose(sk, [], 16, random.Random(0))
+    nt = min(8, len(seeds))
+    rest_fam = [d for d in anchor_seeds(sk) if key(d) not in {key(s) for s in seeds[:nt]}]
+    assert big[:nt] == seeds[:nt] and big[nt:nt + len(rest_fam)] == rest_fam
+    tail = big[nt + len(rest_fam):]
+    allowed = {key(d) for d in seeds[nt:] + strat._neighbours(sk, seeds[:nt])}
+    assert tail and all(key(d) in allowed for d in tail) and len({key(d) for d in big}) == len(big)
+    # without a model the pool keeps its order: the transferred schedules past the head come first
+    plain = ReuseStrategy(db, retime=0, cost_model=False)
+    pseeds = ReuseStrategy(db, retime=0, cost_model=False).transferred(sk)
+    pfam = [d for d in anchor_seeds(sk) if key(d) not in {key(s) for s in pseeds[:5]}]
+    assert len(pseeds) > 5 and len(pfam) < 5
+    pb = plain.propose(sk, [], 10, random.Random(0))
+    assert pb[:5] == pseeds[:5] and pb[5:5 + len(pfam)] == pfam and pb[5 + len(pfam)] == pseeds[5]
     # off: the first batch has no family member that was not transferred or a neighbour anyway
     off = ReuseStrategy(db, retime=0, family_prior=False)
     assert off.propose(sk, [], 4, random.Random(0))[:2] == seeds[:2] and not off._prior

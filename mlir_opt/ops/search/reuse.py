@@ -639,17 +639,19 @@ class ReuseStrategy:
 
     def _first_batch(self, sketch: Sketch, seeds: list[dict], n: int) -> list[dict]:
         """The first batch after transfer: the first ``ceil(n / 2)`` transferred schedules, then the
-        other transferred ones and the one-knob neighbours of the first ones, by the cost model
-        (without a trained model: transferred first, then neighbours in knob order)."""
+        family prior (``family_prior``; members that do not fit lead the next batch), then the other
+        transferred ones and the one-knob neighbours of the first ones, by the cost model (without a
+        trained model: transferred first, then neighbours in knob order)."""
         w = sketch.workload
-        head = seeds[: (n + 1) // 2]
+        nt = (n + 1) // 2
+        head = seeds[:nt]
         taken = {_key(d) for d in head}
         for d in self._prior.get(w.key, ()):  # the family prior next (the rest in the next batch)
             if len(head) < n and _key(d) not in taken:
                 taken.add(_key(d))
                 head.append(d)
         pool = []
-        for d in seeds[len(head):] + self._neighbours(sketch, head):
+        for d in seeds[nt:] + self._neighbours(sketch, seeds[:nt]):
             if _key(d) not in taken:
                 taken.add(_key(d))
                 pool.append(d)
