@@ -598,10 +598,8 @@ class ReuseStrategy:
             if not history or w.key in self.anchors else []
         if picked and self.first_neighbours and w.key not in self.anchors and len(picked) > 1:
             return self._first_batch(sketch, seeds, n)
-        prior = [d for d in self._prior.get(w.key, ()) if _key(d) not in seen][:n - len(picked)]
-        if len(picked) + len(prior) == n:  # family members left over from the first batch come first
-            return picked + prior
-        picked += prior
+        # family members left over from the first batch (family_prior) come first
+        picked += [d for d in self._prior.get(w.key, ()) if _key(d) not in seen][:n - len(picked)]
         if len(picked) == n:
             return picked
         ok = sorted([(t, d) for d, t in history if t is not None], key=lambda x: x[0])
