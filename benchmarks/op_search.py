@@ -191,9 +191,10 @@ def main(argv=None) -> int:
                     help="reuse: fp32 vector lanes the anchor family's register tiles are sized to "
                          "(default: this machine's, 16 with AVX-512, 8 with AVX2; 8 = the AVX2 family as "
                          "before the tenth session)")
-    ap.add_argument("--reuse-donor-pool", choices=("best", "early"), default="best",
+    ap.add_argument("--reuse-donor-pool", choices=("best", "early", "retimed"), default="best",
                     help="reuse: transfer a donor's best schedules overall (best), or its best among its trials "
-                         "up to the first within 95 %% of its best (early: fewer donor trials relied on)")
+                         "up to the first within 95 %% of its best (early: fewer donor trials relied on; "
+                         "retimed: that first record found by re-timing the donor's top records)")
     ap.add_argument("--reuse-transfer", choices=("top", "shape"), default="top",
                     help="reuse: transfer a donor's best schedules overall (top), or its best schedule of each "
                          "register-tile shape first (shape; not better in an A/B on ResNet-50 convs 17-23)")

@@ -388,3 +388,40 @@ def test_transfer_per_register_tile_shape():
     assert {(d["vec_m"], d["vec_n"]) for d in top.transferred(recipient)} == {(16, 16)}
     with pytest.raises(ValueError, match="transfer"):
         ReuseStrategy(db, "llvm-cpu", transfer="best")
+
+
+def test_retimed_donor_pool_ends_where_the_retiming_says():
+    """donor_pool="retimed": the donor's fastest records by search time are re-timed (really compiled
+    and run); a late search "best" that re-times slow no longer stretches the pool, which ends at the
+    first record within 95 % of the fastest re-timed one. "early" would end at the late noise winner."""
+    from mlir_opt.db import Record
+
+    donor = Workload.from_key("batch_matmul_1x128x128x256_f32xf32xf32")
+    sk = search_sketch(donor)
+    db = Database(":memory:")
+    db.add_workload(donor.key, donor.kind, donor.to_dict())
+    good = dict(dist_m=64, dist_n=64, vec_m=8, vec_n=32, vec_k=1)      # an outer-product register tile
+    good2 = dict(dist_m=32, dist_n=64, vec_m=4, vec_n=32, vec_k=1)
+    bad = dict(dist_m=8, dist_n=16, vec_m=1, vec_n=8, vec_k=16)        # one row, a long k reduction
+    slow = dict(dist_m=16, dist_n=16, vec_m=2, vec_n=8, vec_k=16)
+    # trial order; search times as a noisy search might record them: the bad tile's lucky 0.5 is the "best"
+    trials = [(slow, 3.0), (good, 0.9), (good2, 1.1), (slow | dict(dist_m=8), 2.0), (bad, 0.5)]
+    for d, ms in trials:
+        assert sk.validate(d) is None, d
+        db.commit(Record(donor.key, "llvm-cpu", sk.name, d, median_ms=ms, times_ms=[ms]))
+    ids = [r.id for r in db.records(donor.key, "llvm-cpu")]
+    early = ReuseStrategy(db, "llvm-cpu", retime=4, k=3, donor_pool="early", rounds=5, threads=1)
+    relied, _ = early._donor_top(donor.key, donor, sk.name)
+    assert max(r.id for r in relied) == ids[4]  # "early": up to the search best, the bad tile's trial
+    st = ReuseStrategy(db, "llvm-cpu", retime=4, k=3, donor_pool="retimed", rounds=5, threads=1)
+    relied, top = st._donor_top(donor.key, donor, sk.name)
+    ms = st.retimed[f"{donor.key}|{sk.name}"]["ms"]
+    assert set(ms) == {ids[4], ids[1], ids[2], ids[3]}  # the 4 fastest by search time, all re-timed
+    assert ms[ids[1]] < ms[ids[4]] / 2  # the outer-product tile really is the faster one
+    assert st.retime_cost == {donor.key: 4}
+    assert top[0].decisions == good and max(r.id for r in relied) <= ids[2]
+    assert all(r.id <= ids[2] for r in top) and ids[4] not in {r.id for r in relied}
+    recipient = search_sketch(Workload.from_key("batch_matmul_1x128x256x128_f32xf32xf32"))
+    seeds = st.transferred(recipient)
+    assert st.donors[recipient.workload.key] == [donor.key] and seeds
+    assert (sk.name, bad) not in st.used[donor.key] and (sk.name, good) in st.used[donor.key]

@@ -29,6 +29,14 @@ dominate, or are all dominated by, the new operator's, and prunes the space arou
   schedules a few per cent better long after that point, and the late ones, when transferred, are
   what the recipients are charged for (:mod:`mlir_opt.ops.efficiency`: the donor's trials between
   its own 95 % and the last transferred record). ``"best"`` (default) takes the donor's best overall.
+  ``donor_pool="retimed"`` (fifteenth session) finds the pool's end by re-timing instead: the donor's
+  ``retime`` fastest records by search time (overall) are re-timed side by side and the pool ends at
+  the first of them, in trial order, within 95 % of the fastest re-timed median. A search's fastest
+  single timing is often a noise winner found late (BERT's first attention matmul, fourteenth
+  session: its search best at trial 29, 0.17 ms, re-timed no faster than its trial-8 record), and
+  with ``"early"`` its users were charged every donor trial up to it. As with ``"early"``, the
+  records that only locate the end are not relied on; all re-timed records are charged as
+  re-timing trials.
 * **Ranking.** A learned cost model (:class:`~mlir_opt.ops.cost_model.GBTCostModel`) trained on
   the donors' records — only those up to the last record transferred, so the donor trials reuse
   relies on are exactly the ones :mod:`mlir_opt.ops.efficiency` charges it for — and on this
@@ -308,7 +316,7 @@ def _spread_knobs(order: list[int], cands: list[dict], best: dict, measured: lis
 
 
 #: ``ReuseStrategy(donor_pool=…)``: where a donor's transferred schedules come from.
-DONOR_POOLS = ("best", "early")
+DONOR_POOLS = ("best", "early", "retimed")
 #: ``donor_pool="early"``: a donor's pool ends at its first record within this fraction of its best.
 EARLY_LEVEL = 0.95
 
@@ -339,8 +347,9 @@ class ReuseStrategy:
             2x anchor budget measured worse, docs/op-level.md).
         first_neighbours: the first batch after transfer mixes the transferred schedules with their
             one-knob neighbours, ranked by the cost model (False: transferred schedules only).
-        donor_pool: ``"best"`` (a donor's best records overall) or ``"early"`` (its best records up to
-            the first within 95 % of its best; see the module doc).
+        donor_pool: ``"best"`` (a donor's best records overall), ``"early"`` (its best records up to
+            the first within 95 % of its best) or ``"retimed"`` (up to the first within 95 % of its
+            best by re-timed medians; needs ``retime`` > ``k``, else ``"early"``); see the module doc.
         transfer: ``"top"`` (default): a donor's ``k`` best records overall; ``"shape"``: its best of
             each register-tile shape first (:func:`by_shape`; the re-timed pool too), so a recipient
             whose best tile differs from the donor's still gets one of its own shape — not better in an
@@ -397,6 +406,8 @@ class ReuseStrategy:
         Returns the records relied on first (all the re-timed ones) and the chosen top-``k``."""
         shape = self.transfer == "shape"
         widen = 4 if shape else 1  # per-shape picks draw from a wider pool of the donor's records
+        if self.donor_pool == "retimed" and self.retime > self.k and not shape:
+            return self._retimed_pool_top(key, dw, sketch_name)
         if self.retime <= self.k:
             top = self._donor_pool(key, sketch_name, self.k * widen)
             top = by_shape(top, sketch_name, self.k) if shape else top
@@ -413,6 +424,45 @@ class ReuseStrategy:
         ranked = sorted(pool, key=lambda r: (ms.get(r.id, math.inf), r.median_ms))
         return pool, (by_shape(ranked, sketch_name, self.k) if shape else ranked[: self.k])
 
+    def _retimed_pool_top(self, key: str, dw: Workload, sketch_name: str) -> tuple[list, list]:
+        """``donor_pool="retimed"``: the early pool, its end found by re-timing (see the module doc).
+
+        The donor's ``retime`` fastest records of ``sketch_name`` by search time (overall) are re-timed
+        side by side; the pool ends at the first of them, in trial order, within :data:`EARLY_LEVEL`
+        of the fastest re-timed median, and the ``k`` transferred are the pool's re-timed records by
+        re-timed median, then its other records by search time. Relied on: the transferred and the
+        re-timed records inside the pool; the re-timed ones after it only located its end (charged
+        as re-timing trials, ``retime_cost``, like every re-timed record)."""
+        recs = [r for r in self.db.records(key, self.db_target) if r.ok and r.sketch == sketch_name
+                and r.timing == "plain" and r.median_ms is not None]
+        if not recs:
+            return [], []
+        cand = sorted(recs, key=lambda r: (r.median_ms, r.id))[: self.retime]
+        if len(cand) <= 1:
+            return cand, cand
+        tag = f"{key}|{sketch_name}"
+        if tag not in self.retimed:
+            self.retimed[tag] = {"ms": self._retime(dw, cand), "n": len(cand)}
+            self.retime_cost[key] = self.retime_cost.get(key, 0) + len(cand)
+        ms = {int(i): t for i, t in self.retimed[tag]["ms"].items()}  # JSON round trips make keys str
+        timed = [r for r in cand if r.id in ms]
+        if not timed:  # the re-timing failed: the early pool by search time
+            pool = self._donor_pool_early(recs, self.k)
+            return pool, pool
+        fastest = min(ms[r.id] for r in timed)
+        end = min(r.id for r in timed if ms[r.id] <= fastest / EARLY_LEVEL)
+        pool = [r for r in recs if r.id <= end]
+        ranked = sorted(pool, key=lambda r: (ms.get(r.id, math.inf), r.median_ms, r.id))
+        top = ranked[: self.k]
+        relied = [r for r in timed if r.id <= end] + [r for r in top if r.id not in ms]
+        return relied, top
+
+    @staticmethod
+    def _donor_pool_early(recs: list, m: int) -> list:
+        best = min(r.median_ms for r in recs)
+        cut = next(i for i, r in enumerate(recs) if r.median_ms <= best / EARLY_LEVEL)
+        return sorted(recs[: cut + 1], key=lambda r: (r.median_ms, r.id))[:m]
+
     def _donor_pool(self, key: str, sketch_name: str, m: int) -> list:
         """The donor's ``m`` fastest correct records of ``sketch_name``: overall (``donor_pool="best"``)
         or among those up to its first record within :data:`EARLY_LEVEL` of its best (``"early"``)."""
@@ -422,9 +472,7 @@ class ReuseStrategy:
                 and r.timing == "plain" and r.median_ms is not None]
         if not recs:
             return []
-        best = min(r.median_ms for r in recs)
-        cut = next(i for i, r in enumerate(recs) if r.median_ms <= best / EARLY_LEVEL)
-        return sorted(recs[: cut + 1], key=lambda r: (r.median_ms, r.id))[:m]
+        return self._donor_pool_early(recs, m)
 
     def _retime(self, dw: Workload, recs: list) -> dict[int, float]:
         """Rebuild ``recs`` and time them interleaved; ``{record id: median ms}`` (a failure: absent)."""
