@@ -425,3 +425,21 @@ def test_retimed_donor_pool_ends_where_the_retiming_says():
     seeds = st.transferred(recipient)
     assert st.donors[recipient.workload.key] == [donor.key] and seeds
     assert (sk.name, bad) not in st.used[donor.key] and (sk.name, good) in st.used[donor.key]
+    # a donor whose own best is a fixed trial of another sketch (data tiling, trial 1) and whose searched
+    # records are all slow tiles: it converged before any of them, so it gives nothing to transfer — but it
+    # is listed among the donors, so its re-timing (3 records) is charged to the workload that asked
+    d2 = Workload.from_key("batch_matmul_1x128x128x128_f32xf32xf32")
+    db.add_workload(d2.key, d2.kind, d2.to_dict())
+    dt = {"ukernels": False, "mmt4d_intrinsics": False, "llvm_unroll": False, "tile_bytes": 0, "inner_tiled": 0}
+    db.commit(Record(d2.key, "llvm-cpu", "data_tiling", dt, median_ms=0.2, times_ms=[0.2]))
+    for d, ms in [(bad, 0.15), (slow, 0.3)]:
+        db.commit(Record(d2.key, "llvm-cpu", sk.name, nearest_valid(search_sketch(d2), d), median_ms=ms, times_ms=[ms]))
+    st2 = ReuseStrategy(db, "llvm-cpu", retime=4, k=3, donor_pool="retimed", rounds=5, threads=1, max_donors=1)
+    relied, top = st2._donor_top(d2.key, d2, sk.name)
+    ms2 = st2.retimed[f"{d2.key}|{sk.name}"]["ms"]
+    first = db.records(d2.key, "llvm-cpu")[0].id
+    assert min(ms2.values()) == ms2[first] and not top and not relied, ms2  # data tiling re-timed fastest
+    assert st2.retime_cost == {d2.key: 3}
+    r2 = search_sketch(Workload.from_key("batch_matmul_1x128x128x64_f32xf32xf32"))
+    st2.transferred(r2)  # d2 is nearest: consulted, nothing taken; max_donors counts only givers
+    assert st2.donors[r2.workload.key] == [donor.key, d2.key] and d2.key not in st2.used

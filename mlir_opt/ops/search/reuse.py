@@ -34,9 +34,13 @@ dominate, or are all dominated by, the new operator's, and prunes the space arou
   the first of them, in trial order, within 95 % of the fastest re-timed median. A search's fastest
   single timing is often a noise winner found late (BERT's first attention matmul, fourteenth
   session: its search best at trial 29, 0.17 ms, re-timed no faster than its trial-8 record), and
-  with ``"early"`` its users were charged every donor trial up to it. As with ``"early"``, the
-  records that only locate the end are not relied on; all re-timed records are charged as
-  re-timing trials.
+  with ``"early"`` its users were charged every donor trial up to it. The donor's fastest record of
+  another sketch (a fixed trial: IREE's default, data tiling) is re-timed with them, so the end is
+  the donor's own convergence point: a donor that converged at data tiling before any searched
+  record (BERT's FFN-up) gives nothing — its later records would be charged to its users as
+  surplus — and the next donor is taken. As with ``"early"``, the records that only locate the end
+  are not relied on; all re-timed records are charged as re-timing trials, to every workload that
+  consulted the donor (listed in ``donors`` even when it gave nothing).
 * **Ranking.** A learned cost model (:class:`~mlir_opt.ops.cost_model.GBTCostModel`) trained on
   the donors' records — only those up to the last record transferred, so the donor trials reuse
   relies on are exactly the ones :mod:`mlir_opt.ops.efficiency` charges it for — and on this
@@ -427,34 +431,40 @@ class ReuseStrategy:
     def _retimed_pool_top(self, key: str, dw: Workload, sketch_name: str) -> tuple[list, list]:
         """``donor_pool="retimed"``: the early pool, its end found by re-timing (see the module doc).
 
-        The donor's ``retime`` fastest records of ``sketch_name`` by search time (overall) are re-timed
-        side by side; the pool ends at the first of them, in trial order, within :data:`EARLY_LEVEL`
-        of the fastest re-timed median, and the ``k`` transferred are the pool's re-timed records by
-        re-timed median, then its other records by search time. Relied on: the transferred and the
-        re-timed records inside the pool; the re-timed ones after it only located its end (charged
-        as re-timing trials, ``retime_cost``, like every re-timed record)."""
-        recs = [r for r in self.db.records(key, self.db_target) if r.ok and r.sketch == sketch_name
-                and r.timing == "plain" and r.median_ms is not None]
-        if not recs:
+        The donor's ``retime`` fastest records of ``sketch_name`` by search time (overall), and its
+        fastest record of any other sketch (IREE's default, data tiling: the fixed trials), are
+        re-timed side by side; the pool ends at the first of them, in trial order, within
+        :data:`EARLY_LEVEL` of the fastest re-timed median — the donor's own convergence point. The
+        ``k`` transferred are the pool's re-timed records of ``sketch_name`` by re-timed median, then
+        its other records by search time; the pool is empty when the donor converged at a record of
+        another sketch before any of ``sketch_name`` (the donor then gives nothing, but stays charged
+        for the re-timing). Relied on: the transferred and the re-timed records inside the pool; the
+        re-timed ones after it only located its end (charged as re-timing trials, ``retime_cost``)."""
+        recs = [r for r in self.db.records(key, self.db_target) if r.ok and r.timing == "plain"
+                and r.median_ms is not None]
+        mine = [r for r in recs if r.sketch == sketch_name]
+        if not mine:
             return [], []
-        cand = sorted(recs, key=lambda r: (r.median_ms, r.id))[: self.retime]
-        if len(cand) <= 1:
+        cand = sorted(mine, key=lambda r: (r.median_ms, r.id))[: self.retime]
+        other = min((r for r in recs if r.sketch != sketch_name), key=lambda r: (r.median_ms, r.id), default=None)
+        timed_recs = cand + ([other] if other is not None else [])
+        if len(timed_recs) <= 1:
             return cand, cand
         tag = f"{key}|{sketch_name}"
         if tag not in self.retimed:
-            self.retimed[tag] = {"ms": self._retime(dw, cand), "n": len(cand)}
-            self.retime_cost[key] = self.retime_cost.get(key, 0) + len(cand)
+            self.retimed[tag] = {"ms": self._retime(dw, timed_recs), "n": len(timed_recs)}
+            self.retime_cost[key] = self.retime_cost.get(key, 0) + len(timed_recs)
         ms = {int(i): t for i, t in self.retimed[tag]["ms"].items()}  # JSON round trips make keys str
-        timed = [r for r in cand if r.id in ms]
-        if not timed:  # the re-timing failed: the early pool by search time
-            pool = self._donor_pool_early(recs, self.k)
+        timed = [r for r in timed_recs if r.id in ms]
+        if not any(r.sketch == sketch_name for r in timed):  # the re-timing failed: the early pool
+            pool = self._donor_pool_early(mine, self.k)
             return pool, pool
         fastest = min(ms[r.id] for r in timed)
         end = min(r.id for r in timed if ms[r.id] <= fastest / EARLY_LEVEL)
-        pool = [r for r in recs if r.id <= end]
+        pool = [r for r in mine if r.id <= end]
         ranked = sorted(pool, key=lambda r: (ms.get(r.id, math.inf), r.median_ms, r.id))
         top = ranked[: self.k]
-        relied = [r for r in timed if r.id <= end] + [r for r in top if r.id not in ms]
+        relied = [r for r in timed if r.id <= end and r.sketch == sketch_name] + [r for r in top if r.id not in ms]
         return relied, top
 
     @staticmethod
@@ -568,12 +578,14 @@ class ReuseStrategy:
             return []
         me = transfer_extents(sketch.name, w)
         cands: list[tuple[int, int, int, dict]] = []  # (donor index, donor rank, variant, decisions)
-        donors = []
+        donors, consulted = [], []
         for rank, key, dw in self._candidates(sketch):
             if len(donors) >= self.max_donors:
                 break
             relied, top = self._donor_top(key, dw, sketch.name)
             if not top:
+                if f"{key}|{sketch.name}" in self.retimed and key not in consulted:
+                    consulted.append(key)  # re-timed for this workload, nothing to transfer: still charged
                 continue
             src = transfer_extents(sketch.name, dw)
             got = []
@@ -595,7 +607,7 @@ class ReuseStrategy:
                 if rec.id <= last and rec.ok and rec.sketch == sketch.name:
                     self._feed(dw, rec.decisions, rec.median_ms)
             donors.append(key)
-        self.donors[w.key] = donors
+        self.donors[w.key] = donors + consulted
         cands.sort(key=lambda c: (c[0], c[1], c[2]))
         out, seen = [], set()
         for *_, d in cands:
