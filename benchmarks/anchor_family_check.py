@@ -1,9 +1,10 @@
-"""How far from the best known schedule does each img2col_tiling anchor family member land?
+"""How far from the best known schedule does each anchor family member land?
 
-Builds, for each conv, the members of the anchor family sized to ``--lanes`` fp32 vector lanes
-(:func:`mlir_opt.ops.search.reuse.anchor_family`; default: this machine's), each snapped to the conv's
-valid options (:func:`mlir_opt.ops.search.reuse.nearest_valid`), and with ``--best-from`` the fastest
-``img2col_tiling`` schedule of a strategy's logs in an ``op_search.py --json`` file (random's, by
+Builds, for each workload, the members of its searched sketch's anchor family (``img2col_tiling`` for
+convs, ``double_tiling`` for matmuls) sized to ``--lanes`` fp32 vector lanes
+(:func:`mlir_opt.ops.search.reuse.anchor_family`; default: this machine's), each snapped to the
+workload's valid options (:func:`mlir_opt.ops.search.reuse.nearest_valid`), and with ``--best-from`` the
+fastest schedule of that sketch in a strategy's logs in an ``op_search.py --json`` file (random's, by
 default), and times them side by side (interleaved rounds in one process, as ``op_search.py``'s final
 timing). The members' correctness is checked by
 ``tests/test_ops_reuse.py::test_conv_anchor_family_spans_peel_and_cache_n``.
@@ -11,6 +12,7 @@ timing). The members' correctness is checked by
     python benchmarks/anchor_family_check.py                       # ResNet-50's first 4 convs
     python benchmarks/anchor_family_check.py --limit 8 --rounds 9
     python benchmarks/anchor_family_check.py --workloads <keys> --best-from op-search.json --extra 'old4={"dist_m": 64, ...}'
+    python benchmarks/anchor_family_check.py --set bert --best-from op-search-bert.json
 """
 
 from __future__ import annotations
@@ -26,19 +28,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workloads", help="comma-separated conv keys (default: the resnet50 set of op_search.py)")
-    ap.add_argument("--limit", type=int, default=4, help="only the first N convs of the resnet50 set")
+    ap.add_argument("--workloads", help="comma-separated workload keys (default: --set)")
+    ap.add_argument("--set", default="resnet50", help="an op_search.py set (default: resnet50)")
+    ap.add_argument("--limit", type=int, default=4, help="only the first N workloads of --set")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--wall-time", action="store_true", help="time wall clock (default: CPU time)")
     ap.add_argument("--lanes", type=int, default=None, help="fp32 vector lanes the family is sized to "
                                                             "(default: this machine's)")
     ap.add_argument("--best-from", type=Path, default=None,
-                    help="an op_search.py --json file: also time the fastest img2col_tiling schedule of "
-                         "--best-strategy's logs for each conv")
+                    help="an op_search.py --json file: also time the fastest schedule of the searched sketch "
+                         "in --best-strategy's logs for each workload")
     ap.add_argument("--best-strategy", default="random")
     ap.add_argument("--extra", action="append", default=[],
-                    help="NAME=JSON: one more img2col_tiling decision set (snapped to each conv), e.g. a former member")
+                    help="NAME=JSON: one more decision set (snapped to each workload whose sketch has "
+                         "these knobs), e.g. a former member")
     args = ap.parse_args(argv)
 
     from mlir_opt.backend import benchmark_interleaved
@@ -55,27 +59,31 @@ def main(argv=None) -> int:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from op_search import SETS
 
-        keys = SETS["resnet50"][: args.limit]
+        if args.set not in SETS:
+            ap.error(f"--set {args.set!r}: not one of {', '.join(SETS)}")
+        keys = SETS[args.set][: args.limit]
     lanes = args.lanes or host_vector_lanes()
-    members = {f"m{i + 1}": d for i, d in enumerate(anchor_family("img2col_tiling", lanes))}
+    extra = {}
     for e in args.extra:
         name, _, js = e.partition("=")
-        members[name] = json.loads(js)
+        extra[name] = json.loads(js)
     logs = {}
     if args.best_from:
         logs = json.loads(args.best_from.read_text()).get("logs", {})
     tmp = Path(tempfile.mkdtemp(prefix="anchor_family_"))
-    print(f"img2col_tiling anchor family for {lanes} fp32 lanes, side by side ({args.rounds} interleaved rounds, "
+    print(f"anchor family for {lanes} fp32 lanes, side by side ({args.rounds} interleaved rounds, "
           f"{args.threads} thread(s), {'wall' if args.wall_time else 'cpu'} time)"
           + (f"; 'best': the fastest of {args.best_strategy}'s logs in {args.best_from.name}" if logs else ""))
     for key in keys:
         w = Workload.from_key(key)
         sk = search_sketch(w)
-        if sk.name != "img2col_tiling":
-            print(f"{key}: searched sketch is {sk.name}, not img2col_tiling: skipped")
+        members = {f"m{i + 1}": d for i, d in enumerate(anchor_family(sk.name, lanes))}
+        if not members:
+            print(f"{key}: searched sketch {sk.name} has no anchor family: skipped")
             continue
         vmfbs, chosen = {}, {}
-        wanted = dict(members)
+        knobs = {k.name for k in sk.knobs}
+        wanted = dict(members, **{n: d for n, d in extra.items() if set(d) <= knobs})
         runs = logs.get(key, {}).get(args.best_strategy) or []
         trials = [t for log in runs for t in log if t[2] is not None and t[0] == sk.name]
         if trials:
@@ -92,13 +100,13 @@ def main(argv=None) -> int:
         times = benchmark_interleaved(vmfbs, workload_inputs(w, 0), rounds=args.rounds, threads=args.threads,
                                       cpu_time=not args.wall_time)
         best = min(t.median_ms for t in times.values())
-        print(key)
+        print(f"{key} ({sk.name})")
         for name in vmfbs:
             t = times[name]
             d = chosen[name]
+            extra_knobs = " ".join(f"{k} {d[k]}" for k in ("cache_n", "peel") if k in d)
             print(f"  {name:9s} {t.median_ms:9.3f} ms  (spread {t.spread:.2f}, {best / t.median_ms:6.1%} of the "
-                  f"fastest)  {d['dist_m']}/{d['dist_n']} vec {d['vec_m']}x{d['vec_n']} k {d['vec_k']} "
-                  f"cache_n {d['cache_n']} peel {d['peel']}")
+                  f"fastest)  {d['dist_m']}/{d['dist_n']} vec {d['vec_m']}x{d['vec_n']} k {d['vec_k']} {extra_knobs}")
     return 0
 
 

@@ -443,3 +443,12 @@ def test_retimed_donor_pool_ends_where_the_retiming_says():
     r2 = search_sketch(Workload.from_key("batch_matmul_1x128x128x64_f32xf32xf32"))
     st2.transferred(r2)  # d2 is nearest: consulted, nothing taken; max_donors counts only givers
     assert st2.donors[r2.workload.key] == [donor.key, d2.key] and d2.key not in st2.used
+    # converged at the fixed trial by its search times already (0.1 ms data tiling vs 0.2 ms for its best
+    # searched record): given up without re-timing, so nothing is charged and it is not listed
+    d3 = Workload.from_key("batch_matmul_1x128x64x128_f32xf32xf32")
+    db.add_workload(d3.key, d3.kind, d3.to_dict())
+    db.commit(Record(d3.key, "llvm-cpu", "data_tiling", dt, median_ms=0.1, times_ms=[0.1]))
+    db.commit(Record(d3.key, "llvm-cpu", sk.name, nearest_valid(search_sketch(d3), good), median_ms=0.2,
+                     times_ms=[0.2]))
+    st3 = ReuseStrategy(db, "llvm-cpu", retime=4, k=3, donor_pool="retimed", rounds=5, threads=1)
+    assert st3._donor_top(d3.key, d3, sk.name) == ([], []) and not st3.retime_cost and not st3.retimed

@@ -438,7 +438,8 @@ class ReuseStrategy:
         ``k`` transferred are the pool's re-timed records of ``sketch_name`` by re-timed median, then
         its other records by search time; the pool is empty when the donor converged at a record of
         another sketch before any of ``sketch_name`` (the donor then gives nothing, but stays charged
-        for the re-timing). Relied on: the transferred and the re-timed records inside the pool; the
+        for the re-timing) — decided without re-timing when that record's search time is already
+        within :data:`EARLY_LEVEL` of the fastest search time of ``sketch_name``. Relied on: the transferred and the re-timed records inside the pool; the
         re-timed ones after it only located its end (charged as re-timing trials, ``retime_cost``)."""
         recs = [r for r in self.db.records(key, self.db_target) if r.ok and r.timing == "plain"
                 and r.median_ms is not None]
@@ -447,6 +448,9 @@ class ReuseStrategy:
             return [], []
         cand = sorted(mine, key=lambda r: (r.median_ms, r.id))[: self.retime]
         other = min((r for r in recs if r.sketch != sketch_name), key=lambda r: (r.median_ms, r.id), default=None)
+        if other is not None and other.id < min(r.id for r in mine) and \
+                other.median_ms <= cand[0].median_ms / EARLY_LEVEL:
+            return [], []  # converged at a fixed trial by its search times already: no re-timing needed
         timed_recs = cand + ([other] if other is not None else [])
         if len(timed_recs) <= 1:
             return cand, cand
