@@ -129,7 +129,8 @@ def test_anchor_starts_from_the_register_tile_family():
         assert len({tuple(sorted(d.items())) for d in seeds}) == len(seeds)
         assert anchor_seeds(sk, 8)[0] == nearest_valid(sk, anchor_family(sk.name, 8)[0])
     sk = search_sketch(Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"))
-    assert anchor_seeds(sk, 8)[0] == ANCHOR_FAMILY["double_tiling"][0]  # every option exists at 768x768
+    assert anchor_seeds(sk, 8)[0] == anchor_family("double_tiling", 8)[0]  # every option exists at 768x768
+    assert ANCHOR_FAMILY["double_tiling"][0]["min_lanes"] == 16  # the tall 8x32 member: AVX-512 only
     strat = ReuseStrategy(Database(":memory:"), retime=0)  # sized to this machine's vectors
     assert not strat.has_donor(sk)
     first = strat.propose(sk, [], 4, random.Random(0))
@@ -262,9 +263,10 @@ def test_family_prior_measured_after_the_first_transferred():
     allowed = {key(d) for d in seeds[nt:] + strat._neighbours(sk, seeds[:nt])}
     assert tail and all(key(d) in allowed for d in tail) and len({key(d) for d in big}) == len(big)
     # without a model the pool keeps its order: the transferred schedules past the head come first
-    plain = ReuseStrategy(db, retime=0, cost_model=False)
+    # (the AVX2 family of 4, so that head + family leave room in a batch of 10 for the 6 transferred)
+    plain = ReuseStrategy(db, retime=0, cost_model=False, vector_lanes=8)
     pseeds = ReuseStrategy(db, retime=0, cost_model=False).transferred(sk)
-    pfam = [d for d in anchor_seeds(sk) if key(d) not in {key(s) for s in pseeds[:5]}]
+    pfam = [d for d in anchor_seeds(sk, 8) if key(d) not in {key(s) for s in pseeds[:5]}]
     assert len(pseeds) > 5 and len(pfam) < 5
     pb = plain.propose(sk, [], 10, random.Random(0))
     assert pb[:5] == pseeds[:5] and pb[5:5 + len(pfam)] == pfam and pb[5 + len(pfam)] == pseeds[5]
@@ -345,7 +347,8 @@ def test_anchor_family_is_sized_to_the_target_vectors():
         assert all(d.get("cache_n", 0) in (0,) or d["cache_n"] >= d["vec_n"] for d in wide)
     sk = search_sketch(Workload.from_key("batch_matmul_1x128x768x768_f32xf32xf32"))
     wide = anchor_seeds(sk, 16)
-    assert wide[0] == dict(dist_m=64, dist_n=128, vec_m=8, vec_n=32, vec_k=8)
+    assert wide[0] == dict(dist_m=128, dist_n=32, vec_m=8, vec_n=32, vec_k=4)  # the tall member first
+    assert wide[1] == dict(dist_m=64, dist_n=128, vec_m=8, vec_n=32, vec_k=8) and len(wide) == 5
     assert all(sk.validate(d) is None for d in wide) and wide != anchor_seeds(sk, 8)
     strat = ReuseStrategy(Database(":memory:"), retime=0, vector_lanes=16)
     assert strat.propose(sk, [], 4, random.Random(0)) == wide[:4]

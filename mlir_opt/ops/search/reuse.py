@@ -111,6 +111,14 @@ OUTER_TILES = ("dist_", "wg_")
 #: (since 2026-11-27, ninth session; before, all members had both at 0).
 ANCHOR_FAMILY: dict[str, tuple[dict, ...]] = {
     "double_tiling": (
+        # wide-register targets only, first: an 8-row x 2-vector tile in tall 128 x 32 workgroups
+        # (one register-tile column per workgroup), vec_k 4. The fastest re-timed schedule of BERT's
+        # 768x768 matmul in all four op_search runs of the fourteenth/fifteenth sessions (found only by
+        # random search, at its trial 79 of 288); timed side by side (fifteenth session, AVX-512 Xeon)
+        # it was 99.7 % of the fastest there where the best of the other members was 89 %, the fastest
+        # on the FFN-down matmul, 92-94 % on the attention matmuls (whose best member stays 4x64) and
+        # 68 % on FFN-up (docs/op-level.md, "A retimed donor pool and a tall matmul member").
+        dict(dist_m=128, dist_n=32, vec_m=8, vec_n=16, vec_k=4, min_lanes=16),
         dict(dist_m=64, dist_n=128, vec_m=8, vec_n=16, vec_k=8),
         dict(dist_m=64, dist_n=128, vec_m=4, vec_n=16, vec_k=8),
         dict(dist_m=128, dist_n=256, vec_m=8, vec_n=16, vec_k=2),
