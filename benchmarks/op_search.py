@@ -25,8 +25,10 @@ batch 1, NCHW as torch exports them, input extents after padding):
 
     python benchmarks/op_search.py                       # matmul + bert sets, budget 32 per strategy
     python benchmarks/op_search.py --set bert,resnet50 --budget 32 --random-seeds 2   # the target
-    python benchmarks/op_search.py --set bert --strategies random,reuse --budget 48 --random-budget 144 \
-        --random-seeds 2 --reuse-donor-pool early --threads 1 --cpu-time   # random measured, not censored
+    python benchmarks/op_search.py --set bert --strategies random,reuse --budget 48 --random-budget 288 \
+        --random-seeds 2 --reuse-donor-pool retimed --threads 1 --cpu-time   # random measured, not censored
+    python benchmarks/op_search.py --set bert --strategies random,reuse --budget 48 --random-budget 288 \
+        --random-seeds 2 --reuse-donor-pool retimed --threads 1 --cpu-time --random-from earlier.json  # reuse only
     python benchmarks/op_search.py --set bert,resnet50 --quick --limit 2 --budget 6    # smoke run
     python benchmarks/op_search.py --set resnet50 --sketch transform_script
     python benchmarks/op_search.py --workloads matmul_512x512x512_f32xf32xf32 --budget 12

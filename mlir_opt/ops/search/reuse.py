@@ -38,7 +38,8 @@ dominate, or are all dominated by, the new operator's, and prunes the space arou
   another sketch (a fixed trial: IREE's default, data tiling) is re-timed with them, so the end is
   the donor's own convergence point: a donor that converged at data tiling before any searched
   record (BERT's FFN-up) gives nothing — its later records would be charged to its users as
-  surplus — and the next donor is taken. As with ``"early"``, the records that only locate the end
+  surplus — and the next donor is taken (without re-timing, when the fixed trial's search time is
+  already within 95 % of its searched records'). As with ``"early"``, the records that only locate the end
   are not relied on; all re-timed records are charged as re-timing trials, to every workload that
   consulted the donor (listed in ``donors`` even when it gave nothing).
 * **Ranking.** A learned cost model (:class:`~mlir_opt.ops.cost_model.GBTCostModel`) trained on
@@ -117,7 +118,7 @@ ANCHOR_FAMILY: dict[str, tuple[dict, ...]] = {
         # random search, at its trial 79 of 288); timed side by side (fifteenth session, AVX-512 Xeon)
         # it was 99.7 % of the fastest there where the best of the other members was 89 %, the fastest
         # on the FFN-down matmul, 92-94 % on the attention matmuls (whose best member stays 4x64) and
-        # 68 % on FFN-up (docs/op-level.md, "A retimed donor pool and a tall matmul member").
+        # 68 % on FFN-up (docs/op-level.md, "A re-timed donor pool and a tall matmul member").
         dict(dist_m=128, dist_n=32, vec_m=8, vec_n=16, vec_k=4, min_lanes=16),
         dict(dist_m=64, dist_n=128, vec_m=8, vec_n=16, vec_k=8),
         dict(dist_m=64, dist_n=128, vec_m=4, vec_n=16, vec_k=8),
@@ -447,8 +448,9 @@ class ReuseStrategy:
         its other records by search time; the pool is empty when the donor converged at a record of
         another sketch before any of ``sketch_name`` (the donor then gives nothing, but stays charged
         for the re-timing) — decided without re-timing when that record's search time is already
-        within :data:`EARLY_LEVEL` of the fastest search time of ``sketch_name``. Relied on: the transferred and the re-timed records inside the pool; the
-        re-timed ones after it only located its end (charged as re-timing trials, ``retime_cost``)."""
+        within :data:`EARLY_LEVEL` of the fastest search time of ``sketch_name``. Relied on: the
+        transferred and the re-timed records inside the pool; the re-timed ones after it only located
+        its end (charged as re-timing trials, ``retime_cost``)."""
         recs = [r for r in self.db.records(key, self.db_target) if r.ok and r.timing == "plain"
                 and r.median_ms is not None]
         mine = [r for r in recs if r.sketch == sketch_name]
