@@ -429,11 +429,7 @@ class ReuseStrategy:
         pool = by_shape(pool, sketch_name, self.retime) if shape else pool
         if len(pool) <= 1:
             return pool, pool
-        tag = f"{key}|{sketch_name}"
-        if tag not in self.retimed:
-            self.retimed[tag] = {"ms": self._retime(dw, pool), "n": len(pool)}
-            self.retime_cost[key] = self.retime_cost.get(key, 0) + len(pool)
-        ms = self.retimed[tag]["ms"]
+        ms = self._retimed_ms(key, dw, sketch_name, pool)
         ranked = sorted(pool, key=lambda r: (ms.get(r.id, math.inf), r.median_ms))
         return pool, (by_shape(ranked, sketch_name, self.k) if shape else ranked[: self.k])
 
@@ -451,8 +447,7 @@ class ReuseStrategy:
         within :data:`EARLY_LEVEL` of the fastest search time of ``sketch_name``. Relied on: the
         transferred and the re-timed records inside the pool; the re-timed ones after it only located
         its end (charged as re-timing trials, ``retime_cost``)."""
-        recs = [r for r in self.db.records(key, self.db_target) if r.ok and r.timing == "plain"
-                and r.median_ms is not None]
+        recs = self._usable(key)
         mine = [r for r in recs if r.sketch == sketch_name]
         if not mine:
             return [], []
@@ -464,11 +459,7 @@ class ReuseStrategy:
         timed_recs = cand + ([other] if other is not None else [])
         if len(timed_recs) <= 1:
             return cand, cand
-        tag = f"{key}|{sketch_name}"
-        if tag not in self.retimed:
-            self.retimed[tag] = {"ms": self._retime(dw, timed_recs), "n": len(timed_recs)}
-            self.retime_cost[key] = self.retime_cost.get(key, 0) + len(timed_recs)
-        ms = {int(i): t for i, t in self.retimed[tag]["ms"].items()}  # JSON round trips make keys str
+        ms = self._retimed_ms(key, dw, sketch_name, timed_recs)
         timed = [r for r in timed_recs if r.id in ms]
         if not any(r.sketch == sketch_name for r in timed):  # the re-timing failed: the early pool
             pool = self._donor_pool_early(mine, self.k)
@@ -481,6 +472,20 @@ class ReuseStrategy:
         relied = [r for r in timed if r.id <= end and r.sketch == sketch_name] + [r for r in top if r.id not in ms]
         return relied, top
 
+    def _retimed_ms(self, key: str, dw: Workload, sketch_name: str, recs: list) -> dict[int, float]:
+        """``{record id: re-timed median}`` of the donor's ``recs``, re-timed once per donor and sketch
+        (shared through ``retimed``; the first re-timing charges ``len(recs)`` to ``retime_cost``)."""
+        tag = f"{key}|{sketch_name}"
+        if tag not in self.retimed:
+            self.retimed[tag] = {"ms": self._retime(dw, recs), "n": len(recs)}
+            self.retime_cost[key] = self.retime_cost.get(key, 0) + len(recs)
+        return {int(i): t for i, t in self.retimed[tag]["ms"].items()}  # JSON round trips make keys str
+
+    def _usable(self, key: str) -> list:
+        """The donor's correct, plainly timed records, oldest first."""
+        return [r for r in self.db.records(key, self.db_target) if r.ok and r.timing == "plain"
+                and r.median_ms is not None]
+
     @staticmethod
     def _donor_pool_early(recs: list, m: int) -> list:
         best = min(r.median_ms for r in recs)
@@ -492,11 +497,8 @@ class ReuseStrategy:
         or among those up to its first record within :data:`EARLY_LEVEL` of its best (``"early"``)."""
         if self.donor_pool == "best":
             return self.db.top_k(key, self.db_target, m, sketch=sketch_name)
-        recs = [r for r in self.db.records(key, self.db_target) if r.ok and r.sketch == sketch_name
-                and r.timing == "plain" and r.median_ms is not None]
-        if not recs:
-            return []
-        return self._donor_pool_early(recs, m)
+        recs = [r for r in self._usable(key) if r.sketch == sketch_name]
+        return self._donor_pool_early(recs, m) if recs else []
 
     def _retime(self, dw: Workload, recs: list) -> dict[int, float]:
         """Rebuild ``recs`` and time them interleaved; ``{record id: median ms}`` (a failure: absent)."""
