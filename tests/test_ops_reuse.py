@@ -404,7 +404,7 @@ def test_retimed_donor_pool_ends_where_the_retiming_says():
     db = Database(":memory:")
     db.add_workload(donor.key, donor.kind, donor.to_dict())
     good = dict(dist_m=64, dist_n=64, vec_m=8, vec_n=32, vec_k=1)      # an outer-product register tile
-    good2 = dict(dist_m=32, dist_n=64, vec_m=4, vec_n=32, vec_k=1)
+    good2 = dict(dist_m=32, dist_n=64, vec_m=2, vec_n=16, vec_k=1)  # clearly slower than good (2 rows)
     bad = dict(dist_m=8, dist_n=16, vec_m=1, vec_n=8, vec_k=16)        # one row, a long k reduction
     slow = dict(dist_m=16, dist_n=16, vec_m=2, vec_n=8, vec_k=16)
     # trial order; search times as a noisy search might record them: the bad tile's lucky 0.5 is the "best"
